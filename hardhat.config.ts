@@ -1,0 +1,28 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+// The compiler comes from the exact-pinned npm package `solc`: no download at build time.
+const solcVersion: string = require("solc/package.json").version;
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    version: solcVersion,
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+    },
+  },
+  paths: {
+    tests: { mocha: "test", solidity: "test/contracts" },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 512 },
+      invariant: { runs: 64, depth: 32, failOnRevert: false },
+    },
+  },
+});
