@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 const require = createRequire(import.meta.url);
 // The compiler comes from the exact-pinned npm package `solc`: no download at build time.
@@ -14,6 +14,15 @@ export default defineConfig({
     settings: {
       evmVersion: "cancun",
       optimizer: { enabled: true, runs: 10_000 },
+    },
+  },
+  networks: {
+    // A real chain: `npx hardhat ignition deploy ignition/modules/Registry.ts --network production`.
+    // Both values come from the environment or Hardhat's encrypted keystore, never from this file.
+    production: {
+      type: "http",
+      url: configVariable("CHAIN_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
     },
   },
   paths: {
