@@ -61,6 +61,7 @@ interface IRegistry {
         string nameZh;
         string domain;
         bytes32 signingCertificate;
+        /// Signers whose window had not ended when a signer was last added (ended ones are dropped then).
         address[] signers;
     }
 
@@ -99,7 +100,7 @@ interface IRegistry {
     error RegistryUnknownSigner(address signer);
     /// @notice Thrown when a validity window is empty (`validFrom >= validUntil`).
     error RegistryInvalidWindow(uint64 validFrom, uint64 validUntil);
-    /// @notice Thrown when an issuer already has `MAX_SIGNERS_PER_ISSUER` signers.
+    /// @notice Thrown when an issuer already has `MAX_SIGNERS_PER_ISSUER` signers whose window has not ended.
     error RegistryTooManySigners(bytes32 issuerId);
     /// @notice Thrown when a cut-off would extend a signer's window: cut-offs only move earlier.
     error RegistryCutOffNotEarlier(address signer, uint64 cutOff, uint64 validUntil);

@@ -16,7 +16,8 @@ import {IRegistry} from "./IRegistry.sol";
 /// keeps a revocation to one signer read and one new slot (a 14-hash proof for a 10,000 batch would cost
 /// about 8,000 more gas and protect nothing the namespace does not already protect).
 contract Registry is IRegistry, AccessControlDefaultAdminRules {
-    /// @notice Upper bound on signers per issuer, so that `stopIssuer` always fits in a block.
+    /// @notice Upper bound on the signers an issuer has at once (signers whose window has ended are dropped
+    /// from the list when a new one is added), so that `stopIssuer` always fits in a block.
     uint256 public constant MAX_SIGNERS_PER_ISSUER = 16;
 
     /// @dev Everything `anchor` and the leaf operations check about their caller, packed by hand into one
@@ -162,6 +163,7 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
         if (account == address(0)) revert RegistryZeroSigner();
         if (_signers[account] != 0) revert RegistrySignerExists(account);
         if (validFrom >= validUntil) revert RegistryInvalidWindow(validFrom, validUntil);
+        if (record.signers.length >= MAX_SIGNERS_PER_ISSUER) _dropEndedSigners(record.signers);
         if (record.signers.length >= MAX_SIGNERS_PER_ISSUER) revert RegistryTooManySigners(issuerId);
         _signerAddresses.push(account);
         record.signers.push(account);
@@ -386,6 +388,19 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
                 s.validUntil = nowSeconds;
                 _signers[account] = _packSigner(s);
                 emit SignerCutOff(record.id, account, nowSeconds);
+            }
+        }
+    }
+
+    /// @dev Removes from `list` the signers whose window has ended (their records stay, for verifiers).
+    function _dropEndedSigners(address[] storage list) private {
+        uint256 k = 0;
+        while (k < list.length) {
+            if (uint64(_signers[list[k]] >> 64) <= block.timestamp) {
+                list[k] = list[list.length - 1];
+                list.pop();
+            } else {
+                ++k;
             }
         }
     }
