@@ -1,0 +1,126 @@
+import {
+  CREDENTIAL_CONTEXT,
+  CREDENTIAL_TYPES,
+  PROOF_TYPE,
+  SALT_BYTES,
+  checkClaimsAgainstSchema,
+  collectClaims,
+  credentialDigestFromFieldDigests,
+  fieldDigest,
+  issuerUrn,
+  schemaUrn,
+} from "./credential.ts";
+import type { CertificateRecord, Credential, Hex } from "./credential.ts";
+import { toBase64Url } from "./bytes.ts";
+import { CoreError } from "./errors.ts";
+import { getCertificateType } from "./types/index.ts";
+
+/** Fills `array` with cryptographically secure random bytes and returns it (`crypto.getRandomValues`). */
+export type GetRandomValues = (array: Uint8Array) => Uint8Array;
+
+export type CreateCredentialParameters = {
+  /** A validated certificate, from `validateCsv` or `validateRecord`. */
+  record: CertificateRecord;
+  /**
+   * The CSPRNG for the salts and the credential id. Default: `globalThis.crypto.getRandomValues`.
+   * Inject a deterministic one only for test vectors.
+   */
+  getRandomValues?: GetRandomValues;
+  /** The clock: `validFrom` of a permanent type is `now()` (whole seconds, UTC). Default: `new Date()`. */
+  now?: () => Date;
+};
+
+export type CreateCredentialResult = {
+  /** The credential with every claim disclosed, without `proof.merkle` (see `withMerkleProof`). */
+  credential: Credential;
+  /** Its credential digest: the batch Merkle leaf. */
+  digest: Hex;
+};
+
+const defaultGetRandomValues: GetRandomValues = (array) => globalThis.crypto.getRandomValues(array);
+
+/** UUID v4 (RFC 9562 section 5.4) from 16 random bytes. */
+function uuidV4(bytes: Uint8Array): string {
+  const b = bytes.slice(0, 16);
+  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  b[8] = (b[8] & 0x3f) | 0x80; // variant 10
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A date-time in whole seconds, UTC: `2026-09-30T08:15:00Z`. */
+function isoSeconds(date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new CoreError("INVALID_ARGUMENT", "The clock returned an invalid date");
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * Builds the Verifiable Credential of one certificate: envelope, subject, one fresh 16-byte salt per
+ * claim, and the credential digest (see `core/credential.ts` for the format).
+ *
+ * @param parameters.record a validated record (its `subject.type` selects the certificate type).
+ * @param parameters.getRandomValues CSPRNG, default `globalThis.crypto.getRandomValues`.
+ * @param parameters.now clock, default `() => new Date()`.
+ * @returns the credential and its digest.
+ * @throws CoreError `INVALID_RECORD` when the record does not fit its type (a field the type does not
+ *   define, a missing required field, a missing or unexpected validity date); `UNKNOWN_TYPE`.
+ *
+ * @example
+ * ```ts
+ * const { records } = validateCsv(bytes, "csb-cre");
+ * const issuedAt = new Date();
+ * const issued = records.map((record) => createCredential({ record, now: () => issuedAt }));
+ * const tree = buildMerkleTree(issued.map((c) => c.digest));
+ * ```
+ */
+export function createCredential(parameters: CreateCredentialParameters): CreateCredentialResult {
+  const { record, getRandomValues = defaultGetRandomValues, now = () => new Date() } = parameters;
+  const schema = getCertificateType(record?.subject?.type);
+  const invalid = (message: string): never => {
+    throw new CoreError("INVALID_RECORD", message);
+  };
+  let validFrom: string;
+  let validUntil: string | undefined;
+  if (schema.validity.kind === "period") {
+    if (typeof record.validFrom !== "string" || typeof record.validUntil !== "string") {
+      return invalid(`A ${schema.id} record needs validFrom and validUntil`);
+    }
+    validFrom = record.validFrom;
+    validUntil = record.validUntil;
+  } else {
+    if (record.validFrom !== undefined || record.validUntil !== undefined) {
+      return invalid(`A ${schema.id} certificate is permanent: its record has no validFrom or validUntil`);
+    }
+    validFrom = isoSeconds(now());
+  }
+
+  const credential: Credential = {
+    "@context": [CREDENTIAL_CONTEXT],
+    type: [...CREDENTIAL_TYPES],
+    id: "",
+    issuer: issuerUrn(schema.issuer),
+    validFrom,
+    ...(validUntil === undefined ? {} : { validUntil }),
+    credentialSchema: { id: schemaUrn(schema), type: "JsonSchema" },
+    // A copy, so that the caller's record and the credential never share (and mutate) objects.
+    credentialSubject: structuredClone(record.subject),
+    proof: { type: PROOF_TYPE, salts: {}, hidden: {} },
+  };
+  const claims = collectClaims(credential as unknown as Record<string, unknown>, "INVALID_RECORD");
+  checkClaimsAgainstSchema(schema, claims, new Set(), "INVALID_RECORD");
+  // One call for the id and every salt: 16 bytes each.
+  const random = new Uint8Array(16 + SALT_BYTES * claims.size);
+  getRandomValues(random);
+  credential.id = `urn:uuid:${uuidV4(random)}`;
+  claims.set("/id", credential.id);
+
+  const digests: string[] = [];
+  let offset = 16;
+  for (const [pointer, value] of claims) {
+    const salt = toBase64Url(random.subarray(offset, offset + SALT_BYTES));
+    offset += SALT_BYTES;
+    credential.proof.salts[pointer] = salt;
+    digests.push(fieldDigest(salt, pointer, value));
+  }
+  return { credential, digest: credentialDigestFromFieldDigests(digests) };
+}

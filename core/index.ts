@@ -1,0 +1,34 @@
+/**
+ * The credential core of HK e-Cert: certificate types, CSV / JSON validation, credentials (salted,
+ * selectively disclosable W3C VCs), credential digests and the batch Merkle tree. Runs unchanged in Node
+ * and in the browser: no `node:` modules, no `process`, no `Buffer`; randomness and the clock are
+ * parameters. See `credential.ts` for the format.
+ */
+export { CoreError, isCoreError, CORE_ERROR_CODES, VALIDATION_ISSUE_CODES } from "./errors.ts";
+export type { CoreErrorCode, CoreErrorOptions, ValidationIssue, ValidationIssueCode } from "./errors.ts";
+export { CERTIFICATE_TYPES, getCertificateType, assertValidSchema, defineCertificateType } from "./types/index.ts";
+export type * from "./types/schema.ts";
+export { validateCsv } from "./validateCsv.ts";
+export type { ValidateCsvOptions, ValidateCsvResult, ValidatedCsvRow, CsvFileError } from "./validateCsv.ts";
+export { validateRecord } from "./validateRecord.ts";
+export type { ValidateRecordOptions, ValidateRecordResult } from "./validateRecord.ts";
+export {
+  CREDENTIAL_CONTEXT,
+  CREDENTIAL_TYPES,
+  CREDENTIAL_DIGEST_DOMAIN,
+  PROOF_TYPE,
+  SALT_BYTES,
+  issuerUrn,
+  schemaUrn,
+} from "./credential.ts";
+export type { CertificateRecord, Credential, CredentialProof, CredentialSubject, Hex, JsonValue, MerkleAnchor } from "./credential.ts";
+export { createCredential } from "./createCredential.ts";
+export type { CreateCredentialParameters, CreateCredentialResult, GetRandomValues } from "./createCredential.ts";
+export { computeCredentialDigest } from "./computeCredentialDigest.ts";
+export type { ComputeCredentialDigestParameters, ComputeCredentialDigestResult } from "./computeCredentialDigest.ts";
+export { hideClaims } from "./hideClaims.ts";
+export type { HideClaimsParameters, HideClaimsResult } from "./hideClaims.ts";
+export { withMerkleProof } from "./withMerkleProof.ts";
+export type { WithMerkleProofOptions, WithMerkleProofParameters, WithMerkleProofResult } from "./withMerkleProof.ts";
+export { buildMerkleTree, verifyMerkleProof } from "./merkle.ts";
+export type { BuildMerkleTreeParameters, BuildMerkleTreeResult, MerkleLeaf, MerkleTree } from "./merkle.ts";
