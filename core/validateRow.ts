@@ -210,6 +210,12 @@ function checkInteger(column: ColumnSchema & { kind: "integer" }, raw: unknown, 
 }
 
 function checkList(column: ColumnSchema & { kind: "list" }, items: string[]): CellOutcome {
+  const outcome = checkListItems(column, items);
+  if (Array.isArray(outcome.value) && outcome.value.length === 0) return column.required ? requiredIssue(column.column) : {};
+  return outcome;
+}
+
+function checkListItems(column: ColumnSchema & { kind: "list" }, items: string[]): CellOutcome {
   const out: string[] = [];
   for (const rawItem of items) {
     const item = rawItem.trim();
@@ -254,7 +260,6 @@ function validateCell(column: ColumnSchema | DateLike, raw: RawCell): CellOutcom
       if ("issue" in c) return c;
       cleaned.push(c.text);
     }
-    if (cleaned.every((x) => x === "")) return column.required ? requiredIssue(name) : {};
     return checkList(column, cleaned);
   }
   if (typeof raw !== "string") {
