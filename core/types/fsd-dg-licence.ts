@@ -1,0 +1,93 @@
+/**
+ * Dangerous Goods store licence, issued by the Fire Services Department. Valid for a period (typically
+ * one year). A licence shown to an inspector must show all its terms, so nothing is hideable.
+ */
+import { defineCertificateType } from "./schema.ts";
+
+export default defineCertificateType({
+  id: "fsd-dg-licence",
+  version: 1,
+  issuer: "FSD",
+  title: { en: "Dangerous Goods Store Licence", "zh-HK": "危險品倉庫牌照" },
+  validity: {
+    kind: "period",
+    validFrom: { column: "valid_from", label: { en: "Valid from", "zh-HK": "有效期由" } },
+    validUntil: { column: "valid_until", label: { en: "Valid until", "zh-HK": "有效期至" } },
+  },
+  keyColumn: "licence_number",
+  columns: [
+    {
+      column: "licence_number",
+      path: "/certificateNumber",
+      kind: "text",
+      pattern: "[A-Z0-9][A-Z0-9/-]{2,39}",
+      patternHint: "capital letters, digits, / and -",
+      required: true,
+      maxLength: 40,
+      hideable: false,
+      label: { en: "Licence No.", "zh-HK": "牌照號碼" },
+    },
+    {
+      column: "licensee_en",
+      path: "/licensee/en",
+      kind: "text",
+      required: true,
+      maxLength: 200,
+      hideable: false,
+      label: { en: "Licensee (English)", "zh-HK": "持牌人（英文）" },
+    },
+    {
+      column: "licensee_zh",
+      path: "/licensee/zh-HK",
+      kind: "text",
+      required: false,
+      maxLength: 100,
+      hideable: false,
+      label: { en: "Licensee (Chinese)", "zh-HK": "持牌人（中文）" },
+    },
+    {
+      column: "premises_en",
+      path: "/premises/en",
+      kind: "text",
+      required: true,
+      maxLength: 300,
+      hideable: false,
+      label: { en: "Premises (English)", "zh-HK": "處所地址（英文）" },
+    },
+    {
+      column: "premises_zh",
+      path: "/premises/zh-HK",
+      kind: "text",
+      required: false,
+      maxLength: 150,
+      hideable: false,
+      label: { en: "Premises (Chinese)", "zh-HK": "處所地址（中文）" },
+    },
+    {
+      column: "dg_items",
+      path: "/dangerousGoods",
+      kind: "list",
+      separator: ";",
+      item: { kind: "text", maxLength: 300 },
+      maxItems: 20,
+      unique: true,
+      required: true,
+      maxLength: 4000,
+      hideable: false,
+      label: { en: "Dangerous goods (category and quantity)", "zh-HK": "危險品（類別及數量）" },
+    },
+    {
+      column: "conditions",
+      path: "/conditions",
+      kind: "list",
+      separator: "|",
+      item: { kind: "text", maxLength: 500 },
+      maxItems: 30,
+      unique: true,
+      required: false,
+      maxLength: 8000,
+      hideable: false,
+      label: { en: "Conditions", "zh-HK": "牌照條件" },
+    },
+  ],
+});
