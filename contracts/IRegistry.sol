@@ -261,7 +261,7 @@ interface IRegistry {
     function issuer(bytes32 issuerId) external view returns (IssuerView memory);
 
     /// @notice A signer's issuer and validity window.
-    function signer(address account) external view returns (SignerView memory);
+    function signerRecord(address account) external view returns (SignerView memory);
 
     /// @notice True when `fingerprint` is a registered signing certificate of `issuerId`.
     function isSigningCertificate(bytes32 issuerId, bytes32 fingerprint) external view returns (bool);

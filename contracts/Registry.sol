@@ -321,7 +321,7 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IRegistry
-    function signer(address account) external view returns (SignerView memory) {
+    function signerRecord(address account) external view returns (SignerView memory) {
         SignerRecord memory s = _unpackSigner(_signers[account]);
         if (s.signerNumber == 0) revert RegistryUnknownSigner(account);
         return SignerView({issuerId: _issuers[s.issuerNumber].id, validFrom: s.validFrom, validUntil: s.validUntil});

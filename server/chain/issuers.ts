@@ -88,7 +88,7 @@ export async function certificateFingerprint(pemFile: string): Promise<string> {
 /** The registry functions registration needs (an ethers Contract of `Registry` connected to the admin). */
 export interface RegistryAdmin extends BaseContract {
   issuer(id: string): Promise<{ signingCertificate: string }>;
-  signer(account: string): Promise<unknown>;
+  signerRecord(account: string): Promise<unknown>;
   isSigningCertificate(id: string, fingerprint: string): Promise<boolean>;
   registerIssuer(
     id: string,
@@ -131,7 +131,7 @@ export async function registerIssuers(registry: RegistryAdmin, issuers: IssuerCo
       changed = true;
     }
     for (const s of issuer.signers) {
-      const known = await registry.signer(s.address).then(
+      const known = await registry.signerRecord(s.address).then(
         () => true,
         () => false,
       );

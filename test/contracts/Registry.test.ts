@@ -64,13 +64,6 @@ async function nextBlockAt(seconds = 60): Promise<number> {
   return at;
 }
 
-/**
- * The `signer(address)` view. Typechain leaves a method named `signer` off the typed contract (the name
- * clashes with ethers v5's `contract.signer`), so it is reached through `getFunction`.
- */
-function signerOf(registry: Registry, account: string) {
-  return registry.getFunction("signer")(account);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -456,7 +449,7 @@ describe("Registry", function () {
         .to.emit(registry, "SignerAdded")
         .withArgs(CSB.id, csbSigner2.address, validFrom, validUntil);
 
-      const view = await signerOf(registry, csbSigner2.address);
+      const view = await registry.signerRecord(csbSigner2.address);
       expect(view.issuerId).to.equal(CSB.id);
       expect(view.validFrom).to.equal(validFrom);
       expect(view.validUntil).to.equal(validUntil);
@@ -568,7 +561,7 @@ describe("Registry", function () {
     it("reverts with RegistryUnknownSigner for an address that was never added", async function () {
       const { registry, outsider } = await loadFixture(registeredIssuers);
 
-      await expect(signerOf(registry, outsider.address))
+      await expect(registry.signerRecord(outsider.address))
         .to.be.revertedWithCustomError(registry, "RegistryUnknownSigner")
         .withArgs(outsider.address);
     });
@@ -616,7 +609,7 @@ describe("Registry", function () {
         .to.emit(registry, "SignerCutOff")
         .withArgs(CSB.id, csbSigner.address, csbAnchoredAt);
 
-      const view = await signerOf(registry, csbSigner.address);
+      const view = await registry.signerRecord(csbSigner.address);
       expect(view.validFrom).to.equal(validFrom);
       expect(view.validUntil).to.equal(csbAnchoredAt);
     });
@@ -650,7 +643,7 @@ describe("Registry", function () {
       await expect(registry.cutOffSigner(csbSigner.address, csbAnchoredAt))
         .to.emit(registry, "SignerCutOff")
         .withArgs(CSB.id, csbSigner.address, csbAnchoredAt);
-      expect((await signerOf(registry, csbSigner.address)).validUntil).to.equal(csbAnchoredAt);
+      expect((await registry.signerRecord(csbSigner.address)).validUntil).to.equal(csbAnchoredAt);
     });
 
     it("reverts with RegistryCutOffNotEarlier when the cut-off equals the end of the window", async function () {
@@ -683,7 +676,7 @@ describe("Registry", function () {
 
       await registry.cutOffSigner(csbSigner.address, csbAnchoredAt);
 
-      expect((await signerOf(registry, fsdSigner.address)).validUntil).to.equal(validUntil);
+      expect((await registry.signerRecord(fsdSigner.address)).validUntil).to.equal(validUntil);
     });
   });
 
@@ -702,8 +695,8 @@ describe("Registry", function () {
         .withArgs(CSB.id, csbSigner2.address, stoppedAt);
 
       expect((await registry.issuer(CSB.id)).stoppedAt).to.equal(stoppedAt);
-      expect((await signerOf(registry, csbSigner.address)).validUntil).to.equal(stoppedAt);
-      expect((await signerOf(registry, csbSigner2.address)).validUntil).to.equal(stoppedAt);
+      expect((await registry.signerRecord(csbSigner.address)).validUntil).to.equal(stoppedAt);
+      expect((await registry.signerRecord(csbSigner2.address)).validUntil).to.equal(stoppedAt);
     });
 
     it("keeps the issuer active: stopping is not deactivating", async function () {
@@ -730,7 +723,7 @@ describe("Registry", function () {
       await expect(registry.connect(fsdSigner).anchor(ethers.id("FSD batch after CSB stop"), 2))
         .to.emit(registry, "RootAnchored")
         .withArgs(ethers.id("FSD batch after CSB stop"), 2);
-      expect((await signerOf(registry, fsdSigner.address)).validUntil).to.equal(validUntil);
+      expect((await registry.signerRecord(fsdSigner.address)).validUntil).to.equal(validUntil);
       expect((await registry.issuer(FSD.id)).stoppedAt).to.equal(0);
     });
 
@@ -772,7 +765,7 @@ describe("Registry", function () {
         .filter((event) => event?.name === "SignerCutOff")
         .map((event) => event!.args.signer);
       expect(cutOffs).to.deep.equal([csbSigner2.address]);
-      expect((await signerOf(registry, csbSigner.address)).validUntil).to.equal(csbAnchoredAt);
+      expect((await registry.signerRecord(csbSigner.address)).validUntil).to.equal(csbAnchoredAt);
     });
 
     it("lets the admin still revoke a CSB certificate after the stop", async function () {
@@ -811,7 +804,7 @@ describe("Registry", function () {
         .withArgs(CSB.id, csbSigner.address, at);
 
       expect((await registry.issuer(CSB.id)).active).to.equal(false);
-      expect((await signerOf(registry, csbSigner.address)).validUntil).to.equal(at);
+      expect((await registry.signerRecord(csbSigner.address)).validUntil).to.equal(at);
     });
 
     it("reports issuerActive false in certificateStatus for a root of a deactivated issuer", async function () {

@@ -279,7 +279,7 @@ contract RegistryFuzzTest is RegistryFixture {
         }
         registry.cutOffSigner(fsdSigner, uint64(second));
         vm.stopPrank();
-        assertEq(registry.signer(fsdSigner).validUntil, second < first ? second : first, "validUntil");
+        assertEq(registry.signerRecord(fsdSigner).validUntil, second < first ? second : first, "validUntil");
     }
 
     /// @dev A signer whose window `[validFrom, validUntil)` does not cover now cannot anchor; inside it, it can.

@@ -67,7 +67,7 @@ contract RegistryInvariantTest is RegistryFixture {
         }
         IRegistry.CertificateStatus memory untouched = _status(fsdRoots[0], leafPool[0]);
         assertEq(uint8(untouched.leafStatus), uint8(IRegistry.LeafStatus.Valid), "untouched FSD leaf is Valid");
-        fsdSignerBefore = registry.signer(fsdSigner);
+        fsdSignerBefore = registry.signerRecord(fsdSigner);
 
         address[] memory others = new address[](3);
         others[0] = outsider;
@@ -119,7 +119,7 @@ contract RegistryInvariantTest is RegistryFixture {
         (address pending, uint48 schedule) = registry.pendingDefaultAdmin();
         assertEq(pending, address(0), "pendingDefaultAdmin");
         assertEq(schedule, 0, "pendingDefaultAdmin schedule");
-        IRegistry.SignerView memory s = registry.signer(fsdSigner);
+        IRegistry.SignerView memory s = registry.signerRecord(fsdSigner);
         assertEq(s.validFrom, fsdSignerBefore.validFrom, "FSD signer validFrom");
         assertEq(s.validUntil, fsdSignerBefore.validUntil, "FSD signer validUntil");
         IRegistry.IssuerView memory fsd = registry.issuer(FSD_ID);

@@ -8,7 +8,7 @@ import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } fr
 
 const REGISTRY_ABI = [
   "function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))",
-  "function signer(address) view returns ((bytes32 issuerId, uint64 validFrom, uint64 validUntil))",
+  "function signerRecord(address) view returns ((bytes32 issuerId, uint64 validFrom, uint64 validUntil))",
   "function isSigningCertificate(bytes32, bytes32) view returns (bool)",
   "function registerIssuer(bytes32, string, string, string, bytes32)",
   "function addSigningCertificate(bytes32, bytes32)",
