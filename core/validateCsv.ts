@@ -171,8 +171,13 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
     });
   }
 
+  // Spreadsheets sometimes save trailing columns with no name and nothing in them: drop those.
+  let width = rows[0].length;
+  while (width > 1 && rows[0][width - 1].trim() === "" && rows.every((cells) => (cells[width - 1] ?? "").trim() === "")) width--;
+  if (width < rows[0].length) rows = rows.map((cells) => (cells.length > width ? cells.slice(0, width) : cells));
+
   // Header: every column of the type, nothing else, each once.
-  const header = rows[0].map((name) => name.normalize("NFC").trim());
+  const header = rows[0].map((name, i) => name.normalize("NFC").trim() || `(unnamed column ${i + 1})`);
   const expected = schema.columns.map((c) => c.column);
   if (schema.validity.kind === "period") expected.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
   const missing = expected.filter((name) => !header.includes(name));

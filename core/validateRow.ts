@@ -5,8 +5,8 @@
  * Every cell goes through the same steps, and the first failure is its one error:
  * 1. formula check: a value starting with `=`, `+`, `-`, `@`, tab or CR (before or after trimming) is
  *    refused, as a spreadsheet would run it (CSV injection); the value is not repeated;
- * 2. NFC normalisation and trimming; an empty value is an error if the column is required, and leaves the
- *    claim out otherwise;
+ * 2. NFC normalisation and trimming (an empty result is an error if the column is required, and leaves
+ *    the claim out otherwise);
  * 3. forbidden characters: C0 and C1 controls (including line breaks and tabs), DEL, bidirectional
  *    controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), line / paragraph separators,
  *    a byte-order mark or lone surrogate inside the text;

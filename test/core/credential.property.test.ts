@@ -30,7 +30,7 @@ const record: fc.Arbitrary<CertificateRecord> = fc.oneof(
       type: "csb-cre",
       certificateNumber: `${r.number}-${r.sitting.replaceAll("-", "")}`,
       candidateNumber: r.number,
-      name: r.zh === undefined ? { en: r.en } : { en: r.en, "zh-HK": r.zh },
+      name: r.zh === undefined ? ({ en: r.en } as Record<string, string>) : { en: r.en, "zh-HK": r.zh },
       hkidPartial: r.hkid,
       sittingDate: r.sitting,
       results: { uc: r.uc, ue: r.ue, at: r.at },

@@ -125,7 +125,7 @@ describe("buildMerkleTree / verifyMerkleProof", function () {
           expect(verifyMerkleProof(other, proof, tree.root)).to.equal(false);
           expect(verifyMerkleProof(ls[i], proof, other)).to.equal(false);
           if (proof.length > 0) {
-            const tampered = [...proof];
+            const tampered: string[] = [...proof];
             tampered[0] = other;
             expect(verifyMerkleProof(ls[i], tampered, tree.root)).to.equal(false);
           }

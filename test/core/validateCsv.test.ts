@@ -429,3 +429,21 @@ describe("validateCsv: row and cell checks", function () {
     expect(() => validateCsv(sample("csb-cre.csv"), "csb-nope")).to.throw().with.property("code", "UNKNOWN_TYPE");
   });
 });
+
+describe("validateCsv: spreadsheet leftovers", function () {
+  it("ignores trailing columns with no name and no content", function () {
+    const text = "candidate_number,name_en,name_zh,hkid_partial,sitting_date,uc_result,ue_result,at_result,,\r\n";
+    const result = validateCsv(csv(text + "CRE2026000001,CHAN,,A123***(*),2026-09-12,L2,L2,Pass,,\r\n"), "csb-cre");
+
+    expect(result.fileError).to.equal(undefined);
+    expect(result.records).to.have.length(1);
+  });
+
+  it("refuses an unnamed column that has content, naming its position", function () {
+    const text = "candidate_number,name_en,name_zh,hkid_partial,sitting_date,uc_result,ue_result,at_result,\n";
+    const result = validateCsv(csv(text + "CRE2026000001,CHAN,,A123***(*),2026-09-12,L2,L2,Pass,note\n"), "csb-cre");
+
+    expect(result.fileError?.code).to.equal("UNKNOWN_COLUMNS");
+    expect(result.fileError?.columns).to.deep.equal(["(unnamed column 9)"]);
+  });
+});
