@@ -5,8 +5,9 @@ import {
   SALT_BYTES,
   checkClaimsAgainstSchema,
   collectClaims,
-  credentialDigestFromFieldDigests,
-  fieldDigest,
+  copyJson,
+  credentialDigestFromFieldDigestBytes,
+  fieldDigestInto,
   issuerUrn,
   schemaUrn,
 } from "./credential.ts";
@@ -37,7 +38,27 @@ export type CreateCredentialResult = {
   digest: Hex;
 };
 
-const defaultGetRandomValues: GetRandomValues = (array) => globalThis.crypto.getRandomValues(array);
+/**
+ * The default CSPRNG, `globalThis.crypto.getRandomValues`, drawn 64 KiB at a time (its per-call limit)
+ * and handed out in slices: one system call per ~180 credentials instead of one per credential.
+ * Every byte is used once. An injected generator is called directly, once per credential.
+ */
+const pool = new Uint8Array(65536);
+let poolOffset = pool.length;
+const defaultGetRandomValues: GetRandomValues = (array) => {
+  if (array.length > pool.length) {
+    for (let i = 0; i < array.length; i += pool.length) globalThis.crypto.getRandomValues(array.subarray(i, i + pool.length));
+    return array;
+  }
+  if (poolOffset + array.length > pool.length) {
+    globalThis.crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  array.set(pool.subarray(poolOffset, poolOffset + array.length));
+  pool.fill(0, poolOffset, poolOffset + array.length); // used bytes do not linger in memory
+  poolOffset += array.length;
+  return array;
+};
 
 /** UUID v4 (RFC 9562 section 5.4) from 16 random bytes. */
 function uuidV4(bytes: Uint8Array): string {
@@ -103,7 +124,7 @@ export function createCredential(parameters: CreateCredentialParameters): Create
     ...(validUntil === undefined ? {} : { validUntil }),
     credentialSchema: { id: schemaUrn(schema), type: "JsonSchema" },
     // A copy, so that the caller's record and the credential never share (and mutate) objects.
-    credentialSubject: structuredClone(record.subject),
+    credentialSubject: copyJson(record.subject),
     proof: { type: PROOF_TYPE, salts: {}, hidden: {} },
   };
   const claims = collectClaims(credential as unknown as Record<string, unknown>, "INVALID_RECORD");
@@ -114,13 +135,13 @@ export function createCredential(parameters: CreateCredentialParameters): Create
   credential.id = `urn:uuid:${uuidV4(random)}`;
   claims.set("/id", credential.id);
 
-  const digests: string[] = [];
-  let offset = 16;
+  const digests = new Uint8Array(32 * claims.size);
+  let i = 0;
   for (const [pointer, value] of claims) {
+    const offset = 16 + SALT_BYTES * i;
     const salt = toBase64Url(random.subarray(offset, offset + SALT_BYTES));
-    offset += SALT_BYTES;
     credential.proof.salts[pointer] = salt;
-    digests.push(fieldDigest(salt, pointer, value));
+    fieldDigestInto(salt, pointer, value, digests, 32 * i++);
   }
-  return { credential, digest: credentialDigestFromFieldDigests(digests) };
+  return { credential, digest: credentialDigestFromFieldDigestBytes(digests, claims.size) };
 }

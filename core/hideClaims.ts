@@ -1,4 +1,4 @@
-import { analyseCredential, claimSlots, fieldDigest } from "./credential.ts";
+import { analyseCredential, claimSlots, copyJson, fieldDigest } from "./credential.ts";
 import type { Credential } from "./credential.ts";
 import { CoreError } from "./errors.ts";
 import { pathTokens } from "./types/index.ts";
@@ -51,7 +51,7 @@ export function hideClaims(credential: Credential, pointers: HideClaimsParameter
     }
   }
 
-  const result = structuredClone(credential);
+  const result = copyJson(credential);
   for (const pointer of toHide) {
     result.proof.hidden[pointer] = fieldDigest(credential.proof.salts[pointer], pointer, claims.get(pointer));
     delete result.proof.salts[pointer];

@@ -15,7 +15,7 @@
  * 100,000 leaves build in well under a second.
  */
 import { CoreError } from "./errors.ts";
-import { compare32, isBytes32Hex, toHex, writeHex } from "./bytes.ts";
+import { compare32, toHex, writeHex } from "./bytes.ts";
 import { keccak256Into } from "./keccak.ts";
 
 export type Hex = `0x${string}`;
@@ -149,6 +149,3 @@ export function verifyMerkleProof(leaf: string, proof: readonly string[], root: 
   });
   return compare32(node, 0, expected, 0) === 0;
 }
-
-/** Whether `value` is a bytes32 in the canonical form this module produces (`0x` + 64 lowercase hex). */
-export { isBytes32Hex };

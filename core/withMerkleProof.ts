@@ -1,5 +1,5 @@
 import { getAddress } from "ethers";
-import { analyseCredential, digestOfAnalysed, merkleAnchorSchema } from "./credential.ts";
+import { analyseCredential, copyJson, digestOfAnalysed, merkleAnchorSchema } from "./credential.ts";
 import type { Credential, Hex, MerkleAnchor } from "./credential.ts";
 import { CoreError } from "./errors.ts";
 import { verifyMerkleProof } from "./merkle.ts";
@@ -74,7 +74,7 @@ export function withMerkleProof(
   if (!verifyMerkleProof(digest, merkle.path, merkle.root)) {
     throw new CoreError("INVALID_PROOF", "The Merkle path does not lead from this credential's digest to the root");
   }
-  const result = structuredClone(credential);
+  const result = copyJson(credential);
   result.proof.merkle = merkle;
   return result;
 }
