@@ -127,8 +127,9 @@ export type ValidationIssueCode = (typeof VALIDATION_ISSUE_CODES)[number];
 
 /**
  * One problem found in input data: a CSV cell, a CSV row, or a field of a JSON record.
- * `row` is 1-based after the header (0 for problems with the header or the whole file); `column` is the
- * CSV column / JSON field name, or `null` when the problem concerns the whole row.
+ * `row` is 1-based after the header (for JSON, the `row` the caller passed, default 1); `column` is the
+ * CSV column / JSON field name, or `null` when the problem concerns the whole row. Problems with the
+ * whole file are not issues: see `validateCsv(...).fileError`.
  * Messages never repeat personal data that must not be stored (a full HKID) or very long values.
  */
 export type ValidationIssue = {

@@ -153,6 +153,13 @@ describe("createCredential", function () {
     expectCoreError(() => createCredential({ record: { subject: period.subject } }), "INVALID_RECORD", "validUntil");
     expectCoreError(() => createCredential({ record: { subject: { ...subject, type: "nope" } } }), "UNKNOWN_TYPE");
   });
+
+  it("refuses a subject with an own __proto__ key as an unknown field, never as a prototype", function () {
+    const { record } = validateRecord("csb-cre", VALID_ROWS["csb-cre"]);
+    const subject = JSON.parse(JSON.stringify(record!.subject).replace('"type"', '"__proto__":{"x":1},"type"'));
+
+    expectCoreError(() => createCredential({ record: { subject } }), "INVALID_RECORD", "__proto__");
+  });
 });
 
 describe("computeCredentialDigest", function () {
