@@ -9,7 +9,7 @@ import { network } from "hardhat";
 import { AbiCoder, ContractFactory, ZeroAddress, ZeroHash, encodeBytes32String, hexlify } from "ethers";
 import type { Contract, ContractTransactionResponse } from "ethers";
 import { DocumentStore__factory } from "@govtechsg/document-store-ethers-v6";
-import { MerkleTree, hex } from "./merkle.ts";
+import { buildMerkleTree, type MerkleTree } from "../../core/merkle.ts";
 
 const require = createRequire(import.meta.url);
 const easArtifact = require("@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json");
@@ -56,14 +56,14 @@ const trees: Record<number, MerkleTree> = {};
 const buildMs: Record<number, number> = {};
 for (const size of SIZES) {
   const start = performance.now();
-  trees[size] = new MerkleTree(randomLeaves(size));
+  trees[size] = buildMerkleTree(randomLeaves(size));
   buildMs[size] = performance.now() - start;
   anchor[size] = await gasOf(asSigner.anchor(trees[size].root, size));
 }
 
 // Certificates from the 10,000 batch: check the one we revoke is really in the anchored tree.
 const batch = trees[10_000];
-const leafAt = (i: number) => hex(batch.layers[0][i]);
+const leafAt = (i: number) => batch.leaf(i);
 const revoked = 4_321;
 if (!(await registry.verifyProof(batch.root, leafAt(revoked), batch.proof(revoked)))) {
   throw new Error("verifyProof: leaf is not in the 10,000 tree");
