@@ -236,7 +236,7 @@ export function createPadesSigner(identity: PadesSignerIdentity): PadesSigner {
       const signedAttributes = Buffer.from(signedAttributesTemplate);
       digest.copy(signedAttributes, digestOffset);
       // RFC 5652 5.4: the signature covers the attributes with the SET OF tag, stored as [0] IMPLICIT.
-      const signature = cryptoSign("sha256", signedAttributes, privateKey as KeyObject);
+      const signature = cryptoSign("sha256", signedAttributes, privateKey);
       signedAttributes[0] = CONTEXT_0;
       const hex = buildCms(signedAttributes, signature).toString("hex");
 
