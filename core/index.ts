@@ -32,3 +32,12 @@ export { withMerkleProof } from "./withMerkleProof.ts";
 export type { WithMerkleProofOptions, WithMerkleProofParameters, WithMerkleProofResult } from "./withMerkleProof.ts";
 export { buildMerkleTree, verifyMerkleProof } from "./merkle.ts";
 export type { BuildMerkleTreeParameters, BuildMerkleTreeResult, MerkleLeaf, MerkleTree } from "./merkle.ts";
+export {
+  CREDENTIAL_PAYLOAD_VERSION,
+  MAX_CREDENTIAL_PAYLOAD_BYTES,
+  decodeCredentialPayload,
+  decodeCredentialUrl,
+  encodeCredentialPayload,
+  encodeCredentialUrl,
+} from "./qrPayload.ts";
+export type { EncodeCredentialPayloadOptions } from "./qrPayload.ts";
