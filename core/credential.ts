@@ -313,13 +313,24 @@ export function checkClaimsAgainstSchema(
   }
 }
 
+/**
+ * True for a value whose RFC 8785 serialisation is exactly `JSON.stringify`'s: a string, a finite number,
+ * a boolean, null, or an array of those (JCS only differs on object key order, and refuses non-finite
+ * numbers). Every claim value of the certificate types is one; the check skips the slower general path.
+ */
+function isFlatJson(value: unknown): boolean {
+  const scalar = (v: unknown) =>
+    typeof v === "string" || typeof v === "boolean" || v === null || (typeof v === "number" && Number.isFinite(v));
+  return scalar(value) || (Array.isArray(value) && value.every(scalar));
+}
+
 /** Reused buffer for the UTF-8 of one JCS string (grown when a claim needs more). */
 let utf8Scratch = new Uint8Array(1024);
 const textEncoder = new TextEncoder();
 
 /** Field digest = sha256(utf8(JCS([salt, pointer, value]))), written as 32 bytes into `out` at `offset`. */
 export function fieldDigestInto(salt: string, pointer: string, value: unknown, out: Uint8Array, offset: number): void {
-  const canonical = canonicalize([salt, pointer, value]);
+  const canonical = isFlatJson(value) ? JSON.stringify([salt, pointer, value]) : canonicalize([salt, pointer, value]);
   if (canonical === undefined) throw new CoreError("MALFORMED", `The value at ${pointer} is not JSON`);
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   if (utf8Scratch.length < canonical.length * 3) utf8Scratch = new Uint8Array(canonical.length * 3);

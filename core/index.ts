@@ -29,6 +29,8 @@ export type { ComputeCredentialDigestParameters, ComputeCredentialDigestResult }
 export { hideClaims } from "./hideClaims.ts";
 export type { HideClaimsParameters, HideClaimsResult } from "./hideClaims.ts";
 export { withMerkleProof } from "./withMerkleProof.ts";
+export { buildBatch } from "./buildBatch.ts";
+export type { BuildBatchParameters, BuildBatchResult } from "./buildBatch.ts";
 export type { WithMerkleProofOptions, WithMerkleProofParameters, WithMerkleProofResult } from "./withMerkleProof.ts";
 export { buildMerkleTree, verifyMerkleProof } from "./merkle.ts";
 export type { BuildMerkleTreeParameters, BuildMerkleTreeResult, MerkleLeaf, MerkleTree } from "./merkle.ts";

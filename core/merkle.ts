@@ -97,6 +97,7 @@ export function buildMerkleTree(leaves: BuildMerkleTreeParameters): BuildMerkleT
     below = above;
   }
   const leafCount = leaves.length;
+  const hexCache: Hex[][] = levels.map(() => []);
   const checkIndex = (index: number): void => {
     if (!Number.isInteger(index) || index < 0 || index >= leafCount) {
       throw new CoreError("INVALID_ARGUMENT", `Leaf index ${index} is outside the tree (0..${leafCount - 1})`);
@@ -114,7 +115,10 @@ export function buildMerkleTree(leaves: BuildMerkleTreeParameters): BuildMerkleT
       const path: Hex[] = [];
       for (let level = 0; level < levels.length - 1; level++, index >>= 1) {
         const sibling = index ^ 1;
-        if (sibling * 32 < levels[level].length) path.push(toHex(levels[level], sibling * 32, 32));
+        if (sibling * 32 < levels[level].length) {
+          // A node is the sibling in the proofs of 2^level leaves: convert it to hex once.
+          path.push((hexCache[level][sibling] ??= toHex(levels[level], sibling * 32, 32)));
+        }
       }
       return path;
     },
