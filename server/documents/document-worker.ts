@@ -3,7 +3,7 @@
  * it is sent. The template (fonts, fixed texts) and the signer are prepared once, before "ready".
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createCredential, encodeCredentialUrl, getCertificateType, type Credential } from "../../core/index.ts";
+import { createCredential, encodeCredentialUrl, getCertificateType, type Credential, type Hex, type MerkleAnchor } from "../../core/index.ts";
 import { createPadesSigner, type PadesSigner } from "../pdf/pades.ts";
 import { CertificateTemplate } from "../pdf/render-certificate.ts";
 import type { WorkerReply, WorkerRequest, WorkerSetup } from "./document-workers.ts";
@@ -17,8 +17,10 @@ const template = new CertificateTemplate({
 const signer: PadesSigner = createPadesSigner(setup.identity);
 const signingTime = new Date(setup.signingTime);
 
-function render(credentials: readonly Credential[]): Uint8Array[] {
-  return credentials.map((credential) => {
+function render(json: readonly string[], merkle: readonly MerkleAnchor[]): Uint8Array[] {
+  return json.map((text, i) => {
+    const credential = JSON.parse(text) as Credential;
+    credential.proof.merkle = merkle[i];
     const qrUrl = encodeCredentialUrl(setup.verifierUrl, credential);
     const pdf = signer.sign(template.render({ credential, qrUrl, signingTime }));
     // Transferable only when the bytes own their whole buffer.
@@ -30,10 +32,16 @@ parentPort!.on("message", (request: WorkerRequest) => {
   try {
     if (request.kind === "credentials") {
       const issuedAt = new Date(request.issuedAt);
-      const issued = request.records.map((record) => createCredential({ record, now: () => issuedAt }));
-      parentPort!.postMessage({ kind: "credentials", issued } satisfies WorkerReply);
+      const json: string[] = [];
+      const digests: Hex[] = [];
+      for (const record of request.records) {
+        const { credential, digest } = createCredential({ record, now: () => issuedAt });
+        json.push(JSON.stringify(credential));
+        digests.push(digest);
+      }
+      parentPort!.postMessage({ kind: "credentials", json, digests } satisfies WorkerReply);
     } else {
-      const pdfs = render(request.credentials);
+      const pdfs = render(request.json, request.merkle);
       parentPort!.postMessage({ kind: "render", pdfs } satisfies WorkerReply, pdfs.map((p) => p.buffer as ArrayBuffer));
     }
   } catch (error) {

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { CertificateRecord, Credential, CreateCredentialResult } from "../../core/index.ts";
+import type { CertificateRecord, Hex, MerkleAnchor } from "../../core/index.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
 
 /** The department a batch is issued for, as printed on its certificates. */
@@ -23,13 +23,22 @@ export interface WorkerSetup {
   signingTime: number;
 }
 
+/**
+ * Credentials made by the workers, in record order: each as its JSON text (what the store keeps; strings
+ * cross threads far faster than objects) and its digest (the Merkle leaf).
+ */
+export interface CreatedCredentials {
+  json: string[];
+  digests: Hex[];
+}
+
 /** Messages between `DocumentWorkers` and `document-worker.ts`. */
 export type WorkerRequest =
   | { kind: "credentials"; records: CertificateRecord[]; issuedAt: number }
-  | { kind: "render"; credentials: Credential[] };
+  | { kind: "render"; json: string[]; merkle: MerkleAnchor[] };
 export type WorkerReply =
   | { kind: "ready" }
-  | { kind: "credentials"; issued: CreateCredentialResult[] }
+  | { kind: "credentials"; json: string[]; digests: Hex[] }
   | { kind: "render"; pdfs: Uint8Array[] }
   | { kind: "error"; message: string };
 
@@ -42,9 +51,10 @@ const CHUNK = 64;
  *
  * @example
  * const workers = new DocumentWorkers({ typeId, issuer, verifierUrl, identity, signingTime: Date.now() });
- * const issued = await workers.createCredentials(records, new Date());
- * const { credentials } = buildBatch({ issued, chainId, registry });
- * await workers.render(credentials, (i, pdf) => writeFile(`${i}.pdf`, pdf));
+ * const { json, digests } = await workers.createCredentials(records, new Date());
+ * const tree = buildMerkleTree(digests);
+ * const merkle = (i: number) => ({ root: tree.root, path: tree.proof(i), chainId, registry });
+ * await workers.render(json, merkle, (i, pdf) => writeFile(`${i}.pdf`, pdf));
  * await workers.close();
  */
 export class DocumentWorkers {
@@ -74,32 +84,43 @@ export class DocumentWorkers {
   }
 
   /** `createCredential` for every record, spread over the workers; results in record order. */
-  async createCredentials(records: readonly CertificateRecord[], issuedAt: Date): Promise<CreateCredentialResult[]> {
-    const issued: CreateCredentialResult[] = new Array(records.length);
+  async createCredentials(records: readonly CertificateRecord[], issuedAt: Date): Promise<CreatedCredentials> {
+    const json: string[] = new Array(records.length);
+    const digests: Hex[] = new Array(records.length);
     // Larger chunks here: a credential costs about 50 µs, a round trip more than a few.
     const chunk = Math.max(CHUNK, Math.ceil(records.length / this.#workers.length / 4));
     await this.#run(records.length, chunk, (start, end) => ({ kind: "credentials", records: records.slice(start, end), issuedAt: issuedAt.getTime() }), (start, reply) => {
       if (reply.kind !== "credentials") throw new Error("unexpected reply from a document worker");
-      reply.issued.forEach((result, i) => (issued[start + i] = result));
+      for (let i = 0; i < reply.json.length; i++) {
+        json[start + i] = reply.json[i];
+        digests[start + i] = reply.digests[i];
+      }
     });
-    return issued;
+    return { json, digests };
   }
 
   /**
-   * Renders and signs the PDF of every credential (with its Merkle proof); `onDocument` receives each,
-   * in chunks, in no particular order. `onProgress` is called as chunks complete.
+   * Renders and signs the PDF of every credential (JSON text) with its Merkle proof (`merkle(i)`, set as
+   * its `proof.merkle`); `onDocument` receives each, in chunks, in no particular order. `onProgress` is
+   * called as chunks complete.
    */
   async render(
-    credentials: readonly Credential[],
+    json: readonly string[],
+    merkle: (index: number) => MerkleAnchor,
     onDocument: (index: number, pdf: Uint8Array) => void | Promise<void>,
     onProgress?: (done: number, total: number) => void,
   ): Promise<void> {
     let done = 0;
-    await this.#run(credentials.length, CHUNK, (start, end) => ({ kind: "render", credentials: credentials.slice(start, end) }), async (start, reply) => {
+    const request = (start: number, end: number): WorkerRequest => ({
+      kind: "render",
+      json: json.slice(start, end),
+      merkle: Array.from({ length: end - start }, (_, i) => merkle(start + i)),
+    });
+    await this.#run(json.length, CHUNK, request, async (start, reply) => {
       if (reply.kind !== "render") throw new Error("unexpected reply from a document worker");
       for (let i = 0; i < reply.pdfs.length; i++) await onDocument(start + i, reply.pdfs[i]);
       done += reply.pdfs.length;
-      onProgress?.(done, credentials.length);
+      onProgress?.(done, json.length);
     });
   }
 

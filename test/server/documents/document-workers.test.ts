@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { buildBatch, computeCredentialDigest, validateCsv, verifyMerkleProof, type Credential } from "../../../core/index.ts";
+import { buildMerkleTree, computeCredentialDigest, validateCsv, verifyMerkleProof, type Credential } from "../../../core/index.ts";
 import { DocumentWorkers } from "../../../server/documents/document-workers.ts";
 import { loadSigningIdentity } from "../../../server/pdf/signing-identity.ts";
 import { ensureDevPki } from "../../../server/pki/dev-pki.ts";
@@ -27,35 +27,39 @@ describe("DocumentWorkers", function () {
 
   it("creates the credentials of every record in record order, each with a correct digest", async () => {
     const { records } = validateCsv(sampleCsv("fsd-dg-licence.csv"), "fsd-dg-licence");
-    const issued = await workers.createCredentials(records, new Date());
-    expect(issued).to.have.length(records.length);
-    issued.forEach(({ credential, digest }, i) => {
-      expect((credential.credentialSubject as { certificateNumber: string }).certificateNumber).to.equal(records[i].subject.certificateNumber);
-      expect(computeCredentialDigest(credential)).to.equal(digest);
+    const { json, digests } = await workers.createCredentials(records, new Date());
+    expect(json).to.have.length(records.length);
+    json.forEach((text, i) => {
+      const credential = JSON.parse(text) as Credential;
+      expect(credential.credentialSubject.certificateNumber).to.equal(records[i].subject.certificateNumber);
+      expect(computeCredentialDigest(credential)).to.equal(digests[i]);
     });
   });
 
   it("renders and signs one PDF per credential, each with its own credential inside, reporting progress", async () => {
     const { records } = validateCsv(sampleCsv("fsd-dg-licence.csv"), "fsd-dg-licence");
-    const issued = await workers.createCredentials(records, new Date());
-    const { root, credentials } = buildBatch({ issued, chainId: 31337, registry: REGISTRY });
+    const { json, digests } = await workers.createCredentials(records, new Date());
+    const tree = buildMerkleTree(digests);
     const pdfs = new Map<number, Uint8Array>();
     const progress: number[] = [];
-    await workers.render(credentials, (i, pdf) => void pdfs.set(i, pdf), (done) => progress.push(done));
-    expect([...pdfs.keys()].sort((a, b) => a - b)).to.deep.equal(credentials.map((_, i) => i));
-    expect(progress.at(-1)).to.equal(credentials.length);
+    const merkle = (i: number) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY });
+    await workers.render(json, merkle, (i, pdf) => void pdfs.set(i, pdf), (done) => progress.push(done));
+    expect([...pdfs.keys()].sort((a, b) => a - b)).to.deep.equal(json.map((_, i) => i));
+    expect(progress.at(-1)).to.equal(json.length);
     const file = path.join(dir, "licence.pdf");
     await writeFile(file, pdfs.get(3)!);
     expect(spawnSync("pdfsig", [file], { encoding: "utf8" }).stdout).to.include("Signature is Valid.");
     const text = spawnSync("pdftotext", [file, "-"], { encoding: "utf8" }).stdout;
     expect(text).to.include(String(records[3].subject.certificateNumber));
-    expect(verifyMerkleProof(issued[3].digest, credentials[3].proof.merkle!.path, root)).to.equal(true);
+    spawnSync("pdfdetach", ["-save", "1", "-o", path.join(dir, "attached.json"), file]);
+    const attached = JSON.parse(await readFile(path.join(dir, "attached.json"), "utf8")) as Credential;
+    expect(attached.proof.merkle).to.deep.equal(merkle(3));
+    expect(verifyMerkleProof(digests[3], attached.proof.merkle!.path, tree.root)).to.equal(true);
   });
 
   it("rejects with the failing chunk named when a credential cannot be rendered", async () => {
-    const broken = { credentialSubject: {} } as unknown as Credential;
     try {
-      await workers.render([broken], () => undefined);
+      await workers.render(["{}"], () => ({ root: `0x${"0".repeat(64)}`, path: [], chainId: 1, registry: REGISTRY }), () => undefined);
       expect.fail("render should have failed");
     } catch (error) {
       expect((error as Error).message).to.match(/^document worker failed on items 1 to 1: /);
