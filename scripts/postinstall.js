@@ -5,15 +5,12 @@
 // which the `node` package ships. Plain JavaScript: it must run before anything is built.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
-const require = createRequire(import.meta.url);
-
+/** Whether the addon loads in this Node (checked in a fresh process: a failed load is cached). */
 function loads() {
   try {
-    const Database = require("better-sqlite3");
-    new Database(":memory:").close();
+    execFileSync(process.execPath, ["-e", 'new (require("better-sqlite3"))(":memory:").close()'], { stdio: "ignore" });
     return true;
   } catch {
     return false;
