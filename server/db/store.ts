@@ -1,0 +1,219 @@
+/**
+ * The issuer service's persistence: one interface, two implementations (SQLite through better-sqlite3,
+ * the zero-configuration default; PostgreSQL through pg, for several issuer instances sharing one
+ * database). Every method is one atomic step of the issuance state machine, so a crash between two
+ * calls loses nothing and a restart resumes from what is stored.
+ *
+ * State machine (DESIGN.md "Guarantees"):
+ *
+ * - A certificate is `pending` when accepted (its validated record, credential JSON and digest are
+ *   stored at once: salts are never regenerated, so a batch's root can always be rebuilt). `closeBatch`
+ *   groups pending certificates of one issuer and type into a batch: the batch stores its root and each
+ *   certificate its index (leaf position) in it, and the certificates become `anchoring`.
+ * - A batch goes `closed` -> `submitted` (anchor transaction sent: hash and nonce stored before sending
+ *   is retried) -> `anchored` (confirmed; block and time stored) -> `rendered` (every PDF stored; its
+ *   certificates become `issued`). Recovery after a crash asks the chain whether the root is anchored
+ *   before sending anything again: a root is never anchored twice.
+ * - Status changes after issuance (revoke, suspend, reinstate, supersede) are `operations`:
+ *   `queued` -> `submitted` (transaction hash stored) -> `confirmed` (the certificate's status changes
+ *   then) or `failed` (with the chain's error).
+ *
+ * Times are ISO 8601 strings (UTC). Ids are strings (UUIDs made by the caller). JSON columns hold
+ * strings the caller serialised. Nothing here hashes or generates secrets: callers pass hashes.
+ */
+
+export type CertificateStatus =
+  | "pending"
+  | "anchoring"
+  | "issued"
+  | "revoked"
+  | "suspended"
+  | "superseded"
+  | "failed";
+
+export type BatchStatus = "closed" | "submitted" | "anchored" | "rendered";
+
+export type OperationKind = "revoke" | "suspend" | "reinstate" | "supersede" | "revoke-batch";
+export type OperationStatus = "queued" | "submitted" | "confirmed" | "failed";
+
+export interface ApiKeyRow {
+  id: string;
+  issuerId: string;
+  label: string;
+  /** SHA-256 (hex) of the key: the key itself is never stored. */
+  keyHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** One upload (`POST /batches` or a single `POST /certificates`) as the department sees it. */
+export interface UploadRow {
+  id: string;
+  issuerId: string;
+  typeId: string;
+  /** Rows in the input, valid or not. */
+  rowCount: number;
+  /** Per-row errors, JSON text of `[{ row, column, code, message }]`. */
+  errorsJson: string;
+  createdAt: string;
+}
+
+export interface NewCertificate {
+  id: string;
+  issuerId: string;
+  typeId: string;
+  uploadId: string;
+  /** 1-based row of the upload. */
+  row: number;
+  certificateNumber: string;
+  /** The validated record, JSON text (what a renewal starts from). */
+  recordJson: string;
+  /** The full credential (all salts), JSON text, without its Merkle proof. */
+  credentialJson: string;
+  /** Credential digest: `0x` + 64 hex. */
+  digest: string;
+  /** SHA-256 (hex) of the candidate's claim code. */
+  claimCodeHash: string;
+  /** The certificate this one renews, if any: it becomes `superseded` when this one is issued. */
+  supersedes: string | null;
+  /** Candidate name etc. for the officer's search: JSON text of `{ name?, candidateNumber? }`. */
+  searchJson: string;
+}
+
+export interface CertificateRow extends NewCertificate {
+  status: CertificateStatus;
+  batchId: string | null;
+  /** Leaf index in the batch's tree. */
+  leafIndex: number | null;
+  /** SHA-256 (hex) of the stored PDF, once rendered. */
+  pdfHash: string | null;
+  /** Reason code of the last status change (revoke, suspend). */
+  reason: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BatchRow {
+  id: string;
+  issuerId: string;
+  typeId: string;
+  status: BatchStatus;
+  /** Merkle root, `0x` + 64 hex. Unique. */
+  root: string;
+  certificateCount: number;
+  txHash: string | null;
+  txNonce: number | null;
+  blockNumber: number | null;
+  anchoredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OperationRow {
+  id: string;
+  issuerId: string;
+  kind: OperationKind;
+  /** The certificate acted on (or, for revoke-batch, null). */
+  certificateId: string | null;
+  batchId: string | null;
+  reason: number;
+  /** For supersede: the renewal's certificate id. */
+  successorId: string | null;
+  status: OperationStatus;
+  txHash: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One event of a certificate's history (audit log): who did what, when. */
+export interface EventRow {
+  id: number;
+  issuerId: string;
+  certificateId: string | null;
+  batchId: string | null;
+  /** e.g. "accepted", "batched", "anchor-submitted", "anchored", "issued", "revoke-requested", "revoked". */
+  type: string;
+  /** The actor: an API key id, "system", or an officer id. */
+  actor: string;
+  detailJson: string;
+  at: string;
+}
+
+export interface IdempotencyRow {
+  issuerId: string;
+  key: string;
+  /** SHA-256 (hex) of the request (method, path, body): the same key with another request is refused. */
+  requestHash: string;
+  statusCode: number;
+  responseJson: string;
+  createdAt: string;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema (numbered migrations, each applied once, recorded in a table). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Runs `fn` in one transaction (serialisable enough that two instances never take the same rows). */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+
+  // API keys
+  insertApiKey(row: ApiKeyRow): Promise<void>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(issuerId: string): Promise<ApiKeyRow[]>;
+
+  // Idempotency (`Idempotency-Key` header)
+  findIdempotency(issuerId: string, key: string): Promise<IdempotencyRow | undefined>;
+  /** Returns false (and stores nothing) when the key is already taken. */
+  insertIdempotency(row: IdempotencyRow): Promise<boolean>;
+
+  // Uploads and certificates
+  /** Inserts an upload and its valid certificates (status `pending`) atomically. */
+  insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<void>;
+  findUpload(issuerId: string, id: string): Promise<UploadRow | undefined>;
+  /** Counts of the upload's certificates by status. */
+  uploadProgress(uploadId: string): Promise<Partial<Record<CertificateStatus, number>>>;
+  findCertificate(id: string): Promise<CertificateRow | undefined>;
+  findCertificateByClaimHash(claimCodeHash: string): Promise<CertificateRow | undefined>;
+  listCertificates(
+    issuerId: string,
+    filter: { uploadId?: string; status?: CertificateStatus; query?: string; limit: number; offset: number },
+  ): Promise<CertificateRow[]>;
+  /** Oldest pending certificates of one issuer and type (for the batcher), at most `limit`. */
+  pendingGroups(): Promise<{ issuerId: string; typeId: string; count: number; oldest: string }[]>;
+
+  // Batches
+  /**
+   * Atomically: creates the batch (status `closed`) and moves the given pending certificates into it
+   * (status `anchoring`, their leaf indexes set in the given order). Fails if any is no longer pending.
+   */
+  closeBatch(batch: BatchRow, certificateIds: string[]): Promise<void>;
+  findBatch(id: string): Promise<BatchRow | undefined>;
+  findBatchByRoot(root: string): Promise<BatchRow | undefined>;
+  /** Batches not yet `rendered`, oldest first (what recovery and the pipeline work on). */
+  unfinishedBatches(): Promise<BatchRow[]>;
+  batchCertificates(batchId: string): Promise<CertificateRow[]>;
+  /** Records the anchor transaction (before waiting for it): status `submitted`. */
+  markBatchSubmitted(batchId: string, txHash: string, txNonce: number): Promise<void>;
+  markBatchAnchored(batchId: string, blockNumber: number, anchoredAt: string, txHash: string | null): Promise<void>;
+  /** Stores one rendered PDF (bytes and hash). */
+  putPdf(certificateId: string, pdf: Uint8Array, pdfHash: string): Promise<void>;
+  getPdf(certificateId: string): Promise<Uint8Array | undefined>;
+  /**
+   * Atomically: batch `rendered`, its certificates `issued`, and the certificates they supersede
+   * `superseded`. Only when every certificate of the batch has its PDF.
+   */
+  markBatchRendered(batchId: string): Promise<void>;
+
+  // Status changes
+  insertOperation(row: OperationRow): Promise<void>;
+  unfinishedOperations(): Promise<OperationRow[]>;
+  markOperationSubmitted(id: string, txHash: string): Promise<void>;
+  /** Atomically: operation `confirmed` and the certificate's status and reason set. */
+  confirmOperation(id: string, certificateStatus: CertificateStatus | null, reason: number | null): Promise<void>;
+  failOperation(id: string, error: string): Promise<void>;
+
+  // Audit
+  insertEvent(event: Omit<EventRow, "id">): Promise<void>;
+  certificateEvents(certificateId: string): Promise<EventRow[]>;
+}
