@@ -1,3 +1,4 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
@@ -30,6 +31,13 @@ export interface LocalChainParameters {
   host?: string;
   /** Issuers to register (default: the development CSB and FSD). */
   issuersFile?: string;
+  /**
+   * Keep the chain across restarts: every transaction is appended to `DATA_DIR/chain/journal.jsonl` with
+   * its block time, and a restart replays the journal into a fresh chain that starts at the same date,
+   * so every earlier anchor, status and address is exactly as it was. (EDR keeps its state in memory
+   * only.) Off by default: tests start from an empty chain.
+   */
+  persist?: boolean;
 }
 
 export interface LocalChainResult {
@@ -53,15 +61,37 @@ export interface LocalChainResult {
  * await chain.close();
  */
 export async function startLocalChain(parameters: LocalChainParameters): Promise<LocalChainResult> {
-  const { dataDir, port = 0, host = "127.0.0.1", issuersFile = DEV_ISSUERS_FILE } = parameters;
-  const connection = await network.create();
+  const { dataDir, port = 0, host = "127.0.0.1", issuersFile = DEV_ISSUERS_FILE, persist = false } = parameters;
+  const journalFile = path.join(dataDir, "chain", "journal.jsonl");
+  const journal = persist && existsSync(journalFile) ? readJournal(journalFile) : undefined;
+  const initialDate = journal?.initialDate ?? new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+  const connection = await network.create({ override: { initialDate } });
   const { ethers, ignition, provider } = connection;
 
-  const { registry } = await ignition.deploy(RegistryModule, {
-    parameters: { Registry: { adminDelay: 0 } },
-    displayUi: false,
-  });
-  const address = await registry.getAddress();
+  let address: string;
+  if (journal) {
+    // Replay: same transactions, same block times, so the same addresses and state.
+    for (const entry of journal.transactions) {
+      await provider.request({ method: "evm_setNextBlockTimestamp", params: [entry.timestamp] });
+      await provider.request({ method: entry.method, params: entry.params as unknown[] });
+    }
+    // The chain's clock started at the first run's date: bring it to now.
+    const latest = (await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
+    const behind = Math.floor(Date.now() / 1000) - Number(latest.timestamp);
+    if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
+    address = journal.registry;
+  }
+  if (persist) recordTransactions(provider, journalFile, journal ? undefined : initialDate);
+
+  if (!journal) {
+    const { registry } = await ignition.deploy(RegistryModule, {
+      parameters: { Registry: { adminDelay: 0 } },
+      displayUi: false,
+    });
+    address = await registry.getAddress();
+    if (persist) appendFileSync(journalFile, `${JSON.stringify({ type: "registry", address })}\n`);
+  }
+  const registry = await ethers.getContractAt("Registry", address!);
 
   await ensureDevPki(path.join(dataDir, "pki"), [
     { id: "CSB", nameEn: "Civil Service Bureau" },
@@ -75,12 +105,56 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
   return {
     rpcUrl: rpc.url,
     chainId,
-    registry: address,
+    registry: address!,
     provider,
     registration,
     close: async () => {
       await rpc.close();
       await connection.close();
     },
+  };
+}
+
+interface Journal {
+  initialDate: string;
+  registry: string;
+  transactions: { method: string; params: unknown; timestamp: number }[];
+}
+
+function readJournal(file: string): Journal {
+  const journal: Partial<Journal> & { transactions: Journal["transactions"] } = { transactions: [] };
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .forEach((line, i) => {
+      let entry: { type?: string; [k: string]: unknown };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        throw new Error(`${file}: line ${i + 1} is not JSON (delete the DATA_DIR to start a new chain)`);
+      }
+      if (entry.type === "header") journal.initialDate = String(entry.initialDate);
+      else if (entry.type === "registry") journal.registry = String(entry.address);
+      else if (entry.type === "tx") journal.transactions.push(entry as unknown as Journal["transactions"][number]);
+    });
+  if (!journal.initialDate || !journal.registry) throw new Error(`${file}: no header or registry line (delete the DATA_DIR to start a new chain)`);
+  return journal as Journal;
+}
+
+/**
+ * Appends every transaction the chain accepts to the journal, with the time of the block it went into
+ * (the chain automines: one transaction, one block). Writes the header first for a new journal.
+ */
+function recordTransactions(provider: { request(args: { method: string; params?: unknown }): Promise<unknown> }, file: string, newJournalDate?: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (newJournalDate) writeFileSync(file, `${JSON.stringify({ type: "header", initialDate: newJournalDate })}\n`);
+  const request = provider.request.bind(provider);
+  provider.request = async (args) => {
+    const result = await request(args);
+    if (args.method === "eth_sendTransaction" || args.method === "eth_sendRawTransaction") {
+      const block = (await request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
+      appendFileSync(file, `${JSON.stringify({ type: "tx", method: args.method, params: args.params, timestamp: Number(block.timestamp) })}\n`);
+    }
+    return result;
   };
 }

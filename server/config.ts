@@ -1,0 +1,130 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The issuer service's configuration, read once from the environment at start-up and validated: a bad
+ * value stops the start with a message naming the variable. With no variable set at all, `npm start` runs
+ * the embedded default (local chain, development keys, SQLite under DATA_DIR).
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `postgres://...` or a SQLite file path; undefined: `DATA_DIR/ecert.sqlite`. */
+  databaseUrl: string | undefined;
+  /** Public verifier base URL printed on certificates and in QR codes; undefined: this server's `/`. */
+  verifierUrl: string | undefined;
+  /** Undefined for the embedded default (a local chain is started). */
+  chain:
+    | {
+        rpcUrls: string[];
+        chainId: number;
+        registry: string;
+        /** Per issuer id: its signer's encrypted JSON keystore file and password. */
+        signers: Record<string, { keystoreFile: string; password: string }>;
+        /** Per issuer id: its PDF-signing identity. */
+        pades: Record<string, { p12File: string; p12Password: string } | { certFile: string; keyFile: string }>;
+      }
+    | undefined;
+  /** A batch closes at this many certificates... */
+  batchSize: number;
+  /** ...or when its oldest certificate has waited this long (ms). */
+  batchWaitMs: number;
+  /** Blocks to wait after the anchoring block before certificates are released. */
+  confirmations: number;
+  /** Largest request body, bytes (CSV uploads, PDFs to verify). */
+  maxBodyBytes: number;
+  logLevel: string;
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: intIn(0, 65535).default(3000),
+  HOST: z.string().default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default(".data"),
+  DATABASE_URL: z.string().min(1).optional(),
+  VERIFIER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CHAIN_RPC_URLS: z.string().optional(),
+  CHAIN_ID: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
+  REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address").optional(),
+  ISSUER_IDS: z.string().optional(),
+  BATCH_SIZE: intIn(1, 100_000).default(1000),
+  BATCH_WAIT_MS: intIn(0, 3_600_000).default(2000),
+  CONFIRMATIONS: intIn(0, 100).default(1),
+  MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** A configuration error: names the variable, never echoes a secret. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads the configuration from `env` (default `process.env`).
+ *
+ * Production (a real chain) needs `CHAIN_RPC_URLS` (comma-separated, tried in turn), `CHAIN_ID`,
+ * `REGISTRY_ADDRESS`, `ISSUER_IDS` (e.g. `CSB`), and per issuer `<ID>_SIGNER_KEYSTORE` +
+ * `<ID>_SIGNER_PASSWORD` (an encrypted JSON keystore: never a plaintext key) and either
+ * `<ID>_PADES_P12` + `<ID>_PADES_P12_PASSWORD` or `<ID>_PADES_CERT` + `<ID>_PADES_KEY`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = [e.CHAIN_RPC_URLS, e.CHAIN_ID, e.REGISTRY_ADDRESS].some((v) => v !== undefined);
+  let chain: Config["chain"];
+  if (production) {
+    for (const key of ["CHAIN_RPC_URLS", "CHAIN_ID", "REGISTRY_ADDRESS", "ISSUER_IDS"] as const) {
+      if (e[key] === undefined) throw new ConfigError(`${key}: required when a chain is configured (CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS)`);
+    }
+    const rpcUrls = e.CHAIN_RPC_URLS!.split(",").map((u) => u.trim()).filter(Boolean);
+    for (const url of rpcUrls) {
+      if (!/^(https?|wss?):\/\//.test(url)) throw new ConfigError(`CHAIN_RPC_URLS: not an http(s) or ws(s) URL: ${redact(url)}`);
+    }
+    const signers: NonNullable<Config["chain"]>["signers"] = {};
+    const pades: NonNullable<Config["chain"]>["pades"] = {};
+    for (const id of e.ISSUER_IDS!.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const need = (name: string) => {
+        const value = env[`${id}_${name}`];
+        if (!value) throw new ConfigError(`${id}_${name}: required for issuer ${id}`);
+        return value;
+      };
+      signers[id] = { keystoreFile: need("SIGNER_KEYSTORE"), password: need("SIGNER_PASSWORD") };
+      pades[id] = env[`${id}_PADES_P12`]
+        ? { p12File: need("PADES_P12"), p12Password: need("PADES_P12_PASSWORD") }
+        : { certFile: need("PADES_CERT"), keyFile: need("PADES_KEY") };
+    }
+    chain = { rpcUrls, chainId: e.CHAIN_ID!, registry: e.REGISTRY_ADDRESS!, signers, pades };
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    verifierUrl: e.VERIFIER_URL?.replace(/\/+$/, ""),
+    chain,
+    batchSize: e.BATCH_SIZE,
+    batchWaitMs: e.BATCH_WAIT_MS,
+    confirmations: e.CONFIRMATIONS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** A URL with any user name, password or query removed, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
