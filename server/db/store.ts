@@ -179,8 +179,10 @@ export interface Store {
     issuerId: string,
     filter: { uploadId?: string; status?: CertificateStatus; query?: string; limit: number; offset: number },
   ): Promise<CertificateRow[]>;
-  /** Oldest pending certificates of one issuer and type (for the batcher), at most `limit`. */
+  /** Issuers and types with pending certificates: how many, and when the oldest was accepted. */
   pendingGroups(): Promise<{ issuerId: string; typeId: string; count: number; oldest: string }[]>;
+  /** The oldest pending certificates of one issuer and type (for the batcher), at most `limit`. */
+  pendingCertificates(issuerId: string, typeId: string, limit: number): Promise<CertificateRow[]>;
 
   // Batches
   /**
