@@ -51,7 +51,7 @@ const time = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
 const started = performance.now();
 // The workers start (and load their code) while the CSV is validated.
 const workers = new DocumentWorkers(
-  { typeId: schema.id, issuer, verifierUrl: "https://verify.ecert.gov.hk", identity, signingTime: Date.now() },
+  { typeId: schema.id, issuer, verifierUrl: "https://verify.ecert.gov.hk", identity },
   values.workers ? Number(values.workers) : undefined,
 );
 const { records, errors, fileError } = await time("validate", () => validateCsv(bytes, schema.id));

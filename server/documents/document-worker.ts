@@ -15,9 +15,8 @@ const template = new CertificateTemplate({
   verifierUrl: setup.verifierUrl,
 });
 const signer: PadesSigner = createPadesSigner(setup.identity);
-const signingTime = new Date(setup.signingTime);
 
-function render(json: readonly string[], merkle: readonly MerkleAnchor[]): Uint8Array[] {
+function render(json: readonly string[], merkle: readonly MerkleAnchor[], signingTime: Date): Uint8Array[] {
   return json.map((text, i) => {
     const credential = JSON.parse(text) as Credential;
     credential.proof.merkle = merkle[i];
@@ -41,7 +40,7 @@ parentPort!.on("message", (request: WorkerRequest) => {
       }
       parentPort!.postMessage({ kind: "credentials", json, digests } satisfies WorkerReply);
     } else {
-      const pdfs = render(request.json, request.merkle);
+      const pdfs = render(request.json, request.merkle, new Date(request.signingTime));
       parentPort!.postMessage({ kind: "render", pdfs } satisfies WorkerReply, pdfs.map((p) => p.buffer as ArrayBuffer));
     }
   } catch (error) {

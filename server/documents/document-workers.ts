@@ -19,8 +19,6 @@ export interface WorkerSetup {
   verifierUrl: string;
   /** The department's PDF-signing identity (`loadSigningIdentity`). */
   identity: SigningIdentity;
-  /** Signing time (`/M`) of the batch's PDFs, ms since the epoch. */
-  signingTime: number;
 }
 
 /**
@@ -35,7 +33,7 @@ export interface CreatedCredentials {
 /** Messages between `DocumentWorkers` and `document-worker.ts`. */
 export type WorkerRequest =
   | { kind: "credentials"; records: CertificateRecord[]; issuedAt: number }
-  | { kind: "render"; json: string[]; merkle: MerkleAnchor[] };
+  | { kind: "render"; json: string[]; merkle: MerkleAnchor[]; signingTime: number };
 export type WorkerReply =
   | { kind: "ready" }
   | { kind: "credentials"; json: string[]; digests: Hex[] }
@@ -50,7 +48,7 @@ const CHUNK = 64;
  * template and the signer once. Work goes out in chunks to whichever worker is free.
  *
  * @example
- * const workers = new DocumentWorkers({ typeId, issuer, verifierUrl, identity, signingTime: Date.now() });
+ * const workers = new DocumentWorkers({ typeId, issuer, verifierUrl, identity });
  * const { json, digests } = await workers.createCredentials(records, new Date());
  * const tree = buildMerkleTree(digests);
  * const merkle = (i: number) => ({ root: tree.root, path: tree.proof(i), chainId, registry });
@@ -109,12 +107,14 @@ export class DocumentWorkers {
     merkle: (index: number) => MerkleAnchor,
     onDocument: (index: number, pdf: Uint8Array) => void | Promise<void>,
     onProgress?: (done: number, total: number) => void,
+    signingTime: Date = new Date(),
   ): Promise<void> {
     let done = 0;
     const request = (start: number, end: number): WorkerRequest => ({
       kind: "render",
       json: json.slice(start, end),
       merkle: Array.from({ length: end - start }, (_, i) => merkle(start + i)),
+      signingTime: signingTime.getTime(),
     });
     await this.#run(json.length, CHUNK, request, async (start, reply) => {
       if (reply.kind !== "render") throw new Error("unexpected reply from a document worker");

@@ -18,7 +18,7 @@ describe("DocumentWorkers", function () {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-workers-"));
     const pki = await ensureDevPki(path.join(dir, "pki"), [ISSUERS.FSD]);
     const identity = await loadSigningIdentity(pki.departments.FSD);
-    workers = new DocumentWorkers({ typeId: "fsd-dg-licence", issuer: ISSUERS.FSD, verifierUrl: VERIFIER_URL, identity, signingTime: Date.now() }, 2);
+    workers = new DocumentWorkers({ typeId: "fsd-dg-licence", issuer: ISSUERS.FSD, verifierUrl: VERIFIER_URL, identity }, 2);
   });
   after(async () => {
     await workers.close();

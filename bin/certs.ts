@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+/**
+ * `npx certs <command>`: the department's command line, talking to the issuer API.
+ *
+ *   certs issue --type csb-cre --csv results.csv [--api URL] [--key KEY]
+ *   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
+ *   certs status <certificate id> [--api URL] [--key KEY]
+ *
+ * Defaults come from the environment (ECERT_API_URL, ECERT_API_KEY) or, for the embedded default,
+ * DATA_DIR/dev.json (the API URL, and the key of the department that issues the type).
+ * Exit codes: 0 done, 1 some rows or the request failed, 64 bad usage.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const USAGE = `usage:
+  certs issue --type <type id> --csv <file> [--api URL] [--key KEY]
+  certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
+  certs status <certificate id> [--api URL] [--key KEY]
+reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
+
+const TYPE_ISSUER: Record<string, string> = { "csb-cre": "CSB", "csb-blnst": "CSB", "fsd-dg-licence": "FSD", "fsd-fsi-contractor": "FSD" };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      type: { type: "string" },
+      csv: { type: "string" },
+      reason: { type: "string", default: "unspecified" },
+      api: { type: "string" },
+      key: { type: "string" },
+      issuer: { type: "string" },
+      "errors-file": { type: "string" },
+      "claims-file": { type: "string" },
+    },
+  });
+  if (command === "issue") {
+    if (!values.type || !values.csv) return usage("issue needs --type and --csv");
+    const { api, key } = await endpoint(values.api, values.key, values.issuer ?? TYPE_ISSUER[values.type]);
+    return issue(api, key, values.type, values.csv, values["errors-file"], values["claims-file"]);
+  }
+  if (command === "revoke" || command === "status") {
+    const id = positionals[0];
+    if (!id) return usage(`${command} needs a certificate id`);
+    const { api, key } = await endpoint(values.api, values.key, values.issuer);
+    if (command === "status") {
+      const res = await call(api, key, "GET", `/certificates/${encodeURIComponent(id)}`);
+      console.log(JSON.stringify(res, null, 2));
+      return 0;
+    }
+    const res = (await call(api, key, "POST", `/certificates/${encodeURIComponent(id)}/revoke`, { reason: values.reason })) as { operationId: string };
+    console.log(`revocation of ${id} queued (operation ${res.operationId}); it is applied on chain by the service`);
+    return 0;
+  }
+  return usage(command ? `unknown command: ${command}` : "no command");
+}
+
+function usage(problem: string): number {
+  console.error(`${problem}\n${USAGE}`);
+  return 64;
+}
+
+async function endpoint(api: string | undefined, key: string | undefined, issuer: string | undefined): Promise<{ api: string; key: string }> {
+  api ??= process.env.ECERT_API_URL;
+  key ??= process.env.ECERT_API_KEY;
+  if (!api || !key) {
+    const file = path.join(process.env.DATA_DIR ?? ".data", "dev.json");
+    let dev: { apiUrl: string; apiKeys: Record<string, string> } | undefined;
+    try {
+      dev = JSON.parse(await readFile(file, "utf8"));
+    } catch {
+      throw new CliError(`no API given: use --api and --key, set ECERT_API_URL and ECERT_API_KEY, or start the embedded default (npm start), which writes ${file}`);
+    }
+    api ??= dev!.apiUrl;
+    key ??= issuer ? dev!.apiKeys[issuer] : undefined;
+    if (!key) throw new CliError(`no API key: give --key, or --issuer ${Object.keys(dev!.apiKeys).join("|")} to use one from ${file}`);
+  }
+  return { api: api.replace(/\/+$/, ""), key };
+}
+
+class CliError extends Error {}
+
+async function call(api: string, key: string, method: string, route: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${api}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { "content-type": contentType } : {}) },
+      body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new CliError(`cannot reach the API at ${api}: ${(error as Error).message}`);
+  }
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (!res.ok && res.status !== 422) throw new CliError(`${method} ${route}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`);
+  return json;
+}
+
+async function issue(api: string, key: string, type: string, csvFile: string, errorsFile?: string, claimsFile?: string): Promise<number> {
+  let csv: Uint8Array;
+  try {
+    csv = await readFile(csvFile);
+  } catch {
+    throw new CliError(`cannot read ${csvFile}`);
+  }
+  const started = Date.now();
+  const submitted = (await call(api, key, "POST", `/batches?type=${encodeURIComponent(type)}`, csv, "text/csv")) as {
+    batchId: string;
+    certificates: { row: number; id: string; certificateNumber: string; claimCode: string }[];
+    errors: { row: number | null; column: string | null; message: string }[];
+    fileError?: { message: string };
+  };
+  if (submitted.fileError) {
+    console.error(`${csvFile} was refused: ${submitted.fileError.message}`);
+    return 1;
+  }
+  const base = csvFile.replace(/\.csv$/i, "");
+  const errorsPath = errorsFile ?? `${base}.errors.csv`;
+  const claimsPath = claimsFile ?? `${base}.claims.csv`;
+  await writeFile(claimsPath, toCsv(["row", "certificate_id", "certificate_number", "claim_code"], submitted.certificates.map((c) => [c.row, c.id, c.certificateNumber, c.claimCode])), { mode: 0o600 });
+  if (submitted.errors.length > 0) {
+    await writeFile(errorsPath, toCsv(["row", "column", "message"], submitted.errors.map((e) => [e.row ?? "", e.column ?? "", e.message])));
+  }
+  const total = submitted.certificates.length;
+  console.error(`batch ${submitted.batchId}: ${total} accepted, ${submitted.errors.length} rejected (claim codes: ${claimsPath})`);
+  let progress: Record<string, number> = {};
+  while (total > 0) {
+    const batch = (await call(api, key, "GET", `/batches/${submitted.batchId}`)) as { progress: Record<string, number>; done: boolean };
+    progress = batch.progress;
+    bar(progress.issued ?? 0, total, progress);
+    if (batch.done) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  process.stderr.write("\n");
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${progress.issued ?? 0} of ${total} certificates issued in ${seconds} s; ${submitted.errors.length} rows rejected${submitted.errors.length ? ` (see ${errorsPath})` : ""}`);
+  for (const e of submitted.errors.slice(0, 10)) console.log(`  row ${e.row ?? "-"}, ${e.column ?? "-"}: ${e.message}`);
+  if (submitted.errors.length > 10) console.log(`  ... ${submitted.errors.length - 10} more in ${errorsPath}`);
+  return submitted.errors.length > 0 || (progress.issued ?? 0) < total ? 1 : 0;
+}
+
+function bar(done: number, total: number, progress: Record<string, number>): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const states = Object.entries(progress).map(([k, v]) => `${k} ${v}`).join(", ");
+  process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}% ${states}   `);
+}
+
+function toCsv(header: string[], rows: (string | number)[][]): string {
+  const cell = (v: string | number) => {
+    const s = String(v);
+    return /[",\n\r]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof CliError ? error.message : error);
+    process.exit(1);
+  },
+);
