@@ -154,7 +154,12 @@ export interface Store {
   /** Creates or upgrades the schema (numbered migrations, each applied once, recorded in a table). */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** Runs `fn` in one transaction (serialisable enough that two instances never take the same rows). */
+  /**
+   * Runs `fn` in one transaction (serialisable enough that two instances never take the same rows).
+   * Inside `fn`, use the store passed in: it belongs to the transaction (and refuses calls once it has
+   * ended); calls on the outer store are outside it (on SQLite they wait until it ends). `transaction`
+   * on the store passed in nests as a savepoint: its failure undoes only its own writes.
+   */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
 
   // API keys
@@ -175,6 +180,10 @@ export interface Store {
   uploadProgress(uploadId: string): Promise<Partial<Record<CertificateStatus, number>>>;
   findCertificate(id: string): Promise<CertificateRow | undefined>;
   findCertificateByClaimHash(claimCodeHash: string): Promise<CertificateRow | undefined>;
+  /**
+   * One issuer's certificates, oldest first (then by upload row). `query` matches, case-insensitively, a
+   * substring of the certificate number or of a value in `searchJson` (name, candidate number).
+   */
   listCertificates(
     issuerId: string,
     filter: { uploadId?: string; status?: CertificateStatus; query?: string; limit: number; offset: number },

@@ -1,0 +1,321 @@
+/**
+ * The schema of the issuer service's database, as numbered migrations of SQL text for both dialects
+ * (SQLite through better-sqlite3, PostgreSQL through pg), and the runner that applies them.
+ *
+ * Each migration is applied once, in order, and recorded in `schema_migrations`; the runner works inside
+ * the caller's transaction, so a migration that fails leaves neither its tables nor its record. On
+ * PostgreSQL the runner first takes a transaction-scoped advisory lock, so several issuer instances
+ * starting at once apply each migration once.
+ *
+ * The constraints carry the guarantees of DESIGN.md as far as a database can: a batch root is unique
+ * (a root is anchored once), an idempotency key is unique per issuer, a claim code hash and an API key
+ * hash are unique, statuses are closed lists, the links between a certificate and its upload, batch and
+ * predecessor, and between an operation or event and what it acts on, are foreign keys that include the
+ * issuer (so a row of one issuer can never point at another issuer's row), and every query of `Store`
+ * has an index.
+ *
+ * Never edit a published migration: add the next number.
+ */
+
+import { StoreError } from "./store-error.ts";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Migration {
+  /** 1, 2, 3 ...: applied in this order, each once. */
+  readonly version: number;
+  /** What it does, recorded beside the version. */
+  readonly name: string;
+  /** The statements, separated by `;`, for the given dialect. */
+  sql(dialect: Dialect): string;
+}
+
+/**
+ * What the runner needs of a connection that is inside a transaction. `query` takes `?` placeholders on
+ * SQLite and `$1, $2 ...` on PostgreSQL.
+ */
+export interface MigrationConnection {
+  readonly dialect: Dialect;
+  /** Runs statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /** Runs one statement and returns its rows. */
+  query<R>(sql: string, params: readonly unknown[]): Promise<R[]>;
+}
+
+/** The parts of the DDL that differ between the dialects. */
+function dialectParts(d: Dialect) {
+  const sqlite = d === "sqlite";
+  return {
+    /** Table option: SQLite checks column types only in STRICT tables. */
+    strict: sqlite ? " STRICT" : "",
+    blob: sqlite ? "BLOB" : "BYTEA",
+    bigint: sqlite ? "INTEGER" : "BIGINT",
+    serialKey: sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY",
+    /** `0x` + 64 lower-case hex (digests, roots, transaction hashes). */
+    hex32: (col: string) =>
+      sqlite
+        ? `(length(${col}) = 66 AND substr(${col}, 1, 2) = '0x' AND substr(${col}, 3) NOT GLOB '*[^0-9a-f]*')`
+        : `(${col} ~ '^0x[0-9a-f]{64}$')`,
+    /** SHA-256 as 64 lower-case hex (key hashes, claim code hashes, PDF hashes, request hashes). */
+    sha256: (col: string) =>
+      sqlite ? `(length(${col}) = 64 AND ${col} NOT GLOB '*[^0-9a-f]*')` : `(${col} ~ '^[0-9a-f]{64}$')`,
+    /** The text is JSON (PostgreSQL refuses the cast with "invalid input syntax for type json"). */
+    json: (col: string) => (sqlite ? `(json_valid(${col}))` : `((${col})::jsonb IS NOT NULL)`),
+  };
+}
+
+const CERTIFICATE_STATUSES = `'pending', 'anchoring', 'issued', 'revoked', 'suspended', 'superseded', 'failed'`;
+
+function initialSchema(dialect: Dialect): string {
+  const { strict, blob, bigint, serialKey, hex32, sha256, json } = dialectParts(dialect);
+  return `
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT,
+  CONSTRAINT api_keys_key_hash_unique UNIQUE (key_hash),
+  CONSTRAINT api_keys_key_hash_format CHECK ${sha256("key_hash")}
+)${strict};
+CREATE INDEX api_keys_issuer_idx ON api_keys (issuer_id, created_at);
+
+CREATE TABLE idempotency_keys (
+  issuer_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  response_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  CONSTRAINT idempotency_keys_pkey PRIMARY KEY (issuer_id, idempotency_key),
+  CONSTRAINT idempotency_keys_request_hash_format CHECK ${sha256("request_hash")},
+  CONSTRAINT idempotency_keys_status_code_range CHECK (status_code BETWEEN 100 AND 599)
+)${strict};
+
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  type_id TEXT NOT NULL,
+  row_count INTEGER NOT NULL,
+  errors_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  CONSTRAINT uploads_scope_unique UNIQUE (id, issuer_id, type_id),
+  CONSTRAINT uploads_row_count_range CHECK (row_count >= 0),
+  CONSTRAINT uploads_errors_json_valid CHECK ${json("errors_json")}
+)${strict};
+CREATE INDEX uploads_issuer_idx ON uploads (issuer_id, created_at);
+
+CREATE TABLE batches (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  type_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  root TEXT NOT NULL,
+  certificate_count INTEGER NOT NULL,
+  tx_hash TEXT,
+  tx_nonce ${bigint},
+  block_number ${bigint},
+  anchored_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  CONSTRAINT batches_root_unique UNIQUE (root),
+  CONSTRAINT batches_issuer_unique UNIQUE (id, issuer_id),
+  CONSTRAINT batches_scope_unique UNIQUE (id, issuer_id, type_id),
+  CONSTRAINT batches_status_check CHECK (status IN ('closed', 'submitted', 'anchored', 'rendered')),
+  CONSTRAINT batches_root_format CHECK ${hex32("root")},
+  CONSTRAINT batches_tx_hash_format CHECK (tx_hash IS NULL OR ${hex32("tx_hash")}),
+  CONSTRAINT batches_certificate_count_range CHECK (certificate_count > 0),
+  CONSTRAINT batches_tx_nonce_range CHECK (tx_nonce IS NULL OR tx_nonce >= 0),
+  CONSTRAINT batches_block_number_range CHECK (block_number IS NULL OR block_number >= 0),
+  CONSTRAINT batches_submitted_has_tx CHECK (status <> 'submitted' OR (tx_hash IS NOT NULL AND tx_nonce IS NOT NULL)),
+  CONSTRAINT batches_anchored_has_block CHECK (status IN ('closed', 'submitted') OR (block_number IS NOT NULL AND anchored_at IS NOT NULL))
+)${strict};
+CREATE INDEX batches_unfinished_idx ON batches (created_at, id) WHERE status <> 'rendered';
+
+CREATE TABLE certificates (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  type_id TEXT NOT NULL,
+  upload_id TEXT NOT NULL,
+  upload_row INTEGER NOT NULL,
+  certificate_number TEXT NOT NULL,
+  record_json TEXT NOT NULL,
+  credential_json TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  claim_code_hash TEXT NOT NULL,
+  supersedes TEXT,
+  search_json TEXT NOT NULL,
+  status TEXT NOT NULL,
+  batch_id TEXT,
+  leaf_index INTEGER,
+  pdf_hash TEXT,
+  reason INTEGER,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  CONSTRAINT certificates_issuer_unique UNIQUE (id, issuer_id),
+  CONSTRAINT certificates_claim_code_hash_unique UNIQUE (claim_code_hash),
+  CONSTRAINT certificates_upload_row_unique UNIQUE (upload_id, upload_row),
+  CONSTRAINT certificates_batch_leaf_unique UNIQUE (batch_id, leaf_index),
+  CONSTRAINT certificates_upload_fk FOREIGN KEY (upload_id, issuer_id, type_id) REFERENCES uploads (id, issuer_id, type_id),
+  CONSTRAINT certificates_batch_fk FOREIGN KEY (batch_id, issuer_id, type_id) REFERENCES batches (id, issuer_id, type_id),
+  CONSTRAINT certificates_supersedes_fk FOREIGN KEY (supersedes, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT certificates_status_check CHECK (status IN (${CERTIFICATE_STATUSES})),
+  CONSTRAINT certificates_batch_by_status CHECK (
+    (status = 'pending' AND batch_id IS NULL) OR status = 'failed' OR (status <> 'pending' AND batch_id IS NOT NULL)
+  ),
+  CONSTRAINT certificates_leaf_with_batch CHECK ((batch_id IS NULL) = (leaf_index IS NULL)),
+  CONSTRAINT certificates_not_self_superseding CHECK (supersedes IS NULL OR supersedes <> id),
+  CONSTRAINT certificates_upload_row_range CHECK (upload_row >= 1),
+  CONSTRAINT certificates_leaf_index_range CHECK (leaf_index IS NULL OR leaf_index >= 0),
+  CONSTRAINT certificates_reason_range CHECK (reason IS NULL OR reason >= 0),
+  CONSTRAINT certificates_digest_format CHECK ${hex32("digest")},
+  CONSTRAINT certificates_claim_code_hash_format CHECK ${sha256("claim_code_hash")},
+  CONSTRAINT certificates_pdf_hash_format CHECK (pdf_hash IS NULL OR ${sha256("pdf_hash")}),
+  CONSTRAINT certificates_search_json_valid CHECK ${json("search_json")}
+)${strict};
+CREATE INDEX certificates_issuer_idx ON certificates (issuer_id, created_at, upload_id, upload_row);
+CREATE INDEX certificates_issuer_status_idx ON certificates (issuer_id, status, created_at, upload_id, upload_row);
+CREATE INDEX certificates_upload_status_idx ON certificates (upload_id, status);
+CREATE INDEX certificates_pending_idx ON certificates (issuer_id, type_id, created_at, upload_id, upload_row)
+  WHERE status = 'pending';
+CREATE INDEX certificates_supersedes_idx ON certificates (supersedes) WHERE supersedes IS NOT NULL;
+
+CREATE TABLE certificate_pdfs (
+  certificate_id TEXT PRIMARY KEY,
+  pdf ${blob} NOT NULL,
+  pdf_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  CONSTRAINT certificate_pdfs_certificate_fk FOREIGN KEY (certificate_id) REFERENCES certificates (id),
+  CONSTRAINT certificate_pdfs_pdf_hash_format CHECK ${sha256("pdf_hash")}
+)${strict};
+${dialect === "postgres" ? "-- PDFs are compressed already: store them out of line without trying to compress them again.\nALTER TABLE certificate_pdfs ALTER COLUMN pdf SET STORAGE EXTERNAL;" : ""}
+
+CREATE TABLE operations (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  certificate_id TEXT,
+  batch_id TEXT,
+  reason INTEGER NOT NULL,
+  successor_id TEXT,
+  status TEXT NOT NULL,
+  tx_hash TEXT,
+  error TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  CONSTRAINT operations_certificate_fk FOREIGN KEY (certificate_id, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT operations_batch_fk FOREIGN KEY (batch_id, issuer_id) REFERENCES batches (id, issuer_id),
+  CONSTRAINT operations_successor_fk FOREIGN KEY (successor_id, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT operations_kind_check CHECK (kind IN ('revoke', 'suspend', 'reinstate', 'supersede', 'revoke-batch')),
+  CONSTRAINT operations_status_check CHECK (status IN ('queued', 'submitted', 'confirmed', 'failed')),
+  CONSTRAINT operations_target CHECK (
+    (kind = 'revoke-batch' AND batch_id IS NOT NULL) OR (kind <> 'revoke-batch' AND certificate_id IS NOT NULL)
+  ),
+  CONSTRAINT operations_supersede_has_successor CHECK (kind <> 'supersede' OR successor_id IS NOT NULL),
+  CONSTRAINT operations_submitted_has_tx CHECK (status <> 'submitted' OR tx_hash IS NOT NULL),
+  CONSTRAINT operations_failed_has_error CHECK (status <> 'failed' OR error IS NOT NULL),
+  CONSTRAINT operations_reason_range CHECK (reason >= 0),
+  CONSTRAINT operations_tx_hash_format CHECK (tx_hash IS NULL OR ${hex32("tx_hash")})
+)${strict};
+CREATE INDEX operations_unfinished_idx ON operations (created_at, id) WHERE status IN ('queued', 'submitted');
+CREATE INDEX operations_certificate_idx ON operations (certificate_id) WHERE certificate_id IS NOT NULL;
+CREATE INDEX operations_batch_idx ON operations (batch_id) WHERE batch_id IS NOT NULL;
+
+CREATE TABLE events (
+  id ${serialKey},
+  issuer_id TEXT NOT NULL,
+  certificate_id TEXT,
+  batch_id TEXT,
+  type TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  at TEXT NOT NULL,
+  CONSTRAINT events_certificate_fk FOREIGN KEY (certificate_id, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT events_batch_fk FOREIGN KEY (batch_id, issuer_id) REFERENCES batches (id, issuer_id)
+)${strict};
+CREATE INDEX events_certificate_idx ON events (certificate_id, id) WHERE certificate_id IS NOT NULL;
+CREATE INDEX events_batch_idx ON events (batch_id, id) WHERE batch_id IS NOT NULL;
+`;
+}
+
+/** Every migration of this build, in order. Only ever append. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "api keys, idempotency, uploads, batches, certificates, PDFs, operations, events",
+    sql: initialSchema,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export type MigrationResult = {
+  /** Versions applied by this call, in order (empty when the schema was up to date). */
+  applied: number[];
+  /** The schema version after the call. */
+  version: number;
+};
+
+/**
+ * Applies the migrations the database has not recorded yet, in order, each followed by its record in
+ * `schema_migrations`. Must run inside a transaction the caller commits (or rolls back on a throw).
+ *
+ * @param connection a connection inside a transaction
+ * @param migrations the migrations to apply (default {@link MIGRATIONS}); versions must be 1, 2, 3 ...
+ * @param now the time recorded as `applied_at`
+ * @returns the versions applied and the resulting version
+ * @throws StoreError `SCHEMA_TOO_NEW` when the database records a version that is not in `migrations`
+ *
+ * @example
+ * ```ts
+ * db.exec("BEGIN IMMEDIATE");
+ * const { applied } = await applyMigrations(connection);
+ * db.exec("COMMIT");
+ * ```
+ */
+export async function applyMigrations(
+  connection: MigrationConnection,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: Date = new Date(),
+): Promise<MigrationResult> {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${i + 1} has version ${m.version}: versions must be 1, 2, 3 ...`);
+  });
+  const postgres = connection.dialect === "postgres";
+  if (postgres) {
+    // One issuer instance at a time migrates this schema; the lock ends with the transaction.
+    await connection.exec(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.schema_migrations'))`);
+  }
+  await connection.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+       version INTEGER PRIMARY KEY,
+       name TEXT NOT NULL,
+       applied_at TEXT NOT NULL
+     )${postgres ? "" : " STRICT"}`,
+  );
+  const rows = await connection.query<{ version: number | string }>(
+    "SELECT version FROM schema_migrations ORDER BY version",
+    [],
+  );
+  const done = new Set(rows.map((r) => Number(r.version)));
+  const newest = Math.max(0, ...done);
+  if (newest > migrations.length) {
+    throw new StoreError(
+      "SCHEMA_TOO_NEW",
+      `the database schema is at version ${newest}, newer than this build knows (${migrations.length}): run a build that knows it`,
+    );
+  }
+  const insert = postgres
+    ? "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"
+    : "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (done.has(migration.version)) continue;
+    await connection.exec(migration.sql(connection.dialect));
+    await connection.query(insert, [migration.version, migration.name, now.toISOString()]);
+    applied.push(migration.version);
+  }
+  return { applied, version: Math.max(newest, ...applied) };
+}
