@@ -1,3 +1,4 @@
+import { crashPoint } from "../issuance/crash-point.ts";
 import { Contract, Transaction, type AbstractProvider, type Signer, type TransactionRequest, type Wallet } from "ethers";
 
 /** The registry functions the issuer service calls (human-readable ABI). */
@@ -143,6 +144,7 @@ export class IssuerChain {
         if (/already known|nonce (too low|has already been used)/i.test(String((error as Error).message))) return undefined;
         throw error;
       }), sleep);
+      crashPoint("anchor-broadcast");
       const receipt = await provider.waitForTransaction(tx.hash!, confirmations + 1, replaceAfterMs).catch(() => null);
       if (receipt) {
         if (receipt.status !== 1) throw new Error(`registry transaction ${tx.hash} reverted`);

@@ -13,6 +13,7 @@ import type { IssuerChain, StatusCall } from "../chain/issuer-chain.ts";
 import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
+import { crashPoint } from "./crash-point.ts";
 
 /** An issuing department as the service knows it. */
 export interface IssuerProfile extends BatchIssuer {
@@ -175,6 +176,7 @@ export class IssuanceService {
       }
     });
     this.#p.log.info({ issuerId, typeId, uploadId, accepted: accepted.length, rejected: errors.length }, "certificates accepted");
+    crashPoint("accepted");
     this.#kick();
     return { uploadId, accepted, errors };
   }
@@ -296,6 +298,7 @@ export class IssuanceService {
         certificates.map((c) => c.id),
       );
       this.#p.log.info({ batchId, issuerId: group.issuerId, count: certificates.length, root: tree.root }, "batch closed");
+      crashPoint("batch-closed");
       await this.#advance(batchId);
     }
     for (const operation of await store.unfinishedOperations()) await this.#apply(operation);
@@ -306,10 +309,12 @@ export class IssuanceService {
     const { store, chain, log } = this.#p;
     let batch = (await store.findBatch(batchId))!;
     if (batch.status === "closed" || batch.status === "submitted") {
-      const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, (txHash, nonce) =>
-        store.markBatchSubmitted(batch.id, txHash, nonce),
-      );
+      const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async (txHash, nonce) => {
+        await store.markBatchSubmitted(batch.id, txHash, nonce);
+        crashPoint("anchor-recorded");
+      });
       await store.markBatchAnchored(batch.id, anchored.blockNumber, anchored.anchoredAt, anchored.txHash);
+      crashPoint("anchored");
       await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId, type: "anchored", actor: "system", detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber }), at: this.#now().toISOString() });
       log.info({ batchId, root: batch.root, block: anchored.blockNumber }, "batch anchored");
       batch = (await store.findBatch(batchId))!;
@@ -323,7 +328,10 @@ export class IssuanceService {
         await this.#documents(batch.issuerId, batch.typeId).render(
           missing.map((m) => m.credentialJson),
           (i) => ({ ...anchor, path: tree.proof(missing[i].leafIndex!) }),
-          async (i, pdf) => store.putPdf(missing[i].id, pdf, sha256(pdf)),
+          async (i, pdf) => {
+            await store.putPdf(missing[i].id, pdf, sha256(pdf));
+            if (i === Math.floor(missing.length / 2)) crashPoint("rendering");
+          },
         );
       }
       await store.transaction(async (s) => {

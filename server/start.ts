@@ -1,0 +1,156 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { BrowserProvider, FallbackProvider, JsonRpcProvider, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
+import { pino, type Logger } from "pino";
+import { createApp } from "./api/app.ts";
+import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "./chain/local-chain.ts";
+import { loadIssuersFile } from "./chain/issuers.ts";
+import { IssuerChain } from "./chain/issuer-chain.ts";
+import type { Config } from "./config.ts";
+import { openStore } from "./db/open-store.ts";
+import type { Store } from "./db/store.ts";
+import { IssuanceService, type IssuerProfile } from "./issuance/issuance-service.ts";
+import { loadSigningIdentity } from "./pdf/signing-identity.ts";
+import { ensureDevPki } from "./pki/dev-pki.ts";
+
+/** What `DATA_DIR/dev.json` holds for the embedded default (DESIGN.md "Embedded default"). */
+export interface DevJson {
+  apiUrl: string;
+  verifierUrl: string;
+  rpcUrl: string;
+  chainId: number;
+  registry: string;
+  apiKeys: Record<string, string>;
+}
+
+export interface RunningServer {
+  url: string;
+  config: Config;
+  store: Store;
+  issuance: IssuanceService;
+  /** Set for the embedded default. */
+  dev?: DevJson;
+  /** Stops accepting requests, finishes the pipeline step in progress, closes the database and chain. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the issuer service. With no chain configured, this is the embedded default: a local chain
+ * (kept across restarts), the registry, CSB and FSD with development keys and a development CA, SQLite
+ * under DATA_DIR, and `DATA_DIR/dev.json`.
+ */
+export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
+  const log = options.log ?? pino({ level: config.logLevel, redact: ["req.headers.authorization", "*.password", "*.privateKey"] });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+
+  let local: LocalChainResult | undefined;
+  let provider: AbstractProvider;
+  let chainId: number;
+  let registry: string;
+  const signers: Record<string, Wallet> = {};
+  const issuers: Record<string, IssuerProfile> = {};
+  let rpcBackend: { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
+
+  if (!config.chain) {
+    local = await startLocalChain({ dataDir: config.dataDir, persist: true, port: 0 });
+    provider = new BrowserProvider(local.provider, undefined, { cacheTimeout: -1 });
+    chainId = local.chainId;
+    registry = local.registry;
+    rpcBackend = local.provider;
+    const devIssuers = await loadIssuersFile(DEV_ISSUERS_FILE, { DATA_DIR: config.dataDir });
+    const pki = await ensureDevPki(path.join(config.dataDir, "pki"), devIssuers);
+    for (const issuer of devIssuers) {
+      const id = issuer.id as keyof typeof DEV_KEYS;
+      signers[id] = new Wallet(DEV_KEYS[id], provider);
+      const identity = await loadSigningIdentity(pki.departments[id]);
+      issuers[id] = { id, nameEn: issuer.nameEn, nameZh: issuer.nameZh, domain: issuer.domain, identity };
+    }
+  } else {
+    const c = config.chain;
+    const providers = c.rpcUrls.map((url) => new JsonRpcProvider(url, c.chainId, { staticNetwork: true, cacheTimeout: -1 }));
+    provider = providers.length === 1 ? providers[0] : new FallbackProvider(providers.map((p, i) => ({ provider: p, priority: i + 1 })), c.chainId, { quorum: 1 });
+    chainId = c.chainId;
+    registry = c.registry;
+    rpcBackend = { request: ({ method, params }) => providers[0].send(method, params ?? []) };
+    const registryView = new (await import("ethers")).Contract(registry, ["function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"], provider);
+    for (const [id, s] of Object.entries(c.signers)) {
+      const wallet = await Wallet.fromEncryptedJson(await readFile(s.keystoreFile, "utf8"), s.password);
+      signers[id] = wallet.connect(provider) as Wallet;
+      const onChain = await registryView.issuer(encodeBytes32String(id));
+      issuers[id] = { id, nameEn: onChain.nameEn, nameZh: onChain.nameZh, domain: onChain.domain, identity: await loadSigningIdentity(c.pades[id]) };
+    }
+  }
+
+  const store = await openStore(config.databaseUrl, config.dataDir);
+  const chain = new IssuerChain({ provider, registry, signers, confirmations: local ? 0 : config.confirmations });
+
+  // Listen first: the verifier URL printed on certificates defaults to this server's own address.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`;
+  const verifierUrl = config.verifierUrl ?? url;
+  const issuance = new IssuanceService({ store, chain, chainId, registry, issuers, verifierUrl, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs, log });
+  server.on("request", createApp({ store, issuance, log, maxBodyBytes: config.maxBodyBytes, rpc: rpcBackend }));
+  issuance.start();
+
+  let dev: DevJson | undefined;
+  if (local) {
+    dev = { apiUrl: `${url}/api/v1`, verifierUrl, rpcUrl: `${url}/rpc`, chainId, registry, apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)) };
+    await writeFile(path.join(config.dataDir, "dev.json"), `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
+  }
+  log.info({ url, verifierUrl, chainId, registry }, "HK e-Cert issuer service started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    config,
+    store,
+    issuance,
+    dev,
+    stop: () =>
+      (stopping ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await issuance.stop();
+        await store.close();
+        await local?.close();
+        log.info("stopped");
+      })()),
+  };
+}
+
+/**
+ * The development API keys: kept in `DATA_DIR/dev.json` across restarts (only their hashes are in the
+ * database), created for any issuer that has none.
+ */
+async function devApiKeys(store: Store, dataDir: string, issuerIds: string[]): Promise<Record<string, string>> {
+  let previous: Record<string, string> = {};
+  try {
+    previous = (JSON.parse(await readFile(path.join(dataDir, "dev.json"), "utf8")) as DevJson).apiKeys ?? {};
+  } catch {
+    // first start
+  }
+  const keys: Record<string, string> = {};
+  for (const issuerId of issuerIds) {
+    const existing = previous[issuerId];
+    if (existing && (await store.findApiKeyByHash(sha256(existing)))) {
+      keys[issuerId] = existing;
+      continue;
+    }
+    const key = `dev_${issuerId.toLowerCase()}_${randomBytes(24).toString("base64url")}`;
+    await store.insertApiKey({ id: randomUUID(), issuerId, label: "development", keyHash: sha256(key), createdAt: new Date().toISOString(), revokedAt: null });
+    keys[issuerId] = key;
+  }
+  return keys;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
