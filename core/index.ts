@@ -43,3 +43,31 @@ export {
   encodeCredentialUrl,
 } from "./qrPayload.ts";
 export type { EncodeCredentialPayloadOptions } from "./qrPayload.ts";
+export { verify, MAX_VERIFY_INPUT_BYTES } from "./verify/verify.ts";
+export type { VerifyInput, VerifyOptions, VerifyParameters, VerifyResult } from "./verify/verify.ts";
+export { verdict } from "./verify/verdict.ts";
+export type { VerdictResult } from "./verify/verdict.ts";
+export { REASON_CODES, CHECK_IDS, CHECK_STATUSES, VERIFICATION_STATUSES } from "./verify/codes.ts";
+export type { ReasonCode, CheckId, CheckStatus, VerificationStatus } from "./verify/codes.ts";
+export type {
+  AnchorSummary,
+  CertificateSummary,
+  CheckFragment,
+  CheckResult,
+  IssuerSummary,
+  LocalizedMessage,
+  VerificationResult,
+} from "./verify/types.ts";
+export { createJsonRpcProvider, JsonRpcError, DEFAULT_RPC_TIMEOUT_MS } from "./verify/jsonRpc.ts";
+export type { ChainReader, CreateJsonRpcProviderOptions, Fetch } from "./verify/jsonRpc.ts";
+export { REGISTRY_VERIFIER_ABI, readCertificateStatus } from "./verify/readCertificateStatus.ts";
+export type {
+  LabelledReader,
+  ReadCertificateStatusParameters,
+  ReadCertificateStatusResult,
+  RegistryCertificateStatus,
+} from "./verify/readCertificateStatus.ts";
+export { scanPdf, looksLikePdf } from "./verify/scanPdf.ts";
+export type { PdfCredentialScan, PdfSignatureScan, ScanPdfResult } from "./verify/scanPdf.ts";
+export { verifyPadesCms } from "./verify/verifyPadesCms.ts";
+export type { PadesSigner, VerifyPadesCmsParameters, VerifyPadesCmsResult } from "./verify/verifyPadesCms.ts";
