@@ -1,0 +1,1021 @@
+import Database from "better-sqlite3";
+import { expect } from "chai";
+import pg from "pg";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../../server/db/migrations.ts";
+import type { Store } from "../../../server/db/store.ts";
+import { isStoreError } from "../../../server/db/store-error.ts";
+import {
+  at,
+  CRE,
+  CSB,
+  DG,
+  expectStoreError,
+  FSD,
+  hex32,
+  mustFind,
+  newBatch,
+  newCertificate,
+  newOperation,
+  newUpload,
+  newUploadWith,
+  pdfBytes,
+  postgresHarness,
+  seedBatch,
+  seedIssued,
+  seedPending,
+  sha256,
+  sleep,
+  sqliteHarness,
+  testClock,
+  type Harness,
+} from "./store-fixtures.ts";
+
+const TABLES = [
+  "api_keys",
+  "batches",
+  "certificate_pdfs",
+  "certificates",
+  "events",
+  "idempotency_keys",
+  "operations",
+  "schema_migrations",
+  "uploads",
+];
+
+/** The behaviour every Store must have, run against one database. */
+function storeContract(harness: Harness): void {
+  describe(`${harness.name} store`, function () {
+    this.timeout(30_000);
+    let location: string;
+    let store: Store;
+    let clock: ReturnType<typeof testClock>;
+    const opened: Store[] = [];
+
+    async function openMigrated(): Promise<Store> {
+      const s = await harness.open(location, { now: clock.now });
+      opened.push(s);
+      await s.migrate();
+      return s;
+    }
+
+    before(() => harness.setup());
+    after(() => harness.cleanup());
+    beforeEach(async () => {
+      clock = testClock(100);
+      location = await harness.fresh();
+      store = await openMigrated();
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    describe("migrate", () => {
+      it("creates every table and records each migration once, even when run a second time", async () => {
+        await store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+        await store.migrate();
+        expect(await harness.tables(location)).to.deep.equal(TABLES);
+        const rows = await harness.query(location, "SELECT version, name FROM schema_migrations ORDER BY version");
+        expect(rows.map((r) => Number(r.version))).to.deep.equal(MIGRATIONS.map((m) => m.version));
+        expect(await store.findApiKeyByHash(sha256("key"))).to.include({ id: "k1" });
+      });
+
+      it("refuses with SCHEMA_TOO_NEW when the database records a migration this build does not know", async () => {
+        const insert =
+          harness.dialect === "sqlite"
+            ? "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
+            : "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+        await harness.query(location, insert, [SCHEMA_VERSION + 1, "from a newer build", at(0)]);
+        await expectStoreError(store.migrate(), "SCHEMA_TOO_NEW", new RegExp(`version ${SCHEMA_VERSION + 1}`));
+      });
+
+      it("leaves neither the tables nor the record of a migration that fails halfway", async () => {
+        const broken = await harness.open(location, {
+          migrations: [
+            ...MIGRATIONS,
+            { version: SCHEMA_VERSION + 1, name: "broken", sql: () => "CREATE TABLE extra (id TEXT); SELECT * FROM no_such_table" },
+          ],
+        });
+        opened.push(broken);
+        let failed = false;
+        await broken.migrate().catch(() => (failed = true));
+        expect(failed).to.equal(true);
+        expect(await harness.tables(location)).to.not.include("extra");
+        const rows = await harness.query(location, "SELECT max(version) AS v FROM schema_migrations");
+        expect(Number(rows[0].v)).to.equal(SCHEMA_VERSION);
+      });
+    });
+
+    describe("transaction", () => {
+      it("commits every write of fn and returns its result when fn resolves", async () => {
+        const { upload, certificates } = newUploadWith(2);
+        const result = await store.transaction(async (tx) => {
+          await tx.insertUpload(upload, certificates);
+          await tx.insertEvent({ issuerId: CSB, certificateId: certificates[0].id, batchId: null, type: "accepted", actor: "k1", detailJson: "{}", at: at(1) });
+          return "done";
+        });
+        expect(result).to.equal("done");
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(upload);
+        expect(await store.certificateEvents(certificates[0].id)).to.have.length(1);
+      });
+
+      it("leaves nothing when fn throws after writing", async () => {
+        const { upload, certificates } = newUploadWith(2);
+        const boom = new Error("boom");
+        let caught: unknown;
+        await store
+          .transaction(async (tx) => {
+            await tx.insertUpload(upload, certificates);
+            await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+            throw boom;
+          })
+          .catch((e) => (caught = e));
+        expect(caught).to.equal(boom);
+        expect(await store.findUpload(CSB, upload.id)).to.equal(undefined);
+        expect(await store.findCertificate(certificates[0].id)).to.equal(undefined);
+        expect(await store.findApiKeyByHash(sha256("key"))).to.equal(undefined);
+      });
+
+      it("undoes only a failed nested transaction's writes when the outer transaction goes on", async () => {
+        const first = newUploadWith(1);
+        const second = newUploadWith(1);
+        await store.transaction(async (tx) => {
+          await tx.insertUpload(first.upload, first.certificates);
+          await tx
+            .transaction(async (inner) => {
+              await inner.insertUpload(second.upload, second.certificates);
+              throw new Error("inner");
+            })
+            .catch(() => undefined);
+          await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+        });
+        expect(await store.findUpload(CSB, first.upload.id)).to.not.equal(undefined);
+        expect(await store.findUpload(CSB, second.upload.id)).to.equal(undefined);
+        expect(await store.findApiKeyByHash(sha256("key"))).to.not.equal(undefined);
+      });
+
+      it("keeps a call made outside a running transaction from seeing its writes when it rolls back", async () => {
+        let inserted!: () => void;
+        const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const running = store
+          .transaction(async (tx) => {
+            await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+            inserted();
+            await gate;
+            throw new Error("rolled back");
+          })
+          .catch(() => "rolled back");
+        await insertedSignal;
+        const outside = store.findApiKeyByHash(sha256("key"));
+        await sleep(20);
+        release();
+        expect(await running).to.equal("rolled back");
+        expect(await outside).to.equal(undefined);
+      });
+
+      it("refuses calls on a transaction's store handle once the transaction has ended, with CLOSED", async () => {
+        let handle!: Store;
+        await store.transaction(async (tx) => {
+          handle = tx;
+        });
+        await expectStoreError(handle.findCertificate("x"), "CLOSED", /transaction/);
+      });
+    });
+
+    describe("API keys", () => {
+      it("finds a key by its hash and lists one issuer's keys oldest first, never another issuer's", async () => {
+        const newer = { id: "k2", issuerId: CSB, label: "batch job", keyHash: sha256("b"), createdAt: at(2), revokedAt: at(3) };
+        const older = { id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null };
+        const other = { id: "k3", issuerId: FSD, label: "ops", keyHash: sha256("c"), createdAt: at(0), revokedAt: null };
+        for (const row of [newer, older, other]) await store.insertApiKey(row);
+        expect(await store.findApiKeyByHash(sha256("b"))).to.deep.equal(newer);
+        expect(await store.findApiKeyByHash(sha256("nothing"))).to.equal(undefined);
+        expect(await store.listApiKeys(CSB)).to.deep.equal([older, newer]);
+        expect(await store.listApiKeys("NOBODY")).to.deep.equal([]);
+      });
+
+      it("refuses a second key with the same hash with DUPLICATE", async () => {
+        await store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null });
+        await expectStoreError(
+          store.insertApiKey({ id: "k2", issuerId: FSD, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null }),
+          "DUPLICATE",
+          /key_hash/,
+        );
+        expect(await store.listApiKeys(FSD)).to.deep.equal([]);
+      });
+
+      it("refuses a key hash that is not 64 lower-case hex with INVALID_VALUE", async () => {
+        await expectStoreError(
+          store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a").toUpperCase(), createdAt: at(1), revokedAt: null }),
+          "INVALID_VALUE",
+          /api_keys_key_hash_format/,
+        );
+      });
+    });
+
+    describe("idempotency", () => {
+      const row = (overrides = {}) => ({
+        issuerId: CSB,
+        key: "upload-2025-06",
+        requestHash: sha256("POST /batches"),
+        statusCode: 202,
+        responseJson: '{"uploadId":"u1"}',
+        createdAt: at(1),
+        ...overrides,
+      });
+
+      it("stores a key once: a second insert of the key returns false and keeps the first response", async () => {
+        expect(await store.insertIdempotency(row())).to.equal(true);
+        expect(await store.insertIdempotency(row({ requestHash: sha256("other"), responseJson: "{}" }))).to.equal(false);
+        expect(await store.findIdempotency(CSB, "upload-2025-06")).to.deep.equal(row());
+        expect(await store.findIdempotency(CSB, "unknown")).to.equal(undefined);
+      });
+
+      it("keeps the same key of two issuers apart", async () => {
+        expect(await store.insertIdempotency(row())).to.equal(true);
+        expect(await store.insertIdempotency(row({ issuerId: FSD, statusCode: 400 }))).to.equal(true);
+        expect((await store.findIdempotency(FSD, "upload-2025-06"))!.statusCode).to.equal(400);
+        expect((await store.findIdempotency(CSB, "upload-2025-06"))!.statusCode).to.equal(202);
+      });
+
+      it("returns false for a taken key inside a transaction, which still commits", async () => {
+        await store.insertIdempotency(row());
+        await store.transaction(async (tx) => {
+          expect(await tx.insertIdempotency(row())).to.equal(false);
+          await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null });
+        });
+        expect(await store.findApiKeyByHash(sha256("a"))).to.not.equal(undefined);
+      });
+    });
+
+    describe("uploads", () => {
+      it("stores an upload and its certificates as pending, every field as given", async () => {
+        const { upload, certificates } = newUploadWith(2, { errorsJson: '[{"row":3,"column":"name","code":"REQUIRED","message":"x"}]' });
+        await store.insertUpload(upload, certificates);
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(upload);
+        expect(await store.findCertificate(certificates[1].id)).to.deep.equal({
+          ...certificates[1],
+          status: "pending",
+          batchId: null,
+          leafIndex: null,
+          pdfHash: null,
+          reason: null,
+          createdAt: upload.createdAt,
+          updatedAt: upload.createdAt,
+        });
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({ pending: 2 });
+      });
+
+      it("stores an upload without certificates when every row was invalid", async () => {
+        const upload = newUpload({ rowCount: 2, errorsJson: '[{"row":1},{"row":2}]' });
+        await store.insertUpload(upload, []);
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(upload);
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({});
+      });
+
+      it("finds an upload only for its own issuer", async () => {
+        const { upload } = await seedPending(store, 1);
+        expect(await store.findUpload(FSD, upload.id)).to.equal(undefined);
+        expect(await store.findUpload(CSB, "no-such-upload")).to.equal(undefined);
+      });
+
+      it("counts an upload's certificates by status as they move on", async () => {
+        const { upload, certificates } = await seedPending(store, 3);
+        await seedBatch(store, certificates.slice(0, 2));
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({ pending: 1, anchoring: 2 });
+      });
+
+      it("leaves nothing, not even the upload, when one certificate collides (claim code hash taken)", async () => {
+        const taken = await seedPending(store, 1);
+        const { upload, certificates } = newUploadWith(3);
+        certificates[2] = { ...certificates[2], claimCodeHash: taken.certificates[0].claimCodeHash };
+        await expectStoreError(store.insertUpload(upload, certificates), "DUPLICATE", /claim_code_hash/);
+        expect(await store.findUpload(CSB, upload.id)).to.equal(undefined);
+        expect(await store.findCertificate(certificates[0].id)).to.equal(undefined);
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({});
+      });
+
+      it("leaves nothing when a certificate has a digest that is not 0x and 64 hex", async () => {
+        const { upload, certificates } = newUploadWith(2);
+        certificates[1] = { ...certificates[1], digest: "0x1234" };
+        await expectStoreError(store.insertUpload(upload, certificates), "INVALID_VALUE", /certificates_digest_format/);
+        expect(await store.findUpload(CSB, upload.id)).to.equal(undefined);
+        expect(await store.findCertificate(certificates[0].id)).to.equal(undefined);
+      });
+
+      it("refuses a certificate of another issuer with INVALID_ARGUMENT and stores nothing", async () => {
+        const { upload, certificates } = newUploadWith(2);
+        certificates[1] = { ...certificates[1], issuerId: FSD };
+        await expectStoreError(store.insertUpload(upload, certificates), "INVALID_ARGUMENT", /belongs to/);
+        expect(await store.findUpload(CSB, upload.id)).to.equal(undefined);
+      });
+
+      it("refuses a renewal that supersedes another issuer's certificate with INVALID_REFERENCE", async () => {
+        const fsd = await seedPending(store, 1, { issuerId: FSD, typeId: DG });
+        const { upload, certificates } = newUploadWith(1);
+        certificates[0] = { ...certificates[0], supersedes: fsd.certificates[0].id };
+        await expectStoreError(store.insertUpload(upload, certificates), "INVALID_REFERENCE");
+        expect(await store.findUpload(CSB, upload.id)).to.equal(undefined);
+      });
+    });
+
+    describe("constraints under the store", () => {
+      it("refuse a certificate status outside the list even for a direct SQL write", async () => {
+        const { certificates } = await seedPending(store, 1);
+        await seedBatch(store, certificates);
+        const update =
+          harness.dialect === "sqlite"
+            ? "UPDATE certificates SET status = 'lost' WHERE id = ?"
+            : "UPDATE certificates SET status = 'lost' WHERE id = $1";
+        let error: unknown;
+        await harness.query(location, update, [certificates[0].id]).catch((e) => (error = e));
+        expect(String(error)).to.match(/certificates_status_check/);
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("anchoring");
+      });
+
+      it("refuse a pending certificate with a batch, and an upper-case batch root, even for a direct SQL write", async () => {
+        const { certificates } = await seedPending(store, 2);
+        const batch = await seedBatch(store, [certificates[0]]);
+        const [p1, p2] = harness.dialect === "sqlite" ? ["?", "?"] : ["$1", "$2"];
+        let error: unknown;
+        await harness
+          .query(location, `UPDATE certificates SET batch_id = ${p1}, leaf_index = 1 WHERE id = ${p2}`, [batch.id, certificates[1].id])
+          .catch((e) => (error = e));
+        expect(String(error)).to.match(/certificates_batch_by_status/);
+        error = undefined;
+        await harness
+          .query(location, `UPDATE batches SET root = ${p1} WHERE id = ${p2}`, [hex32("x").toUpperCase(), batch.id])
+          .catch((e) => (error = e));
+        expect(String(error)).to.match(/batches_root_format/);
+      });
+    });
+
+    describe("certificates", () => {
+      it("finds a certificate by id and by claim code hash, and nothing for unknown ones", async () => {
+        const { certificates } = await seedPending(store, 2);
+        expect((await store.findCertificateByClaimHash(certificates[1].claimCodeHash))!.id).to.equal(certificates[1].id);
+        expect(await store.findCertificateByClaimHash(sha256("no such code"))).to.equal(undefined);
+        expect(await store.findCertificate("no-such-id")).to.equal(undefined);
+      });
+
+      it("lists one issuer's certificates oldest first then by row, paged by limit and offset", async () => {
+        const later = await seedPending(store, 2, { createdAt: at(50) });
+        const earlier = await seedPending(store, 3, { createdAt: at(40) });
+        await seedPending(store, 2, { issuerId: FSD, typeId: DG });
+        const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+        const all = [...earlier.certificates, ...later.certificates].map((c) => c.id);
+        expect(ids(await store.listCertificates(CSB, { limit: 100, offset: 0 }))).to.deep.equal(all);
+        expect(ids(await store.listCertificates(CSB, { limit: 2, offset: 2 }))).to.deep.equal(all.slice(2, 4));
+        expect(ids(await store.listCertificates(CSB, { limit: 0, offset: 0 }))).to.deep.equal([]);
+      });
+
+      it("filters the list by upload and by status", async () => {
+        const a = await seedPending(store, 3);
+        const b = await seedPending(store, 2);
+        await seedBatch(store, [a.certificates[0], b.certificates[1]]);
+        const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();
+        expect(ids(await store.listCertificates(CSB, { uploadId: b.upload.id, limit: 10, offset: 0 }))).to.deep.equal(
+          b.certificates.map((c) => c.id).sort(),
+        );
+        expect(ids(await store.listCertificates(CSB, { status: "anchoring", limit: 10, offset: 0 }))).to.deep.equal(
+          [a.certificates[0].id, b.certificates[1].id].sort(),
+        );
+        expect(
+          ids(await store.listCertificates(CSB, { uploadId: a.upload.id, status: "pending", limit: 10, offset: 0 })),
+        ).to.deep.equal([a.certificates[1].id, a.certificates[2].id].sort());
+      });
+
+      it("matches a query case-insensitively in the certificate number, candidate number and English or Chinese name", async () => {
+        const upload = newUpload({ rowCount: 3 });
+        const chan = newCertificate(upload, 1, {
+          certificateNumber: "CRE-2025-00001",
+          searchJson: JSON.stringify({ name: { en: "CHAN Tai Man", "zh-HK": "陳大文" }, candidateNumber: "A1234567" }),
+        });
+        const wong = newCertificate(upload, 2, {
+          certificateNumber: "CRE-2025-00002",
+          searchJson: JSON.stringify({ name: { en: "WONG Siu Ming", "zh-HK": "黃小明" }, candidateNumber: "B7654321" }),
+        });
+        const lee = newCertificate(upload, 3, {
+          certificateNumber: "LIC-99",
+          searchJson: JSON.stringify({ name: "Lee Kam Construction Ltd", candidateNumber: 5550001 }),
+        });
+        await store.insertUpload(upload, [chan, wong, lee]);
+        const find = async (query: string) =>
+          (await store.listCertificates(CSB, { query, limit: 10, offset: 0 })).map((r) => r.id);
+        expect(await find("cre-2025-00002")).to.deep.equal([wong.id]);
+        expect(await find("a12345")).to.deep.equal([chan.id]);
+        expect(await find("tai man")).to.deep.equal([chan.id]);
+        expect(await find("小明")).to.deep.equal([wong.id]);
+        expect(await find("construction")).to.deep.equal([lee.id]);
+        expect(await find("555000")).to.deep.equal([lee.id]);
+        expect(await find("CRE-2025")).to.deep.equal([chan.id, wong.id]);
+        expect(await find("%")).to.deep.equal([]);
+        expect(await find("   ")).to.deep.equal([chan.id, wong.id, lee.id]);
+      });
+
+      it("never matches JSON keys or another issuer's certificates", async () => {
+        await seedPending(store, 2);
+        const fsd = await seedPending(store, 1, { issuerId: FSD, typeId: DG });
+        expect(await store.listCertificates(CSB, { query: "candidateNumber", limit: 10, offset: 0 })).to.deep.equal([]);
+        expect(await store.listCertificates(CSB, { query: '"name"', limit: 10, offset: 0 })).to.deep.equal([]);
+        expect(await store.listCertificates(CSB, { query: "DG-2025", limit: 10, offset: 0 })).to.deep.equal([]);
+        expect((await store.listCertificates(FSD, { query: "dg-2025", limit: 10, offset: 0 })).map((r) => r.id)).to.deep.equal(
+          [fsd.certificates[0].id],
+        );
+      });
+
+      it("refuses a negative limit or offset with INVALID_ARGUMENT", async () => {
+        await expectStoreError(store.listCertificates(CSB, { limit: -1, offset: 0 }), "INVALID_ARGUMENT", /limit/);
+        await expectStoreError(store.listCertificates(CSB, { limit: 1, offset: 1.5 }), "INVALID_ARGUMENT", /offset/);
+      });
+    });
+
+    describe("pending certificates", () => {
+      it("groups pending certificates by issuer and type with their count and oldest time, oldest group first", async () => {
+        await seedPending(store, 2, { createdAt: at(60) });
+        await seedPending(store, 1, { createdAt: at(70) });
+        await seedPending(store, 3, { issuerId: FSD, typeId: DG, createdAt: at(50) });
+        const batched = await seedPending(store, 2, { issuerId: FSD, typeId: "fsd-fsi-contractor", createdAt: at(10) });
+        await seedBatch(store, batched.certificates);
+        expect(await store.pendingGroups()).to.deep.equal([
+          { issuerId: FSD, typeId: DG, count: 3, oldest: at(50) },
+          { issuerId: CSB, typeId: CRE, count: 3, oldest: at(60) },
+        ]);
+      });
+
+      it("gives the oldest pending certificates of one issuer and type in row order, at most limit", async () => {
+        const later = await seedPending(store, 2, { createdAt: at(70) });
+        const earlier = await seedPending(store, 3, { createdAt: at(60) });
+        await seedPending(store, 2, { issuerId: FSD, typeId: DG, createdAt: at(0) });
+        await seedBatch(store, [earlier.certificates[0]]);
+        const rows = await store.pendingCertificates(CSB, CRE, 3);
+        expect(rows.map((r) => r.id)).to.deep.equal([earlier.certificates[1].id, earlier.certificates[2].id, later.certificates[0].id]);
+        expect(rows.every((r) => r.status === "pending")).to.equal(true);
+        expect(await store.pendingCertificates(CSB, DG, 10)).to.deep.equal([]);
+      });
+    });
+
+    describe("closeBatch", () => {
+      it("moves the certificates into a closed batch as anchoring, leaf indexes in the given order", async () => {
+        const { certificates } = await seedPending(store, 3);
+        const order = [certificates[2], certificates[0], certificates[1]];
+        clock.set(200);
+        const batch = newBatch(CSB, CRE, 3);
+        await store.closeBatch(batch, order.map((c) => c.id));
+        expect(await store.findBatch(batch.id)).to.deep.equal(batch);
+        const members = await store.batchCertificates(batch.id);
+        expect(members.map((c) => c.id)).to.deep.equal(order.map((c) => c.id));
+        expect(members.map((c) => [c.status, c.batchId, c.leafIndex, c.updatedAt])).to.deep.equal([
+          ["anchoring", batch.id, 0, at(200)],
+          ["anchoring", batch.id, 1, at(200)],
+          ["anchoring", batch.id, 2, at(200)],
+        ]);
+      });
+
+      it("refuses a certificate that is no longer pending with INVALID_STATE, creating no batch and moving none", async () => {
+        const { certificates } = await seedPending(store, 3);
+        await seedBatch(store, [certificates[1]]);
+        const batch = newBatch(CSB, CRE, 3);
+        await expectStoreError(store.closeBatch(batch, certificates.map((c) => c.id)), "INVALID_STATE", /no longer pending/);
+        expect(await store.findBatch(batch.id)).to.equal(undefined);
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("pending");
+        expect((await mustFind(store, certificates[2].id)).batchId).to.equal(null);
+      });
+
+      it("refuses an unknown certificate with NOT_FOUND", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = newBatch(CSB, CRE, 2);
+        await expectStoreError(store.closeBatch(batch, [certificates[0].id, "no-such-id"]), "NOT_FOUND", /no-such-id/);
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("pending");
+      });
+
+      it("refuses a certificate of another type with INVALID_ARGUMENT", async () => {
+        const cre = await seedPending(store, 1);
+        const other = await seedPending(store, 1, { typeId: "csb-blnst" });
+        await expectStoreError(
+          store.closeBatch(newBatch(CSB, CRE, 2), [cre.certificates[0].id, other.certificates[0].id]),
+          "INVALID_ARGUMENT",
+          /csb-blnst/,
+        );
+        expect(await store.unfinishedBatches()).to.deep.equal([]);
+      });
+
+      it("refuses a root another batch already has with DUPLICATE, leaving the certificates pending", async () => {
+        const { certificates } = await seedPending(store, 2);
+        const first = await seedBatch(store, [certificates[0]]);
+        await expectStoreError(
+          store.closeBatch(newBatch(CSB, CRE, 1, { root: first.root }), [certificates[1].id]),
+          "DUPLICATE",
+          /root/,
+        );
+        expect((await mustFind(store, certificates[1].id)).status).to.equal("pending");
+      });
+
+      it("refuses an empty batch, a count that is off and an id given twice with INVALID_ARGUMENT", async () => {
+        const { certificates } = await seedPending(store, 2);
+        await expectStoreError(store.closeBatch(newBatch(CSB, CRE, 0), []), "INVALID_ARGUMENT", /no certificates/);
+        await expectStoreError(store.closeBatch(newBatch(CSB, CRE, 3), certificates.map((c) => c.id)), "INVALID_ARGUMENT", /certificateCount/);
+        await expectStoreError(
+          store.closeBatch(newBatch(CSB, CRE, 2), [certificates[0].id, certificates[0].id]),
+          "INVALID_ARGUMENT",
+          /twice/,
+        );
+      });
+    });
+
+    describe("batches", () => {
+      it("finds a batch by id and by root, and lists unfinished batches oldest first", async () => {
+        const { certificates } = await seedPending(store, 3);
+        const newer = await seedBatch(store, [certificates[0]], { createdAt: at(30), updatedAt: at(30) });
+        const older = await seedBatch(store, [certificates[1]], { createdAt: at(20), updatedAt: at(20) });
+        const done = await seedIssued(store, [certificates[2]], { createdAt: at(10), updatedAt: at(10) });
+        expect(await store.findBatchByRoot(newer.root)).to.deep.equal(newer);
+        expect(await store.findBatchByRoot(hex32("unknown"))).to.equal(undefined);
+        expect(await store.findBatch("no-such-batch")).to.equal(undefined);
+        expect((await store.unfinishedBatches()).map((b) => b.id)).to.deep.equal([older.id, newer.id]);
+        expect((await store.findBatch(done.id))!.status).to.equal("rendered");
+      });
+
+      it("goes closed -> submitted -> anchored, storing transaction, nonce, block and time", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = await seedBatch(store, certificates);
+        clock.set(300);
+        await store.markBatchSubmitted(batch.id, hex32("tx1"), 41);
+        expect(await store.findBatch(batch.id)).to.deep.equal({
+          ...batch,
+          status: "submitted",
+          txHash: hex32("tx1"),
+          txNonce: 41,
+          updatedAt: at(300),
+        });
+        clock.set(310);
+        await store.markBatchAnchored(batch.id, 1_234_567, at(305), null);
+        expect(await store.findBatch(batch.id)).to.deep.equal({
+          ...batch,
+          status: "anchored",
+          txHash: hex32("tx1"),
+          txNonce: 41,
+          blockNumber: 1_234_567,
+          anchoredAt: at(305),
+          updatedAt: at(310),
+        });
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("anchoring");
+      });
+
+      it("records a replacement transaction while submitted, and the confirmed hash when anchoring", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = await seedBatch(store, certificates);
+        await store.markBatchSubmitted(batch.id, hex32("tx1"), 41);
+        await store.markBatchSubmitted(batch.id, hex32("tx1-replacement"), 41);
+        expect((await store.findBatch(batch.id))!.txHash).to.equal(hex32("tx1-replacement"));
+        await store.markBatchAnchored(batch.id, 9, at(5), hex32("tx1"));
+        expect((await store.findBatch(batch.id))!.txHash).to.equal(hex32("tx1"));
+      });
+
+      it("marks a closed batch anchored directly when recovery finds its root on chain", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = await seedBatch(store, certificates);
+        await store.markBatchAnchored(batch.id, 9, at(5), hex32("found"));
+        expect(await store.findBatch(batch.id)).to.include({ status: "anchored", txHash: hex32("found"), txNonce: null, blockNumber: 9 });
+      });
+
+      it("refuses to record a transaction or anchor again once anchored (INVALID_STATE), and NOT_FOUND for an unknown batch", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = await seedBatch(store, certificates);
+        await store.markBatchAnchored(batch.id, 9, at(5), hex32("tx"));
+        await expectStoreError(store.markBatchSubmitted(batch.id, hex32("late"), 1), "INVALID_STATE", /anchored/);
+        await expectStoreError(store.markBatchAnchored(batch.id, 10, at(6), null), "INVALID_STATE", /anchored/);
+        expect((await store.findBatch(batch.id))!.blockNumber).to.equal(9);
+        await expectStoreError(store.markBatchSubmitted("no-such-batch", hex32("tx"), 1), "NOT_FOUND");
+        await expectStoreError(store.markBatchAnchored("no-such-batch", 1, at(1), null), "NOT_FOUND");
+      });
+    });
+
+    describe("PDFs", () => {
+      it("stores a PDF's bytes and hash, returns the same bytes, and replaces them on a second put", async () => {
+        const { certificates } = await seedPending(store, 1);
+        await seedBatch(store, certificates);
+        const id = certificates[0].id;
+        expect(await store.getPdf(id)).to.equal(undefined);
+        const first = pdfBytes(id);
+        await store.putPdf(id, first, sha256(first));
+        expect(Buffer.from((await store.getPdf(id))!).equals(Buffer.from(first))).to.equal(true);
+        expect((await mustFind(store, id)).pdfHash).to.equal(sha256(first));
+        const large = new Uint8Array(3_000_000).map((_, i) => (i * 31) & 0xff);
+        await store.putPdf(id, large.subarray(1000), sha256(large.subarray(1000)));
+        expect(Buffer.from((await store.getPdf(id))!).equals(Buffer.from(large.subarray(1000)))).to.equal(true);
+        expect((await mustFind(store, id)).pdfHash).to.equal(sha256(large.subarray(1000)));
+      });
+
+      it("refuses a PDF for a pending certificate with INVALID_STATE, and for an unknown one with NOT_FOUND", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const pdf = pdfBytes("x");
+        await expectStoreError(store.putPdf(certificates[0].id, pdf, sha256(pdf)), "INVALID_STATE", /pending/);
+        expect(await store.getPdf(certificates[0].id)).to.equal(undefined);
+        await expectStoreError(store.putPdf("no-such-id", pdf, sha256(pdf)), "NOT_FOUND");
+      });
+    });
+
+    describe("markBatchRendered", () => {
+      async function anchoredBatch(count: number) {
+        const seeded = await seedPending(store, count);
+        const batch = await seedBatch(store, seeded.certificates);
+        await store.markBatchAnchored(batch.id, 12, at(20), hex32("tx"));
+        return { ...seeded, batch };
+      }
+
+      it("refuses while a certificate of the batch has no PDF, changing nothing", async () => {
+        const { certificates, batch } = await anchoredBatch(3);
+        for (const c of certificates.slice(0, 2)) await store.putPdf(c.id, pdfBytes(c.id), sha256(pdfBytes(c.id)));
+        await expectStoreError(store.markBatchRendered(batch.id), "INVALID_STATE", /1 certificates have no PDF/);
+        expect((await store.findBatch(batch.id))!.status).to.equal("anchored");
+        expect((await store.batchCertificates(batch.id)).map((c) => c.status)).to.deep.equal(["anchoring", "anchoring", "anchoring"]);
+      });
+
+      it("refuses a batch that is not anchored yet with INVALID_STATE, and an unknown one with NOT_FOUND", async () => {
+        const { certificates } = await seedPending(store, 1);
+        const batch = await seedBatch(store, certificates);
+        await store.putPdf(certificates[0].id, pdfBytes("a"), sha256(pdfBytes("a")));
+        await expectStoreError(store.markBatchRendered(batch.id), "INVALID_STATE", /closed/);
+        await expectStoreError(store.markBatchRendered("no-such-batch"), "NOT_FOUND");
+      });
+
+      it("marks the batch rendered and its certificates issued, and takes it off the unfinished list", async () => {
+        const { upload, certificates, batch } = await anchoredBatch(2);
+        for (const c of certificates) await store.putPdf(c.id, pdfBytes(c.id), sha256(pdfBytes(c.id)));
+        clock.set(400);
+        await store.markBatchRendered(batch.id);
+        expect(await store.findBatch(batch.id)).to.include({ status: "rendered", updatedAt: at(400) });
+        expect((await store.batchCertificates(batch.id)).map((c) => [c.status, c.updatedAt])).to.deep.equal([
+          ["issued", at(400)],
+          ["issued", at(400)],
+        ]);
+        expect(await store.unfinishedBatches()).to.deep.equal([]);
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({ issued: 2 });
+        await expectStoreError(store.markBatchRendered(batch.id), "INVALID_STATE", /rendered/);
+      });
+
+      it("marks the certificates that renewals supersede superseded, but leaves a revoked one revoked", async () => {
+        const old = await seedPending(store, 2);
+        const oldBatch = await seedIssued(store, old.certificates);
+        const revoke = newOperation("revoke", { issuerId: CSB, certificateId: old.certificates[1].id });
+        await store.insertOperation(revoke);
+        await store.confirmOperation(revoke.id, "revoked", 1);
+        const upload = newUpload({ rowCount: 2, createdAt: at(50) });
+        const renewals = old.certificates.map((c, i) => newCertificate(upload, i + 1, { supersedes: c.id }));
+        await store.insertUpload(upload, renewals);
+        await seedIssued(store, renewals);
+        expect((await mustFind(store, old.certificates[0].id)).status).to.equal("superseded");
+        expect(await mustFind(store, old.certificates[1].id)).to.include({ status: "revoked", reason: 1 });
+        expect((await mustFind(store, renewals[0].id)).supersedes).to.equal(old.certificates[0].id);
+        expect((await store.findBatch(oldBatch.id))!.status).to.equal("rendered");
+      });
+    });
+
+    describe("operations", () => {
+      async function issued(count: number) {
+        const seeded = await seedPending(store, count);
+        const batch = await seedIssued(store, seeded.certificates);
+        return { ...seeded, batch };
+      }
+
+      it("goes queued -> submitted -> confirmed, then sets the certificate's status and reason", async () => {
+        const { certificates } = await issued(1);
+        const op = newOperation("revoke", { issuerId: CSB, certificateId: certificates[0].id }, { reason: 4 });
+        await store.insertOperation(op);
+        expect(await store.unfinishedOperations()).to.deep.equal([op]);
+        clock.set(500);
+        await store.markOperationSubmitted(op.id, hex32("op tx"));
+        expect(await store.unfinishedOperations()).to.deep.equal([{ ...op, status: "submitted", txHash: hex32("op tx"), updatedAt: at(500) }]);
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("issued");
+        clock.set(510);
+        await store.confirmOperation(op.id, "revoked", 4);
+        expect(await mustFind(store, certificates[0].id)).to.include({ status: "revoked", reason: 4, updatedAt: at(510) });
+        expect(await store.unfinishedOperations()).to.deep.equal([]);
+      });
+
+      it("lists unfinished operations oldest first", async () => {
+        const { certificates } = await issued(2);
+        const later = newOperation("suspend", { issuerId: CSB, certificateId: certificates[0].id }, { createdAt: at(40) });
+        const earlier = newOperation("revoke", { issuerId: CSB, certificateId: certificates[1].id }, { createdAt: at(35) });
+        await store.insertOperation(later);
+        await store.insertOperation(earlier);
+        expect((await store.unfinishedOperations()).map((o) => o.id)).to.deep.equal([earlier.id, later.id]);
+      });
+
+      it("reinstates a suspended certificate: issued again with no reason", async () => {
+        const { certificates } = await issued(1);
+        const suspend = newOperation("suspend", { issuerId: CSB, certificateId: certificates[0].id }, { reason: 2 });
+        await store.insertOperation(suspend);
+        await store.confirmOperation(suspend.id, "suspended", 2);
+        expect(await mustFind(store, certificates[0].id)).to.include({ status: "suspended", reason: 2 });
+        const reinstate = newOperation("reinstate", { issuerId: CSB, certificateId: certificates[0].id }, { reason: 0 });
+        await store.insertOperation(reinstate);
+        await store.confirmOperation(reinstate.id, "issued", null);
+        expect(await mustFind(store, certificates[0].id)).to.include({ status: "issued", reason: null });
+      });
+
+      it("confirms a batch revocation with a status on every certificate of the batch, and without one on none", async () => {
+        const { certificates, batch } = await issued(2);
+        const silent = newOperation("revoke-batch", { issuerId: CSB, batchId: batch.id });
+        await store.insertOperation(silent);
+        await store.confirmOperation(silent.id, null, null);
+        expect((await store.batchCertificates(batch.id)).map((c) => c.status)).to.deep.equal(["issued", "issued"]);
+        const op = newOperation("revoke-batch", { issuerId: CSB, batchId: batch.id }, { reason: 9 });
+        await store.insertOperation(op);
+        await store.confirmOperation(op.id, "revoked", 9);
+        for (const c of certificates) expect(await mustFind(store, c.id)).to.include({ status: "revoked", reason: 9 });
+      });
+
+      it("records a failure with its error and takes the operation off the unfinished list", async () => {
+        const { certificates } = await issued(1);
+        const op = newOperation("revoke", { issuerId: CSB, certificateId: certificates[0].id });
+        await store.insertOperation(op);
+        await store.failOperation(op.id, "RegistryInvalidTransition");
+        expect(await store.unfinishedOperations()).to.deep.equal([]);
+        expect((await mustFind(store, certificates[0].id)).status).to.equal("issued");
+      });
+
+      it("refuses to confirm, fail or submit a finished operation with INVALID_STATE, and an unknown one with NOT_FOUND", async () => {
+        const { certificates } = await issued(1);
+        const op = newOperation("revoke", { issuerId: CSB, certificateId: certificates[0].id });
+        await store.insertOperation(op);
+        await store.confirmOperation(op.id, "revoked", 3);
+        await expectStoreError(store.confirmOperation(op.id, "revoked", 3), "INVALID_STATE", /confirmed/);
+        await expectStoreError(store.failOperation(op.id, "late"), "INVALID_STATE", /confirmed/);
+        await expectStoreError(store.markOperationSubmitted(op.id, hex32("late")), "INVALID_STATE", /confirmed/);
+        await expectStoreError(store.confirmOperation("no-such-op", "revoked", 3), "NOT_FOUND");
+        await expectStoreError(store.failOperation("no-such-op", "x"), "NOT_FOUND");
+        await expectStoreError(store.markOperationSubmitted("no-such-op", hex32("x")), "NOT_FOUND");
+      });
+
+      it("refuses an operation on another issuer's certificate with INVALID_REFERENCE", async () => {
+        const { certificates } = await issued(1);
+        await expectStoreError(
+          store.insertOperation(newOperation("revoke", { issuerId: FSD, certificateId: certificates[0].id })),
+          "INVALID_REFERENCE",
+        );
+        expect(await store.unfinishedOperations()).to.deep.equal([]);
+      });
+    });
+
+    describe("events", () => {
+      it("returns a certificate's events in insertion order with increasing ids", async () => {
+        const { certificates } = await seedPending(store, 2);
+        const [a, b] = certificates;
+        for (const [certificateId, type] of [[a.id, "accepted"], [b.id, "accepted"], [a.id, "batched"], [a.id, "issued"]]) {
+          await store.insertEvent({ issuerId: CSB, certificateId, batchId: null, type, actor: "system", detailJson: `{"t":"${type}"}`, at: at(1) });
+        }
+        const events = await store.certificateEvents(a.id);
+        expect(events.map((e) => e.type)).to.deep.equal(["accepted", "batched", "issued"]);
+        expect(events[0]).to.deep.include({ issuerId: CSB, certificateId: a.id, batchId: null, actor: "system", detailJson: '{"t":"accepted"}', at: at(1) });
+        expect(events.every((e, i) => typeof e.id === "number" && (i === 0 || e.id > events[i - 1].id))).to.equal(true);
+        expect(await store.certificateEvents("no-such-id")).to.deep.equal([]);
+      });
+
+      it("refuses an event that names another issuer's certificate with INVALID_REFERENCE", async () => {
+        const { certificates } = await seedPending(store, 1);
+        await expectStoreError(
+          store.insertEvent({ issuerId: FSD, certificateId: certificates[0].id, batchId: null, type: "x", actor: "system", detailJson: "{}", at: at(1) }),
+          "INVALID_REFERENCE",
+        );
+      });
+    });
+
+    describe("two instances on one database", () => {
+      it("puts each certificate in exactly one batch when two stores race to close batches over the same pending rows", async () => {
+        const peer = await openMigrated();
+        const { certificates } = await seedPending(store, 60);
+        async function batcher(s: Store): Promise<string[]> {
+          const closed: string[] = [];
+          for (let round = 0; round < 100; round++) {
+            const pending = await s.pendingCertificates(CSB, CRE, 7);
+            if (pending.length === 0) break;
+            const batch = newBatch(CSB, CRE, pending.length);
+            try {
+              await s.closeBatch(batch, pending.map((c) => c.id));
+              closed.push(batch.id);
+            } catch (error) {
+              if (!isStoreError(error, "INVALID_STATE")) throw error;
+            }
+          }
+          return closed;
+        }
+        const [mine, theirs] = await Promise.all([batcher(store), batcher(peer)]);
+        const batchIds = [...mine, ...theirs];
+        expect((await store.unfinishedBatches()).map((b) => b.id).sort()).to.deep.equal([...batchIds].sort());
+        let total = 0;
+        for (const id of batchIds) {
+          const batch = (await store.findBatch(id))!;
+          const members = await store.batchCertificates(id);
+          expect(members.map((m) => m.leafIndex)).to.deep.equal([...Array(batch.certificateCount).keys()]);
+          total += members.length;
+        }
+        expect(total).to.equal(60);
+        for (const c of certificates) expect((await mustFind(store, c.id)).status).to.equal("anchoring");
+      });
+    });
+
+    describe("close", () => {
+      it("refuses calls after close with CLOSED, and a second close does nothing", async () => {
+        const s = await openMigrated();
+        await s.close();
+        await s.close();
+        await expectStoreError(s.findCertificate("x"), "CLOSED", /closed/);
+        await expectStoreError(s.transaction(async () => undefined), "CLOSED");
+      });
+    });
+  });
+}
+
+storeContract(sqliteHarness());
+storeContract(postgresHarness());
+
+describe("SQLite store only", function () {
+  this.timeout(30_000);
+  const harness = sqliteHarness();
+  before(() => harness.setup());
+  after(() => harness.cleanup());
+
+  it("keeps every row when the file is closed and opened again", async () => {
+    const file = await harness.fresh();
+    const first = await harness.open(file);
+    await first.migrate();
+    const { certificates } = await seedPending(first, 2);
+    const batch = await seedIssued(first, certificates);
+    await first.close();
+
+    const second = await harness.open(file);
+    try {
+      await second.migrate();
+      expect((await second.findBatch(batch.id))!.status).to.equal("rendered");
+      expect((await second.batchCertificates(batch.id)).map((c) => c.status)).to.deep.equal(["issued", "issued"]);
+      expect(Buffer.from((await second.getPdf(certificates[0].id))!).toString("latin1")).to.include(certificates[0].id);
+      const rows = await harness.query(file, "SELECT count(*) AS n FROM schema_migrations");
+      expect(rows[0].n).to.equal(MIGRATIONS.length);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("runs in WAL mode with foreign keys on", async () => {
+    const file = await harness.fresh();
+    const store = await harness.open(file);
+    try {
+      await store.migrate();
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma("journal_mode", { simple: true })).to.equal("wal");
+      db.close();
+      const { upload, certificates } = newUploadWith(1);
+      certificates[0] = { ...certificates[0], supersedes: "no-such-certificate" };
+      await expectStoreError(store.insertUpload(upload, certificates), "INVALID_REFERENCE", /FOREIGN KEY/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("makes a call from outside an open transaction wait, then see what the transaction committed", async () => {
+    const file = await harness.fresh();
+    const store = await harness.open(file);
+    try {
+      await store.migrate();
+      const order: string[] = [];
+      let started!: () => void;
+      const startedSignal = new Promise<void>((resolve) => (started = resolve));
+      const tx = store.transaction(async (t) => {
+        started();
+        await sleep(30);
+        await t.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(0), revokedAt: null });
+        order.push("committing");
+      });
+      await startedSignal;
+      const outside = store.findApiKeyByHash(sha256("a")).then((row) => {
+        order.push("outside");
+        return row;
+      });
+      await tx;
+      expect((await outside)?.id).to.equal("k1");
+      expect(order).to.deep.equal(["committing", "outside"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("runs two nested transactions started at once on one handle one after the other", async () => {
+    const file = await harness.fresh();
+    const store = await harness.open(file);
+    try {
+      await store.migrate();
+      const log: string[] = [];
+      await store.transaction(async (tx) => {
+        await Promise.all(
+          ["a", "b"].map((name) =>
+            tx
+              .transaction(async (inner) => {
+                log.push(`${name} start`);
+                await sleep(10);
+                await inner.insertApiKey({ id: name, issuerId: CSB, label: name, keyHash: sha256(name), createdAt: at(0), revokedAt: null });
+                log.push(`${name} end`);
+                if (name === "a") throw new Error("a fails");
+              })
+              .catch(() => undefined),
+          ),
+        );
+      });
+      expect(log).to.deep.equal(["a start", "a end", "b start", "b end"]);
+      expect(await store.findApiKeyByHash(sha256("a"))).to.equal(undefined);
+      expect(await store.findApiKeyByHash(sha256("b"))).to.not.equal(undefined);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("PostgreSQL store only", function () {
+  this.timeout(30_000);
+  const harness = postgresHarness();
+  let location: string;
+  const opened: Store[] = [];
+  async function open(): Promise<Store> {
+    const s = await harness.open(location);
+    opened.push(s);
+    return s;
+  }
+  before(() => harness.setup());
+  after(() => harness.cleanup());
+  beforeEach(async () => {
+    location = await harness.fresh();
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+
+  it("migrates once when two instances migrate the same empty schema at the same time", async () => {
+    const [a, b] = [await open(), await open()];
+    await Promise.all([a.migrate(), b.migrate()]);
+    const rows = await harness.query(location, "SELECT version FROM schema_migrations ORDER BY version");
+    expect(rows.map((r) => r.version)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+  });
+
+  it("makes a closeBatch waiting on a locked certificate re-read it and refuse it once the other instance has batched it", async () => {
+    const [a, b] = [await open(), await open()];
+    await a.migrate();
+    const { certificates } = await seedPending(a, 5);
+    const ids = certificates.map((c) => c.id);
+
+    // A third session holds one certificate, so that both closeBatch calls have to wait for it.
+    const locker = new pg.Client({ connectionString: location });
+    await locker.connect();
+    let results: PromiseSettledResult<void>[];
+    const batches = [newBatch(CSB, CRE, 5), newBatch(CSB, CRE, 5)];
+    try {
+      await locker.query("BEGIN");
+      await locker.query("SELECT id FROM certificates WHERE id = $1 FOR UPDATE", [ids[2]]);
+      const racing = [a.closeBatch(batches[0], ids), b.closeBatch(batches[1], [...ids].reverse())];
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const waiting = await locker.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
+        );
+        if (waiting.rows[0].n >= 2) break;
+        if (Date.now() > deadline) throw new Error("the two closeBatch calls never waited on the lock");
+        await sleep(10);
+      }
+      await locker.query("COMMIT");
+      results = await Promise.allSettled(racing);
+    } finally {
+      await locker.end();
+    }
+    const won = results.findIndex((r) => r.status === "fulfilled");
+    expect(won, "one closeBatch succeeds").to.not.equal(-1);
+    const lost = results[1 - won];
+    expect(lost.status).to.equal("rejected");
+    expect(isStoreError((lost as PromiseRejectedResult).reason, "INVALID_STATE")).to.equal(true);
+    expect(await a.findBatch(batches[1 - won].id)).to.equal(undefined);
+    const members = await a.batchCertificates(batches[won].id);
+    expect(members).to.have.length(5);
+    expect(members.every((m) => m.status === "anchoring")).to.equal(true);
+  });
+
+  it("makes later calls of a transaction fail with INVALID_STATE after a failed call, unless a nested transaction wrapped it", async () => {
+    const store = await open();
+    await store.migrate();
+    const key = { id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(0), revokedAt: null };
+    await store.insertApiKey(key);
+    let later: unknown;
+    await store
+      .transaction(async (tx) => {
+        await tx.insertApiKey(key).catch(() => undefined);
+        later = await tx.findApiKeyByHash(sha256("a")).catch((e) => e);
+      })
+      .catch(() => undefined);
+    expect(isStoreError(later, "INVALID_STATE")).to.equal(true);
+
+    await store.transaction(async (tx) => {
+      await tx.transaction((inner) => inner.insertApiKey(key)).catch(() => undefined);
+      await tx.insertApiKey({ ...key, id: "k2", keyHash: sha256("b") });
+    });
+    expect((await store.listApiKeys(CSB)).map((k) => k.id)).to.deep.equal(["k1", "k2"]);
+  });
+});
