@@ -8,10 +8,13 @@ import { REGISTRY_ISSUER_ABI } from "../../../server/chain/issuer-chain.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
+import { postgresHarness } from "../db/store-fixtures.ts";
 import { api, waitFor } from "./api-helpers.ts";
 
-describe("issuer API (embedded default: local chain, SQLite)", function () {
+for (const database of ["SQLite", "PostgreSQL"] as const) {
+describe(`issuer API (local chain, ${database})`, function () {
   this.timeout(120_000);
+  const postgres = database === "PostgreSQL" ? postgresHarness() : undefined;
   let dataDir: string;
   let server: RunningServer;
   let csbKey: string;
@@ -20,7 +23,9 @@ describe("issuer API (embedded default: local chain, SQLite)", function () {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-api-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    await postgres?.setup();
+    const databaseUrl = await postgres?.fresh();
+    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }));
     csbKey = server.dev!.apiKeys.CSB;
     fsdKey = server.dev!.apiKeys.FSD;
     const res = await api(server, "POST", "/batches?type=csb-cre", { key: csbKey, body: sampleCsv("csb-cre.csv"), contentType: "text/csv" });
@@ -30,6 +35,7 @@ describe("issuer API (embedded default: local chain, SQLite)", function () {
   });
   after(async () => {
     await server.stop();
+    await postgres?.cleanup();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -105,6 +111,34 @@ describe("issuer API (embedded default: local chain, SQLite)", function () {
     const batch = (await api(server, "GET", `/batches/${res.json.batchId}`, { key: csbKey })).json;
     expect(batch.errors).to.deep.equal(res.json.errors);
   });
+
+  for (const [file, type, key, rows] of [
+    ["csb-blnst.csv", "csb-blnst", "CSB", 20],
+    ["fsd-dg-licence.csv", "fsd-dg-licence", "FSD", 12],
+    ["fsd-fsi-contractor.csv", "fsd-fsi-contractor", "FSD", 10],
+  ] as const) {
+    it(`issues every row of ${file} (${rows} rows)`, async () => {
+      const k = key === "CSB" ? csbKey : fsdKey;
+      const res = await api(server, "POST", `/batches?type=${type}`, { key: k, body: sampleCsv(file), contentType: "text/csv" });
+      expect(res.status).to.equal(202);
+      expect(res.json.errors).to.deep.equal([]);
+      expect(res.json.certificates).to.have.length(rows);
+      await waitFor(async () => (await api(server, "GET", `/batches/${res.json.batchId}`, { key: k })).json.done === true);
+      expect((await api(server, "GET", `/batches/${res.json.batchId}`, { key: k })).json.progress).to.deep.equal({ issued: rows });
+    });
+  }
+
+  if (database === "SQLite") {
+    it("issues all 10,000 rows of csb-cre-10k.csv (one exam sitting)", async function () {
+      this.timeout(180_000);
+      const res = await api(server, "POST", "/batches?type=csb-cre", { key: csbKey, body: sampleCsv("csb-cre-10k.csv"), contentType: "text/csv" });
+      expect(res.status).to.equal(202);
+      expect(res.json.certificates).to.have.length(10_000);
+      expect(res.json.errors).to.deep.equal([]);
+      await waitFor(async () => (await api(server, "GET", `/batches/${res.json.batchId}`, { key: csbKey })).json.done === true, 170_000);
+      expect((await api(server, "GET", `/batches/${res.json.batchId}`, { key: csbKey })).json.progress).to.deep.equal({ issued: 10_000 });
+    });
+  }
 
   it("refuses a file with missing columns as a whole, naming them (422)", async () => {
     const res = await api(server, "POST", "/batches?type=csb-cre", { key: csbKey, body: sampleCsv("csb-cre-missing-column.csv"), contentType: "text/csv" });
@@ -196,3 +230,4 @@ describe("issuer API (embedded default: local chain, SQLite)", function () {
     expect(res.headers.get("x-content-type-options")).to.equal("nosniff");
   });
 });
+}

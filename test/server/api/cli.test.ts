@@ -1,0 +1,73 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { loadConfig } from "../../../server/config.ts";
+import { startServer, type RunningServer } from "../../../server/start.ts";
+import { sampleCsv } from "../pdf/documents-helpers.ts";
+import { api, waitFor } from "./api-helpers.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const run = promisify(execFile);
+
+/** Runs `certs ...` (bin/certs.ts) with DATA_DIR pointing at the server's dev.json. */
+async function certs(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], { env: { ...process.env, DATA_DIR: dataDir } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("certs CLI (issue, revoke, status)", function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  let server: RunningServer;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "ecert-cli-"));
+    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+  });
+  after(async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("issues a CSV through the API with a progress bar, a summary and files of claim codes and per-row errors", async () => {
+    const csv = path.join(dataDir, "bad-rows.csv");
+    await writeFile(csv, sampleCsv("csb-cre-bad-rows.csv"));
+    const { code, stdout, stderr } = await certs(dataDir, "issue", "--type", "csb-cre", "--csv", csv);
+    expect(code).to.equal(1); // some rows were rejected
+    expect(stderr).to.match(/\[#{30}\] 100%/);
+    expect(stdout).to.include("3 of 3 certificates issued");
+    expect(stdout).to.include("9 rows rejected");
+    const errors = await readFile(path.join(dataDir, "bad-rows.errors.csv"), "utf8");
+    expect(errors.split("\r\n")[0]).to.equal("row,column,message");
+    expect(errors).to.match(/^3,sitting_date,/m);
+    const claims = (await readFile(path.join(dataDir, "bad-rows.claims.csv"), "utf8")).trim().split("\r\n");
+    expect(claims).to.have.length(4);
+    expect(claims[1]).to.match(/^1,[0-9a-f-]{36},CRE2026000101-20260912,[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+  });
+
+  it("revokes a certificate by id and the service applies it on chain", async () => {
+    const csv = path.join(dataDir, "good.csv");
+    await writeFile(csv, sampleCsv("csb-cre.csv"));
+    expect((await certs(dataDir, "issue", "--type", "csb-cre", "--csv", csv)).code).to.equal(0);
+    const id = (await readFile(path.join(dataDir, "good.claims.csv"), "utf8")).split("\r\n")[1].split(",")[1];
+    const revoked = await certs(dataDir, "revoke", id, "--reason", "fraud", "--issuer", "CSB");
+    expect(revoked.code).to.equal(0);
+    expect(revoked.stdout).to.include(`revocation of ${id} queued`);
+    await waitFor(async () => (await api(server, "GET", `/certificates/${id}`, { key: server.dev!.apiKeys.CSB })).json.status === "revoked");
+  });
+
+  it("exits 64 with the usage for an unknown command", async () => {
+    const { code, stderr } = await certs(dataDir, "frobnicate");
+    expect(code).to.equal(64);
+    expect(stderr).to.include("usage:");
+  });
+});
