@@ -591,25 +591,23 @@ export class PostgresStore implements Store {
   }
 
   async putPdf(certificateId: string, pdf: Uint8Array, pdfHash: string): Promise<void> {
-    await this.#atomic(async (tx) => {
-      const now = tx.#now();
-      const result = await tx.#query(
-        "putPdf",
-        "UPDATE certificates SET pdf_hash = $1, updated_at = $2 WHERE id = $3 AND status = 'anchoring'",
-        [pdfHash, now, certificateId],
-      );
-      if (result.rowCount === 0) {
-        const status = await tx.#status("putPdf", "certificates", certificateId);
-        throw refusedStep("certificate", certificateId, status, "store its PDF (only while anchoring)");
-      }
-      await tx.#query(
-        "putPdf",
-        `INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (certificate_id) DO UPDATE SET pdf = excluded.pdf, pdf_hash = excluded.pdf_hash,
-           created_at = excluded.created_at`,
-        [certificateId, asBuffer(pdf), pdfHash, now],
-      );
-    });
+    // One statement (atomic without a transaction, one round trip): the PDF is stored, and its hash set,
+    // only if the certificate is anchoring.
+    const result = await this.#query(
+      "putPdf",
+      `WITH certificate AS (
+         UPDATE certificates SET pdf_hash = $1::text, updated_at = $2::text WHERE id = $3 AND status = 'anchoring'
+         RETURNING id)
+       INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at)
+       SELECT id, $4::bytea, $1::text, $2::text FROM certificate
+       ON CONFLICT (certificate_id) DO UPDATE SET pdf = excluded.pdf, pdf_hash = excluded.pdf_hash,
+         created_at = excluded.created_at`,
+      [pdfHash, this.#now(), certificateId, asBuffer(pdf)],
+    );
+    if (result.rowCount === 0) {
+      const status = await this.#status("putPdf", "certificates", certificateId);
+      throw refusedStep("certificate", certificateId, status, "store its PDF (only while anchoring)");
+    }
   }
 
   async getPdf(certificateId: string): Promise<Uint8Array | undefined> {
