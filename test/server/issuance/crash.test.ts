@@ -44,7 +44,7 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
         const submit = await fetch(`${first.dev.apiUrl}/batches?type=csb-cre`, {
           method: "POST",
           headers: { authorization: `Bearer ${first.dev.apiKeys.CSB}`, "content-type": "text/csv" },
-          body: sampleCsv("csb-cre.csv"),
+          body: sampleCsv("csb-cre.csv") as BodyInit,
         }).catch(() => undefined); // a crash at "accepted" cuts the response off
         expect(await exited(first.child)).to.equal("SIGKILL");
 
