@@ -185,6 +185,18 @@ describe(`issuer API (local chain, ${database})`, function () {
     provider.destroy();
   });
 
+  it("suspends and then reinstates a certificate, each applied on chain", async () => {
+    const { id } = csbBatch.certificates[9];
+    const status = async () => (await api(server, "GET", `/certificates/${id}`, { key: csbKey })).json.status;
+    expect((await api(server, "POST", `/certificates/${id}/suspend`, { key: csbKey, json: { reason: "under-investigation" } })).status).to.equal(202);
+    await waitFor(async () => (await status()) === "suspended");
+    expect((await api(server, "POST", `/certificates/${id}/suspend`, { key: csbKey, json: {} })).status).to.equal(409);
+    expect((await api(server, "POST", `/certificates/${id}/reinstate`, { key: csbKey, json: {} })).status).to.equal(202);
+    await waitFor(async () => (await status()) === "issued");
+    const history = (await api(server, "GET", `/certificates/${id}`, { key: csbKey })).json.history.map((e: { type: string }) => e.type);
+    expect(history.filter((t: string) => t !== "accepted")).to.deep.equal(["suspend-requested", "suspended", "reinstate-requested", "issued"]);
+  });
+
   it("refuses to revoke a certificate twice (409)", async () => {
     const { id } = csbBatch.certificates[5];
     expect((await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: {} })).status).to.equal(409);
