@@ -68,7 +68,6 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
   const connection = await network.create({ override: { initialDate } });
   const { ethers, ignition, provider } = connection;
 
-  let address: string;
   if (journal) {
     // Replay: same transactions, same block times, so the same addresses and state.
     for (const entry of journal.transactions) {
@@ -79,19 +78,16 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
     const latest = (await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
     const behind = Math.floor(Date.now() / 1000) - Number(latest.timestamp);
     if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
-    address = journal.registry;
   }
   if (persist) recordTransactions(provider, journalFile, journal ? undefined : initialDate);
-
-  if (!journal) {
-    const { registry } = await ignition.deploy(RegistryModule, {
-      parameters: { Registry: { adminDelay: 0 } },
-      displayUi: false,
-    });
-    address = await registry.getAddress();
-    if (persist) appendFileSync(journalFile, `${JSON.stringify({ type: "registry", address })}\n`);
+  const address = journal?.registry ?? (await deployRegistry());
+  async function deployRegistry(): Promise<string> {
+    const { registry } = await ignition.deploy(RegistryModule, { parameters: { Registry: { adminDelay: 0 } }, displayUi: false });
+    const deployed = await registry.getAddress();
+    if (persist) appendFileSync(journalFile, `${JSON.stringify({ type: "registry", address: deployed })}\n`);
+    return deployed;
   }
-  const registry = await ethers.getContractAt("Registry", address!);
+  const registry = await ethers.getContractAt("Registry", address);
 
   await ensureDevPki(path.join(dataDir, "pki"), [
     { id: "CSB", nameEn: "Civil Service Bureau" },
@@ -105,7 +101,7 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
   return {
     rpcUrl: rpc.url,
     chainId,
-    registry: address!,
+    registry: address,
     provider,
     registration,
     close: async () => {
