@@ -42,6 +42,9 @@ const MAX_CREDENTIAL_BYTES = 1 << 20;
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const PDF_HEADER = ascii("%PDF-");
+const PDF_TRAILER = ascii("%%EOF");
+/** Entries only a signature dictionary has: one of them left means a signature was there. */
+const SIGNATURE_MARKERS = [ascii("/ETSI.CAdES.detached"), ascii("/Adobe.PPKLite"), ascii("/SubFilter")];
 const BYTE_RANGE = ascii("/ByteRange");
 const CONTENTS = ascii("/Contents");
 const OBJ = ascii("obj");
@@ -51,10 +54,14 @@ const FILESPEC_NAME = ascii(`/F (${CREDENTIAL_ATTACHMENT_NAME})`);
 const LATIN1 = new TextDecoder("latin1");
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Whether `bytes` start like a PDF (`%PDF-` within the first 1024 bytes, as readers accept). */
+/**
+ * Whether `bytes` are (what is left of) a PDF: `%PDF-` within the first 1024 bytes, as readers accept, or
+ * `%%EOF` within the last 1024 (so a PDF whose header was damaged is still checked, and found TAMPERED).
+ */
 export function looksLikePdf(bytes: Uint8Array): boolean {
-  const at = indexOf(bytes, PDF_HEADER, 0);
-  return at >= 0 && at < 1024;
+  const header = indexOf(bytes.subarray(0, 1024 + PDF_HEADER.length), PDF_HEADER, 0);
+  if (header >= 0) return true;
+  return indexOf(bytes, PDF_TRAILER, Math.max(0, bytes.length - 1024)) >= 0;
 }
 
 /**
@@ -86,13 +93,11 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
     else unreadable++;
   }
   if (filled.length + unreadable === 0) {
-    return {
-      state: "missing",
-      detail:
-        placeholders > 0
-          ? m("its signature field is empty: it was never signed", "其簽署欄位是空白的：文件從未簽署")
-          : m("it has no signature", "文件沒有任何簽署"),
-    };
+    if (placeholders > 0) return { state: "missing", detail: m("its signature field is empty: it was never signed", "其簽署欄位是空白的：文件從未簽署") };
+    if (SIGNATURE_MARKERS.some((marker) => indexOf(bytes, marker, 0) >= 0)) {
+      return { state: "broken", detail: m("its signature dictionary is damaged (no /ByteRange)", "其簽署字典已損壞（沒有 /ByteRange）") };
+    }
+    return { state: "missing", detail: m("it has no signature", "文件沒有任何簽署") };
   }
   if (filled.length + unreadable > 1) {
     return {

@@ -15,11 +15,12 @@
  * - the signer's certificate is bound by the signed `signingCertificateV2` hash (and its issuer and
  *   serial by the sid);
  * - every other certificate must be on the signer's chain and is bound by a verified signature: each
- *   certificate's signature is checked with its issuer's key, a self-issued top certificate with its own.
- *   Limitation: when the chain stops at a certificate whose issuer is not included, that top certificate
- *   cannot be checked and its bytes are not bound (our development PKI and PKCS#12 files with the root
- *   embed the whole chain). The chain is not a trust path: trust in the signing certificate comes from
- *   the registry, which lists its fingerprint (the `signing-certificate` check).
+ *   certificate's signature is checked with its issuer's key, the self-issued top certificate with its
+ *   own. So a signature carries either the signer's certificate alone (as the development PKI's PEM
+ *   files give it) or the whole chain up to a self-signed root; a chain that stops at an intermediate
+ *   whose issuer is not included leaves that certificate's bytes unbound and is refused. The chain is
+ *   not a trust path: trust in the signing certificate comes from the registry, which lists its
+ *   fingerprint (the `signing-certificate` check).
  * - DER is read strictly (`der.ts`), and certificates must be in DER SET OF order.
  * Not pinned: an ECDSA signature can be rewritten as (r, n - s) and still verify (no low-s rule).
  *
@@ -444,7 +445,13 @@ async function checkChain(subtle: SubtleCrypto, certificates: Certificate[], sig
   for (let current = signer; ; ) {
     const selfIssued = bytesEqual(current.issuer, current.subject);
     const issuer = selfIssued ? current : certificates.find((c) => c !== current && bytesEqual(c.subject, current.issuer));
-    if (!issuer) break; // the chain stops here (see the module comment)
+    if (!issuer) {
+      // The signer's certificate is bound by the signed attributes; any other must be bound by a signature.
+      if (current !== signer) {
+        problem(`the certificate "${current.commonName}" in the signature cannot be checked: its issuer is not included`);
+      }
+      break;
+    }
     if (used.has(issuer) && !selfIssued) problem("the certificates in the signature form a loop");
     const link = `${current.hash}<${issuer.hash}`;
     if (!links.has(link)) {

@@ -5,12 +5,9 @@
  * the issuer does, and QR URLs. Nothing runs on import: call {@link startEcertFixture} (in a `before`)
  * and `close()` it (in an `after`).
  */
-import "reflect-metadata"; // @peculiar/x509 needs it (tsyringe)
-import { webcrypto } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import * as x509 from "@peculiar/x509";
 import { BrowserProvider, Contract, ContractFactory, Wallet, encodeBytes32String, parseEther } from "ethers";
 import {
   buildBatch,
@@ -28,6 +25,7 @@ import { createPadesSigner, type PadesSigner } from "../../server/pdf/pades.ts";
 import { CertificateTemplate } from "../../server/pdf/render-certificate.ts";
 import { loadSigningIdentity, type SigningIdentity } from "../../server/pdf/signing-identity.ts";
 import { ensureDevPki } from "../../server/pki/dev-pki.ts";
+import { selfSignedIdentity } from "./identities.ts";
 
 /** The verifier's address printed on the certificates. */
 export const VERIFIER_URL = "https://verify.ecert.gov.hk";
@@ -100,6 +98,8 @@ export type EcertFixture = {
   unsignedPdf(credential: Credential): Uint8Array;
   /** The verifier URL of the QR code. */
   qrUrl(credential: Credential): string;
+  /** The department's registered certificate, with the development CA embedded as its chain. */
+  chainedSigner(department: DepartmentId): Promise<PadesSigner>;
   /** A PAdES signer with a self-signed certificate whose names copy the department's. */
   lookAlikeSigner(department: DepartmentId): Promise<PadesSigner>;
   /** Deploys another registry (its admin: `adminKey`) and registers `issuers` in it, each with one signer. */
@@ -200,27 +200,14 @@ export async function startEcertFixture(): Promise<EcertFixture> {
       return template(typeId).render({ credential, qrUrl: encodeCredentialUrl(VERIFIER_URL, credential), signingTime: ISSUED_AT });
     },
     qrUrl: (credential) => encodeCredentialUrl(VERIFIER_URL, credential),
+    async chainedSigner(department) {
+      const source = { ...pki.departments[department], chainFiles: [path.join(dataDir, "pki", "ca.cert.pem")] };
+      return createPadesSigner(await loadSigningIdentity(source));
+    },
     async lookAlikeSigner(department) {
       const { nameEn } = DEPARTMENTS[department];
-      const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-      const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair;
-      x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-      const name = `CN=${nameEn} (development), O=${nameEn}, C=HK`;
-      const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: "0badc0de01",
-        name,
-        notBefore: new Date(Date.UTC(2026, 0, 1)),
-        notAfter: new Date(Date.UTC(2036, 0, 1)),
-        signingAlgorithm: algorithm,
-        keys,
-        extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
-      });
-      const certFile = path.join(dataDir, `look-alike-${department}.cert.pem`);
-      const keyFile = path.join(dataDir, `look-alike-${department}.key.pem`);
-      await writeFile(certFile, certificate.toString("pem"));
-      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as unknown as webcrypto.CryptoKey);
-      await writeFile(keyFile, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
-      return createPadesSigner(await loadSigningIdentity({ certFile, keyFile }));
+      const subject = `CN=${nameEn} (development), O=${nameEn}, C=HK`;
+      return createPadesSigner(await selfSignedIdentity({ dir: dataDir, name: `look-alike-${department}`, subject }));
     },
     async deployRegistry({ adminKey, issuers }) {
       const admin = new Wallet(adminKey, provider);

@@ -5,7 +5,8 @@ import type { CheckFragment } from "../types.ts";
 /**
  * `pdf-signature` (PDF only): the PAdES signature is valid and covers the whole file, with nothing
  * appended after it. TAMPERED when any byte changed, an update was appended or the file was truncated;
- * SIGNATURE_MISSING when the PDF carries no signature. Skipped for a credential or a QR URL.
+ * SIGNATURE_MISSING when the PDF carries no signature. Skipped for a credential or a QR URL, and for an
+ * unsigned PDF that is not an HK e-Cert at all (MALFORMED, from `well-formed`, says it).
  */
 export function checkPdfSignature(context: VerificationContext): CheckFragment {
   const { signature } = context;
@@ -15,6 +16,10 @@ export function checkPdfSignature(context: VerificationContext): CheckFragment {
       "Not applicable: a credential or QR code carries no PDF signature.",
       "不適用：憑證或二維碼並不附有PDF數碼簽署。",
     );
+  }
+  if (signature.state === "missing" && context.input.problem !== undefined) {
+    // A PDF that is not an HK e-Cert (no credential attachment) and has no signature: MALFORMED says it all.
+    return skip("pdf-signature", "Not checked: the PDF is not an HK e-Cert certificate.", "未檢查：PDF並非HK e-Cert證書。");
   }
   switch (signature.state) {
     case "missing":

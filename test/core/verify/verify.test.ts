@@ -170,6 +170,11 @@ describe("verify: certificates against the local chain", function () {
       }
     });
 
+    it("returns VALID for a PDF whose signature also carries the department's CA certificate", async () => {
+      const result = await verify(f.pdf(cre.credentials[0], { signer: await f.chainedSigner("CSB") }), options);
+      expect(result.status).to.equal("VALID");
+    });
+
     it("reads the chain through an EIP-1193 provider (Hardhat's in-process one) as well as a URL", async () => {
       const result = await verify(pdf, f.options({ providers: [f.chain.provider] }));
       expect(result.status).to.equal("VALID");

@@ -1,0 +1,219 @@
+import { readFileSync } from "node:fs";
+import { expect } from "chai";
+import { AbiCoder, Interface, encodeBytes32String, id } from "ethers";
+import {
+  JsonRpcError,
+  REGISTRY_VERIFIER_ABI,
+  createJsonRpcProvider,
+  readCertificateStatus,
+  type ChainReader,
+  type Fetch,
+  type Hex,
+  type LabelledReader,
+} from "../../../core/index.ts";
+
+const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const ROOT = `0x${"11".repeat(32)}` as Hex;
+const LEAF = `0x${"22".repeat(32)}` as Hex;
+const ZERO = `0x${"00".repeat(32)}` as Hex;
+const TX = `0x${"33".repeat(32)}`;
+
+const compiled = new Interface(
+  JSON.parse(readFileSync(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8")).abi,
+);
+
+/** The ABI-encoded answer of `certificateStatus` for an anchored, valid certificate (encoded with the compiled ABI). */
+function statusAnswer(overrides: Record<string, unknown> = {}): string {
+  const values: Record<string, unknown> = {
+    anchored: true,
+    issuerId: encodeBytes32String("CSB"),
+    issuerNumber: 1,
+    issuerActive: true,
+    issuerNameEn: "Civil Service Bureau",
+    issuerNameZh: "公務員事務局",
+    issuerDomain: "csb.gov.hk",
+    signingCertificateRegistered: true,
+    signer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    signerValidAtAnchor: true,
+    anchoredAt: 1795000000,
+    anchorBlock: 7,
+    certificateCount: 20,
+    batchRevoked: false,
+    batchRevocationReason: 0,
+    batchRevokedAt: 0,
+    leafStatus: 0,
+    leafReason: 0,
+    leafChangedAt: 0,
+    successor: ZERO,
+    ...overrides,
+  };
+  const fragment = compiled.getFunction("certificateStatus")!;
+  const order = (fragment.outputs[0].components ?? []).map((c) => values[c.name]);
+  return compiled.encodeFunctionResult(fragment, [order]);
+}
+
+/** A scripted EIP-1193 endpoint that records the calls it gets. */
+function endpoint(answers: Partial<Record<string, (params: unknown[]) => unknown>>): ChainReader & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    async request({ method, params = [] }) {
+      calls.push(method);
+      const answer = answers[method];
+      if (!answer) throw new Error(`unexpected ${method}`);
+      return answer(params);
+    },
+  };
+}
+
+const healthy = () =>
+  endpoint({
+    eth_chainId: () => "0x7a69",
+    eth_call: () => statusAnswer(),
+    eth_getLogs: () => [{ address: REGISTRY.toLowerCase(), topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: TX }],
+  });
+
+const labelled = (...readers: ChainReader[]): LabelledReader[] => readers.map((reader, i) => ({ reader, label: `endpoint ${i + 1}` }));
+const read = (endpoints: LabelledReader[], timeoutMs = 1000) =>
+  readCertificateStatus({ endpoints, chainId: 31337, registry: REGISTRY, root: ROOT, leaf: LEAF, signingCertificate: ZERO, timeoutMs });
+
+describe("chain access", () => {
+  describe("the registry ABI", () => {
+    it("encodes certificateStatus and decodes its fields by name exactly as the compiled Registry does", () => {
+      const ours = new Interface(REGISTRY_VERIFIER_ABI);
+      expect(ours.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO])).to.equal(
+        compiled.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO]),
+      );
+      const [ourOutput] = ours.getFunction("certificateStatus")!.outputs;
+      const [theirOutput] = compiled.getFunction("certificateStatus")!.outputs;
+      expect(ourOutput.format("minimal")).to.equal(theirOutput.format("minimal"));
+      expect(ourOutput.components!.map((c) => c.name)).to.deep.equal(theirOutput.components!.map((c) => c.name));
+      expect(ours.getEvent("RootAnchored")!.topicHash).to.equal(compiled.getEvent("RootAnchored")!.topicHash);
+    });
+  });
+
+  describe("readCertificateStatus", () => {
+    it("reads the status with eth_chainId and eth_call, then the anchor transaction with eth_getLogs on the anchor block", async () => {
+      let filter: Record<string, unknown> | undefined;
+      const reader = endpoint({
+        eth_chainId: () => "0x7a69",
+        eth_call: ([call]) => {
+          expect(call).to.deep.equal({ to: REGISTRY, data: compiled.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO]) });
+          return statusAnswer();
+        },
+        eth_getLogs: ([f]) => {
+          filter = f as Record<string, unknown>;
+          return [{ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: TX }];
+        },
+      });
+      const result = await read(labelled(reader));
+      expect(result.ok).to.equal(true);
+      if (!result.ok) return;
+      expect(result.txHash).to.equal(TX);
+      expect(result.status).to.deep.include({ anchored: true, issuerId: "CSB", issuerNameZh: "公務員事務局", anchorBlock: 7, leafStatus: "valid" });
+      expect(filter).to.deep.equal({ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], fromBlock: "0x7", toBlock: "0x7" });
+      expect(reader.calls.sort()).to.deep.equal(["eth_call", "eth_chainId", "eth_getLogs"]);
+    });
+
+    it("does not ask for logs when the root is not anchored", async () => {
+      const reader = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => statusAnswer({ anchored: false }) });
+      const result = await read(labelled(reader));
+      expect(result.ok && result.status.anchored).to.equal(false);
+      expect(reader.calls).to.not.include("eth_getLogs");
+    });
+
+    it("tries the endpoints in turn and reports why each one before the answer was skipped", async () => {
+      const down = endpoint({});
+      const otherChain = endpoint({ eth_chainId: () => "0x1", eth_call: () => statusAnswer() });
+      const noContract = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => "0x" });
+      const garbage = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => "0x1234" });
+      const result = await read(labelled(down, otherChain, noContract, garbage));
+      expect(result).to.deep.equal({
+        ok: false,
+        failures: [
+          "endpoint 1: unexpected eth_chainId",
+          "endpoint 2: serves chain 1, not the trusted chain 31337",
+          "endpoint 3: has no registry contract at the trusted address",
+          "endpoint 4: answered with data that is not the registry's certificate status",
+        ],
+      });
+      const answered = await read(labelled(down, otherChain, healthy()));
+      expect(answered.ok && answered.endpoint).to.equal("endpoint 3");
+    });
+
+    it("gives up on an endpoint that does not answer within the time limit", async () => {
+      const silent: ChainReader = { request: () => new Promise(() => {}) };
+      const started = Date.now();
+      const result = await read(labelled(silent, healthy()), 50);
+      expect(result.ok).to.equal(true);
+      expect(Date.now() - started).to.be.below(1000);
+    });
+
+    it("returns the status with a null txHash when no endpoint returns the anchoring log", async () => {
+      const noLogs = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => statusAnswer(), eth_getLogs: () => [] });
+      const result = await read(labelled(noLogs));
+      expect(result.ok && result.txHash).to.equal(null);
+    });
+
+    it("takes the log from another endpoint when the answering one fails on eth_getLogs", async () => {
+      const noLogs = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => statusAnswer() });
+      const result = await read(labelled(noLogs, healthy()));
+      expect(result.ok && result.endpoint).to.equal("endpoint 1");
+      expect(result.ok && result.txHash).to.equal(TX);
+    });
+
+    it("decodes revoked, suspended and superseded leaves and the successor", async () => {
+      const successor = `0x${"44".repeat(32)}`;
+      const reader = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => statusAnswer({ leafStatus: 3, successor }), eth_getLogs: () => [] });
+      const result = await read(labelled(reader));
+      expect(result.ok && result.status.leafStatus).to.equal("superseded");
+      expect(result.ok && result.status.successor).to.equal(successor);
+    });
+  });
+
+  describe("createJsonRpcProvider", () => {
+    const respond = (body: unknown, status = 200): Fetch => async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
+
+    it("posts a JSON-RPC 2.0 request with the injected fetch and resolves with the result", async () => {
+      let sent: { url: string; init: RequestInit } | undefined;
+      const fetch: Fetch = async (url, init) => {
+        sent = { url, init };
+        return new Response(JSON.stringify({ jsonrpc: "2.0", id: 1, result: "0x7a69" }));
+      };
+      const reader = createJsonRpcProvider("http://rpc.test", { fetch, headers: { "x-api-key": "k" } });
+      expect(await reader.request({ method: "eth_chainId" })).to.equal("0x7a69");
+      expect(sent!.url).to.equal("http://rpc.test");
+      expect(JSON.parse(String(sent!.init.body))).to.deep.include({ jsonrpc: "2.0", method: "eth_chainId", params: [] });
+      expect(sent!.init.headers).to.deep.include({ "content-type": "application/json", "x-api-key": "k" });
+    });
+
+    it("rejects with a JsonRpcError carrying the code of a JSON-RPC error answer", async () => {
+      const reader = createJsonRpcProvider("http://rpc.test", { fetch: respond({ jsonrpc: "2.0", id: 1, error: { code: -32601, message: "nope" } }) });
+      const error = await reader.request({ method: "eth_foo" }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(JsonRpcError);
+      expect((error as JsonRpcError).code).to.equal(-32601);
+    });
+
+    it("rejects for an HTTP error, an answer that is not JSON, and one without a result", async () => {
+      for (const [fetch, message] of [
+        [respond("busy", 503), /HTTP 503/],
+        [respond("<html>"), /not JSON/],
+        [respond({ jsonrpc: "2.0", id: 1 }), /no result/],
+      ] as const) {
+        const error = await createJsonRpcProvider("http://rpc.test", { fetch }).request({ method: "eth_chainId" }).catch((e: Error) => e);
+        expect((error as Error).message).to.match(message);
+      }
+    });
+
+    it("aborts the request after timeoutMs", async () => {
+      const fetch: Fetch = (_url, init) =>
+        new Promise((_, reject) => init.signal!.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+      const error = await createJsonRpcProvider("http://rpc.test", { fetch, timeoutMs: 30 }).request({ method: "eth_chainId" }).catch((e: Error) => e);
+      expect((error as Error).message).to.equal("no answer within 30 ms");
+    });
+
+    it("decodes answers ethers' AbiCoder would (sanity check of the fixture encoding)", () => {
+      expect(AbiCoder.defaultAbiCoder().decode(["bool"], statusAnswer().slice(0, 2 + 64 * 2))).to.have.length(1);
+    });
+  });
+});
