@@ -958,7 +958,7 @@ describe("PostgreSQL store only", function () {
     expect(rows.map((r) => r.version)).to.deep.equal(MIGRATIONS.map((m) => m.version));
   });
 
-  it("makes a closeBatch waiting on a locked certificate re-read it and refuse it once the other instance has batched it", async () => {
+  it("makes closeBatch wait on a locked certificate, then lets exactly one of two racing instances batch it", async () => {
     const [a, b] = [await open(), await open()];
     await a.migrate();
     const { certificates } = await seedPending(a, 5);
@@ -972,18 +972,24 @@ describe("PostgreSQL store only", function () {
     try {
       await locker.query("BEGIN");
       await locker.query("SELECT id FROM certificates WHERE id = $1 FOR UPDATE", [ids[2]]);
-      const racing = [a.closeBatch(batches[0], ids), b.closeBatch(batches[1], [...ids].reverse())];
+      const lockerPid = (await locker.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      // Settled from the start: a failure below must not leave the two calls' rejections unhandled.
+      const racing = Promise.allSettled([a.closeBatch(batches[0], ids), b.closeBatch(batches[1], [...ids].reverse())]);
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const waiting = await locker.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
-        );
-        if (waiting.rows[0].n >= 2) break;
-        if (Date.now() > deadline) throw new Error("the two closeBatch calls never waited on the lock");
+        // A closeBatch session waits on the row this session holds (the other waits too, or is still
+        // on its way: either way it reads the row only after this session lets go).
+        const waiting = await locker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [lockerPid]);
+        if (waiting.rows[0].n >= 1) break;
+        if (Date.now() > deadline) {
+          await locker.query("ROLLBACK");
+          await racing;
+          throw new Error("the two closeBatch calls never waited on the lock");
+        }
         await sleep(10);
       }
       await locker.query("COMMIT");
-      results = await Promise.allSettled(racing);
+      results = await racing;
     } finally {
       await locker.end();
     }
