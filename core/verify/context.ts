@@ -51,18 +51,22 @@ export type VerificationContext = {
 /** A check: one small unit, a pure function of the context. */
 export type Check = (context: VerificationContext) => CheckFragment;
 
+/** A message in both languages. */
 export function message(en: string, zh: string): LocalizedMessage {
   return { en, "zh-HK": zh };
 }
 
+/** A passed check. */
 export function pass(id: CheckId, en: string, zh: string): CheckFragment {
   return { id, status: "pass", message: message(en, zh) };
 }
 
+/** A failed check, with the reason it gives the verdict. */
 export function fail(id: CheckId, reason: ReasonCode, en: string, zh: string): CheckFragment {
   return { id, status: "fail", reason, message: message(en, zh) };
 }
 
+/** A check that does not apply, or has nothing to look at. */
 export function skip(id: CheckId, en: string, zh: string): CheckFragment {
   return { id, status: "skip", message: message(en, zh) };
 }

@@ -28,6 +28,7 @@ export class DerError extends Error {
   }
 }
 
+/** The identifier octets the verifier reads (universal types, and context-specific constructed [0] / [1]). */
 export const TAG = {
   INTEGER: 0x02,
   BIT_STRING: 0x03,

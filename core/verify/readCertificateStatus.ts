@@ -66,7 +66,21 @@ export const REGISTRY_VERIFIER_ABI = [
 
 const registryInterface = new Interface(REGISTRY_VERIFIER_ABI);
 const ROOT_ANCHORED_TOPIC = registryInterface.getEvent("RootAnchored")!.topicHash;
+const CERTIFICATE_STATUS_SELECTOR = registryInterface.getFunction("certificateStatus")!.selector;
 const LEAF_STATUSES = ["valid", "revoked", "suspended", "superseded"] as const;
+
+/** The 64 lowercase hex digits of a bytes32. */
+function word(value: Hex): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new Error(`not a bytes32: ${value.slice(0, 70)}`);
+  return value.slice(2).toLowerCase();
+}
+
+let lastAddress: [string, string] | undefined;
+/** EIP-55 form of an address (the last one is remembered: a verifier trusts one registry). */
+export function checksummed(address: string): string {
+  if (lastAddress?.[0] !== address) lastAddress = [address, getAddress(address.toLowerCase())];
+  return lastAddress[1];
+}
 
 class EndpointProblem extends Error {}
 
@@ -85,8 +99,9 @@ class EndpointProblem extends Error {}
  */
 export async function readCertificateStatus(parameters: ReadCertificateStatusParameters): Promise<ReadCertificateStatusResult> {
   const { endpoints, chainId, root, leaf, signingCertificate, timeoutMs } = parameters;
-  const registry = getAddress(parameters.registry.toLowerCase());
-  const data = registryInterface.encodeFunctionData("certificateStatus", [root, leaf, signingCertificate]);
+  const registry = checksummed(parameters.registry);
+  // certificateStatus(bytes32,bytes32,bytes32): the selector and three static words.
+  const data = CERTIFICATE_STATUS_SELECTOR + word(root) + word(leaf) + word(signingCertificate);
   const failures: string[] = [];
   for (let i = 0; i < endpoints.length; i++) {
     const { reader, label } = endpoints[i];

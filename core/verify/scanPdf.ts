@@ -161,23 +161,18 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
   if (empty) {
     return { state: "missing", detail: m("its signature field holds no signature (it was removed, or never signed)", "其簽署欄位沒有簽署值（簽署已被移除或從未簽署）") };
   }
-  const value = new Uint8Array(digits / 2);
-  for (let i = 0; i < value.length; i++) {
-    const hi = lowerHexNibble(bytes[a + 1 + 2 * i]);
-    const lo = lowerHexNibble(bytes[a + 2 + 2 * i]);
-    if (hi < 0 || lo < 0) return { state: "broken", detail: m("the signature value is not lowercase hexadecimal", "簽署值不是小寫十六進位數字") };
-    value[i] = (hi << 4) | lo;
-  }
-  const length = derLength(value);
+  // Decode the DER header (at most 5 bytes) to learn the CMS's length, then only the CMS itself.
+  const notHex: PdfSignatureScan = { state: "broken", detail: m("the signature value is not lowercase hexadecimal", "簽署值不是小寫十六進位數字") };
+  const header = decodeHex(bytes, a + 1, Math.min(5, digits / 2));
+  if (!header) return notHex;
+  const length = derLength(header, digits / 2);
   if (length === undefined) return { state: "broken", detail: m("the signature value is not a CMS structure", "簽署值不是CMS結構") };
-  for (let i = length; i < value.length; i++) {
-    if (value[i] !== 0) return { state: "broken", detail: m("the padding after the signature value was changed", "簽署值之後的填充位元組曾被改動") };
+  const cms = decodeHex(bytes, a + 1, length);
+  if (!cms) return notHex;
+  for (let i = a + 1 + 2 * length; i < b - 1; i++) {
+    if (bytes[i] !== 0x30) return { state: "broken", detail: m("the padding after the signature value was changed", "簽署值之後的填充位元組曾被改動") };
   }
-  return {
-    state: "present",
-    signedRanges: [bytes.subarray(0, a), bytes.subarray(b, b + c)],
-    cms: value.subarray(0, length),
-  };
+  return { state: "present", signedRanges: [bytes.subarray(0, a), bytes.subarray(b, b + c)], cms };
 }
 
 function scanCredential(bytes: Uint8Array): PdfCredentialScan {
@@ -204,10 +199,8 @@ function scanCredential(bytes: Uint8Array): PdfCredentialScan {
 
   // The embedded file stream: the last definition of the object (as a reader would take it).
   const header = ascii(`${ef[1]} ${ef[2]} obj`);
-  let object = -1;
-  for (let i = indexOf(bytes, header, 0); i >= 0; i = indexOf(bytes, header, i + 1)) {
-    if (i > 0 && (bytes[i - 1] === 0x0a || bytes[i - 1] === 0x0d)) object = i;
-  }
+  let object = lastIndexOf(bytes, header, bytes.length);
+  while (object > 0 && bytes[object - 1] !== 0x0a && bytes[object - 1] !== 0x0d) object = lastIndexOf(bytes, header, object);
   if (object < 0) return damaged("its stream is missing");
   const head = latin1(bytes, object + header.length, object + header.length + 1024);
   const stream = /^[\0\t\n\f\r ]*<<([\s\S]*?)>>[\0\t\n\f\r ]*stream(\r\n|\n)/.exec(head);
@@ -260,17 +253,32 @@ function inflate(data: Uint8Array): Uint8Array | undefined {
   return out;
 }
 
-/** Total length of the DER element at the start of `value`, or undefined when its header is unreadable. */
-function derLength(value: Uint8Array): number | undefined {
-  if (value.length < 2 || value[0] !== 0x30) return undefined;
-  const first = value[1];
-  if (first < 0x80) return 2 + first;
+/**
+ * Total length of the DER SEQUENCE whose header starts `header`, or undefined when the header is
+ * unreadable or the element would not fit in `capacity` bytes.
+ */
+function derLength(header: Uint8Array, capacity: number): number | undefined {
+  if (header.length < 2 || header[0] !== 0x30) return undefined;
+  const first = header[1];
+  if (first < 0x80) return 2 + first <= capacity ? 2 + first : undefined;
   const count = first & 0x7f;
-  if (count === 0 || count > 3 || value.length < 2 + count) return undefined;
+  if (count === 0 || count > 3 || header.length < 2 + count) return undefined;
   let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + value[2 + i];
+  for (let i = 0; i < count; i++) length = length * 256 + header[2 + i];
   const total = 2 + count + length;
-  return total <= value.length ? total : undefined;
+  return total <= capacity ? total : undefined;
+}
+
+/** `count` bytes from lowercase hex digits at `bytes[at..]`, or undefined for any other character. */
+function decodeHex(bytes: Uint8Array, at: number, count: number): Uint8Array | undefined {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const hi = lowerHexNibble(bytes[at + 2 * i]);
+    const lo = lowerHexNibble(bytes[at + 2 * i + 1]);
+    if (hi < 0 || lo < 0) return undefined;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 function m(en: string, zh: string): LocalizedMessage {
@@ -298,23 +306,37 @@ function startsWith(bytes: Uint8Array, at: number, needle: Uint8Array): boolean 
   return true;
 }
 
-/** First offset >= `from` of `needle` in `bytes`, or -1 (native search for the first byte). */
+/** Bytes rarely seen in PDF syntax and text, searched for first (any byte is as rare as another in compressed data). */
+const RARE = ascii("jqzxyJQZXYBRkw");
+
+/** The index in `needle` of its rarest byte, by {@link RARE}. */
+function anchorOf(needle: Uint8Array): number {
+  for (const rare of RARE) {
+    const at = needle.indexOf(rare);
+    if (at >= 0) return at;
+  }
+  return 0;
+}
+
+/** First offset >= `from` of `needle` in `bytes`, or -1 (native search for the needle's rarest byte). */
 function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  const first = needle[0];
+  const k = anchorOf(needle);
+  const anchor = needle[k];
   const last = bytes.length - needle.length;
-  for (let i = bytes.indexOf(first, from); i >= 0 && i <= last; i = bytes.indexOf(first, i + 1)) {
-    if (startsWith(bytes, i, needle)) return i;
+  for (let i = bytes.indexOf(anchor, from + k); i >= 0 && i - k <= last; i = bytes.indexOf(anchor, i + 1)) {
+    if (startsWith(bytes, i - k, needle)) return i - k;
   }
   return -1;
 }
 
 /** Last offset < `before` of `needle` in `bytes`, or -1. */
 function lastIndexOf(bytes: Uint8Array, needle: Uint8Array, before: number): number {
-  const first = needle[0];
-  const start = Math.min(before - 1, bytes.length - needle.length);
-  if (start < 0) return -1;
-  for (let i = bytes.lastIndexOf(first, start); i >= 0; i = i > 0 ? bytes.lastIndexOf(first, i - 1) : -1) {
-    if (startsWith(bytes, i, needle)) return i;
+  const k = anchorOf(needle);
+  const anchor = needle[k];
+  const start = Math.min(before - 1, bytes.length - needle.length) + k;
+  if (start - k < 0) return -1;
+  for (let i = bytes.lastIndexOf(anchor, start); i - k >= 0; i = i > 0 ? bytes.lastIndexOf(anchor, i - 1) : -1) {
+    if (startsWith(bytes, i - k, needle)) return i - k;
   }
   return -1;
 }

@@ -37,7 +37,6 @@
  * certificate links are cached per `SubtleCrypto`. About 0.5 ms of CPU per PDF besides the JSON-RPC round
  * trips (see the README's verification benchmark).
  */
-import { getAddress } from "ethers";
 import { decodeCredentialUrl } from "../qrPayload.ts";
 import { analyseCredential, digestOfAnalysed } from "../credential.ts";
 import type { Credential, Hex, JsonValue } from "../credential.ts";
@@ -57,7 +56,7 @@ import { isoSeconds, message } from "./context.ts";
 import type { ChainStage, Check, CredentialStage, InputStage, MerkleStage, SignatureStage, VerificationContext } from "./context.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, createJsonRpcProvider } from "./jsonRpc.ts";
 import type { ChainReader, Fetch } from "./jsonRpc.ts";
-import { readCertificateStatus } from "./readCertificateStatus.ts";
+import { checksummed, readCertificateStatus } from "./readCertificateStatus.ts";
 import type { LabelledReader } from "./readCertificateStatus.ts";
 import { looksLikePdf, scanPdf } from "./scanPdf.ts";
 import type { ScanPdfResult } from "./scanPdf.ts";
@@ -68,8 +67,8 @@ import { verifyPadesCms } from "./verifyPadesCms.ts";
 /**
  * What to verify. Bytes (`Uint8Array` / `ArrayBuffer`) are a PDF when they start with `%PDF-`, otherwise
  * UTF-8 text; text is credential JSON when it starts with `{`, otherwise a verifier URL or bare QR
- * payload. The tagged forms say what the input is and skip the guessing; a parsed credential object
- * must be passed as `{ credential }`.
+ * payload. The tagged forms say what the input is and skip the guessing (`{ credential }` takes a parsed
+ * object or JSON text); any other object is taken as a parsed credential.
  */
 export type VerifyInput =
   | Uint8Array
@@ -77,7 +76,8 @@ export type VerifyInput =
   | string
   | { pdf: Uint8Array | ArrayBuffer }
   | { credential: unknown }
-  | { url: string };
+  | { url: string }
+  | Record<string, unknown>;
 
 export type VerifyOptions = {
   /**
@@ -223,7 +223,7 @@ function resolveOptions(options: VerifyOptions): ResolvedOptions {
     if (!provider || typeof provider.request !== "function") throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} has no request function`);
     return { reader: provider, label: `endpoint ${i + 1}` };
   });
-  return { trusted: { chainId, registry: getAddress(registry.toLowerCase()) }, now, subtle, endpoints, timeoutMs };
+  return { trusted: { chainId, registry: checksummed(registry) }, now, subtle, endpoints, timeoutMs };
 }
 
 type ReadInputResult = InputStage & {
@@ -252,6 +252,7 @@ function readInput(input: VerifyInput): ReadInputResult {
       const url = (input as { url: unknown }).url;
       return typeof url === "string" ? readUrl(url) : { kind: "url", problem: message("the link is not text", "連結並非文字") };
     }
+    return { kind: "credential", credential: input };
   }
   return { kind: "unknown", problem: NOT_RECOGNISED };
 }

@@ -134,7 +134,7 @@ describe("verify: certificates against the local chain", function () {
 
     it("returns VALID for the credential as JSON bytes, JSON text and a parsed object, with the PDF checks skipped", async () => {
       const credential = cre.credentials[0];
-      const inputs = [new TextEncoder().encode(JSON.stringify(credential)), JSON.stringify(credential, null, 2), { credential }];
+      const inputs = [new TextEncoder().encode(JSON.stringify(credential)), JSON.stringify(credential, null, 2), { credential }, credential];
       for (const input of inputs) {
         const result = await verify(input, options);
         expect(result.status, JSON.stringify(result.reasons)).to.equal("VALID");
