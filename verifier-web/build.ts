@@ -1,0 +1,202 @@
+/**
+ * Builds the verifier page into static files (`verifier-web/dist/` by default) that any web host can
+ * serve: `index.html`, `app-<hash>.js` (the page and the `core/` verification code, bundled for the
+ * browser by esbuild), `app-<hash>.css`, `favicon.svg`, and `config.json` when one is given. The
+ * hashed names can be cached for ever; `index.html` and `config.json` should not be cached.
+ *
+ * ```sh
+ * npx node verifier-web/build.ts                                   # -> verifier-web/dist/
+ * npx node verifier-web/build.ts --out /srv/verify --config prod.json
+ * ```
+ *
+ * A static host needs `config.json` beside `index.html` (`{ "rpcUrls": [...], "chainId": N,
+ * "registry": "0x..." }`); the issuer server (`server/api/verifier-routes.ts`) answers it itself and
+ * builds the page when `dist/` is missing or older than its sources ({@link ensureVerifierWebBuilt}).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPOSITORY = path.dirname(HERE);
+/** Where the page is built by default. */
+export const DEFAULT_VERIFIER_DIST = path.join(HERE, "dist");
+/** Written into the output: the sources the build read, so a server can tell when it is stale. */
+const BUILD_INFO = "build-info.json";
+/** Browsers the bundle's syntax must run in (every evergreen browser of the last few years). */
+const TARGETS = ["es2022", "chrome105", "edge105", "firefox110", "safari16"];
+
+export type BuildVerifierWebParameters = {
+  /** Output directory (replaced as a whole). Default `verifier-web/dist`. */
+  outDir?: string;
+  /** Written to `config.json` in the output when given (a static deployment). */
+  config?: { rpcUrls: string[]; chainId: number; registry: string };
+  /** Default true. */
+  minify?: boolean;
+};
+
+export type BuildVerifierWebResult = {
+  outDir: string;
+  /** Output files (relative to `outDir`) with their sizes in bytes, raw and gzipped. */
+  files: { name: string; bytes: number; gzipBytes: number }[];
+};
+
+type BuildInfo = { builtAt: string; inputs: string[] };
+
+/**
+ * Builds the page. The output is written to a fresh directory beside `outDir` and then renamed into
+ * place, so a server reading `outDir` never sees half a build, and two builds at once do not mix.
+ *
+ * @returns the output directory and its files.
+ * @throws the esbuild error (with file and line) when the page does not compile.
+ * @example
+ * ```ts
+ * const { files } = await buildVerifierWeb({ outDir: "/tmp/verifier" });
+ * ```
+ */
+export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = {}): Promise<BuildVerifierWebResult> {
+  const outDir = path.resolve(parameters.outDir ?? DEFAULT_VERIFIER_DIST);
+  const staging = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const esbuild = await import("esbuild");
+  try {
+    const built = await esbuild.build({
+      absWorkingDir: REPOSITORY,
+      entryPoints: [
+        { in: path.join(HERE, "src/main.ts"), out: "app" },
+        { in: path.join(HERE, "app.css"), out: "app" },
+      ],
+      entryNames: "[name]-[hash]",
+      outdir: staging,
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: TARGETS,
+      minify: parameters.minify ?? true,
+      sourcemap: "linked",
+      legalComments: "linked",
+      metafile: true,
+      logLevel: "silent",
+      charset: "utf8",
+    });
+    const outputs = Object.keys(built.metafile.outputs).map((file) => path.basename(file));
+    const script = outputs.find((name) => name.endsWith(".js"));
+    const style = outputs.find((name) => name.endsWith(".css"));
+    if (!script || !style) throw new Error(`esbuild produced no script or stylesheet: ${outputs.join(", ")}`);
+
+    const html = await readFile(path.join(HERE, "index.html"), "utf8");
+    const page = replaceOnce(replaceOnce(html, 'src="app.js"', `src="${script}"`), 'href="app.css"', `href="${style}"`);
+    await writeFile(path.join(staging, "index.html"), page);
+    await copyFile(path.join(HERE, "favicon.svg"), path.join(staging, "favicon.svg"));
+    if (parameters.config) await writeFile(path.join(staging, "config.json"), `${JSON.stringify(parameters.config, null, 2)}\n`);
+    const inputs = [
+      ...Object.keys(built.metafile.inputs).filter((file) => !file.startsWith("node_modules/")),
+      "verifier-web/index.html",
+      "verifier-web/favicon.svg",
+    ].sort();
+    const info: BuildInfo = { builtAt: new Date().toISOString(), inputs };
+    await writeFile(path.join(staging, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
+
+    const files = [];
+    for (const name of (await readdir(staging)).sort()) {
+      const bytes = await readFile(path.join(staging, name));
+      files.push({ name, bytes: bytes.length, gzipBytes: gzipSync(bytes).length });
+    }
+    await swapInto(staging, outDir);
+    return { outDir, files };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the page unless `outDir` holds a build that is newer than every source it was built from
+ * (the page's files and the `core/` modules it bundles).
+ *
+ * @returns `"fresh"` when the existing build was kept, `"built"` otherwise.
+ */
+export async function ensureVerifierWebBuilt(parameters: { outDir?: string } = {}): Promise<"fresh" | "built"> {
+  const outDir = path.resolve(parameters.outDir ?? DEFAULT_VERIFIER_DIST);
+  if (await isFresh(outDir)) return "fresh";
+  await buildVerifierWeb({ outDir });
+  return "built";
+}
+
+async function isFresh(outDir: string): Promise<boolean> {
+  let info: BuildInfo;
+  let builtAt: number;
+  try {
+    info = JSON.parse(await readFile(path.join(outDir, BUILD_INFO), "utf8")) as BuildInfo;
+    builtAt = (await stat(path.join(outDir, "index.html"))).mtimeMs;
+  } catch {
+    return false;
+  }
+  // Every file the page was built from, and any file that is new beside the page's own sources.
+  const sources = new Set(info.inputs.map((file) => path.join(REPOSITORY, file)));
+  for (const dir of [path.join(HERE, "src"), path.join(REPOSITORY, "core")]) {
+    for (const file of await readdir(dir, { recursive: true })) if (file.endsWith(".ts")) sources.add(path.join(dir, file));
+  }
+  sources.add(path.join(HERE, "app.css"));
+  for (const file of sources) {
+    try {
+      if ((await stat(file)).mtimeMs > builtAt) return false;
+    } catch {
+      return false; // a source the build read is gone: rebuild
+    }
+  }
+  return true;
+}
+
+async function swapInto(staging: string, outDir: string): Promise<void> {
+  await mkdir(path.dirname(outDir), { recursive: true });
+  const old = `${outDir}.old-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(outDir, old);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    await rename(staging, outDir);
+  } catch (error) {
+    // Another build put its output in place between the two renames: it is as new as this one.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  } finally {
+    await rm(old, { recursive: true, force: true });
+  }
+}
+
+function replaceOnce(text: string, search: string, replacement: string): string {
+  const at = text.indexOf(search);
+  if (at < 0 || text.indexOf(search, at + 1) >= 0) throw new Error(`verifier-web/index.html must contain ${search} exactly once`);
+  return text.slice(0, at) + replacement + text.slice(at + search.length);
+}
+
+function parseArguments(argv: string[]): { outDir?: string; configFile?: string } {
+  const result: { outDir?: string; configFile?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--out" && argv[i + 1]) result.outDir = argv[++i];
+    else if (arg === "--config" && argv[i + 1]) result.configFile = argv[++i];
+    else throw new Error(`Unknown argument ${arg}. Usage: node verifier-web/build.ts [--out DIR] [--config config.json]`);
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  try {
+    const { outDir, configFile } = parseArguments(process.argv.slice(2));
+    const config = configFile ? JSON.parse(await readFile(configFile, "utf8")) : undefined;
+    const started = performance.now();
+    const result = await buildVerifierWeb({ outDir, config });
+    console.log(`Built the verifier page into ${path.relative(process.cwd(), result.outDir) || "."} in ${Math.round(performance.now() - started)} ms:`);
+    for (const file of result.files) {
+      console.log(`  ${file.name.padEnd(28)} ${(file.bytes / 1024).toFixed(1).padStart(8)} KiB  (gzip ${(file.gzipBytes / 1024).toFixed(1)} KiB)`);
+    }
+    if (!config) console.log("Serve it with a config.json beside index.html: { \"rpcUrls\": [...], \"chainId\": N, \"registry\": \"0x...\" }");
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The page's configuration, `config.json` next to `index.html`:
+ * `{ "rpcUrls": ["https://rpc-1.example.hk", "/rpc"], "chainId": 31337, "registry": "0x..." }`.
+ * The chain id and registry are the ones this verifier trusts (never taken from a certificate); the
+ * JSON-RPC endpoints are tried in turn. A relative endpoint is resolved against the address of
+ * `config.json` (so `"/rpc"` means "this web server's /rpc").
+ */
+
+export type VerifierConfig = {
+  /** Absolute http(s) URLs. */
+  rpcUrls: string[];
+  chainId: number;
+  registry: string;
+};
+
+/**
+ * Reads and checks `config.json`.
+ *
+ * @param url where the configuration is, relative to the page (default `config.json`).
+ * @returns the configuration with absolute endpoint URLs.
+ * @throws Error naming what is missing or wrong (shown to the site's operator in the console).
+ */
+export async function loadConfig(url = "config.json", fetchImpl: typeof fetch = (input, init) => fetch(input, init)): Promise<VerifierConfig> {
+  const address = new URL(url, document.baseURI);
+  const response = await fetchImpl(address, { cache: "no-cache", credentials: "omit" });
+  if (!response.ok) throw new Error(`${address.pathname}: HTTP ${response.status}`);
+  const json = (await response.json()) as unknown;
+  return parseConfig(json, address);
+}
+
+/**
+ * Checks a parsed configuration and resolves its endpoints against `base`.
+ *
+ * @throws Error naming the key that is wrong.
+ */
+export function parseConfig(json: unknown, base: URL): VerifierConfig {
+  if (typeof json !== "object" || json === null) throw new Error("config.json: not a JSON object");
+  const { rpcUrls, chainId, registry } = json as Record<string, unknown>;
+  if (!Array.isArray(rpcUrls) || rpcUrls.length === 0 || !rpcUrls.every((u) => typeof u === "string")) {
+    throw new Error("config.json: rpcUrls must be a non-empty list of JSON-RPC endpoint URLs");
+  }
+  const resolved = rpcUrls.map((u: string, i) => {
+    const endpoint = new URL(u, base);
+    if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") throw new Error(`config.json: rpcUrls[${i}] is not an http(s) URL`);
+    return endpoint.href;
+  });
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) throw new Error("config.json: chainId must be a positive integer");
+  if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error("config.json: registry must be a 0x-prefixed contract address");
+  return { rpcUrls: resolved, chainId, registry };
+}

@@ -1,0 +1,409 @@
+/**
+ * # The verifier page
+ *
+ * Everything happens in the browser: the certificate (a PDF or credential file dropped or chosen, a
+ * pasted link, a QR URL opened directly or scanned with the camera) is checked by the same `verify`
+ * core as the server and the CLI, which reads the registry over JSON-RPC from the endpoints in
+ * `config.json`. Nothing about the document is sent anywhere: the only requests are `config.json` and
+ * the chain reads (a QR URL's payload is in the fragment, which browsers never send).
+ *
+ * The result container is `aria-live="polite"` and takes the focus when a verdict arrives. The
+ * language (English / 繁體中文) switches every text on the page, including a verdict already shown.
+ */
+import { MAX_VERIFY_INPUT_BYTES, verify } from "../../core/verify/verify.ts";
+import type { VerifyInput } from "../../core/verify/verify.ts";
+import { CameraError, startScan } from "./camera.ts";
+import type { Scanner } from "./camera.ts";
+import { loadConfig } from "./config.ts";
+import type { VerifierConfig } from "./config.ts";
+import { byId } from "./dom.ts";
+import { renderChecking, renderProblem, renderResult } from "./render.ts";
+import type { ResultView, Source } from "./render.ts";
+import { LANGUAGES, t } from "./strings.ts";
+import type { Language, Message, StringKey } from "./strings.ts";
+
+const LANGUAGE_STORAGE_KEY = "hk-ecert-verifier-lang";
+/** A QR code or link this page can check: a verifier URL with a `#1-` / `#1.` fragment, or the bare payload. */
+const PAYLOAD_PATTERN = /^(https?:\/\/[^\s#]*#)?1[-.][0-9A-Za-z_-]/;
+
+/** What is on screen, kept so that a language switch can draw it again. */
+type ResultState = { kind: "checking"; source: Source } | { kind: "result"; view: ResultView } | { kind: "problem"; message: Message } | { kind: "empty" };
+
+const state = {
+  lang: initialLanguage(),
+  config: undefined as VerifierConfig | undefined,
+  configReady: undefined as unknown as Promise<VerifierConfig | undefined>,
+  result: { kind: "empty" } as ResultState,
+  /** Incremented for each verification; a slower, older one never overwrites a newer verdict. */
+  sequence: 0,
+  scanner: undefined as Scanner | undefined,
+  messages: new Map<HTMLElement, Message>(),
+};
+
+const elements = {
+  html: document.documentElement,
+  result: byId("result"),
+  file: byId<HTMLInputElement>("file"),
+  dropzone: byId("dropzone"),
+  linkForm: byId<HTMLFormElement>("link-form"),
+  link: byId<HTMLInputElement>("link"),
+  linkMessage: byId("link-message"),
+  scan: byId<HTMLButtonElement>("scan"),
+  scanView: byId("scan-view"),
+  video: byId<HTMLVideoElement>("scan-video"),
+  scanMessage: byId("scan-message"),
+  langSwitch: byId<HTMLButtonElement>("lang-switch"),
+  footerRegistry: byId("footer-registry"),
+  footerEndpoints: byId("footer-endpoints"),
+};
+
+function initialLanguage(): Language {
+  try {
+    const saved = localStorage.getItem(LANGUAGE_STORAGE_KEY);
+    if (saved && (LANGUAGES as readonly string[]).includes(saved)) return saved as Language;
+  } catch {
+    // storage may be disabled; fall back to the browser's languages
+  }
+  return navigator.languages?.some((l) => /^zh\b/i.test(l)) ? "zh-HK" : "en";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Texts
+// ---------------------------------------------------------------------------------------------
+
+/** Writes every text of the page in the current language. */
+function applyLanguage(): void {
+  const { lang } = state;
+  elements.html.lang = lang;
+  document.title = t("app.title", lang);
+  for (const element of document.querySelectorAll<HTMLElement>("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n as StringKey, lang);
+  }
+  for (const element of document.querySelectorAll<HTMLElement>("[data-i18n-aria-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel as StringKey, lang));
+  }
+  // The switch names the other language, in that language.
+  const other: Language = lang === "en" ? "zh-HK" : "en";
+  elements.langSwitch.lang = other;
+  elements.langSwitch.textContent = t("lang.switch", lang);
+  elements.langSwitch.setAttribute("aria-label", `${t("lang.switch", lang)}: ${t("lang.switchLabel", lang)}`);
+  elements.scan.textContent = t(state.scanner ? "input.scanStop" : "input.scan", lang);
+  for (const [element, message] of state.messages) element.textContent = t(message.key, lang, message.values);
+  renderFooter();
+  drawResult(false);
+}
+
+function setMessage(element: HTMLElement, message: Message | undefined): void {
+  if (message) {
+    state.messages.set(element, message);
+    element.textContent = t(message.key, state.lang, message.values);
+    element.hidden = false;
+  } else {
+    state.messages.delete(element);
+    element.textContent = "";
+    element.hidden = true;
+  }
+}
+
+function renderFooter(): void {
+  const config = state.config;
+  elements.footerRegistry.textContent = config ? t("footer.registry", state.lang, { chainId: String(config.chainId), registry: config.registry }) : "";
+  elements.footerEndpoints.textContent = config
+    ? t("footer.endpoints", state.lang, { endpoints: config.rpcUrls.map((u) => new URL(u).host + new URL(u).pathname).join(", ") })
+    : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The result area
+// ---------------------------------------------------------------------------------------------
+
+/** Draws `state.result`; `announce` moves the focus to it (a new verdict). */
+function drawResult(announce: boolean): void {
+  const container = elements.result;
+  const current = state.result;
+  const { lang } = state;
+  container.setAttribute("aria-busy", String(current.kind === "checking"));
+  delete container.dataset.status;
+  delete container.dataset.reasons;
+  delete container.dataset.elapsedMs;
+  switch (current.kind) {
+    case "empty":
+      container.replaceChildren();
+      return;
+    case "checking":
+      container.replaceChildren(...renderChecking(current.source, lang));
+      break;
+    case "problem":
+      container.replaceChildren(...renderProblem(current.message, lang));
+      break;
+    case "result":
+      container.dataset.status = current.view.result.status;
+      container.dataset.reasons = current.view.result.reasons.join(" ");
+      container.dataset.elapsedMs = String(Math.round(current.view.elapsedMs));
+      container.replaceChildren(...renderResult(current.view, lang));
+      break;
+  }
+  if (announce) {
+    container.focus({ preventScroll: true });
+    const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    container.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+  }
+}
+
+/**
+ * Checks one input and shows the verdict.
+ *
+ * @param startedAt `performance.now()` when the user gave the input (the drop, the choice ...).
+ */
+async function check(input: VerifyInput | (() => Promise<VerifyInput>), source: Source, startedAt: number): Promise<void> {
+  const sequence = ++state.sequence;
+  state.result = { kind: "checking", source };
+  drawResult(false);
+  try {
+    const config = await state.configReady;
+    if (sequence !== state.sequence) return;
+    if (!config) {
+      state.result = { kind: "problem", message: { key: "error.config" } };
+      drawResult(true);
+      return;
+    }
+    const value = typeof input === "function" ? await input() : input;
+    const result = await verify(value, {
+      providers: config.rpcUrls,
+      trusted: { chainId: config.chainId, registry: config.registry },
+      fetch: (url, init) => fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
+    });
+    if (sequence !== state.sequence) return;
+    state.result = { kind: "result", view: { result, source, elapsedMs: performance.now() - startedAt } };
+  } catch (error) {
+    if (sequence !== state.sequence) return;
+    console.error("verification failed", error);
+    state.result = { kind: "problem", message: { key: error instanceof FileReadError ? "error.unreadable" : "error.internal" } };
+  }
+  drawResult(true);
+}
+
+class FileReadError extends Error {}
+
+/** Checks a dropped or chosen file (a PDF or a credential). */
+function checkFile(file: File, startedAt: number): void {
+  const mib = MAX_VERIFY_INPUT_BYTES / 1024 / 1024;
+  const isPdf = /\.pdf$/i.test(file.name) || file.type === "application/pdf";
+  const source: Source = { kind: isPdf ? "pdf" : "file", name: file.name };
+  forgetAddressPayload();
+  if (file.size > MAX_VERIFY_INPUT_BYTES) {
+    state.sequence++;
+    state.result = { kind: "problem", message: { key: "error.tooLarge", values: { mib: String(mib) } } };
+    drawResult(true);
+    return;
+  }
+  void check(
+    async () => {
+      try {
+        return new Uint8Array(await file.arrayBuffer());
+      } catch (error) {
+        throw new FileReadError("the file could not be read", { cause: error });
+      }
+    },
+    source,
+    startedAt,
+  );
+}
+
+/** A QR URL opened directly (or changed in the address bar): its fragment is the certificate. */
+function checkAddress(): void {
+  const fragment = location.hash.slice(1);
+  if (!fragment || !PAYLOAD_PATTERN.test(fragment)) return;
+  void check({ url: location.href }, { kind: "address" }, performance.now());
+}
+
+/** After a file or another link is checked, the address no longer names a certificate. */
+function forgetAddressPayload(): void {
+  if (location.hash) history.replaceState(history.state, "", location.pathname + location.search);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------------------------
+
+function wireFileInputs(): void {
+  elements.file.addEventListener("change", () => {
+    const startedAt = performance.now();
+    const file = elements.file.files?.[0];
+    if (file) checkFile(file, startedAt);
+    // Choosing the same file again must trigger another check.
+    elements.file.value = "";
+  });
+
+  // The whole window takes drops, so a file dropped beside the drop zone is not opened by the browser.
+  let depth = 0;
+  const dragging = (on: boolean) => elements.dropzone.classList.toggle("dropzone--active", on);
+  document.addEventListener("dragenter", (event) => {
+    if (!carriesDroppable(event)) return;
+    event.preventDefault();
+    depth++;
+    dragging(true);
+  });
+  document.addEventListener("dragover", (event) => {
+    if (!carriesDroppable(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) dragging(false);
+  });
+  document.addEventListener("drop", (event) => {
+    const startedAt = performance.now();
+    depth = 0;
+    dragging(false);
+    const data = event.dataTransfer;
+    if (!data) return;
+    // Let text dropped on the link field land there as usual.
+    if (data.files.length === 0 && event.target === elements.link) return;
+    event.preventDefault();
+    const file = data.files[0];
+    if (file) {
+      checkFile(file, startedAt);
+      return;
+    }
+    const text = (data.getData("text/uri-list") || data.getData("text/plain")).split(/\r?\n/).find((line) => line && !line.startsWith("#"));
+    if (text) checkText(text, "link", startedAt);
+  });
+}
+
+function carriesDroppable(event: DragEvent): boolean {
+  const types = event.dataTransfer?.types ?? [];
+  return Array.from(types).some((type) => type === "Files" || type === "text/uri-list" || type === "text/plain");
+}
+
+/** Checks pasted or dropped text: a verifier link, a bare payload, or credential JSON. */
+function checkText(text: string, kind: "link" | "qr", startedAt: number): void {
+  const trimmed = text.trim();
+  forgetAddressPayload();
+  void check(trimmed, { kind }, startedAt);
+}
+
+function wireLinkForm(): void {
+  elements.linkForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const startedAt = performance.now();
+    const text = elements.link.value.trim();
+    if (!text) {
+      setMessage(elements.linkMessage, { key: "input.linkEmpty" });
+      elements.link.setAttribute("aria-invalid", "true");
+      elements.link.focus();
+      return;
+    }
+    setMessage(elements.linkMessage, undefined);
+    elements.link.removeAttribute("aria-invalid");
+    checkText(text, "link", startedAt);
+  });
+}
+
+function wireScanner(): void {
+  elements.scan.addEventListener("click", () => {
+    if (state.scanner) stopScanning();
+    else void startScanning();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) stopScanning();
+  });
+}
+
+async function startScanning(): Promise<void> {
+  elements.scan.disabled = true;
+  setMessage(elements.scanMessage, { key: "scan.starting" });
+  try {
+    elements.scanView.hidden = false;
+    const scanner = await startScan({
+      video: elements.video,
+      onCode: (text) => {
+        if (!PAYLOAD_PATTERN.test(text.trim())) {
+          setMessage(elements.scanMessage, { key: "scan.notOurs" });
+          return false;
+        }
+        setMessage(elements.scanMessage, undefined);
+        checkText(text, "qr", performance.now());
+        return true;
+      },
+    });
+    state.scanner = scanner;
+    setMessage(elements.scanMessage, { key: "scan.aim" });
+    elements.scan.setAttribute("aria-pressed", "true");
+    elements.scan.textContent = t("input.scanStop", state.lang);
+    void scanner.done.then(() => {
+      if (state.scanner !== scanner) return;
+      state.scanner = undefined;
+      elements.scanView.hidden = true;
+      elements.scan.setAttribute("aria-pressed", "false");
+      elements.scan.textContent = t("input.scan", state.lang);
+      if (state.messages.get(elements.scanMessage)?.key === "scan.aim") setMessage(elements.scanMessage, undefined);
+    });
+  } catch (error) {
+    elements.scanView.hidden = true;
+    const problem = error instanceof CameraError ? error.problem : "failed";
+    if (!(error instanceof CameraError)) console.error("camera", error);
+    setMessage(elements.scanMessage, { key: `scan.${problem}` });
+  } finally {
+    elements.scan.disabled = false;
+  }
+}
+
+function stopScanning(): void {
+  state.scanner?.stop();
+}
+
+function wireLanguageSwitch(): void {
+  elements.langSwitch.addEventListener("click", () => {
+    state.lang = state.lang === "en" ? "zh-HK" : "en";
+    try {
+      localStorage.setItem(LANGUAGE_STORAGE_KEY, state.lang);
+    } catch {
+      // not remembered; still switched
+    }
+    applyLanguage();
+  });
+}
+
+function wireResultActions(): void {
+  elements.result.addEventListener("click", (event) => {
+    const target = (event.target as Element | null)?.closest("[data-action]");
+    if (target?.getAttribute("data-action") !== "again") return;
+    forgetAddressPayload();
+    state.sequence++;
+    state.result = { kind: "empty" };
+    drawResult(false);
+    byId("input-heading").scrollIntoView({ block: "start" });
+    elements.file.focus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------------
+
+state.configReady = loadConfig().then(
+  (config) => {
+    state.config = config;
+    renderFooter();
+    return config;
+  },
+  (error: unknown) => {
+    console.error("The verifier's configuration could not be read:", error);
+    if (state.result.kind === "empty") {
+      state.result = { kind: "problem", message: { key: "error.config" } };
+      drawResult(false);
+    }
+    return undefined;
+  },
+);
+applyLanguage();
+wireFileInputs();
+wireLinkForm();
+wireScanner();
+wireLanguageSwitch();
+wireResultActions();
+window.addEventListener("hashchange", checkAddress);
+checkAddress();
+document.body.classList.add("ready");

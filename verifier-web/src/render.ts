@@ -1,0 +1,308 @@
+/**
+ * The result view: the verdict (icon and words, never colour alone), the reasons in plain words, what
+ * to do next, the certificate as the verified credential states it (labels from the type schema),
+ * the issuer and the anchor as read from the chain, and every check. Built from the verification
+ * result JSON only; every text comes from `strings.ts`, the schemas or the core's bilingual messages.
+ */
+import type { JsonValue } from "../../core/credential.ts";
+import { getCertificateType, pathTokens } from "../../core/types/index.ts";
+import type { CertificateTypeSchema, ColumnSchema, LocalizedText } from "../../core/types/index.ts";
+import type { CheckStatus, ReasonCode, VerificationStatus } from "../../core/verify/codes.ts";
+import type { CertificateSummary, VerificationResult } from "../../core/verify/types.ts";
+import { h, svg } from "./dom.ts";
+import { CHECK_STATUS_TEXT, CHECK_TEXT, NEXT_STEP_FOR_REASON, REASON_TEXT, pick, t, verdictText } from "./strings.ts";
+import type { Language, Message, StringKey } from "./strings.ts";
+
+/** How the certificate reached the page. */
+export type Source = { kind: "pdf" | "file"; name: string } | { kind: "link" | "qr" | "address" };
+
+/** A verification to show. */
+export type ResultView = {
+  result: VerificationResult;
+  source: Source;
+  /** From the input (drop, choice, scan, link) to the verdict, in milliseconds. */
+  elapsedMs: number;
+};
+
+/**
+ * Builds the result view in `lang`.
+ *
+ * @returns the nodes to put in the result container (which carries `data-status` / `data-reasons`).
+ */
+export function renderResult(view: ResultView, lang: Language): Node[] {
+  const { result } = view;
+  const shown = authenticDetails(result);
+  return [
+    renderVerdict(result, lang),
+    h(
+      "p",
+      { class: "source" },
+      sourceText(view.source, lang),
+      " · ",
+      t("status.elapsed", lang, { ms: String(Math.round(view.elapsedMs)) }),
+    ),
+    renderNextSteps(result, lang),
+    renderCertificate(result, shown, lang),
+    // Who anchored it, and when, only alongside details that are the issuer's (not beside a changed PDF).
+    shown && result.issuer ? renderIssuer(result.issuer, lang) : null,
+    shown && result.anchor ? renderAnchor(result.anchor, lang) : null,
+    renderChecks(result, lang),
+    h("p", { class: "again" }, h("button", { type: "button", class: "button button--secondary", "data-action": "again" }, t("next.again", lang))),
+  ].filter((node): node is HTMLElement => node !== null);
+}
+
+/** The "Checking…" state. */
+export function renderChecking(source: Source, lang: Language): Node[] {
+  return [
+    h("div", { class: "checking" }, h("span", { class: "spinner", "aria-hidden": "true" }), h("p", { class: "checking__text" }, t("status.checking", lang))),
+    h("p", { class: "source" }, sourceText(source, lang)),
+  ];
+}
+
+/** A message in the result area that is not a verdict (the page's configuration is broken ...). */
+export function renderProblem(message: Message, lang: Language): Node[] {
+  return [h("div", { class: "problem" }, icon("warning", "problem__icon"), h("p", {}, t(message.key, lang, message.values)))];
+}
+
+function sourceText(source: Source, lang: Language): string {
+  switch (source.kind) {
+    case "pdf":
+      return t("status.source.pdf", lang, { name: source.name });
+    case "file":
+      return t("status.source.file", lang, { name: source.name });
+    default:
+      return t(`status.source.${source.kind}`, lang);
+  }
+}
+
+const VERDICT_ICON: Record<VerificationStatus, IconName> = { VALID: "valid", INVALID: "invalid", UNABLE_TO_CHECK: "warning" };
+
+function renderVerdict(result: VerificationResult, lang: Language): HTMLElement {
+  const status = result.status;
+  const reasons = result.reasons.filter((r) => status === "UNABLE_TO_CHECK" || r !== "CHAIN_UNREACHABLE");
+  const alsoUnreachable = status === "INVALID" && result.reasons.includes("CHAIN_UNREACHABLE");
+  const issuerName = result.issuer?.name[lang] ?? result.issuer?.id ?? "";
+  return h(
+    "div",
+    { class: `verdict verdict--${status.toLowerCase().replaceAll("_", "-")}` },
+    icon(VERDICT_ICON[status], "verdict__icon"),
+    h(
+      "div",
+      { class: "verdict__body" },
+      h("h2", { class: "verdict__title", id: "verdict-title" }, pick(verdictText(status), lang)),
+      h("p", { class: "verdict__summary" }, t(`verdict.summary.${status}`, lang, { issuer: issuerName })),
+      status === "VALID"
+        ? null
+        : h("ul", { class: "verdict__reasons" }, ...reasons.map((r) => h("li", { "data-reason": r }, pick(REASON_TEXT[r], lang)))),
+      alsoUnreachable ? h("p", { class: "verdict__note" }, t("verdict.alsoInvalid", lang)) : null,
+    ),
+  );
+}
+
+function renderNextSteps(result: VerificationResult, lang: Language): HTMLElement {
+  let keys: StringKey[];
+  if (result.status === "VALID") keys = ["next.VALID.identity", "next.VALID.address"];
+  else if (result.status === "UNABLE_TO_CHECK") keys = ["next.UNABLE_TO_CHECK.retry", "next.UNABLE_TO_CHECK.wait"];
+  else {
+    const reasons = result.reasons.filter((r): r is Exclude<ReasonCode, "CHAIN_UNREACHABLE"> => r !== "CHAIN_UNREACHABLE");
+    keys = ["next.INVALID.reject", ...new Set(reasons.map((r) => NEXT_STEP_FOR_REASON[r]))];
+  }
+  return section("next", t("next.heading", lang), h("ul", { class: "next__list" }, ...keys.map((k) => h("li", {}, t(k, lang)))));
+}
+
+/**
+ * Whether the credential's details can be shown as the issuer's: its digest and Merkle proof hold, its
+ * root is anchored in the trusted registry by its issuer, and a PDF's signature did not fail. Then a
+ * revoked or expired certificate still shows its (authentic) details; a changed one, or one the chain
+ * could not confirm, does not.
+ */
+export function authenticDetails(result: VerificationResult): boolean {
+  if (!result.certificate) return false;
+  const status = (id: string): CheckStatus | undefined => result.checks.find((c) => c.id === id)?.status;
+  const passed = ["credential-digest", "merkle-proof", "network", "anchor", "issuer"].every((id) => status(id) === "pass");
+  const signatureOk = ["pdf-signature", "signing-certificate"].every((id) => status(id) === "pass" || status(id) === "skip");
+  return passed && signatureOk;
+}
+
+function renderCertificate(result: VerificationResult, shown: boolean, lang: Language): HTMLElement | null {
+  const certificate = result.certificate;
+  if (!certificate) return null;
+  if (!shown) return section("certificate", t("cert.heading", lang), h("p", { class: "note" }, t("cert.notShown", lang)));
+  let schema: CertificateTypeSchema | undefined;
+  try {
+    schema = getCertificateType(certificate.type);
+  } catch {
+    schema = undefined;
+  }
+  const rows: [string, Node | string][] = [];
+  rows.push([t("cert.type", lang), schema ? schema.title[lang] : certificate.type]);
+  const numberLabel = schema?.certificateNumber?.label ?? schema?.columns.find((c) => c.path === "/certificateNumber")?.label;
+  rows.push([numberLabel ? numberLabel[lang] : t("cert.number", lang), String(certificate.fields.certificateNumber ?? "")]);
+  const hidden = new Set(certificate.hidden);
+  let anyHidden = false;
+  if (schema) {
+    for (const column of schema.columns) {
+      if (column.path === "/certificateNumber") continue;
+      if (hidden.has(`/credentialSubject${column.path}`)) {
+        anyHidden = true;
+        rows.push([column.label[lang], h("span", { class: "hidden-field" }, t("cert.hidden", lang))]);
+        continue;
+      }
+      const value = valueAt(certificate.fields, column.path);
+      if (value === undefined) continue;
+      rows.push([column.label[lang], formatValue(column, value, lang)]);
+    }
+  } else {
+    for (const [key, value] of Object.entries(certificate.fields)) if (key !== "certificateNumber") rows.push([key, JSON.stringify(value)]);
+  }
+  rows.push(...validityRows(certificate, schema, lang));
+  if (certificate.successor) rows.push([t("cert.successor", lang), h("code", { class: "hex" }, certificate.successor)]);
+  rows.push([t("cert.id", lang), h("code", { class: "hex" }, certificate.id)]);
+  const note = result.status === "VALID" ? t("cert.authentic", lang) : t("cert.authenticNotValid", lang);
+  return section(
+    "certificate",
+    t("cert.heading", lang),
+    h("p", { class: "note" }, note),
+    definitionList(rows),
+    anyHidden ? h("p", { class: "note" }, t("cert.hiddenNote", lang)) : null,
+  );
+}
+
+function validityRows(certificate: CertificateSummary, schema: CertificateTypeSchema | undefined, lang: Language): [string, string][] {
+  if (schema?.validity.kind === "period" || certificate.validUntil) {
+    const labels = schema?.validity.kind === "period" ? schema.validity : undefined;
+    return [
+      [labels ? labels.validFrom.label[lang] : t("cert.issued", lang), formatDate(certificate.validFrom, lang)],
+      [labels ? labels.validUntil.label[lang] : t("cert.validUntil", lang), certificate.validUntil ? formatDate(certificate.validUntil, lang) : t("cert.permanent", lang)],
+    ];
+  }
+  return [
+    [t("cert.issued", lang), formatDate(certificate.validFrom, lang)],
+    [t("cert.validUntil", lang), t("cert.permanent", lang)],
+  ];
+}
+
+function renderIssuer(issuer: NonNullable<VerificationResult["issuer"]>, lang: Language): HTMLElement {
+  return section(
+    "issuer",
+    t("issuer.heading", lang),
+    definitionList([
+      [t("issuer.name", lang), issuer.name[lang]],
+      [t("issuer.domain", lang), issuer.domain],
+      [t("issuer.id", lang), issuer.id],
+    ]),
+  );
+}
+
+function renderAnchor(anchor: NonNullable<VerificationResult["anchor"]>, lang: Language): HTMLElement {
+  return section(
+    "anchor",
+    t("anchor.heading", lang),
+    definitionList([
+      [t("anchor.at", lang), formatDateTime(anchor.anchoredAt, lang)],
+      [t("anchor.block", lang), String(anchor.blockNumber)],
+      [t("anchor.tx", lang), anchor.txHash ? h("code", { class: "hex" }, anchor.txHash) : t("anchor.txUnknown", lang)],
+      [t("anchor.chain", lang), String(anchor.chainId)],
+      [t("anchor.registry", lang), h("code", { class: "hex" }, anchor.registry)],
+      [t("anchor.root", lang), h("code", { class: "hex" }, anchor.root)],
+    ]),
+  );
+}
+
+const CHECK_ICON: Record<CheckStatus, IconName> = { pass: "valid", fail: "invalid", skip: "skip", error: "warning" };
+
+function renderChecks(result: VerificationResult, lang: Language): HTMLElement {
+  return section(
+    "checks",
+    t("checks.heading", lang),
+    h(
+      "ol",
+      { class: "checks__list" },
+      ...result.checks.map((check) =>
+        h(
+          "li",
+          { class: `check check--${check.status}`, "data-check": check.id, "data-check-status": check.status },
+          icon(CHECK_ICON[check.status], "check__icon"),
+          h(
+            "div",
+            { class: "check__body" },
+            h("p", { class: "check__title" }, h("span", { class: "check__name" }, pick(CHECK_TEXT[check.id], lang)), " ", h("span", { class: "check__status" }, pick(CHECK_STATUS_TEXT[check.status], lang))),
+            h("p", { class: "check__message" }, check.message[lang]),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function section(name: string, heading: string, ...children: (Node | null)[]): HTMLElement {
+  const id = `result-${name}-heading`;
+  return h("section", { class: `panel panel--${name}`, "aria-labelledby": id }, h("h3", { id }, heading), ...children);
+}
+
+function definitionList(rows: [string, Node | string][]): HTMLElement {
+  const list = h("dl", { class: "fields" });
+  for (const [label, value] of rows) list.append(h("div", { class: "fields__row" }, h("dt", {}, label), h("dd", {}, value)));
+  return list;
+}
+
+function valueAt(fields: { [field: string]: JsonValue }, path: string): JsonValue | undefined {
+  let value: JsonValue | undefined = fields;
+  for (const token of pathTokens(path)) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, token)) return undefined;
+    value = value[token];
+  }
+  return value;
+}
+
+function formatValue(column: ColumnSchema, value: JsonValue, lang: Language): Node | string {
+  if (column.kind === "list" && Array.isArray(value)) {
+    const labels = column.item.kind === "enum" ? column.item.valueLabels : undefined;
+    return h("ul", { class: "list-value" }, ...value.map((item) => h("li", {}, labelled(String(item), labels, lang))));
+  }
+  if (column.kind === "enum" && typeof value === "string") return labelled(value, column.valueLabels, lang);
+  if (column.kind === "date" && typeof value === "string") return formatCalendarDate(value, lang);
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  return JSON.stringify(value);
+}
+
+function labelled(value: string, labels: Readonly<Record<string, LocalizedText>> | undefined, lang: Language): string {
+  return labels && Object.hasOwn(labels, value) ? labels[value][lang] : value;
+}
+
+const LOCALE: Record<Language, string> = { en: "en-HK", "zh-HK": "zh-HK" };
+
+/** A `YYYY-MM-DD` field: the calendar date, whatever the reader's time zone. */
+function formatCalendarDate(value: string, lang: Language): string {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "UTC" }).format(date);
+}
+
+/** A validity bound: its day in Hong Kong. */
+function formatDate(value: string, lang: Language): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "Asia/Hong_Kong" }).format(date);
+}
+
+/** An instant, in Hong Kong time. */
+function formatDateTime(value: string, lang: Language): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeStyle: "long", timeZone: "Asia/Hong_Kong" }).format(date);
+}
+
+type IconName = "valid" | "invalid" | "warning" | "skip";
+
+/** A decorative icon (the words beside it carry the meaning). */
+export function icon(name: IconName, className = "icon"): SVGElement {
+  const stroke = { fill: "none", stroke: "currentColor", "stroke-width": 2.5, "stroke-linecap": "round", "stroke-linejoin": "round" };
+  const shapes: Record<IconName, SVGElement[]> = {
+    valid: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M7 12.5l3.5 3.5L17 9", ...stroke })],
+    invalid: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M8.5 8.5l7 7M15.5 8.5l-7 7", ...stroke })],
+    warning: [svg("path", { d: "M12 3L1.8 20.5h20.4z", ...stroke }), svg("path", { d: "M12 10v4.5M12 17.5v.01", ...stroke })],
+    skip: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M8 12h8", ...stroke })],
+  };
+  return svg("svg", { class: `icon ${className}`, viewBox: "0 0 24 24", width: 24, height: 24, "aria-hidden": "true", focusable: "false" }, ...shapes[name]);
+}
