@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { AbiCoder, Interface, encodeBytes32String, id } from "ethers";
+import { decodeCertificateStatus } from "../../../core/verify/readCertificateStatus.ts";
 import {
   JsonRpcError,
   REGISTRY_VERIFIER_ABI,
@@ -89,6 +90,67 @@ describe("chain access", () => {
       expect(ourOutput.format("minimal")).to.equal(theirOutput.format("minimal"));
       expect(ourOutput.components!.map((c) => c.name)).to.deep.equal(theirOutput.components!.map((c) => c.name));
       expect(ours.getEvent("RootAnchored")!.topicHash).to.equal(compiled.getEvent("RootAnchored")!.topicHash);
+    });
+  });
+
+  describe("decodeCertificateStatus", () => {
+    it("decodes every field as ethers does with the compiled ABI", () => {
+      const answer = statusAnswer({
+        anchored: true,
+        issuerId: encodeBytes32String("FSD"),
+        issuerNumber: 4294967295,
+        issuerActive: false,
+        issuerNameEn: "Fire Services Department",
+        issuerNameZh: "消防處 𡃁",
+        issuerDomain: "",
+        signingCertificateRegistered: true,
+        signer: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+        signerValidAtAnchor: false,
+        anchoredAt: 2 ** 40,
+        anchorBlock: 123456789,
+        certificateCount: 10000,
+        batchRevoked: true,
+        batchRevocationReason: 255,
+        batchRevokedAt: 1795000001,
+        leafStatus: 2,
+        leafReason: 7,
+        leafChangedAt: 1795000002,
+        successor: `0x${"ab".repeat(32)}`,
+      });
+      const theirs = compiled.decodeFunctionResult("certificateStatus", answer)[0];
+      const ours = decodeCertificateStatus(answer);
+      expect(ours).to.deep.equal({
+        anchored: theirs.anchored,
+        issuerId: "FSD",
+        issuerNumber: Number(theirs.issuerNumber),
+        issuerActive: theirs.issuerActive,
+        issuerNameEn: theirs.issuerNameEn,
+        issuerNameZh: theirs.issuerNameZh,
+        issuerDomain: theirs.issuerDomain,
+        signingCertificateRegistered: theirs.signingCertificateRegistered,
+        signer: theirs.signer,
+        signerValidAtAnchor: theirs.signerValidAtAnchor,
+        anchoredAt: Number(theirs.anchoredAt),
+        anchorBlock: Number(theirs.anchorBlock),
+        certificateCount: Number(theirs.certificateCount),
+        batchRevoked: theirs.batchRevoked,
+        batchRevocationReason: Number(theirs.batchRevocationReason),
+        batchRevokedAt: Number(theirs.batchRevokedAt),
+        leafStatus: "suspended",
+        leafReason: Number(theirs.leafReason),
+        leafChangedAt: Number(theirs.leafChangedAt),
+        successor: theirs.successor,
+      });
+    });
+
+    it("refuses a truncated answer, a boolean other than 0 or 1, and an unknown leaf status", () => {
+      const answer = statusAnswer();
+      expect(() => decodeCertificateStatus(answer.slice(0, -64))).to.throw();
+      const word = (i: number) => 2 + 64 * (1 + i); // hex offset of struct word i (the struct starts at 0x20)
+      const put = (i: number, value: number) => answer.slice(0, word(i)) + value.toString(16).padStart(64, "0") + answer.slice(word(i) + 64);
+      expect(() => decodeCertificateStatus(put(0, 2))).to.throw(/not a boolean/);
+      expect(() => decodeCertificateStatus(put(16, 4))).to.throw(/unknown leaf status/);
+      expect(decodeCertificateStatus(put(16, 3)).leafStatus).to.equal("superseded");
     });
   });
 
