@@ -5,7 +5,9 @@
  * topics `[event, root]` restricted to the anchor block, for the transaction hash.
  *
  * Endpoints are tried in turn, each request with a time limit: an endpoint that fails, times out,
- * answers for another chain id or answers something that is not the registry's status is skipped. The
+ * answers for another chain id or answers something that is not the registry's status is skipped. An
+ * endpoint's chain id, once it matched, is remembered for a minute (`key`), so `eth_chainId` is not sent
+ * with every verification. The
  * log is read from the endpoint that answered, then from the others; when none returns it, `txHash` is
  * null (the status itself is complete without it).
  */
@@ -41,8 +43,11 @@ export type RegistryCertificateStatus = {
   successor: Hex;
 };
 
-/** One endpoint and how to name it in messages (never its full URL, which may hold an API key). */
-export type LabelledReader = { reader: ChainReader; label: string };
+/**
+ * One endpoint and how to name it in messages (never its full URL, which may hold an API key). `key`
+ * identifies the endpoint across calls (its URL, or the provider object) for the chain-id cache.
+ */
+export type LabelledReader = { reader: ChainReader; label: string; key?: string | object };
 
 export type ReadCertificateStatusParameters = {
   endpoints: readonly LabelledReader[];
@@ -67,6 +72,30 @@ export const REGISTRY_VERIFIER_ABI = [
 
 const registryInterface = new Interface(REGISTRY_VERIFIER_ABI);
 const ROOT_ANCHORED_TOPIC = registryInterface.getEvent("RootAnchored")!.topicHash;
+/**
+ * How long an endpoint's chain id is taken as known (ms): within it, `eth_chainId` is not asked again,
+ * saving one of the three requests of a verification (a server verifying hundreds a second sends a
+ * third fewer requests). Only a matching chain id is remembered.
+ */
+const CHAIN_ID_TTL_MS = 60_000;
+const chainIdsByUrl = new Map<string, { chainId: number; until: number }>();
+const chainIdsByProvider = new WeakMap<object, { chainId: number; until: number }>();
+
+function knownChainId(key: string | object): number | undefined {
+  const entry = typeof key === "string" ? chainIdsByUrl.get(key) : chainIdsByProvider.get(key);
+  return entry && entry.until > Date.now() ? entry.chainId : undefined;
+}
+
+function rememberChainId(key: string | object, chainId: number): void {
+  const entry = { chainId, until: Date.now() + CHAIN_ID_TTL_MS };
+  if (typeof key === "string") {
+    if (chainIdsByUrl.size >= 64) chainIdsByUrl.clear();
+    chainIdsByUrl.set(key, entry);
+  } else {
+    chainIdsByProvider.set(key, entry);
+  }
+}
+
 const CERTIFICATE_STATUS_SELECTOR = registryInterface.getFunction("certificateStatus")!.selector;
 const LEAF_STATUSES = ["valid", "revoked", "suspended", "superseded"] as const;
 
@@ -108,14 +137,17 @@ export async function readCertificateStatus(parameters: ReadCertificateStatusPar
     const { reader, label } = endpoints[i];
     let status: RegistryCertificateStatus;
     try {
+      const key = endpoints[i].key;
+      const known = key !== undefined && knownChainId(key) === chainId;
       const [answeredChainId, answer] = await Promise.all([
-        withTimeout(() => reader.request({ method: "eth_chainId", params: [] }), timeoutMs),
+        known ? chainId : withTimeout(() => reader.request({ method: "eth_chainId", params: [] }), timeoutMs),
         withTimeout(() => reader.request({ method: "eth_call", params: [{ to: registry, data }, "latest"] }), timeoutMs),
       ]);
-      const served = parseQuantity(answeredChainId);
+      const served = typeof answeredChainId === "number" ? answeredChainId : parseQuantity(answeredChainId);
       if (served === undefined) throw new EndpointProblem("answered eth_chainId with something that is not a chain id");
       if (served !== chainId) throw new EndpointProblem(`serves chain ${served}, not the trusted chain ${chainId}`);
       status = decodeStatus(answer);
+      if (key !== undefined && !known) rememberChainId(key, served);
     } catch (error) {
       failures.push(`${label}: ${describe(error)}`);
       continue;

@@ -218,10 +218,11 @@ function resolveOptions(options: VerifyOptions): ResolvedOptions {
       } catch {
         throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} is not an http(s) URL`);
       }
-      return { reader: createJsonRpcProvider(provider, { fetch: options.fetch, timeoutMs }), label: `endpoint ${i + 1} (${host})` };
+      const reader = createJsonRpcProvider(provider, { fetch: options.fetch, timeoutMs });
+      return { reader, label: `endpoint ${i + 1} (${host})`, key: provider };
     }
     if (!provider || typeof provider.request !== "function") throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} has no request function`);
-    return { reader: provider, label: `endpoint ${i + 1}` };
+    return { reader: provider, label: `endpoint ${i + 1}`, key: provider };
   });
   return { trusted: { chainId, registry: checksummed(registry) }, now, subtle, endpoints, timeoutMs };
 }

@@ -203,6 +203,19 @@ describe("chain access", () => {
       expect(answered.ok && answered.endpoint).to.equal("endpoint 3");
     });
 
+    it("asks an endpoint for its chain id once, not with every verification, and only remembers a match", async () => {
+      const reader = healthy();
+      const endpoints: LabelledReader[] = [{ reader, label: "endpoint 1", key: reader }];
+      await read(endpoints);
+      await read(endpoints);
+      expect(reader.calls.filter((m) => m === "eth_chainId")).to.have.length(1);
+      const other = endpoint({ eth_chainId: () => "0x1", eth_call: () => statusAnswer() });
+      const otherEndpoints: LabelledReader[] = [{ reader: other, label: "endpoint 1", key: other }];
+      expect((await read(otherEndpoints)).ok).to.equal(false);
+      expect((await read(otherEndpoints)).ok).to.equal(false);
+      expect(other.calls.filter((m) => m === "eth_chainId")).to.have.length(2);
+    });
+
     it("gives up on an endpoint that does not answer within the time limit", async () => {
       const silent: ChainReader = { request: () => new Promise(() => {}) };
       const started = Date.now();
