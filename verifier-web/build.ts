@@ -59,6 +59,7 @@ type BuildInfo = { builtAt: string; inputs: string[] };
 export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = {}): Promise<BuildVerifierWebResult> {
   const outDir = path.resolve(parameters.outDir ?? DEFAULT_VERIFIER_DIST);
   const staging = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  await removeLeftovers(outDir);
   const esbuild = await import("esbuild");
   try {
     const built = await esbuild.build({
@@ -164,6 +165,28 @@ async function swapInto(staging: string, outDir: string): Promise<void> {
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
   } finally {
     await rm(old, { recursive: true, force: true });
+  }
+}
+
+/** Staging directories of builds that were killed half-way (a process stopped mid-build leaves one). */
+async function removeLeftovers(outDir: string): Promise<void> {
+  const parent = path.dirname(outDir);
+  const prefix = path.basename(outDir);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return;
+  }
+  const before = Date.now() - 10 * 60_000;
+  for (const name of names) {
+    if (!name.startsWith(`${prefix}.tmp-`) && !name.startsWith(`${prefix}.old-`)) continue;
+    const leftover = path.join(parent, name);
+    try {
+      if ((await stat(leftover)).mtimeMs < before) await rm(leftover, { recursive: true, force: true });
+    } catch {
+      // removed by another build meanwhile
+    }
   }
 }
 
