@@ -10,6 +10,9 @@ import type { CheckFragment } from "../types.ts";
  */
 export function checkPdfSignature(context: VerificationContext): CheckFragment {
   const { signature } = context;
+  if (!signature && context.input.kind === "pdf") {
+    return skip("pdf-signature", "Not checked: the file could not be read as a PDF.", "未檢查：無法以PDF格式讀取檔案。");
+  }
   if (!signature) {
     return skip(
       "pdf-signature",
