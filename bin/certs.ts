@@ -5,6 +5,10 @@
  *   certs issue --type csb-cre --csv results.csv [--api URL] [--key KEY]
  *   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
  *   certs status <certificate id> [--api URL] [--key KEY]
+ *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+ *
+ * `verify` needs no issuer server: it reads the chain over JSON-RPC (defaults: ECERT_RPC_URLS,
+ * ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json) and exits 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK.
  *
  * Defaults come from the environment (ECERT_API_URL, ECERT_API_KEY) or, for the embedded default,
  * DATA_DIR/dev.json (the API URL, and the key of the department that issues the type).
@@ -18,6 +22,7 @@ const USAGE = `usage:
   certs issue --type <type id> --csv <file> [--api URL] [--key KEY]
   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
   certs status <certificate id> [--api URL] [--key KEY]
+  certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
 reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
 
 const TYPE_ISSUER: Record<string, string> = { "csb-cre": "CSB", "csb-blnst": "CSB", "fsd-dg-licence": "FSD", "fsd-fsi-contractor": "FSD" };
@@ -36,8 +41,16 @@ async function main(argv: string[]): Promise<number> {
       issuer: { type: "string" },
       "errors-file": { type: "string" },
       "claims-file": { type: "string" },
+      json: { type: "boolean", default: false },
+      rpc: { type: "string", multiple: true },
+      registry: { type: "string" },
+      "chain-id": { type: "string" },
     },
   });
+  if (command === "verify") {
+    if (!positionals[0]) return usage("verify needs a PDF, a credential JSON file or a verifier URL");
+    return verifyCommand(positionals[0], { json: values.json!, rpc: values.rpc, registry: values.registry, chainId: values["chain-id"] });
+  }
   if (command === "issue") {
     if (!values.type || !values.csv) return usage("issue needs --type and --csv");
     const { api, key } = await endpoint(values.api, values.key, values.issuer ?? TYPE_ISSUER[values.type]);
@@ -57,6 +70,45 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   return usage(command ? `unknown command: ${command}` : "no command");
+}
+
+async function verifyCommand(
+  target: string,
+  options: { json: boolean; rpc?: string[]; registry?: string; chainId?: string },
+): Promise<number> {
+  const { verify } = await import("../core/index.ts");
+  let dev: { rpcUrl?: string; chainId?: number; registry?: string } = {};
+  try {
+    dev = JSON.parse(await readFile(path.join(process.env.DATA_DIR ?? ".data", "dev.json"), "utf8"));
+  } catch {
+    // no embedded default here: the flags or the environment must say which chain to trust
+  }
+  const rpc = options.rpc ?? process.env.ECERT_RPC_URLS?.split(",").filter(Boolean) ?? (dev.rpcUrl ? [dev.rpcUrl] : []);
+  const chainId = Number(options.chainId ?? process.env.ECERT_CHAIN_ID ?? dev.chainId);
+  const registry = options.registry ?? process.env.ECERT_REGISTRY ?? dev.registry;
+  if (rpc.length === 0 || !Number.isSafeInteger(chainId) || !registry) {
+    throw new CliError("say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)");
+  }
+  let input: Uint8Array | string | { url: string };
+  if (/^https?:\/\//i.test(target) || target.includes("#")) input = { url: target };
+  else {
+    try {
+      input = await readFile(target);
+    } catch {
+      throw new CliError(`cannot read ${target}`);
+    }
+  }
+  const result = await verify(input, { providers: rpc, trusted: { chainId, registry } });
+  if (options.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    const words = { VALID: "VALID 有效", INVALID: "INVALID 無效", UNABLE_TO_CHECK: "UNABLE TO CHECK 無法核實" }[result.status];
+    console.log(`${words}${result.reasons.length ? `: ${result.reasons.join(", ")}` : ""}`);
+    if (result.certificate) console.log(`certificate ${String(result.certificate.fields.certificateNumber ?? result.certificate.id)} (${result.certificate.type})`);
+    if (result.issuer) console.log(`issued by ${result.issuer.name.en} ${result.issuer.name["zh-HK"]} (${result.issuer.domain})`);
+    if (result.anchor) console.log(`anchored ${result.anchor.anchoredAt} in block ${result.anchor.blockNumber}${result.anchor.txHash ? `, transaction ${result.anchor.txHash}` : ""}`);
+    for (const check of result.checks) console.log(`  ${check.status.padEnd(5)} ${check.id}: ${check.message.en}`);
+  }
+  return { VALID: 0, INVALID: 1, UNABLE_TO_CHECK: 2 }[result.status];
 }
 
 function usage(problem: string): number {

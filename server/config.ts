@@ -34,6 +34,8 @@ export interface Config {
   confirmations: number;
   /** Largest request body, bytes (CSV uploads, PDFs to verify). */
   maxBodyBytes: number;
+  /** Requests per minute per client on public routes (claim downloads, verification, JSON-RPC). */
+  publicRateLimit: number;
   logLevel: string;
 }
 
@@ -53,6 +55,7 @@ const envSchema = z.object({
   BATCH_WAIT_MS: intIn(0, 3_600_000).default(2000),
   CONFIRMATIONS: intIn(0, 100).default(1),
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
+  PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -112,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchWaitMs: e.BATCH_WAIT_MS,
     confirmations: e.CONFIRMATIONS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    publicRateLimit: e.PUBLIC_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,
   };
 }

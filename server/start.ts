@@ -5,10 +5,12 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BrowserProvider, FallbackProvider, JsonRpcProvider, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
 import { pino, type Logger } from "pino";
+import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
 import { mountVerifier } from "./api/verifier-routes.ts";
 import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "./chain/local-chain.ts";
 import { loadIssuersFile } from "./chain/issuers.ts";
+import { cachingReader } from "./chain/caching-reader.ts";
 import { IssuerChain } from "./chain/issuer-chain.ts";
 import type { Config } from "./config.ts";
 import { openStore } from "./db/open-store.ts";
@@ -98,7 +100,21 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`;
   const verifierUrl = config.verifierUrl ?? url;
   const issuance = new IssuanceService({ store, chain, chainId, registry, issuers, verifierUrl, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs, log });
-  server.on("request", createApp({ store, issuance, log, maxBodyBytes: config.maxBodyBytes, rpc: rpcBackend, extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }) }));
+  const trusted = { chainId, registry };
+  const verifyWith = local ? [cachingReader(local.provider)] : config.chain!.rpcUrls;
+  server.on(
+    "request",
+    createApp({
+      store,
+      issuance,
+      log,
+      maxBodyBytes: config.maxBodyBytes,
+      rpc: rpcBackend,
+      publicRateLimit: config.publicRateLimit,
+      verify: (input) => verify(input, { providers: verifyWith, trusted }),
+      extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }),
+    }),
+  );
   issuance.start();
 
   let dev: DevJson | undefined;

@@ -5,7 +5,8 @@ import helmet from "helmet";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { CertificateRow, Store } from "../db/store.ts";
-import { REASON_CODES, ServiceError, type IssuanceService, type SubmitResult } from "../issuance/issuance-service.ts";
+import { REVOCATION_REASONS, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
+import { ServiceError, type IssuanceService, type SubmitResult } from "../issuance/issuance-service.ts";
 
 export interface AppParameters {
   store: Store;
@@ -16,7 +17,11 @@ export interface AppParameters {
   rpc?: { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
   /** Requests per minute per client on public routes. */
   publicRateLimit?: number;
-  /** Extra routes (the verifier page, `POST /verify`), mounted before the error handler. */
+  /** Verification (`POST /api/v1/verify`): the core's `verify` with this service's chain and trust. */
+  verify?: (input: VerifyInput) => Promise<VerificationResult>;
+  /** Largest body `POST /verify` takes, bytes (default 8 MiB). */
+  maxVerifyBytes?: number;
+  /** Extra routes (the verifier page), mounted before the error handler. */
   extend?: (app: express.Express) => void;
 }
 
@@ -28,7 +33,7 @@ export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
   BatchRequest: z.strictObject({ type: z.string().min(1).max(40), rows: z.array(fieldsSchema).min(1).max(100_000) }),
   StatusChangeRequest: z.strictObject({
-    reason: z.enum(Object.keys(REASON_CODES) as [keyof typeof REASON_CODES, ...(keyof typeof REASON_CODES)[]]).default("unspecified"),
+    reason: z.enum(Object.keys(REVOCATION_REASONS) as [RevocationReason, ...RevocationReason[]]).default("unspecified"),
   }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
   RowError: z.object({ row: z.number().int().nullable(), column: z.string().nullable(), code: z.string(), message: z.string() }),
@@ -161,7 +166,7 @@ export function createApp(parameters: AppParameters): express.Express {
   for (const kind of ["revoke", "suspend", "reinstate"] as const) {
     api.post(`/certificates/:id/${kind}`, auth, json, idempotent(store), async (req: Authed, res) => {
       const body = parse(schemas.StatusChangeRequest, req.body ?? {});
-      const operation = await issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REASON_CODES[body.reason], req.actor!);
+      const operation = await issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REVOCATION_REASONS[body.reason].code, req.actor!);
       res.status(202).json({ operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status });
     });
   }
@@ -182,6 +187,28 @@ export function createApp(parameters: AppParameters): express.Express {
   api.get("/claim/:code/credential", publicLimit, async (req, res) => {
     res.json(await issuance.credential(await issuance.claim(String(req.params.code))));
   });
+
+  // Verification: public, rate-limited, size-limited; the same result JSON as the core, CLI and page.
+  if (parameters.verify) {
+    const verify = parameters.verify;
+    const maxVerifyBytes = parameters.maxVerifyBytes ?? 8 * 2 ** 20;
+    api.post(
+      "/verify",
+      publicLimit,
+      express.raw({ type: ["application/pdf", "application/octet-stream"], limit: maxVerifyBytes }),
+      express.json({ limit: maxVerifyBytes }),
+      async (req, res) => {
+        const body = req.body as unknown;
+        let input: VerifyInput;
+        if (Buffer.isBuffer(body)) input = { pdf: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+        else if (body && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 1 && typeof (body as { url?: unknown }).url === "string") {
+          input = { url: (body as { url: string }).url };
+        } else if (body && typeof body === "object") input = { credential: body };
+        else throw new ServiceError(400, "INVALID_REQUEST", "Send a PDF (application/pdf), a credential or { \"url\": ... } (application/json)");
+        res.json(await verify(input));
+      },
+    );
+  }
 
   // Read-only JSON-RPC proxy to the chain, for the verifier page.
   if (parameters.rpc) {

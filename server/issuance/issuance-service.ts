@@ -5,6 +5,7 @@ import {
   getCertificateType,
   validateCsv,
   validateRecord,
+  REVOCATION_REASONS,
   type CertificateRecord,
   type Credential,
   type ValidationIssue,
@@ -62,18 +63,6 @@ export interface SubmitResult {
   errors: ValidationIssue[];
   fileError?: { code: string; message: string; columns?: string[] };
 }
-
-/** Reason codes a department may give (uint8 on chain); the verifier shows them in words. */
-export const REASON_CODES = {
-  unspecified: 0,
-  "issued-in-error": 1,
-  "key-compromise": 2,
-  fraud: 3,
-  "licence-cancelled": 4,
-  "under-investigation": 5,
-  "non-compliance": 6,
-  superseded: 7,
-} as const;
 
 const CLAIM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; // no 0/O, 1/I
 
@@ -338,7 +327,7 @@ export class IssuanceService {
         await s.markBatchRendered(batchId);
         for (const renewal of members.filter((m) => m.supersedes)) {
           const at = this.#now().toISOString();
-          await s.insertOperation({ id: randomUUID(), issuerId: batch.issuerId, kind: "supersede", certificateId: renewal.supersedes, batchId: null, reason: REASON_CODES.superseded, successorId: renewal.id, status: "queued", txHash: null, error: null, createdAt: at, updatedAt: at });
+          await s.insertOperation({ id: randomUUID(), issuerId: batch.issuerId, kind: "supersede", certificateId: renewal.supersedes, batchId: null, reason: REVOCATION_REASONS.superseded.code, successorId: renewal.id, status: "queued", txHash: null, error: null, createdAt: at, updatedAt: at });
         }
       });
       log.info({ batchId, count: members.length }, "batch issued");

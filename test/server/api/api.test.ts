@@ -197,6 +197,26 @@ describe(`issuer API (local chain, ${database})`, function () {
     expect(history.filter((t: string) => t !== "accepted")).to.deep.equal(["suspend-requested", "suspended", "reinstate-requested", "issued"]);
   });
 
+  it("verifies a PDF, a credential and a QR URL through POST /verify with the core's result JSON", async () => {
+    const { claimCode } = csbBatch.certificates[2];
+    const pdf = (await api(server, "GET", `/claim/${claimCode}/pdf`)).bytes;
+    const byPdf = await api(server, "POST", "/verify", { body: pdf, contentType: "application/pdf" });
+    expect(byPdf.status).to.equal(200);
+    expect(byPdf.json.status).to.equal("VALID");
+    expect(byPdf.json.issuer.name.en).to.equal("Civil Service Bureau");
+    expect(byPdf.json.anchor.chainId).to.equal(31337);
+    const credential = (await api(server, "GET", `/claim/${claimCode}/credential`)).json;
+    expect((await api(server, "POST", "/verify", { json: credential })).json.status).to.equal("VALID");
+    const { encodeCredentialUrl } = await import("../../../core/index.ts");
+    const url = encodeCredentialUrl(server.dev!.verifierUrl, credential);
+    expect((await api(server, "POST", "/verify", { json: { url } })).json.status).to.equal("VALID");
+    const tampered = pdf.slice();
+    tampered[Math.floor(tampered.length / 3)] ^= 1;
+    const bad = (await api(server, "POST", "/verify", { body: tampered, contentType: "application/pdf" })).json;
+    expect(bad.status).to.equal("INVALID");
+    expect(bad.reasons).to.include("TAMPERED");
+  });
+
   it("refuses to revoke a certificate twice (409)", async () => {
     const { id } = csbBatch.certificates[5];
     expect((await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: {} })).status).to.equal(409);

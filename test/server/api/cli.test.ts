@@ -65,6 +65,35 @@ describe("certs CLI (issue, revoke, status)", function () {
     await waitFor(async () => (await api(server, "GET", `/certificates/${id}`, { key: server.dev!.apiKeys.CSB })).json.status === "revoked");
   });
 
+  it("verifies a PDF with no issuer API involved: exit 0 VALID, 1 INVALID (tampered), and --json gives the result JSON", async () => {
+    const csv = path.join(dataDir, "verify.csv");
+    await writeFile(csv, sampleCsv("csb-blnst.csv"));
+    expect((await certs(dataDir, "issue", "--type", "csb-blnst", "--csv", csv)).code).to.equal(0);
+    const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[1].split(",")[3];
+    const pdf = (await api(server, "GET", `/claim/${code}/pdf`)).bytes;
+    const file = path.join(dataDir, "cert.pdf");
+    await writeFile(file, pdf);
+    const rpc = ["--rpc", server.dev!.rpcUrl, "--chain-id", "31337", "--registry", server.dev!.registry];
+    const valid = await certs("/nonexistent", "verify", file, ...rpc);
+    expect(valid.code).to.equal(0);
+    expect(valid.stdout).to.match(/^VALID 有效/);
+    const json = await certs(dataDir, "verify", file, "--json");
+    expect(JSON.parse(json.stdout).status).to.equal("VALID");
+    pdf[2000] ^= 1;
+    await writeFile(file, pdf);
+    const invalid = await certs(dataDir, "verify", file);
+    expect(invalid.code).to.equal(1);
+    expect(invalid.stdout).to.match(/^INVALID 無效: .*TAMPERED/);
+  });
+
+  it("exits 2 UNABLE TO CHECK when the chain cannot be reached", async () => {
+    const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[2].split(",")[3];
+    const file = path.join(dataDir, "untouched.pdf");
+    await writeFile(file, (await api(server, "GET", `/claim/${code}/pdf`)).bytes);
+    const result = await certs("/nonexistent", "verify", file, "--rpc", "http://127.0.0.1:9", "--chain-id", "31337", "--registry", server.dev!.registry);
+    expect(result.code).to.equal(2);
+  });
+
   it("exits 64 with the usage for an unknown command", async () => {
     const { code, stderr } = await certs(dataDir, "frobnicate");
     expect(code).to.equal(64);
