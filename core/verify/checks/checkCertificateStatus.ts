@@ -1,6 +1,7 @@
 import { chainUnavailable, registryStatus, fail, hongKongDate, pass, skip } from "../context.ts";
 import type { VerificationContext } from "../context.ts";
 import type { CheckFragment } from "../types.ts";
+import { REVOCATION_REASONS, revocationReasonOf } from "../../revocationReasons.ts";
 
 /**
  * `certificate-status`: neither the certificate (its leaf, in the anchoring issuer's namespace) nor its
@@ -20,8 +21,8 @@ export function checkCertificateStatus(context: VerificationContext): CheckFragm
     return fail(
       "certificate-status",
       "REVOKED",
-      `The whole batch this certificate belongs to was revoked on ${on} (reason code ${status.batchRevocationReason}).`,
-      `此證書所屬的整批證書已於 ${on} 被撤銷（原因代碼 ${status.batchRevocationReason}）。`,
+      `The whole batch this certificate belongs to was revoked on ${on} (${reasonEn(status.batchRevocationReason)}).`,
+      `此證書所屬的整批證書已於 ${on} 被撤銷（${reasonZh(status.batchRevocationReason)}）。`,
     );
   }
   const on = hongKongDate(status.leafChangedAt);
@@ -30,15 +31,15 @@ export function checkCertificateStatus(context: VerificationContext): CheckFragm
       return fail(
         "certificate-status",
         "REVOKED",
-        `The certificate was revoked on ${on} (reason code ${status.leafReason}).`,
-        `證書已於 ${on} 被撤銷（原因代碼 ${status.leafReason}）。`,
+        `The certificate was revoked on ${on} (${reasonEn(status.leafReason)}).`,
+        `證書已於 ${on} 被撤銷（${reasonZh(status.leafReason)}）。`,
       );
     case "suspended":
       return fail(
         "certificate-status",
         "SUSPENDED",
-        `The certificate was suspended on ${on} (reason code ${status.leafReason}).`,
-        `證書已於 ${on} 被暫停（原因代碼 ${status.leafReason}）。`,
+        `The certificate was suspended on ${on} (${reasonEn(status.leafReason)}).`,
+        `證書已於 ${on} 被暫停（${reasonZh(status.leafReason)}）。`,
       );
     case "superseded":
       return fail(
@@ -50,4 +51,15 @@ export function checkCertificateStatus(context: VerificationContext): CheckFragm
     case "valid":
       return pass("certificate-status", "The certificate is not revoked, suspended or superseded.", "證書並未被撤銷、暫停或取代。");
   }
+}
+
+/** The registry's reason code in words ("reason: Obtained by fraud"), or the bare code if it is unknown. */
+function reasonEn(code: number): string {
+  const name = revocationReasonOf(code);
+  return name ? `reason: ${REVOCATION_REASONS[name].en}` : `reason code ${code}`;
+}
+
+function reasonZh(code: number): string {
+  const name = revocationReasonOf(code);
+  return name ? `原因：${REVOCATION_REASONS[name]["zh-HK"]}` : `原因代碼 ${code}`;
 }

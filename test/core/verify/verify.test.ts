@@ -392,7 +392,7 @@ describe("verify: certificates against the local chain", function () {
       await (await f.registryAs(DEV_KEYS.CSB).revoke(cre.digests[1], 3)).wait();
       const result = await verify(f.pdf(cre.credentials[1]), options);
       expect(result.reasons).to.deep.equal(["REVOKED"]);
-      expect(result.checks.find((c) => c.id === "certificate-status")!.message.en).to.match(/revoked on \d{4}-\d{2}-\d{2} \(reason code 3\)/);
+      expect(result.checks.find((c) => c.id === "certificate-status")!.message.en).to.match(/revoked on \d{4}-\d{2}-\d{2} \(reason: Obtained by fraud\)/);
       // Its neighbours in the batch are untouched.
       expect((await verify(pdf, options)).status).to.equal("VALID");
     });
