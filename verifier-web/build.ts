@@ -1,6 +1,7 @@
 /**
  * Builds the verifier page into static files (`verifier-web/dist/` by default) that any web host can
- * serve: `index.html`, `app-<hash>.js` (the page and the `core/` verification code, bundled for the
+ * serve: `index.html` (the verifier), `claim.html` (candidates), `officer.html` (department officers),
+ * `app-<hash>.js` (the page and the `core/` verification code, bundled for the
  * browser by esbuild), `app-<hash>.css`, `favicon.svg`, and `config.json` when one is given. The
  * hashed names can be cached for ever; `index.html` and `config.json` should not be cached.
  *
@@ -67,6 +68,8 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       entryPoints: [
         { in: path.join(HERE, "src/main.ts"), out: "app" },
         { in: path.join(HERE, "app.css"), out: "app" },
+        { in: path.join(HERE, "src/claim.ts"), out: "claim" },
+        { in: path.join(HERE, "portal.css"), out: "portal" },
       ],
       entryNames: "[name]-[hash]",
       outdir: staging,
@@ -82,18 +85,24 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       charset: "utf8",
     });
     const outputs = Object.keys(built.metafile.outputs).map((file) => path.basename(file));
-    const script = outputs.find((name) => name.endsWith(".js"));
-    const style = outputs.find((name) => name.endsWith(".css"));
-    if (!script || !style) throw new Error(`esbuild produced no script or stylesheet: ${outputs.join(", ")}`);
-
-    const html = await readFile(path.join(HERE, "index.html"), "utf8");
-    const page = replaceOnce(replaceOnce(html, 'src="app.js"', `src="${script}"`), 'href="app.css"', `href="${style}"`);
-    await writeFile(path.join(staging, "index.html"), page);
+    /** The hashed output of the entry point named `name` with extension `ext` (`app` + `.js` -> `app-<hash>.js`). */
+    const output = (name: string, ext: string): string => {
+      const found = outputs.find((file) => file.startsWith(`${name}-`) && file.endsWith(ext));
+      if (!found) throw new Error(`esbuild produced no ${name}${ext}: ${outputs.join(", ")}`);
+      return found;
+    };
+    // The verifier (index.html) and the candidate and officer pages (claim.html, officer.html).
+    for (const [html, script, style] of [["index", "app", "app"], ["claim", "claim", "portal"]] as const) {
+      const source = await readFile(path.join(HERE, `${html}.html`), "utf8");
+      const page = replaceOnce(replaceOnce(source, `src="${script}.js"`, `src="${output(script, ".js")}"`, html), `href="${style}.css"`, `href="${output(style, ".css")}"`, html);
+      await writeFile(path.join(staging, `${html}.html`), page);
+    }
     await copyFile(path.join(HERE, "favicon.svg"), path.join(staging, "favicon.svg"));
     if (parameters.config) await writeFile(path.join(staging, "config.json"), `${JSON.stringify(parameters.config, null, 2)}\n`);
     const inputs = [
       ...Object.keys(built.metafile.inputs).filter((file) => !file.startsWith("node_modules/")),
       "verifier-web/index.html",
+      "verifier-web/claim.html",
       "verifier-web/favicon.svg",
     ].sort();
     const info: BuildInfo = { builtAt: new Date().toISOString(), inputs };
@@ -138,7 +147,7 @@ async function isFresh(outDir: string): Promise<boolean> {
   for (const dir of [path.join(HERE, "src"), path.join(REPOSITORY, "core")]) {
     for (const file of await readdir(dir, { recursive: true })) if (file.endsWith(".ts")) sources.add(path.join(dir, file));
   }
-  sources.add(path.join(HERE, "app.css"));
+  for (const file of ["app.css", "portal.css", "index.html", "claim.html"]) sources.add(path.join(HERE, file));
   for (const file of sources) {
     try {
       if ((await stat(file)).mtimeMs > builtAt) return false;
@@ -190,9 +199,9 @@ async function removeLeftovers(outDir: string): Promise<void> {
   }
 }
 
-function replaceOnce(text: string, search: string, replacement: string): string {
+function replaceOnce(text: string, search: string, replacement: string, page = "index"): string {
   const at = text.indexOf(search);
-  if (at < 0 || text.indexOf(search, at + 1) >= 0) throw new Error(`verifier-web/index.html must contain ${search} exactly once`);
+  if (at < 0 || text.indexOf(search, at + 1) >= 0) throw new Error(`verifier-web/${page}.html must contain ${search} exactly once`);
   return text.slice(0, at) + replacement + text.slice(at + search.length);
 }
 

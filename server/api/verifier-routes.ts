@@ -1,5 +1,6 @@
 /**
- * The verifier page on the issuer server: the static build of `verifier-web/` at `/`, and its
+ * The verifier page on the issuer server: the static build of `verifier-web/` at `/` (with the
+ * candidate page at `/claim` and the department officer page at `/officer`), and its
  * `config.json` (the JSON-RPC endpoints, the trusted chain id and registry). The page checks
  * certificates in the browser and reads the chain through those endpoints (for the embedded default:
  * this server's read-only `/rpc` proxy); nothing about a document is sent to this server.
@@ -12,6 +13,9 @@ import express from "express";
 import type { Logger } from "pino";
 import { DEFAULT_VERIFIER_DIST, ensureVerifierWebBuilt } from "../../verifier-web/build.ts";
 import { ServiceError } from "../issuance/issuance-service.ts";
+
+/** The candidate page (`/claim`, the claim code after `#`) and the department officer page (`/officer`). */
+const PORTAL_PAGES: Record<string, string> = { "/claim": "claim.html", "/officer": "officer.html" };
 
 export type MountVerifierParameters = {
   /**
@@ -32,7 +36,7 @@ export type MountVerifierParameters = {
 };
 
 /**
- * Mounts the verifier page at `/` and its `/config.json`; use as `createApp`'s `extend`.
+ * Mounts the verifier page at `/`, `/claim`, `/officer` and `/config.json`; use as `createApp`'s `extend`.
  *
  * @throws Error at once when the chain id, registry or endpoints are not valid.
  * @example
@@ -83,8 +87,16 @@ export function mountVerifier(app: express.Express, parameters: MountVerifierPar
   app.use(async (req, res, next) => {
     if ((req.method !== "GET" && req.method !== "HEAD") || req.path.startsWith("/api/") || req.path === "/rpc") return next();
     const problem = await ready;
-    if (problem && req.path === "/") {
+    const portal = PORTAL_PAGES[req.path];
+    if (problem && (req.path === "/" || portal)) {
       throw new ServiceError(503, "VERIFIER_UNAVAILABLE", "The verifier page could not be built; see the server log");
+    }
+    if (portal) {
+      res.setHeader("cache-control", "no-cache");
+      // The officer page handles an API key: never let a referrer or a frame see it.
+      res.setHeader("referrer-policy", "no-referrer");
+      res.sendFile(portal, { root: distDir, dotfiles: "ignore" }, (error) => (error ? next(error) : undefined));
+      return;
     }
     page(req, res, next);
   });

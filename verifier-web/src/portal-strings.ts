@@ -1,0 +1,183 @@
+/**
+ * Every word of the candidate page (`/claim`) and the department officer page (`/officer`), in English
+ * and Traditional Chinese (Hong Kong). Field labels come from the certificate type schemas
+ * (`core/types/`), revocation reasons from `core/revocationReasons.ts`: both bilingual at their source.
+ */
+import type { Language, Text } from "./strings.ts";
+
+export const PORTAL_STRINGS = {
+  "lang.switch": { en: "繁體中文", "zh-HK": "English" },
+  "lang.switchLabel": { en: "Switch to Traditional Chinese", "zh-HK": "切換至英文" },
+  "common.loading": { en: "Loading…", "zh-HK": "載入中…" },
+  "common.network": {
+    en: "The server could not be reached. Check your connection and try again.",
+    "zh-HK": "無法連接伺服器。請檢查網絡連線後再試。",
+  },
+  "common.server": { en: "The server answered: {message}", "zh-HK": "伺服器回覆：{message}" },
+
+  // Candidate page
+  "claim.title": { en: "HK e-Cert: your certificate", "zh-HK": "香港電子證書：你的證書" },
+  "claim.tagline": {
+    en: "Download your e-certificate and share it with employers, showing only what you choose.",
+    "zh-HK": "下載你的電子證書，並按你的選擇只向僱主披露部分資料。",
+  },
+  "claim.footer": {
+    en: "Your claim code opens your certificate only. Keep it private. Share links are made on this device.",
+    "zh-HK": "領取碼只可開啟你的證書，請妥善保管。分享連結在此裝置上產生。",
+  },
+  "claim.codeHeading": { en: "Enter your claim code", "zh-HK": "輸入領取碼" },
+  "claim.codeLabel": { en: "Claim code", "zh-HK": "領取碼" },
+  "claim.codeHint": {
+    en: "The code in the letter or email from the issuing department.",
+    "zh-HK": "簽發部門以信件或電郵發出的代碼。",
+  },
+  "claim.codeButton": { en: "Open my certificate", "zh-HK": "開啟我的證書" },
+  "claim.codeEmpty": { en: "Enter your claim code first.", "zh-HK": "請先輸入領取碼。" },
+  "claim.codeUnknown": {
+    en: "No certificate has this claim code. Check the code and try again.",
+    "zh-HK": "找不到此領取碼的證書。請核對代碼後再試。",
+  },
+  "claim.tooMany": { en: "Too many attempts. Wait a minute and try again.", "zh-HK": "嘗試次數過多。請等候一分鐘後再試。" },
+  "claim.notReady": {
+    en: "Your certificate is being issued (status: {status}). Try again in a few minutes.",
+    "zh-HK": "你的證書正在簽發中（狀態：{status}）。請於數分鐘後再試。",
+  },
+  "claim.certHeading": { en: "Your certificate", "zh-HK": "你的證書" },
+  "claim.type": { en: "Certificate", "zh-HK": "證書" },
+  "claim.number": { en: "Certificate No.", "zh-HK": "證書編號" },
+  "claim.status": { en: "Status", "zh-HK": "狀態" },
+  "claim.validFrom": { en: "Valid from", "zh-HK": "有效期由" },
+  "claim.validUntil": { en: "Valid until", "zh-HK": "有效期至" },
+  "claim.downloadPdf": { en: "Download PDF", "zh-HK": "下載PDF" },
+  "claim.downloadCredential": { en: "Download credential (.json)", "zh-HK": "下載憑證（.json）" },
+  "claim.downloadHint": {
+    en: "The PDF is signed by the department; print it or send it as it is. The credential file is for digital wallets and verifiers.",
+    "zh-HK": "PDF已由部門數碼簽署，可直接列印或傳送。憑證檔案供數碼錢包及核實工具使用。",
+  },
+  "share.heading": { en: "Share with less", "zh-HK": "只分享部分資料" },
+  "share.intro": {
+    en: "Tick the details to hide. The link and QR code below let anyone check the certificate is genuine, without seeing what you hid.",
+    "zh-HK": "剔選要隱藏的資料。以下的連結及二維碼可讓任何人核實證書真偽，但不會看到你隱藏的資料。",
+  },
+  "share.legend": { en: "Hide these details", "zh-HK": "隱藏以下資料" },
+  "share.make": { en: "Make share link", "zh-HK": "產生分享連結" },
+  "share.linkLabel": { en: "Share link", "zh-HK": "分享連結" },
+  "share.copy": { en: "Copy link", "zh-HK": "複製連結" },
+  "share.copied": { en: "Link copied.", "zh-HK": "已複製連結。" },
+  "share.open": { en: "Check it in the verifier", "zh-HK": "在核實工具中查看" },
+  "share.qrAlt": { en: "QR code of the share link", "zh-HK": "分享連結的二維碼" },
+  "share.summaryNone": { en: "Nothing hidden: every detail is disclosed.", "zh-HK": "沒有隱藏任何資料。" },
+  "share.summary": { en: "Hidden: {fields}.", "zh-HK": "已隱藏：{fields}。" },
+  "share.failed": { en: "The share link could not be made: {message}", "zh-HK": "無法產生分享連結：{message}" },
+
+  // Officer page
+  "officer.title": { en: "HK e-Cert: department officers", "zh-HK": "香港電子證書：部門人員" },
+  "officer.tagline": {
+    en: "Issue certificates in bulk, follow their progress, and revoke, suspend or reinstate them.",
+    "zh-HK": "批量簽發證書、查看進度，以及撤銷、暫停或恢復證書。",
+  },
+  "officer.footer": {
+    en: "Your API key is kept in this browser tab only and is forgotten when you sign out or close the tab.",
+    "zh-HK": "你的API密鑰只保存在此瀏覽器分頁，登出或關閉分頁後即會清除。",
+  },
+  "officer.session": { en: "Session", "zh-HK": "登入狀態" },
+  "officer.signinHeading": { en: "Sign in", "zh-HK": "登入" },
+  "officer.keyLabel": { en: "Department API key", "zh-HK": "部門API密鑰" },
+  "officer.keyHint": {
+    en: "Kept in this tab only (never in the address or on disk).",
+    "zh-HK": "只保存在此分頁（不會出現在網址或儲存於磁碟）。",
+  },
+  "officer.signin": { en: "Sign in", "zh-HK": "登入" },
+  "officer.signout": { en: "Sign out", "zh-HK": "登出" },
+  "officer.keyEmpty": { en: "Enter the API key first.", "zh-HK": "請先輸入API密鑰。" },
+  "officer.keyBad": { en: "This API key is not valid.", "zh-HK": "此API密鑰無效。" },
+  "officer.signedIn": { en: "Signed in with a department API key.", "zh-HK": "已使用部門API密鑰登入。" },
+  "upload.heading": { en: "Issue certificates from a CSV file", "zh-HK": "以CSV檔案簽發證書" },
+  "upload.type": { en: "Certificate type", "zh-HK": "證書類別" },
+  "upload.file": { en: "CSV file", "zh-HK": "CSV檔案" },
+  "upload.submit": { en: "Upload", "zh-HK": "上載" },
+  "upload.noFile": { en: "Choose a CSV file first.", "zh-HK": "請先選擇CSV檔案。" },
+  "upload.sending": { en: "Uploading {name}…", "zh-HK": "正在上載 {name}…" },
+  "upload.accepted": {
+    en: "{accepted} of {rows} rows accepted; {errors} rows have errors.",
+    "zh-HK": "共 {rows} 行，已接受 {accepted} 行；{errors} 行有錯誤。",
+  },
+  "upload.refused": { en: "The file was refused: {message}", "zh-HK": "檔案被拒絕：{message}" },
+  "upload.progressHeading": { en: "Batch progress", "zh-HK": "批次進度" },
+  "upload.progress": {
+    en: "{issued} of {accepted} issued ({pending} waiting, {anchoring} being anchored, {failed} failed).",
+    "zh-HK": "共 {accepted} 張，已簽發 {issued} 張（{pending} 張等候中，{anchoring} 張正記錄於區塊鏈，{failed} 張失敗）。",
+  },
+  "upload.done": { en: "Done: every accepted certificate is issued.", "zh-HK": "完成：所有已接受的證書均已簽發。" },
+  "upload.claimCodes": { en: "Download claim codes (.csv)", "zh-HK": "下載領取碼（.csv）" },
+  "upload.errorsCaption": { en: "Rows with errors ({count})", "zh-HK": "有錯誤的行（{count}）" },
+  "upload.row": { en: "Row", "zh-HK": "行" },
+  "upload.column": { en: "Column", "zh-HK": "欄" },
+  "upload.problem": { en: "Problem", "zh-HK": "問題" },
+  "search.heading": { en: "Find a certificate", "zh-HK": "搜尋證書" },
+  "search.label": { en: "Certificate number, candidate number or name", "zh-HK": "證書編號、考生編號或姓名" },
+  "search.hint": { en: "Only your department's certificates are searched.", "zh-HK": "只會搜尋你部門的證書。" },
+  "search.submit": { en: "Search", "zh-HK": "搜尋" },
+  "search.none": { en: "No certificate matches.", "zh-HK": "沒有相符的證書。" },
+  "search.caption": { en: "Certificates found ({count})", "zh-HK": "找到的證書（{count}）" },
+  "search.number": { en: "Certificate No.", "zh-HK": "證書編號" },
+  "search.name": { en: "Name", "zh-HK": "名稱" },
+  "search.type": { en: "Type", "zh-HK": "類別" },
+  "search.status": { en: "Status", "zh-HK": "狀態" },
+  "search.openShort": { en: "Open", "zh-HK": "開啟" },
+  "search.open": { en: "Open {number}", "zh-HK": "開啟 {number}" },
+  "detail.heading": { en: "Certificate", "zh-HK": "證書" },
+  "detail.history": { en: "History", "zh-HK": "紀錄" },
+  "detail.reasonNow": { en: "Reason", "zh-HK": "原因" },
+  "detail.changeHeading": { en: "Change its status", "zh-HK": "更改狀態" },
+  "detail.action": { en: "Action", "zh-HK": "操作" },
+  "detail.reason": { en: "Reason", "zh-HK": "原因" },
+  "detail.continue": { en: "Continue", "zh-HK": "繼續" },
+  "detail.confirm": { en: "Confirm", "zh-HK": "確認" },
+  "detail.cancel": { en: "Cancel", "zh-HK": "取消" },
+  "detail.confirmText": {
+    en: "{action} certificate {number}, reason: {reason}? This is recorded on the blockchain.",
+    "zh-HK": "{action}證書 {number}，原因：{reason}？此操作會記錄於區塊鏈。",
+  },
+  "detail.sent": { en: "Sent to the registry. Waiting for the blockchain…", "zh-HK": "已提交登記冊，正等候區塊鏈確認…" },
+  "detail.changed": { en: "Done: the certificate is now {status}.", "zh-HK": "完成：證書現時狀態為{status}。" },
+  "action.revoke": { en: "Revoke", "zh-HK": "撤銷" },
+  "action.suspend": { en: "Suspend", "zh-HK": "暫停" },
+  "action.reinstate": { en: "Reinstate", "zh-HK": "恢復" },
+  "status.pending": { en: "pending", "zh-HK": "等候中" },
+  "status.anchoring": { en: "anchoring", "zh-HK": "記錄中" },
+  "status.issued": { en: "issued", "zh-HK": "已簽發" },
+  "status.revoked": { en: "revoked", "zh-HK": "已撤銷" },
+  "status.suspended": { en: "suspended", "zh-HK": "已暫停" },
+  "status.superseded": { en: "superseded", "zh-HK": "已被取代" },
+  "status.failed": { en: "failed", "zh-HK": "失敗" },
+} as const satisfies Record<string, Text>;
+
+export type PortalKey = keyof typeof PORTAL_STRINGS;
+
+/** A page text in `lang`, with `{name}` placeholders filled from `values`. */
+export function pt(key: PortalKey, lang: Language, values: Record<string, string> = {}): string {
+  return PORTAL_STRINGS[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name] : whole));
+}
+
+/** A certificate status (`issued`, `revoked` ...) in words. */
+export function statusText(status: string, lang: Language): string {
+  const key = `status.${status}`;
+  return Object.hasOwn(PORTAL_STRINGS, key) ? pt(key as PortalKey, lang) : status;
+}
+
+/** Words for the events of a certificate's history (`accepted`, `revoke-requested` ...); unknown ones are shown as they are. */
+export const EVENT_TEXT: Record<string, Text> = {
+  accepted: { en: "Accepted for issuance", "zh-HK": "已接受簽發" },
+  anchored: { en: "Recorded on the blockchain", "zh-HK": "已記錄於區塊鏈" },
+  issued: { en: "Issued", "zh-HK": "已簽發" },
+  "revoke-requested": { en: "Revocation requested", "zh-HK": "已要求撤銷" },
+  "suspend-requested": { en: "Suspension requested", "zh-HK": "已要求暫停" },
+  "reinstate-requested": { en: "Reinstatement requested", "zh-HK": "已要求恢復" },
+  revoked: { en: "Revoked on the blockchain", "zh-HK": "已於區塊鏈撤銷" },
+  suspended: { en: "Suspended on the blockchain", "zh-HK": "已於區塊鏈暫停" },
+  reinstated: { en: "Reinstated on the blockchain", "zh-HK": "已於區塊鏈恢復" },
+  "batch-revoked": { en: "Batch revoked", "zh-HK": "整批已撤銷" },
+  superseded: { en: "Superseded by a renewal", "zh-HK": "已由續期證書取代" },
+  failed: { en: "Issuance failed", "zh-HK": "簽發失敗" },
+};
