@@ -69,6 +69,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
         { in: path.join(HERE, "src/main.ts"), out: "app" },
         { in: path.join(HERE, "app.css"), out: "app" },
         { in: path.join(HERE, "src/claim.ts"), out: "claim" },
+        { in: path.join(HERE, "src/officer.ts"), out: "officer" },
         { in: path.join(HERE, "portal.css"), out: "portal" },
       ],
       entryNames: "[name]-[hash]",
@@ -92,7 +93,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       return found;
     };
     // The verifier (index.html) and the candidate and officer pages (claim.html, officer.html).
-    for (const [html, script, style] of [["index", "app", "app"], ["claim", "claim", "portal"]] as const) {
+    for (const [html, script, style] of [["index", "app", "app"], ["claim", "claim", "portal"], ["officer", "officer", "portal"]] as const) {
       const source = await readFile(path.join(HERE, `${html}.html`), "utf8");
       const page = replaceOnce(replaceOnce(source, `src="${script}.js"`, `src="${output(script, ".js")}"`, html), `href="${style}.css"`, `href="${output(style, ".css")}"`, html);
       await writeFile(path.join(staging, `${html}.html`), page);
@@ -103,6 +104,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       ...Object.keys(built.metafile.inputs).filter((file) => !file.startsWith("node_modules/")),
       "verifier-web/index.html",
       "verifier-web/claim.html",
+      "verifier-web/officer.html",
       "verifier-web/favicon.svg",
     ].sort();
     const info: BuildInfo = { builtAt: new Date().toISOString(), inputs };
@@ -147,7 +149,7 @@ async function isFresh(outDir: string): Promise<boolean> {
   for (const dir of [path.join(HERE, "src"), path.join(REPOSITORY, "core")]) {
     for (const file of await readdir(dir, { recursive: true })) if (file.endsWith(".ts")) sources.add(path.join(dir, file));
   }
-  for (const file of ["app.css", "portal.css", "index.html", "claim.html"]) sources.add(path.join(HERE, file));
+  for (const file of ["app.css", "portal.css", "index.html", "claim.html", "officer.html"]) sources.add(path.join(HERE, file));
   for (const file of sources) {
     try {
       if ((await stat(file)).mtimeMs > builtAt) return false;

@@ -6,6 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { Credential } from "../../core/credential.ts";
+import { encodeCredentialUrl } from "../../core/qrPayload.ts";
 import { loadConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/start.ts";
 import { sampleCsv } from "../server/pdf/documents-helpers.ts";
@@ -30,6 +31,8 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
   let fsdKey: string;
   /** CSB exam results issued through the API, for the candidate. */
   let issued: Accepted[];
+  /** One certificate of the officer's own upload (through the page). */
+  let officerUpload: { id: string; number: string; code: string };
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -223,6 +226,200 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
     });
   });
 
+  /** Opens the officer page and signs in with `key`. */
+  async function openOfficer(key: string, on: BrowserContext = context): Promise<PageWithErrors> {
+    const page = await openPage(`${server.url}/officer`, on);
+    await page.fill("#api-key", key);
+    await page.click("#signin-form button[type=submit]");
+    await page.waitForSelector("#workspace:not([hidden])");
+    return page;
+  }
+
+  /** Uploads a sample CSV of `type` through the page and waits for the upload's answer. */
+  async function uploadCsv(page: Page, type: string, file: string): Promise<string> {
+    await page.selectOption("#upload-type", type);
+    await page.setInputFiles("#upload-file", { name: file, mimeType: "text/csv", buffer: Buffer.from(sampleCsv(file)) });
+    await page.click("#upload-submit");
+    await page.waitForSelector("#batch:not([hidden])");
+    return (await page.getAttribute("#batch", "data-batch-id"))!;
+  }
+
+  async function errorTable(page: Page): Promise<{ row: number; column: string; message: string }[]> {
+    return page.$$eval("#errors-table tbody tr", (rows) =>
+      rows.map((r) => {
+        const cells = [...r.querySelectorAll("td")].map((c) => c.textContent ?? "");
+        return { row: Number(cells[0]), column: cells[1], message: cells[2] };
+      }),
+    );
+  }
+
+  describe("officer /officer", () => {
+    it("signs in with the department API key kept in sessionStorage only (never the address or localStorage), refuses a wrong key, signs out", async () => {
+      const page = await openPage(`${server.url}/officer`);
+      expect((await page.textContent("h1"))?.trim()).to.equal("HK e-Cert: department officers");
+      expect(await page.isHidden("#workspace")).to.equal(true);
+      await page.fill("#api-key", "not-a-key");
+      await page.click("#signin-form button[type=submit]");
+      await page.waitForSelector("#signin-message:not([hidden])");
+      expect(await page.textContent("#signin-message")).to.equal("This API key is not valid.");
+      await page.fill("#api-key", csbKey);
+      await page.click("#signin-form button[type=submit]");
+      await page.waitForSelector("#workspace:not([hidden])");
+      expect(await page.inputValue("#api-key")).to.equal("");
+      const storage = await page.evaluate(() => ({ session: { ...sessionStorage }, local: { ...localStorage }, url: location.href }));
+      expect(Object.values(storage.session)).to.deep.equal([csbKey]);
+      expect(JSON.stringify(storage.local)).to.not.include(csbKey);
+      expect(storage.url).to.equal(`${server.url}/officer`);
+      // A reload in the same tab stays signed in; signing out forgets the key.
+      await page.reload();
+      await page.waitForSelector("body.ready");
+      expect(await page.isVisible("#workspace")).to.equal(true);
+      await page.click("#signout");
+      expect(await page.isVisible("#signin")).to.equal(true);
+      expect(await page.evaluate(() => sessionStorage.length)).to.equal(0);
+      expect(page.errors.filter((e) => !e.includes("401"))).to.deep.equal([]);
+      await page.close();
+    });
+
+    it("uploads csb-cre-bad-rows.csv and shows exactly the per-row errors of rows 2 to 10 (row, column, message), as the API reports them", async () => {
+      const page = await openOfficer(csbKey);
+      const batchId = await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
+      await page.waitForSelector("#errors-table");
+      const shown = await errorTable(page);
+      expect([...new Set(shown.map((e) => e.row))]).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const batch = (await api(server, "GET", `/batches/${batchId}`, { key: csbKey })).json;
+      expect(shown).to.deep.equal(batch.errors.map((e: { row: number; column: string | null; message: string }) => ({ row: e.row, column: e.column ?? "–", message: e.message })));
+      expect(await page.textContent("#upload-message")).to.equal("3 of 12 rows accepted; 9 rows have errors.");
+      await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
+      await page.close();
+    });
+
+    it("uploads csb-cre.csv, follows the batch to issued, and downloads the claim codes, which open the candidates' certificates", async () => {
+      const page = await openOfficer(csbKey);
+      await uploadCsv(page, "csb-cre", "csb-cre.csv");
+      await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
+      expect(await page.textContent("#batch-progress-text")).to.equal("Done: every accepted certificate is issued.");
+      const progress = await page.$eval("#batch-progress", (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]);
+      expect(progress[0]).to.equal(progress[1]);
+      expect(await page.$("#errors-table")).to.equal(null);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#claim-codes")]);
+      const lines = (await readFile((await download.path())!, "utf8")).trim().split(/\r\n/);
+      expect(lines[0]).to.equal("row,certificate_number,claim_code");
+      expect(lines.length - 1).to.equal(issued.length);
+      const [, number, code] = lines[3].split(",");
+      const claim = await api(server, "GET", `/claim/${code}`);
+      expect(claim.json.certificateNumber).to.equal(number);
+      expect(claim.json.status).to.equal("issued");
+      officerUpload = { id: claim.json.id, number, code };
+      await page.close();
+    });
+
+    it("finds a certificate, shows its status and history, and revokes it after a confirmation step; the verifier then says REVOKED", async () => {
+      const page = await openOfficer(csbKey);
+      await page.fill("#search-q", officerUpload.number);
+      await page.click("#search-form button[type=submit]");
+      await page.waitForSelector("#results-table");
+      const numbers = await page.$$eval("#results-table tbody tr td:first-child", (cells) => cells.map((c) => c.textContent));
+      expect(numbers.length).to.be.at.least(1);
+      expect(numbers.every((n) => n === officerUpload.number)).to.equal(true);
+      await page.click(`button[data-open="${officerUpload.id}"]`);
+      await page.waitForSelector("#detail:not([hidden])");
+      expect(await page.getAttribute("#detail", "data-status")).to.equal("issued");
+      expect(await page.$$eval("#detail-history li", (items) => items.map((i) => (i as HTMLElement).dataset.event))).to.include("accepted");
+      await page.selectOption("#action-kind", "revoke");
+      await page.selectOption("#action-reason", "issued-in-error");
+      await page.click("#action-submit");
+      // Nothing is sent before the confirmation; cancelling sends nothing.
+      expect(await page.textContent("#confirm-text")).to.equal(`Revoke certificate ${officerUpload.number}, reason: Issued in error? This is recorded on the blockchain.`);
+      await page.click("#confirm-no");
+      expect(await page.isHidden("#confirm")).to.equal(true);
+      expect((await api(server, "GET", `/certificates/${officerUpload.id}`, { key: csbKey })).json.status).to.equal("issued");
+      await page.click("#action-submit");
+      await page.click("#confirm-yes");
+      await page.waitForSelector('#detail[data-status="revoked"]', { timeout: 60_000 });
+      expect(await page.textContent("#action-message")).to.equal("Done: the certificate is now revoked.");
+      const events = await page.$$eval("#detail-history li", (items) => items.map((i) => (i as HTMLElement).dataset.event));
+      expect(events).to.include("revoke-requested");
+      expect(await page.textContent("#detail-fields")).to.include("Issued in error");
+
+      const credential = (await api(server, "GET", `/claim/${officerUpload.code}/credential`)).json as Credential;
+      const verifier = await openPage(encodeCredentialUrl(server.dev!.verifierUrl, credential));
+      const verdict = await readVerdict(verifier);
+      expect(verdict.status).to.equal("INVALID");
+      expect(verdict.reasons).to.include("REVOKED");
+      await verifier.close();
+      await page.close();
+    });
+
+    it("does not show the FSD officer any CSB certificate", async () => {
+      const page = await openOfficer(fsdKey);
+      await page.fill("#search-q", issued[0].certificateNumber);
+      await page.click("#search-form button[type=submit]");
+      await page.waitForSelector("#search-none");
+      // Every certificate of the department (an empty query): none, as FSD has issued none here.
+      await page.$eval("#search-none", (e) => e.remove());
+      await page.fill("#search-q", "");
+      await page.click("#search-form button[type=submit]");
+      await page.waitForSelector("#search-results #search-none, #results-table");
+      expect(await page.$("#results-table")).to.equal(null);
+      // Nor through the address of one: the API answers 404 for another department's certificate.
+      expect((await api(server, "GET", `/certificates/${issued[0].id}`, { key: fsdKey })).status).to.equal(404);
+      await page.close();
+    });
+
+    it("speaks Traditional Chinese: labels, error table, confirmation", async () => {
+      const page = await openOfficer(csbKey);
+      await page.click("#lang-switch");
+      expect(await page.getAttribute("html", "lang")).to.equal("zh-HK");
+      expect((await page.textContent("h1"))?.trim()).to.equal("香港電子證書：部門人員");
+      await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
+      await page.waitForSelector("#errors-table");
+      expect(await page.$$eval("#errors-table th", (cells) => cells.map((c) => c.textContent))).to.deep.equal(["行", "欄", "問題"]);
+      expect(await page.textContent("#upload-message")).to.equal("共 12 行，已接受 3 行；9 行有錯誤。");
+      await page.fill("#search-q", issued[2].certificateNumber);
+      await page.click("#search-form button[type=submit]");
+      await page.click(`button[data-open="${issued[2].id}"]`);
+      await page.waitForSelector("#detail:not([hidden])");
+      await page.selectOption("#action-kind", "suspend");
+      await page.selectOption("#action-reason", "under-investigation");
+      await page.click("#action-submit");
+      expect(await page.textContent("#confirm-text")).to.equal(`暫停證書 ${issued[2].certificateNumber}，原因：正接受調查？此操作會記錄於區塊鏈。`);
+      await page.click("#lang-switch");
+      expect(await page.textContent("#confirm-text")).to.include("Suspend certificate");
+      await page.click("#confirm-no");
+      await page.close();
+    });
+
+    it("has no serious or critical axe-core violations and fits a phone (both languages)", async () => {
+      const phone = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      const desktop = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      try {
+        for (const [label, on] of [["desktop", desktop], ["phone", phone]] as const) {
+          const start = await openPage(`${server.url}/officer`, on);
+          problems.push(...(await axeProblems(start, `${label} sign-in`)));
+          await start.close();
+          const page = await openOfficer(csbKey, on);
+          await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
+          await page.waitForSelector("#errors-table");
+          await page.fill("#search-q", issued[3].certificateNumber);
+          await page.click("#search-form button[type=submit]");
+          await page.click(`button[data-open="${issued[3].id}"]`);
+          await page.waitForSelector("#detail:not([hidden])");
+          await page.click("#action-submit");
+          problems.push(...(await axeProblems(page, `${label} workspace`)));
+          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).to.equal(0);
+          await page.click("#confirm-no");
+          await page.close();
+        }
+      } finally {
+        await phone.close();
+        await desktop.close();
+      }
+      expect(problems).to.deep.equal([]);
+    });
+  });
+
   /** Screenshots of a page, with Noto Sans HK lent for CJK characters (this machine has no CJK system font). */
   async function screenshot(name: string, viewport: { width: number; height: number }, lang: "en" | "zh-HK", prepare: (page: Page) => Promise<void>): Promise<void> {
     const dir = SCREENSHOTS_DIR ? path.resolve(SCREENSHOTS_DIR) : path.join(dataDir, "screenshots");
@@ -257,20 +454,56 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
     }
   }
 
-  it("takes screenshots of the candidate page (desktop and phone, English and Chinese)", async () => {
-    const claimed = async (page: Page) => {
-      await page.goto(`${server.url}/claim#${issued[0].claimCode}`);
-      await page.waitForSelector("#certificate:not([hidden])");
-      await page.check("#hide-hkid_partial");
-      await page.check("#hide-name_zh");
-      await page.click("#share-make");
-      await page.waitForSelector("#share-result:not([hidden])");
-    };
-    await screenshot("claim-desktop-en", { width: 1280, height: 900 }, "en", claimed);
-    await screenshot("claim-phone-zh", { width: 390, height: 844 }, "zh-HK", claimed);
-    await screenshot("claim-phone-start-en", { width: 390, height: 844 }, "en", async (page) => {
-      await page.goto(`${server.url}/claim`);
-      await page.waitForSelector("body.ready");
+  describe("screenshots", () => {
+    it("takes screenshots of the candidate page (desktop and phone, English and Chinese)", async () => {
+      const claimed = async (page: Page) => {
+        await page.goto(`${server.url}/claim#${issued[0].claimCode}`);
+        await page.waitForSelector("#certificate:not([hidden])");
+        await page.check("#hide-hkid_partial");
+        await page.check("#hide-name_zh");
+        await page.click("#share-make");
+        await page.waitForSelector("#share-result:not([hidden])");
+      };
+      await screenshot("claim-desktop-en", { width: 1280, height: 900 }, "en", claimed);
+      await screenshot("claim-phone-zh", { width: 390, height: 844 }, "zh-HK", claimed);
+      await screenshot("claim-phone-start-en", { width: 390, height: 844 }, "en", async (page) => {
+        await page.goto(`${server.url}/claim`);
+        await page.waitForSelector("body.ready");
+      });
+    });
+
+    it("takes screenshots of the officer page (sign-in, upload errors, batch issued, certificate with confirmation)", async () => {
+      const signIn = async (page: Page) => {
+        await page.goto(`${server.url}/officer`);
+        await page.waitForSelector("body.ready");
+        await page.fill("#api-key", csbKey);
+        await page.click("#signin-form button[type=submit]");
+        await page.waitForSelector("#workspace:not([hidden])");
+      };
+      await screenshot("officer-desktop-signin-en", { width: 1280, height: 900 }, "en", async (page) => {
+        await page.goto(`${server.url}/officer`);
+        await page.waitForSelector("body.ready");
+      });
+      await screenshot("officer-desktop-errors-en", { width: 1280, height: 900 }, "en", async (page) => {
+        await signIn(page);
+        await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
+        await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
+      });
+      await screenshot("officer-desktop-issued-zh", { width: 1280, height: 900 }, "zh-HK", async (page) => {
+        await signIn(page);
+        await uploadCsv(page, "csb-cre", "csb-cre.csv");
+        await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
+      });
+      await screenshot("officer-phone-confirm-en", { width: 390, height: 844 }, "en", async (page) => {
+        await signIn(page);
+        await page.fill("#search-q", issued[4].certificateNumber);
+        await page.click("#search-form button[type=submit]");
+        await page.click(`button[data-open="${issued[4].id}"]`);
+        await page.waitForSelector("#detail:not([hidden])");
+        await page.selectOption("#action-reason", "fraud");
+        await page.click("#action-submit");
+        await page.$eval("#search-results .table-wrap", (wrap) => wrap.scrollTo(0, 0));
+      });
     });
   });
 });
