@@ -6,6 +6,7 @@
  *   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
  *   certs status <certificate id> [--api URL] [--key KEY]
  *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+ *   certs apikey create --issuer ID [--label TEXT]     (administrator, on the service's database)
  *
  * `verify` needs no issuer server: it reads the chain over JSON-RPC (defaults: ECERT_RPC_URLS,
  * ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json) and exits 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK.
@@ -23,6 +24,7 @@ const USAGE = `usage:
   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
   certs status <certificate id> [--api URL] [--key KEY]
   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+  certs apikey create --issuer ID [--label TEXT]   (on the database of DATABASE_URL, or DATA_DIR's SQLite)
 reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
 
 const TYPE_ISSUER: Record<string, string> = { "csb-cre": "CSB", "csb-blnst": "CSB", "fsd-dg-licence": "FSD", "fsd-fsi-contractor": "FSD" };
@@ -45,8 +47,13 @@ async function main(argv: string[]): Promise<number> {
       rpc: { type: "string", multiple: true },
       registry: { type: "string" },
       "chain-id": { type: "string" },
+      label: { type: "string", default: "department" },
     },
   });
+  if (command === "apikey") {
+    if (positionals[0] !== "create" || !values.issuer) return usage("apikey create needs --issuer");
+    return createApiKey(values.issuer, values.label!);
+  }
   if (command === "verify") {
     if (!positionals[0]) return usage("verify needs a PDF, a credential JSON file or a verifier URL");
     return verifyCommand(positionals[0], { json: values.json!, rpc: values.rpc, registry: values.registry, chainId: values["chain-id"] });
@@ -109,6 +116,27 @@ async function verifyCommand(
     for (const check of result.checks) console.log(`  ${check.status.padEnd(5)} ${check.id}: ${check.message.en}`);
   }
   return { VALID: 0, INVALID: 1, UNABLE_TO_CHECK: 2 }[result.status];
+}
+
+/**
+ * Creates an API key for a department directly in the service's database (an administrator's task):
+ * only its SHA-256 is stored; the key is printed once.
+ */
+async function createApiKey(issuerId: string, label: string): Promise<number> {
+  if (!/^[A-Z0-9-]{2,31}$/.test(issuerId)) throw new CliError("--issuer: 2 to 31 characters A-Z, 0-9 or -");
+  const { createHash, randomBytes, randomUUID } = await import("node:crypto");
+  const { openStore } = await import("../server/db/open-store.ts");
+  const store = await openStore(process.env.DATABASE_URL, path.resolve(process.env.DATA_DIR ?? ".data"));
+  try {
+    const key = `ecert_${issuerId.toLowerCase()}_${randomBytes(32).toString("base64url")}`;
+    const id = randomUUID();
+    await store.insertApiKey({ id, issuerId, label, keyHash: createHash("sha256").update(key).digest("hex"), createdAt: new Date().toISOString(), revokedAt: null });
+    console.log(key);
+    console.error(`API key ${id} created for ${issuerId} (${label}). It is shown once: only its hash is stored.`);
+    return 0;
+  } finally {
+    await store.close();
+  }
 }
 
 function usage(problem: string): number {

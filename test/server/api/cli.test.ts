@@ -94,6 +94,16 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(result.code).to.equal(2);
   });
 
+  it("creates a department API key in the database, printed once, that the API then accepts for that department only", async () => {
+    const created = await certs(dataDir, "apikey", "create", "--issuer", "FSD", "--label", "licensing office");
+    expect(created.code).to.equal(0);
+    const key = created.stdout.trim();
+    expect(key).to.match(/^ecert_fsd_[A-Za-z0-9_-]{43}$/);
+    expect((await api(server, "GET", "/certificates", { key })).status).to.equal(200);
+    const csb = await api(server, "POST", "/batches?type=csb-cre", { key, body: sampleCsv("csb-cre.csv"), contentType: "text/csv" });
+    expect(csb.status).to.equal(403);
+  });
+
   it("exits 64 with the usage for an unknown command", async () => {
     const { code, stderr } = await certs(dataDir, "frobnicate");
     expect(code).to.equal(64);
