@@ -390,6 +390,38 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
       await page.close();
     });
 
+    it("renews an FSD licence from a form prefilled with its fields: a bad field is named, the renewal is issued and supersedes it", async () => {
+      const dg = await api(server, "POST", "/batches?type=fsd-dg-licence", { key: fsdKey, body: sampleCsv("fsd-dg-licence.csv"), contentType: "text/csv" });
+      expect(dg.status).to.equal(202);
+      await waitFor(async () => (await api(server, "GET", `/batches/${dg.json.batchId}`, { key: fsdKey })).json.done === true);
+      const licence = dg.json.certificates[0] as Accepted;
+      const page = await openOfficer(fsdKey);
+      await page.fill("#search-q", licence.certificateNumber);
+      await page.click("#search-form button[type=submit]");
+      await page.click(`button[data-open="${licence.id}"]`);
+      await page.waitForSelector("#renew:not([hidden]) #renew-valid_until");
+      expect(await page.inputValue("#renew-licence_number")).to.equal(licence.certificateNumber);
+      const until = await page.inputValue("#renew-valid_until");
+      expect(until).to.match(/^\d{4}-\d{2}-\d{2}$/);
+      const next = `${Number(until.slice(0, 4)) + 1}${until.slice(4)}`;
+      await page.fill("#renew-valid_until", next);
+      await page.fill("#renew-licensee_en", "");
+      await page.click("#renew-submit");
+      await page.waitForSelector("#renew-licensee_en[aria-invalid=true]");
+      expect(await page.textContent("#renew-licensee_en-error")).to.include("licensee_en");
+      expect(await page.inputValue("#renew-valid_until")).to.equal(next);
+      await page.fill("#renew-licensee_en", "Kowloon Gas Supplies Co. Ltd.");
+      await page.click("#renew-submit");
+      await page.waitForSelector("#renew[data-renewal]");
+      expect(await page.textContent("#renew-message")).to.match(/^Renewal accepted: certificate .+, claim code .+\./);
+      const renewal = (await page.getAttribute("#renew", "data-renewal"))!;
+      await waitFor(async () => (await api(server, "GET", `/certificates/${licence.id}`, { key: fsdKey })).json.status === "superseded");
+      const renewed = (await api(server, "GET", `/certificates/${renewal}/credential`, { key: fsdKey })).json as Credential;
+      // The end of that day in Hong Kong (UTC+8) is still that date in UTC.
+      expect(renewed.validUntil!.slice(0, 10)).to.equal(next);
+      await page.close();
+    });
+
     it("has no serious or critical axe-core violations and fits a phone (both languages)", async () => {
       const phone = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
       const desktop = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });

@@ -10,7 +10,9 @@
  */
 import { REVOCATION_REASONS, revocationReasonOf } from "../../core/revocationReasons.ts";
 import type { RevocationReason } from "../../core/revocationReasons.ts";
-import { CERTIFICATE_TYPES } from "../../core/types/index.ts";
+import type { Credential } from "../../core/credential.ts";
+import { CERTIFICATE_TYPES, pathTokens } from "../../core/types/index.ts";
+import type { CertificateTypeSchema } from "../../core/types/index.ts";
 import { byId, h } from "./dom.ts";
 import { EVENT_TEXT, pt, statusText } from "./portal-strings.ts";
 import type { PortalKey } from "./portal-strings.ts";
@@ -60,6 +62,12 @@ const elements = {
   confirmYes: byId<HTMLButtonElement>("confirm-yes"),
   confirmNo: byId<HTMLButtonElement>("confirm-no"),
   actionMessage: byId("action-message"),
+  renew: byId("renew"),
+  renewForm: byId<HTMLFormElement>("renew-form"),
+  renewFields: byId("renew-fields"),
+  renewSubmit: byId<HTMLButtonElement>("renew-submit"),
+  renewMessage: byId("renew-message"),
+  renewErrors: byId("renew-errors"),
 };
 
 const state = {
@@ -72,6 +80,9 @@ const state = {
   detail: undefined as Detail | undefined,
   /** The change awaiting confirmation. */
   pending: undefined as { kind: Kind; reason: RevocationReason } | undefined,
+  /** The renewal form's values (CSV column -> cell text), first those of the certificate shown. */
+  renewValues: undefined as Record<string, string> | undefined,
+  renewErrors: undefined as RowError[] | undefined,
 };
 
 const portal = new Portal(redraw);
@@ -82,6 +93,7 @@ function redraw(): void {
   drawResults();
   drawDetail();
   drawConfirm();
+  drawRenew();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,6 +352,7 @@ async function openDetail(id: string, focus: boolean): Promise<void> {
     state.pending = undefined;
     drawConfirm();
     portal.say(elements.actionMessage, undefined);
+    void loadRenew(id);
     elements.detail.focus();
   }
 }
@@ -423,6 +436,7 @@ async function applyChange(): Promise<void> {
     if (state.detail?.status === target) {
       portal.say(elements.actionMessage, { key: "detail.changed", values: { status: statusText(target, portal.lang) } }, "ok");
       if (state.results) void search();
+      void loadRenew(detail.id);
     }
   } catch (error) {
     state.pending = undefined;
@@ -430,6 +444,147 @@ async function applyChange(): Promise<void> {
     portal.say(elements.actionMessage, problemOf(error), "error");
   } finally {
     elements.confirmYes.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewal: a new certificate with the same type, its fields prefilled from this one's credential
+// ---------------------------------------------------------------------------------------------
+
+function schemaOf(typeId: string): CertificateTypeSchema | undefined {
+  return CERTIFICATE_TYPES.find((t) => t.id === typeId);
+}
+
+/** Loads the credential of the certificate shown, for the renewal form's first values. */
+async function loadRenew(id: string): Promise<void> {
+  state.renewValues = undefined;
+  state.renewErrors = undefined;
+  portal.say(elements.renewMessage, undefined);
+  elements.renewErrors.replaceChildren();
+  elements.renewFields.replaceChildren();
+  const detail = state.detail;
+  const schema = detail && schemaOf(detail.type);
+  if (!detail || !schema || (detail.status !== "issued" && detail.status !== "suspended")) {
+    elements.renew.hidden = true;
+    return;
+  }
+  try {
+    const credential = await callApi<Credential>(`/certificates/${encodeURIComponent(id)}/credential`, authorised());
+    if (state.detail?.id !== id) return;
+    state.renewValues = valuesOf(schema, credential);
+    elements.renew.hidden = false;
+    drawRenew();
+  } catch (error) {
+    console.error("credential for renewal failed", error);
+    elements.renew.hidden = true;
+  }
+}
+
+/** The credential's claims as CSV cells (lists one item per line, validity as Hong Kong dates). */
+function valuesOf(schema: CertificateTypeSchema, credential: Credential): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const column of schema.columns) {
+    let value: unknown = credential.credentialSubject;
+    for (const token of pathTokens(column.path)) value = value && typeof value === "object" ? (value as Record<string, unknown>)[token] : undefined;
+    if (value === undefined || value === null) values[column.column] = "";
+    else values[column.column] = Array.isArray(value) ? value.map(String).join("\n") : String(value);
+  }
+  if (schema.validity.kind === "period") {
+    values[schema.validity.validFrom.column] = hongKongDate(credential.validFrom);
+    values[schema.validity.validUntil.column] = credential.validUntil ? hongKongDate(credential.validUntil) : "";
+  }
+  return values;
+}
+
+function hongKongDate(value: string): string {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? "" : new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Hong_Kong", year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+function drawRenew(): void {
+  const detail = state.detail;
+  const schema = detail && schemaOf(detail.type);
+  const values = state.renewValues;
+  if (!schema || !values || elements.renew.hidden) return;
+  const { lang } = portal;
+  const errors = new Map((state.renewErrors ?? []).filter((e) => e.column).map((e) => [e.column!, e.message]));
+  const field = (column: string, label: string, control: HTMLElement, hint?: string): HTMLElement => {
+    const id = `renew-${column}`;
+    control.id = id;
+    control.dataset.column = column;
+    control.classList.add("input");
+    const hintId = hint ? `${id}-hint` : undefined;
+    const errorId = errors.has(column) ? `${id}-error` : undefined;
+    const describedBy = [hintId, errorId].filter(Boolean).join(" ");
+    if (describedBy) control.setAttribute("aria-describedby", describedBy);
+    if (errorId) control.setAttribute("aria-invalid", "true");
+    return h(
+      "div",
+      { class: "form-field" },
+      h("label", { for: id }, label),
+      control,
+      hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+      errorId ? h("p", { class: "message message--error", id: errorId }, errors.get(column)!) : null,
+    );
+  };
+  const fields: HTMLElement[] = [];
+  for (const column of schema.columns) {
+    const value = values[column.column] ?? "";
+    let control: HTMLElement;
+    if (column.kind === "enum") {
+      control = h("select", {}, ...column.values.map((v) => h("option", { value: v, selected: v === value }, column.valueLabels?.[v]?.[lang] ?? v)));
+    } else if (column.kind === "list") {
+      control = h("textarea", { rows: 3 }, value);
+    } else {
+      control = h("input", { type: column.kind === "date" ? "date" : column.kind === "integer" ? "number" : "text", value, autocomplete: "off", spellcheck: "false" });
+    }
+    fields.push(field(column.column, column.label[lang], control, column.kind === "list" ? pt("renew.listHint", lang) : undefined));
+  }
+  if (schema.validity.kind === "period") {
+    for (const bound of [schema.validity.validFrom, schema.validity.validUntil]) {
+      fields.push(field(bound.column, bound.label[lang], h("input", { type: "date", value: values[bound.column] ?? "" })));
+    }
+  }
+  elements.renewFields.replaceChildren(h("div", { class: "form-grid" }, ...fields));
+}
+
+/** Sends the renewal (fields keyed by CSV column, lists as arrays). */
+async function renew(): Promise<void> {
+  const detail = state.detail;
+  const schema = detail && schemaOf(detail.type);
+  if (!detail || !schema || !state.renewValues) return;
+  const fields: Record<string, string | string[]> = {};
+  for (const control of elements.renewFields.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("[data-column]")) {
+    const column = control.dataset.column!;
+    state.renewValues[column] = control.value;
+    const list = schema.columns.find((c) => c.column === column && c.kind === "list");
+    if (list) fields[column] = control.value.split("\n").map((item) => item.trim()).filter(Boolean);
+    else if (control.value.trim() !== "") fields[column] = control.value;
+  }
+  elements.renewSubmit.disabled = true;
+  try {
+    let answer: Accepted;
+    try {
+      answer = await callApi<Accepted>(`/certificates/${encodeURIComponent(detail.id)}/renew`, authorised({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ fields }) }));
+    } catch (error) {
+      const body = error instanceof ApiError && error.status === 422 ? (error.body as Accepted | undefined) : undefined;
+      if (!body || !Array.isArray(body.errors)) throw error;
+      answer = body;
+    }
+    const issuedRenewal = answer.certificates[0];
+    state.renewErrors = issuedRenewal ? undefined : answer.errors;
+    drawRenew();
+    if (issuedRenewal) {
+      elements.renew.dataset.renewal = issuedRenewal.id;
+      portal.say(elements.renewMessage, { key: "renew.accepted", values: { number: issuedRenewal.certificateNumber, code: issuedRenewal.claimCode } }, "ok");
+    } else {
+      portal.say(elements.renewMessage, { key: "renew.refused" }, "error");
+      elements.renewFields.querySelector<HTMLElement>("[aria-invalid=true]")?.focus();
+    }
+  } catch (error) {
+    portal.say(elements.renewMessage, problemOf(error), "error");
+  } finally {
+    elements.renewSubmit.disabled = false;
   }
 }
 
@@ -475,6 +630,15 @@ elements.confirmNo.addEventListener("click", () => {
   elements.actionSubmit.focus();
 });
 elements.confirmYes.addEventListener("click", () => void applyChange());
+elements.renewForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  void renew();
+});
+// Edits survive a language switch (the form is drawn again with its labels in the other language).
+elements.renewFields.addEventListener("input", (event) => {
+  const control = event.target as HTMLInputElement;
+  if (state.renewValues && control.dataset.column) state.renewValues[control.dataset.column] = control.value;
+});
 
 portal.apply();
 let saved: string | null = null;

@@ -141,6 +141,18 @@ export const PORTAL_STRINGS = {
   },
   "detail.sent": { en: "Sent to the registry. Waiting for the blockchain…", "zh-HK": "已提交登記冊，正等候區塊鏈確認…" },
   "detail.changed": { en: "Done: the certificate is now {status}.", "zh-HK": "完成：證書現時狀態為{status}。" },
+  "renew.heading": { en: "Renew", "zh-HK": "續期" },
+  "renew.intro": {
+    en: "Issue a new certificate with these details; it supersedes this one once recorded on the blockchain.",
+    "zh-HK": "以下列資料簽發新證書；新證書記錄於區塊鏈後即取代此證書。",
+  },
+  "renew.listHint": { en: "One item per line.", "zh-HK": "每行一項。" },
+  "renew.submit": { en: "Issue renewal", "zh-HK": "簽發續期證書" },
+  "renew.accepted": {
+    en: "Renewal accepted: certificate {number}, claim code {code}. This certificate becomes superseded once it is recorded.",
+    "zh-HK": "已接受續期：證書 {number}，領取碼 {code}。新證書記錄後，此證書即被取代。",
+  },
+  "renew.refused": { en: "The renewal was refused; correct the fields below.", "zh-HK": "續期被拒絕；請更正以下欄位。" },
   "action.revoke": { en: "Revoke", "zh-HK": "撤銷" },
   "action.suspend": { en: "Suspend", "zh-HK": "暫停" },
   "action.reinstate": { en: "Reinstate", "zh-HK": "恢復" },
