@@ -245,18 +245,22 @@ describe("QR / share-link payload properties (fast-check)", function () {
     );
   });
 
-  it("every truncation of a valid payload's text gives CoreError MALFORMED; the whole text decodes", function () {
+  it("every truncation of a valid payload's text gives CoreError MALFORMED or the very same credential; the whole text decodes", function () {
     fc.assert(
       fc.property(credential, form, fc.nat(), (vc, f, seed) => {
         const payload = encodeCredentialPayload(vc, { form: f });
         const cut = seed % payload.length;
         let thrown: unknown;
+        let decoded: unknown;
         try {
-          decodeCredentialPayload(payload.slice(0, cut));
+          decoded = decodeCredentialPayload(payload.slice(0, cut));
         } catch (e) {
           thrown = e;
         }
-        expect(isCoreError(thrown, "MALFORMED"), String(thrown)).to.equal(true);
+        // Cutting only the last bits of the deflated values (padding of the final deflate block) can leave
+        // the values whole: then the same credential comes back, which is harmless. Anything else is MALFORMED.
+        if (thrown === undefined) expect(decoded).to.deep.equal(vc);
+        else expect(isCoreError(thrown, "MALFORMED"), String(thrown)).to.equal(true);
         expect(decodeCredentialPayload(payload)).to.deep.equal(vc);
       }),
       { numRuns: 300 }
