@@ -100,6 +100,8 @@ export function createApp(parameters: AppParameters): express.Express {
   const json = express.json({ limit: maxBodyBytes });
   const csv = express.raw({ type: ["text/csv", "application/octet-stream"], limit: maxBodyBytes });
 
+  api.get("/me", auth, (req: Authed, res) => void res.json(issuance.issuer(req.issuerId!)));
+
   api.post("/certificates", auth, json, idempotent(store), async (req: Authed, res) => {
     const body = parse(schemas.CertificateRequest, req.body);
     const result = await issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: [body.fields], actor: req.actor! });
@@ -354,6 +356,7 @@ export function openApiDocument(): object {
       schemas: Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, component(schema)])),
     },
     paths: {
+      "/me": { get: { summary: "The department this API key acts for, and the certificate types it issues", security: bearer, responses: { "200": { description: "Department" }, "401": error } } },
       "/certificates": {
         post: {
           summary: "Issue one certificate",

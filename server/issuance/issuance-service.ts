@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import {
+  CERTIFICATE_TYPES,
   buildMerkleTree,
   getCertificateType,
   validateCsv,
@@ -168,6 +169,14 @@ export class IssuanceService {
     crashPoint("accepted");
     this.#kick();
     return { uploadId, accepted, errors };
+  }
+
+  /** The department behind an API key: its names, domain and the certificate types it issues. */
+  issuer(issuerId: string): { id: string; name: { en: string; "zh-HK": string }; domain: string; types: string[] } {
+    const profile = this.#p.issuers[issuerId];
+    const types = CERTIFICATE_TYPES.filter((t) => t.issuer === issuerId).map((t) => t.id);
+    if (!profile) return { id: issuerId, name: { en: issuerId, "zh-HK": issuerId }, domain: "", types };
+    return { id: issuerId, name: { en: profile.nameEn, "zh-HK": profile.nameZh }, domain: profile.domain, types };
   }
 
   /** A certificate of `issuerId` (404 for another issuer's: its existence is not revealed). */

@@ -356,6 +356,14 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
       await page.close();
     });
 
+    it("names the FSD officer's department and offers only FSD's certificate types to upload", async () => {
+      const page = await openOfficer(fsdKey);
+      expect(await page.textContent("#signed-in-as")).to.equal("Signed in for the Fire Services Department.");
+      const options = await page.$$eval("#upload-type option", (o) => o.map((x) => (x as HTMLOptionElement).value));
+      expect(options).to.deep.equal(["fsd-dg-licence", "fsd-fsi-contractor"]);
+      await page.close();
+    });
+
     it("does not show the FSD officer any CSB certificate", async () => {
       const page = await openOfficer(fsdKey);
       await page.fill("#search-q", issued[0].certificateNumber);

@@ -72,6 +72,8 @@ const elements = {
 
 const state = {
   key: undefined as string | undefined,
+  /** The certificate types the signed-in department issues (from `GET /me`). */
+  types: [] as string[],
   /** The last upload's answer and its batch's progress. */
   upload: undefined as Accepted | undefined,
   batch: undefined as Batch | undefined,
@@ -111,8 +113,9 @@ async function signIn(key: string, remember: boolean): Promise<void> {
     portal.say(elements.signinMessage, { key: "officer.keyEmpty" });
     return;
   }
+  let me: { name: { en: string; "zh-HK": string }; types: string[] };
   try {
-    await callApi(`/certificates?limit=1`, { headers: { authorization: `Bearer ${trimmed}` } });
+    me = await callApi<typeof me>(`/me`, { headers: { authorization: `Bearer ${trimmed}` } });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       try {
@@ -136,7 +139,9 @@ async function signIn(key: string, remember: boolean): Promise<void> {
   elements.key.value = "";
   elements.key.removeAttribute("aria-invalid");
   portal.say(elements.signinMessage, undefined);
-  portal.say(elements.signedInAs, { key: "officer.signedIn" });
+  portal.say(elements.signedInAs, { key: "officer.signedInFor", values: { en: me.name.en, zh: me.name["zh-HK"] } });
+  state.types = me.types;
+  drawTypes();
   elements.signin.hidden = true;
   elements.workspace.hidden = false;
 }
@@ -164,7 +169,8 @@ function signOut(): void {
 
 function drawTypes(): void {
   const selected = elements.uploadType.value;
-  elements.uploadType.replaceChildren(...CERTIFICATE_TYPES.map((type) => h("option", { value: type.id }, `${type.title[portal.lang]} (${type.id})`)));
+  const types = CERTIFICATE_TYPES.filter((type) => state.types.length === 0 || state.types.includes(type.id));
+  elements.uploadType.replaceChildren(...types.map((type) => h("option", { value: type.id }, `${type.title[portal.lang]} (${type.id})`)));
   if (selected) elements.uploadType.value = selected;
 }
 

@@ -91,7 +91,7 @@ export const PORTAL_STRINGS = {
   "officer.signout": { en: "Sign out", "zh-HK": "登出" },
   "officer.keyEmpty": { en: "Enter the API key first.", "zh-HK": "請先輸入API密鑰。" },
   "officer.keyBad": { en: "This API key is not valid.", "zh-HK": "此API密鑰無效。" },
-  "officer.signedIn": { en: "Signed in with a department API key.", "zh-HK": "已使用部門API密鑰登入。" },
+  "officer.signedInFor": { en: "Signed in for the {en}.", "zh-HK": "已登入：{zh}。" },
   "upload.heading": { en: "Issue certificates from a CSV file", "zh-HK": "以CSV檔案簽發證書" },
   "upload.type": { en: "Certificate type", "zh-HK": "證書類別" },
   "upload.file": { en: "CSV file", "zh-HK": "CSV檔案" },

@@ -46,6 +46,12 @@ describe(`issuer API (local chain, ${database})`, function () {
     expect(Object.keys(dev.apiKeys)).to.deep.equal(["CSB", "FSD"]);
   });
 
+  it("tells a key which department it acts for and the types it issues (GET /me)", async () => {
+    const me = (await api(server, "GET", "/me", { key: fsdKey })).json;
+    expect(me).to.deep.equal({ id: "FSD", name: { en: "Fire Services Department", "zh-HK": "消防處" }, domain: "hkfsd.gov.hk", types: ["fsd-dg-licence", "fsd-fsi-contractor"] });
+    expect((await api(server, "GET", "/me")).status).to.equal(401);
+  });
+
   it("answers 401 without an API key and with an unknown one", async () => {
     expect((await api(server, "GET", "/certificates")).status).to.equal(401);
     expect((await api(server, "GET", "/certificates", { key: "nope" })).status).to.equal(401);
