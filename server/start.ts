@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { BrowserProvider, FallbackProvider, JsonRpcProvider, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
+import { BrowserProvider, Contract, FallbackProvider, JsonRpcProvider, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
@@ -78,7 +78,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     chainId = c.chainId;
     registry = c.registry;
     rpcBackend = { request: ({ method, params }) => providers[0].send(method, params ?? []) };
-    const registryView = new (await import("ethers")).Contract(registry, ["function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"], provider);
+    const registryView = new Contract(registry, ["function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"], provider);
     for (const [id, s] of Object.entries(c.signers)) {
       const wallet = await Wallet.fromEncryptedJson(await readFile(s.keystoreFile, "utf8"), s.password);
       signers[id] = wallet.connect(provider) as Wallet;

@@ -76,6 +76,8 @@ const CLAIM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; // no 0/O, 1/I
 export class IssuanceService {
   readonly #p: IssuanceServiceParameters;
   readonly #workers = new Map<string, DocumentWorkers>();
+  /** Merkle trees of recent batches: a closed batch's members never change. */
+  readonly #trees = new Map<string, ReturnType<typeof buildMerkleTree>>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -200,9 +202,7 @@ export class IssuanceService {
     if (!row.batchId || row.status === "pending" || row.status === "anchoring") {
       throw new ServiceError(409, "NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
     }
-    const batch = (await this.#p.store.findBatch(row.batchId))!;
-    const members = await this.#p.store.batchCertificates(batch.id);
-    const tree = buildMerkleTree(members.map((m) => m.digest));
+    const tree = await this.#tree(row.batchId);
     const credential = JSON.parse(row.credentialJson) as Credential;
     credential.proof.merkle = { root: tree.root, path: tree.proof(row.leafIndex!), chainId: this.#p.chainId, registry: this.#p.registry };
     return credential;
@@ -321,7 +321,7 @@ export class IssuanceService {
       const members = await store.batchCertificates(batchId);
       const missing = members.filter((m) => m.pdfHash === null);
       if (missing.length > 0) {
-        const tree = buildMerkleTree(members.map((m) => m.digest));
+        const tree = await this.#tree(batchId, members);
         const anchor = { root: tree.root, chainId: this.#p.chainId, registry: this.#p.registry };
         await this.#documents(batch.issuerId, batch.typeId).render(
           missing.map((m) => m.credentialJson),
@@ -384,6 +384,18 @@ export class IssuanceService {
       if (/revert|RegistryInvalidTransition|CALL_EXCEPTION/i.test(message)) await store.failOperation(operation.id, message.slice(0, 500));
       else throw error;
     }
+  }
+
+  /** The batch's Merkle tree (its members in leaf order), built once and kept for the 32 latest batches. */
+  async #tree(batchId: string, members?: CertificateRow[]): Promise<ReturnType<typeof buildMerkleTree>> {
+    let tree = this.#trees.get(batchId);
+    if (!tree) {
+      members ??= await this.#p.store.batchCertificates(batchId);
+      tree = buildMerkleTree(members.map((m) => m.digest));
+      this.#trees.set(batchId, tree);
+      if (this.#trees.size > 32) this.#trees.delete(this.#trees.keys().next().value!);
+    }
+    return tree;
   }
 
   #documents(issuerId: string, typeId: string): DocumentWorkers {

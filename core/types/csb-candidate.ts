@@ -1,0 +1,46 @@
+/**
+ * The candidate columns every Civil Service Bureau examination result shares: candidate number, names in
+ * English and Chinese, partial HKID.
+ */
+import type { ColumnSchema } from "./schema.ts";
+
+export const CSB_CANDIDATE_COLUMNS = [
+  {
+    column: "candidate_number",
+    path: "/candidateNumber",
+    kind: "text",
+    pattern: "[A-Z0-9]{4,20}",
+    patternHint: "4 to 20 capital letters and digits",
+    required: true,
+    maxLength: 20,
+    hideable: false,
+    label: { en: "Candidate No.", "zh-HK": "考生編號" },
+  },
+  {
+    column: "name_en",
+    path: "/name/en",
+    kind: "text",
+    required: true,
+    maxLength: 200,
+    hideable: true,
+    label: { en: "Name (English)", "zh-HK": "英文姓名" },
+  },
+  {
+    column: "name_zh",
+    path: "/name/zh-HK",
+    kind: "text",
+    required: false,
+    maxLength: 50,
+    hideable: true,
+    label: { en: "Name (Chinese)", "zh-HK": "中文姓名" },
+  },
+  {
+    column: "hkid_partial",
+    path: "/hkidPartial",
+    kind: "partial-hkid",
+    required: true,
+    maxLength: 11,
+    hideable: true,
+    label: { en: "HKID No. (partial)", "zh-HK": "香港身份證號碼（部分）" },
+  },
+] as const satisfies readonly ColumnSchema[];
