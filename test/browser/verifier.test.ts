@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type FileChooser, type Page } from "playwright-core";
 import { hideClaims } from "../../core/hideClaims.ts";
 import { encodeCredentialUrl } from "../../core/qrPayload.ts";
 import type { Credential } from "../../core/credential.ts";
@@ -232,9 +232,16 @@ describe("verifier page in Chromium (embedded default server)", function () {
       focused = await page.evaluate(() => document.activeElement?.id ?? "");
     }
     expect(focused).to.equal("file");
-    const chooser = page.waitForEvent("filechooser");
-    await page.keyboard.press("Space");
-    await (await chooser).setFiles({ name: "credential.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(valid.credential)) });
+    // Space on the focused input opens the chooser; on a loaded machine a keypress can land before the
+    // page takes it, so press again (still with the keyboard) if no chooser came.
+    let chooser: FileChooser | undefined;
+    for (let attempt = 0; attempt < 3 && !chooser; attempt++) {
+      const opened = page.waitForEvent("filechooser", { timeout: 5_000 }).catch(() => undefined);
+      await page.keyboard.press("Space");
+      chooser = await opened;
+    }
+    expect(chooser, "the keyboard opened the file chooser").to.not.equal(undefined);
+    await chooser!.setFiles({ name: "credential.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(valid.credential)) });
     expect((await readVerdict(page)).status).to.equal("VALID");
     expect(await page.textContent(".source")).to.include("credential.json");
     await page.close();
