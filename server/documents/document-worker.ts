@@ -1,9 +1,10 @@
 /**
- * A worker thread of `DocumentWorkers`: creates credentials, or renders and signs PDFs, for the chunks
- * it is sent. The template (fonts, fixed texts) and the signer are prepared once, before "ready".
+ * A worker thread of `DocumentWorkers` (a piscina pool): creates credentials, or renders and signs PDFs,
+ * for the chunk each task names. The template (fonts, fixed texts) and the signer are prepared once, when
+ * the worker starts. A task that fails throws: the pool rejects that task alone.
  */
-import { parentPort, workerData } from "node:worker_threads";
-import { createCredential, encodeCredentialUrl, getCertificateType, type Credential, type Hex, type MerkleAnchor } from "../../core/index.ts";
+import { move, transferableSymbol, valueSymbol, workerData } from "piscina";
+import { createCredential, encodeCredentialUrl, getCertificateType, type Credential, type Hex } from "../../core/index.ts";
 import { createPadesSigner, type PadesSigner } from "../pdf/pades.ts";
 import { CertificateTemplate } from "../pdf/render-certificate.ts";
 import type { WorkerReply, WorkerRequest, WorkerSetup } from "./document-workers.ts";
@@ -16,35 +17,35 @@ const template = new CertificateTemplate({
 });
 const signer: PadesSigner = createPadesSigner(setup.identity);
 
-function render(json: readonly string[], merkle: readonly MerkleAnchor[], signingTime: Date): Uint8Array[] {
-  return json.map((text, i) => {
+export default function documentTask(request: WorkerRequest): WorkerReply {
+  if (request.kind === "credentials") {
+    const issuedAt = new Date(request.issuedAt);
+    const json: string[] = [];
+    const digests: Hex[] = [];
+    for (const record of request.records) {
+      const { credential, digest } = createCredential({ record, now: () => issuedAt });
+      json.push(JSON.stringify(credential));
+      digests.push(digest);
+    }
+    return { kind: "credentials", json, digests };
+  }
+  const signingTime = new Date(request.signingTime);
+  const pdfs = request.json.map((text, i) => {
     const credential = JSON.parse(text) as Credential;
-    credential.proof.merkle = merkle[i];
+    credential.proof.merkle = request.merkle[i];
     const qrUrl = encodeCredentialUrl(setup.verifierUrl, credential);
     const pdf = signer.sign(template.render({ credential, qrUrl, signingTime }));
     // Transferable only when the bytes own their whole buffer.
     return pdf.byteOffset === 0 && pdf.byteLength === pdf.buffer.byteLength ? pdf : pdf.slice();
   });
+  const reply: WorkerReply = { kind: "render", pdfs };
+  // Move the PDFs' buffers to the main thread instead of copying them.
+  return move({
+    get [transferableSymbol]() {
+      return pdfs.map((p) => p.buffer);
+    },
+    get [valueSymbol]() {
+      return reply;
+    },
+  }) as unknown as WorkerReply;
 }
-
-parentPort!.on("message", (request: WorkerRequest) => {
-  try {
-    if (request.kind === "credentials") {
-      const issuedAt = new Date(request.issuedAt);
-      const json: string[] = [];
-      const digests: Hex[] = [];
-      for (const record of request.records) {
-        const { credential, digest } = createCredential({ record, now: () => issuedAt });
-        json.push(JSON.stringify(credential));
-        digests.push(digest);
-      }
-      parentPort!.postMessage({ kind: "credentials", json, digests } satisfies WorkerReply);
-    } else {
-      const pdfs = render(request.json, request.merkle, new Date(request.signingTime));
-      parentPort!.postMessage({ kind: "render", pdfs } satisfies WorkerReply, pdfs.map((p) => p.buffer as ArrayBuffer));
-    }
-  } catch (error) {
-    parentPort!.postMessage({ kind: "error", message: (error as Error).message } satisfies WorkerReply);
-  }
-});
-parentPort!.postMessage({ kind: "ready" } satisfies WorkerReply);

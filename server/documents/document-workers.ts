@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
 import type { CertificateRecord, Hex, MerkleAnchor } from "../../core/index.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
 
@@ -30,22 +31,26 @@ export interface CreatedCredentials {
   digests: Hex[];
 }
 
-/** Messages between `DocumentWorkers` and `document-worker.ts`. */
+/** One task of a document worker (`document-worker.ts`), and its result. */
 export type WorkerRequest =
   | { kind: "credentials"; records: CertificateRecord[]; issuedAt: number }
   | { kind: "render"; json: string[]; merkle: MerkleAnchor[]; signingTime: number };
 export type WorkerReply =
-  | { kind: "ready" }
   | { kind: "credentials"; json: string[]; digests: Hex[] }
-  | { kind: "render"; pdfs: Uint8Array[] }
-  | { kind: "error"; message: string };
+  | { kind: "render"; pdfs: Uint8Array[] };
 
 const CHUNK = 64;
 
 /**
  * Worker threads that do the CPU-heavy half of issuing a batch: creating the credentials (salts and
  * hashes) and rendering, QR-encoding and PAdES-signing the PDFs. Each worker prepares the type's
- * template and the signer once. Work goes out in chunks to whichever worker is free.
+ * template and the signer once.
+ *
+ * The threads are a piscina pool: every task has its own promise, settled by that task's own answer, so
+ * any number of jobs (two uploads, an upload and a render) can share the pool and never take each
+ * other's results. A task that throws fails only its own job; a worker that dies fails only the task it
+ * was running, and the pool starts a new worker in its place. Each job also checks that every chunk
+ * answers with as many items as it was given.
  *
  * @example
  * const workers = new DocumentWorkers({ typeId, issuer, verifierUrl, identity });
@@ -56,29 +61,24 @@ const CHUNK = 64;
  * await workers.close();
  */
 export class DocumentWorkers {
-  readonly #workers: Worker[];
-  readonly #ready: Promise<void>;
+  readonly #pool: Piscina<WorkerRequest, WorkerReply>;
+  readonly #threads: number;
 
   constructor(setup: WorkerSetup, count = availableParallelism()) {
-    this.#workers = Array.from(
-      { length: Math.max(1, count) },
-      () => new Worker(new URL("./document-worker.ts", import.meta.url), { workerData: setup }),
-    );
-    // Each worker says "ready" once its code is loaded and its template and signer are prepared.
-    this.#ready = Promise.all(
-      this.#workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            worker.once("message", () => resolve());
-            worker.once("error", reject);
-          }),
-      ),
-    ).then(() => undefined);
+    this.#threads = Math.max(1, count);
+    this.#pool = new Piscina({
+      filename: new URL("./document-worker.ts", import.meta.url).href,
+      workerData: setup,
+      minThreads: this.#threads,
+      maxThreads: this.#threads,
+      // Each worker prepares a template and a signer once: keep them.
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
   }
 
-  /** Resolves when every worker is ready (work sent earlier simply waits). */
-  ready(): Promise<void> {
-    return this.#ready;
+  /** The pool's worker threads (for tests that kill one). */
+  get threads(): readonly Worker[] {
+    return this.#pool.threads;
   }
 
   /** `createCredential` for every record, spread over the workers; results in record order. */
@@ -86,14 +86,21 @@ export class DocumentWorkers {
     const json: string[] = new Array(records.length);
     const digests: Hex[] = new Array(records.length);
     // Larger chunks here: a credential costs about 50 µs, a round trip more than a few.
-    const chunk = Math.max(CHUNK, Math.ceil(records.length / this.#workers.length / 4));
-    await this.#run(records.length, chunk, (start, end) => ({ kind: "credentials", records: records.slice(start, end), issuedAt: issuedAt.getTime() }), (start, reply) => {
-      if (reply.kind !== "credentials") throw new Error("unexpected reply from a document worker");
-      for (let i = 0; i < reply.json.length; i++) {
-        json[start + i] = reply.json[i];
-        digests[start + i] = reply.digests[i];
-      }
-    });
+    const chunk = Math.max(CHUNK, Math.ceil(records.length / this.#threads / 4));
+    await this.#run(
+      records.length,
+      chunk,
+      (start, end) => ({ kind: "credentials", records: records.slice(start, end), issuedAt: issuedAt.getTime() }),
+      (start, end, reply) => {
+        if (reply.kind !== "credentials" || reply.json.length !== end - start || reply.digests.length !== end - start) {
+          throw new Error(`a document worker answered items ${start + 1} to ${end} with the wrong results`);
+        }
+        for (let i = 0; i < reply.json.length; i++) {
+          json[start + i] = reply.json[i];
+          digests[start + i] = reply.digests[i];
+        }
+      },
+    );
     return { json, digests };
   }
 
@@ -116,8 +123,10 @@ export class DocumentWorkers {
       merkle: Array.from({ length: end - start }, (_, i) => merkle(start + i)),
       signingTime: signingTime.getTime(),
     });
-    await this.#run(json.length, CHUNK, request, async (start, reply) => {
-      if (reply.kind !== "render") throw new Error("unexpected reply from a document worker");
+    await this.#run(json.length, CHUNK, request, async (start, end, reply) => {
+      if (reply.kind !== "render" || reply.pdfs.length !== end - start) {
+        throw new Error(`a document worker answered items ${start + 1} to ${end} with the wrong results`);
+      }
       for (let i = 0; i < reply.pdfs.length; i++) await onDocument(start + i, reply.pdfs[i]);
       done += reply.pdfs.length;
       onProgress?.(done, json.length);
@@ -125,61 +134,38 @@ export class DocumentWorkers {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+    await this.#pool.destroy();
   }
 
-  /** Hands out [start, end) ranges of `total` items to free workers until all are done. */
+  /**
+   * Runs [start, end) chunks of `total` items as pool tasks, two per thread at a time (a thread never
+   * waits while its last answer is handled, and answers cannot pile up faster than `onReply` takes
+   * them). The first failure stops new chunks; once the chunks in flight have settled, the job rejects,
+   * naming the failed chunk.
+   */
   async #run(
     total: number,
     chunk: number,
     request: (start: number, end: number) => WorkerRequest,
-    onReply: (start: number, reply: WorkerReply) => void | Promise<void>,
+    onReply: (start: number, end: number, reply: WorkerReply) => void | Promise<void>,
   ): Promise<void> {
-    await this.#ready;
     let next = 0;
-    const post = (worker: Worker) => {
-      if (next >= total) return undefined;
-      const start = next;
-      const end = (next = Math.min(total, next + chunk));
-      return { start, reply: ask(worker, request(start, end), `items ${start + 1} to ${end}`) };
-    };
-    const drive = async (worker: Worker) => {
-      let inflight = post(worker);
-      while (inflight) {
-        const { start, reply } = inflight;
-        const answer = await reply;
-        inflight = post(worker); // keep the worker busy while this reply is handled
-        await onReply(start, answer);
+    let failed = false;
+    const lane = async () => {
+      while (!failed && next < total) {
+        const start = next;
+        const end = (next = Math.min(total, next + chunk));
+        try {
+          await onReply(start, end, await this.#pool.run(request(start, end)));
+        } catch (error) {
+          failed = true;
+          throw new Error(`document worker failed on items ${start + 1} to ${end}: ${(error as Error).message}`, { cause: error });
+        }
       }
     };
-    await Promise.all(this.#workers.map(drive));
+    // Every lane settles before this returns: nothing is handed to `onReply` after the job has failed.
+    const outcomes = await Promise.allSettled(Array.from({ length: this.#threads * 2 }, lane));
+    const failure = outcomes.find((o) => o.status === "rejected");
+    if (failure) throw failure.reason;
   }
-}
-
-/** Sends one request to a worker and waits for its one reply (or its failure). */
-function ask(worker: Worker, request: WorkerRequest, what: string): Promise<WorkerReply> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
-      worker.off("exit", onExit);
-    };
-    const onMessage = (reply: WorkerReply) => {
-      stop();
-      if (reply.kind === "error") reject(new Error(`document worker failed on ${what}: ${reply.message}`));
-      else resolve(reply);
-    };
-    const onError = (error: Error) => {
-      stop();
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      stop();
-      reject(new Error(`a document worker stopped (exit code ${code}) while working on ${what}`));
-    };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.on("exit", onExit);
-    worker.postMessage(request);
-  });
 }

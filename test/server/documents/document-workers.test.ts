@@ -7,6 +7,7 @@ import { buildMerkleTree, computeCredentialDigest, validateCsv, verifyMerkleProo
 import { DocumentWorkers } from "../../../server/documents/document-workers.ts";
 import { loadSigningIdentity } from "../../../server/pdf/signing-identity.ts";
 import { ensureDevPki } from "../../../server/pki/dev-pki.ts";
+import { scanPdf } from "../../../core/verify/scanPdf.ts";
 import { ISSUERS, REGISTRY, VERIFIER_URL, sampleCsv } from "../pdf/documents-helpers.ts";
 
 describe("DocumentWorkers", function () {
@@ -64,5 +65,52 @@ describe("DocumentWorkers", function () {
     } catch (error) {
       expect((error as Error).message).to.match(/^document worker failed on items 1 to 1: /);
     }
+  });
+
+  it("gives each of several jobs sent at once its own results (two credential jobs and a render on one pool)", async () => {
+    const { records } = validateCsv(sampleCsv("fsd-dg-licence.csv"), "fsd-dg-licence");
+    // Three inputs that cannot be mistaken for each other: each its own records, in its own order.
+    const a = [...records, ...records, ...records];
+    const b = [...records].reverse();
+    const first = await workers.createCredentials(records, new Date());
+    const tree = buildMerkleTree(first.digests);
+    const merkle = (i: number) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY });
+    const pdfs = new Map<number, Uint8Array>();
+    const [ra, rb] = await Promise.all([
+      workers.createCredentials(a, new Date()),
+      workers.createCredentials(b, new Date()),
+      workers.render(first.json, merkle, (i, pdf) => void pdfs.set(i, pdf)),
+    ]);
+    for (const [input, result] of [[a, ra], [b, rb]] as const) {
+      expect(result.json).to.have.length(input.length);
+      result.json.forEach((text, i) => {
+        const credential = JSON.parse(text) as Credential;
+        expect(credential.credentialSubject.certificateNumber).to.equal(input[i].subject.certificateNumber);
+        expect(computeCredentialDigest(credential)).to.equal(result.digests[i]);
+      });
+    }
+    for (const [i, pdf] of pdfs) {
+      const scan = scanPdf(pdf);
+      expect(scan.credential.ok).to.equal(true);
+      const embedded = (scan.credential as { json: Credential }).json;
+      expect(embedded.id).to.equal((JSON.parse(first.json[i]) as Credential).id);
+    }
+    expect(pdfs.size).to.equal(first.json.length);
+  });
+
+  it("fails only the job whose worker died, and the pool goes on with a new worker", async () => {
+    const { records } = validateCsv(sampleCsv("fsd-dg-licence.csv"), "fsd-dg-licence");
+    const many = Array.from({ length: 40 }, () => records).flat();
+    const { json, digests } = await workers.createCredentials(many.slice(0, 400), new Date());
+    const tree = buildMerkleTree(digests);
+    const rendering = workers.render(json, (i) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY }), () => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    await workers.threads[0].terminate();
+    let failure: Error | undefined;
+    await rendering.catch((error: Error) => (failure = error));
+    expect(failure?.message).to.match(/^document worker failed on items \d+ to \d+: /);
+    // The next job runs on the replaced worker(s) and is complete and in order.
+    const again = await workers.createCredentials(records, new Date());
+    again.json.forEach((text, i) => expect((JSON.parse(text) as Credential).credentialSubject.certificateNumber).to.equal(records[i].subject.certificateNumber));
   });
 });
