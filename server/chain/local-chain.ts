@@ -1,9 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import RegistryModule from "../../ignition/modules/Registry.ts";
 import { ensureDevPki } from "../pki/dev-pki.ts";
+import { openJournal, type OpenedJournal } from "./chain-journal.ts";
 import { loadIssuersFile, registerIssuers, type RegistrationStep, type RegistryAdmin } from "./issuers.ts";
 import { serveJsonRpc } from "./rpc-server.ts";
 
@@ -35,9 +35,13 @@ export interface LocalChainParameters {
    * Keep the chain across restarts: every transaction is appended to `DATA_DIR/chain/journal.jsonl` with
    * its block time, and a restart replays the journal into a fresh chain that starts at the same date,
    * so every earlier anchor, status and address is exactly as it was. (EDR keeps its state in memory
-   * only.) Off by default: tests start from an empty chain.
+   * only.) Each line is fsynced before the transaction's result is returned. A torn last line (a crash
+   * mid-append) is dropped with a warning; a damaged line before it stops the start (see
+   * `chain-journal.ts`). Off by default: tests start from an empty chain.
    */
   persist?: boolean;
+  /** Where journal warnings go (a dropped torn line); default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 export interface LocalChainResult {
@@ -61,30 +65,46 @@ export interface LocalChainResult {
  * await chain.close();
  */
 export async function startLocalChain(parameters: LocalChainParameters): Promise<LocalChainResult> {
-  const { dataDir, port = 0, host = "127.0.0.1", issuersFile = DEV_ISSUERS_FILE, persist = false } = parameters;
+  const { dataDir, persist = false, onWarning } = parameters;
   const journalFile = path.join(dataDir, "chain", "journal.jsonl");
-  const journal = persist && existsSync(journalFile) ? readJournal(journalFile) : undefined;
-  const initialDate = journal?.initialDate ?? new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-  const connection = await network.create({ override: { initialDate } });
+  const firstDate = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+  const opened = persist ? openJournal(journalFile, { initialDate: firstDate, onWarning }) : undefined;
+  try {
+    return await startChain(parameters, journalFile, firstDate, opened);
+  } catch (error) {
+    opened?.close();
+    throw error;
+  }
+}
+
+async function startChain(parameters: LocalChainParameters, journalFile: string, firstDate: string, opened: OpenedJournal | undefined): Promise<LocalChainResult> {
+  const { dataDir, port = 0, host = "127.0.0.1", issuersFile = DEV_ISSUERS_FILE } = parameters;
+  const journal = opened?.contents;
+  const connection = await network.create({ override: { initialDate: journal?.initialDate ?? firstDate } });
   const { ethers, ignition, provider } = connection;
 
   if (journal) {
     // Replay: same transactions, same block times, so the same addresses and state.
     for (const entry of journal.transactions) {
       await provider.request({ method: "evm_setNextBlockTimestamp", params: [entry.timestamp] });
-      await provider.request({ method: entry.method, params: entry.params as unknown[] });
+      try {
+        await provider.request({ method: entry.method, params: entry.params });
+      } catch (error) {
+        // A reverted transaction was mined all the same (it used its nonce): it fails again, identically.
+        if (!entry.reverted) throw new Error(`${journalFile}, line ${entry.line}: replaying the transaction failed: ${(error as Error).message}`);
+      }
     }
     // The chain's clock started at the first run's date: bring it to now.
     const latest = (await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
     const behind = Math.floor(Date.now() / 1000) - Number(latest.timestamp);
     if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
   }
-  if (persist) recordTransactions(provider, journalFile, journal ? undefined : initialDate);
+  if (opened) recordTransactions(provider, opened);
   const address = journal?.registry ?? (await deployRegistry());
   async function deployRegistry(): Promise<string> {
     const { registry } = await ignition.deploy(RegistryModule, { parameters: { Registry: { adminDelay: 0 } }, displayUi: false });
     const deployed = await registry.getAddress();
-    if (persist) appendFileSync(journalFile, `${JSON.stringify({ type: "registry", address: deployed })}\n`);
+    opened?.append({ type: "registry", address: deployed });
     return deployed;
   }
   const registry = await ethers.getContractAt("Registry", address);
@@ -107,50 +127,43 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
     close: async () => {
       await rpc.close();
       await connection.close();
+      opened?.close();
     },
   };
 }
 
-interface Journal {
-  initialDate: string;
-  registry: string;
-  transactions: { method: string; params: unknown; timestamp: number }[];
-}
-
-function readJournal(file: string): Journal {
-  const journal: Partial<Journal> & { transactions: Journal["transactions"] } = { transactions: [] };
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .forEach((line, i) => {
-      let entry: { type?: string; [k: string]: unknown };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        throw new Error(`${file}: line ${i + 1} is not JSON (delete the DATA_DIR to start a new chain)`);
-      }
-      if (entry.type === "header") journal.initialDate = String(entry.initialDate);
-      else if (entry.type === "registry") journal.registry = String(entry.address);
-      else if (entry.type === "tx") journal.transactions.push(entry as unknown as Journal["transactions"][number]);
-    });
-  if (!journal.initialDate || !journal.registry) throw new Error(`${file}: no header or registry line (delete the DATA_DIR to start a new chain)`);
-  return journal as Journal;
-}
+type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
 
 /**
- * Appends every transaction the chain accepts to the journal, with the time of the block it went into
- * (the chain automines: one transaction, one block). Writes the header first for a new journal.
+ * Appends every transaction the chain accepts to the journal, durably, before its result goes back:
+ * with the time of the block it went into (the chain automines: one transaction, one block). Sends
+ * are taken one at a time so the lines are in block order. A transaction that reverted was mined all
+ * the same and is recorded too (marked `reverted`), or the replayed nonces would diverge.
  */
-function recordTransactions(provider: { request(args: { method: string; params?: unknown }): Promise<unknown> }, file: string, newJournalDate?: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  if (newJournalDate) writeFileSync(file, `${JSON.stringify({ type: "header", initialDate: newJournalDate })}\n`);
+function recordTransactions(provider: Eip1193, journal: OpenedJournal): void {
   const request = provider.request.bind(provider);
-  provider.request = async (args) => {
-    const result = await request(args);
-    if (args.method === "eth_sendTransaction" || args.method === "eth_sendRawTransaction") {
-      const block = (await request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
-      appendFileSync(file, `${JSON.stringify({ type: "tx", method: args.method, params: args.params, timestamp: Number(block.timestamp) })}\n`);
-    }
-    return result;
+  let previous: Promise<unknown> = Promise.resolve();
+  provider.request = (args) => {
+    if (args.method !== "eth_sendTransaction" && args.method !== "eth_sendRawTransaction") return request(args);
+    const method = args.method;
+    const run = previous.then(async () => {
+      let result: unknown;
+      let failure: unknown;
+      let hash: unknown;
+      try {
+        hash = result = await request(args);
+      } catch (error) {
+        failure = error;
+        hash = (error as { transactionHash?: unknown }).transactionHash;
+        if (typeof hash !== "string") throw error; // refused, not mined
+      }
+      const receipt = (await request({ method: "eth_getTransactionReceipt", params: [hash] })) as { blockNumber: string } | null;
+      const block = (await request({ method: "eth_getBlockByNumber", params: [receipt?.blockNumber ?? "latest", false] })) as { timestamp: string };
+      journal.append({ type: "tx", method, params: args.params ?? [], timestamp: Number(block.timestamp), ...(failure === undefined ? {} : { reverted: true as const }) });
+      if (failure !== undefined) throw failure;
+      return result;
+    });
+    previous = run.catch(() => undefined);
+    return run;
   };
 }

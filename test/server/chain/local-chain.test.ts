@@ -1,8 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import fs from "node:fs";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, Wallet, encodeBytes32String } from "ethers";
+import { BrowserProvider, Contract, JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
+import { JournalCorruptError, openJournal } from "../../../server/chain/chain-journal.ts";
+import { IssuerChain } from "../../../server/chain/issuer-chain.ts";
 import { certificateFingerprint, loadIssuersFile, registerIssuers, type RegistryAdmin } from "../../../server/chain/issuers.ts";
 import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "../../../server/chain/local-chain.ts";
 
@@ -107,6 +111,202 @@ describe("startLocalChain", () => {
     expect(body.id).to.equal(7);
     expect(body.error.code).to.be.a("number");
   });
+});
+
+describe("startLocalChain with persist: the journal", function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let journalFile: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "ecert-journal-"));
+    journalFile = path.join(dataDir, "chain", "journal.jsonl");
+  });
+  afterEach(async () => rm(dataDir, { recursive: true, force: true }));
+
+  /** Starts the persisted chain, runs `fn` with a CSB IssuerChain over it, closes it. */
+  async function withChain<T>(fn: (c: { chain: LocalChainResult; issuer: IssuerChain; csb: Wallet }) => Promise<T>, warnings: string[] = []): Promise<T> {
+    const chain = await startLocalChain({ dataDir, persist: true, onWarning: (m) => warnings.push(m) });
+    const provider = new BrowserProvider(chain.provider, undefined, { cacheTimeout: -1 });
+    const csb = new Wallet(DEV_KEYS.CSB, provider);
+    try {
+      return await fn({ chain, issuer: new IssuerChain({ provider, registry: chain.registry, signers: { CSB: csb }, confirmations: 0 }), csb });
+    } finally {
+      provider.destroy();
+      await chain.close();
+    }
+  }
+  const journalLines = async () => (await readFile(journalFile, "utf8")).split("\n");
+
+  it("drops a torn last line with a warning, truncates it away, and brings back every earlier transaction", async () => {
+    const first = await withChain(async ({ chain, issuer, csb }) => {
+      await issuer.anchor("CSB", id("root-1"), 5, async () => undefined);
+      // A transaction that reverts is still mined (it uses a nonce): it must be journaled too, or the
+      // next transaction of this signer could not be replayed.
+      const data = issuer.registry.interface.encodeFunctionData("anchor", [id("root-1"), 5]);
+      await csb.sendTransaction({ to: chain.registry, data, gasLimit: 200_000 }).then(
+        () => expect.fail("anchoring the same root twice should revert"),
+        (error: Error) => expect(error.message).to.match(/RegistryRootAlreadyAnchored|revert/),
+      );
+      await issuer.anchor("CSB", id("root-2"), 6, async () => undefined);
+      return { registry: chain.registry, anchor: await issuer.anchorOf(id("root-2")) };
+    });
+    const complete = await readFile(journalFile);
+    expect((await journalLines()).filter((l) => l.includes('"reverted":true'))).to.have.length(1);
+    // A crash in the middle of an append: a line cut short, no newline.
+    await appendFile(journalFile, '{"type":"tx","method":"eth_sendRawTransaction","params":["0x02f8');
+
+    const warnings: string[] = [];
+    await withChain(async ({ chain, issuer }) => {
+      expect(chain.registry).to.equal(first.registry);
+      expect(await issuer.anchorOf(id("root-1"))).to.not.equal(undefined);
+      expect(await issuer.anchorOf(id("root-2"))).to.deep.equal(first.anchor);
+      expect(await readFile(journalFile)).to.deep.equal(complete);
+      // Later appends are whole lines again.
+      await issuer.anchor("CSB", id("root-3"), 7, async () => undefined);
+    }, warnings);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include(journalFile).and.match(/line \d+: the line has no newline/).and.include("truncated");
+
+    const lines = await journalLines();
+    expect(lines.pop()).to.equal("");
+    for (const line of lines) JSON.parse(line);
+    await withChain(async ({ issuer }) => {
+      for (const root of ["root-1", "root-2", "root-3"]) expect(await issuer.anchorOf(id(root)), root).to.not.equal(undefined);
+    }, warnings);
+    expect(warnings).to.have.length(1);
+  });
+
+  it("stops at a damaged line before the last, naming the file and line, and never says to delete DATA_DIR", async () => {
+    const registry = await withChain(async ({ chain, issuer }) => {
+      await issuer.anchor("CSB", id("root-1"), 5, async () => undefined);
+      return chain.registry;
+    });
+    const lines = await journalLines();
+    expect(lines.length).to.be.greaterThan(4);
+    lines[2] = lines[2].slice(0, 20); // damaged, with good lines after it
+    await writeFile(journalFile, lines.join("\n"));
+    const damaged = await readFile(journalFile);
+    try {
+      await startLocalChain({ dataDir, persist: true, onWarning: () => expect.fail("no warning expected") });
+      expect.fail("a damaged journal should stop the start");
+    } catch (error) {
+      expect(error).to.be.instanceOf(JournalCorruptError);
+      const message = (error as Error).message;
+      expect(message).to.include(`${journalFile}, line 3: the line is not JSON`);
+      expect(message).to.match(/backup/).and.match(/move it aside/);
+      expect(message).to.not.match(/delete|remove|rm -|wipe|erase/i);
+    }
+    // Left exactly as it was, for whoever repairs it.
+    expect(await readFile(journalFile)).to.deep.equal(damaged);
+    expect(registry).to.match(/^0x/);
+  });
+
+  it("writes and fsyncs each transaction's line before the transaction's result is returned", async () => {
+    await withChain(async ({ chain, issuer }) => {
+      const events: string[] = [];
+      const original = { writeSync: fs.writeSync, fsyncSync: fs.fsyncSync };
+      fs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => (events.push(`write ${args[0]}`), (original.writeSync as (...a: unknown[]) => number)(...args))) as typeof fs.writeSync;
+      fs.fsyncSync = ((fd: number) => (events.push(`fsync ${fd}`), original.fsyncSync(fd))) as typeof fs.fsyncSync;
+      syncBuiltinESMExports();
+      try {
+        const before = (await journalLines()).length;
+        await issuer.anchor("CSB", id("root-durable"), 1, async () => void events.push("submitted"));
+        events.push("anchored");
+        expect((await journalLines()).length).to.equal(before + 1);
+      } finally {
+        Object.assign(fs, original);
+        syncBuiltinESMExports();
+      }
+      const fd = events.find((e) => e.startsWith("write "))!.slice(6);
+      expect(events).to.deep.equal(["submitted", `write ${fd}`, `fsync ${fd}`, "anchored"]);
+      expect(chain.registry).to.match(/^0x/);
+    });
+  });
+});
+
+describe("openJournal", () => {
+  let dir: string;
+  let file: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "ecert-journal-unit-"));
+    file = path.join(dir, "chain", "journal.jsonl");
+    await mkdir(path.dirname(file));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const header = JSON.stringify({ type: "header", initialDate: "2026-01-01T00:00:00.000Z" });
+  const registry = JSON.stringify({ type: "registry", address: `0x${"ab".repeat(20)}` });
+  const tx = JSON.stringify({ type: "tx", method: "eth_sendRawTransaction", params: ["0x01"], timestamp: 1767225601 });
+
+  function open() {
+    const warnings: string[] = [];
+    const journal = openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: (m) => warnings.push(m) });
+    journal.close();
+    return { journal, warnings, text: fs.readFileSync(file, "utf8") };
+  }
+
+  it("creates a new journal with its header, readable by the owner only", async () => {
+    const { journal, text } = open();
+    expect(journal.contents).to.equal(undefined);
+    expect(text).to.equal('{"type":"header","initialDate":"2030-01-01T00:00:00.000Z"}\n');
+    expect(fs.statSync(file).mode & 0o077).to.equal(0);
+  });
+
+  it("drops a last line that is complete but not JSON (and trailing blank lines)", async () => {
+    await writeFile(file, `${header}\n${registry}\n${tx}\n{"type":"tx",\u0000\u0000\n\n`);
+    const { journal, warnings, text } = open();
+    expect(journal.contents!.transactions).to.have.length(1);
+    expect(journal.contents!.registry).to.equal(`0x${"ab".repeat(20)}`);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(/line 4: the line is not JSON/);
+    expect(text).to.equal(`${header}\n${registry}\n${tx}\n`);
+  });
+
+  it("drops a last line that parses but has no newline (its append was never confirmed)", async () => {
+    await writeFile(file, `${header}\n${registry}\n${tx}`);
+    const { journal, warnings, text } = open();
+    expect(journal.contents!.transactions).to.have.length(0);
+    expect(warnings[0]).to.match(/line 3: the line has no newline/);
+    expect(text).to.equal(`${header}\n${registry}\n`);
+  });
+
+  it("appends whole lines after the dropped tail", async () => {
+    await writeFile(file, `${header}\n${registry}\n{"ty`);
+    const journal = openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: () => undefined });
+    journal.append({ type: "tx", method: "eth_sendRawTransaction", params: ["0x02"], timestamp: 5 });
+    journal.close();
+    expect(fs.readFileSync(file, "utf8")).to.equal(`${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":["0x02"],"timestamp":5}\n`);
+  });
+
+  it("starts again when not even the header was complete", async () => {
+    await writeFile(file, '{"type":"hea');
+    const { journal, warnings, text } = open();
+    expect(journal.contents).to.equal(undefined);
+    expect(warnings).to.have.length(1);
+    expect(text).to.equal('{"type":"header","initialDate":"2030-01-01T00:00:00.000Z"}\n');
+  });
+
+  it("reads a journal whose first start stopped before the registry line (the registry is deployed again)", async () => {
+    await writeFile(file, `${header}\n${tx}\n`);
+    const { journal, warnings } = open();
+    expect(journal.contents).to.deep.include({ initialDate: "2026-01-01T00:00:00.000Z", registry: undefined });
+    expect(warnings).to.deep.equal([]);
+  });
+
+  for (const [what, text, pattern] of [
+    ["a bad line in the middle", `${header}\n{oops\n${registry}\n`, /line 2: the line is not JSON, and it is not the last line/],
+    ["a transaction line without a timestamp", `${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":[]}\n${tx}\n`, /line 3: a transaction line without a method, params and timestamp/],
+    ["no header", `${registry}\n${tx}\n`, /line 1: the first entry is not the journal's header/],
+    ["a second registry line", `${header}\n${registry}\n${registry}\n`, /line 3: a second registry line/],
+  ] as const) {
+    it(`refuses ${what}, and leaves the file as it was`, async () => {
+      await writeFile(file, text);
+      expect(() => openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: () => expect.fail("no warning") }))
+        .to.throw(JournalCorruptError, pattern)
+        .with.property("message")
+        .that.does.not.match(/delete/i);
+      expect(fs.readFileSync(file, "utf8")).to.equal(text);
+    });
+  }
 });
 
 describe("loadIssuersFile", () => {
