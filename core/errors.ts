@@ -121,6 +121,8 @@ export const VALIDATION_ISSUE_CODES = [
   "UNKNOWN_FIELD", // a JSON field the type does not define
   "RESULT_MISMATCH", // cross-field: a result that disagrees with the score
   "DATE_ORDER", // cross-field: valid_from is not before valid_until
+  // Against the issuer's database (the issuer service, not the core's validation).
+  "DUPLICATE_CERTIFICATE", // the certificate number is live already (the message names that certificate)
 ] as const;
 
 export type ValidationIssueCode = (typeof VALIDATION_ISSUE_CODES)[number];

@@ -33,13 +33,16 @@ type DateLike = { column: string; kind: "date"; required: true; maxLength: numbe
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** Characters never accepted in any cell (see the module comment). */
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const FORBIDDEN_NAMES: Record<string, string> = {
   "\t": "a tab",
   "\n": "a line break",
   "\r": "a line break",
   "\u061c": "an Arabic letter mark (U+061C)",
+  "\u200b": "a zero-width space (U+200B)",
+  "\u200c": "a zero-width non-joiner (U+200C)",
+  "\u200d": "a zero-width joiner (U+200D)",
   "\u200e": "a left-to-right mark (U+200E)",
   "\u200f": "a right-to-left mark (U+200F)",
   "\u2028": "a line separator (U+2028)",
@@ -53,6 +56,7 @@ const FORBIDDEN_NAMES: Record<string, string> = {
   "\u2067": "a right-to-left isolate (U+2067)",
   "\u2068": "a first strong isolate (U+2068)",
   "\u2069": "a pop directional isolate (U+2069)",
+  "\u2060": "a word joiner (U+2060)",
   "\ufeff": "a byte-order mark (U+FEFF)",
 };
 

@@ -37,6 +37,8 @@ export interface RunningServer {
   /** Set for the embedded default. */
   dev?: DevJson;
   /** Stops accepting requests, finishes the pipeline step in progress, closes the database and chain. */
+  /** The embedded default's local chain, with its full (not read-only) JSON-RPC URL: for tests and tools. */
+  localChain?: { rpcUrl: string };
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     dev,
     stop: () =>
       (stopping ??= (async () => {
+    ...(local ? { localChain: { rpcUrl: local.rpcUrl } } : {}),
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await issuance.stop();

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { CertificateRow, Store } from "../db/store.ts";
 import { REVOCATION_REASONS, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
-import { ServiceError, type IssuanceService, type SubmitResult } from "../issuance/issuance-service.ts";
+import { ServiceError, type IssuanceService, type ReserveHook, type SubmitResult } from "../issuance/issuance-service.ts";
 
 export interface AppParameters {
   store: Store;
@@ -51,7 +51,10 @@ const RPC_READ_METHODS = new Set([
   "eth_getBlockByHash", "eth_getTransactionReceipt", "eth_getTransactionByHash", "eth_getCode", "eth_estimateGas",
 ]);
 
-type Authed = Request & { issuerId?: string; actor?: string };
+type Authed = Request & { issuerId?: string; actor?: string; rawBody?: Buffer; idempotency?: IdempotencyKey };
+
+/** Deepest nesting a JSON body may have (objects and arrays). */
+const MAX_JSON_DEPTH = 64;
 
 /**
  * The issuer service's HTTP interface (`/api/v1`, OpenAPI 3.1 at `/api/v1/openapi.json`): department
@@ -81,7 +84,17 @@ export function createApp(parameters: AppParameters): express.Express {
       },
     }),
   );
-  const publicLimit = rateLimit({ windowMs: 60_000, limit: parameters.publicRateLimit ?? 600, standardHeaders: "draft-8", legacyHeaders: false });
+  // One limiter per public use, so that guessing claim codes cannot block verification, nor the reverse.
+  const limiter = (name: string) =>
+    rateLimit({ windowMs: 60_000, limit: parameters.publicRateLimit ?? 600, standardHeaders: "draft-8", legacyHeaders: false, identifier: name });
+  const claimLimit = limiter("claim");
+  const verifyLimit = limiter("verify");
+  const rpcLimit = limiter("rpc");
+  /** Tells the error handler the body limit of the route that refused a body as too large. */
+  const bodyLimit = (bytes: number) => (req: Request, _res: Response, next: NextFunction) => {
+    (req as Request & { bodyLimit?: number }).bodyLimit = bytes;
+    next();
+  };
   const api = express.Router();
 
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
@@ -97,34 +110,51 @@ export function createApp(parameters: AppParameters): express.Express {
     req.actor = `api-key:${key.id}`;
     next();
   };
-  const json = express.json({ limit: maxBodyBytes });
+  const json = [
+    express.json({ limit: maxBodyBytes, verify: (req, _res, raw) => void ((req as Authed).rawBody = raw) }),
+    (req: Authed, _res: Response, next: NextFunction) => {
+      if (req.rawBody && jsonDepth(req.rawBody) > MAX_JSON_DEPTH) {
+        throw new ServiceError(400, "INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+      next();
+    },
+  ];
   const csv = express.raw({ type: ["text/csv", "application/octet-stream"], limit: maxBodyBytes });
 
   api.get("/me", auth, (req: Authed, res) => void res.json(issuance.issuer(req.issuerId!)));
 
-  api.post("/certificates", auth, json, idempotent(store), async (req: Authed, res) => {
+  api.post("/certificates", auth, ...json, idempotent(store), async (req: Authed, res) => {
     const body = parse(schemas.CertificateRequest, req.body);
-    const result = await issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: [body.fields], actor: req.actor! });
-    sendAccepted(res, result);
+    await respondOnce(store, req, res, accepted, (reserve) =>
+      issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: [body.fields], actor: req.actor!, reserve }),
+    );
   });
 
-  api.post("/batches", auth, csv, json, idempotent(store), async (req: Authed, res) => {
-    let result: SubmitResult;
+  const batchTypes = ["text/csv", "application/octet-stream", "application/json"];
+  api.post("/batches", auth, (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.is(batchTypes)) {
+      throw new ServiceError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`);
+    }
+    next();
+  }, csv, ...json, idempotent(store), async (req: Authed, res) => {
+    let submit: (reserve: ReserveHook<SubmitResult> | undefined) => Promise<SubmitResult>;
     if (Buffer.isBuffer(req.body)) {
       const type = z.string().min(1).max(40).safeParse(req.query.type);
       if (!type.success) throw new ServiceError(400, "INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
-      result = await issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: new Uint8Array(req.body), actor: req.actor! });
+      const csvBytes = new Uint8Array(req.body);
+      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
     } else {
       const body = parse(schemas.BatchRequest, req.body);
-      result = await issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: body.rows, actor: req.actor! });
+      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: body.rows, actor: req.actor!, reserve });
     }
-    sendAccepted(res, result);
+    await respondOnce(store, req, res, accepted, submit);
   });
 
   api.get("/batches/:id", auth, async (req: Authed, res) => {
     const upload = await store.findUpload(req.issuerId!, String(req.params.id));
     if (!upload) throw new ServiceError(404, "NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
     const progress = await store.uploadProgress(upload.id);
+    const failures = await store.uploadFailures(upload.id);
     const accepted = Object.values(progress).reduce((a, b) => a + (b ?? 0), 0);
     res.json({
       id: upload.id,
@@ -134,6 +164,8 @@ export function createApp(parameters: AppParameters): express.Express {
       progress,
       done: accepted > 0 && (progress.pending ?? 0) + (progress.anchoring ?? 0) === 0,
       errors: JSON.parse(upload.errorsJson),
+      // Batches of this upload that were set aside: their certificates are `failed`, with the reason.
+      failures: failures.map((f) => ({ batch: f.batchId, reason: f.failure, at: f.failedAt })),
       createdAt: upload.createdAt,
     });
   });
@@ -166,27 +198,32 @@ export function createApp(parameters: AppParameters): express.Express {
   });
 
   for (const kind of ["revoke", "suspend", "reinstate"] as const) {
-    api.post(`/certificates/:id/${kind}`, auth, json, idempotent(store), async (req: Authed, res) => {
+    api.post(`/certificates/:id/${kind}`, auth, ...json, idempotent(store), async (req: Authed, res) => {
       const body = parse(schemas.StatusChangeRequest, req.body ?? {});
-      const operation = await issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REVOCATION_REASONS[body.reason].code, req.actor!);
-      res.status(202).json({ operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status });
+      const queued = (operation: { id: string; certificateId: string | null; status: string }) => ({
+        status: 202,
+        body: { operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status },
+      });
+      await respondOnce(store, req, res, queued, (reserve) =>
+        issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REVOCATION_REASONS[body.reason].code, req.actor!, reserve),
+      );
     });
   }
 
-  api.post("/certificates/:id/renew", auth, json, idempotent(store), async (req: Authed, res) => {
+  api.post("/certificates/:id/renew", auth, ...json, idempotent(store), async (req: Authed, res) => {
     const body = parse(schemas.RenewRequest, req.body);
-    sendAccepted(res, await issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!));
+    await respondOnce(store, req, res, accepted, (reserve) => issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve));
   });
 
   // Candidate routes: the claim code is the only credential, and opens this one certificate only.
-  api.get("/claim/:code", publicLimit, async (req, res) => {
+  api.get("/claim/:code", claimLimit, async (req, res) => {
     const row = await issuance.claim(String(req.params.code));
     res.json({ id: row.id, type: row.typeId, certificateNumber: row.certificateNumber, status: row.status });
   });
-  api.get("/claim/:code/pdf", publicLimit, async (req, res) => {
+  api.get("/claim/:code/pdf", claimLimit, async (req, res) => {
     sendPdf(res, await issuance.pdf(await issuance.claim(String(req.params.code))));
   });
-  api.get("/claim/:code/credential", publicLimit, async (req, res) => {
+  api.get("/claim/:code/credential", claimLimit, async (req, res) => {
     res.json(await issuance.credential(await issuance.claim(String(req.params.code))));
   });
 
@@ -196,7 +233,8 @@ export function createApp(parameters: AppParameters): express.Express {
     const maxVerifyBytes = parameters.maxVerifyBytes ?? 8 * 2 ** 20;
     api.post(
       "/verify",
-      publicLimit,
+      verifyLimit,
+      bodyLimit(maxVerifyBytes),
       express.raw({ type: ["application/pdf", "application/octet-stream"], limit: maxVerifyBytes }),
       express.json({ limit: maxVerifyBytes }),
       async (req, res) => {
@@ -215,7 +253,7 @@ export function createApp(parameters: AppParameters): express.Express {
   // Read-only JSON-RPC proxy to the chain, for the verifier page.
   if (parameters.rpc) {
     const rpc = parameters.rpc;
-    app.post("/rpc", publicLimit, express.json({ limit: 64 * 1024 }), async (req, res) => {
+    app.post("/rpc", rpcLimit, bodyLimit(64 * 1024), express.json({ limit: 64 * 1024 }), async (req, res) => {
       const answer = async (r: { id?: unknown; method?: unknown; params?: unknown }) => {
         if (typeof r?.method !== "string" || !RPC_READ_METHODS.has(r.method)) {
           return { jsonrpc: "2.0", id: r?.id ?? null, error: { code: -32601, message: "Method not allowed on this read-only endpoint" } };
@@ -240,7 +278,8 @@ export function createApp(parameters: AppParameters): express.Express {
     if (error instanceof ServiceError) {
       res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
     } else if (e.type === "entity.too.large") {
-      res.status(413).json({ error: { code: "TOO_LARGE", message: `The body is larger than ${maxBodyBytes} bytes` } });
+      const limit = (req as Request & { bodyLimit?: number }).bodyLimit ?? maxBodyBytes;
+      res.status(413).json({ error: { code: "TOO_LARGE", message: `The body is larger than this route takes (${limit} bytes)` } });
     } else if (e.type === "entity.parse.failed") {
       res.status(400).json({ error: { code: "INVALID_JSON", message: "The body is not valid JSON" } });
     } else {
@@ -262,14 +301,17 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return result.data;
 }
 
-function sendAccepted(res: Response, result: SubmitResult): void {
-  const status = result.fileError || result.accepted.length === 0 ? 422 : 202;
-  res.status(status).json({
-    batchId: result.uploadId,
-    certificates: result.accepted,
-    errors: result.errors,
-    ...(result.fileError ? { fileError: result.fileError } : {}),
-  });
+/** The response to an upload: 202 when any row was accepted, else 422. */
+function accepted(result: SubmitResult): { status: number; body: unknown } {
+  return {
+    status: result.fileError || result.accepted.length === 0 ? 422 : 202,
+    body: {
+      batchId: result.uploadId,
+      certificates: result.accepted,
+      errors: result.errors,
+      ...(result.fileError ? { fileError: result.fileError } : {}),
+    },
+  };
 }
 
 function sendPdf(res: Response, pdf: Uint8Array): void {
@@ -293,36 +335,117 @@ function summary(row: CertificateRow) {
   };
 }
 
+/** An `Idempotency-Key` as stored: looked up by a hash; what it answers is sealed with a key derived from it. */
+interface IdempotencyKey {
+  /** SHA-256 (hex) of the issuer and the key: the stored lookup value (the key itself is never stored). */
+  lookup: string;
+  /** SHA-256 (hex) of the request (method, path, raw body). */
+  requestHash: string;
+  /** AES-256-GCM key for the stored response (it holds claim codes): derived from the key, never stored. */
+  sealKey: Buffer;
+}
+
+/** Thrown inside the transaction when another request committed the same key first: it is rolled back. */
+class IdempotencyKeyTaken extends Error {}
+
 /**
- * `Idempotency-Key`: the first response to a key is stored with a hash of the request; the same key
- * and request get that response again, the same key with another request gets 422.
+ * `Idempotency-Key`: a key already answered gets that answer again (header `idempotent-replayed: true`),
+ * the same key with another request gets 422. A new key is reserved by {@link respondOnce} in the same
+ * transaction that stores what the request does, so a unique constraint decides between concurrent
+ * requests with one key: one does the work, the others wait for its commit and replay its answer. A
+ * crash between the commit and the response still replays.
  */
 function idempotent(store: Store) {
   return async (req: Authed, res: Response, next: NextFunction) => {
     const key = req.get("idempotency-key");
     if (!key) return next();
     if (key.length > 200) throw new ServiceError(400, "INVALID_REQUEST", "Idempotency-Key: at most 200 characters");
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.from(JSON.stringify(req.body ?? null));
-    const requestHash = sha256(Buffer.concat([Buffer.from(`${req.method} ${req.originalUrl}\n`), body]));
-    const previous = await store.findIdempotency(req.issuerId!, key);
-    if (previous) {
-      if (previous.requestHash !== requestHash) {
-        throw new ServiceError(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request");
-      }
-      res.status(previous.statusCode).setHeader("idempotent-replayed", "true").type("application/json").send(previous.responseJson);
-      return;
-    }
-    const send = res.json.bind(res);
-    res.json = (payload: unknown) => {
-      if (res.statusCode < 500) {
-        void store
-          .insertIdempotency({ issuerId: req.issuerId!, key, requestHash, statusCode: res.statusCode, responseJson: JSON.stringify(payload), createdAt: new Date().toISOString() })
-          .catch(() => undefined);
-      }
-      return send(payload);
+    const body = Buffer.isBuffer(req.body) ? req.body : (req.rawBody ?? Buffer.alloc(0));
+    req.idempotency = {
+      lookup: sha256(`hk-ecert idempotency key\n${req.issuerId}\n${key}`),
+      requestHash: sha256(Buffer.concat([Buffer.from(`${req.method} ${req.originalUrl}\n`), body])),
+      sealKey: Buffer.from(hkdfSync("sha256", key, req.issuerId!, "hk-ecert idempotency response", 32)),
     };
+    if (await replay(store, req, res)) return;
     next();
   };
+}
+
+/**
+ * Runs `run` and answers with `respond(result)`. With an `Idempotency-Key`, `run` gets the hook that
+ * stores the key and the sealed answer inside its transaction; when another request took the key first,
+ * its answer is replayed instead.
+ */
+async function respondOnce<T>(
+  store: Store,
+  req: Authed,
+  res: Response,
+  respond: (result: T) => { status: number; body: unknown },
+  run: (reserve: ReserveHook<T> | undefined) => Promise<T>,
+): Promise<void> {
+  const key = req.idempotency;
+  if (!key) {
+    const { status, body } = respond(await run(undefined));
+    res.status(status).json(body);
+    return;
+  }
+  let answer: { status: number; body: unknown } | undefined;
+  const reserve: ReserveHook<T> = async (tx, result) => {
+    answer = respond(result);
+    const row = { issuerId: req.issuerId!, key: key.lookup, requestHash: key.requestHash, statusCode: answer.status, responseJson: seal(key.sealKey, JSON.stringify(answer.body)), createdAt: new Date().toISOString() };
+    if (!(await tx.insertIdempotency(row))) throw new IdempotencyKeyTaken();
+  };
+  try {
+    await run(reserve);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyTaken && (await replay(store, req, res))) return;
+    throw error;
+  }
+  res.status(answer!.status).json(answer!.body);
+}
+
+/** Answers with the stored response of the request's key, if there is one; 422 for another request. */
+async function replay(store: Store, req: Authed, res: Response): Promise<boolean> {
+  const key = req.idempotency!;
+  const previous = await store.findIdempotency(req.issuerId!, key.lookup);
+  if (!previous) return false;
+  if (previous.requestHash !== key.requestHash) {
+    throw new ServiceError(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request");
+  }
+  res.status(previous.statusCode).setHeader("idempotent-replayed", "true").type("application/json").send(unseal(key.sealKey, previous.responseJson));
+  return true;
+}
+
+/** AES-256-GCM: `{"v":1,"iv","data","tag"}` (base64url). */
+function seal(key: Buffer, text: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const data = Buffer.concat([cipher.update(text, "utf8"), cipher.final()]);
+  return JSON.stringify({ v: 1, iv: iv.toString("base64url"), data: data.toString("base64url"), tag: cipher.getAuthTag().toString("base64url") });
+}
+
+function unseal(key: Buffer, sealed: string): string {
+  const { iv, data, tag } = JSON.parse(sealed) as { iv: string; data: string; tag: string };
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
+}
+
+/** How deeply arrays and objects nest in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: Uint8Array): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 function sha256(data: string | Uint8Array): string {

@@ -239,12 +239,51 @@ CREATE INDEX events_batch_idx ON events (batch_id, id) WHERE batch_id IS NOT NUL
 `;
 }
 
+/** The certificate statuses in which a certificate number is taken (DESIGN.md "Guarantees"). */
+export const LIVE_STATUSES = `'pending', 'anchoring', 'issued', 'suspended'`;
+
+/**
+ * The predicate of `certificates_live_number_unique`, repeated as the conflict target of
+ * `insertUpload` (both dialects need the exact predicate there to use the partial index).
+ */
+export const LIVE_NUMBER_PREDICATE = `status IN (${LIVE_STATUSES}) AND renewed_by IS NULL`;
+
+/**
+ * Issue 9: every certificate is its holder's.
+ * - A certificate number is live at most once per issuer. A renewal that keeps the number marks the
+ *   certificate it replaces with `renewed_by` while it is on its way (so both can be stored), and the
+ *   old one leaves the live set when it is superseded.
+ * - A credential digest is unique: two certificates with one digest (one Merkle leaf) would share a root.
+ * - A batch that keeps failing is set aside: `attempts` counts its failed steps, `failure` says why it
+ *   was set aside (and when, `failed_at`), and the pipeline no longer works on it.
+ */
+function everyCertificateItsHolders(dialect: Dialect): string {
+  void dialect; // the same SQL on both
+  return `
+ALTER TABLE certificates ADD COLUMN renewed_by TEXT;
+CREATE UNIQUE INDEX certificates_live_number_unique ON certificates (issuer_id, certificate_number)
+  WHERE ${LIVE_NUMBER_PREDICATE};
+CREATE UNIQUE INDEX certificates_digest_unique ON certificates (digest);
+ALTER TABLE batches ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN failure TEXT;
+ALTER TABLE batches ADD COLUMN failed_at TEXT;
+DROP INDEX batches_unfinished_idx;
+CREATE INDEX batches_unfinished_idx ON batches (created_at, id) WHERE status <> 'rendered' AND failure IS NULL;
+CREATE INDEX certificates_upload_batch_idx ON certificates (upload_id, batch_id);
+`;
+}
+
 /** Every migration of this build, in order. Only ever append. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "api keys, idempotency, uploads, batches, certificates, PDFs, operations, events",
     sql: initialSchema,
+  },
+  {
+    version: 2,
+    name: "one live certificate number per issuer, unique digests, failed batches set aside",
+    sql: everyCertificateItsHolders,
   },
 ];
 

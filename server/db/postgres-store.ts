@@ -17,7 +17,7 @@
  */
 import pg from "pg";
 import type { Pool, PoolClient, PoolConfig, QueryResult } from "pg";
-import { applyMigrations, MIGRATIONS, type Migration, type MigrationConnection } from "./migrations.ts";
+import { applyMigrations, LIVE_NUMBER_PREDICATE, MIGRATIONS, type Migration, type MigrationConnection } from "./migrations.ts";
 import {
   API_KEY_COLUMNS,
   asBuffer,
@@ -54,6 +54,7 @@ import type {
   IdempotencyRow,
   NewCertificate,
   OperationRow,
+  RefusedCertificate,
   Store,
   UploadRow,
 } from "./store.ts";
@@ -373,10 +374,11 @@ export class PostgresStore implements Store {
 
   // --- uploads and certificates ---------------------------------------------------------------------
 
-  async insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<void> {
+  async insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<{ refused: RefusedCertificate[] }> {
     this.#assertOpen("insertUpload");
     checkUpload(upload, certificates);
-    await this.#atomic(async (tx) => {
+    return this.#atomic(async (tx) => {
+      const refused: RefusedCertificate[] = [];
       await tx.#query(
         "insertUpload",
         `INSERT INTO uploads (id, issuer_id, type_id, row_count, errors_json, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -385,7 +387,9 @@ export class PostgresStore implements Store {
       for (let start = 0; start < certificates.length; start += INSERT_CHUNK) {
         const chunk = certificates.slice(start, start + INSERT_CHUNK);
         const column = <K extends keyof NewCertificate>(key: K) => chunk.map((c) => c[key]);
-        await tx.#query(
+        // A number live already (in the database, or earlier in this upload) is skipped, not an error:
+        // the unique index decides, and waits for a concurrent insert of the same number to commit.
+        const inserted = await tx.#query(
           "insertUpload",
           `INSERT INTO certificates (id, issuer_id, type_id, upload_id, upload_row, certificate_number, record_json,
              credential_json, digest, claim_code_hash, supersedes, search_json, status, created_at, updated_at)
@@ -394,7 +398,9 @@ export class PostgresStore implements Store {
            FROM unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
              $13::text[])
              AS u(id, upload_row, certificate_number, record_json, credential_json, digest, claim_code_hash, supersedes,
-               search_json)`,
+               search_json)
+           ON CONFLICT (issuer_id, certificate_number) WHERE ${LIVE_NUMBER_PREDICATE} DO NOTHING
+           RETURNING id`,
           [
             upload.issuerId,
             upload.typeId,
@@ -411,8 +417,55 @@ export class PostgresStore implements Store {
             column("searchJson"),
           ],
         );
+        if (inserted.rows.length === chunk.length) continue;
+        const stored = new Set(inserted.rows.map((r) => String(r.id)));
+        const skipped = chunk.filter((c) => !stored.has(c.id));
+        const holders = await tx.#rows(
+          "insertUpload",
+          `SELECT id, certificate_number AS "certificateNumber" FROM certificates
+           WHERE issuer_id = $1 AND certificate_number = ANY($2::text[]) AND ${LIVE_NUMBER_PREDICATE}`,
+          [upload.issuerId, skipped.map((c) => c.certificateNumber)],
+        );
+        const holder = new Map(holders.map((h) => [String(h.certificateNumber), String(h.id)]));
+        for (const c of skipped) refused.push({ id: c.id, existingId: holder.get(c.certificateNumber)! });
       }
+      return { refused };
     });
+  }
+
+  async setUploadErrors(uploadId: string, errorsJson: string): Promise<void> {
+    const result = await this.#query("setUploadErrors", "UPDATE uploads SET errors_json = $1 WHERE id = $2", [errorsJson, uploadId]);
+    if (result.rowCount === 0) throw new StoreError("NOT_FOUND", `upload ${uploadId} does not exist`);
+  }
+
+  async markRenewing(certificateId: string, renewalId: string): Promise<void> {
+    const result = await this.#query(
+      "markRenewing",
+      `UPDATE certificates SET renewed_by = $1, updated_at = $2
+       WHERE id = $3 AND status IN ('issued', 'suspended') AND renewed_by IS NULL`,
+      [renewalId, this.#now(), certificateId],
+    );
+    if (result.rowCount === 0) {
+      const row = await this.#row("markRenewing", `SELECT status, renewed_by AS "renewedBy" FROM certificates WHERE id = $1`, [certificateId]);
+      if (!row) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
+      throw new StoreError(
+        "INVALID_STATE",
+        row.renewedBy
+          ? `certificate ${certificateId} is being renewed already (by ${String(row.renewedBy)})`
+          : `certificate ${certificateId} is ${String(row.status)}: only an issued or suspended certificate can be renewed`,
+      );
+    }
+  }
+
+  async uploadFailures(uploadId: string): Promise<{ batchId: string; failure: string; failedAt: string }[]> {
+    const rows = await this.#rows(
+      "uploadFailures",
+      `SELECT b.id AS "batchId", b.failure, b.failed_at AS "failedAt" FROM batches b
+       WHERE b.failure IS NOT NULL AND b.id IN (SELECT DISTINCT batch_id FROM certificates WHERE upload_id = $1)
+       ORDER BY b.failed_at, b.id`,
+      [uploadId],
+    );
+    return rows.map((r) => ({ batchId: String(r.batchId), failure: String(r.failure), failedAt: String(r.failedAt) }));
   }
 
   async findUpload(issuerId: string, id: string): Promise<UploadRow | undefined> {
@@ -547,7 +600,55 @@ export class PostgresStore implements Store {
   async unfinishedBatches(): Promise<BatchRow[]> {
     const rows = await this.#rows(
       "unfinishedBatches",
-      `SELECT ${BATCH_COLUMNS} FROM batches WHERE status <> 'rendered' ORDER BY created_at, id`,
+      `SELECT ${BATCH_COLUMNS} FROM batches WHERE status <> 'rendered' AND failure IS NULL ORDER BY created_at, id`,
+    );
+    return rows.map(toBatch);
+  }
+
+  async recordBatchFailure(
+    batchId: string,
+    error: string,
+    options: { maxAttempts: number; setAside?: boolean },
+  ): Promise<{ attempts: number; setAside: boolean }> {
+    this.#assertOpen("recordBatchFailure");
+    return this.#atomic(async (tx) => {
+      const now = tx.#now();
+      const row = await tx.#row(
+        "recordBatchFailure",
+        "UPDATE batches SET attempts = attempts + 1, updated_at = $1 WHERE id = $2 AND failure IS NULL RETURNING attempts",
+        [now, batchId],
+      );
+      if (!row) {
+        throw refusedStep("batch", batchId, await tx.#status("recordBatchFailure", "batches", batchId), "count a failure (it is set aside already)");
+      }
+      const attempts = Number(row.attempts);
+      const setAside = options.setAside === true || attempts >= options.maxAttempts;
+      if (setAside) {
+        await tx.#query("recordBatchFailure", "UPDATE batches SET failure = $1, failed_at = $2 WHERE id = $3", [error, now, batchId]);
+        await tx.#query(
+          "recordBatchFailure",
+          `UPDATE certificates SET renewed_by = NULL, updated_at = $1
+           WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = $2 AND status = 'anchoring')`,
+          [now, batchId],
+        );
+        await tx.#query(
+          "recordBatchFailure",
+          "UPDATE certificates SET status = 'failed', updated_at = $1 WHERE batch_id = $2 AND status = 'anchoring'",
+          [now, batchId],
+        );
+      }
+      return { attempts, setAside };
+    });
+  }
+
+  async anchoredBatches(after: { createdAt: string; id: string } | null, limit: number): Promise<BatchRow[]> {
+    checkLimit("anchoredBatches", limit);
+    const rows = await this.#rows(
+      "anchoredBatches",
+      `SELECT ${BATCH_COLUMNS} FROM batches
+       WHERE status IN ('anchored', 'rendered') AND failure IS NULL AND (created_at, id) > ($1, $2)
+       ORDER BY created_at, id LIMIT $3`,
+      [after?.createdAt ?? "", after?.id ?? "", limit],
     );
     return rows.map(toBatch);
   }
@@ -751,5 +852,119 @@ export class PostgresStore implements Store {
       [certificateId],
     );
     return rows.map(toEvent);
+  }
+
+  // --- integrity check (read-only) ------------------------------------------------------------------
+
+  async scanCertificates(afterId: string | null, limit: number): Promise<CertificateRow[]> {
+    checkLimit("scanCertificates", limit);
+    const rows = await this.#rows(
+      "scanCertificates",
+      `SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE ($1::text IS NULL OR c.id > $1::text) ORDER BY c.id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map(toCertificate);
+  }
+
+  async listBatches(afterId: string | null, limit: number): Promise<BatchRow[]> {
+    checkLimit("listBatches", limit);
+    const rows = await this.#rows(
+      "listBatches",
+      `SELECT ${BATCH_COLUMNS} FROM batches WHERE ($1::text IS NULL OR id > $1::text) ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map(toBatch);
+  }
+
+  async batchLeaves(batchId: string): Promise<import("./store.ts").BatchLeaf[]> {
+    const rows = await this.#rows(
+      "batchLeaves",
+      `SELECT id, leaf_index AS "leafIndex", digest, status FROM certificates WHERE batch_id = $1 ORDER BY leaf_index`,
+      [batchId],
+    );
+    return rows.map((r) => ({
+      certificateId: String(r.id),
+      leafIndex: Number(r.leafIndex),
+      digest: String(r.digest),
+      status: r.status as CertificateStatus,
+    }));
+  }
+
+  async batchPdfs(batchId: string, afterLeafIndex: number | null, limit: number): Promise<import("./store.ts").BatchMemberPdf[]> {
+    checkLimit("batchPdfs", limit);
+    const rows = await this.#rows(
+      "batchPdfs",
+      `SELECT c.id, c.leaf_index AS "leafIndex", c.status, c.credential_json AS "credentialJson", c.pdf_hash AS "pdfHash",
+         p.pdf, p.pdf_hash AS "storedPdfHash"
+       FROM certificates c LEFT JOIN certificate_pdfs p ON p.certificate_id = c.id
+       WHERE c.batch_id = $1 AND c.leaf_index > $2 ORDER BY c.leaf_index LIMIT $3`,
+      [batchId, afterLeafIndex ?? -1, limit],
+    );
+    return rows.map((r) => ({
+      certificateId: String(r.id),
+      leafIndex: Number(r.leafIndex),
+      status: r.status as CertificateStatus,
+      credentialJson: String(r.credentialJson),
+      pdfHash: (r.pdfHash as string | null) ?? null,
+      pdf: (r.pdf as Uint8Array | null) ?? null,
+      storedPdfHash: (r.storedPdfHash as string | null) ?? null,
+    }));
+  }
+
+  async duplicateDigests(limit: number): Promise<{ total: number; groups: import("./store.ts").DuplicateDigest[] }> {
+    checkLimit("duplicateDigests", limit);
+    const total = Number(
+      (
+        await this.#row(
+          "duplicateDigests",
+          `SELECT coalesce(sum(n), 0) AS total FROM (SELECT count(*) AS n FROM certificates GROUP BY digest HAVING count(*) > 1) g`,
+        )
+      )?.total,
+    );
+    const rows = await this.#rows(
+      "duplicateDigests",
+      `SELECT digest, count(*) AS n, (array_agg(id ORDER BY id))[1:10] AS ids
+       FROM certificates GROUP BY digest HAVING count(*) > 1 ORDER BY digest LIMIT $1`,
+      [limit],
+    );
+    return {
+      total,
+      groups: rows.map((r) => ({ digest: String(r.digest), count: Number(r.n), certificateIds: (r.ids as string[]).map(String) })),
+    };
+  }
+
+  async duplicateLiveNumbers(limit: number): Promise<{ total: number; groups: import("./store.ts").DuplicateLiveNumber[] }> {
+    checkLimit("duplicateLiveNumbers", limit);
+    // Live, unless it is being renewed by a pending or anchoring renewal of the same number (the two
+    // then hold it together until the renewal is issued and this one superseded).
+    const live = `c.status IN ('pending', 'anchoring', 'issued', 'suspended') AND (c.renewed_by IS NULL OR NOT EXISTS (
+      SELECT 1 FROM certificates r WHERE r.id = c.renewed_by AND r.supersedes = c.id AND r.issuer_id = c.issuer_id
+        AND r.certificate_number = c.certificate_number AND r.status IN ('pending', 'anchoring')))`;
+    const total = Number(
+      (
+        await this.#row(
+          "duplicateLiveNumbers",
+          `SELECT coalesce(sum(n), 0) AS total FROM (
+             SELECT count(*) AS n FROM certificates c WHERE ${live} GROUP BY c.issuer_id, c.certificate_number HAVING count(*) > 1) g`,
+        )
+      )?.total,
+    );
+    const rows = await this.#rows(
+      "duplicateLiveNumbers",
+      `SELECT c.issuer_id AS "issuerId", c.certificate_number AS "certificateNumber", count(*) AS n,
+         (array_agg(c.id ORDER BY c.id))[1:10] AS ids
+       FROM certificates c WHERE ${live} GROUP BY c.issuer_id, c.certificate_number HAVING count(*) > 1
+       ORDER BY c.issuer_id, c.certificate_number LIMIT $1`,
+      [limit],
+    );
+    return {
+      total,
+      groups: rows.map((r) => ({
+        issuerId: String(r.issuerId),
+        certificateNumber: String(r.certificateNumber),
+        count: Number(r.n),
+        certificateIds: (r.ids as string[]).map(String),
+      })),
+    };
   }
 }

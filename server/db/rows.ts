@@ -37,7 +37,8 @@ export const CERTIFICATE_ORDER = "c.created_at, c.upload_id, c.upload_row, c.id"
 
 export const BATCH_COLUMNS = `id, issuer_id AS "issuerId", type_id AS "typeId", status, root,
   certificate_count AS "certificateCount", tx_hash AS "txHash", tx_nonce AS "txNonce", block_number AS "blockNumber",
-  anchored_at AS "anchoredAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  anchored_at AS "anchoredAt", created_at AS "createdAt", updated_at AS "updatedAt", attempts, failure,
+  failed_at AS "failedAt"`;
 
 export const OPERATION_COLUMNS = `id, issuer_id AS "issuerId", kind, certificate_id AS "certificateId",
   batch_id AS "batchId", reason, successor_id AS "successorId", status, tx_hash AS "txHash", error,
@@ -125,6 +126,9 @@ export function toBatch(r: DbRow): BatchRow {
     anchoredAt: strOrNull(r.anchoredAt),
     createdAt: str(r.createdAt),
     updatedAt: str(r.updatedAt),
+    attempts: num(r.attempts),
+    failure: strOrNull(r.failure),
+    failedAt: strOrNull(r.failedAt),
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
-import { applyMigrations, MIGRATIONS, type Migration, type MigrationConnection } from "./migrations.ts";
+import { applyMigrations, LIVE_NUMBER_PREDICATE, MIGRATIONS, type Migration, type MigrationConnection } from "./migrations.ts";
 import {
   API_KEY_COLUMNS,
   asBuffer,
@@ -54,6 +54,7 @@ import type {
   IdempotencyRow,
   NewCertificate,
   OperationRow,
+  RefusedCertificate,
   Store,
   UploadRow,
 } from "./store.ts";
@@ -345,10 +346,10 @@ export class SqliteStore implements Store {
 
   // --- uploads and certificates ---------------------------------------------------------------------
 
-  insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<void> {
+  insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<{ refused: RefusedCertificate[] }> {
     return this.#call("insertUpload", () => {
       checkUpload(upload, certificates);
-      this.#atomic(() => {
+      return this.#atomic(() => {
         this.#run(
           "INSERT INTO uploads (id, issuer_id, type_id, row_count, errors_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
           upload.id,
@@ -361,10 +362,12 @@ export class SqliteStore implements Store {
         const insert = this.#statement(
           `INSERT INTO certificates (id, issuer_id, type_id, upload_id, upload_row, certificate_number, record_json,
              credential_json, digest, claim_code_hash, supersedes, search_json, status, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+           ON CONFLICT (issuer_id, certificate_number) WHERE ${LIVE_NUMBER_PREDICATE} DO NOTHING`,
         );
+        const refused: RefusedCertificate[] = [];
         for (const c of certificates) {
-          insert.run(
+          const { changes } = insert.run(
             c.id,
             c.issuerId,
             c.typeId,
@@ -380,9 +383,59 @@ export class SqliteStore implements Store {
             upload.createdAt,
             upload.createdAt,
           );
+          if (changes === 0) {
+            const holder = this.#get(
+              `SELECT id FROM certificates WHERE issuer_id = ? AND certificate_number = ? AND ${LIVE_NUMBER_PREDICATE}`,
+              c.issuerId,
+              c.certificateNumber,
+            );
+            refused.push({ id: c.id, existingId: String(holder?.id) });
+          }
         }
+        return { refused };
       });
     });
+  }
+
+  setUploadErrors(uploadId: string, errorsJson: string): Promise<void> {
+    return this.#call("setUploadErrors", () => {
+      if (this.#run("UPDATE uploads SET errors_json = ? WHERE id = ?", errorsJson, uploadId) === 0) {
+        throw new StoreError("NOT_FOUND", `upload ${uploadId} does not exist`);
+      }
+    });
+  }
+
+  markRenewing(certificateId: string, renewalId: string): Promise<void> {
+    return this.#call("markRenewing", () => {
+      const changed = this.#run(
+        `UPDATE certificates SET renewed_by = ?, updated_at = ?
+         WHERE id = ? AND status IN ('issued', 'suspended') AND renewed_by IS NULL`,
+        renewalId,
+        this.#now(),
+        certificateId,
+      );
+      if (changed === 0) {
+        const row = this.#get("SELECT status, renewed_by AS renewedBy FROM certificates WHERE id = ?", certificateId);
+        if (!row) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
+        throw new StoreError(
+          "INVALID_STATE",
+          row.renewedBy
+            ? `certificate ${certificateId} is being renewed already (by ${String(row.renewedBy)})`
+            : `certificate ${certificateId} is ${String(row.status)}: only an issued or suspended certificate can be renewed`,
+        );
+      }
+    });
+  }
+
+  uploadFailures(uploadId: string): Promise<{ batchId: string; failure: string; failedAt: string }[]> {
+    return this.#call("uploadFailures", () =>
+      this.#all(
+        `SELECT b.id AS "batchId", b.failure, b.failed_at AS "failedAt" FROM batches b
+         WHERE b.failure IS NOT NULL AND b.id IN (SELECT DISTINCT batch_id FROM certificates WHERE upload_id = ?)
+         ORDER BY b.failed_at, b.id`,
+        uploadId,
+      ).map((r) => ({ batchId: String(r.batchId), failure: String(r.failure), failedAt: String(r.failedAt) })),
+    );
   }
 
   findUpload(issuerId: string, id: string): Promise<UploadRow | undefined> {
@@ -520,8 +573,59 @@ export class SqliteStore implements Store {
 
   unfinishedBatches(): Promise<BatchRow[]> {
     return this.#call("unfinishedBatches", () =>
-      this.#all(`SELECT ${BATCH_COLUMNS} FROM batches WHERE status <> 'rendered' ORDER BY created_at, id`).map(toBatch),
+      this.#all(
+        `SELECT ${BATCH_COLUMNS} FROM batches WHERE status <> 'rendered' AND failure IS NULL ORDER BY created_at, id`,
+      ).map(toBatch),
     );
+  }
+
+  recordBatchFailure(
+    batchId: string,
+    error: string,
+    options: { maxAttempts: number; setAside?: boolean },
+  ): Promise<{ attempts: number; setAside: boolean }> {
+    return this.#call("recordBatchFailure", () =>
+      this.#atomic(() => {
+        const now = this.#now();
+        const row = this.#get(
+          "UPDATE batches SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND failure IS NULL RETURNING attempts",
+          now,
+          batchId,
+        );
+        if (!row) throw refusedStep("batch", batchId, this.#batchStatus(batchId), "count a failure (it is set aside already)");
+        const attempts = Number(row.attempts);
+        const setAside = options.setAside === true || attempts >= options.maxAttempts;
+        if (setAside) {
+          this.#run("UPDATE batches SET failure = ?, failed_at = ? WHERE id = ?", error, now, batchId);
+          this.#run(
+            `UPDATE certificates SET renewed_by = NULL, updated_at = ?
+             WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = ? AND status = 'anchoring')`,
+            now,
+            batchId,
+          );
+          this.#run(
+            "UPDATE certificates SET status = 'failed', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'",
+            now,
+            batchId,
+          );
+        }
+        return { attempts, setAside };
+      }),
+    );
+  }
+
+  anchoredBatches(after: { createdAt: string; id: string } | null, limit: number): Promise<BatchRow[]> {
+    return this.#call("anchoredBatches", () => {
+      checkLimit("anchoredBatches", limit);
+      return this.#all(
+        `SELECT ${BATCH_COLUMNS} FROM batches
+         WHERE status IN ('anchored', 'rendered') AND failure IS NULL AND (created_at, id) > (?, ?)
+         ORDER BY created_at, id LIMIT ?`,
+        after?.createdAt ?? "",
+        after?.id ?? "",
+        limit,
+      ).map(toBatch);
+    });
   }
 
   batchCertificates(batchId: string): Promise<CertificateRow[]> {
@@ -746,5 +850,132 @@ export class SqliteStore implements Store {
     return this.#call("certificateEvents", () =>
       this.#all(`SELECT ${EVENT_COLUMNS} FROM events WHERE certificate_id = ? ORDER BY id`, certificateId).map(toEvent),
     );
+  }
+
+  // --- integrity check (read-only) ------------------------------------------------------------------
+
+  scanCertificates(afterId: string | null, limit: number): Promise<CertificateRow[]> {
+    return this.#call("scanCertificates", () => {
+      checkLimit("scanCertificates", limit);
+      return (
+        afterId === null
+          ? this.#all(`SELECT ${CERTIFICATE_COLUMNS} FROM certificates c ORDER BY c.id LIMIT ?`, limit)
+          : this.#all(`SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE c.id > ? ORDER BY c.id LIMIT ?`, afterId, limit)
+      ).map(toCertificate);
+    });
+  }
+
+  listBatches(afterId: string | null, limit: number): Promise<BatchRow[]> {
+    return this.#call("listBatches", () => {
+      checkLimit("listBatches", limit);
+      return (
+        afterId === null
+          ? this.#all(`SELECT ${BATCH_COLUMNS} FROM batches ORDER BY id LIMIT ?`, limit)
+          : this.#all(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id > ? ORDER BY id LIMIT ?`, afterId, limit)
+      ).map(toBatch);
+    });
+  }
+
+  batchLeaves(batchId: string): Promise<import("./store.ts").BatchLeaf[]> {
+    return this.#call("batchLeaves", () =>
+      this.#all(
+        `SELECT id, leaf_index AS "leafIndex", digest, status FROM certificates WHERE batch_id = ? ORDER BY leaf_index`,
+        batchId,
+      ).map((r) => ({
+        certificateId: String(r.id),
+        leafIndex: Number(r.leafIndex),
+        digest: String(r.digest),
+        status: r.status as CertificateStatus,
+      })),
+    );
+  }
+
+  batchPdfs(batchId: string, afterLeafIndex: number | null, limit: number): Promise<import("./store.ts").BatchMemberPdf[]> {
+    return this.#call("batchPdfs", () => {
+      checkLimit("batchPdfs", limit);
+      return this.#all(
+        `SELECT c.id, c.leaf_index AS "leafIndex", c.status, c.credential_json AS "credentialJson", c.pdf_hash AS "pdfHash",
+           p.pdf, p.pdf_hash AS "storedPdfHash"
+         FROM certificates c LEFT JOIN certificate_pdfs p ON p.certificate_id = c.id
+         WHERE c.batch_id = ? AND c.leaf_index > ? ORDER BY c.leaf_index LIMIT ?`,
+        batchId,
+        afterLeafIndex ?? -1,
+        limit,
+      ).map((r) => ({
+        certificateId: String(r.id),
+        leafIndex: Number(r.leafIndex),
+        status: r.status as CertificateStatus,
+        credentialJson: String(r.credentialJson),
+        pdfHash: (r.pdfHash as string | null) ?? null,
+        pdf: (r.pdf as Uint8Array | null) ?? null,
+        storedPdfHash: (r.storedPdfHash as string | null) ?? null,
+      }));
+    });
+  }
+
+  duplicateDigests(limit: number): Promise<{ total: number; groups: import("./store.ts").DuplicateDigest[] }> {
+    return this.#call("duplicateDigests", () => {
+      checkLimit("duplicateDigests", limit);
+      const total = Number(
+        this.#get(
+          `SELECT coalesce(sum(n), 0) AS total FROM (SELECT count(*) AS n FROM certificates GROUP BY digest HAVING count(*) > 1)`,
+        )?.total,
+      );
+      const rows = this.#all(
+        `SELECT digest, id, n FROM (
+           SELECT digest, id, count(*) OVER (PARTITION BY digest) AS n,
+             row_number() OVER (PARTITION BY digest ORDER BY id) AS k
+           FROM certificates)
+         WHERE n > 1 AND k <= 10 ORDER BY digest, id LIMIT ?`,
+        limit * 10,
+      );
+      const groups: import("./store.ts").DuplicateDigest[] = [];
+      for (const r of rows) {
+        let group = groups.at(-1);
+        if (group === undefined || group.digest !== r.digest) {
+          if (groups.length === limit) break;
+          group = { digest: String(r.digest), count: Number(r.n), certificateIds: [] };
+          groups.push(group);
+        }
+        group.certificateIds.push(String(r.id));
+      }
+      return { total, groups };
+    });
+  }
+
+  duplicateLiveNumbers(limit: number): Promise<{ total: number; groups: import("./store.ts").DuplicateLiveNumber[] }> {
+    return this.#call("duplicateLiveNumbers", () => {
+      checkLimit("duplicateLiveNumbers", limit);
+      // Live, unless it is being renewed by a pending or anchoring renewal of the same number (the two
+      // then hold it together until the renewal is issued and this one superseded).
+      const live = `c.status IN ('pending', 'anchoring', 'issued', 'suspended') AND (c.renewed_by IS NULL OR NOT EXISTS (
+        SELECT 1 FROM certificates r WHERE r.id = c.renewed_by AND r.supersedes = c.id AND r.issuer_id = c.issuer_id
+          AND r.certificate_number = c.certificate_number AND r.status IN ('pending', 'anchoring')))`;
+      const total = Number(
+        this.#get(
+          `SELECT coalesce(sum(n), 0) AS total FROM (
+             SELECT count(*) AS n FROM certificates c WHERE ${live} GROUP BY c.issuer_id, c.certificate_number HAVING count(*) > 1)`,
+        )?.total,
+      );
+      const rows = this.#all(
+        `SELECT issuer_id AS "issuerId", certificate_number AS "certificateNumber", id, n FROM (
+           SELECT c.issuer_id, c.certificate_number, c.id, count(*) OVER (PARTITION BY c.issuer_id, c.certificate_number) AS n,
+             row_number() OVER (PARTITION BY c.issuer_id, c.certificate_number ORDER BY c.id) AS k
+           FROM certificates c WHERE ${live})
+         WHERE n > 1 AND k <= 10 ORDER BY issuer_id, certificate_number, id LIMIT ?`,
+        limit * 10,
+      );
+      const groups: import("./store.ts").DuplicateLiveNumber[] = [];
+      for (const r of rows) {
+        let group = groups.at(-1);
+        if (group === undefined || group.issuerId !== r.issuerId || group.certificateNumber !== r.certificateNumber) {
+          if (groups.length === limit) break;
+          group = { issuerId: String(r.issuerId), certificateNumber: String(r.certificateNumber), count: Number(r.n), certificateIds: [] };
+          groups.push(group);
+        }
+        group.certificateIds.push(String(r.id));
+      }
+      return { total, groups };
+    });
   }
 }

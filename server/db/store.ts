@@ -107,6 +107,19 @@ export interface BatchRow {
   anchoredAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Failed steps so far (read only: set by `recordBatchFailure`). */
+  attempts?: number;
+  /** Why the batch was set aside, once it has been (read only); it is then no longer worked on. */
+  failure?: string | null;
+  failedAt?: string | null;
+}
+
+/** An accepted row that `insertUpload` did not store: its certificate number is live already. */
+export interface RefusedCertificate {
+  /** The id the refused certificate would have had. */
+  id: string;
+  /** The live certificate of the issuer that holds the number. */
+  existingId: string;
 }
 
 export interface OperationRow {
@@ -173,8 +186,24 @@ export interface Store {
   insertIdempotency(row: IdempotencyRow): Promise<boolean>;
 
   // Uploads and certificates
-  /** Inserts an upload and its valid certificates (status `pending`) atomically. */
-  insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<void>;
+  /**
+   * Inserts an upload and its valid certificates (status `pending`) atomically, except those whose
+   * certificate number is live already for the issuer (pending, anchoring, issued or suspended, and not
+   * being renewed), in the database or earlier in `certificates`: the database's unique index decides,
+   * so two uploads racing for one number store it once. Those are returned, with the certificate that
+   * holds the number. A duplicate digest fails the whole call (`DUPLICATE`).
+   */
+  insertUpload(upload: UploadRow, certificates: NewCertificate[]): Promise<{ refused: RefusedCertificate[] }>;
+  /** Replaces the per-row errors of an upload (JSON text), e.g. with the rows `insertUpload` refused. */
+  setUploadErrors(uploadId: string, errorsJson: string): Promise<void>;
+  /**
+   * Marks `certificateId` (issued or suspended, not already being renewed) as being renewed by
+   * `renewalId` with the same certificate number, so the renewal can be stored beside it.
+   * @throws StoreError `INVALID_STATE` when it is not issued or suspended, or is being renewed already
+   */
+  markRenewing(certificateId: string, renewalId: string): Promise<void>;
+  /** Batches of the upload's certificates that were set aside, with the reason. */
+  uploadFailures(uploadId: string): Promise<{ batchId: string; failure: string; failedAt: string }[]>;
   findUpload(issuerId: string, id: string): Promise<UploadRow | undefined>;
   /** Counts of the upload's certificates by status. */
   uploadProgress(uploadId: string): Promise<Partial<Record<CertificateStatus, number>>>;
@@ -201,8 +230,17 @@ export interface Store {
   closeBatch(batch: BatchRow, certificateIds: string[]): Promise<void>;
   findBatch(id: string): Promise<BatchRow | undefined>;
   findBatchByRoot(root: string): Promise<BatchRow | undefined>;
-  /** Batches not yet `rendered`, oldest first (what recovery and the pipeline work on). */
+  /** Batches not yet `rendered` and not set aside, oldest first (what recovery and the pipeline work on). */
   unfinishedBatches(): Promise<BatchRow[]>;
+  /**
+   * Counts one failed step of a batch, with its error. At `maxAttempts` failed steps (or at once with
+   * `setAside`), the batch is set aside atomically: `failure` and `failedAt` are set, its certificates
+   * that are not issued become `failed` (their numbers are free again), and any certificate they were
+   * renewing is no longer marked as being renewed.
+   */
+  recordBatchFailure(batchId: string, error: string, options: { maxAttempts: number; setAside?: boolean }): Promise<{ attempts: number; setAside: boolean }>;
+  /** Anchored or rendered batches (not set aside), oldest first, after `afterId` in that order: for reconciliation. */
+  anchoredBatches(after: { createdAt: string; id: string } | null, limit: number): Promise<BatchRow[]>;
   batchCertificates(batchId: string): Promise<CertificateRow[]>;
   /** Records the anchor transaction (before waiting for it): status `submitted`. */
   markBatchSubmitted(batchId: string, txHash: string, txNonce: number): Promise<void>;
@@ -227,4 +265,68 @@ export interface Store {
   // Audit
   insertEvent(event: Omit<EventRow, "id">): Promise<void>;
   certificateEvents(certificateId: string): Promise<EventRow[]>;
+
+  // Integrity check (`certs check`, server/integrity/): read-only, paged, for databases of any size
+  /** Every certificate, in id order, `limit` at a time after `afterId` (keyset paging; null: from the start). */
+  scanCertificates(afterId: string | null, limit: number): Promise<CertificateRow[]>;
+  /** Every batch, in id order, `limit` at a time after `afterId` (keyset paging; null: from the start). */
+  listBatches(afterId: string | null, limit: number): Promise<BatchRow[]>;
+  /** The leaves of a batch: its certificates' ids and digests, in leaf order (no credentials, no PDFs). */
+  batchLeaves(batchId: string): Promise<BatchLeaf[]>;
+  /**
+   * A batch's certificates in leaf order with their stored PDFs (null where none is stored), `limit` at a
+   * time after leaf `afterLeafIndex` (null: from the first leaf).
+   */
+  batchPdfs(batchId: string, afterLeafIndex: number | null, limit: number): Promise<BatchMemberPdf[]>;
+  /**
+   * Digests held by more than one certificate: how many certificates share a digest (`total`), and the
+   * first `limit` such digests (in digest order) with their count and first 10 certificate ids.
+   */
+  duplicateDigests(limit: number): Promise<{ total: number; groups: DuplicateDigest[] }>;
+  /**
+   * Certificate numbers live more than once for one issuer (live: `pending`, `anchoring`, `issued`,
+   * `suspended`, except a certificate whose pending or anchoring renewal of the same number is on its way):
+   * how many live certificates share a number (`total`), and the first `limit` such numbers (by issuer,
+   * number) with their count and first 10 certificate ids.
+   */
+  duplicateLiveNumbers(limit: number): Promise<{ total: number; groups: DuplicateLiveNumber[] }>;
+}
+
+/** One leaf of a batch's Merkle tree (`batchLeaves`). */
+export interface BatchLeaf {
+  certificateId: string;
+  leafIndex: number;
+  digest: string;
+  status: CertificateStatus;
+}
+
+/** One certificate of a batch with its stored PDF (`batchPdfs`). */
+export interface BatchMemberPdf {
+  certificateId: string;
+  leafIndex: number;
+  status: CertificateStatus;
+  credentialJson: string;
+  /** The certificate row's `pdfHash` (set when its PDF was stored). */
+  pdfHash: string | null;
+  /** The stored PDF, or null when the certificate has none. */
+  pdf: Uint8Array | null;
+  /** The hash stored beside the PDF, or null when there is none. */
+  storedPdfHash: string | null;
+}
+
+/** A digest that several certificates hold (`duplicateDigests`). */
+export interface DuplicateDigest {
+  digest: string;
+  count: number;
+  /** The first 10, in id order. */
+  certificateIds: string[];
+}
+
+/** A certificate number live several times for one issuer (`duplicateLiveNumbers`). */
+export interface DuplicateLiveNumber {
+  issuerId: string;
+  certificateNumber: string;
+  count: number;
+  /** The first 10, in id order. */
+  certificateIds: string[];
 }

@@ -12,7 +12,10 @@ import {
   type ValidationIssue,
 } from "../../core/index.ts";
 import type { IssuerChain, StatusCall } from "../chain/issuer-chain.ts";
+import { backoffDelay, createThrottledLog, isTransientChainError, retryAfterMs, type ThrottledLog } from "../chain/backoff.ts";
 import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
+import { isStoreError } from "../db/store-error.ts";
+import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
 import { crashPoint } from "./crash-point.ts";
@@ -61,9 +64,18 @@ export interface AcceptedCertificate {
 export interface SubmitResult {
   uploadId: string;
   accepted: AcceptedCertificate[];
-  errors: ValidationIssue[];
+  errors: (ValidationIssue & { certificateId?: string })[];
   fileError?: { code: string; message: string; columns?: string[] };
 }
+
+/**
+ * Called inside the transaction that stores an upload or a status change, with the result: the API
+ * stores its `Idempotency-Key` there, so the key and what it answers are committed together or not at all.
+ */
+export type ReserveHook<T> = (store: Store, result: T) => Promise<void>;
+
+/** A batch step that failed this many times (for a reason other than an unreachable chain) is set aside. */
+export const MAX_BATCH_ATTEMPTS = 3;
 
 const CLAIM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; // no 0/O, 1/I
 
@@ -81,9 +93,17 @@ export class IssuanceService {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Failed passes in a row (an unreachable chain, a busy database), and no new pass before this time. */
+  #failures = 0;
+  #backoffUntil = 0;
+  /** Whether the anchors of stored batches have been checked against the chain since start. */
+  #reconciled = false;
+  /** Logs a repeated failure at once, then at most once a minute per key, with the count of repeats. */
+  readonly #logThrottled: ThrottledLog;
 
   constructor(parameters: IssuanceServiceParameters) {
     this.#p = parameters;
+    this.#logThrottled = createThrottledLog(parameters.log, 60_000);
   }
 
   #now(): Date {
@@ -98,6 +118,7 @@ export class IssuanceService {
     records?: unknown[];
     actor: string;
     supersedes?: CertificateRow;
+    reserve?: ReserveHook<SubmitResult>;
   }): Promise<SubmitResult> {
     const { issuerId, typeId, actor } = input;
     let schema;
@@ -132,10 +153,21 @@ export class IssuanceService {
     const uploadId = randomUUID();
     const createdAt = this.#now().toISOString();
     if (fileError || rows.length === 0) {
-      await this.#p.store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, []);
-      return { uploadId, accepted: [], errors, ...(fileError ? { fileError } : {}) };
+      const result: SubmitResult = { uploadId, accepted: [], errors, ...(fileError ? { fileError } : {}) };
+      await this.#p.store.transaction(async (store) => {
+        await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, []);
+        await input.reserve?.(store, result);
+      });
+      return result;
     }
     const { json, digests } = await this.#documents(issuerId, typeId).createCredentials(rows, this.#now());
+    // Every credential must be its own row's before anything is stored (the workers' answers are
+    // checked, not trusted), and every digest (Merkle leaf) must be new.
+    rows.forEach((record, i) => {
+      const problem = credentialMismatch(json[i], { typeId, issuerId, certificateNumber: String(record.subject.certificateNumber) });
+      if (problem) throw this.#integrityFailure(`row ${record.row}: ${problem}`, { issuerId, typeId });
+    });
+    if (new Set(digests).size !== digests.length) throw this.#integrityFailure("two credentials of the upload have the same digest", { issuerId, typeId });
     const accepted: AcceptedCertificate[] = [];
     const certificates: NewCertificate[] = rows.map((record, i) => {
       const id = randomUUID();
@@ -161,16 +193,42 @@ export class IssuanceService {
         }),
       };
     });
-    await this.#p.store.transaction(async (store) => {
-      await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, certificates);
+    const numberColumn = schema.columns.find((c) => c.path === "/certificateNumber")?.column ?? schema.keyColumn;
+    const result = await this.#p.store.transaction(async (store) => {
+      // A renewal that keeps the number replaces the old certificate: mark it, so both can be stored.
+      const old = input.supersedes;
+      if (old && certificates[0].certificateNumber === old.certificateNumber) await store.markRenewing(old.id, certificates[0].id);
+      const { refused } = await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, certificates);
+      const holders = new Map(refused.map((r) => [r.id, r.existingId]));
+      const duplicates: SubmitResult["errors"] = certificates
+        .filter((c) => holders.has(c.id))
+        .map((c) => ({
+          row: c.row,
+          column: numberColumn,
+          code: "DUPLICATE_CERTIFICATE",
+          message: `Certificate number ${c.certificateNumber} already belongs to certificate ${holders.get(c.id)}, which is live; to replace it, renew it (or revoke it first)`,
+          certificateId: holders.get(c.id),
+        }));
+      const allErrors = duplicates.length > 0 ? [...errors, ...duplicates].sort((a, b) => a.row - b.row) : errors;
+      if (duplicates.length > 0) await store.setUploadErrors(uploadId, JSON.stringify(allErrors));
       for (const c of certificates) {
+        if (holders.has(c.id)) continue;
         await store.insertEvent({ issuerId, certificateId: c.id, batchId: null, type: "accepted", actor, detailJson: JSON.stringify({ uploadId, row: c.row }), at: createdAt });
       }
+      const result: SubmitResult = { uploadId, accepted: accepted.filter((a) => !holders.has(a.id)), errors: allErrors };
+      await input.reserve?.(store, result);
+      return result;
     });
-    this.#p.log.info({ issuerId, typeId, uploadId, accepted: accepted.length, rejected: errors.length }, "certificates accepted");
+    this.#p.log.info({ issuerId, typeId, uploadId, accepted: result.accepted.length, rejected: rowCount - result.accepted.length }, "certificates accepted");
     crashPoint("accepted");
-    this.#kick();
-    return { uploadId, accepted, errors };
+    if (result.accepted.length > 0) this.#kick();
+    return result;
+  }
+
+  /** Logs and returns an error that stops a step because stored data would not be its holder's. */
+  #integrityFailure(message: string, context: object): ServiceError {
+    this.#p.log.error({ ...context, problem: message }, "integrity check failed: nothing was stored");
+    return new ServiceError(500, "INTEGRITY", `Integrity check failed, nothing was stored: ${message}`);
   }
 
   /** The department behind an API key: its names, domain and the certificate types it issues. */
@@ -191,7 +249,7 @@ export class IssuanceService {
   /** The issued certificate's PDF. */
   async pdf(row: CertificateRow): Promise<Uint8Array> {
     const pdf = row.pdfHash ? await this.#p.store.getPdf(row.id) : undefined;
-    if (!pdf || row.status === "pending" || row.status === "anchoring") {
+    if (!pdf || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
       throw new ServiceError(409, "NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
     }
     return pdf;
@@ -199,7 +257,7 @@ export class IssuanceService {
 
   /** The issued certificate's credential, with its Merkle proof. */
   async credential(row: CertificateRow): Promise<Credential> {
-    if (!row.batchId || row.status === "pending" || row.status === "anchoring") {
+    if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
       throw new ServiceError(409, "NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
     }
     const tree = await this.#tree(row.batchId);
@@ -216,22 +274,34 @@ export class IssuanceService {
   }
 
   /** Queues a status change of an issued certificate; it is sent to the chain by the pipeline. */
-  async changeStatus(issuerId: string, id: string, kind: "revoke" | "suspend" | "reinstate", reason: number, actor: string): Promise<OperationRow> {
+  async changeStatus(
+    issuerId: string,
+    id: string,
+    kind: "revoke" | "suspend" | "reinstate",
+    reason: number,
+    actor: string,
+    reserve?: ReserveHook<OperationRow>,
+  ): Promise<OperationRow> {
     const row = await this.certificate(issuerId, id);
     const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
     if (!allowed.includes(row.status)) {
       throw new ServiceError(409, "INVALID_STATUS", `Cannot ${kind} certificate ${id}: it is ${row.status}`);
     }
-    return this.#queueOperation(issuerId, kind, row.id, null, reason, null, actor);
+    return this.#queueOperation(issuerId, kind, row.id, null, reason, null, actor, reserve);
   }
 
   /** Issues a renewal of `id` from new field values: when issued, it supersedes the old one. */
-  async renew(issuerId: string, id: string, record: unknown, actor: string): Promise<SubmitResult> {
+  async renew(issuerId: string, id: string, record: unknown, actor: string, reserve?: ReserveHook<SubmitResult>): Promise<SubmitResult> {
     const row = await this.certificate(issuerId, id);
     if (row.status !== "issued" && row.status !== "suspended") {
       throw new ServiceError(409, "INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
     }
-    return this.submit({ issuerId, typeId: row.typeId, records: [record], actor, supersedes: row });
+    try {
+      return await this.submit({ issuerId, typeId: row.typeId, records: [record], actor, supersedes: row, reserve });
+    } catch (error) {
+      if (isStoreError(error, "INVALID_STATE")) throw new ServiceError(409, "INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`);
+      throw error;
+    }
   }
 
   async #queueOperation(
@@ -242,12 +312,14 @@ export class IssuanceService {
     reason: number,
     successorId: string | null,
     actor: string,
+    reserve?: ReserveHook<OperationRow>,
   ): Promise<OperationRow> {
     const at = this.#now().toISOString();
     const operation: OperationRow = { id: randomUUID(), issuerId, kind, certificateId, batchId, reason, successorId, status: "queued", txHash: null, error: null, createdAt: at, updatedAt: at };
     await this.#p.store.transaction(async (store) => {
       await store.insertOperation(operation);
       await store.insertEvent({ issuerId, certificateId, batchId, type: `${kind}-requested`, actor, detailJson: JSON.stringify({ reason, operationId: operation.id }), at });
+      await reserve?.(store, operation);
     });
     this.#kick();
     return operation;
@@ -268,44 +340,136 @@ export class IssuanceService {
     this.#workers.clear();
   }
 
+  /**
+   * Runs a pass now, unless one is running or the pipeline is backing off after a failed pass (then the
+   * pass already scheduled picks the new work up).
+   */
   #kick(): void {
-    if (this.#stopped || this.#running) return;
+    if (this.#stopped || this.#running || Date.now() < this.#backoffUntil) return;
     clearTimeout(this.#timer);
+    let delay = Math.max(250, this.#p.batchWaitMs / 2);
     this.#running = this.tick()
-      .catch((error: unknown) => this.#p.log.error({ err: error }, "pipeline step failed; retrying"))
+      .then(() => {
+        if (this.#failures > 0) this.#p.log.info({ failures: this.#failures }, "pipeline recovered");
+        this.#failures = 0;
+      })
+      .catch((error: unknown) => {
+        this.#failures += 1;
+        // An unreachable chain or busy database: back off exponentially, with jitter, honouring Retry-After.
+        delay = Math.max(delay, backoffDelay(this.#failures, { baseMs: 500, maxMs: 30_000, retryAfterMs: retryAfterMs(error) }));
+        this.#logThrottled("pipeline", { err: error, failures: this.#failures, retryInMs: delay }, "pipeline pass failed; retrying");
+      })
       .finally(() => {
         this.#running = undefined;
-        if (!this.#stopped) this.#timer = setTimeout(() => this.#kick(), Math.max(250, this.#p.batchWaitMs / 2));
+        this.#backoffUntil = this.#failures > 0 ? Date.now() + delay : 0;
+        if (!this.#stopped) this.#timer = setTimeout(() => this.#kick(), delay);
       });
   }
 
-  /** One pass of the pipeline: finish unfinished batches, close due batches, apply status changes. */
+  /**
+   * One pass of the pipeline: check the anchors of earlier batches (once after start), finish
+   * unfinished batches, close due batches, apply status changes. Each step is on its own: a step that
+   * fails does not stop the others. A batch whose step fails for a reason of its own (not an unreachable
+   * chain or a busy database) counts an attempt, and is set aside after {@link MAX_BATCH_ATTEMPTS}, or at
+   * once when what it would store is not its holder's. Rejects, after the whole pass, with the first
+   * transient failure, so that the next pass backs off.
+   */
   async tick(): Promise<void> {
     const { store } = this.#p;
-    for (const batch of await store.unfinishedBatches()) await this.#advance(batch.id);
+    let transient: unknown;
+    const step = async (fn: () => Promise<void>, context: { batchId?: string; operationId?: string; group?: string }) => {
+      try {
+        await fn();
+      } catch (error) {
+        if (isTransient(error)) {
+          transient ??= error;
+          return;
+        }
+        if (context.batchId) await this.#batchFailed(context.batchId, error);
+        else this.#logThrottled(`step ${JSON.stringify(context)}`, { ...context, err: error }, "pipeline step failed; it is retried on the next pass");
+      }
+    };
+    if (!this.#reconciled) await step(async () => void (await this.reconcile()), {});
+    for (const batch of await store.unfinishedBatches()) await step(() => this.#advance(batch.id), { batchId: batch.id });
     for (const group of await store.pendingGroups()) {
       const due = group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
       if (!due) continue;
-      const certificates = await store.pendingCertificates(group.issuerId, group.typeId, this.#p.batchSize);
-      if (certificates.length === 0) continue;
-      const tree = buildMerkleTree(certificates.map((c) => c.digest));
-      const at = this.#now().toISOString();
-      const batchId = randomUUID();
-      await store.closeBatch(
-        { id: batchId, issuerId: group.issuerId, typeId: group.typeId, status: "closed", root: tree.root, certificateCount: certificates.length, txHash: null, txNonce: null, blockNumber: null, anchoredAt: null, createdAt: at, updatedAt: at },
-        certificates.map((c) => c.id),
-      );
-      this.#p.log.info({ batchId, issuerId: group.issuerId, count: certificates.length, root: tree.root }, "batch closed");
-      crashPoint("batch-closed");
-      await this.#advance(batchId);
+      let batchId: string | undefined;
+      await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), { group: `${group.issuerId}/${group.typeId}` });
+      if (batchId) await step(() => this.#advance(batchId!), { batchId });
     }
-    for (const operation of await store.unfinishedOperations()) await this.#apply(operation);
+    for (const operation of await store.unfinishedOperations()) await step(() => this.#apply(operation), { operationId: operation.id });
+    if (transient !== undefined) throw transient;
+  }
+
+  /**
+   * Checks that every batch the database holds as anchored (or issued) has its root on chain, and
+   * anchors again any root that is missing (a local chain whose journal lost its tail, a reorganisation):
+   * the certificates' proofs name the root, not the transaction, so they verify again once it is back.
+   * Runs once after start; returns the counts.
+   */
+  async reconcile(): Promise<{ checked: number; missing: number }> {
+    const { store, chain, log } = this.#p;
+    let checked = 0;
+    let missing = 0;
+    for (let after: { createdAt: string; id: string } | null = null; ; ) {
+      const page = await store.anchoredBatches(after, 200);
+      if (page.length === 0) break;
+      for (const batch of page) {
+        checked += 1;
+        if (await chain.anchorOf(batch.root)) continue;
+        missing += 1;
+        log.warn({ batchId: batch.id, root: batch.root, block: batch.blockNumber }, "an anchored batch's root is not on chain: anchoring it again");
+        const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async () => undefined);
+        await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId: batch.id, type: "re-anchored", actor: "system", detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber, txHash: anchored.txHash }), at: this.#now().toISOString() });
+        log.warn({ batchId: batch.id, root: batch.root, block: anchored.blockNumber }, "batch anchored again");
+      }
+      const last = page[page.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    this.#reconciled = true;
+    if (checked > 0) log.info({ checked, missing }, "anchors reconciled with the chain");
+    return { checked, missing };
+  }
+
+  /** Closes a batch of the oldest pending certificates of one issuer and type; returns its id. */
+  async #close(issuerId: string, typeId: string): Promise<string | undefined> {
+    const { store } = this.#p;
+    const certificates = await store.pendingCertificates(issuerId, typeId, this.#p.batchSize);
+    if (certificates.length === 0) return undefined;
+    const tree = buildMerkleTree(certificates.map((c) => c.digest));
+    const at = this.#now().toISOString();
+    const batchId = randomUUID();
+    await store.closeBatch(
+      { id: batchId, issuerId, typeId, status: "closed", root: tree.root, certificateCount: certificates.length, txHash: null, txNonce: null, blockNumber: null, anchoredAt: null, createdAt: at, updatedAt: at },
+      certificates.map((c) => c.id),
+    );
+    this.#p.log.info({ batchId, issuerId, count: certificates.length, root: tree.root }, "batch closed");
+    crashPoint("batch-closed");
+    return batchId;
+  }
+
+  /** Counts a failed step of a batch; sets it aside after the last attempt, or at once for an integrity failure. */
+  async #batchFailed(batchId: string, error: unknown): Promise<void> {
+    const { store, log } = this.#p;
+    const integrity = hasCode(error, "INTEGRITY");
+    const message = String((error as Error)?.message ?? error).slice(0, 1000);
+    const { attempts, setAside } = await store.recordBatchFailure(batchId, message, { maxAttempts: MAX_BATCH_ATTEMPTS, setAside: integrity });
+    if (!setAside) {
+      log.error({ batchId, attempts, err: error }, `batch step failed (attempt ${attempts} of ${MAX_BATCH_ATTEMPTS}); retrying`);
+      return;
+    }
+    const batch = (await store.findBatch(batchId))!;
+    await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId, type: "batch-failed", actor: "system", detailJson: JSON.stringify({ attempts, failure: message }), at: this.#now().toISOString() });
+    this.#trees.delete(batchId);
+    log.error({ batchId, attempts, failure: message }, "batch set aside as failed: its certificates are not issued (their numbers can be uploaded again)");
   }
 
   /** Moves one batch as far as it can go: anchored, then rendered. */
   async #advance(batchId: string): Promise<void> {
     const { store, chain, log } = this.#p;
     let batch = (await store.findBatch(batchId))!;
+    if (batch.failure) return;
     if (batch.status === "closed" || batch.status === "submitted") {
       const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async (txHash, nonce) => {
         await store.markBatchSubmitted(batch.id, txHash, nonce);
@@ -322,12 +486,17 @@ export class IssuanceService {
       const missing = members.filter((m) => m.pdfHash === null);
       if (missing.length > 0) {
         const tree = await this.#tree(batchId, members);
+        if (tree.root !== batch.root) throw this.#integrityFailure(`the members of batch ${batchId} do not give its root`, { batchId });
         const anchor = { root: tree.root, chainId: this.#p.chainId, registry: this.#p.registry };
         await this.#documents(batch.issuerId, batch.typeId).render(
           missing.map((m) => m.credentialJson),
           (i) => ({ ...anchor, path: tree.proof(missing[i].leafIndex!) }),
           async (i, pdf) => {
-            await store.putPdf(missing[i].id, pdf, sha256(pdf));
+            // Each PDF must embed its own certificate's credential and proof before it is stored.
+            const member = missing[i];
+            const problem = pdfMismatch(pdf, { credentialJson: member.credentialJson, root: tree.root, path: tree.proof(member.leafIndex!) });
+            if (problem) throw this.#integrityFailure(`certificate ${member.id} (${member.certificateNumber}): ${problem}`, { batchId });
+            await store.putPdf(member.id, pdf, sha256(pdf));
             if (i === Math.floor(missing.length / 2)) crashPoint("rendering");
           },
         );
@@ -424,4 +593,17 @@ function newClaimCode(): string {
 
 function normaliseClaimCode(code: string): string {
   return String(code).toUpperCase().replace(/[^0-9A-Z]/g, "");
+}
+
+/** A failure that goes away by itself: an unreachable or throttling chain, a busy or unreachable database. */
+function isTransient(error: unknown): boolean {
+  return isStoreError(error, "BUSY") || isStoreError(error, "DATABASE_UNAVAILABLE") || isTransientChainError(error);
+}
+
+/** Whether `error`, or an error it was caused by, carries `code`. */
+function hasCode(error: unknown, code: string): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (e.code === code) return true;
+  }
+  return false;
 }

@@ -313,6 +313,10 @@ describe("validateCsv: row and cell checks", function () {
     ["pop directional isolate U+2069", "\u2069"],
     ["left-to-right mark U+200E", "\u200e"],
     ["right-to-left mark U+200F", "\u200f"],
+    ["zero-width space U+200B", "\u200b"],
+    ["zero-width non-joiner U+200C", "\u200c"],
+    ["zero-width joiner U+200D", "\u200d"],
+    ["word joiner U+2060", "\u2060"],
     ["NUL", "\u0000"],
     ["bell (C0)", "\u0007"],
     ["line break", "\n"],
@@ -324,6 +328,8 @@ describe("validateCsv: row and cell checks", function () {
       const result = validateCsv(csvOf("csb-cre", { name_zh: `陳${char}大文` }), "csb-cre");
 
       expect(result.errors.map((e) => [e.column, e.code])).to.deep.equal([["name_zh", "FORBIDDEN_CHARACTER"]]);
+      const hex = char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      if (char >= "\u2000") expect(result.errors[0].message).to.include(`U+${hex}`);
     });
   }
 

@@ -186,7 +186,7 @@ export function newUpload(overrides: Partial<UploadRow> = {}): UploadRow {
   };
 }
 
-/** A certificate of `upload` at `row`: number `<PREFIX>-<row>`, name "CHAN Tai Man <row>" / 陳大文. */
+/** A certificate of `upload` at `row`: number `<PREFIX>-2025-<row>-<upload>`, name "CHAN Tai Man <row>" / 陳大文. */
 export function newCertificate(upload: UploadRow, row: number, overrides: Partial<NewCertificate> = {}): NewCertificate {
   const id = overrides.id ?? randomUUID();
   const prefix = upload.issuerId === FSD ? "DG" : "CRE";
@@ -196,7 +196,8 @@ export function newCertificate(upload: UploadRow, row: number, overrides: Partia
     typeId: upload.typeId,
     uploadId: upload.id,
     row,
-    certificateNumber: `${prefix}-2025-${String(row).padStart(5, "0")}`,
+    // Unique across uploads: a number is live once per issuer.
+    certificateNumber: `${prefix}-2025-${String(row).padStart(5, "0")}-${upload.id.slice(0, 8)}`,
     recordJson: JSON.stringify({ subject: { certificateNumber: `${prefix}-${row}` }, validFrom: at(0), validUntil: null }),
     credentialJson: JSON.stringify({ id: `urn:uuid:${id}`, credentialSubject: { salt: randomBytes(16).toString("hex") } }),
     digest: hex32(`digest ${id}`),
@@ -248,6 +249,9 @@ export function newBatch(
     anchoredAt: null,
     createdAt: at(10),
     updatedAt: at(10),
+    attempts: 0,
+    failure: null,
+    failedAt: null,
     ...overrides,
   };
 }
