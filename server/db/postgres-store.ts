@@ -625,15 +625,16 @@ export class PostgresStore implements Store {
       const setAside = options.setAside === true || attempts >= options.maxAttempts;
       if (setAside) {
         await tx.#query("recordBatchFailure", "UPDATE batches SET failure = $1, failed_at = $2 WHERE id = $3", [error, now, batchId]);
+        // First out of the live set, then the certificates they were renewing back into it.
         await tx.#query(
           "recordBatchFailure",
-          `UPDATE certificates SET renewed_by = NULL, updated_at = $1
-           WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = $2 AND status = 'anchoring')`,
+          "UPDATE certificates SET status = 'failed', updated_at = $1 WHERE batch_id = $2 AND status = 'anchoring'",
           [now, batchId],
         );
         await tx.#query(
           "recordBatchFailure",
-          "UPDATE certificates SET status = 'failed', updated_at = $1 WHERE batch_id = $2 AND status = 'anchoring'",
+          `UPDATE certificates SET renewed_by = NULL, updated_at = $1
+           WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = $2 AND status = 'failed')`,
           [now, batchId],
         );
       }

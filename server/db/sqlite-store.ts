@@ -597,14 +597,15 @@ export class SqliteStore implements Store {
         const setAside = options.setAside === true || attempts >= options.maxAttempts;
         if (setAside) {
           this.#run("UPDATE batches SET failure = ?, failed_at = ? WHERE id = ?", error, now, batchId);
+          // First out of the live set, then the certificates they were renewing back into it.
           this.#run(
-            `UPDATE certificates SET renewed_by = NULL, updated_at = ?
-             WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = ? AND status = 'anchoring')`,
+            "UPDATE certificates SET status = 'failed', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'",
             now,
             batchId,
           );
           this.#run(
-            "UPDATE certificates SET status = 'failed', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'",
+            `UPDATE certificates SET renewed_by = NULL, updated_at = ?
+             WHERE renewed_by IN (SELECT id FROM certificates WHERE batch_id = ? AND status = 'failed')`,
             now,
             batchId,
           );

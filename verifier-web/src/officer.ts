@@ -25,7 +25,17 @@ const POLL_MS = 500;
 
 type RowError = { row: number | null; column: string | null; code: string; message: string };
 type Accepted = { batchId: string; certificates: { row: number; id: string; certificateNumber: string; claimCode: string }[]; errors: RowError[]; fileError?: { code: string; message: string } };
-type Batch = { id: string; type: string; rows: number; accepted: number; progress: Record<string, number | undefined>; done: boolean; errors: RowError[] };
+type Batch = {
+  id: string;
+  type: string;
+  rows: number;
+  accepted: number;
+  progress: Record<string, number | undefined>;
+  done: boolean;
+  errors: RowError[];
+  /** Batches set aside by the pipeline, with the reason (their certificates are `failed`). */
+  failures?: { batch: string; reason: string; at: string }[];
+};
 type Summary = { id: string; type: string; certificateNumber: string; status: string; reason: number | null; batchId: string; row: number; search: { name?: unknown; candidateNumber?: string } };
 type Detail = Summary & { history: { type: string; actor: string; at: string; detail: { reason?: number } }[] };
 type Kind = "revoke" | "suspend" | "reinstate";
@@ -252,9 +262,13 @@ function drawBatch(): void {
   elements.batchProgress.max = Math.max(accepted, 1);
   elements.batchProgress.value = accepted === 0 ? 0 : issued;
   elements.batch.dataset.done = String(Boolean(state.batch?.done));
-  elements.batchProgressText.textContent = state.batch?.done
-    ? pt("upload.done", lang)
-    : pt("upload.progress", lang, { issued: String(issued), accepted: String(accepted), pending: count("pending"), anchoring: count("anchoring"), failed: count("failed") });
+  const failures = state.batch?.failures ?? [];
+  elements.batchProgressText.textContent = !state.batch?.done
+    ? pt("upload.progress", lang, { issued: String(issued), accepted: String(accepted), pending: count("pending"), anchoring: count("anchoring"), failed: count("failed") })
+    : failures.length > 0
+      ? pt("upload.failed", lang, { issued: String(issued), failed: count("failed"), reason: failures.map((f) => f.reason).join("; ") })
+      : pt("upload.done", lang);
+  elements.batchProgressText.classList.toggle("message--error", Boolean(state.batch?.done) && failures.length > 0);
   elements.claimCodes.hidden = accepted === 0;
   elements.batchProgress.hidden = accepted === 0;
   elements.batchProgressText.hidden = accepted === 0;

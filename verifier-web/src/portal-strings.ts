@@ -109,6 +109,10 @@ export const PORTAL_STRINGS = {
     "zh-HK": "共 {accepted} 張，已簽發 {issued} 張（{pending} 張等候中，{anchoring} 張正記錄於區塊鏈，{failed} 張失敗）。",
   },
   "upload.done": { en: "Done: every accepted certificate is issued.", "zh-HK": "完成：所有已接受的證書均已簽發。" },
+  "upload.failed": {
+    en: "Finished with a failure: {issued} issued; {failed} could not be issued and were set aside (reason: {reason}). Their numbers can be uploaded again.",
+    "zh-HK": "已完成但有失敗：已簽發 {issued} 張；{failed} 張未能簽發，已被擱置（原因：{reason}）。這些編號可重新上載。",
+  },
   "upload.claimCodes": { en: "Download claim codes (.csv)", "zh-HK": "下載領取碼（.csv）" },
   "upload.errorsCaption": { en: "Rows with errors ({count})", "zh-HK": "有錯誤的行（{count}）" },
   "upload.row": { en: "Row", "zh-HK": "行" },

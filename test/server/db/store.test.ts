@@ -817,6 +817,129 @@ function storeContract(harness: Harness): void {
       });
     });
 
+    describe("one live certificate per number", () => {
+      it("refuses a number that is live already, returning the holder, and stores the rest of the upload", async () => {
+        const first = await seedPending(store, 3);
+        const again = newUpload({ rowCount: 3 });
+        const repeat = newCertificate(again, 1, { certificateNumber: first.certificates[1].certificateNumber });
+        const fresh = newCertificate(again, 2);
+        const { refused } = await store.insertUpload(again, [repeat, fresh]);
+        expect(refused).to.deep.equal([{ id: repeat.id, existingId: first.certificates[1].id }]);
+        expect(await store.findCertificate(repeat.id)).to.equal(undefined);
+        expect((await mustFind(store, fresh.id)).status).to.equal("pending");
+      });
+
+      it("refuses the second of two rows with one number in the same upload", async () => {
+        const upload = newUpload({ rowCount: 2 });
+        const a = newCertificate(upload, 1, { certificateNumber: "CRE-SAME" });
+        const b = newCertificate(upload, 2, { certificateNumber: "CRE-SAME" });
+        expect((await store.insertUpload(upload, [a, b])).refused).to.deep.equal([{ id: b.id, existingId: a.id }]);
+      });
+
+      it("frees a number once its certificate is no longer live (failed), and keeps numbers per issuer", async () => {
+        const first = await seedPending(store, 1);
+        const batch = await seedBatch(store, first.certificates);
+        expect(await store.recordBatchFailure(batch.id, "refused by the registry", { maxAttempts: 1 })).to.deep.equal({ attempts: 1, setAside: true });
+        const again = newUpload({ rowCount: 1 });
+        const reissue = newCertificate(again, 1, { certificateNumber: first.certificates[0].certificateNumber });
+        expect((await store.insertUpload(again, [reissue])).refused).to.deep.equal([]);
+        const fsdUpload = newUpload({ issuerId: FSD, typeId: DG, rowCount: 1 });
+        const other = newCertificate(fsdUpload, 1, { certificateNumber: first.certificates[0].certificateNumber });
+        expect((await store.insertUpload(fsdUpload, [other])).refused).to.deep.equal([]);
+      });
+
+      it("stores each number once when two stores insert uploads with the same numbers at once", async () => {
+        const peer = await openMigrated();
+        const make = () => {
+          const upload = newUpload({ rowCount: 40 });
+          return { upload, certificates: Array.from({ length: 40 }, (_, i) => newCertificate(upload, i + 1, { certificateNumber: `CRE-RACE-${i}` })) };
+        };
+        const a = make();
+        const b = make();
+        const [ra, rb] = await Promise.all([store.insertUpload(a.upload, a.certificates), peer.insertUpload(b.upload, b.certificates)]);
+        expect(ra.refused.length + rb.refused.length).to.equal(40);
+        const rows = await harness.query(location, "SELECT certificate_number FROM certificates WHERE certificate_number LIKE 'CRE-RACE-%'");
+        expect(rows).to.have.length(40);
+        expect(new Set(rows.map((r) => r.certificate_number)).size).to.equal(40);
+      });
+
+      it("refuses a digest stored already with DUPLICATE, storing nothing of the upload", async () => {
+        const first = await seedPending(store, 1);
+        const again = newUpload({ rowCount: 2 });
+        const ok = newCertificate(again, 1);
+        const copy = newCertificate(again, 2, { digest: first.certificates[0].digest });
+        await expectStoreError(store.insertUpload(again, [ok, copy]), "DUPLICATE");
+        expect(await store.findCertificate(ok.id)).to.equal(undefined);
+        expect(await store.findUpload(CSB, again.id)).to.equal(undefined);
+      });
+
+      it("lets a renewal with the same number be stored beside the certificate it renews, once", async () => {
+        const [old] = (await seedPending(store, 1)).certificates;
+        await seedIssued(store, [old]);
+        const upload = newUpload({ rowCount: 1 });
+        const renewal = newCertificate(upload, 1, { certificateNumber: old.certificateNumber, supersedes: old.id });
+        await expectStoreError(store.markRenewing(renewal.id, old.id), "NOT_FOUND");
+        await store.markRenewing(old.id, renewal.id);
+        await expectStoreError(store.markRenewing(old.id, "another"), "INVALID_STATE");
+        expect((await store.insertUpload(upload, [renewal])).refused).to.deep.equal([]);
+        const third = newUpload({ rowCount: 1 });
+        const copy = newCertificate(third, 1, { certificateNumber: old.certificateNumber });
+        expect((await store.insertUpload(third, [copy])).refused).to.deep.equal([{ id: copy.id, existingId: renewal.id }]);
+      });
+
+      it("replaces an upload's errors", async () => {
+        const { upload } = await seedPending(store, 1);
+        await store.setUploadErrors(upload.id, JSON.stringify([{ row: 1, column: null, code: "DUPLICATE_CERTIFICATE", message: "x" }]));
+        expect(JSON.parse((await store.findUpload(CSB, upload.id))!.errorsJson)).to.have.length(1);
+        await expectStoreError(store.setUploadErrors("nope", "[]"), "NOT_FOUND");
+      });
+    });
+
+    describe("failing batches", () => {
+      it("counts failed steps and sets the batch aside at the last attempt: certificates failed, renewals unmarked, reason kept", async () => {
+        const [old] = (await seedPending(store, 1)).certificates;
+        await seedIssued(store, [old]);
+        const upload = newUpload({ rowCount: 2 });
+        const renewal = newCertificate(upload, 1, { certificateNumber: old.certificateNumber, supersedes: old.id });
+        const other = newCertificate(upload, 2);
+        await store.markRenewing(old.id, renewal.id);
+        await store.insertUpload(upload, [renewal, other]);
+        const batch = await seedBatch(store, [renewal, other]);
+        expect(await store.recordBatchFailure(batch.id, "first", { maxAttempts: 3 })).to.deep.equal({ attempts: 1, setAside: false });
+        expect(await store.recordBatchFailure(batch.id, "second", { maxAttempts: 3 })).to.deep.equal({ attempts: 2, setAside: false });
+        expect((await store.unfinishedBatches()).map((b) => b.id)).to.deep.equal([batch.id]);
+        expect(await store.recordBatchFailure(batch.id, "the registry refused it", { maxAttempts: 3 })).to.deep.equal({ attempts: 3, setAside: true });
+        expect(await store.unfinishedBatches()).to.deep.equal([]);
+        expect(await store.findBatch(batch.id)).to.include({ attempts: 3, failure: "the registry refused it" });
+        expect((await mustFind(store, renewal.id)).status).to.equal("failed");
+        expect((await mustFind(store, other.id)).status).to.equal("failed");
+        expect(await store.uploadFailures(upload.id)).to.deep.equal([{ batchId: batch.id, failure: "the registry refused it", failedAt: (await store.findBatch(batch.id))!.failedAt }]);
+        // The old certificate is live and renewable again.
+        await store.markRenewing(old.id, "next");
+        await expectStoreError(store.recordBatchFailure(batch.id, "again", { maxAttempts: 3 }), "INVALID_STATE");
+      });
+
+      it("sets a batch aside at once when asked", async () => {
+        const { certificates } = await seedPending(store, 2);
+        const batch = await seedBatch(store, certificates);
+        expect(await store.recordBatchFailure(batch.id, "a PDF embeds another certificate", { maxAttempts: 3, setAside: true })).to.deep.equal({ attempts: 1, setAside: true });
+      });
+
+      it("lists anchored and issued batches, not set aside, in pages", async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const { certificates } = await seedPending(store, 1);
+          ids.push((await seedIssued(store, certificates, { createdAt: at(10 + i) })).id);
+        }
+        const { certificates } = await seedPending(store, 1);
+        await seedBatch(store, certificates, { createdAt: at(5) });
+        const first = await store.anchoredBatches(null, 2);
+        expect(first.map((b) => b.id)).to.deep.equal(ids.slice(0, 2));
+        const rest = await store.anchoredBatches({ createdAt: first[1].createdAt, id: first[1].id }, 2);
+        expect(rest.map((b) => b.id)).to.deep.equal(ids.slice(2));
+      });
+    });
+
     describe("close", () => {
       it("refuses calls after close with CLOSED, and a second close does nothing", async () => {
         const s = await openMigrated();
