@@ -215,9 +215,11 @@ async function issue(api: string, key: string, type: string, csvFile: string, er
   const total = submitted.certificates.length;
   console.error(`batch ${submitted.batchId}: ${total} accepted, ${submitted.errors.length} rejected (claim codes: ${claimsPath})`);
   let progress: Record<string, number> = {};
+  let failures: { reason: string }[] = [];
   while (total > 0) {
-    const batch = (await call(api, key, "GET", `/batches/${submitted.batchId}`)) as { progress: Record<string, number>; done: boolean };
+    const batch = (await call(api, key, "GET", `/batches/${submitted.batchId}`)) as { progress: Record<string, number>; done: boolean; failures?: { reason: string }[] };
     progress = batch.progress;
+    failures = batch.failures ?? [];
     bar(progress.issued ?? 0, total, progress);
     if (batch.done) break;
     await new Promise((r) => setTimeout(r, 500));
@@ -227,6 +229,7 @@ async function issue(api: string, key: string, type: string, csvFile: string, er
   console.log(`${progress.issued ?? 0} of ${total} certificates issued in ${seconds} s; ${submitted.errors.length} rows rejected${submitted.errors.length ? ` (see ${errorsPath})` : ""}`);
   for (const e of submitted.errors.slice(0, 10)) console.log(`  row ${e.row ?? "-"}, ${e.column ?? "-"}: ${e.message}`);
   if (submitted.errors.length > 10) console.log(`  ... ${submitted.errors.length - 10} more in ${errorsPath}`);
+  for (const f of failures) console.log(`  ${progress.failed ?? 0} certificates failed: their batch was set aside (${f.reason}); their rows can be uploaded again`);
   return submitted.errors.length > 0 || (progress.issued ?? 0) < total ? 1 : 0;
 }
 
