@@ -1,5 +1,6 @@
 import { crashPoint } from "../issuance/crash-point.ts";
-import { Contract, Transaction, type AbstractProvider, type Signer, type TransactionRequest, type Wallet } from "ethers";
+import { Contract, Transaction, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import { backoffDelay, createThrottledLog, isTransientChainError, retry, retryAfterMs, type ThrottledLog } from "./backoff.ts";
 
 /** The registry functions the issuer service calls (human-readable ABI). */
 export const REGISTRY_ISSUER_ABI = [
@@ -38,7 +39,19 @@ export interface IssuerChainParameters {
   confirmations: number;
   /** How long to wait for a transaction before sending it again with a higher fee (ms). */
   replaceAfterMs?: number;
+  /** How often to look for a sent transaction's receipt (ms, default 1000). */
+  pollIntervalMs?: number;
+  /**
+   * Retries of a chain call that failed in transit (see `isTransientChainError`): up to `attempts` tries
+   * in all (default 10), waiting `backoffDelay` (full jitter from `baseMs`, default 500, doubling up to
+   * `maxMs`, default 30 000; never sooner than the endpoint's `Retry-After`). About two minutes at worst,
+   * then the call fails and the caller (the issuance pipeline) takes over.
+   */
+  retry?: { attempts?: number; baseMs?: number; maxMs?: number };
+  /** Warnings about retried calls (throttled: once a minute per kind). */
+  log?: { warn(obj: object, msg: string): void };
   sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
 }
 
 /**
@@ -51,10 +64,31 @@ export class IssuerChain {
   readonly registry: Contract;
   readonly #p: IssuerChainParameters;
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #warn: ThrottledLog | undefined;
 
   constructor(parameters: IssuerChainParameters) {
     this.#p = parameters;
     this.registry = new Contract(parameters.registry, REGISTRY_ISSUER_ABI, parameters.provider);
+    this.#warn = parameters.log ? createThrottledLog(parameters.log, 60_000) : undefined;
+  }
+
+  get #sleep(): (ms: number) => Promise<void> {
+    return this.#p.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  get #backoff(): { attempts: number; baseMs: number; maxMs: number; random?: () => number } {
+    const { attempts = 10, baseMs = 500, maxMs = 30_000 } = this.#p.retry ?? {};
+    return { attempts, baseMs, maxMs, random: this.#p.random };
+  }
+
+  /** `fn`, retried with backoff while it fails in transit. */
+  #retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retry(fn, {
+      ...this.#backoff,
+      sleep: this.#sleep,
+      onRetry: (error, attempt, delayMs) =>
+        this.#warn?.(`${what} ${(error as { code?: string }).code ?? "error"}`, { attempt: attempt + 1, retryInMs: delayMs, error: String((error as Error).message).slice(0, 300) }, `chain call (${what}) failed; retrying`),
+    });
   }
 
   /** Whether `root` is anchored, and when (one view call). */
@@ -74,11 +108,12 @@ export class IssuerChain {
     count: number,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
   ): Promise<AnchorInfo & { txHash: string | null }> {
-    const existing = await this.anchorOf(root);
+    const anchorOf = () => this.#retrying("anchorOf", () => this.anchorOf(root));
+    const existing = await anchorOf();
     if (existing) return { ...existing, txHash: null };
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);
-    const txHash = await this.#send(issuerId, data, onSubmitted, async () => (await this.anchorOf(root)) !== undefined);
-    const info = await this.anchorOf(root);
+    const txHash = await this.#send(issuerId, data, onSubmitted, async () => (await anchorOf()) !== undefined);
+    const info = await anchorOf();
     if (!info) throw new Error(`anchor transaction ${txHash} was mined but root ${root} is not anchored`);
     return { ...info, txHash };
   }
@@ -127,25 +162,25 @@ export class IssuerChain {
     alreadyDone: () => Promise<boolean>,
   ): Promise<string> {
     const { provider, confirmations, replaceAfterMs = 60_000 } = this.#p;
-    const sleep = this.#p.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const from = await signer.getAddress();
-    const request: TransactionRequest = await retry(async () => {
+    const request: TransactionRequest = await this.#retrying("prepare", async () => {
       const populated = await signer.populateTransaction({ to: this.registry.target as string, data });
       // Refuse early, with the registry's own error, what the chain would revert.
       await provider.call({ ...populated, from });
       return populated;
-    }, sleep);
+    });
     for (let attempt = 0; ; attempt++) {
       const signed = await signer.signTransaction(request);
       const tx = Transaction.from(signed);
       await onSubmitted(tx.hash!, Number(request.nonce));
-      await retry(() => provider.broadcastTransaction(signed).catch((error: unknown) => {
-        // A replacement may race the original: "already known" / "nonce too low" mean one of them is in.
+      await this.#retrying("broadcast", () => provider.broadcastTransaction(signed).catch((error: unknown) => {
+        // A replacement may race the original, and a broadcast that timed out may have arrived: "already
+        // known" / "nonce too low" mean one of them is in.
         if (/already known|nonce (too low|has already been used)/i.test(String((error as Error).message))) return undefined;
         throw error;
-      }), sleep);
+      }));
       crashPoint("anchor-broadcast");
-      const receipt = await provider.waitForTransaction(tx.hash!, confirmations + 1, replaceAfterMs).catch(() => null);
+      const receipt = await this.#waitForReceipt(tx.hash!, confirmations, replaceAfterMs);
       if (receipt) {
         if (receipt.status !== 1) throw new Error(`registry transaction ${tx.hash} reverted`);
         return tx.hash!;
@@ -161,18 +196,31 @@ export class IssuerChain {
       if (attempt > 20) throw new Error(`registry transaction from ${from} is still not mined after ${attempt} replacements`);
     }
   }
-}
 
-/** Retries `fn` on network errors (not on reverts), with exponential backoff, up to about a minute. */
-async function retry<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      const e = error as { code?: string; message?: string };
-      const transient = e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "SERVER_ERROR" || /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up/i.test(String(e.message));
-      if (!transient || attempt >= 7) throw error;
-      await sleep(250 * 2 ** attempt);
+  /**
+   * The receipt of `hash` once `confirmations` blocks are on top of it; null if it is still not mined
+   * after `timeoutMs` (stuck: the caller sends it again with a higher fee). Transit failures are retried
+   * with backoff: the chain being unreachable is not the transaction being stuck.
+   */
+  async #waitForReceipt(hash: string, confirmations: number, timeoutMs: number): Promise<TransactionReceipt | null> {
+    const { provider, pollIntervalMs = 1000 } = this.#p;
+    const { attempts, ...backoff } = this.#backoff;
+    const deadline = Date.now() + timeoutMs;
+    for (let failures = 0; ; ) {
+      try {
+        const receipt = await provider.getTransactionReceipt(hash);
+        const head = receipt && confirmations > 0 ? await provider.getBlockNumber() : undefined;
+        failures = 0;
+        if (receipt && (head === undefined || head - receipt.blockNumber >= confirmations)) return receipt;
+        // A mined transaction waits for its confirmations, however long; one not mined in time is stuck.
+        if (!receipt && Date.now() >= deadline) return null;
+        await this.#sleep(receipt ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(0, deadline - Date.now())));
+      } catch (error) {
+        if (!isTransientChainError(error) || ++failures >= attempts) throw error;
+        const delay = backoffDelay(failures - 1, { ...backoff, retryAfterMs: retryAfterMs(error) });
+        this.#warn?.(`receipt ${(error as { code?: string }).code ?? "error"}`, { attempt: failures, retryInMs: delay, error: String((error as Error).message).slice(0, 300) }, "chain call (receipt) failed; retrying");
+        await this.#sleep(delay);
+      }
     }
   }
 }

@@ -31,7 +31,7 @@ describe("IssuerChain", () => {
 
   it("sends a stuck anchor again with the same nonce and a higher fee, recording each hash before broadcast", async () => {
     const { registry, signer, provider } = await deployed();
-    const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0, replaceAfterMs: 400 });
+    const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0, replaceAfterMs: 400, pollIntervalMs: 50 });
     await eip1193.request({ method: "evm_setAutomine", params: [false] });
     const submitted: { hash: string; nonce: number }[] = [];
     // Mine only once the transaction has been replaced.
