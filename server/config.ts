@@ -19,6 +19,8 @@ export interface Config {
     | {
         rpcUrls: string[];
         chainId: number;
+        /** Time allowed for one JSON-RPC request to one endpoint before the next is tried (ms). */
+        rpcTimeoutMs: number;
         registry: string;
         /** Per issuer id: its signer's encrypted JSON keystore file and password. */
         signers: Record<string, { keystoreFile: string; password: string }>;
@@ -49,6 +51,7 @@ const envSchema = z.object({
   VERIFIER_URL: z.url({ protocol: /^https?$/ }).optional(),
   CHAIN_RPC_URLS: z.string().optional(),
   CHAIN_ID: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
+  CHAIN_RPC_TIMEOUT_MS: intIn(100, 600_000).default(5000),
   REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address").optional(),
   ISSUER_IDS: z.string().optional(),
   BATCH_SIZE: intIn(1, 100_000).default(1000),
@@ -67,7 +70,8 @@ export class ConfigError extends Error {
 /**
  * Reads the configuration from `env` (default `process.env`).
  *
- * Production (a real chain) needs `CHAIN_RPC_URLS` (comma-separated, tried in turn), `CHAIN_ID`,
+ * Production (a real chain) needs `CHAIN_RPC_URLS` (comma-separated, tried in turn, each request given
+ * `CHAIN_RPC_TIMEOUT_MS`, default 5000, before the next endpoint is tried), `CHAIN_ID`,
  * `REGISTRY_ADDRESS`, `ISSUER_IDS` (e.g. `CSB`), and per issuer `<ID>_SIGNER_KEYSTORE` +
  * `<ID>_SIGNER_PASSWORD` (an encrypted JSON keystore: never a plaintext key) and either
  * `<ID>_PADES_P12` + `<ID>_PADES_P12_PASSWORD` or `<ID>_PADES_CERT` + `<ID>_PADES_KEY`.
@@ -102,7 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { p12File: need("PADES_P12"), p12Password: need("PADES_P12_PASSWORD") }
         : { certFile: need("PADES_CERT"), keyFile: need("PADES_KEY") };
     }
-    chain = { rpcUrls, chainId: e.CHAIN_ID!, registry: e.REGISTRY_ADDRESS!, signers, pades };
+    chain = { rpcUrls, chainId: e.CHAIN_ID!, rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS, registry: e.REGISTRY_ADDRESS!, signers, pades };
   }
   return {
     port: e.PORT,

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { BrowserProvider, Contract, FallbackProvider, JsonRpcProvider, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
+import { BrowserProvider, Contract, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
@@ -11,6 +11,7 @@ import { mountVerifier } from "./api/verifier-routes.ts";
 import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "./chain/local-chain.ts";
 import { loadIssuersFile } from "./chain/issuers.ts";
 import { cachingReader } from "./chain/caching-reader.ts";
+import { createChainProvider } from "./chain/chain-provider.ts";
 import { IssuerChain } from "./chain/issuer-chain.ts";
 import type { Config } from "./config.ts";
 import { openStore } from "./db/open-store.ts";
@@ -75,11 +76,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     }
   } else {
     const c = config.chain;
-    const providers = c.rpcUrls.map((url) => new JsonRpcProvider(url, c.chainId, { staticNetwork: true, cacheTimeout: -1 }));
-    provider = providers.length === 1 ? providers[0] : new FallbackProvider(providers.map((p, i) => ({ provider: p, priority: i + 1 })), c.chainId, { quorum: 1 });
+    // Every endpoint in turn, each request bounded by CHAIN_RPC_TIMEOUT_MS, failing endpoints rested.
+    const chainProvider = createChainProvider(c.rpcUrls, c.chainId, { timeoutMs: c.rpcTimeoutMs, log });
+    provider = chainProvider;
     chainId = c.chainId;
     registry = c.registry;
-    rpcBackend = { request: ({ method, params }) => providers[0].send(method, params ?? []) };
+    rpcBackend = { request: ({ method, params }) => chainProvider.send(method, params ?? []) };
     const registryView = new Contract(registry, ["function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"], provider);
     for (const [id, s] of Object.entries(c.signers)) {
       const wallet = await Wallet.fromEncryptedJson(await readFile(s.keystoreFile, "utf8"), s.password);
