@@ -14,7 +14,9 @@
  *
  * Everything is read in pages (certificates by id, batches by id, a batch's PDFs by leaf), so memory
  * stays flat whatever the database holds: one page of certificates, one batch's leaves and tree, one
- * page of PDFs. Nothing is written, to the database or the chain. Offender reasons name ids, numbers,
+ * page of PDFs, and a few numbers per batch for the on-chain phase, which runs last (so that no JSON-RPC
+ * request waits behind the CPU work of the other checks). Nothing is written, to the database or the
+ * chain. Offender reasons name ids, numbers,
  * hashes and field names, never personal values.
  */
 import { createHash } from "node:crypto";
@@ -191,6 +193,7 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
     }
     after = page[page.length - 1].id;
     parameters.onProgress?.({ phase: "certificates", done: totals.certificates });
+    await yieldToEventLoop();
   }
 
   // 2. Uniqueness, aggregated by the database.
@@ -219,23 +222,31 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
     }
   }
 
-  // 3. Every batch: its tree, its root on chain, its PDFs.
-  const chain = new ChainChecks(parameters, registry, tallies["root-on-chain"]);
-  await chain.preflight();
+  // 3. Every batch: its tree and its PDFs; which roots must be on chain.
+  const onChain: ChainTarget[] = [];
   for (let after: string | null = null; ; ) {
     const page = await store.listBatches(after, pageSize);
     if (page.length === 0) break;
     for (const batch of page) {
       totals.batches++;
       const { tree, released } = await checkLeaves(store, batch, tallies["leaf-in-root"]);
-      const setAside = isSetAside(batch);
-      if (released || ((batch.status === "anchored" || batch.status === "rendered") && !setAside)) await chain.enqueue(batch);
-      else tallies["root-on-chain"].skipped++;
+      if (released || ((batch.status === "anchored" || batch.status === "rendered") && !isSetAside(batch))) {
+        const { id, root, issuerId, certificateCount, blockNumber, status } = batch;
+        onChain.push({ id, root, issuerId, certificateCount, blockNumber, status });
+      } else {
+        tallies["root-on-chain"].skipped++;
+      }
       totals.pdfs += await checkPdfs(store, batch, tree, { chainId, registry, pdfPageSize }, tallies["pdf-embeds-credential"]);
     }
     after = page[page.length - 1].id;
     parameters.onProgress?.({ phase: "batches", done: totals.batches });
+    await yieldToEventLoop();
   }
+
+  // 4. The roots on chain: a phase of its own, so that no request waits behind the CPU work above.
+  const chain = new ChainChecks(parameters, registry, tallies["root-on-chain"]);
+  await chain.preflight();
+  for (const target of onChain) await chain.enqueue(target);
   await chain.drain();
 
   const checks: IntegrityCheckResult[] = INTEGRITY_CHECKS.map(({ id, title }) => {
@@ -262,6 +273,17 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
     totals,
     checks,
   };
+}
+
+/** What the on-chain check needs of a batch. */
+type ChainTarget = Pick<BatchRow, "id" | "root" | "issuerId" | "certificateCount" | "blockNumber" | "status">;
+
+/**
+ * Lets timers and I/O run between pages: SQLite reads resolve at once, so without this a check run in
+ * a server's process (or beside its own JSON-RPC requests) would hold the event loop for the whole pass.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Whether the pipeline set the batch aside (the `failure` / `failed_at` columns, when the schema has them). */
@@ -373,6 +395,7 @@ async function checkPdfs(
       if (problem) tally.fail("certificate", member.certificateId, problem);
     }
     after = page[page.length - 1].leafIndex;
+    await yieldToEventLoop();
   }
   return pdfs;
 }
@@ -490,7 +513,7 @@ class ChainChecks {
   }
 
   /** Checks `batch` on chain (counted now, answered later), waiting while `chainConcurrency` are running. */
-  async enqueue(batch: BatchRow): Promise<void> {
+  async enqueue(batch: ChainTarget): Promise<void> {
     this.#tally.checked++;
     if (this.#unavailable) return;
     while (this.#running.size >= this.#limit) await Promise.race(this.#running);
@@ -507,7 +530,7 @@ class ChainChecks {
     await Promise.all(this.#running);
   }
 
-  async #check(batch: BatchRow): Promise<string | undefined> {
+  async #check(batch: ChainTarget): Promise<string | undefined> {
     const root = batch.root.toLowerCase();
     if (!/^0x[0-9a-f]{64}$/.test(root)) return `batch's root ${batch.root.slice(0, 70)} is not a bytes32`;
     const data = CERTIFICATE_STATUS_SELECTOR + root.slice(2) + ZERO_WORD + ZERO_WORD;
