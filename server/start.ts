@@ -37,9 +37,9 @@ export interface RunningServer {
   issuance: IssuanceService;
   /** Set for the embedded default. */
   dev?: DevJson;
-  /** Stops accepting requests, finishes the pipeline step in progress, closes the database and chain. */
   /** The embedded default's local chain, with its full (not read-only) JSON-RPC URL: for tests and tools. */
   localChain?: { rpcUrl: string };
+  /** Stops accepting requests, finishes the pipeline step in progress, closes the database and chain. */
   stop(): Promise<void>;
 }
 
@@ -135,9 +135,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     store,
     issuance,
     dev,
+    ...(local ? { localChain: { rpcUrl: local.rpcUrl } } : {}),
     stop: () =>
       (stopping ??= (async () => {
-    ...(local ? { localChain: { rpcUrl: local.rpcUrl } } : {}),
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await issuance.stop();
