@@ -92,7 +92,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   }
 
   const store = await openStore(config.databaseUrl, config.dataDir);
-  const chain = new IssuerChain({ provider, registry, signers, confirmations: local ? 0 : config.confirmations });
+  const chain = new IssuerChain({ provider, registry, signers, confirmations: local ? 0 : config.confirmations, log });
 
   // Listen first: the verifier URL printed on certificates defaults to this server's own address.
   const server: Server = createServer();
