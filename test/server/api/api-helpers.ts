@@ -45,3 +45,21 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000)
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Runs the integrity check (`certs check`) over a running server's database and chain and fails,
+ * naming the checks and first offenders, unless every check holds.
+ */
+export async function expectIntegrity(server: RunningServer): Promise<void> {
+  const { checkIntegrity } = await import("../../../server/integrity/check.ts");
+  const { JsonRpcProvider } = await import("ethers");
+  const provider = new JsonRpcProvider(server.dev!.rpcUrl, undefined, { staticNetwork: true });
+  try {
+    const report = await checkIntegrity({ store: server.store, provider, registry: server.dev!.registry, chainId: server.dev!.chainId });
+    const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.failed} failed ${JSON.stringify(c.offenders.slice(0, 3))}${c.error ? ` (${c.error})` : ""}`);
+    if (!report.ok) throw new Error(`integrity check failed:\n${failed.join("\n")}`);
+    if (report.totals.certificates === 0) throw new Error("integrity check read no certificate");
+  } finally {
+    provider.destroy();
+  }
+}

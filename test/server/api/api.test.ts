@@ -9,7 +9,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { postgresHarness } from "../db/store-fixtures.ts";
-import { api, waitFor } from "./api-helpers.ts";
+import { api, expectIntegrity, waitFor } from "./api-helpers.ts";
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
 describe(`issuer API (local chain, ${database})`, function () {
@@ -262,7 +262,12 @@ describe(`issuer API (local chain, ${database})`, function () {
     }
   });
 
-  it("sends security headers and a strict Content-Security-Policy", async () => {
+it("leaves a database that passes the integrity check", async () => {
+    await waitFor(async () => (await server.store.unfinishedBatches()).length === 0 && (await server.store.pendingGroups()).length === 0);
+    await expectIntegrity(server);
+  });
+
+    it("sends security headers and a strict Content-Security-Policy", async () => {
     const res = await api(server, "GET", "/openapi.json");
     expect(res.headers.get("content-security-policy")).to.include("default-src 'self'");
     expect(res.headers.get("x-content-type-options")).to.equal("nosniff");

@@ -11,7 +11,7 @@ import { DEV_KEYS } from "../../../server/chain/local-chain.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { postgresHarness, type Harness } from "../db/store-fixtures.ts";
-import { api, waitFor } from "./api-helpers.ts";
+import { api, expectIntegrity, waitFor } from "./api-helpers.ts";
 
 /** A csb-cre CSV of candidates `first` .. `first + count - 1` (sitting 2026-09-12). */
 function creCsv(first: number, count: number): Uint8Array {
@@ -203,6 +203,10 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       // A failed certificate releases nothing, and its number is free again.
       expect((await api(server, "GET", `/certificates/${fsd.json.certificates[0].id}/pdf`, { key: fsdKey })).status).to.equal(409);
       expect((await live("FSD")).has(fsd.json.certificates[0].certificateNumber)).to.equal(false);
+    });
+
+    it("leaves a database that passes the integrity check", async () => {
+      await expectIntegrity(server);
     });
   });
 }
