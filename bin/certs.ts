@@ -103,7 +103,8 @@ async function verifyCommand(
     throw new CliError("say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)");
   }
   let input: Uint8Array | string | { url: string };
-  if (/^https?:\/\//i.test(target) || target.includes("#")) input = { url: target };
+  // A URL by its scheme (a file name may well contain "#").
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) input = { url: target };
   else {
     try {
       input = await readFile(target);

@@ -91,7 +91,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     const rpcUrls = e.CHAIN_RPC_URLS!.split(",").map((u) => u.trim()).filter(Boolean);
     for (const url of rpcUrls) {
-      if (!/^(https?|wss?):\/\//.test(url)) throw new ConfigError(`CHAIN_RPC_URLS: not an http(s) or ws(s) URL: ${redact(url)}`);
+      // HTTP only: the verifiers (the page, the CLI, POST /verify) read the chain over HTTP JSON-RPC.
+      if (!/^https?:\/\//.test(url)) throw new ConfigError(`CHAIN_RPC_URLS: only http:// and https:// endpoints are supported, not ${redact(url)}`);
     }
     const signers: NonNullable<Config["chain"]>["signers"] = {};
     const pades: NonNullable<Config["chain"]>["pades"] = {};

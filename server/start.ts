@@ -113,7 +113,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       issuance,
       log,
       maxBodyBytes: config.maxBodyBytes,
-      rpc: rpcBackend,
+      rpc: { backend: rpcBackend, registry },
       publicRateLimit: config.publicRateLimit,
       verify: (input) => verify(input, { providers: verifyWith, trusted }),
       extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }),

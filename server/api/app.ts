@@ -7,14 +7,15 @@ import { z } from "zod";
 import type { CertificateRow, Store } from "../db/store.ts";
 import { REVOCATION_REASONS, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
 import { ServiceError, type IssuanceService, type ReserveHook, type SubmitResult } from "../issuance/issuance-service.ts";
+import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 
 export interface AppParameters {
   store: Store;
   issuance: IssuanceService;
   log: Logger;
   maxBodyBytes: number;
-  /** EIP-1193 provider behind the read-only JSON-RPC proxy at `/rpc`, if any. */
-  rpc?: { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
+  /** The chain behind the read-only JSON-RPC proxy at `/rpc` (`rpc-proxy.ts`), and its bounds, if any. */
+  rpc?: RpcProxyParameters;
   /** Requests per minute per client on public routes. */
   publicRateLimit?: number;
   /** Verification (`POST /api/v1/verify`): the core's `verify` with this service's chain and trust. */
@@ -44,12 +45,6 @@ export const schemas = {
   }),
   Error: z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
 };
-
-/** Methods the public JSON-RPC proxy forwards: reads only. */
-const RPC_READ_METHODS = new Set([
-  "eth_chainId", "net_version", "eth_blockNumber", "eth_call", "eth_getLogs", "eth_getBlockByNumber",
-  "eth_getBlockByHash", "eth_getTransactionReceipt", "eth_getTransactionByHash", "eth_getCode", "eth_estimateGas",
-]);
 
 type Authed = Request & { issuerId?: string; actor?: string; rawBody?: Buffer; idempotency?: IdempotencyKey };
 
@@ -250,25 +245,8 @@ export function createApp(parameters: AppParameters): express.Express {
     );
   }
 
-  // Read-only JSON-RPC proxy to the chain, for the verifier page.
-  if (parameters.rpc) {
-    const rpc = parameters.rpc;
-    app.post("/rpc", rpcLimit, bodyLimit(64 * 1024), express.json({ limit: 64 * 1024 }), async (req, res) => {
-      const answer = async (r: { id?: unknown; method?: unknown; params?: unknown }) => {
-        if (typeof r?.method !== "string" || !RPC_READ_METHODS.has(r.method)) {
-          return { jsonrpc: "2.0", id: r?.id ?? null, error: { code: -32601, message: "Method not allowed on this read-only endpoint" } };
-        }
-        try {
-          return { jsonrpc: "2.0", id: r.id ?? null, result: await rpc.request({ method: r.method, params: (r.params as unknown[]) ?? [] }) };
-        } catch (error) {
-          return { jsonrpc: "2.0", id: r.id ?? null, error: { code: -32000, message: String((error as Error).message).slice(0, 300) } };
-        }
-      };
-      const body = req.body as unknown;
-      if (Array.isArray(body) && body.length > 20) throw new ServiceError(400, "INVALID_REQUEST", "At most 20 calls in one JSON-RPC batch");
-      res.json(Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body as never));
-    });
-  }
+  // Read-only JSON-RPC proxy to the chain, for the verifier page: bounded reads of the registry only.
+  if (parameters.rpc) app.post("/rpc", rpcLimit, bodyLimit(64 * 1024), ...rpcProxy(parameters.rpc));
 
   parameters.extend?.(app);
   app.use("/api/v1", api);

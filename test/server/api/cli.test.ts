@@ -94,6 +94,15 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(result.code).to.equal(2);
   });
 
+  it("reads a file whose name holds a # as a file, not as a verifier URL", async () => {
+    const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[3].split(",")[3];
+    const file = path.join(dataDir, "cert #3.pdf");
+    await writeFile(file, (await api(server, "GET", `/claim/${code}/pdf`)).bytes);
+    const result = await certs(dataDir, "verify", file, "--json");
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout).certificate.type).to.equal("csb-blnst");
+  });
+
   it("creates a department API key in the database, printed once, that the API then accepts for that department only", async () => {
     const created = await certs(dataDir, "apikey", "create", "--issuer", "FSD", "--label", "licensing office");
     expect(created.code).to.equal(0);
