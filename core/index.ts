@@ -9,6 +9,9 @@ export type { CoreErrorCode, CoreErrorOptions, ValidationIssue, ValidationIssueC
 export { CERTIFICATE_TYPES, getCertificateType, assertValidSchema, defineCertificateType } from "./types/index.ts";
 export type * from "./types/schema.ts";
 export { validateCsv } from "./validateCsv.ts";
+
+export { parseStrictJson, scanJsonText } from "./strictJson.ts";
+export type { JsonTextScan } from "./strictJson.ts";
 export type { ValidateCsvOptions, ValidateCsvResult, ValidatedCsvRow, CsvFileError } from "./validateCsv.ts";
 export { validateRecord } from "./validateRecord.ts";
 export type { ValidateRecordOptions, ValidateRecordResult } from "./validateRecord.ts";

@@ -16,6 +16,7 @@
  *   where it ends, so a changed padding digit, an upper-case digit or white space shows as a change.
  */
 import { Unzlib } from "fflate";
+import { duplicateMemberMessage, scanJsonText } from "../strictJson.ts";
 import type { LocalizedMessage } from "./types.ts";
 
 /** Where the PDF's signature is, or why there is none. */
@@ -221,8 +222,17 @@ function scanCredential(bytes: Uint8Array): PdfCredentialScan {
   const data = bytes.subarray(dataStart, dataEnd);
   const json = filter === "/FlateDecode" ? inflate(data) : data;
   if (!json) return damaged("it cannot be decompressed");
+  let text: string;
   try {
-    return { ok: true, json: JSON.parse(UTF8.decode(json)) };
+    text = UTF8.decode(json);
+  } catch {
+    return damaged("it is not UTF-8 JSON");
+  }
+  // Two members of one name could show a reader one value and the verifier another: refused.
+  const { duplicate } = scanJsonText(text);
+  if (duplicate) return { ok: false, problem: duplicateMemberMessage(duplicate) };
+  try {
+    return { ok: true, json: JSON.parse(text) };
   } catch {
     return damaged("it is not UTF-8 JSON");
   }

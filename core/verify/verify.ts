@@ -43,6 +43,7 @@ import { decodeCredentialUrl } from "../qrPayload.ts";
 import { analyseCredential, digestOfAnalysed } from "../credential.ts";
 import type { Credential, Hex, JsonValue } from "../credential.ts";
 import { CoreError, isCoreError } from "../errors.ts";
+import { duplicateMemberMessage, scanJsonText } from "../strictJson.ts";
 import { verifyMerkleProof } from "../merkle.ts";
 import { checkAnchor } from "./checks/checkAnchor.ts";
 import { checkCertificateStatus } from "./checks/checkCertificateStatus.ts";
@@ -300,8 +301,12 @@ function readText(text: string): ReadInputResult {
 
 function readJson(text: string): ReadInputResult {
   if (text.length > MAX_VERIFY_INPUT_BYTES) return { kind: "credential", problem: message("the credential is too large", "憑證過大") };
+  const json = text.replace(/^\uFEFF/, "");
+  // Two members of one name could show a reader one value and the verifier another: refused.
+  const { duplicate } = scanJsonText(json);
+  if (duplicate) return { kind: "credential", problem: duplicateMemberMessage(duplicate) };
   try {
-    return { kind: "credential", credential: JSON.parse(text.replace(/^\uFEFF/, "")) };
+    return { kind: "credential", credential: JSON.parse(json) };
   } catch {
     return { kind: "credential", problem: message("the credential is not valid JSON", "憑證並非有效的JSON") };
   }

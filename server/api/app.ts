@@ -5,7 +5,7 @@ import helmet from "helmet";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { CertificateRow, Store } from "../db/store.ts";
-import { REVOCATION_REASONS, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
+import { REVOCATION_REASONS, scanJsonText, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
 import { ServiceError, type IssuanceService, type ReserveHook, type SubmitResult } from "../issuance/issuance-service.ts";
 import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 
@@ -108,9 +108,7 @@ export function createApp(parameters: AppParameters): express.Express {
   const json = [
     express.json({ limit: maxBodyBytes, verify: (req, _res, raw) => void ((req as Authed).rawBody = raw) }),
     (req: Authed, _res: Response, next: NextFunction) => {
-      if (req.rawBody && jsonDepth(req.rawBody) > MAX_JSON_DEPTH) {
-        throw new ServiceError(400, "INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-      }
+      if (req.rawBody) checkJsonBody(req.rawBody);
       next();
     },
   ];
@@ -231,14 +229,19 @@ export function createApp(parameters: AppParameters): express.Express {
       verifyLimit,
       bodyLimit(maxVerifyBytes),
       express.raw({ type: ["application/pdf", "application/octet-stream"], limit: maxVerifyBytes }),
-      express.json({ limit: maxVerifyBytes }),
-      async (req, res) => {
+      express.json({ limit: maxVerifyBytes, verify: (req, _res, raw) => void ((req as Authed).rawBody = raw) }),
+      async (req: Authed, res) => {
         const body = req.body as unknown;
         let input: VerifyInput;
         if (Buffer.isBuffer(body)) input = { pdf: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
-        else if (body && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 1 && typeof (body as { url?: unknown }).url === "string") {
-          input = { url: (body as { url: string }).url };
-        } else if (body && typeof body === "object") input = { credential: body };
+        else if (body && typeof body === "object") {
+          // A credential goes to the core as its text, so that its strict reading sees a member name given
+          // twice (MALFORMED); so does `{ "url" }` given twice.
+          const text = req.rawBody!.toString("utf8");
+          const url = (body as { url?: unknown }).url;
+          const isUrl = !Array.isArray(body) && Object.keys(body).length === 1 && typeof url === "string" && !scanJsonText(text).duplicate;
+          input = isUrl ? { url: url as string } : { credential: text };
+        }
         else throw new ServiceError(400, "INVALID_REQUEST", "Send a PDF (application/pdf), a credential or { \"url\": ... } (application/json)");
         res.json(await verify(input));
       },
@@ -409,21 +412,13 @@ function unseal(key: Buffer, sealed: string): string {
   return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
 }
 
-/** How deeply arrays and objects nest in JSON text (brackets inside strings do not count). */
-export function jsonDepth(text: Uint8Array): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
+/** Refuses (400) a JSON body nested too deeply or with a member name twice in one object. */
+function checkJsonBody(raw: Buffer): void {
+  const { depth, duplicate } = scanJsonText(raw.toString("utf8"));
+  if (depth > MAX_JSON_DEPTH) throw new ServiceError(400, "INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (duplicate) {
+    throw new ServiceError(400, "INVALID_JSON", `The JSON body has the member ${JSON.stringify(duplicate.member)} twice (at ${duplicate.pointer})`, { pointer: duplicate.pointer });
   }
-  return deepest;
 }
 
 function sha256(data: string | Uint8Array): string {

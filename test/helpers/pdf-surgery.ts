@@ -48,6 +48,11 @@ export function appendIncrementalUpdate(pdf: Uint8Array, title = "Edited after s
  * Throws when the new credential does not fit.
  */
 export function replaceEmbeddedCredential(pdf: Uint8Array, credential: unknown): Uint8Array {
+  return replaceEmbeddedText(pdf, JSON.stringify(credential));
+}
+
+/** {@link replaceEmbeddedCredential} with the attachment's JSON text given as it is (e.g. with a member twice). */
+export function replaceEmbeddedText(pdf: Uint8Array, jsonText: string): Uint8Array {
   const text = latin1(pdf);
   const typeAt = text.indexOf("/Type /EmbeddedFile");
   if (typeAt < 0) throw new Error("no embedded file");
@@ -55,7 +60,7 @@ export function replaceEmbeddedCredential(pdf: Uint8Array, credential: unknown):
   const end = text.indexOf("\nendobj", typeAt);
   const old = text.slice(start, end);
   const dictionaryEnd = old.indexOf(">>\nstream\n");
-  const json = Buffer.from(JSON.stringify(credential), "utf8");
+  const json = Buffer.from(jsonText, "utf8");
   const data = deflateSync(json, { level: 9 });
   const dictionary = old
     .slice(0, dictionaryEnd)

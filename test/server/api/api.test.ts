@@ -223,6 +223,23 @@ describe(`issuer API (local chain, ${database})`, function () {
     expect(bad.reasons).to.include("TAMPERED");
   });
 
+  it("answers MALFORMED for a credential with a member twice through POST /verify, and 400 naming it on the issuer API", async () => {
+    const credential = (await api(server, "GET", `/claim/${csbBatch.certificates[3].claimCode}/credential`)).json;
+    const text = JSON.stringify(credential);
+    const forged = `{"credentialSubject":${JSON.stringify({ ...credential.credentialSubject, certificateNumber: "FORGED" })},${text.slice(1)}`;
+    const res = await fetch(`${server.url}/api/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: forged });
+    const result = await res.json();
+    expect(result.status).to.equal("INVALID");
+    expect(result.reasons).to.include("MALFORMED");
+    expect(JSON.stringify(result.checks)).to.include("credentialSubject").and.include("twice");
+    const url = await fetch(`${server.url}/api/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"url":"https://a.invalid/#1-x","url":"https://b.invalid/#1-y"}' });
+    expect((await url.json()).reasons).to.include("MALFORMED");
+    const body = '{"type":"csb-blnst","type":"csb-cre","fields":{}}';
+    const refused = await fetch(`${server.url}/api/v1/certificates`, { method: "POST", headers: { authorization: `Bearer ${csbKey}`, "content-type": "application/json" }, body });
+    expect(refused.status).to.equal(400);
+    expect((await refused.json()).error).to.deep.include({ code: "INVALID_JSON", message: 'The JSON body has the member "type" twice (at /type)' });
+  });
+
   it("refuses to revoke a certificate twice (409)", async () => {
     const { id } = csbBatch.certificates[5];
     expect((await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: {} })).status).to.equal(409);

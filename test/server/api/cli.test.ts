@@ -94,6 +94,16 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(result.code).to.equal(2);
   });
 
+  it("exits 1 MALFORMED for a credential file with a member twice, naming it", async () => {
+    const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[4].split(",")[3];
+    const text = JSON.stringify((await api(server, "GET", `/claim/${code}/credential`)).json);
+    const file = path.join(dataDir, "doubled.json");
+    await writeFile(file, `{"issuer":"urn:hk-ecert:issuer:FSD",${text.slice(1)}`);
+    const result = await certs(dataDir, "verify", file);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.include("MALFORMED").and.include('"issuer" twice (at /issuer)');
+  });
+
   it("reads a file whose name holds a # as a file, not as a verifier URL", async () => {
     const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[3].split(",")[3];
     const file = path.join(dataDir, "cert #3.pdf");
