@@ -166,6 +166,19 @@ describe("verifier page in Chromium (embedded default server)", function () {
     await page.close();
   });
 
+  it("shows INVALID (malformed) for a credential file holding a member twice, naming it and not showing the forged values", async () => {
+    const page = await openPage();
+    const text = JSON.stringify(valid.credential);
+    const forged = { ...valid.credential.credentialSubject, certificateNumber: "FORGED-0001" };
+    await dropFile(page, new TextEncoder().encode(`{"credentialSubject":${JSON.stringify(forged)},${text.slice(1)}`), "credential.json", "application/json");
+    const verdict = await readVerdict(page);
+    expect(verdict.status).to.equal("INVALID");
+    expect(verdict.reasons).to.include("MALFORMED");
+    expect(await page.textContent("#result")).to.include('"credentialSubject" twice (at /credentialSubject)');
+    expect(await page.textContent("#result")).to.not.include("FORGED-0001");
+    await page.close();
+  });
+
   it("shows INVALID (revoked) for the PDF of a certificate its issuer revoked", async () => {
     const page = await openPage();
     await dropFile(page, revoked.pdf, "revoked.pdf", "application/pdf");
