@@ -4,18 +4,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
-import { JsonRpcProvider, id as keccakId } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { openStore } from "../../../server/db/open-store.ts";
-import { sampleCsv } from "../pdf/documents-helpers.ts";
+import { makeUpload, seededRandom } from "./issuance-inputs.ts";
+import { checkWholeState, expectWholeStateOk, listAll, ROOT_ANCHORED, sendUpload, waitUntilSettled } from "./whole-state.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const ROOT_ANCHORED = keccakId("RootAnchored(bytes32,uint256)");
 
 /** `npm start`'s entry point as a separate process, so that it can be killed at any point. */
-async function startIssuer(dataDir: string, crashAt?: string): Promise<{ child: ChildProcess; dev: { apiUrl: string; rpcUrl: string; apiKeys: Record<string, string> } }> {
+async function startIssuer(
+  dataDir: string,
+  crashAt?: string,
+): Promise<{ child: ChildProcess; dev: { apiUrl: string; rpcUrl: string; chainId: number; registry: string; apiKeys: Record<string, string>; keys: Record<string, string> } }> {
   const child = spawn(process.execPath, ["server/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "warn", ECERT_CRASH_AT: crashAt ?? "" },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "warn", PUBLIC_RATE_LIMIT: "1000000", ECERT_CRASH_AT: crashAt ?? "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -26,7 +29,8 @@ async function startIssuer(dataDir: string, crashAt?: string): Promise<{ child: 
     child.stdout!.on("data", onData);
     child.once("exit", (code, signal) => reject(new Error(`issuer exited (${code ?? signal}) before it was ready:\n${output}`)));
   });
-  return { child, dev: JSON.parse(await readFile(path.join(dataDir, "dev.json"), "utf8")) };
+  const dev = JSON.parse(await readFile(path.join(dataDir, "dev.json"), "utf8"));
+  return { child, dev: { ...dev, keys: dev.apiKeys } };
 }
 
 function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
@@ -36,16 +40,19 @@ function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
 
 describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, then restarted", function () {
   this.timeout(180_000);
-  for (const point of ["accepted", "batch-closed", "anchor-recorded", "anchor-broadcast", "anchored", "rendering"]) {
-    it(`issues every certificate exactly once, with one anchor for the root, after a crash at "${point}"`, async () => {
+  for (const [index, point] of ["accepted", "batch-closed", "anchor-recorded", "anchor-broadcast", "anchored", "rendering"].entries()) {
+    it(`issues every certificate exactly once, holding its own row's data, with one anchor per root, after a crash at "${point}"`, async () => {
       const dataDir = await mkdtemp(path.join(tmpdir(), `ecert-crash-${point}-`));
       try {
         const first = await startIssuer(dataDir, point);
-        const submit = await fetch(`${first.dev.apiUrl}/batches?type=csb-cre`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${first.dev.apiKeys.CSB}`, "content-type": "text/csv" },
-          body: sampleCsv("csb-cre.csv") as BodyInit,
-        }).catch(() => undefined); // a crash at "accepted" cuts the response off
+        // Three uploads at once (two CSB, one FSD; distinct numbers), cut off by the crash or answered.
+        const random = seededRandom(7100 + index);
+        const uploads = [
+          makeUpload("csb-cre", 20, `K${index}A`, random),
+          makeUpload("csb-cre", 20, `K${index}B`, random),
+          makeUpload("fsd-dg-licence", 12, `K${index}F`, random),
+        ];
+        await Promise.all(uploads.map((u) => sendUpload(first.dev, u)));
         expect(await exited(first.child)).to.equal("SIGKILL");
 
         const second = await startIssuer(dataDir);
@@ -53,25 +60,37 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
           const store = await openStore(undefined, dataDir);
           try {
             // Every accepted certificate reaches issued (a crash before the response still stored them).
-            let rows = await store.listCertificates("CSB", { limit: 100, offset: 0 });
-            const deadline = Date.now() + 60_000;
-            while (rows.length !== 20 || rows.some((r) => r.status !== "issued")) {
-              if (Date.now() > deadline) throw new Error(`not all issued: ${JSON.stringify(rows.map((r) => r.status))}`);
-              await new Promise((r) => setTimeout(r, 200));
-              rows = await store.listCertificates("CSB", { limit: 100, offset: 0 });
-            }
-            if (submit?.ok) expect((await submit.json()).certificates).to.have.length(20);
-            const batchIds = new Set(rows.map((r) => r.batchId));
-            expect(batchIds.size).to.equal(1);
-            const batch = (await store.findBatch([...batchIds][0]!))!;
-            expect(batch.status).to.equal("rendered");
-            for (const row of rows) expect(row.pdfHash, row.id).to.be.a("string");
+            const answered = uploads.filter((u) => u.response);
+            for (const u of answered) expect(u.response!.status, u.label).to.equal(202);
+            const settled = await waitUntilSettled(store, { minimum: answered.reduce((n, u) => n + u.rows.length, 0), timeoutMs: 60_000 });
+            expect(settled.settled, settled.detail).to.equal(true);
+            const target = { apiUrl: second.dev.apiUrl, keys: second.dev.apiKeys, rpcUrl: second.dev.rpcUrl, chainId: second.dev.chainId, registry: second.dev.registry, store };
+            const report = await checkWholeState(target, uploads, { settled, verifySample: 4 });
+            expectWholeStateOk(report, `crash at ${point}: `);
 
-            // One RootAnchored event for the root on the (replayed) chain.
+            // An upload is stored whole or not at all; those answered are stored whole; something was.
+            const stored = (await Promise.all(["CSB", "FSD"].map((issuer) => listAll(store, issuer)))).flat();
+            for (const u of uploads) {
+              const numbers = new Set(u.rows.map((r) => r.certificateNumber));
+              const count = stored.filter((r) => r.issuerId === u.issuer && numbers.has(r.certificateNumber)).length;
+              expect([0, u.rows.length], `${u.label}: ${count} rows stored (answered: ${u.response?.status ?? "no"})`).to.include(count);
+              if (u.response) expect(count, u.label).to.equal(u.rows.length);
+            }
+            expect(stored.length, "certificates stored before the crash").to.be.greaterThan(0);
+
+            // One RootAnchored event per stored root on the (replayed) chain (checked above too).
+            const batchIds = new Set(stored.map((r) => r.batchId));
             const provider = new JsonRpcProvider(second.dev.rpcUrl, undefined, { staticNetwork: true });
-            const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest", topics: [ROOT_ANCHORED, batch.root] });
-            provider.destroy();
-            expect(logs).to.have.length(1);
+            try {
+              for (const batchId of batchIds) {
+                const batch = (await store.findBatch(batchId!))!;
+                expect(batch.status).to.equal("rendered");
+                const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest", address: second.dev.registry, topics: [ROOT_ANCHORED, batch.root] });
+                expect(logs, `RootAnchored events for ${batch.root}`).to.have.length(1);
+              }
+            } finally {
+              provider.destroy();
+            }
           } finally {
             await store.close();
           }
