@@ -6,47 +6,57 @@ export interface PageFont {
   subset: FontSubset;
 }
 
-/** Characters after which, or before which, a line may break although there is no space. */
-const CJK = /[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u{20000}-\u{3134f}]/u;
+/** Characters before and after which a line may break although there is no space (CJK and full-width forms). */
+const CJK_RANGES = "\\u2e80-\\u9fff\\uf900-\\ufaff\\u3000-\\u303f\\uff00-\\uffef\\u{20000}-\\u{3134f}";
+/**
+ * The tokens of a paragraph: a run of spaces; one CJK character with the marks that follow it (a
+ * variation selector, a combining mark); or a run of anything else (a word).
+ */
+const TOKENS = new RegExp(`( +)|[${CJK_RANGES}]\\p{M}*|[^ ${CJK_RANGES}]+`, "gu");
+/** Grapheme clusters: where a word too wide for a line is cut (never inside a surrogate pair or a combining sequence). */
+const GRAPHEMES = new Intl.Segmenter("en", { granularity: "grapheme" });
 
 /**
- * Splits `text` into lines no wider than `width` points at `size`: Latin text breaks at spaces (a word
- * longer than the line is cut), Chinese text between any two characters.
+ * Splits `text` into lines no wider than `width` points at `size`: Latin text breaks at spaces, Chinese
+ * text between any two characters, and a word wider than the line, wherever it stands, starts a line
+ * and is cut between two grapheme clusters (a surrogate pair or a combining sequence is never split).
+ * Only a single grapheme cluster wider than the whole line could exceed it.
  */
 export function wrap(subset: FontSubset, text: string, size: number, width: number): string[] {
   const scale = size / subset.font.unitsPerEm;
   const lines: string[] = [];
   for (const paragraph of text.split("\n")) {
-    // Tokens: a run of spaces, a CJK character, or a run of anything else.
-    const tokens = paragraph.match(/ +|[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u{20000}-\u{3134f}]|[^ \u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u{20000}-\u{3134f}]+/gu) ?? [""];
+    const first = lines.length;
     let line = "";
     let lineWidth = 0;
-    for (const token of tokens) {
+    const breakLine = () => {
+      if (line.trim() !== "") lines.push(line.trimEnd());
+      line = "";
+      lineWidth = 0;
+    };
+    for (const [token, spaces] of paragraph.matchAll(TOKENS)) {
       const tokenWidth = subset.font.measure(token) * scale;
-      if (lineWidth + tokenWidth <= width || line === "") {
-        if (tokenWidth > width && !CJK.test(token)) {
-          // A word longer than a line: cut it character by character.
-          for (const char of token) {
-            const w = subset.font.measure(char) * scale;
-            if (lineWidth + w > width && line !== "") {
-              lines.push(line.trimEnd());
-              line = "";
-              lineWidth = 0;
-            }
-            line += char;
-            lineWidth += w;
-          }
-          continue;
-        }
+      if (lineWidth + tokenWidth <= width) {
         line += token;
         lineWidth += tokenWidth;
+      } else if (spaces !== undefined) {
+        breakLine(); // the spaces end the line and are dropped
+      } else if (tokenWidth <= width) {
+        breakLine();
+        line = token;
+        lineWidth = tokenWidth;
       } else {
-        lines.push(line.trimEnd());
-        line = token.startsWith(" ") ? "" : token;
-        lineWidth = token.startsWith(" ") ? 0 : tokenWidth;
+        // A word wider than a line: cut between grapheme clusters; its last piece stays on the line.
+        breakLine();
+        for (const { segment } of GRAPHEMES.segment(token)) {
+          const w = subset.font.measure(segment) * scale;
+          if (lineWidth + w > width && line !== "") breakLine();
+          line += segment;
+          lineWidth += w;
+        }
       }
     }
-    lines.push(line.trimEnd());
+    if (line.trim() !== "" || lines.length === first) lines.push(line.trimEnd());
   }
   return lines;
 }

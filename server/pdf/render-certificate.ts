@@ -33,10 +33,26 @@ export const CREDENTIAL_ATTACHMENT = "hk-ecert-credential.json";
 export const SIGNATURE_LENGTH = 8192;
 
 const PAGE = { width: 595.28, height: 841.89, margin: 48 };
-/** Field rows: the two label lines need 24 pt; value lines are 1.35 times their size apart. */
-const LABEL_HEIGHT = 24;
+/** Field rows: label lines 11 pt apart (two need 24 pt); value lines 1.35 times their size apart. */
+const LABEL_SIZE = 8.5;
+const LABEL_LEADING = 11;
 const LEADING = 1.35;
 const ROW_GAP = 10;
+const LABEL_WIDTH = 175;
+/**
+ * The QR code, in the bottom-left corner of the first page with the verification text beside it: 170 pt
+ * square, or larger for a large code, so that a module (a QR code's cell) is at least 1.2 pt, about 5
+ * pixels at 300 dpi (a version 37 code, a maximal licence, does not decode at 1 pt).
+ */
+export const QR_BOX = { x: PAGE.margin, y: PAGE.margin, size: 170, minModule: 1.2 };
+/** Where the fields may go: on the first page, between its header and the QR block (20 pt above the QR code); on a continuation page, below its short header. */
+const FIRST_PAGE_FIELDS = { top: PAGE.height - PAGE.margin - 162, bottom: PAGE.margin + 190 };
+const NEXT_PAGE_FIELDS = { top: PAGE.height - PAGE.margin - 100, bottom: PAGE.margin };
+/** Baseline of the page line (certificate number, page x of y) of a certificate on several pages. */
+const PAGE_LINE_BASELINE = 26;
+/** Value sizes tried in turn for a certificate on one page; a longer one continues on further pages at 10 pt. */
+const ONE_PAGE_SIZES = [11, 10.5, 10, 9.5, 9];
+const CONTINUED_SIZE = 10;
 const GOVERNMENT: LocalizedText = {
   en: "The Government of the Hong Kong Special Administrative Region",
   "zh-HK": "香港特別行政區政府",
@@ -52,7 +68,34 @@ const TEXT = {
     en: "This document is digitally signed by the issuing department. Any change to it makes the signature invalid.",
     "zh-HK": "本文件由簽發部門數碼簽署。文件如有任何改動，簽署即告無效。",
   },
+  continued: { en: "(continued)", "zh-HK": "（續）" },
 } as const;
+
+/** "第 2 頁，共 3 頁  Page 2 of 3". */
+function pageOf(page: number, pages: number): string {
+  return `第 ${page} 頁，共 ${pages} 頁  Page ${page} of ${pages}`;
+}
+
+/** One printed field: its label and its values (several for a list, each one a bulleted item). */
+interface Row {
+  label: LocalizedText;
+  values: string[];
+}
+
+/** The lines of a row's values at one size; `bullet` marks the first line of a list item. */
+interface RowLines {
+  row: Row;
+  bulleted: boolean;
+  lines: { text: string; bullet: boolean }[];
+}
+
+/** The part of a row printed on one page: lines `[from, to)`, the label marked "(continued)" after the first part. */
+interface Chunk {
+  rowLines: RowLines;
+  from: number;
+  to: number;
+  continued: boolean;
+}
 
 export interface CertificateTemplateParameters {
   schema: CertificateTypeSchema;
@@ -85,6 +128,8 @@ export class CertificateTemplate {
   readonly #p: CertificateTemplateParameters;
   readonly #label: FontSubset;
   readonly #heading: FontSubset;
+  /** The label lines of each label text, wrapped once per template. */
+  readonly #labelLines = new Map<string, string[]>();
 
   constructor(parameters: CertificateTemplateParameters) {
     this.#p = parameters;
@@ -96,6 +141,9 @@ export class CertificateTemplate {
     for (const text of [issuer.nameEn, issuer.nameZh, schema.title.en, schema.title["zh-HK"], TEXT.verifyTitle.en, TEXT.verifyTitle["zh-HK"]]) {
       this.#heading.encode(text);
     }
+    this.#heading.encode(`${issuer.nameZh}  ${issuer.nameEn}`);
+    // The texts of longer certificates only ("page x of y", "continued") are left to each certificate's
+    // own subset, so that a one-page certificate does not carry their glyphs.
     const fixed = [GOVERNMENT, TEXT.issued, TEXT.verifyHow, TEXT.signed, ...this.#labels()].flatMap((t) => [t.en, t["zh-HK"]]);
     for (const text of [...fixed, verifierUrl, "•"]) this.#label.encode(text);
     this.#label.freeze();
@@ -109,64 +157,70 @@ export class CertificateTemplate {
     const label: PageFont = { resource: "/F1", subset: this.#label };
     const heading: PageFont = { resource: "/F2", subset: this.#heading };
     const value: PageFont = { resource: "/F3", subset: new FontSubset(regular, "ECERTC") };
-    const c = new ContentStream();
     const left = PAGE.margin;
     const right = PAGE.width - PAGE.margin;
     const centre = PAGE.width / 2;
-
-    // Header: government, department, title.
-    let y = PAGE.height - PAGE.margin - 10;
-    c.fillColour(0.35, 0.35, 0.35).textCentre(label, 9, centre, y, `${GOVERNMENT["zh-HK"]}  ${GOVERNMENT.en}`);
-    y -= 26;
-    c.fillColour(0.05, 0.2, 0.4).textCentre(heading, 18, centre, y, issuer.nameZh);
-    y -= 20;
-    c.textCentre(heading, 14, centre, y, issuer.nameEn);
-    y -= 16;
-    c.strokeColour(0.05, 0.2, 0.4).line(left, y, right, y, 1.2);
-    y -= 32;
-    c.fillColour(0, 0, 0).textCentre(heading, 20, centre, y, schema.title["zh-HK"]);
-    y -= 24;
-    c.textCentre(heading, 15, centre, y, schema.title.en);
-    y -= 34;
-
-    // Fields: bilingual label on the left, value on the right; the value size shrinks until all fit.
     const rows = this.#rows(credential);
-    const labelWidth = 175;
-    const valueX = left + labelWidth + 10;
-    const valueWidth = right - valueX;
-    const footerTop = PAGE.margin + 190;
-    const layout = (size: number) =>
-      rows.map((row) => {
-        const bullet = row.values.length > 1;
-        const items = row.values.map((v) => wrap(value.subset, v, size, valueWidth - (bullet ? 10 : 0)));
-        const lines = items.reduce((count, item) => count + item.length, 0);
-        return { row, bullet, items, height: Math.max(LABEL_HEIGHT, lines * size * LEADING) + ROW_GAP };
-      });
-    let size = 11;
-    let laidOut = layout(size);
-    while (size > 7 && laidOut.reduce((h, r) => h + r.height, 0) > y - footerTop) laidOut = layout((size -= 0.5));
-    for (const { row, bullet, items, height } of laidOut) {
-      c.fillColour(0.3, 0.3, 0.3).text(label, 8.5, left, y - 9, row.label.en).text(label, 8.5, left, y - 20, row.label["zh-HK"]);
-      c.fillColour(0, 0, 0);
-      let baseline = y - size;
-      for (const lines of items) {
-        if (bullet) c.text(label, size, valueX, baseline, "•");
-        for (const line of lines) {
-          c.text(value, size, valueX + (bullet ? 10 : 0), baseline, line);
-          baseline -= size * LEADING;
-        }
-      }
-      y -= height;
-      c.strokeColour(0.85, 0.85, 0.85).line(left, y + ROW_GAP / 2, right, y + ROW_GAP / 2, 0.5);
-    }
-
-    // Footer: QR code, the verifier's address in plain text, the signature note.
     // A fixed mask: choosing the best of eight costs about 4 ms a code (qrcode evaluates each in JS), and
     // for compressed, random-looking payloads the eight score alike. Decoding is tested on every sample.
     const qr = QRCode.create(qrUrl, { errorCorrectionLevel: "M", maskPattern: 0 });
-    const qrSize = 170;
-    const qrX = left;
-    const qrY = PAGE.margin;
+    const qrSize = Math.max(QR_BOX.size, Math.ceil((qr.modules.size + 8) * QR_BOX.minModule));
+    const firstBottom = FIRST_PAGE_FIELDS.bottom + (qrSize - QR_BOX.size);
+
+    // Fields: bilingual label on the left, value on the right. The largest value size that fits the
+    // first page is used; a certificate too long for one page continues on further pages.
+    let size = ONE_PAGE_SIZES[0];
+    let pages = this.#paginate(rows, value, size, firstBottom);
+    for (let i = 1; i < ONE_PAGE_SIZES.length && pages.length > 1; i++) pages = this.#paginate(rows, value, (size = ONE_PAGE_SIZES[i]), firstBottom);
+    if (pages.length > 1) pages = this.#paginate(rows, value, (size = CONTINUED_SIZE), firstBottom);
+
+    const streams = pages.map((chunks, index) => {
+      const c = new ContentStream();
+      let y: number;
+      if (index === 0) {
+        // Header: government, department, title.
+        y = PAGE.height - PAGE.margin - 10;
+        c.fillColour(0.35, 0.35, 0.35).textCentre(label, 9, centre, y, `${GOVERNMENT["zh-HK"]}  ${GOVERNMENT.en}`);
+        y -= 26;
+        c.fillColour(0.05, 0.2, 0.4).textCentre(heading, 18, centre, y, issuer.nameZh);
+        y -= 20;
+        c.textCentre(heading, 14, centre, y, issuer.nameEn);
+        y -= 16;
+        c.strokeColour(0.05, 0.2, 0.4).line(left, y, right, y, 1.2);
+        y -= 32;
+        c.fillColour(0, 0, 0).textCentre(heading, 20, centre, y, schema.title["zh-HK"]);
+        y -= 24;
+        c.textCentre(heading, 15, centre, y, schema.title.en);
+        y = FIRST_PAGE_FIELDS.top;
+      } else {
+        // A continuation page: the same header, smaller.
+        y = PAGE.height - PAGE.margin - 10;
+        c.fillColour(0.35, 0.35, 0.35).textCentre(label, 9, centre, y, `${GOVERNMENT["zh-HK"]}  ${GOVERNMENT.en}`);
+        y -= 22;
+        c.fillColour(0.05, 0.2, 0.4).textCentre(heading, 13, centre, y, `${issuer.nameZh}  ${issuer.nameEn}`);
+        y -= 22;
+        c.fillColour(0, 0, 0).textCentre(heading, 13, centre, y, schema.title["zh-HK"]);
+        y -= 17;
+        c.textCentre(heading, 11, centre, y, schema.title.en);
+        y -= 12;
+        c.strokeColour(0.05, 0.2, 0.4).line(left, y, right, y, 1.2);
+        y = NEXT_PAGE_FIELDS.top;
+      }
+      for (const chunk of chunks) y = this.#drawChunk(c, chunk, { label, value }, size, y);
+      if (pages.length > 1) {
+        // On every page of a longer certificate: its number and "page x of y".
+        const numberLabel = rows[0].label;
+        const caption = `${numberLabel["zh-HK"]} ${numberLabel.en}`;
+        c.fillColour(0.35, 0.35, 0.35).text(label, 8, left, PAGE_LINE_BASELINE, caption);
+        c.fillColour(0, 0, 0).text(value, 8, left + textWidth(label, caption, 8) + 6, PAGE_LINE_BASELINE, rows[0].values[0]);
+        c.fillColour(0.35, 0.35, 0.35).textRight(value, 8, right, PAGE_LINE_BASELINE, pageOf(index + 1, pages.length));
+      }
+      return c;
+    });
+
+    // Footer of the first page: QR code, the verifier's address in plain text, the signature note.
+    const c = streams[0];
+    const { x: qrX, y: qrY } = QR_BOX;
     const textX = qrX + qrSize + 18;
     const textWidthAvailable = right - textX;
     let ty = qrY + qrSize - 14;
@@ -190,14 +244,97 @@ export class CertificateTemplate {
     paragraph(label, 7.5, 10, TEXT.signed.en);
     c.fillColour(0, 0, 0).image("/Im1", qrX, qrY, qrSize, qrSize);
 
-    return this.#assemble(c.toString(), { label, heading, value }, qr.modules, credential, signingTime);
+    return this.#assemble(streams.map(String), { label, heading, value }, qr.modules, credential, signingTime);
+  }
+
+  /** The label lines of a row: English, then Chinese, each wrapped to the label column, then "(continued)" for a later part. */
+  #labelLinesOf(row: Row, continued: boolean): string[] {
+    const key = `${row.label.en}\u0000${row.label["zh-HK"]}\u0000${continued}`;
+    let lines = this.#labelLines.get(key);
+    if (!lines) {
+      lines = [row.label.en, row.label["zh-HK"], ...(continued ? [`${TEXT.continued["zh-HK"]} ${TEXT.continued.en}`] : [])].flatMap((text) =>
+        wrap(this.#label, text, LABEL_SIZE, LABEL_WIDTH),
+      );
+      this.#labelLines.set(key, lines);
+    }
+    return lines;
+  }
+
+  /** Height of a row part of `lines` value lines at `size`, its gap included. */
+  #chunkHeight(labelLines: number, lines: number, size: number): number {
+    return Math.max(LABEL_LEADING * labelLines + 2, lines * size * LEADING) + ROW_GAP;
+  }
+
+  /**
+   * Lays the rows out at value size `size`: which part of which row goes on which page. A row that does
+   * not fit what is left of a page is split between lines (leaving at least two lines on each side),
+   * or moved to the next page whole.
+   */
+  #paginate(rows: Row[], value: PageFont, size: number, firstBottom: number): Chunk[][] {
+    const valueX = PAGE.margin + LABEL_WIDTH + 10;
+    const valueWidth = PAGE.width - PAGE.margin - valueX;
+    const lineHeight = size * LEADING;
+    const pages: Chunk[][] = [[]];
+    let y = FIRST_PAGE_FIELDS.top;
+    let bottom = firstBottom;
+    for (const row of rows) {
+      const bulleted = row.values.length > 1;
+      const lines = row.values.flatMap((v) => wrap(value.subset, v, size, valueWidth - (bulleted ? 10 : 0)).map((text, i) => ({ text, bullet: bulleted && i === 0 })));
+      const rowLines: RowLines = { row, bulleted, lines };
+      let from = 0;
+      let continued = false;
+      for (;;) {
+        const labelLines = this.#labelLinesOf(row, continued).length;
+        const rest = lines.length - from;
+        const whole = this.#chunkHeight(labelLines, rest, size);
+        if (y - whole >= bottom) {
+          pages.at(-1)!.push({ rowLines, from, to: lines.length, continued });
+          y -= whole;
+          break;
+        }
+        let fit = Math.floor((y - bottom - ROW_GAP) / lineHeight);
+        if (rest - fit < 2) fit = rest - 2;
+        if (fit >= 2 && y - this.#chunkHeight(labelLines, fit, size) >= bottom) {
+          pages.at(-1)!.push({ rowLines, from, to: from + fit, continued });
+          from += fit;
+          continued = true;
+        }
+        pages.push([]);
+        y = NEXT_PAGE_FIELDS.top;
+        bottom = NEXT_PAGE_FIELDS.bottom;
+      }
+    }
+    return pages;
+  }
+
+  /** Draws one row part with its top at `y`; returns the top of the next. */
+  #drawChunk(c: ContentStream, chunk: Chunk, fonts: { label: PageFont; value: PageFont }, size: number, y: number): number {
+    const { rowLines, from, to, continued } = chunk;
+    const left = PAGE.margin;
+    const right = PAGE.width - PAGE.margin;
+    const valueX = left + LABEL_WIDTH + 10;
+    const labelLines = this.#labelLinesOf(rowLines.row, continued);
+    c.fillColour(0.3, 0.3, 0.3);
+    // A label's own lines are in the label subset; "(continued)" is in the certificate's.
+    labelLines.forEach((line, i) => c.text(fonts.label.subset.has(line) ? fonts.label : fonts.value, LABEL_SIZE, left, y - 9 - LABEL_LEADING * i, line));
+    c.fillColour(0, 0, 0);
+    let baseline = y - size;
+    for (let i = from; i < to; i++) {
+      const { text, bullet } = rowLines.lines[i];
+      if (bullet) c.text(fonts.label, size, valueX, baseline, "•");
+      c.text(fonts.value, size, valueX + (rowLines.bulleted ? 10 : 0), baseline, text);
+      baseline -= size * LEADING;
+    }
+    const next = y - this.#chunkHeight(labelLines.length, to - from, size);
+    c.strokeColour(0.85, 0.85, 0.85).line(left, next + ROW_GAP / 2, right, next + ROW_GAP / 2, 0.5);
+    return next;
   }
 
   /** The printed rows: certificate number, the schema's columns present in the credential, validity. */
-  #rows(credential: Credential): { label: LocalizedText; values: string[] }[] {
+  #rows(credential: Credential): Row[] {
     const { schema } = this.#p;
     const subject = credential.credentialSubject as Record<string, unknown>;
-    const rows: { label: LocalizedText; values: string[] }[] = [];
+    const rows: Row[] = [];
     const numberColumn = schema.columns.find((col) => col.path === "/certificateNumber");
     rows.push({ label: (numberColumn ?? schema.certificateNumber)!.label, values: [String(subject.certificateNumber)] });
     for (const column of schema.columns) {
@@ -224,7 +361,7 @@ export class CertificateTemplate {
   }
 
   #assemble(
-    content: string,
+    contents: string[],
     fonts: { label: PageFont; heading: PageFont; value: PageFont },
     qr: { size: number; data: Uint8Array },
     credential: Credential,
@@ -234,7 +371,8 @@ export class CertificateTemplate {
     const w = new PdfWriter();
     const catalog = w.reserve();
     const pages = w.reserve();
-    const page = w.reserve();
+    const pageRefs = contents.map(() => w.reserve());
+    const page = pageRefs[0];
     const f1 = fonts.label.subset.write(w);
     const f2 = fonts.heading.subset.write(w);
     const f3 = fonts.value.subset.write(w);
@@ -242,7 +380,6 @@ export class CertificateTemplate {
       `/Type /XObject /Subtype /Image /Width ${qr.size + 8} /Height ${qr.size + 8} /ImageMask true /BitsPerComponent 1 /Decode [1 0]`,
       qrBitmap(qr),
     );
-    const contents = w.addStream("", latin1(content));
     const json = new TextEncoder().encode(JSON.stringify(credential));
     const embedded = w.addStream(
       `/Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size ${json.length} /ModDate ${pdfDate(signingTime)} >>`,
@@ -257,12 +394,17 @@ export class CertificateTemplate {
       `<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V ${signature} /Rect [0 0 0 0] /F 132 /P ${page} >>`,
     );
     const acroForm = w.add(`<< /Fields [${widget}] /SigFlags 3 >>`);
-    w.set(
-      page,
-      `<< /Type /Page /Parent ${pages} /MediaBox [0 0 ${PAGE.width} ${PAGE.height}] /Contents ${contents}` +
-        ` /Resources << /Font << /F1 ${f1} /F2 ${f2} /F3 ${f3} >> /XObject << /Im1 ${image} >> >> /Annots [${widget}] >>`,
-    );
-    w.set(pages, `<< /Type /Pages /Kids [${page}] /Count 1 >>`);
+    // One resource dictionary for every page; the QR code and the signature widget are on the first.
+    const resources = w.add(`<< /Font << /F1 ${f1} /F2 ${f2} /F3 ${f3} >> /XObject << /Im1 ${image} >> >>`);
+    contents.forEach((content, i) => {
+      const stream = w.addStream("", latin1(content));
+      w.set(
+        pageRefs[i],
+        `<< /Type /Page /Parent ${pages} /MediaBox [0 0 ${PAGE.width} ${PAGE.height}] /Contents ${stream} /Resources ${resources}` +
+          `${i === 0 ? ` /Annots [${widget}]` : ""} >>`,
+      );
+    });
+    w.set(pages, `<< /Type /Pages /Kids [${pageRefs.join(" ")}] /Count ${pageRefs.length} >>`);
     w.set(
       catalog,
       `<< /Type /Catalog /Pages ${pages} /AcroForm ${acroForm} /Lang (zh-HK) /AF [${filespec}]` +
