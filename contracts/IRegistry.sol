@@ -9,12 +9,19 @@ pragma solidity 0.8.28;
 /// - The governance admin (OpenZeppelin `DEFAULT_ADMIN_ROLE`, handed over with a delay) admits issuers,
 ///   their signer addresses (each with a validity window) and the SHA-256 fingerprints of the X.509
 ///   certificates they sign PDFs with.
-/// - A signer anchors roots for its issuer. A root is valid only if its signer's window covered the
+/// - A signer anchors roots for its issuer. An anchor is keyed by (issuer, root): a root anchored by one
+///   issuer never blocks, replaces or shadows the same root anchored by another, and a verifier reads the
+///   anchor under the issuer the credential names. A root is valid only if its signer's window covered the
 ///   anchor time: cutting a signer off at time T invalidates every root it anchored at or after T, and
 ///   leaves earlier roots valid.
 /// - Certificate status lives in the namespace of an issuer (its issuer number). A verifier reads a leaf's
 ///   status in the namespace of the issuer that anchored the root, so a signer can only ever change the
 ///   status of its own issuer's certificates; the admin can act in any namespace.
+/// - Every status change (of a leaf or a batch) records who made it (a signer, or the admin) and when. A
+///   change counts only while its signer's window covers its time: cutting a signer off at T also voids
+///   every status change it made at or after T, and the status a verifier reads is the latest change that
+///   counts (the admin's always count). Transitions (revoked and superseded are final) are checked against
+///   that status, so a voided revocation blocks nothing, and the admin can restore a leaf or a batch.
 interface IRegistry {
     /// @notice Status of a single certificate (leaf) in its issuer's namespace.
     enum LeafStatus {
@@ -24,8 +31,12 @@ interface IRegistry {
         Superseded
     }
 
-    /// @notice Everything a verifier needs about one certificate, read in one call.
+    /// @notice Everything a verifier needs about one certificate, read in one call. The batch and leaf
+    /// fields are the latest changes that count (see the trust model); a change voided by a cut-off is
+    /// left out, as if it had not been made.
     struct CertificateStatus {
+        /// True when the root is anchored by the issuer asked for or, failing that, by another issuer
+        /// (then `issuerId` names that other issuer, so a verifier can tell a wrong issuer from no anchor).
         bool anchored;
         bytes32 issuerId;
         uint32 issuerNumber;
@@ -110,16 +121,20 @@ interface IRegistry {
     error RegistryZeroRoot();
     /// @notice Thrown when anchoring a batch of zero certificates.
     error RegistryEmptyBatch();
-    /// @notice Thrown when a root is anchored a second time.
+    /// @notice Thrown when an issuer anchors a root it has already anchored (another issuer's anchor of
+    /// the same root does not count).
     error RegistryRootAlreadyAnchored(bytes32 root);
-    /// @notice Thrown when a root was never anchored.
-    error RegistryRootNotAnchored(bytes32 root);
-    /// @notice Thrown when a signer acts on a root anchored by another issuer.
-    error RegistryUnauthorizedIssuer(bytes32 root, address account);
-    /// @notice Thrown when revoking a batch that is already revoked.
+    /// @notice Thrown when a batch operation names a root the issuer `issuerId` never anchored (a signer
+    /// acting on another issuer's root gets this too: the root is not anchored in its own namespace).
+    error RegistryRootNotAnchored(bytes32 issuerId, bytes32 root);
+    /// @notice Thrown when revoking a batch whose revocation (one that counts) is already recorded.
     error RegistryBatchAlreadyRevoked(bytes32 root);
-    /// @notice Thrown when a leaf cannot move from its current status to the requested one
-    /// (revoked and superseded are final; only a suspended leaf can be reinstated).
+    /// @notice Thrown when the admin restores a batch that is not revoked (or whose revocation no longer
+    /// counts).
+    error RegistryBatchNotRevoked(bytes32 issuerId, bytes32 root);
+    /// @notice Thrown when a leaf cannot move from its current status (the latest change that counts) to
+    /// the requested one (revoked and superseded are final; only a suspended leaf can be reinstated; only
+    /// a leaf that is not valid can be restored).
     error RegistryInvalidTransition(bytes32 leaf, LeafStatus current);
     /// @notice Thrown when a successor is zero or equal to the leaf it supersedes.
     error RegistryInvalidSuccessor(bytes32 leaf, bytes32 successor);
@@ -157,8 +172,11 @@ interface IRegistry {
     /// @notice Emitted when a root is anchored. The signer (the transaction's sender) and its issuer are in
     /// the anchor record (`certificateStatus`): leaving them out of the event saves 375 gas per anchor.
     event RootAnchored(bytes32 indexed root, uint256 certificateCount);
-    /// @notice Emitted when a whole batch is revoked.
-    event BatchRevoked(bytes32 indexed root, uint8 reason);
+    /// @notice Emitted when a whole batch of issuer `issuerNumber` is revoked.
+    event BatchRevoked(bytes32 indexed root, uint32 indexed issuerNumber, uint8 reason);
+    /// @notice Emitted when the admin restores a revoked batch of issuer `issuerNumber` (it is no longer
+    /// revoked); `reason` says why.
+    event BatchRestored(bytes32 indexed root, uint32 indexed issuerNumber, uint8 reason);
     /// @notice Emitted when a certificate is revoked in issuer `issuerNumber`'s namespace.
     event CertificateRevoked(bytes32 indexed leaf, uint32 indexed issuerNumber, uint8 reason);
     /// @notice Emitted when a certificate is suspended.
@@ -167,6 +185,9 @@ interface IRegistry {
     event CertificateReinstated(bytes32 indexed leaf, uint32 indexed issuerNumber);
     /// @notice Emitted when a certificate is superseded by its renewal `successor`.
     event CertificateSuperseded(bytes32 indexed leaf, uint32 indexed issuerNumber, bytes32 successor);
+    /// @notice Emitted when the admin restores a certificate to valid (from revoked, suspended or
+    /// superseded); `reason` says why.
+    event CertificateRestored(bytes32 indexed leaf, uint32 indexed issuerNumber, uint8 reason);
 
     // ---------------------------------------------------------------------------------------------
     // Governance (DEFAULT_ADMIN_ROLE)
@@ -203,8 +224,8 @@ interface IRegistry {
     /// @notice Adds a signer to an issuer with the window `[validFrom, validUntil)` (unix seconds).
     function addSigner(bytes32 issuerId, address signer, uint64 validFrom, uint64 validUntil) external;
 
-    /// @notice Ends a signer's window at `at` (may be in the past): roots it anchored at or after `at`
-    /// become invalid. Only ever moves the end earlier.
+    /// @notice Ends a signer's window at `at` (may be in the past): roots it anchored and status changes it
+    /// made at or after `at` no longer count. Only ever moves the end earlier.
     function cutOffSigner(address signer, uint64 at) external;
 
     /// @notice Admin: revokes `leaf` in the namespace of `issuerId`.
@@ -219,15 +240,26 @@ interface IRegistry {
     /// @notice Admin: marks `leaf` superseded by `successor` in the namespace of `issuerId`.
     function supersedeFor(bytes32 issuerId, bytes32 leaf, bytes32 successor) external;
 
+    /// @notice Admin: revokes the batch `root` that `issuerId` anchored.
+    function revokeBatchFor(bytes32 issuerId, bytes32 root, uint8 reason) external;
+
+    /// @notice Admin: restores `leaf` to valid in the namespace of `issuerId` (from revoked, suspended or
+    /// superseded: the repair for a wrong final change). `reason` is recorded with it.
+    function restoreCertificate(bytes32 issuerId, bytes32 leaf, uint8 reason) external;
+
+    /// @notice Admin: lifts the revocation of the batch `root` that `issuerId` anchored.
+    function restoreBatch(bytes32 issuerId, bytes32 root, uint8 reason) external;
+
     // ---------------------------------------------------------------------------------------------
     // Issuers (a currently valid signer)
     // ---------------------------------------------------------------------------------------------
 
     /// @notice Anchors the Merkle root of a batch of `certificateCount` certificates for the caller's
-    /// issuer. Costs the same for any batch size: one signer read, one new storage slot, one event.
+    /// issuer, under (issuer, root). Costs the same for any batch size: one signer read, one new storage
+    /// slot, one event.
     function anchor(bytes32 root, uint32 certificateCount) external;
 
-    /// @notice Revokes a whole batch. Callable by a valid signer of the issuer that anchored it, or the admin.
+    /// @notice Revokes a whole batch the caller's issuer anchored (the admin uses `revokeBatchFor`).
     function revokeBatch(bytes32 root, uint8 reason) external;
 
     /// @notice Revokes `leaf` (final) in the caller's issuer namespace.
@@ -246,9 +278,11 @@ interface IRegistry {
     // Views
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice Everything a verifier needs for `leaf` under `root`, in one call. Pass the SHA-256
-    /// fingerprint of the X.509 certificate that signed the PDF (or zero when there is none).
-    function certificateStatus(bytes32 root, bytes32 leaf, bytes32 signingCertificate)
+    /// @notice Everything a verifier needs for `leaf` under `root` as anchored by `issuerId` (the issuer the
+    /// credential names), in one call. Pass the SHA-256 fingerprint of the X.509 certificate that signed
+    /// the PDF (or zero when there is none). When `issuerId` did not anchor `root` (or is not registered),
+    /// the first issuer (by number) that did is reported instead, so the caller sees whose root it is.
+    function certificateStatus(bytes32 issuerId, bytes32 root, bytes32 leaf, bytes32 signingCertificate)
         external
         view
         returns (CertificateStatus memory);
@@ -265,4 +299,10 @@ interface IRegistry {
 
     /// @notice True when `fingerprint` is a registered signing certificate of `issuerId`.
     function isSigningCertificate(bytes32 issuerId, bytes32 fingerprint) external view returns (bool);
+
+    /// @notice The ids of every registered issuer, by issuer number.
+    function issuerIds() external view returns (bytes32[] memory);
+
+    /// @notice Every signer ever added to `issuerId`, ended windows included, in the order they were added.
+    function signersOf(bytes32 issuerId) external view returns (address[] memory);
 }

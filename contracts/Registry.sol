@@ -10,7 +10,8 @@ import {IRegistry} from "./IRegistry.sol";
 /// @notice See {IRegistry} for the trust model. The admin is `DEFAULT_ADMIN_ROLE` of
 /// OpenZeppelin's `AccessControlDefaultAdminRules`: handing it over is a two-step transfer after a delay.
 /// @dev Gas: `anchor` reads one slot (the caller's `SignerRecord`, which holds everything anchoring must
-/// check) and writes one new slot (the `AnchorRecord`), then emits one event, whatever the batch size.
+/// check) and writes one new slot (the `AnchorRecord`, under (issuer, root)), then emits one event,
+/// whatever the batch size.
 /// Leaf operations take no Merkle proof: status is kept per issuer namespace, and a verifier reads it in
 /// the namespace of the issuer that anchored the root, so a write by another issuer is never read. This
 /// keeps a revocation to one signer read and one new slot (a 14-hash proof for a 10,000 batch would cost
@@ -31,24 +32,47 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
         uint32 signerNumber;
     }
 
-    /// @dev The anchor of a root and, later, its batch revocation, packed by hand into one word (see
-    /// `_packAnchor`): a struct assignment compiles to one read-modify-write per member, about 1,000 gas
-    /// more per anchor. Revoking a batch rewrites this non-zero slot instead of creating one.
-    /// uint40 seconds last until the year 36812.
+    /// @dev The anchor of a root by one issuer (the issuer is the key, not a field) and, later, its batch
+    /// revocation, packed by hand into one word (see `anchor` and `_unpackAnchor`): bits 0-31 signerNumber, 32-71
+    /// anchoredAt, 72-119 anchorBlock, 120-151 certificateCount, 152-191 batchRevokedAt, 192-199
+    /// batchRevocationReason, 200-231 batchRevokedBy (the revoking signer's number, 0 for the admin). A
+    /// struct assignment compiles to one read-modify-write per member, about 1,000 gas more per anchor.
+    /// Revoking a batch rewrites this non-zero slot instead of creating one. A revocation that no longer
+    /// counts (its signer was cut off at or before it) is simply overwritten by the next one: a batch has
+    /// no other status, so nothing below it can ever count again. uint40 seconds last until the year 36812.
     struct AnchorRecord {
-        uint32 issuerNumber;
         uint32 signerNumber;
         uint40 anchoredAt;
         uint48 anchorBlock;
         uint32 certificateCount;
         uint40 batchRevokedAt;
         uint8 batchRevocationReason;
+        uint32 batchRevokedBy;
     }
 
-    /// @dev A leaf's record is one word: bits 0-7 status, 8-15 reason, 16-55 time of the change. The
-    /// successor of a superseded leaf is kept apart, so that revoking touches one slot only.
+    /// @dev Bits 0-151 of an anchor word: the anchor itself, without its batch revocation.
+    uint256 private constant _ANCHOR_MASK = (1 << 152) - 1;
+    uint256 private constant _BATCH_TIME_SHIFT = 152;
+    uint256 private constant _BATCH_REASON_SHIFT = 192;
+    uint256 private constant _BATCH_BY_SHIFT = 200;
+
+    /// @dev A leaf change is an 88-bit record: bits 0-7 status, 8-15 reason, 16-55 time of the change,
+    /// 56-87 the number of the signer that made it (0 for the admin). A leaf's head word holds its latest
+    /// change (bits 0-87), the one before it (bits 88-175, zero when there is none) and how many earlier
+    /// changes are kept in `_leafHistory` (bits 176-215; oldest at index 0). A new change pushes the
+    /// previous one into the history only when it still counts: a change whose signer was cut off at or
+    /// before it can never count again (cut-offs only move earlier), so it is dropped. So the first and
+    /// second change of a leaf rewrite one slot, as before; only a third change that keeps two earlier
+    /// ones that count writes a history slot. The successor of a superseded leaf is kept apart, so that
+    /// revoking touches one slot only; it is read only when the counted change is a supersession, and can
+    /// only be overwritten by a later supersession, which is refused while that one counts (final) and is
+    /// made only on top of changes that counted then (or of the admin's restore, which always counts).
     uint256 private constant _LEAF_REASON_SHIFT = 8;
     uint256 private constant _LEAF_TIME_SHIFT = 16;
+    uint256 private constant _LEAF_MAKER_SHIFT = 56;
+    uint256 private constant _LEAF_PREVIOUS_SHIFT = 88;
+    uint256 private constant _LEAF_DEPTH_SHIFT = 176;
+    uint256 private constant _LEAF_RECORD_MASK = (1 << 88) - 1;
 
     struct IssuerRecord {
         bytes32 id;
@@ -67,8 +91,10 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
     mapping(uint32 issuerNumber => mapping(bytes32 fingerprint => bool)) private _signingCertificates;
     address[] private _signerAddresses;
     mapping(address account => uint256 packedSigner) private _signers;
-    mapping(bytes32 root => uint256 packedAnchor) private _anchors;
+    mapping(uint32 issuerNumber => mapping(bytes32 root => uint256 packedAnchor)) private _anchors;
     mapping(uint32 issuerNumber => mapping(bytes32 leaf => uint256 packedLeaf)) private _leaves;
+    mapping(uint32 issuerNumber => mapping(bytes32 leaf => mapping(uint256 index => uint256 packedLeaf))) private
+        _leafHistory;
     mapping(uint32 issuerNumber => mapping(bytes32 leaf => bytes32)) private _successors;
 
     /// @param initialDelay Seconds a handover of the admin role must wait (see AccessControlDefaultAdminRules).
@@ -190,22 +216,46 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IRegistry
     function revokeFor(bytes32 issuerId, bytes32 leaf, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _revoke(_requireIssuer(issuerId), leaf, reason);
+        _revoke(_requireIssuer(issuerId), leaf, reason, 0);
     }
 
     /// @inheritdoc IRegistry
     function suspendFor(bytes32 issuerId, bytes32 leaf, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _suspend(_requireIssuer(issuerId), leaf, reason);
+        _suspend(_requireIssuer(issuerId), leaf, reason, 0);
     }
 
     /// @inheritdoc IRegistry
     function reinstateFor(bytes32 issuerId, bytes32 leaf) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _reinstate(_requireIssuer(issuerId), leaf);
+        _reinstate(_requireIssuer(issuerId), leaf, 0);
     }
 
     /// @inheritdoc IRegistry
     function supersedeFor(bytes32 issuerId, bytes32 leaf, bytes32 successor) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _supersede(_requireIssuer(issuerId), leaf, successor);
+        _supersede(_requireIssuer(issuerId), leaf, successor, 0);
+    }
+
+    /// @inheritdoc IRegistry
+    function revokeBatchFor(bytes32 issuerId, bytes32 root, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _revokeBatch(_requireIssuer(issuerId), root, reason, 0);
+    }
+
+    /// @inheritdoc IRegistry
+    function restoreCertificate(bytes32 issuerId, bytes32 leaf, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint32 number = _requireIssuer(issuerId);
+        (LeafStatus current, uint256 head, bool latestCounts) = _leaf(number, leaf, 0);
+        if (current == LeafStatus.Valid) revert RegistryInvalidTransition(leaf, current);
+        _setLeaf(number, leaf, head, latestCounts, LeafStatus.Valid, reason, 0);
+        emit CertificateRestored(leaf, number, reason);
+    }
+
+    /// @inheritdoc IRegistry
+    function restoreBatch(bytes32 issuerId, bytes32 root, uint8 reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint32 number = _requireIssuer(issuerId);
+        uint256 word = _anchors[number][root];
+        if (word == 0) revert RegistryRootNotAnchored(issuerId, root);
+        if (!_batchRevocationCounts(word)) revert RegistryBatchNotRevoked(issuerId, root);
+        _anchors[number][root] = word & _ANCHOR_MASK;
+        emit BatchRestored(root, number, reason);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -217,46 +267,43 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
         uint256 caller = _validSigner();
         if (root == bytes32(0)) revert RegistryZeroRoot();
         if (certificateCount == 0) revert RegistryEmptyBatch();
-        if (_anchors[root] != 0) revert RegistryRootAlreadyAnchored(root);
-        // `_packAnchor` written out, with no memory struct on the hot path: the signer word's bits
-        // 128-191 are (issuerNumber, signerNumber), the anchor word's bits 0-63.
-        _anchors[root] = (caller >> 128) | (block.timestamp << 64) | (block.number << 104)
-            | (uint256(certificateCount) << 152);
+        mapping(bytes32 => uint256) storage anchors = _anchors[uint32(caller >> 128)];
+        if (anchors[root] != 0) revert RegistryRootAlreadyAnchored(root);
+        // Packed by hand, with no memory struct on the hot path: the signer word's bits
+        // 160-191 are the signerNumber (nothing above them), the anchor word's bits 0-31.
+        anchors[root] = (caller >> 160) | (block.timestamp << 32) | (block.number << 72)
+            | (uint256(certificateCount) << 120);
         emit RootAnchored(root, certificateCount);
     }
 
     /// @inheritdoc IRegistry
     function revokeBatch(bytes32 root, uint8 reason) external {
-        AnchorRecord memory record = _unpackAnchor(_anchors[root]);
-        if (record.anchoredAt == 0) revert RegistryRootNotAnchored(root);
-        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && _issuerOf(_validSigner()) != record.issuerNumber) {
-            revert RegistryUnauthorizedIssuer(root, msg.sender);
-        }
-        if (record.batchRevokedAt != 0) revert RegistryBatchAlreadyRevoked(root);
-        record.batchRevokedAt = uint40(block.timestamp);
-        record.batchRevocationReason = reason;
-        _anchors[root] = _packAnchor(record);
-        emit BatchRevoked(root, reason);
+        uint256 caller = _validSigner();
+        _revokeBatch(_issuerOf(caller), root, reason, uint32(caller >> 160));
     }
 
     /// @inheritdoc IRegistry
     function revoke(bytes32 leaf, uint8 reason) external {
-        _revoke(_issuerOf(_validSigner()), leaf, reason);
+        uint256 caller = _validSigner();
+        _revoke(_issuerOf(caller), leaf, reason, caller);
     }
 
     /// @inheritdoc IRegistry
     function suspend(bytes32 leaf, uint8 reason) external {
-        _suspend(_issuerOf(_validSigner()), leaf, reason);
+        uint256 caller = _validSigner();
+        _suspend(_issuerOf(caller), leaf, reason, caller);
     }
 
     /// @inheritdoc IRegistry
     function reinstate(bytes32 leaf) external {
-        _reinstate(_issuerOf(_validSigner()), leaf);
+        uint256 caller = _validSigner();
+        _reinstate(_issuerOf(caller), leaf, caller);
     }
 
     /// @inheritdoc IRegistry
     function supersede(bytes32 leaf, bytes32 successor) external {
-        _supersede(_issuerOf(_validSigner()), leaf, successor);
+        uint256 caller = _validSigner();
+        _supersede(_issuerOf(caller), leaf, successor, caller);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -264,38 +311,51 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IRegistry
-    function certificateStatus(bytes32 root, bytes32 leaf, bytes32 signingCertificate)
+    function certificateStatus(bytes32 issuerId, bytes32 root, bytes32 leaf, bytes32 signingCertificate)
         external
         view
         returns (CertificateStatus memory status)
     {
-        AnchorRecord memory a = _unpackAnchor(_anchors[root]);
-        if (a.anchoredAt == 0) return status;
-        IssuerRecord storage i = _issuers[a.issuerNumber];
+        uint32 number = _issuerNumbers[issuerId];
+        uint256 word = number == 0 ? 0 : _anchors[number][root];
+        // Not anchored by the issuer asked for: report the first other issuer that anchored it, if any
+        // (a view: the loop is bounded by the admin-admitted issuers, a handful).
+        for (uint32 n = 1; word == 0 && n <= _issuerCount; ++n) {
+            if (n != number) {
+                word = _anchors[n][root];
+                if (word != 0) number = n;
+            }
+        }
+        if (word == 0) return status;
+        AnchorRecord memory a = _unpackAnchor(word);
+        IssuerRecord storage i = _issuers[number];
         address signerAddress = _signerAddresses[a.signerNumber - 1];
         SignerRecord memory s = _unpackSigner(_signers[signerAddress]);
-        uint256 l = _leaves[a.issuerNumber][leaf];
+        (, uint256 l,) = _currentLeaf(number, leaf, 0);
+        bool batchRevoked = _batchRevocationCounts(word);
 
         status.anchored = true;
         status.issuerId = i.id;
-        status.issuerNumber = a.issuerNumber;
+        status.issuerNumber = number;
         status.issuerActive = i.active;
         status.issuerNameEn = i.nameEn;
         status.issuerNameZh = i.nameZh;
         status.issuerDomain = i.domain;
-        status.signingCertificateRegistered = _signingCertificates[a.issuerNumber][signingCertificate];
+        status.signingCertificateRegistered = _signingCertificates[number][signingCertificate];
         status.signer = signerAddress;
         status.signerValidAtAnchor = s.validFrom <= a.anchoredAt && a.anchoredAt < s.validUntil;
         status.anchoredAt = a.anchoredAt;
         status.anchorBlock = a.anchorBlock;
         status.certificateCount = a.certificateCount;
-        status.batchRevoked = a.batchRevokedAt != 0;
-        status.batchRevocationReason = a.batchRevocationReason;
-        status.batchRevokedAt = a.batchRevokedAt;
+        if (batchRevoked) {
+            status.batchRevoked = true;
+            status.batchRevocationReason = a.batchRevocationReason;
+            status.batchRevokedAt = a.batchRevokedAt;
+        }
         status.leafStatus = LeafStatus(uint8(l));
         status.leafReason = uint8(l >> _LEAF_REASON_SHIFT);
         status.leafChangedAt = uint40(l >> _LEAF_TIME_SHIFT);
-        status.successor = _successors[a.issuerNumber][leaf];
+        if (status.leafStatus == LeafStatus.Superseded) status.successor = _successors[number][leaf];
     }
 
     /// @inheritdoc IRegistry
@@ -330,6 +390,27 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IRegistry
     function isSigningCertificate(bytes32 issuerId, bytes32 fingerprint) external view returns (bool) {
         return _signingCertificates[_requireIssuer(issuerId)][fingerprint];
+    }
+
+    /// @inheritdoc IRegistry
+    function issuerIds() external view returns (bytes32[] memory ids) {
+        ids = new bytes32[](_issuerCount);
+        for (uint32 n = 1; n <= _issuerCount; ++n) ids[n - 1] = _issuers[n].id;
+    }
+
+    /// @inheritdoc IRegistry
+    function signersOf(bytes32 issuerId) external view returns (address[] memory list) {
+        uint32 number = _requireIssuer(issuerId);
+        uint256 total = _signerAddresses.length;
+        list = new address[](total);
+        uint256 count = 0;
+        for (uint256 k = 0; k < total; ++k) {
+            address account = _signerAddresses[k];
+            if (uint32(_signers[account] >> 128) == number) list[count++] = account;
+        }
+        assembly ("memory-safe") {
+            mstore(list, count)
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -405,64 +486,147 @@ contract Registry is IRegistry, AccessControlDefaultAdminRules {
         }
     }
 
-    function _leaf(uint32 number, bytes32 leaf) private view returns (LeafStatus) {
+    /// @dev True when the window of the signer whose packed record is `signerWord` covers `at`.
+    function _covers(uint256 signerWord, uint256 at) private pure returns (bool) {
+        return uint64(signerWord) <= at && at < uint64(signerWord >> 64);
+    }
+
+    /// @dev True when a leaf change record counts: made by the admin, or inside its signer's window.
+    /// `callerWord` is the calling signer's record (zero for the admin and in views): when it made the
+    /// change, its window is known without reading storage.
+    function _counts(uint256 record, uint256 callerWord) private view returns (bool) {
+        uint32 maker = uint32(record >> _LEAF_MAKER_SHIFT);
+        if (maker == 0) return true;
+        uint256 word = callerWord != 0 && uint32(callerWord >> 160) == maker
+            ? callerWord
+            : _signers[_signerAddresses[maker - 1]];
+        return _covers(word, uint40(record >> _LEAF_TIME_SHIFT));
+    }
+
+    /// @dev True when the anchor word holds a batch revocation that counts.
+    function _batchRevocationCounts(uint256 word) private view returns (bool) {
+        uint256 at = uint40(word >> _BATCH_TIME_SHIFT);
+        if (at == 0) return false;
+        uint32 by = uint32(word >> _BATCH_BY_SHIFT);
+        return by == 0 || _covers(_signers[_signerAddresses[by - 1]], at);
+    }
+
+    /// @dev A leaf's head word, its latest change that counts (zero: never changed, or no change counts,
+    /// i.e. valid) and whether the latest change itself counts. Walks back through the history only past
+    /// changes that no longer count.
+    function _currentLeaf(uint32 number, bytes32 leaf, uint256 callerWord)
+        private
+        view
+        returns (uint256 head, uint256 counted, bool latestCounts)
+    {
+        head = _leaves[number][leaf];
+        if (head == 0) return (0, 0, false);
+        uint256 latest = head & _LEAF_RECORD_MASK;
+        if (_counts(latest, callerWord)) return (head, latest, true);
+        uint256 previous = (head >> _LEAF_PREVIOUS_SHIFT) & _LEAF_RECORD_MASK;
+        if (previous != 0 && _counts(previous, callerWord)) return (head, previous, false);
+        mapping(uint256 => uint256) storage history = _leafHistory[number][leaf];
+        for (uint256 k = head >> _LEAF_DEPTH_SHIFT; k > 0; --k) {
+            uint256 older = history[k - 1];
+            if (_counts(older, callerWord)) return (head, older, false);
+        }
+        return (head, 0, false);
+    }
+
+    /// @dev The status a transition is checked against, and what `_setLeaf` needs.
+    function _leaf(uint32 number, bytes32 leaf, uint256 callerWord)
+        private
+        view
+        returns (LeafStatus, uint256 head, bool latestCounts)
+    {
         if (leaf == bytes32(0)) revert RegistryZeroLeaf();
-        return LeafStatus(uint8(_leaves[number][leaf]));
+        uint256 counted;
+        (head, counted, latestCounts) = _currentLeaf(number, leaf, callerWord);
+        return (LeafStatus(uint8(counted)), head, latestCounts);
     }
 
-    function _setLeaf(uint32 number, bytes32 leaf, LeafStatus status, uint8 reason) private {
+    /// @dev Writes a change made by the signer whose record is `callerWord` (zero: the admin) as the leaf's
+    /// latest; the latest so far becomes the previous one when it still counts, and the previous one so
+    /// far goes into the history when it still counts (changes that no longer count are dropped).
+    function _setLeaf(
+        uint32 number,
+        bytes32 leaf,
+        uint256 head,
+        bool latestCounts,
+        LeafStatus status,
+        uint8 reason,
+        uint256 callerWord
+    ) private {
+        uint256 kept;
+        uint256 depth;
+        if (head != 0) {
+            depth = head >> _LEAF_DEPTH_SHIFT;
+            uint256 previous = (head >> _LEAF_PREVIOUS_SHIFT) & _LEAF_RECORD_MASK;
+            bool previousCounts = previous != 0 && _counts(previous, callerWord);
+            if (latestCounts) {
+                kept = head & _LEAF_RECORD_MASK;
+                if (previousCounts) _leafHistory[number][leaf][depth++] = previous;
+            } else if (previousCounts) {
+                kept = previous;
+            }
+        }
         _leaves[number][leaf] = uint256(status) | (uint256(reason) << _LEAF_REASON_SHIFT)
-            | (block.timestamp << _LEAF_TIME_SHIFT);
-    }
-
-    function _packAnchor(AnchorRecord memory a) private pure returns (uint256) {
-        return uint256(a.issuerNumber) | (uint256(a.signerNumber) << 32) | (uint256(a.anchoredAt) << 64)
-            | (uint256(a.anchorBlock) << 104) | (uint256(a.certificateCount) << 152)
-            | (uint256(a.batchRevokedAt) << 184) | (uint256(a.batchRevocationReason) << 224);
+            | (block.timestamp << _LEAF_TIME_SHIFT) | ((callerWord >> 160) << _LEAF_MAKER_SHIFT)
+            | (kept << _LEAF_PREVIOUS_SHIFT) | (depth << _LEAF_DEPTH_SHIFT);
     }
 
     function _unpackAnchor(uint256 word) private pure returns (AnchorRecord memory) {
         return AnchorRecord({
-            issuerNumber: uint32(word),
-            signerNumber: uint32(word >> 32),
-            anchoredAt: uint40(word >> 64),
-            anchorBlock: uint48(word >> 104),
-            certificateCount: uint32(word >> 152),
-            batchRevokedAt: uint40(word >> 184),
-            batchRevocationReason: uint8(word >> 224)
+            signerNumber: uint32(word),
+            anchoredAt: uint40(word >> 32),
+            anchorBlock: uint48(word >> 72),
+            certificateCount: uint32(word >> 120),
+            batchRevokedAt: uint40(word >> _BATCH_TIME_SHIFT),
+            batchRevocationReason: uint8(word >> _BATCH_REASON_SHIFT),
+            batchRevokedBy: uint32(word >> _BATCH_BY_SHIFT)
         });
     }
 
-    function _revoke(uint32 number, bytes32 leaf, uint8 reason) private {
-        LeafStatus current = _leaf(number, leaf);
+    /// @dev Revokes batch `root` of issuer `number`; `by` is the revoking signer's number (0: the admin).
+    function _revokeBatch(uint32 number, bytes32 root, uint8 reason, uint32 by) private {
+        uint256 word = _anchors[number][root];
+        if (word == 0) revert RegistryRootNotAnchored(_issuers[number].id, root);
+        if (_batchRevocationCounts(word)) revert RegistryBatchAlreadyRevoked(root);
+        _anchors[number][root] = (word & _ANCHOR_MASK) | (block.timestamp << _BATCH_TIME_SHIFT)
+            | (uint256(reason) << _BATCH_REASON_SHIFT) | (uint256(by) << _BATCH_BY_SHIFT);
+        emit BatchRevoked(root, number, reason);
+    }
+
+    function _revoke(uint32 number, bytes32 leaf, uint8 reason, uint256 callerWord) private {
+        (LeafStatus current, uint256 head, bool latestCounts) = _leaf(number, leaf, callerWord);
         if (current == LeafStatus.Revoked || current == LeafStatus.Superseded) {
             revert RegistryInvalidTransition(leaf, current);
         }
-        _setLeaf(number, leaf, LeafStatus.Revoked, reason);
+        _setLeaf(number, leaf, head, latestCounts, LeafStatus.Revoked, reason, callerWord);
         emit CertificateRevoked(leaf, number, reason);
     }
 
-    function _suspend(uint32 number, bytes32 leaf, uint8 reason) private {
-        LeafStatus current = _leaf(number, leaf);
+    function _suspend(uint32 number, bytes32 leaf, uint8 reason, uint256 callerWord) private {
+        (LeafStatus current, uint256 head, bool latestCounts) = _leaf(number, leaf, callerWord);
         if (current != LeafStatus.Valid) revert RegistryInvalidTransition(leaf, current);
-        _setLeaf(number, leaf, LeafStatus.Suspended, reason);
+        _setLeaf(number, leaf, head, latestCounts, LeafStatus.Suspended, reason, callerWord);
         emit CertificateSuspended(leaf, number, reason);
     }
 
-    function _reinstate(uint32 number, bytes32 leaf) private {
-        LeafStatus current = _leaf(number, leaf);
+    function _reinstate(uint32 number, bytes32 leaf, uint256 callerWord) private {
+        (LeafStatus current, uint256 head, bool latestCounts) = _leaf(number, leaf, callerWord);
         if (current != LeafStatus.Suspended) revert RegistryInvalidTransition(leaf, current);
-        _setLeaf(number, leaf, LeafStatus.Valid, 0);
+        _setLeaf(number, leaf, head, latestCounts, LeafStatus.Valid, 0, callerWord);
         emit CertificateReinstated(leaf, number);
     }
 
-    function _supersede(uint32 number, bytes32 leaf, bytes32 successor) private {
-        LeafStatus current = _leaf(number, leaf);
+    function _supersede(uint32 number, bytes32 leaf, bytes32 successor, uint256 callerWord) private {
+        (LeafStatus current, uint256 head, bool latestCounts) = _leaf(number, leaf, callerWord);
         if (current == LeafStatus.Revoked || current == LeafStatus.Superseded) {
             revert RegistryInvalidTransition(leaf, current);
         }
         if (successor == bytes32(0) || successor == leaf) revert RegistryInvalidSuccessor(leaf, successor);
-        _setLeaf(number, leaf, LeafStatus.Superseded, 0);
+        _setLeaf(number, leaf, head, latestCounts, LeafStatus.Superseded, 0, callerWord);
         _successors[number][leaf] = successor;
         emit CertificateSuperseded(leaf, number, successor);
     }

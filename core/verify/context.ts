@@ -3,6 +3,7 @@
  * check is a pure function of this context (`checks/`), so each can be tested on a context built by
  * hand, and the order of the steps (which are async: WebCrypto, JSON-RPC) stays out of the checks.
  */
+import { issuerUrn } from "../credential.ts";
 import type { Credential, Hex } from "../credential.ts";
 import type { CheckFragment, LocalizedMessage } from "./types.ts";
 import type { CheckId, ReasonCode } from "./codes.ts";
@@ -103,6 +104,23 @@ export function chainUnavailable(id: CheckId, context: VerificationContext): Che
     return skip(id, "Not checked: the batch is not anchored in the trusted registry.", "未檢查：該批證書並未錨定於受信任的登記冊。");
   }
   return undefined;
+}
+
+/**
+ * A skip when the registry's answer is about another issuer's anchor of the root (the registry names the
+ * issuer that anchored it when the credential's own issuer did not): then only the `issuer` check speaks
+ * (UNKNOWN_ISSUER), and the other issuer's anchor, signing certificates and statuses say nothing about this
+ * certificate. `undefined` otherwise.
+ */
+export function anchoredByAnotherIssuer(id: CheckId, context: VerificationContext): CheckFragment | undefined {
+  const { credential, chain } = context;
+  if (!credential?.ok || !chain?.ok || !chain.status.anchored) return undefined;
+  if (credential.credential.issuer === issuerUrn(chain.status.issuerId)) return undefined;
+  return skip(
+    id,
+    `Not checked: the root was anchored by another issuer (${chain.status.issuerId}), not by the one the certificate names.`,
+    `未檢查：根值由另一簽發機構（${chain.status.issuerId}）錨定，而非證書指明的簽發機構。`,
+  );
 }
 
 /** The registry's answer, once {@link chainUnavailable} returned `undefined` (a programming error otherwise). */

@@ -1,8 +1,13 @@
 /**
  * Reads what the verifier needs from the registry: one `eth_call` to
- * `certificateStatus(root, leaf, signingCertificate)` (with `eth_chainId` alongside, to make sure the
- * endpoint serves the trusted chain) and, for an anchored root, one `eth_getLogs` for `RootAnchored` with
- * topics `[event, root]` restricted to the anchor block, for the transaction hash.
+ * `certificateStatus(issuerId, root, leaf, signingCertificate)` under the issuer the credential names
+ * (anchors are keyed by issuer and root: another department's anchor of the same root never stands in
+ * for it, and when only another department anchored it the registry names that department, which the
+ * `issuer` check turns into UNKNOWN_ISSUER), with `eth_chainId` alongside, to make sure the endpoint
+ * serves the trusted chain, and, for an anchored root, one `eth_getLogs` for `RootAnchored` with topics
+ * `[event, root]` restricted to the anchor block, for the transaction hash. When several departments
+ * anchored the same root in that block, the log whose transaction the anchoring signer sent is taken
+ * (one `eth_getTransactionByHash` per log, only then).
  *
  * Endpoints are tried in turn, each request with a time limit: an endpoint that fails, times out,
  * answers for another chain id or answers something that is not the registry's status is skipped. An
@@ -53,6 +58,11 @@ export type ReadCertificateStatusParameters = {
   endpoints: readonly LabelledReader[];
   chainId: number;
   registry: string;
+  /**
+   * The issuer the credential names (`CSB` of `urn:hk-ecert:issuer:CSB`), as text; one that does not fit
+   * a bytes32 is read as the zero id (no issuer: the registry then names whichever issuer anchored the root).
+   */
+  issuerId: string;
   root: Hex;
   leaf: Hex;
   /** SHA-256 fingerprint of the PDF's signing certificate; zero when there is none. */
@@ -66,7 +76,7 @@ export type ReadCertificateStatusResult =
 
 /** The registry functions and events the verifier uses (checked against the compiled ABI in the tests). */
 export const REGISTRY_VERIFIER_ABI = [
-  "function certificateStatus(bytes32 root, bytes32 leaf, bytes32 signingCertificate) view returns ((bool anchored, bytes32 issuerId, uint32 issuerNumber, bool issuerActive, string issuerNameEn, string issuerNameZh, string issuerDomain, bool signingCertificateRegistered, address signer, bool signerValidAtAnchor, uint64 anchoredAt, uint64 anchorBlock, uint32 certificateCount, bool batchRevoked, uint8 batchRevocationReason, uint64 batchRevokedAt, uint8 leafStatus, uint8 leafReason, uint64 leafChangedAt, bytes32 successor))",
+  "function certificateStatus(bytes32 issuerId, bytes32 root, bytes32 leaf, bytes32 signingCertificate) view returns ((bool anchored, bytes32 issuerId, uint32 issuerNumber, bool issuerActive, string issuerNameEn, string issuerNameZh, string issuerDomain, bool signingCertificateRegistered, address signer, bool signerValidAtAnchor, uint64 anchoredAt, uint64 anchorBlock, uint32 certificateCount, bool batchRevoked, uint8 batchRevocationReason, uint64 batchRevokedAt, uint8 leafStatus, uint8 leafReason, uint64 leafChangedAt, bytes32 successor))",
   "event RootAnchored(bytes32 indexed root, uint256 certificateCount)",
 ] as const;
 
@@ -99,6 +109,26 @@ function rememberChainId(key: string | object, chainId: number): void {
 const CERTIFICATE_STATUS_SELECTOR = registryInterface.getFunction("certificateStatus")!.selector;
 const LEAF_STATUSES = ["valid", "revoked", "suspended", "superseded"] as const;
 
+const UTF8_ENCODER = new TextEncoder();
+
+/**
+ * The 64 hex digits of an issuer id as a bytes32 short string (what `encodeBytes32String` writes: UTF-8,
+ * zero-padded on the right); zeros when it is empty or longer than 31 bytes.
+ */
+export function issuerIdWord(issuerId: string): string {
+  const bytes = UTF8_ENCODER.encode(issuerId);
+  if (bytes.length === 0 || bytes.length > 31) return "0".repeat(64);
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex.padEnd(64, "0");
+}
+
+/** The issuer id of a credential's `issuer` (`urn:hk-ecert:issuer:<id>`), or "" when it is not one. */
+export function issuerIdOfUrn(issuer: unknown): string {
+  const prefix = "urn:hk-ecert:issuer:";
+  return typeof issuer === "string" && issuer.startsWith(prefix) ? issuer.slice(prefix.length) : "";
+}
+
 /** The 64 lowercase hex digits of a bytes32. */
 function wordOf(value: Hex): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new Error(`not a bytes32: ${value.slice(0, 70)}`);
@@ -130,8 +160,9 @@ class EndpointProblem extends Error {}
 export async function readCertificateStatus(parameters: ReadCertificateStatusParameters): Promise<ReadCertificateStatusResult> {
   const { endpoints, chainId, root, leaf, signingCertificate, timeoutMs } = parameters;
   const registry = checksummed(parameters.registry);
-  // certificateStatus(bytes32,bytes32,bytes32): the selector and three static words.
-  const data = CERTIFICATE_STATUS_SELECTOR + wordOf(root) + wordOf(leaf) + wordOf(signingCertificate);
+  // certificateStatus(bytes32,bytes32,bytes32,bytes32): the selector and four static words.
+  const data =
+    CERTIFICATE_STATUS_SELECTOR + issuerIdWord(parameters.issuerId) + wordOf(root) + wordOf(leaf) + wordOf(signingCertificate);
   const failures: string[] = [];
   for (let i = 0; i < endpoints.length; i++) {
     const { reader, label } = endpoints[i];
@@ -156,7 +187,7 @@ export async function readCertificateStatus(parameters: ReadCertificateStatusPar
     if (status.anchored) {
       // The endpoint that answered first, then the others.
       for (const other of [endpoints[i], ...endpoints.slice(i + 1), ...endpoints.slice(0, i)]) {
-        txHash = await readAnchorTransaction(other.reader, registry, root, status.anchorBlock, timeoutMs).catch(() => null);
+        txHash = await readAnchorTransaction(other.reader, registry, root, status, timeoutMs).catch(() => null);
         if (txHash) break;
       }
     }
@@ -272,9 +303,19 @@ function bytes32String(value: Uint8Array): string | undefined {
   }
 }
 
-/** The hash of the transaction that emitted `RootAnchored(root)` in `block`, or null. */
-async function readAnchorTransaction(reader: ChainReader, registry: string, root: Hex, block: number, timeoutMs: number): Promise<Hex | null> {
-  const blockHex = "0x" + block.toString(16);
+/**
+ * The hash of the transaction that emitted `RootAnchored(root)` in the anchor's block for the anchoring
+ * issuer, or null. With one such log in the block, it is the one; with several (departments anchoring the
+ * same root in one block), the one sent by the anchoring signer.
+ */
+async function readAnchorTransaction(
+  reader: ChainReader,
+  registry: string,
+  root: Hex,
+  status: Pick<RegistryCertificateStatus, "anchorBlock" | "signer">,
+  timeoutMs: number,
+): Promise<Hex | null> {
+  const blockHex = "0x" + status.anchorBlock.toString(16);
   const logs = await withTimeout(
     () =>
       reader.request({
@@ -284,13 +325,20 @@ async function readAnchorTransaction(reader: ChainReader, registry: string, root
     timeoutMs,
   );
   if (!Array.isArray(logs)) return null;
+  const hashes: Hex[] = [];
   for (const log of logs as { address?: unknown; topics?: unknown; transactionHash?: unknown; removed?: unknown }[]) {
     if (typeof log !== "object" || log === null || log.removed === true) continue;
     if (String(log.address).toLowerCase() !== registry.toLowerCase()) continue;
     if (!Array.isArray(log.topics) || String(log.topics[1]).toLowerCase() !== root.toLowerCase()) continue;
     if (typeof log.transactionHash === "string" && /^0x[0-9a-fA-F]{64}$/.test(log.transactionHash)) {
-      return log.transactionHash.toLowerCase() as Hex;
+      const hash = log.transactionHash.toLowerCase() as Hex;
+      if (!hashes.includes(hash)) hashes.push(hash);
     }
+  }
+  if (hashes.length <= 1) return hashes[0] ?? null;
+  for (const hash of hashes) {
+    const tx = (await withTimeout(() => reader.request({ method: "eth_getTransactionByHash", params: [hash] }), timeoutMs)) as { from?: unknown } | null;
+    if (tx && typeof tx.from === "string" && tx.from.toLowerCase() === status.signer.toLowerCase()) return hash;
   }
   return null;
 }

@@ -59,7 +59,7 @@ import { isoSeconds, message } from "./context.ts";
 import type { ChainStage, Check, CredentialStage, InputStage, MerkleStage, SignatureStage, VerificationContext } from "./context.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, createJsonRpcProvider } from "./jsonRpc.ts";
 import type { ChainReader, Fetch } from "./jsonRpc.ts";
-import { checksummed, readCertificateStatus } from "./readCertificateStatus.ts";
+import { checksummed, issuerIdOfUrn, readCertificateStatus } from "./readCertificateStatus.ts";
 import type { LabelledReader } from "./readCertificateStatus.ts";
 import { looksLikePdf, scanPdf } from "./scanPdf.ts";
 import type { ScanPdfResult } from "./scanPdf.ts";
@@ -169,6 +169,7 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
       endpoints,
       chainId: trusted.chainId,
       registry: trusted.registry,
+      issuerId: issuerIdOfUrn(credential.credential.issuer),
       root: merkle.root as Hex,
       leaf: credential.digest,
       signingCertificate: signer?.fingerprint ?? ZERO_FINGERPRINT,

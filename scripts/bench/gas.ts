@@ -73,6 +73,11 @@ const suspend = await gasOf(asSigner.suspend(leafAt(1), 2));
 const reinstate = await gasOf(asSigner.reinstate(leafAt(1)));
 const supersede = await gasOf(asSigner.supersede(leafAt(2), hexlify(randomBytes(32))));
 const revokeBatch = await gasOf(asSigner.revokeBatch(trees[100].root, 1));
+// A leaf's second change (a revocation of a suspended certificate) rewrites its slot; the admin's repairs.
+await gasOf(asSigner.suspend(leafAt(3), 2));
+const revokeSuspended = await gasOf(asSigner.revoke(leafAt(3), 1));
+const restoreCertificate = await gasOf(registry.restoreCertificate(issuerId, leafAt(revoked), 9));
+const restoreBatch = await gasOf(registry.restoreBatch(issuerId, trees[100].root, 9));
 
 // ---------------------------------------------------------------------------------------------
 // Peer: OpenAttestation DocumentStore (issue a root; revoke one document of the batch with its proof)
@@ -138,7 +143,10 @@ const rows: Row[] = [
   ["suspend", suspend],
   ["reinstate", reinstate],
   ["supersede", supersede],
+  ["revoke a suspended leaf (its second change)", revokeSuspended, `< ${REVOKE_LEAF_BELOW.toLocaleString("en")}`, revokeSuspended < REVOKE_LEAF_BELOW],
   ["revokeBatch", revokeBatch],
+  ["restoreCertificate (admin)", restoreCertificate],
+  ["restoreBatch (admin)", restoreBatch],
   ["DocumentStore deploy", documentStoreDeploy],
   ["DocumentStore issue(root)", documentStoreIssue],
   ["DocumentStore revoke(root, leaf, proof) (of 10,000)", documentStoreRevokeLeaf],
@@ -162,7 +170,10 @@ console.log(
     suspend,
     reinstate,
     supersede,
+    revokeSuspended,
     revokeBatch,
+    restoreCertificate,
+    restoreBatch,
     deploy,
     admitIssuer,
     addSigner,

@@ -1,5 +1,5 @@
 import { crashPoint } from "../issuance/crash-point.ts";
-import { Contract, Transaction, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import { Contract, Transaction, encodeBytes32String, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
 import { backoffDelay, createThrottledLog, isTransientChainError, retry, retryAfterMs, type ThrottledLog } from "./backoff.ts";
 
 /** The registry functions the issuer service calls (human-readable ABI). */
@@ -10,7 +10,7 @@ export const REGISTRY_ISSUER_ABI = [
   "function reinstate(bytes32 leaf)",
   "function supersede(bytes32 leaf, bytes32 successor)",
   "function revokeBatch(bytes32 root, uint8 reason)",
-  "function certificateStatus(bytes32 root, bytes32 leaf, bytes32 signingCertificate) view returns ((bool anchored, bytes32 issuerId, uint32 issuerNumber, bool issuerActive, string issuerNameEn, string issuerNameZh, string issuerDomain, bool signingCertificateRegistered, address signer, bool signerValidAtAnchor, uint64 anchoredAt, uint64 anchorBlock, uint32 certificateCount, bool batchRevoked, uint8 batchRevocationReason, uint64 batchRevokedAt, uint8 leafStatus, uint8 leafReason, uint64 leafChangedAt, bytes32 successor))",
+  "function certificateStatus(bytes32 issuerId, bytes32 root, bytes32 leaf, bytes32 signingCertificate) view returns ((bool anchored, bytes32 issuerId, uint32 issuerNumber, bool issuerActive, string issuerNameEn, string issuerNameZh, string issuerDomain, bool signingCertificateRegistered, address signer, bool signerValidAtAnchor, uint64 anchoredAt, uint64 anchorBlock, uint32 certificateCount, bool batchRevoked, uint8 batchRevocationReason, uint64 batchRevokedAt, uint8 leafStatus, uint8 leafReason, uint64 leafChangedAt, bytes32 successor))",
   "error RegistryRootAlreadyAnchored(bytes32 root)",
   "error RegistryUnauthorizedSigner(address account)",
   "error RegistryInvalidTransition(bytes32 leaf, uint8 current)",
@@ -91,10 +91,14 @@ export class IssuerChain {
     });
   }
 
-  /** Whether `root` is anchored, and when (one view call). */
-  async anchorOf(root: string): Promise<AnchorInfo | undefined> {
-    const status = await this.registry.certificateStatus(root, ZERO, ZERO);
-    if (!status.anchored) return undefined;
+  /**
+   * Whether `issuerId` anchored `root`, and when (one view call). Another issuer's anchor of the same
+   * root does not count (the registry keys anchors by issuer and root).
+   */
+  async anchorOf(issuerId: string, root: string): Promise<AnchorInfo | undefined> {
+    const id = encodeBytes32String(issuerId);
+    const status = await this.registry.certificateStatus(id, root, ZERO, ZERO);
+    if (!status.anchored || status.issuerId !== id) return undefined;
     return { blockNumber: Number(status.anchorBlock), anchoredAt: new Date(Number(status.anchoredAt) * 1000).toISOString() };
   }
 
@@ -108,7 +112,7 @@ export class IssuerChain {
     count: number,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
   ): Promise<AnchorInfo & { txHash: string | null }> {
-    const anchorOf = () => this.#retrying("anchorOf", () => this.anchorOf(root));
+    const anchorOf = () => this.#retrying("anchorOf", () => this.anchorOf(issuerId, root));
     const existing = await anchorOf();
     if (existing) return { ...existing, txHash: null };
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);

@@ -8,7 +8,7 @@
  * | `digest-recomputes` | every stored digest is the digest recomputed from the stored credential (`computeCredentialDigest`) |
  * | `digest-unique` | no two certificates hold one digest |
  * | `leaf-in-root` | every batch's root is rebuilt from its members' digests in leaf order (`buildMerkleTree`), its leaves are 0..n-1 with n its certificate count, and each member's proof leads to the root |
- * | `root-on-chain` | every anchored or rendered batch (and any batch with an issued certificate) is anchored on chain: the registry's `certificateStatus(root, 0, 0)` says anchored, by the batch's issuer, with its count and block, and exactly one `RootAnchored` event names the root. Batches set aside by the pipeline (`failure` set) with nothing issued are skipped |
+ * | `root-on-chain` | every anchored or rendered batch (and any batch with an issued certificate) is anchored on chain: the registry's `certificateStatus(issuer, root, 0, 0)` says anchored by the batch's issuer, with its count and block, and exactly one `RootAnchored` event sent by its anchoring signer names the root (other departments may anchor the same root). Batches set aside by the pipeline (`failure` set) with nothing issued are skipped |
  * | `pdf-embeds-credential` | every stored PDF embeds its own credential (the stored one, whole), its Merkle root and path and the trusted chain and registry (`pdfMismatch`), is signed, and has the hash stored for it; every issued (or revoked, suspended, superseded) certificate has a PDF |
  * | `number-live-once` | no certificate number is live twice for one issuer (pending, anchoring, issued or suspended; a certificate whose renewal of the same number is on its way is not counted beside it) |
  *
@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { Interface } from "ethers";
 import { buildMerkleTree, computeCredentialDigest, verifyMerkleProof, type MerkleTree } from "../../core/index.ts";
-import { decodeCertificateStatus, REGISTRY_VERIFIER_ABI } from "../../core/verify/readCertificateStatus.ts";
+import { decodeCertificateStatus, issuerIdWord, REGISTRY_VERIFIER_ABI } from "../../core/verify/readCertificateStatus.ts";
 import type { BatchRow, CertificateStatus, Store } from "../db/store.ts";
 import { comparePdf, credentialObjectMismatch } from "./matches.ts";
 
@@ -105,7 +105,7 @@ export interface CheckIntegrityParameters {
 const RELEASED: ReadonlySet<CertificateStatus> = new Set(["issued", "revoked", "suspended", "superseded"]);
 const LIVE: ReadonlySet<CertificateStatus> = new Set(["pending", "anchoring", "issued", "suspended"]);
 const registryInterface = new Interface(REGISTRY_VERIFIER_ABI);
-/** The selector of `certificateStatus(bytes32,bytes32,bytes32)`. */
+/** The selector of `certificateStatus(bytes32,bytes32,bytes32,bytes32)`. */
 const CERTIFICATE_STATUS_SELECTOR = registryInterface.getFunction("certificateStatus")!.selector;
 /** The topic of `RootAnchored(bytes32 indexed root, uint256 certificateCount)`. */
 const ROOT_ANCHORED = registryInterface.getEvent("RootAnchored")!.topicHash.toLowerCase();
@@ -533,7 +533,8 @@ class ChainChecks {
   async #check(batch: ChainTarget): Promise<string | undefined> {
     const root = batch.root.toLowerCase();
     if (!/^0x[0-9a-f]{64}$/.test(root)) return `batch's root ${batch.root.slice(0, 70)} is not a bytes32`;
-    const data = CERTIFICATE_STATUS_SELECTOR + root.slice(2) + ZERO_WORD + ZERO_WORD;
+    // Under the batch's own issuer: another issuer's anchor of the same root is not this batch's.
+    const data = CERTIFICATE_STATUS_SELECTOR + issuerIdWord(batch.issuerId) + root.slice(2) + ZERO_WORD + ZERO_WORD;
     const answer = await this.#call("eth_call", [{ to: this.#registry, data }, "latest"]);
     let status;
     try {
@@ -556,7 +557,7 @@ class ChainChecks {
     const fromBlock = `0x${Math.max(0, Math.trunc(this.#p.fromBlock ?? 0)).toString(16)}`;
     const logs = await this.#call("eth_getLogs", [{ address: this.#registry, topics: [ROOT_ANCHORED, root], fromBlock, toBlock: "latest" }]);
     if (!Array.isArray(logs)) throw new ChainUnavailable("eth_getLogs answered something that is not a list of logs");
-    const events = logs.filter(
+    let events = logs.filter(
       (log: { removed?: unknown; address?: unknown; topics?: unknown }) =>
         log?.removed !== true &&
         String(log?.address).toLowerCase() === this.#registry &&
@@ -564,6 +565,16 @@ class ChainChecks {
         String(log.topics[0]).toLowerCase() === ROOT_ANCHORED &&
         String(log.topics[1]).toLowerCase() === root,
     );
+    // Several departments may anchor the same root: only the events the batch's anchoring signer sent
+    // count (a signer address belongs to one issuer, and a second anchor by the same issuer reverts).
+    if (events.length > 1 && status.anchored && status.issuerId === batch.issuerId) {
+      const own = [];
+      for (const event of events as { transactionHash?: unknown }[]) {
+        const tx = (await this.#call("eth_getTransactionByHash", [event.transactionHash])) as { from?: unknown } | null;
+        if (String(tx?.from).toLowerCase() === status.signer.toLowerCase()) own.push(event);
+      }
+      events = own;
+    }
     if (events.length !== 1 && (status.anchored || events.length > 0)) {
       problems.push(`${events.length} RootAnchored events name batch's root, not exactly one`);
     }

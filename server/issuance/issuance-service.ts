@@ -417,7 +417,7 @@ export class IssuanceService {
       if (page.length === 0) break;
       for (const batch of page) {
         checked += 1;
-        if (await chain.anchorOf(batch.root)) continue;
+        if (await chain.anchorOf(batch.issuerId, batch.root)) continue;
         missing += 1;
         log.warn({ batchId: batch.id, root: batch.root, block: batch.blockNumber }, "an anchored batch's root is not on chain: anchoring it again");
         const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async () => undefined);

@@ -574,7 +574,7 @@ describe("Registry", function () {
 
       await registry.cutOffSigner(csbSigner.address, csbAnchoredAt + 1);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.signerValidAtAnchor).to.equal(true);
     });
 
@@ -584,7 +584,7 @@ describe("Registry", function () {
 
       await registry.cutOffSigner(csbSigner.address, csbAnchoredAt);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.signerValidAtAnchor).to.equal(false);
     });
 
@@ -596,8 +596,8 @@ describe("Registry", function () {
 
       await registry.cutOffSigner(csbSigner.address, compromisedAt - 1);
 
-      const before = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
-      const after = await registry.certificateStatus(ethers.id("batch by the thief"), ethers.id("x"), CSB.fingerprint);
+      const before = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const after = await registry.certificateStatus(CSB.id, ethers.id("batch by the thief"), ethers.id("x"), CSB.fingerprint);
       expect(before.signerValidAtAnchor).to.equal(true);
       expect(after.signerValidAtAnchor).to.equal(false);
     });
@@ -732,7 +732,7 @@ describe("Registry", function () {
 
       await registry.stopIssuer(CSB.id);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.signerValidAtAnchor).to.equal(true);
       expect(status.issuerActive).to.equal(true);
     });
@@ -746,7 +746,7 @@ describe("Registry", function () {
 
       await registry.connect(csbSigner2).anchor(resumedRoot, 1);
 
-      const status = await registry.certificateStatus(resumedRoot, ethers.id("leaf"), CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, resumedRoot, ethers.id("leaf"), CSB.fingerprint);
       expect(status.signer).to.equal(csbSigner2.address);
       expect(status.signerValidAtAnchor).to.equal(true);
     });
@@ -774,7 +774,7 @@ describe("Registry", function () {
 
       await registry.revokeFor(CSB.id, CSB_LEAVES[1], REASON_FRAUD);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[1], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[1], CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Revoked);
     });
 
@@ -812,7 +812,7 @@ describe("Registry", function () {
 
       await registry.setIssuerActive(CSB.id, false);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.anchored).to.equal(true);
       expect(status.issuerActive).to.equal(false);
       expect(status.signerValidAtAnchor).to.equal(true);
@@ -832,7 +832,7 @@ describe("Registry", function () {
 
       await registry.setIssuerActive(CSB.id, false);
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
       expect(status.issuerActive).to.equal(true);
     });
 
@@ -882,7 +882,7 @@ describe("Registry", function () {
         .to.emit(registry, "RootAnchored")
         .withArgs(tree.root, CSB_LEAVES.length);
 
-      const status = await registry.certificateStatus(tree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, tree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.anchored).to.equal(true);
       expect(status.issuerId).to.equal(CSB.id);
       expect(status.signer).to.equal(csbSigner.address);
@@ -897,7 +897,7 @@ describe("Registry", function () {
 
       await registry.connect(csbSigner).anchor(root, 2n ** 32n - 1n);
 
-      expect((await registry.certificateStatus(root, ethers.id("x"), ethers.ZeroHash)).certificateCount).to.equal(
+      expect((await registry.certificateStatus(CSB.id, root, ethers.id("x"), ethers.ZeroHash)).certificateCount).to.equal(
         2n ** 32n - 1n
       );
     });
@@ -944,12 +944,36 @@ describe("Registry", function () {
         .withArgs(csbTree.root);
     });
 
-    it("reverts with RegistryRootAlreadyAnchored when FSD anchors a root CSB already anchored", async function () {
-      const { registry, fsdSigner, csbTree } = await loadFixture(anchoredBatches);
+    it("lets FSD anchor a root CSB already anchored, in FSD's namespace only: CSB's anchor is untouched", async function () {
+      const { registry, fsdSigner, csbSigner, csbTree } = await loadFixture(anchoredBatches);
+      const before = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
 
-      await expect(registry.connect(fsdSigner).anchor(csbTree.root, 1))
-        .to.be.revertedWithCustomError(registry, "RegistryRootAlreadyAnchored")
-        .withArgs(csbTree.root);
+      await expect(registry.connect(fsdSigner).anchor(csbTree.root, 1)).to.emit(registry, "RootAnchored").withArgs(csbTree.root, 1);
+
+      const csb = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      expect(csb).to.deep.equal(before);
+      expect(csb.signer).to.equal(csbSigner.address);
+      const fsd = await registry.certificateStatus(FSD.id, csbTree.root, CSB_LEAVES[0], FSD.fingerprint);
+      expect(fsd.issuerId).to.equal(FSD.id);
+      expect(fsd.signer).to.equal(fsdSigner.address);
+      expect(fsd.certificateCount).to.equal(1);
+    });
+
+    it("lets CSB anchor its root after FSD front-ran it with the same root", async function () {
+      const { registry, fsdSigner, csbSigner } = await loadFixture(registeredIssuers);
+      const tree = buildMerkleTree(CSB_LEAVES);
+      await registry.connect(fsdSigner).anchor(tree.root, 99);
+      const beforeCsb = await registry.certificateStatus(CSB.id, tree.root, CSB_LEAVES[0], CSB.fingerprint);
+      expect(beforeCsb.anchored).to.equal(true);
+      expect(beforeCsb.issuerId, "the view names the issuer that did anchor it").to.equal(FSD.id);
+
+      await registry.connect(csbSigner).anchor(tree.root, CSB_LEAVES.length);
+
+      const status = await registry.certificateStatus(CSB.id, tree.root, CSB_LEAVES[0], CSB.fingerprint);
+      expect(status.issuerId).to.equal(CSB.id);
+      expect(status.signer).to.equal(csbSigner.address);
+      expect(status.certificateCount).to.equal(CSB_LEAVES.length);
+      expect(status.signingCertificateRegistered).to.equal(true);
     });
   });
 
@@ -960,9 +984,9 @@ describe("Registry", function () {
 
       await expect(registry.connect(csbSigner).revokeBatch(csbTree.root, REASON_FRAUD))
         .to.emit(registry, "BatchRevoked")
-        .withArgs(csbTree.root, REASON_FRAUD);
+        .withArgs(csbTree.root, CSB.number, REASON_FRAUD);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
       expect(status.batchRevoked).to.equal(true);
       expect(status.batchRevocationReason).to.equal(REASON_FRAUD);
       expect(status.batchRevokedAt).to.equal(at);
@@ -973,7 +997,7 @@ describe("Registry", function () {
 
       await registry.connect(csbSigner).revokeBatch(csbTree.root, REASON_FRAUD);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
       expect(status.issuerId).to.equal(CSB.id);
       expect(status.signer).to.equal(csbSigner.address);
       expect(status.anchoredAt).to.equal(csbAnchoredAt);
@@ -982,24 +1006,40 @@ describe("Registry", function () {
       expect(status.signerValidAtAnchor).to.equal(true);
     });
 
-    it("lets the admin revoke an FSD batch", async function () {
+    it("lets the admin revoke an FSD batch with revokeBatchFor", async function () {
       const { registry, fsdTree } = await loadFixture(anchoredBatches);
 
-      await expect(registry.revokeBatch(fsdTree.root, REASON_FRAUD))
+      await expect(registry.revokeBatchFor(FSD.id, fsdTree.root, REASON_FRAUD))
         .to.emit(registry, "BatchRevoked")
-        .withArgs(fsdTree.root, REASON_FRAUD);
+        .withArgs(fsdTree.root, FSD.number, REASON_FRAUD);
 
-      expect((await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint)).batchRevoked).to.equal(
+      expect((await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint)).batchRevoked).to.equal(
         true
       );
     });
 
-    it("reverts with RegistryUnauthorizedIssuer when a CSB signer revokes an FSD batch", async function () {
+    it("reverts with RegistryRootNotAnchored when a CSB signer revokes an FSD batch", async function () {
       const { registry, csbSigner, fsdTree } = await loadFixture(anchoredBatches);
 
       await expect(registry.connect(csbSigner).revokeBatch(fsdTree.root, REASON_FRAUD))
-        .to.be.revertedWithCustomError(registry, "RegistryUnauthorizedIssuer")
-        .withArgs(fsdTree.root, csbSigner.address);
+        .to.be.revertedWithCustomError(registry, "RegistryRootNotAnchored")
+        .withArgs(CSB.id, fsdTree.root);
+    });
+
+    it("reverts with RegistryUnauthorizedSigner when the admin calls revokeBatch (it uses revokeBatchFor)", async function () {
+      const { registry, admin, csbTree } = await loadFixture(anchoredBatches);
+
+      await expect(registry.revokeBatch(csbTree.root, REASON_FRAUD))
+        .to.be.revertedWithCustomError(registry, "RegistryUnauthorizedSigner")
+        .withArgs(admin.address);
+    });
+
+    it("reverts with AccessControlUnauthorizedAccount when a signer calls revokeBatchFor", async function () {
+      const { registry, csbSigner, csbTree } = await loadFixture(anchoredBatches);
+
+      await expect(registry.connect(csbSigner).revokeBatchFor(CSB.id, csbTree.root, REASON_FRAUD))
+        .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+        .withArgs(csbSigner.address, DEFAULT_ADMIN_ROLE);
     });
 
     it("reverts with RegistryUnauthorizedSigner when an outsider revokes a CSB batch", async function () {
@@ -1025,14 +1065,14 @@ describe("Registry", function () {
 
       await expect(registry.connect(csbSigner).revokeBatch(root, REASON_FRAUD))
         .to.be.revertedWithCustomError(registry, "RegistryRootNotAnchored")
-        .withArgs(root);
+        .withArgs(CSB.id, root);
     });
 
     it("reverts with RegistryBatchAlreadyRevoked when the batch is revoked twice", async function () {
       const { registry, csbSigner, csbTree } = await loadFixture(anchoredBatches);
       await registry.connect(csbSigner).revokeBatch(csbTree.root, REASON_FRAUD);
 
-      await expect(registry.revokeBatch(csbTree.root, REASON_UNDER_REVIEW))
+      await expect(registry.revokeBatchFor(CSB.id, csbTree.root, REASON_UNDER_REVIEW))
         .to.be.revertedWithCustomError(registry, "RegistryBatchAlreadyRevoked")
         .withArgs(csbTree.root);
     });
@@ -1048,7 +1088,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateRevoked")
         .withArgs(leaf, CSB.number, REASON_FRAUD);
 
-      const status = await registry.certificateStatus(csbTree.root, leaf, CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, leaf, CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Revoked);
       expect(status.leafReason).to.equal(REASON_FRAUD);
       expect(status.leafChangedAt).to.equal(at);
@@ -1060,7 +1100,7 @@ describe("Registry", function () {
 
       await registry.connect(csbSigner).revoke(CSB_LEAVES[1], REASON_FRAUD);
 
-      const sibling = await registry.certificateStatus(csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
+      const sibling = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[2], CSB.fingerprint);
       expect(sibling.leafStatus).to.equal(LeafStatus.Valid);
       expect(sibling.leafChangedAt).to.equal(0);
     });
@@ -1074,7 +1114,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuspended")
         .withArgs(leaf, CSB.number, REASON_UNDER_REVIEW);
 
-      const status = await registry.certificateStatus(csbTree.root, leaf, CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, leaf, CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Suspended);
       expect(status.leafReason).to.equal(REASON_UNDER_REVIEW);
       expect(status.leafChangedAt).to.equal(at);
@@ -1090,7 +1130,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateReinstated")
         .withArgs(leaf, CSB.number);
 
-      const status = await registry.certificateStatus(csbTree.root, leaf, CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, leaf, CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
       expect(status.leafReason).to.equal(0);
       expect(status.leafChangedAt).to.equal(at);
@@ -1105,7 +1145,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuperseded")
         .withArgs(leaf, CSB.number, RENEWAL_LEAF);
 
-      const status = await registry.certificateStatus(csbTree.root, leaf, CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, leaf, CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Superseded);
       expect(status.successor).to.equal(RENEWAL_LEAF);
       expect(status.leafReason).to.equal(0);
@@ -1209,7 +1249,7 @@ describe("Registry", function () {
 
           await operations[name](registry.connect(csbSigner), leaf);
 
-          const status = await registry.certificateStatus(csbTree.root, leaf, CSB.fingerprint);
+          const status = await registry.certificateStatus(CSB.id, csbTree.root, leaf, CSB.fingerprint);
           expect(status.leafStatus).to.equal(LeafStatus[resulting[name]]);
         });
       } else {
@@ -1235,7 +1275,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateRevoked")
         .withArgs(fsdLeaf, CSB.number, REASON_FRAUD);
 
-      const status = await registry.certificateStatus(fsdTree.root, fsdLeaf, FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, fsdLeaf, FSD.fingerprint);
       expect(status.issuerId).to.equal(FSD.id);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
       expect(status.leafReason).to.equal(0);
@@ -1250,7 +1290,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuspended")
         .withArgs(fsdLeaf, CSB.number, REASON_UNDER_REVIEW);
 
-      const status = await registry.certificateStatus(fsdTree.root, fsdLeaf, FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, fsdLeaf, FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
     });
 
@@ -1262,7 +1302,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuperseded")
         .withArgs(fsdLeaf, CSB.number, RENEWAL_LEAF);
 
-      const status = await registry.certificateStatus(fsdTree.root, fsdLeaf, FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, fsdLeaf, FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
       expect(status.successor).to.equal(ethers.ZeroHash);
     });
@@ -1276,7 +1316,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateRevoked")
         .withArgs(fsdLeaf, FSD.number, REASON_UNDER_REVIEW);
 
-      const status = await registry.certificateStatus(fsdTree.root, fsdLeaf, FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, fsdLeaf, FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Revoked);
       expect(status.leafReason).to.equal(REASON_UNDER_REVIEW);
     });
@@ -1286,7 +1326,7 @@ describe("Registry", function () {
 
       await registry.connect(fsdSigner).revoke(CSB_LEAVES[0], REASON_FRAUD);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
     });
   });
@@ -1300,7 +1340,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateRevoked")
         .withArgs(FSD_LEAVES[0], FSD.number, REASON_FRAUD);
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Revoked);
       expect(status.leafReason).to.equal(REASON_FRAUD);
       expect(status.leafChangedAt).to.equal(at);
@@ -1313,7 +1353,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuspended")
         .withArgs(FSD_LEAVES[0], FSD.number, REASON_UNDER_REVIEW);
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Suspended);
       expect(status.leafReason).to.equal(REASON_UNDER_REVIEW);
     });
@@ -1326,7 +1366,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateReinstated")
         .withArgs(FSD_LEAVES[0], FSD.number);
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Valid);
     });
 
@@ -1337,7 +1377,7 @@ describe("Registry", function () {
         .to.emit(registry, "CertificateSuperseded")
         .withArgs(FSD_LEAVES[0], FSD.number, RENEWAL_LEAF);
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint);
       expect(status.leafStatus).to.equal(LeafStatus.Superseded);
       expect(status.successor).to.equal(RENEWAL_LEAF);
     });
@@ -1389,7 +1429,7 @@ describe("Registry", function () {
     it("returns anchored false and zero fields for a root that was never anchored", async function () {
       const { registry } = await loadFixture(anchoredBatches);
 
-      const status = await registry.certificateStatus(ethers.id("never anchored"), CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, ethers.id("never anchored"), CSB_LEAVES[0], CSB.fingerprint);
 
       expect(status.anchored).to.equal(false);
       expect(status.issuerId).to.equal(ethers.ZeroHash);
@@ -1408,7 +1448,7 @@ describe("Registry", function () {
       await registry.connect(fsdSigner).anchor(fsdTree.root, FSD_LEAVES.length);
       const anchorBlock = await time.latestBlock();
 
-      const status = await registry.certificateStatus(fsdTree.root, FSD_LEAVES[1], FSD.fingerprint);
+      const status = await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[1], FSD.fingerprint);
 
       expect(status.anchored).to.equal(true);
       expect(status.issuerId).to.equal(FSD.id);
@@ -1436,7 +1476,7 @@ describe("Registry", function () {
       const { registry, csbTree } = await loadFixture(anchoredBatches);
       await registry.updateIssuer(CSB.id, "Civil Service Bureau (renamed)", "公務員事務局（新）", "new.csb.gov.hk");
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
 
       expect(status.issuerNameEn).to.equal("Civil Service Bureau (renamed)");
       expect(status.issuerNameZh).to.equal("公務員事務局（新）");
@@ -1446,7 +1486,7 @@ describe("Registry", function () {
     it("reports signingCertificateRegistered false when no fingerprint is passed", async function () {
       const { registry, csbTree } = await loadFixture(anchoredBatches);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], ethers.ZeroHash);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], ethers.ZeroHash);
 
       expect(status.signingCertificateRegistered).to.equal(false);
     });
@@ -1454,7 +1494,7 @@ describe("Registry", function () {
     it("reports signingCertificateRegistered false for FSD's fingerprint under a CSB root", async function () {
       const { registry, csbTree } = await loadFixture(anchoredBatches);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], FSD.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], FSD.fingerprint);
 
       expect(status.signingCertificateRegistered).to.equal(false);
     });
@@ -1463,7 +1503,7 @@ describe("Registry", function () {
       const { registry, csbTree } = await loadFixture(anchoredBatches);
       await registry.removeSigningCertificate(CSB.id, CSB.fingerprint);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
 
       expect(status.signingCertificateRegistered).to.equal(false);
     });
@@ -1471,7 +1511,7 @@ describe("Registry", function () {
     it("reports the CSB signer, issuer number 1 and CSB's names for a CSB root", async function () {
       const { registry, csbSigner, csbTree, csbAnchoredAt, csbAnchorBlock } = await loadFixture(anchoredBatches);
 
-      const status = await registry.certificateStatus(csbTree.root, CSB_LEAVES[4], CSB.fingerprint);
+      const status = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[4], CSB.fingerprint);
 
       expect(status.issuerId).to.equal(CSB.id);
       expect(status.issuerNumber).to.equal(CSB.number);

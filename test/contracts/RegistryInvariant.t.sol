@@ -6,7 +6,8 @@ import {RegistryFixture} from "./utils/RegistryFixture.sol";
 import {RegistryHandler} from "./utils/RegistryHandler.sol";
 
 /// @notice Invariant test: no sequence of calls by accounts that are neither the admin nor a currently valid
-/// FSD signer changes what a verifier reads for FSD's certificates through `certificateStatus(root, leaf, ..)`.
+/// FSD signer changes what a verifier reads for FSD's certificates through
+/// `certificateStatus(FSD, root, leaf, ..)`, not even CSB anchoring FSD's roots itself.
 /// FSD anchors three batches and sets some leaves (revoked, suspended, superseded) and one batch (revoked)
 /// before the run; then `RegistryHandler` makes random calls as the CSB signer, an outsider, a cut-off FSD
 /// signer, a not-yet-valid FSD signer, and the admin acting for CSB only, aimed at the same digests and roots.
@@ -60,7 +61,7 @@ contract RegistryInvariantTest is RegistryFixture {
         bytes32[] memory pool = _pool();
         for (uint256 r = 0; r < fsdRoots.length; ++r) {
             for (uint256 l = 0; l < pool.length; ++l) {
-                IRegistry.CertificateStatus memory s = registry.certificateStatus(fsdRoots[r], pool[l], FSD_FP);
+                IRegistry.CertificateStatus memory s = registry.certificateStatus(FSD_ID, fsdRoots[r], pool[l], FSD_FP);
                 assertTrue(s.anchored && s.signerValidAtAnchor && s.issuerId == FSD_ID, "FSD root set up");
                 fsdSnapshot[fsdRoots[r]][pool[l]] = keccak256(abi.encode(s));
             }
@@ -91,7 +92,7 @@ contract RegistryInvariantTest is RegistryFixture {
         bytes32[] memory pool = _pool();
         for (uint256 r = 0; r < fsdRoots.length; ++r) {
             for (uint256 l = 0; l < pool.length; ++l) {
-                IRegistry.CertificateStatus memory s = registry.certificateStatus(fsdRoots[r], pool[l], FSD_FP);
+                IRegistry.CertificateStatus memory s = registry.certificateStatus(FSD_ID, fsdRoots[r], pool[l], FSD_FP);
                 if (keccak256(abi.encode(s)) != fsdSnapshot[fsdRoots[r]][pool[l]]) {
                     fail(
                         string.concat(
@@ -134,7 +135,7 @@ contract RegistryInvariantTest is RegistryFixture {
     function invariant_csbNamespaceFollowsModel() public view {
         bytes32[] memory leaves = handler.leafPool();
         for (uint256 l = 0; l < leaves.length; ++l) {
-            IRegistry.CertificateStatus memory s = _status(csbRoots[0], leaves[l]);
+            IRegistry.CertificateStatus memory s = registry.certificateStatus(CSB_ID, csbRoots[0], leaves[l], 0);
             RegistryHandler.LeafModel memory m = handler.csbLeaf(leaves[l]);
             assertEq(uint8(s.leafStatus), uint8(m.status), "CSB leafStatus");
             assertEq(s.leafReason, m.reason, "CSB leafReason");
@@ -144,10 +145,13 @@ contract RegistryInvariantTest is RegistryFixture {
         bytes32[] memory roots = handler.rootPool();
         for (uint256 r = 0; r < roots.length; ++r) {
             RegistryHandler.RootModel memory m = handler.rootModel(roots[r]);
-            if (m.isFsd) continue;
-            IRegistry.CertificateStatus memory s = _status(roots[r], bytes32(0));
-            assertEq(s.anchored, m.anchored, "root anchored");
-            if (!m.anchored) continue;
+            IRegistry.CertificateStatus memory s = registry.certificateStatus(CSB_ID, roots[r], 0, 0);
+            // Not anchored by CSB: the view names whoever did (FSD for FSD's roots), never CSB.
+            if (!m.anchored) {
+                assertTrue(!s.anchored || s.issuerId != CSB_ID, "root not anchored by CSB");
+                assertEq(s.anchored, m.isFsd, "root anchored by FSD only");
+                continue;
+            }
             assertEq(s.issuerId, CSB_ID, "root issuer");
             assertEq(s.batchRevoked, m.batchRevoked, "batchRevoked");
             assertEq(s.batchRevocationReason, m.batchReason, "batchRevocationReason");

@@ -1,4 +1,4 @@
-import { fail, isoSeconds, pass, skip, unreachable } from "../context.ts";
+import { anchoredByAnotherIssuer, fail, isoSeconds, pass, skip, unreachable } from "../context.ts";
 import type { VerificationContext } from "../context.ts";
 import type { CheckFragment } from "../types.ts";
 
@@ -24,6 +24,8 @@ export function checkAnchor(context: VerificationContext): CheckFragment {
       `根值 ${merkle.root} 並未錨定於受信任的登記冊。`,
     );
   }
+  const other = anchoredByAnotherIssuer("anchor", context);
+  if (other) return other;
   const at = isoSeconds(status.anchoredAt);
   if (!status.signerValidAtAnchor) {
     return fail(

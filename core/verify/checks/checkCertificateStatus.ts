@@ -1,4 +1,4 @@
-import { chainUnavailable, registryStatus, fail, hongKongDate, pass, skip } from "../context.ts";
+import { anchoredByAnotherIssuer, chainUnavailable, registryStatus, fail, hongKongDate, pass, skip } from "../context.ts";
 import type { VerificationContext } from "../context.ts";
 import type { CheckFragment } from "../types.ts";
 import { REVOCATION_REASONS, revocationReasonOf } from "../../revocationReasons.ts";
@@ -15,6 +15,8 @@ export function checkCertificateStatus(context: VerificationContext): CheckFragm
   }
   const unavailable = chainUnavailable("certificate-status", context);
   if (unavailable) return unavailable;
+  const other = anchoredByAnotherIssuer("certificate-status", context);
+  if (other) return other;
   const status = registryStatus(context);
   if (status.batchRevoked) {
     const on = hongKongDate(status.batchRevokedAt);

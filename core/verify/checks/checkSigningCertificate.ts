@@ -1,4 +1,4 @@
-import { chainUnavailable, registryStatus, fail, pass, skip } from "../context.ts";
+import { anchoredByAnotherIssuer, chainUnavailable, registryStatus, fail, pass, skip } from "../context.ts";
 import type { VerificationContext } from "../context.ts";
 import type { CheckFragment } from "../types.ts";
 
@@ -24,6 +24,8 @@ export function checkSigningCertificate(context: VerificationContext): CheckFrag
   }
   const unavailable = chainUnavailable("signing-certificate", context);
   if (unavailable) return unavailable;
+  const other = anchoredByAnotherIssuer("signing-certificate", context);
+  if (other) return other;
   const status = registryStatus(context);
   const { commonName, fingerprint } = signature.signer;
   if (!status.signingCertificateRegistered) {

@@ -47,7 +47,17 @@ abstract contract RegistryFixture is TestBase {
         registry.anchor(root, count);
     }
 
+    /// @dev The status under whichever issuer anchored `root` (the zero issuer id is no issuer: the view
+    /// reports the first that did); for roots only one issuer anchored.
     function _status(bytes32 root, bytes32 leaf) internal view returns (IRegistry.CertificateStatus memory) {
-        return registry.certificateStatus(root, leaf, bytes32(0));
+        return registry.certificateStatus(bytes32(0), root, leaf, bytes32(0));
+    }
+
+    function _status(bytes32 issuerId, bytes32 root, bytes32 leaf)
+        internal
+        view
+        returns (IRegistry.CertificateStatus memory)
+    {
+        return registry.certificateStatus(issuerId, root, leaf, bytes32(0));
     }
 }

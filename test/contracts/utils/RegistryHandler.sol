@@ -23,6 +23,8 @@ contract RegistryHandler is TestBase {
         bytes32 successor;
     }
 
+    /// @dev A root of the pool in CSB's namespace (`anchored`: CSB anchored it); `isFsd`: FSD anchored it
+    /// before the run (CSB may anchor the same root: anchors are keyed by issuer).
     struct RootModel {
         bool anchored;
         bool isFsd;
@@ -43,7 +45,6 @@ contract RegistryHandler is TestBase {
     address[] internal _actors;
     bytes32[] internal _leaves;
     bytes32[] internal _roots;
-    bytes32 internal _firstCsbRoot;
 
     mapping(bytes32 leaf => LeafModel) internal _csbLeaves;
     mapping(bytes32 root => RootModel) internal _rootModel;
@@ -84,11 +85,8 @@ contract RegistryHandler is TestBase {
         _leaves.push(bytes32(0));
         for (uint256 i = 0; i < fsdRoots.length; ++i) {
             _roots.push(fsdRoots[i]);
-            _rootModel[fsdRoots[i]] = RootModel(true, true, false, 0, 0);
-            IRegistry.CertificateStatus memory s = registry_.certificateStatus(fsdRoots[i], bytes32(0), bytes32(0));
-            _rootModel[fsdRoots[i]].batchRevoked = s.batchRevoked;
+            _rootModel[fsdRoots[i]] = RootModel(false, true, false, 0, 0);
         }
-        _firstCsbRoot = csbRoots[0];
         for (uint256 i = 0; i < csbRoots.length; ++i) {
             _roots.push(csbRoots[i]);
             _rootModel[csbRoots[i]] = RootModel(true, false, false, 0, 0);
@@ -122,10 +120,9 @@ contract RegistryHandler is TestBase {
     function revokeBatch(uint256 actorSeed, uint256 rootSeed, uint8 reason) external {
         address actor = _actor(actorSeed);
         bytes32 root = _root(rootSeed);
-        // The admin may revoke any batch: keep it away from FSD's.
-        if (actor == admin && _rootModel[root].isFsd) root = _firstCsbRoot;
         RootModel storage m = _rootModel[root];
-        bool expectOk = m.anchored && !m.batchRevoked && (actor == admin || (actor == csbSigner && !m.isFsd));
+        // Only in the caller's own namespace: CSB's, whether or not FSD anchored the same root.
+        bool expectOk = actor == csbSigner && m.anchored && !m.batchRevoked;
         _before(actor);
         try registry.revokeBatch(root, reason) {
             if (expectOk) {
@@ -136,6 +133,25 @@ contract RegistryHandler is TestBase {
             _check(true, expectOk, "revokeBatch", actor);
         } catch {
             _check(false, expectOk, "revokeBatch", actor);
+        }
+    }
+
+    function revokeBatchFor(uint256 actorSeed, uint256 issuerSeed, uint256 rootSeed, uint8 reason) external {
+        address actor = _actor(actorSeed);
+        bytes32 issuerId = _issuerFor(actor, issuerSeed);
+        bytes32 root = _root(rootSeed);
+        RootModel storage m = _rootModel[root];
+        bool expectOk = actor == admin && m.anchored && !m.batchRevoked;
+        _before(actor);
+        try registry.revokeBatchFor(issuerId, root, reason) {
+            if (expectOk) {
+                m.batchRevoked = true;
+                m.batchReason = reason;
+                m.batchRevokedAt = uint64(currentTime);
+            }
+            _check(true, expectOk, "revokeBatchFor", actor);
+        } catch {
+            _check(false, expectOk, "revokeBatchFor", actor);
         }
     }
 

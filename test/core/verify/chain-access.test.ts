@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { AbiCoder, Interface, encodeBytes32String, id } from "ethers";
-import { decodeCertificateStatus } from "../../../core/verify/readCertificateStatus.ts";
+import { decodeCertificateStatus, issuerIdWord, issuerIdOfUrn } from "../../../core/verify/readCertificateStatus.ts";
 import {
   JsonRpcError,
   REGISTRY_VERIFIER_ABI,
@@ -18,6 +18,7 @@ const ROOT = `0x${"11".repeat(32)}` as Hex;
 const LEAF = `0x${"22".repeat(32)}` as Hex;
 const ZERO = `0x${"00".repeat(32)}` as Hex;
 const TX = `0x${"33".repeat(32)}`;
+const CSB_WORD = encodeBytes32String("CSB");
 
 const compiled = new Interface(
   JSON.parse(readFileSync(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8")).abi,
@@ -76,14 +77,14 @@ const healthy = () =>
 
 const labelled = (...readers: ChainReader[]): LabelledReader[] => readers.map((reader, i) => ({ reader, label: `endpoint ${i + 1}` }));
 const read = (endpoints: LabelledReader[], timeoutMs = 1000) =>
-  readCertificateStatus({ endpoints, chainId: 31337, registry: REGISTRY, root: ROOT, leaf: LEAF, signingCertificate: ZERO, timeoutMs });
+  readCertificateStatus({ endpoints, chainId: 31337, registry: REGISTRY, issuerId: "CSB", root: ROOT, leaf: LEAF, signingCertificate: ZERO, timeoutMs });
 
 describe("chain access", () => {
   describe("the registry ABI", () => {
     it("encodes certificateStatus and decodes its fields by name exactly as the compiled Registry does", () => {
       const ours = new Interface(REGISTRY_VERIFIER_ABI);
-      expect(ours.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO])).to.equal(
-        compiled.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO]),
+      expect(ours.encodeFunctionData("certificateStatus", [CSB_WORD, ROOT, LEAF, ZERO])).to.equal(
+        compiled.encodeFunctionData("certificateStatus", [CSB_WORD, ROOT, LEAF, ZERO]),
       );
       const [ourOutput] = ours.getFunction("certificateStatus")!.outputs;
       const [theirOutput] = compiled.getFunction("certificateStatus")!.outputs;
@@ -160,7 +161,7 @@ describe("chain access", () => {
       const reader = endpoint({
         eth_chainId: () => "0x7a69",
         eth_call: ([call]) => {
-          expect(call).to.deep.equal({ to: REGISTRY, data: compiled.encodeFunctionData("certificateStatus", [ROOT, LEAF, ZERO]) });
+          expect(call).to.deep.equal({ to: REGISTRY, data: compiled.encodeFunctionData("certificateStatus", [CSB_WORD, ROOT, LEAF, ZERO]) });
           return statusAnswer();
         },
         eth_getLogs: ([f]) => {
@@ -175,6 +176,31 @@ describe("chain access", () => {
       expect(result.status).to.deep.include({ anchored: true, issuerId: "CSB", issuerNameZh: "公務員事務局", anchorBlock: 7, leafStatus: "valid" });
       expect(filter).to.deep.equal({ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], fromBlock: "0x7", toBlock: "0x7" });
       expect(reader.calls.sort()).to.deep.equal(["eth_call", "eth_chainId", "eth_getLogs"]);
+    });
+
+    it("takes the anchoring signer's transaction when several departments anchored the root in the anchor block", async () => {
+      const FRONT_RUN = `0x${"44".repeat(32)}`;
+      const log = (hash: string) => ({ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: hash });
+      const reader = endpoint({
+        eth_chainId: () => "0x7a69",
+        eth_call: () => statusAnswer(),
+        eth_getLogs: () => [log(FRONT_RUN), log(TX)],
+        eth_getTransactionByHash: ([hash]) =>
+          hash === TX ? { from: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" } : { from: "0x90F79bf6EB2c4f870365E785982E1f101E93b906" },
+      });
+      const result = await read(labelled(reader));
+      expect(result.ok && result.txHash).to.equal(TX);
+      expect(reader.calls.filter((m) => m === "eth_getTransactionByHash")).to.have.length(2);
+    });
+
+    it("encodes the credential's issuer id as a bytes32 short string, and an id that cannot be one as zero", () => {
+      expect("0x" + issuerIdWord("CSB")).to.equal(encodeBytes32String("CSB"));
+      expect("0x" + issuerIdWord("消防處")).to.equal(encodeBytes32String("消防處"));
+      expect(issuerIdWord("")).to.equal("0".repeat(64));
+      expect(issuerIdWord("X".repeat(32))).to.equal("0".repeat(64));
+      expect(issuerIdOfUrn("urn:hk-ecert:issuer:FSD")).to.equal("FSD");
+      expect(issuerIdOfUrn("did:web:fsd.gov.hk")).to.equal("");
+      expect(issuerIdOfUrn(42)).to.equal("");
     });
 
     it("does not ask for logs when the root is not anchored", async () => {

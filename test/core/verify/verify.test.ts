@@ -370,6 +370,27 @@ describe("verify: certificates against the local chain", function () {
       expect(result.issuer!.id).to.equal("FSD");
     });
 
+    it("returns VALID for CSB's certificates when FSD's signer front-ran CSB's anchor of the same root", async () => {
+      // FSD's key (a compromised one, or a front-runner watching the mempool) anchors CSB's next root first.
+      const batch = await f.issue("csb-cre.csv", "csb-cre", { rows: [12, 13], anchorKey: DEV_KEYS.FSD });
+      expect((await verify({ credential: batch.credentials[0] }, options)).reasons).to.deep.equal(["UNKNOWN_ISSUER"]);
+
+      // CSB's own anchor is not pre-empted: it succeeds, in CSB's namespace.
+      const receipt = await (await f.registryAs(DEV_KEYS.CSB).anchor(batch.root, batch.credentials.length)).wait();
+      expect(receipt.status).to.equal(1);
+
+      for (const credential of batch.credentials) {
+        const result = await verify(f.pdf(credential), options);
+        expect(result.status, JSON.stringify(result.reasons)).to.equal("VALID");
+        expect(result.issuer!.id).to.equal("CSB");
+        expect(result.anchor!.blockNumber).to.equal(receipt.blockNumber);
+        expect(result.anchor!.txHash).to.equal(receipt.hash.toLowerCase());
+      }
+      // FSD's anchor stays FSD's, and revoking it (as FSD can) does not touch CSB's certificates.
+      await (await f.registryAs(DEV_KEYS.FSD).revokeBatch(batch.root, 5)).wait();
+      expect((await verify({ credential: batch.credentials[1] }, options)).status).to.equal("VALID");
+    });
+
     it("returns INVALID UNKNOWN_ISSUER when the issuer has been deactivated in the registry", async () => {
       const admin = new Wallet(DEV_KEYS.admin);
       const csbSigner = new Wallet(DEV_KEYS.CSB);

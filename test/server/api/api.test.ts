@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, JsonRpcProvider } from "ethers";
+import { Contract, JsonRpcProvider, encodeBytes32String } from "ethers";
 import { REGISTRY_ISSUER_ABI } from "../../../server/chain/issuer-chain.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
@@ -185,7 +185,7 @@ describe(`issuer API (local chain, ${database})`, function () {
     const provider = new JsonRpcProvider(server.dev!.rpcUrl, undefined, { staticNetwork: true });
     const registry = new Contract(server.dev!.registry, REGISTRY_ISSUER_ABI, provider);
     const { computeCredentialDigest } = await import("../../../core/index.ts");
-    const status = await registry.certificateStatus(credential.proof.merkle.root, computeCredentialDigest(credential), `0x${"0".repeat(64)}`);
+    const status = await registry.certificateStatus(encodeBytes32String("CSB"), credential.proof.merkle.root, computeCredentialDigest(credential), `0x${"0".repeat(64)}`);
     expect(Number(status.leafStatus)).to.equal(1);
     expect(Number(status.leafReason)).to.equal(1);
     provider.destroy();

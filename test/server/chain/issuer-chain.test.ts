@@ -49,7 +49,7 @@ describe("IssuerChain", () => {
       expect(await provider.getTransaction(submitted[0].hash)).to.equal(null);
       expect((await provider.getTransactionReceipt(submitted[1].hash))!.status).to.equal(1);
       expect(result.txHash).to.equal(submitted[1].hash);
-      expect(await chain.anchorOf(id("root-stuck"))).to.not.equal(undefined);
+      expect(await chain.anchorOf("CSB", id("root-stuck"))).to.not.equal(undefined);
     } finally {
       await eip1193.request({ method: "evm_setAutomine", params: [true] });
     }

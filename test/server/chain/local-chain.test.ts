@@ -148,7 +148,7 @@ describe("startLocalChain with persist: the journal", function () {
         (error: Error) => expect(error.message).to.match(/RegistryRootAlreadyAnchored|revert/),
       );
       await issuer.anchor("CSB", id("root-2"), 6, async () => undefined);
-      return { registry: chain.registry, anchor: await issuer.anchorOf(id("root-2")) };
+      return { registry: chain.registry, anchor: await issuer.anchorOf("CSB", id("root-2")) };
     });
     const complete = await readFile(journalFile);
     expect((await journalLines()).filter((l) => l.includes('"reverted":true'))).to.have.length(1);
@@ -158,8 +158,8 @@ describe("startLocalChain with persist: the journal", function () {
     const warnings: string[] = [];
     await withChain(async ({ chain, issuer }) => {
       expect(chain.registry).to.equal(first.registry);
-      expect(await issuer.anchorOf(id("root-1"))).to.not.equal(undefined);
-      expect(await issuer.anchorOf(id("root-2"))).to.deep.equal(first.anchor);
+      expect(await issuer.anchorOf("CSB", id("root-1"))).to.not.equal(undefined);
+      expect(await issuer.anchorOf("CSB", id("root-2"))).to.deep.equal(first.anchor);
       expect(await readFile(journalFile)).to.deep.equal(complete);
       // Later appends are whole lines again.
       await issuer.anchor("CSB", id("root-3"), 7, async () => undefined);
@@ -171,7 +171,7 @@ describe("startLocalChain with persist: the journal", function () {
     expect(lines.pop()).to.equal("");
     for (const line of lines) JSON.parse(line);
     await withChain(async ({ issuer }) => {
-      for (const root of ["root-1", "root-2", "root-3"]) expect(await issuer.anchorOf(id(root)), root).to.not.equal(undefined);
+      for (const root of ["root-1", "root-2", "root-3"]) expect(await issuer.anchorOf("CSB", id(root)), root).to.not.equal(undefined);
     }, warnings);
     expect(warnings).to.have.length(1);
   });
