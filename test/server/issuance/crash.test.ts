@@ -103,4 +103,44 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
       }
     });
   }
+
+  it("replays an Idempotency-Key's answer after a crash between the upload's commit and its response", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-crash-idempotency-"));
+    try {
+      const upload = makeUpload("csb-cre", 5, "IDEM", seededRandom(7200));
+      const send = (target: { apiUrl: string; keys: Record<string, string> }) =>
+        fetch(`${target.apiUrl}/batches?type=csb-cre`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${target.keys.CSB}`, "content-type": "text/csv", "idempotency-key": "retry-me" },
+          body: upload.csv as BodyInit,
+        });
+      const first = await startIssuer(dataDir, "accepted");
+      expect(await send(first.dev).catch(() => undefined), "the crash cuts the response off").to.equal(undefined);
+      expect(await exited(first.child)).to.equal("SIGKILL");
+      const second = await startIssuer(dataDir);
+      try {
+        const retried = await send(second.dev);
+        expect(retried.status).to.equal(202);
+        expect(retried.headers.get("idempotent-replayed")).to.equal("true");
+        const answer = (await retried.json()) as { batchId: string; certificates: { id: string; claimCode: string }[] };
+        expect(answer.certificates).to.have.length(5);
+        const store = await openStore(undefined, dataDir);
+        try {
+          const rows = await listAll(store, "CSB");
+          expect(rows.map((r) => r.id).sort()).to.deep.equal(answer.certificates.map((c) => c.id).sort());
+          expect(new Set(rows.map((r) => r.uploadId))).to.deep.equal(new Set([answer.batchId]));
+        } finally {
+          await store.close();
+        }
+        // The replayed claim codes are the ones stored (only their hashes are).
+        const claim = await fetch(`${second.dev.apiUrl}/claim/${answer.certificates[0].claimCode}`);
+        expect(((await claim.json()) as { id: string }).id).to.equal(answer.certificates[0].id);
+      } finally {
+        second.child.kill("SIGTERM");
+        expect(await exited(second.child)).to.equal(0);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
