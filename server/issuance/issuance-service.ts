@@ -342,10 +342,10 @@ export class IssuanceService {
 
   /**
    * Runs a pass now, unless one is running or the pipeline is backing off after a failed pass (then the
-   * pass already scheduled picks the new work up).
+   * pass already scheduled picks the new work up; `scheduled` is that pass, which always runs).
    */
-  #kick(): void {
-    if (this.#stopped || this.#running || Date.now() < this.#backoffUntil) return;
+  #kick(scheduled = false): void {
+    if (this.#stopped || this.#running || (!scheduled && Date.now() < this.#backoffUntil)) return;
     clearTimeout(this.#timer);
     let delay = Math.max(250, this.#p.batchWaitMs / 2);
     this.#running = this.tick()
@@ -362,7 +362,7 @@ export class IssuanceService {
       .finally(() => {
         this.#running = undefined;
         this.#backoffUntil = this.#failures > 0 ? Date.now() + delay : 0;
-        if (!this.#stopped) this.#timer = setTimeout(() => this.#kick(), delay);
+        if (!this.#stopped) this.#timer = setTimeout(() => this.#kick(true), delay);
       });
   }
 
@@ -371,20 +371,17 @@ export class IssuanceService {
    * unfinished batches, close due batches, apply status changes. Each step is on its own: a step that
    * fails does not stop the others. A batch whose step fails for a reason of its own (not an unreachable
    * chain or a busy database) counts an attempt, and is set aside after {@link MAX_BATCH_ATTEMPTS}, or at
-   * once when what it would store is not its holder's. Rejects, after the whole pass, with the first
-   * transient failure, so that the next pass backs off.
+   * once when what it would store is not its holder's. A transient failure (the chain or the database
+   * out of reach) ends the pass at once: the other steps would only wait on the same outage; the next
+   * pass backs off.
    */
   async tick(): Promise<void> {
     const { store } = this.#p;
-    let transient: unknown;
     const step = async (fn: () => Promise<void>, context: { batchId?: string; operationId?: string; group?: string }) => {
       try {
         await fn();
       } catch (error) {
-        if (isTransient(error)) {
-          transient ??= error;
-          return;
-        }
+        if (isTransient(error)) throw error;
         if (context.batchId) await this.#batchFailed(context.batchId, error);
         else this.#logThrottled(`step ${JSON.stringify(context)}`, { ...context, err: error }, "pipeline step failed; it is retried on the next pass");
       }
@@ -399,7 +396,6 @@ export class IssuanceService {
       if (batchId) await step(() => this.#advance(batchId!), { batchId });
     }
     for (const operation of await store.unfinishedOperations()) await step(() => this.#apply(operation), { operationId: operation.id });
-    if (transient !== undefined) throw transient;
   }
 
   /**

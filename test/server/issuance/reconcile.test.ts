@@ -52,7 +52,7 @@ describe("reconciliation of stored anchors with the chain at start", function ()
     await waitFor(async () => (await verdict()).status === "VALID", 30_000);
     const provider = new JsonRpcProvider(server.dev!.rpcUrl, undefined, { staticNetwork: true });
     const root = (await api(server, "GET", `/certificates/${id}/credential`, { key })).json.proof.merkle.root;
-    const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest", topics: [ROOT_ANCHORED, root] });
+    const logs = await provider.getLogs({ address: server.dev!.registry, fromBlock: 0, toBlock: "latest", topics: [ROOT_ANCHORED, root] });
     provider.destroy();
     expect(logs).to.have.length(1);
     const batch = (await server.store.findCertificate(id))!.batchId!;
