@@ -123,6 +123,7 @@ export const VALIDATION_ISSUE_CODES = [
   "DATE_ORDER", // cross-field: valid_from is not before valid_until
   // Against the issuer's database (the issuer service, not the core's validation).
   "DUPLICATE_CERTIFICATE", // the certificate number is live already (the message names that certificate)
+  "TOO_LARGE_FOR_QR", // the row's values, once in a credential, would not fit in one QR code
 ] as const;
 
 export type ValidationIssueCode = (typeof VALIDATION_ISSUE_CODES)[number];

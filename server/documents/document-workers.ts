@@ -29,6 +29,8 @@ export interface WorkerSetup {
 export interface CreatedCredentials {
   json: string[];
   digests: Hex[];
+  /** Records (by index) whose QR code would not fit even the largest page: they cannot be issued. */
+  unfit: Map<number, string>;
 }
 
 /** One task of a document worker (`document-worker.ts`), and its result. */
@@ -36,7 +38,7 @@ export type WorkerRequest =
   | { kind: "credentials"; records: CertificateRecord[]; issuedAt: number }
   | { kind: "render"; json: string[]; merkle: MerkleAnchor[]; signingTime: number };
 export type WorkerReply =
-  | { kind: "credentials"; json: string[]; digests: Hex[] }
+  | { kind: "credentials"; json: string[]; digests: Hex[]; unfit: { index: number; problem: string }[] }
   | { kind: "render"; pdfs: Uint8Array[] };
 
 const CHUNK = 64;
@@ -85,6 +87,7 @@ export class DocumentWorkers {
   async createCredentials(records: readonly CertificateRecord[], issuedAt: Date): Promise<CreatedCredentials> {
     const json: string[] = new Array(records.length);
     const digests: Hex[] = new Array(records.length);
+    const unfit = new Map<number, string>();
     // Larger chunks here: a credential costs about 50 µs, a round trip more than a few.
     const chunk = Math.max(CHUNK, Math.ceil(records.length / this.#threads / 4));
     await this.#run(
@@ -99,9 +102,10 @@ export class DocumentWorkers {
           json[start + i] = reply.json[i];
           digests[start + i] = reply.digests[i];
         }
+        for (const { index, problem } of reply.unfit) unfit.set(start + index, problem);
       },
     );
-    return { json, digests };
+    return { json, digests, unfit };
   }
 
   /**

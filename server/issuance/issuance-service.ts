@@ -152,15 +152,17 @@ export class IssuanceService {
     }
     const uploadId = randomUUID();
     const createdAt = this.#now().toISOString();
-    if (fileError || rows.length === 0) {
+    /** An upload with nothing accepted is stored too (with its errors), and answered. */
+    const acceptNone = async (): Promise<SubmitResult> => {
       const result: SubmitResult = { uploadId, accepted: [], errors, ...(fileError ? { fileError } : {}) };
       await this.#p.store.transaction(async (store) => {
         await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, []);
         await input.reserve?.(store, result);
       });
       return result;
-    }
-    const { json, digests } = await this.#documents(issuerId, typeId).createCredentials(rows, this.#now());
+    };
+    if (fileError || rows.length === 0) return acceptNone();
+    const { json, digests, unfit } = await this.#documents(issuerId, typeId).createCredentials(rows, this.#now());
     // Every credential must be its own row's before anything is stored (the workers' answers are
     // checked, not trusted), and every digest (Merkle leaf) must be new.
     rows.forEach((record, i) => {
@@ -168,8 +170,16 @@ export class IssuanceService {
       if (problem) throw this.#integrityFailure(`row ${record.row}: ${problem}`, { issuerId, typeId });
     });
     if (new Set(digests).size !== digests.length) throw this.#integrityFailure("two credentials of the upload have the same digest", { issuerId, typeId });
+    // A row whose QR code could not be printed could never be issued: refused now, not failed later.
+    for (const [i, problem] of unfit) {
+      errors.push({ row: rows[i].row, column: null, code: "TOO_LARGE_FOR_QR", message: `Row ${rows[i].row} cannot be issued: ${problem}; shorten its longest values` });
+    }
+    if (unfit.size > 0) errors.sort((a, b) => a.row - b.row);
+    const fit = rows.map((_, i) => i).filter((i) => !unfit.has(i));
+    if (fit.length === 0) return acceptNone();
     const accepted: AcceptedCertificate[] = [];
-    const certificates: NewCertificate[] = rows.map((record, i) => {
+    const certificates: NewCertificate[] = fit.map((i) => {
+      const record = rows[i];
       const id = randomUUID();
       const claimCode = newClaimCode();
       const certificateNumber = String(record.subject.certificateNumber);

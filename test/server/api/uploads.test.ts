@@ -182,6 +182,26 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(reupload.json.errors[0]).to.include({ code: "DUPLICATE_CERTIFICATE", certificateId: renewalId, column: "licence_number" });
     });
 
+    it("refuses a row whose values would not fit in a QR code (TOO_LARGE_FOR_QR) and issues the others of its file", async () => {
+      // Within the schema's limits, but random-looking text does not compress.
+      const random = (n: number, seed: number) =>
+        Array.from({ length: n }, (_, i) => ((i + 1) % 9 === 0 ? " " : "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[(seed * 7919 + i * 104729 + ((i * i) % 31)) % 32])).join("");
+      const huge = {
+        ...licence(`DGL/2031/${database === "SQLite" ? 1 : 2}0500`),
+        dg_items: Array.from({ length: 20 }, (_, k) => random(190, k)).join(";"),
+        conditions: Array.from({ length: 30 }, (_, k) => random(255, 100 + k)).join("|"),
+      };
+      const normal = licence(`DGL/2031/${database === "SQLite" ? 1 : 2}0501`);
+      const res = await api(server, "POST", "/batches", { key: fsdKey, json: { type: "fsd-dg-licence", rows: [huge, normal] } });
+      expect(res.status).to.equal(202);
+      expect(res.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([2]);
+      expect(res.json.errors).to.have.length(1);
+      expect(res.json.errors[0]).to.include({ row: 1, code: "TOO_LARGE_FOR_QR" });
+      expect(res.json.errors[0].message).to.match(/QR code/);
+      await waitFor(async () => (await api(server, "GET", `/batches/${res.json.batchId}`, { key: fsdKey })).json.done === true, 60_000);
+      expect((await api(server, "GET", `/batches/${res.json.batchId}`, { key: fsdKey })).json.progress).to.deep.equal({ issued: 1 });
+    });
+
     it("sets a batch the registry refuses aside as failed after 3 attempts, with the reason, while other departments' batches are issued", async () => {
       // The governance admin stops FSD on chain: every FSD anchor now reverts.
       const provider = new JsonRpcProvider(server.localChain!.rpcUrl, undefined, { staticNetwork: true });
