@@ -264,6 +264,11 @@ function validateCell(column: ColumnSchema | DateLike, raw: RawCell): CellOutcom
       if ("issue" in c) return c;
       cleaned.push(c.text);
     }
+    // The same total as the CSV cell the items would make, so that JSON cannot carry more than a file.
+    const total = codePointLength(cleaned.join(column.separator));
+    if (total > column.maxLength) {
+      return { issue: { code: "TOO_LONG", message: `${name} adds up to ${total} characters (its items joined by "${column.separator}"); at most ${column.maxLength} are allowed` } };
+    }
     return checkList(column, cleaned);
   }
   if (typeof raw !== "string") {

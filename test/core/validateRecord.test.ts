@@ -89,6 +89,19 @@ describe("validateRecord (one certificate as JSON)", function () {
     expect(errors.map((e) => [e.column, e.code])).to.deep.equal([["classes", "WRONG_TYPE"]]);
   });
 
+  it("holds a JSON list to the same total as its CSV cell (items joined by the separator), and accepts one at the limit", function () {
+    const item = (k: number, n: number) => `${String(k).padStart(2, "0")} ${"x".repeat(n - 3)}`;
+    // 20 dangerous goods items of 300 characters each are allowed one by one, but 6,019 in all is more than 4,000.
+    const over = validateRecord("fsd-dg-licence", { ...VALID_ROWS["fsd-dg-licence"], dg_items: Array.from({ length: 20 }, (_, k) => item(k, 300)) });
+    expect(over.errors.map((e) => [e.column, e.code])).to.deep.equal([["dg_items", "TOO_LONG"]]);
+    expect(over.errors[0].message).to.include("6019").and.include("4000");
+    // 13 items of 300 and one of 80, joined by ";": exactly 4,000.
+    const items = [...Array.from({ length: 13 }, (_, k) => item(k, 300)), item(13, 4000 - 13 * 301)];
+    expect(items.join(";")).to.have.length(4000);
+    const atLimit = validateRecord("fsd-dg-licence", { ...VALID_ROWS["fsd-dg-licence"], dg_items: items });
+    expect(atLimit.errors).to.deep.equal([]);
+  });
+
   it("refuses a lone surrogate in a JSON string", function () {
     const { errors } = validateRecord("csb-cre", { ...VALID_ROWS["csb-cre"], name_zh: "陳\ud840" });
 
