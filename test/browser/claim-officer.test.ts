@@ -240,10 +240,16 @@ describe("candidate /claim and officer /officer pages in Chromium (embedded defa
     return page;
   }
 
-  /** Uploads a sample CSV of `type` through the page and waits for the upload's answer. */
+  /**
+   * Uploads a sample CSV of `type` through the page and waits for the upload's answer. Each upload gets
+   * its own sitting date, hence its own certificate numbers: a number already live is refused.
+   */
+  let uploads = 0;
   async function uploadCsv(page: Page, type: string, file: string): Promise<string> {
+    uploads += 1;
+    const text = new TextDecoder().decode(sampleCsv(file)).replaceAll("2026-09-12", `2026-08-${String(uploads).padStart(2, "0")}`);
     await page.selectOption("#upload-type", type);
-    await page.setInputFiles("#upload-file", { name: file, mimeType: "text/csv", buffer: Buffer.from(sampleCsv(file)) });
+    await page.setInputFiles("#upload-file", { name: file, mimeType: "text/csv", buffer: Buffer.from(text) });
     await page.click("#upload-submit");
     await page.waitForSelector("#batch:not([hidden])");
     return (await page.getAttribute("#batch", "data-batch-id"))!;
