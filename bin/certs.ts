@@ -8,6 +8,7 @@
  *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
  *   certs apikey create --issuer ID [--label TEXT]     (administrator, on the service's database)
  *   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (the database against itself and the chain)
+ *   certs admin <command> ...   (the governance admin on the registry: issuers, signers, stop, restore; certs admin --help)
  *
  * `verify` needs no issuer server: it reads the chain over JSON-RPC (defaults: ECERT_RPC_URLS,
  * ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json) and exits 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK.
@@ -27,6 +28,7 @@ const USAGE = `usage:
   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
   certs apikey create --issuer ID [--label TEXT]   (on the database of DATABASE_URL, or DATA_DIR's SQLite)
   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (integrity of that database and the chain; certs check --help)
+  certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
 reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
 
 const TYPE_ISSUER: Record<string, string> = { "csb-cre": "CSB", "csb-blnst": "CSB", "fsd-dg-licence": "FSD", "fsd-fsi-contractor": "FSD" };
@@ -36,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "check") {
     const { runCheckCommand } = await import("../server/integrity/cli.ts");
     return runCheckCommand(rest);
+  }
+  if (command === "admin") {
+    const { runAdminCommand } = await import("../server/admin/cli.ts");
+    return runAdminCommand(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

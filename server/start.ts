@@ -28,6 +28,11 @@ export interface DevJson {
   chainId: number;
   registry: string;
   apiKeys: Record<string, string>;
+  /**
+   * The local chain's own JSON-RPC URL (reads and writes), for the governance admin's tool
+   * (`certs admin`): `rpcUrl` is the public read-only proxy, which refuses transactions.
+   */
+  chainRpcUrl: string;
 }
 
 export interface RunningServer {
@@ -123,7 +128,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   let dev: DevJson | undefined;
   if (local) {
-    dev = { apiUrl: `${url}/api/v1`, verifierUrl, rpcUrl: `${url}/rpc`, chainId, registry, apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)) };
+    dev = { apiUrl: `${url}/api/v1`, verifierUrl, rpcUrl: `${url}/rpc`, chainId, registry, apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)), chainRpcUrl: local.rpcUrl };
     await writeFile(path.join(config.dataDir, "dev.json"), `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
   }
   log.info({ url, verifierUrl, chainId, registry }, "HK e-Cert issuer service started");
