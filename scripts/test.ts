@@ -39,7 +39,8 @@ if (process.argv.length <= 2) {
 }
 
 const passing = [...output.matchAll(/^(\d+) passing \(\d+ solidity, \d+ mocha\)/gm)].pop();
-const failing = [...output.matchAll(/^\s*(\d+) failing/gm)].reduce((n, m) => n + Number(m[1]), 0);
+// Hardhat prints each runner's summary and then the total ("5 failing (0 solidity, 5 mocha)"): the total.
+const failing = Number([...output.matchAll(/^(\d+) failing \(/gm)].pop()?.[1] ?? 0);
 for (const problem of problems) console.error(`coverage: ${problem}`);
 if (passing) console.log(`\ntests: ${passing[1]} passed, ${failing} failed`);
 process.exit(code !== 0 ? code : problems.length > 0 ? 1 : 0);
