@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { Contract, JsonRpcProvider, Wallet, getAddress, type ContractTransactionResponse } from "ethers";
 import { REVOCATION_REASONS } from "../../core/revocationReasons.ts";
 import { certificateFingerprint, loadIssuersFile, registerIssuers, type RegistryAdmin } from "../chain/issuers.ts";
+import { redact } from "../config.ts";
 import {
   NO_END,
   REGISTRY_ADMIN_ABI,
@@ -369,7 +370,7 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
   const { url, chainId } = await reachable(rpcUrls);
   const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
   try {
-    if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on chain ${chainId} (${redactUrl(url)}): check --registry`);
+    if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on chain ${chainId} (${redact(url)}): check --registry`);
     const runner = key ? new Wallet(key, provider) : provider;
     const registry = new Contract(registryAddress, REGISTRY_ADMIN_ABI as unknown as string[], runner);
     return { provider, registry, admin: key ? (runner as Wallet).address : "", chainId, rpcUrl: url };
@@ -379,17 +380,6 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
   }
 }
 
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    u.search = "";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
 
 /** The first endpoint that answers `eth_chainId` within 10 s. */
 async function reachable(urls: string[]): Promise<{ url: string; chainId: number }> {
@@ -406,7 +396,7 @@ async function reachable(urls: string[]): Promise<{ url: string; chainId: number
       if (!res.ok || typeof body.result !== "string") throw new Error(`HTTP ${res.status}`);
       return { url, chainId: Number(BigInt(body.result)) };
     } catch (error) {
-      problems.push(`${redactUrl(url)}: ${(error as Error).message}`);
+      problems.push(`${redact(url)}: ${(error as Error).message}`);
     }
   }
   throw new AdminError(69, `cannot reach the chain: ${problems.join("; ")}`);
