@@ -1,4 +1,4 @@
-import { getAddress } from "ethers";
+import { checksumAddress } from "./address.ts";
 import type { Credential, Hex } from "./credential.ts";
 import { CoreError } from "./errors.ts";
 import { buildMerkleTree } from "./merkle.ts";
@@ -37,7 +37,7 @@ export function buildBatch(parameters: BuildBatchParameters): BuildBatchResult {
   if (!/^0x[0-9a-fA-F]{40}$/.test(String(parameters.registry))) {
     throw new CoreError("INVALID_ARGUMENT", `Bad registry address: ${String(parameters.registry).slice(0, 50)}`);
   }
-  const registry = getAddress(parameters.registry.toLowerCase());
+  const registry = checksumAddress(parameters.registry);
   const tree = buildMerkleTree(issued.map((i) => i.digest));
   const credentials = issued.map(({ credential }, i) => ({
     ...credential,

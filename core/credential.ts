@@ -60,7 +60,8 @@
  * `hideClaims.ts`, `withMerkleProof.ts`. This file holds the types and the shared internals.
  */
 import canonicalize from "canonicalize";
-import { z } from "zod";
+import { en as zodEnglish } from "zod/locales";
+import * as z from "zod/mini";
 import { base64UrlByteLength, compare32, isBytes32Hex, utf8, writeHex, toHex } from "./bytes.ts";
 import { CoreError } from "./errors.ts";
 import type { CoreErrorCode } from "./errors.ts";
@@ -359,32 +360,39 @@ export function credentialDigestFromFieldDigestBytes(digests: Uint8Array, count:
   return toHex(keccak256Bytes(input));
 }
 
-const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x + 64 lowercase hex digits");
+const bytes32 = z.string().check(z.regex(/^0x[0-9a-f]{64}$/, "must be 0x + 64 lowercase hex digits"));
 
 /** The Merkle anchor as `withMerkleProof` writes it. */
 export const merkleAnchorSchema = z.strictObject({
   root: bytes32,
-  path: z.array(bytes32).max(256),
-  chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address"),
+  path: z.array(bytes32).check(z.maxLength(256)),
+  chainId: z.number().check(z.int(), z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  registry: z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")),
 });
 
 const envelopeSchema = z.looseObject({
   "@context": z.array(z.string()),
   type: z.array(z.string()),
-  id: z.string().regex(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "must be urn:uuid: + a lowercase UUID v4"),
+  id: z.string().check(z.regex(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "must be urn:uuid: + a lowercase UUID v4")),
   issuer: z.string(),
   validFrom: z.string(),
-  validUntil: z.string().optional(),
+  validUntil: z.optional(z.string()),
   credentialSchema: z.strictObject({ id: z.string(), type: z.literal("JsonSchema") }),
   credentialSubject: z.looseObject({ type: z.string(), certificateNumber: z.string() }),
   proof: z.strictObject({
     type: z.literal(PROOF_TYPE),
     salts: z.record(z.string(), z.string()),
     hidden: z.record(z.string(), z.string()),
-    merkle: merkleAnchorSchema.optional(),
+    merkle: z.optional(merkleAnchorSchema),
   }),
 });
+
+/**
+ * Parse options for the schemas above: zod's English messages ("Invalid input: expected string, received
+ * number"), passed per parse rather than set globally. zod/mini has no messages of its own, and the full
+ * zod (which sets these globally) is ten times larger in the browser bundle.
+ */
+export const ZOD_ENGLISH = { error: zodEnglish().localeError } as const;
 
 /** An ISO 8601 date-time with seconds and a zone (xsd:dateTimeStamp as VC DM 2.0 requires). */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -402,7 +410,7 @@ export type AnalysedCredential = {
  * returns the parsed pieces. Throws `CoreError("MALFORMED")` (or `UNKNOWN_TYPE`).
  */
 export function analyseCredential(input: unknown): AnalysedCredential {
-  const parsed = envelopeSchema.safeParse(input);
+  const parsed = envelopeSchema.safeParse(input, ZOD_ENGLISH);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = "/" + issue.path.map((p) => escapePointerToken(String(p))).join("/");

@@ -79,6 +79,7 @@
  * Strings with unpaired UTF-16 surrogates cannot be written as UTF-8 and are refused by the encoder.
  */
 import { Inflate, deflateSync } from "fflate";
+import { checksumCase } from "./address.ts";
 import { toBase64Url, toHex, writeHex } from "./bytes.ts";
 import {
   CREDENTIAL_CONTEXT,
@@ -92,7 +93,6 @@ import {
 } from "./credential.ts";
 import type { ClaimSlot, Credential, Hex, MerkleAnchor } from "./credential.ts";
 import { CoreError, isCoreError } from "./errors.ts";
-import { keccak256Bytes } from "./keccak.ts";
 import { getCertificateType, pathTokens } from "./types/index.ts";
 import type { CertificateTypeSchema, ColumnSchema, RowValues } from "./types/index.ts";
 
@@ -683,18 +683,6 @@ function readValue(r: Reader, slot: ClaimSlot, schema: CertificateTypeSchema): u
 }
 
 // ----- registry -----------------------------------------------------------------------------------
-
-/** EIP-55 mixed-case checksum of 40 lowercase hex digits. */
-function checksumCase(lowerHex: string): string {
-  const hash = keccak256Bytes(textEncoder.encode(lowerHex));
-  let out = "";
-  for (let i = 0; i < 40; i++) {
-    const c = lowerHex[i];
-    const nibble = i % 2 === 0 ? hash[i >> 1] >> 4 : hash[i >> 1] & 15;
-    out += c >= "a" && nibble >= 8 ? c.toUpperCase() : c;
-  }
-  return out;
-}
 
 // ----- credential <-> bytes -------------------------------------------------------------------------
 

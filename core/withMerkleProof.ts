@@ -1,5 +1,5 @@
-import { getAddress } from "ethers";
-import { analyseCredential, copyJson, digestOfAnalysed, merkleAnchorSchema } from "./credential.ts";
+import { checksumAddress } from "./address.ts";
+import { analyseCredential, copyJson, digestOfAnalysed, merkleAnchorSchema, ZOD_ENGLISH } from "./credential.ts";
 import type { Credential, Hex, MerkleAnchor } from "./credential.ts";
 import { CoreError } from "./errors.ts";
 import { verifyMerkleProof } from "./merkle.ts";
@@ -23,8 +23,8 @@ export type WithMerkleProofOptions = {
 /** The last registry address checksummed: a batch attaches the same registry to every credential. */
 let lastRegistry: { input: string; checksummed: string } | undefined;
 
-function checksumAddress(address: string): string {
-  if (lastRegistry?.input !== address) lastRegistry = { input: address, checksummed: getAddress(address.toLowerCase()) };
+function checksumRegistry(address: string): string {
+  if (lastRegistry?.input !== address) lastRegistry = { input: address, checksummed: checksumAddress(address) };
   return lastRegistry.checksummed;
 }
 
@@ -62,14 +62,14 @@ export function withMerkleProof(
     chainId: anchor?.chainId,
     registry: String(anchor?.registry),
   };
-  const parsed = merkleAnchorSchema.safeParse(merkle);
+  const parsed = merkleAnchorSchema.safeParse(merkle, ZOD_ENGLISH);
   if (!parsed.success || !Array.isArray(anchor.path)) {
     const issue = parsed.error?.issues[0];
     throw new CoreError("INVALID_ARGUMENT", `Bad Merkle anchor: ${issue ? `${issue.path.join(".")} ${issue.message}` : "path must be an array"}`, {
       cause: parsed.error,
     });
   }
-  merkle.registry = checksumAddress(merkle.registry);
+  merkle.registry = checksumRegistry(merkle.registry);
   const digest = options.digest ?? digestOfAnalysed(analyseCredential(credential));
   if (!verifyMerkleProof(digest, merkle.path, merkle.root)) {
     throw new CoreError("INVALID_PROOF", "The Merkle path does not lead from this credential's digest to the root");

@@ -16,10 +16,13 @@
  * log is read from the endpoint that answered, then from the others; when none returns it, `txHash` is
  * null (the status itself is complete without it).
  */
-import { Interface, getAddress } from "ethers";
+import { checksumAddress } from "../address.ts";
 import { toHex } from "../bytes.ts";
 import type { Hex } from "../credential.ts";
+import { CERTIFICATE_STATUS_SELECTOR, ROOT_ANCHORED_TOPIC } from "../registry-abi.ts";
 import type { ChainReader } from "./jsonRpc.ts";
+
+export { REGISTRY_VERIFIER_ABI } from "../registry-abi.ts";
 
 /** The registry's status of one certificate (`IRegistry.CertificateStatus`), as plain values. */
 export type RegistryCertificateStatus = {
@@ -74,14 +77,6 @@ export type ReadCertificateStatusResult =
   | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null; endpoint: string }
   | { ok: false; failures: string[] };
 
-/** The registry functions and events the verifier uses (checked against the compiled ABI in the tests). */
-export const REGISTRY_VERIFIER_ABI = [
-  "function certificateStatus(bytes32 issuerId, bytes32 root, bytes32 leaf, bytes32 signingCertificate) view returns ((bool anchored, bytes32 issuerId, uint32 issuerNumber, bool issuerActive, string issuerNameEn, string issuerNameZh, string issuerDomain, bool signingCertificateRegistered, address signer, bool signerValidAtAnchor, uint64 anchoredAt, uint64 anchorBlock, uint32 certificateCount, bool batchRevoked, uint8 batchRevocationReason, uint64 batchRevokedAt, uint8 leafStatus, uint8 leafReason, uint64 leafChangedAt, bytes32 successor))",
-  "event RootAnchored(bytes32 indexed root, uint256 certificateCount)",
-] as const;
-
-const registryInterface = new Interface(REGISTRY_VERIFIER_ABI);
-const ROOT_ANCHORED_TOPIC = registryInterface.getEvent("RootAnchored")!.topicHash;
 /**
  * How long an endpoint's chain id is taken as known (ms): within it, `eth_chainId` is not asked again,
  * saving one of the three requests of a verification (a server verifying hundreds a second sends a
@@ -106,7 +101,6 @@ function rememberChainId(key: string | object, chainId: number): void {
   }
 }
 
-const CERTIFICATE_STATUS_SELECTOR = registryInterface.getFunction("certificateStatus")!.selector;
 const LEAF_STATUSES = ["valid", "revoked", "suspended", "superseded"] as const;
 
 const UTF8_ENCODER = new TextEncoder();
@@ -138,7 +132,7 @@ function wordOf(value: Hex): string {
 let lastAddress: [string, string] | undefined;
 /** EIP-55 form of an address (the last one is remembered: a verifier trusts one registry). */
 export function checksummed(address: string): string {
-  if (lastAddress?.[0] !== address) lastAddress = [address, getAddress(address.toLowerCase())];
+  if (lastAddress?.[0] !== address) lastAddress = [address, checksumAddress(address)];
   return lastAddress[1];
 }
 
