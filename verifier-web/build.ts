@@ -5,6 +5,10 @@
  * browser by esbuild), `app-<hash>.css`, `favicon.svg`, and `config.json` when one is given. The
  * hashed names can be cached for ever; `index.html` and `config.json` should not be cached.
  *
+ * The build fails when a page's script grows past {@link SCRIPT_BUDGETS} (minified, and gzipped): the
+ * verifier is opened on phones over mobile data, and a dependency that pulls in a large library (a
+ * full schema validator, an ABI coder) shows here first, not in the field.
+ *
  * ```sh
  * npx node verifier-web/build.ts                                   # -> verifier-web/dist/
  * npx node verifier-web/build.ts --out /srv/verify --config prod.json
@@ -19,6 +23,7 @@ import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import type { Plugin } from "esbuild";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPOSITORY = path.dirname(HERE);
@@ -29,6 +34,17 @@ const BUILD_INFO = "build-info.json";
 /** Browsers the bundle's syntax must run in (every evergreen browser of the last few years). */
 const TARGETS = ["es2022", "chrome105", "edge105", "firefox110", "safari16"];
 
+/**
+ * The most each page's script may weigh, in bytes, minified and gzipped (README "Bundle size"). The
+ * build stops with an error naming the script above its budget. Measured at 190 / 68 KB (`app`, the
+ * verifier), 103 / 39 KB (`claim`), 37 / 13 KB (`officer`).
+ */
+export const SCRIPT_BUDGETS: Readonly<Record<"app" | "claim" | "officer", { bytes: number; gzipBytes: number }>> = {
+  app: { bytes: 250_000, gzipBytes: 90_000 },
+  claim: { bytes: 250_000, gzipBytes: 90_000 },
+  officer: { bytes: 100_000, gzipBytes: 35_000 },
+};
+
 export type BuildVerifierWebParameters = {
   /** Output directory (replaced as a whole). Default `verifier-web/dist`. */
   outDir?: string;
@@ -36,6 +52,8 @@ export type BuildVerifierWebParameters = {
   config?: { rpcUrls: string[]; chainId: number; registry: string };
   /** Default true. */
   minify?: boolean;
+  /** Script budgets to enforce (default {@link SCRIPT_BUDGETS}); only enforced on minified builds. */
+  budgets?: Partial<Record<string, { bytes: number; gzipBytes: number }>>;
 };
 
 export type BuildVerifierWebResult = {
@@ -51,7 +69,9 @@ type BuildInfo = { builtAt: string; inputs: string[] };
  * place, so a server reading `outDir` never sees half a build, and two builds at once do not mix.
  *
  * @returns the output directory and its files.
- * @throws the esbuild error (with file and line) when the page does not compile.
+ * @throws the esbuild error (with file and line) when the page does not compile; an Error naming the
+ *   script when a minified script is larger than its budget ({@link SCRIPT_BUDGETS}), and then nothing is
+ *   written to `outDir`.
  * @example
  * ```ts
  * const { files } = await buildVerifierWeb({ outDir: "/tmp/verifier" });
@@ -84,6 +104,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       metafile: true,
       logLevel: "silent",
       charset: "utf8",
+      plugins: [withoutJsQrKanjiTable],
     });
     const outputs = Object.keys(built.metafile.outputs).map((file) => path.basename(file));
     /** The hashed output of the entry point named `name` with extension `ext` (`app` + `.js` -> `app-<hash>.js`). */
@@ -115,11 +136,46 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       const bytes = await readFile(path.join(staging, name));
       files.push({ name, bytes: bytes.length, gzipBytes: gzipSync(bytes).length });
     }
+    if (parameters.minify ?? true) checkBudgets(files, parameters.budgets ?? SCRIPT_BUDGETS);
     await swapInto(staging, outDir);
     return { outDir, files };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * jsQR (the camera's QR decoder) carries a Shift JIS to Unicode table of some 7,000 entries (about 80 KB
+ * minified, most of jsQR) for QR codes in Kanji mode. The verifier reads only certificate QR codes, which
+ * the issuer writes with `qrcode` in byte and alphanumeric modes (it never uses Kanji mode without a
+ * `toSJISFunc`), so the table is left out of the bundle: a Kanji segment would decode to NUL characters
+ * (its `bytes` are still right), which no certificate URL holds. Fails the build when the table is not
+ * found exactly once (a jsqr upgrade that moved it must be looked at).
+ */
+const withoutJsQrKanjiTable: Plugin = {
+  name: "jsqr-without-kanji-table",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]jsqr[\\/]dist[\\/]jsQR\.js$/ }, async ({ path: file }) => {
+      const source = await readFile(file, "utf8");
+      const table = /exports\.shiftJISTable = \{[^}]*\};/g;
+      const found = source.match(table)?.length ?? 0;
+      if (found !== 1) throw new Error(`${file}: expected one shiftJISTable, found ${found}`);
+      return { contents: source.replace(table, "exports.shiftJISTable = {};"), loader: "js" };
+    });
+  },
+};
+
+/** Throws when a page's script (`app-<hash>.js` ...) is larger than its budget, minified or gzipped. */
+function checkBudgets(files: BuildVerifierWebResult["files"], budgets: Partial<Record<string, { bytes: number; gzipBytes: number }>>): void {
+  const over: string[] = [];
+  for (const file of files) {
+    const match = /^([a-z]+)-[A-Z0-9]+\.js$/.exec(file.name);
+    const budget = match ? budgets[match[1]] : undefined;
+    if (!budget) continue;
+    if (file.bytes > budget.bytes) over.push(`${file.name} is ${file.bytes} bytes minified, over its budget of ${budget.bytes}`);
+    if (file.gzipBytes > budget.gzipBytes) over.push(`${file.name} is ${file.gzipBytes} bytes gzipped, over its budget of ${budget.gzipBytes}`);
+  }
+  if (over.length > 0) throw new Error(`The verifier page's scripts are over budget (verifier-web/build.ts SCRIPT_BUDGETS): ${over.join("; ")}`);
 }
 
 /**
