@@ -58,9 +58,9 @@
  * No signingTime, no unsigned attributes (B-T would add a timestamp there).
  */
 import { createHash, createPublicKey, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { der, oid, readCertificateFields } from "./der.ts";
+import { der, oid } from "./der.ts";
 import { PdfSigningError } from "./signing-error.ts";
-import type { SigningIdentity } from "./signing-identity.ts";
+import { readCertificateFields, type SigningIdentity } from "./signing-identity.ts";
 
 /** The ByteRange array a hand-written placeholder should use (see the placeholder contract above). */
 export const BYTE_RANGE_PLACEHOLDER = "[0 /********** /********** /**********]";
@@ -144,9 +144,7 @@ export function createPadesSigner(identity: PadesSignerIdentity): PadesSigner {
     throw new PdfSigningError("UNSUPPORTED_KEY", `Cannot sign PAdES with a ${keyType ?? "unknown"} key; use RSA or EC`);
   }
 
-  const fields = readCertificateFields(certificateDer);
-  const issuer = certificateDer.subarray(fields.issuer.start, fields.issuer.end);
-  const serialNumber = certificateDer.subarray(fields.serialNumber.start, fields.serialNumber.end);
+  const { issuer, serialNumber } = readCertificateFields(certificateDer);
   const sha256Algorithm = der(SEQUENCE, der(OBJECT_IDENTIFIER, oid(OIDS.sha256)));
 
   // SignedData up to (not including) signerInfos.

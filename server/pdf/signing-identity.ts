@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { readCertificateFields, readNameAttribute } from "./der.ts";
+import { childrenOf, DerError, encodingOf, oidOf, readElement, stringOf, TAG, valueOf } from "../../core/verify/der.ts";
 import { decodePkcs12 } from "./pkcs12.ts";
 import { PdfSigningError } from "./signing-error.ts";
 
@@ -58,8 +58,10 @@ const ORGANIZATION = "2.5.4.10";
 const MIN_RSA_BITS = 2048;
 
 /**
- * Reads and checks a signing identity: the certificate must be well formed and currently valid, the
- * key must be RSA (2048 bits or more) or EC and must be the certificate's key.
+ * Reads and checks a signing identity: the certificate must be well formed (strict DER, as the verifier
+ * reads it) and currently valid, the key must be RSA (2048 bits or more) or EC and must be the
+ * certificate's key. A PKCS#12 file must hold the signing certificate alone or its whole chain up to a
+ * self-signed root, the only two shapes the verifier accepts in a signature.
  *
  * Errors are {@link PdfSigningError}s naming the file and the problem (FILE_UNREADABLE,
  * NOT_A_CERTIFICATE, NOT_A_PRIVATE_KEY, WRONG_PASSWORD, KEY_MISMATCH, CERTIFICATE_EXPIRED,
@@ -86,6 +88,7 @@ export async function loadSigningIdentity(
   let privateKey: KeyObject;
   let certificateFile: string;
   let keyFile: string;
+  let chainDer: Uint8Array[] | undefined;
 
   if ("p12File" in source) {
     certificateFile = keyFile = source.p12File;
@@ -107,11 +110,8 @@ export async function loadSigningIdentity(
         file: source.p12File,
       });
     }
-    privateKey = importKey(contents.keys[0].pkcs8, undefined, source.p12File);
-    const certificates = contents.certificates.map((entry) => ({
-      der: entry.der,
-      x509: parseCertificate(entry.der, source.p12File),
-    }));
+    privateKey = importKey(contents.keys[0], undefined, source.p12File);
+    const certificates = contents.certificates.map((der) => ({ der, x509: parseCertificate(der, source.p12File) }));
     const own = certificates.find((entry) => entry.x509.checkPrivateKey(privateKey));
     if (!own) {
       throw new PdfSigningError(
@@ -122,6 +122,7 @@ export async function loadSigningIdentity(
     }
     certificateDer = own.der;
     others = certificates.filter((entry) => entry !== own).map((entry) => entry.der);
+    chainDer = fullChain(own.x509, others, source.p12File);
   } else {
     certificateFile = source.certFile;
     keyFile = source.keyFile;
@@ -174,14 +175,14 @@ export async function loadSigningIdentity(
     );
   }
 
-  const fields = readCertificateFields(certificateDer);
+  const { subject } = readCertificateFields(certificateDer);
   return {
     certificateDer,
-    chainDer: orderChain(certificate, others),
+    chainDer: chainDer ?? orderChain(certificate, others).flat(),
     privateKey,
     fingerprint: `0x${createHash("sha256").update(certificateDer).digest("hex")}`,
-    subjectCommonName: readNameAttribute(certificateDer, fields.subject, COMMON_NAME)[0] ?? "",
-    organization: readNameAttribute(certificateDer, fields.subject, ORGANIZATION)[0],
+    subjectCommonName: nameAttribute(subject, COMMON_NAME) ?? "",
+    organization: nameAttribute(subject, ORGANIZATION),
     keyType,
     notBefore,
     notAfter,
@@ -293,10 +294,10 @@ function importKey(bytes: Uint8Array, password: string | undefined, file: string
 }
 
 /**
- * Orders chain certificates from the issuer of `leaf` upwards; certificates that are not on that path
- * follow in their original order. Drops duplicates and copies of the leaf.
+ * Orders chain certificates from the issuer of `leaf` upwards (`path`); `rest` are the ones not on that
+ * path, in their original order. Drops duplicates and copies of the leaf.
  */
-function orderChain(leaf: X509Certificate, candidates: Uint8Array[]): Uint8Array[] {
+function orderChain(leaf: X509Certificate, candidates: Uint8Array[]): [path: Uint8Array[], rest: Uint8Array[]] {
   const seen = new Set<string>([leaf.fingerprint256]);
   const pool: { der: Uint8Array; x509: X509Certificate }[] = [];
   for (const der of candidates) {
@@ -314,5 +315,82 @@ function orderChain(leaf: X509Certificate, candidates: Uint8Array[]): Uint8Array
     ordered.push(next.der);
     current = next.x509;
   }
-  return [...ordered, ...pool.map((entry) => entry.der)];
+  return [ordered, pool.map((entry) => entry.der)];
+}
+
+/**
+ * The chain of a PKCS#12 file, from the issuer of `leaf` up: none, or all of it up to a self-signed root.
+ * The verifier refuses anything else in a signature (`core/verify/verifyPadesCms.ts`): a chain that
+ * stops at an intermediate, or a certificate off the signer's chain.
+ */
+function fullChain(leaf: X509Certificate, others: Uint8Array[], file: string): Uint8Array[] {
+  const [path, rest] = orderChain(leaf, others);
+  if (rest.length > 0) {
+    const name = new X509Certificate(rest[0]).subject.replace(/\n/g, ", ");
+    throw new PdfSigningError(
+      "MALFORMED_PKCS12",
+      `The PKCS#12 file ${file} holds a certificate (${name}) that is not on the signing certificate's chain; verifiers refuse signatures that carry one`,
+      { file },
+    );
+  }
+  const top = path.at(-1);
+  if (top) {
+    const { issuer, subject } = readCertificateFields(top);
+    const x509 = new X509Certificate(top);
+    if (Buffer.compare(issuer, subject) !== 0 || !x509.verify(x509.publicKey)) {
+      throw new PdfSigningError(
+        "MALFORMED_PKCS12",
+        `The PKCS#12 file ${file} holds a partial chain: it stops at the intermediate "${nameAttribute(subject, COMMON_NAME) ?? x509.subject}", whose issuer is not included, and verifiers refuse partial chains. Include the whole chain up to the self-signed root, or the signing certificate alone`,
+        { file },
+      );
+    }
+  }
+  return path;
+}
+
+/** A certificate's serial number, issuer and subject elements (tag, length and value), RFC 5280 4.1. */
+export interface CertificateFields {
+  serialNumber: Uint8Array;
+  issuer: Uint8Array;
+  subject: Uint8Array;
+}
+
+/**
+ * Locates serial number, issuer and subject in a DER certificate, read as strictly as the verifier reads
+ * it, so they can be copied byte for byte into CMS structures.
+ *
+ * @throws {DerError} when the bytes are not a strict-DER certificate.
+ * @example
+ * const { issuer, serialNumber } = readCertificateFields(identity.certificateDer);
+ */
+export function readCertificateFields(certificateDer: Uint8Array): CertificateFields {
+  const certificate = readElement(certificateDer, 0);
+  if (certificate.tag !== TAG.SEQUENCE || certificate.end !== certificateDer.length) throw new DerError("not a DER certificate");
+  const [tbs] = childrenOf(certificateDer, certificate);
+  if (tbs?.tag !== TAG.SEQUENCE) throw new DerError("not a DER certificate");
+  const fields = childrenOf(certificateDer, tbs);
+  const first = fields[0]?.tag === TAG.CONTEXT_0 ? 1 : 0; // [0] EXPLICIT version, absent for v1
+  const [serialNumber, , issuer, , subject] = fields.slice(first);
+  if (serialNumber?.tag !== TAG.INTEGER || issuer?.tag !== TAG.SEQUENCE || subject?.tag !== TAG.SEQUENCE) {
+    throw new DerError("not a DER certificate");
+  }
+  return {
+    serialNumber: encodingOf(certificateDer, serialNumber),
+    issuer: encodingOf(certificateDer, issuer),
+    subject: encodingOf(certificateDer, subject),
+  };
+}
+
+/** The first value of attribute `type` (e.g. "2.5.4.3" commonName) in the X.509 Name `name` (its DER). */
+function nameAttribute(name: Uint8Array, type: string): string | undefined {
+  for (const rdn of childrenOf(name, readElement(name, 0))) {
+    for (const attribute of childrenOf(name, rdn)) {
+      const [attributeType, value] = childrenOf(name, attribute);
+      if (!attributeType || !value || oidOf(name, attributeType) !== type) continue;
+      // TeletexString, which the verifier's reader does not decode: in practice Latin-1.
+      if (value.tag === 0x14) return Buffer.from(valueOf(name, value)).toString("latin1");
+      return stringOf(name, value);
+    }
+  }
+  return undefined;
 }

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import forge from "node-forge";
 import { certificateFingerprint } from "../../../server/chain/issuers.ts";
-import { rc2DecryptCbc, rc2DecryptEcb } from "../../../server/pdf/rc2.ts";
 import { isPdfSigningError, type PdfSigningErrorCode } from "../../../server/pdf/signing-error.ts";
 import {
   loadSigningIdentity,
@@ -222,28 +222,91 @@ describe("loadSigningIdentity", () => {
       openssl("pkcs12", "-export", "-nokeys", "-in", csb.certFile, "-passout", `pass:${PASSWORD}`, "-out", p12File);
       await expectLoadError({ p12File, p12Password: PASSWORD }, "MALFORMED_PKCS12", /holds no private key/);
     });
-  });
-});
 
-describe("rc2DecryptEcb", () => {
-  // RFC 2268 section 5: key, effective key bits, plaintext, ciphertext.
-  const vectors: [string, number, string, string][] = [
-    ["0000000000000000", 63, "0000000000000000", "ebb773f993278eff"],
-    ["ffffffffffffffff", 64, "ffffffffffffffff", "278b27e42e2f0d49"],
-    ["3000000000000000", 64, "1000000000000001", "30649edf9be7d2c2"],
-    ["88", 64, "0000000000000000", "61a8a244adacccf0"],
-    ["88bca90e90875a", 64, "0000000000000000", "6ccf4308974c267f"],
-    ["88bca90e90875a7f0f79c384627bafb2", 64, "0000000000000000", "1a807d272bbe5db1"],
-    ["88bca90e90875a7f0f79c384627bafb2", 128, "0000000000000000", "2269552ab0f85ca6"],
-  ];
-  for (const [key, bits, plaintext, ciphertext] of vectors) {
-    it(`decrypts the RFC 2268 vector key ${key} / ${bits} bits to ${plaintext}`, () => {
-      const out = rc2DecryptEcb(Buffer.from(ciphertext, "hex"), Buffer.from(key, "hex"), bits);
-      expect(Buffer.from(out).toString("hex")).to.equal(plaintext);
+    it("loads an EC P-256 identity, the certificate byte for byte as stored (its SHA-256 is the registered fingerprint)", async () => {
+      const keyFile = path.join(dir, "ec.key.pem");
+      const certFile = path.join(dir, "ec.cert.pem");
+      openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile, "-out", certFile,
+        "-subj", "/CN=EC signer/O=Fire Services Department", "-days", "1",
+      );
+      const p12File = path.join(dir, "ec.p12");
+      openssl("pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-passout", `pass:${PASSWORD}`, "-out", p12File);
+      const identity = await loadSigningIdentity({ p12File, p12Password: PASSWORD });
+      expect(identity.keyType).to.equal("ec");
+      expect(identity.subjectCommonName).to.equal("EC signer");
+      expect(identity.organization).to.equal("Fire Services Department");
+      expect(Buffer.from(identity.certificateDer).equals(new X509Certificate(await readFile(certFile)).raw)).to.equal(true);
+      expect(identity.fingerprint).to.equal(await certificateFingerprint(certFile));
+      expectWorkingKey(identity);
     });
-  }
 
-  it("rc2DecryptCbc throws on bad padding, as with a wrong key", () => {
-    expect(() => rc2DecryptCbc(Buffer.alloc(16, 1), Buffer.alloc(5, 2), Buffer.alloc(8))).to.throw(RangeError);
+    it("loads a file with OpenSSL 3 defaults and a password in Traditional Chinese (UTF-8 for PBKDF2, BMPString for the MAC)", async () => {
+      const p12File = path.join(dir, "csb.aes-zh.p12");
+      openssl(
+        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-certfile", caFile,
+        "-passout", "pass:公務員事務局 2026", "-out", p12File,
+      );
+      const identity = await loadSigningIdentity({ p12File, p12Password: "公務員事務局 2026" });
+      expect(identity.fingerprint).to.equal(await certificateFingerprint(csb.certFile));
+      expect(identity.chainDer).to.have.length(1);
+      expectWorkingKey(identity);
+      await expectLoadError({ p12File, p12Password: "公務員事務局 2025" }, "WRONG_PASSWORD", /is wrong/);
+    });
+
+    it("refuses with MALFORMED_PKCS12 a file with a certificate off the signing certificate's chain", async () => {
+      const p12File = path.join(dir, "offchain.p12");
+      openssl(
+        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-certfile", fsd.certFile,
+        "-passout", `pass:${PASSWORD}`, "-out", p12File,
+      );
+      await expectLoadError({ p12File, p12Password: PASSWORD }, "MALFORMED_PKCS12", /Fire Services Department.*not on the signing certificate's chain/);
+    });
+
+    it("refuses with KEY_MISMATCH a file whose private key belongs to none of its certificates", async () => {
+      const p12File = path.join(dir, "mismatch.p12");
+      // OpenSSL will not write such a file; forge does.
+      const pfx = forge.pkcs12.toPkcs12Asn1(
+        forge.pki.privateKeyFromPem(await readFile(fsd.keyFile, "utf8")),
+        [forge.pki.certificateFromPem(await readFile(csb.certFile, "utf8"))],
+        PASSWORD,
+        { algorithm: "3des" },
+      );
+      await writeFile(p12File, Buffer.from(forge.asn1.toDer(pfx).getBytes(), "binary"));
+      await expectLoadError({ p12File, p12Password: PASSWORD }, "KEY_MISMATCH", /None of the certificates in the PKCS#12 file .*mismatch\.p12 belongs to its private key/);
+    });
+
+    it("refuses with MALFORMED_PKCS12 a chain that stops at an intermediate; loads the whole chain, in order, or the certificate alone", async () => {
+      const file = (name: string): string => path.join(dir, `partial.${name}`);
+      await writeFile(file("ext.cnf"), "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n");
+      const issue = (name: string, subject: string, issuer: string, extensions: string): void => {
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", subject);
+        openssl(
+          "x509", "-req", "-in", file(`${name}.csr`), "-CA", file(`${issuer}.pem`), "-CAkey", file(`${issuer}.key`), "-CAcreateserial",
+          "-extfile", file("ext.cnf"), "-extensions", extensions, "-days", "2", "-out", file(`${name}.pem`),
+        );
+      };
+      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.pem"), "-subj", "/CN=Partial Root", "-days", "2");
+      issue("int", "/CN=Partial Intermediate", "root", "ca");
+      issue("leaf", "/CN=Partial Leaf", "int", "leaf");
+      const p12 = async (name: string, chain: string[]): Promise<string> => {
+        // One -certfile (OpenSSL takes the last one given), holding the chain in that order.
+        await writeFile(file(`${name}.chain.pem`), (await Promise.all(chain.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""));
+        const certfiles = chain.length > 0 ? ["-certfile", file(`${name}.chain.pem`)] : [];
+        openssl(
+          "pkcs12", "-export", "-inkey", file("leaf.key"), "-in", file("leaf.pem"), ...certfiles,
+          "-passout", `pass:${PASSWORD}`, "-out", file(`${name}.p12`),
+        );
+        return file(`${name}.p12`);
+      };
+      await expectLoadError(
+        { p12File: await p12("stops", ["int"]), p12Password: PASSWORD },
+        "MALFORMED_PKCS12",
+        /partial\.stops\.p12 holds a partial chain: it stops at the intermediate "Partial Intermediate".*verifiers refuse partial chains/,
+      );
+      const full = await loadSigningIdentity({ p12File: await p12("full", ["root", "int"]), p12Password: PASSWORD });
+      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal(["CN=Partial Intermediate", "CN=Partial Root"]);
+      expect((await loadSigningIdentity({ p12File: await p12("alone", []), p12Password: PASSWORD })).chainDer).to.deep.equal([]);
+    });
   });
 });
