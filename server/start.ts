@@ -8,7 +8,8 @@ import { pino, type Logger } from "pino";
 import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
 import { mountVerifier } from "./api/verifier-routes.ts";
-import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "./chain/local-chain.ts";
+// Type only: the local chain (Hardhat, EDR, Ignition) is loaded by the embedded default alone, below.
+import type { LocalChainResult } from "./chain/local-chain.ts";
 import { loadIssuersFile } from "./chain/issuers.ts";
 import { cachingReader } from "./chain/caching-reader.ts";
 import { createChainProvider } from "./chain/chain-provider.ts";
@@ -66,6 +67,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   let rpcBackend: { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
 
   if (!config.chain) {
+    // Loaded here, not imported at the top: production mode never loads Hardhat (a devDependency).
+    const { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain } = await import("./chain/local-chain.ts");
     local = await startLocalChain({ dataDir: config.dataDir, persist: true, port: 0 });
     provider = new BrowserProvider(local.provider, undefined, { cacheTimeout: -1 });
     chainId = local.chainId;
@@ -110,7 +113,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const verifierUrl = config.verifierUrl ?? url;
   const issuance = new IssuanceService({ store, chain, chainId, registry, issuers, verifierUrl, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs, log });
   const trusted = { chainId, registry };
-  const verifyWith = local ? [cachingReader(local.provider)] : config.chain!.rpcUrls;
+  // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local
+  // chain, or the configured endpoints through the failover provider (each request bounded, failing
+  // endpoints rested).
+  const verifyWith = [cachingReader(rpcBackend)];
   server.on(
     "request",
     createApp({
