@@ -1,6 +1,7 @@
 /**
- * The one error class of `core/`. Every failure the core reports on purpose is a {@link CoreError} with a
- * stable string {@link CoreError.code}; callers branch on the code, never on the message.
+ * The error class of `core/`. Every failure the core reports on purpose is a {@link CoreError} (a
+ * {@link BaseError}, see `core/base-error.ts`) with a stable string {@link CoreError.code}; callers branch
+ * on the code, never on the message.
  *
  * Codes are only ever added: a published code is never renamed, reused or given a different meaning
  * (the same rule as OpenAttestation's `src/types/error.ts`).
@@ -18,6 +19,9 @@
  * }
  * ```
  */
+import { BaseError, type BaseErrorOptions } from "./base-error.ts";
+
+export { BaseError, findError, isBaseError, walkCauses, type BaseErrorOptions } from "./base-error.ts";
 
 /** Every code a {@link CoreError} can carry. Only ever add to this list. */
 export const CORE_ERROR_CODES = [
@@ -41,15 +45,10 @@ export const CORE_ERROR_CODES = [
 
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
-export type CoreErrorOptions = {
-  /** The underlying error, if any. */
-  cause?: unknown;
-  /** Machine-readable context (a JSON pointer, a column name ...). Never personal data. */
-  details?: Record<string, unknown>;
-};
+export type CoreErrorOptions = BaseErrorOptions;
 
 /**
- * Base error of the credential core.
+ * Base error of the credential core: a {@link BaseError} with a {@link CoreErrorCode}.
  *
  * @example
  * ```ts
@@ -58,18 +57,8 @@ export type CoreErrorOptions = {
  * });
  * ```
  */
-export class CoreError extends Error {
-  /** Stable, machine-readable code; see {@link CORE_ERROR_CODES}. */
-  readonly code: CoreErrorCode;
-  /** Machine-readable context; never personal data. */
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(code: CoreErrorCode, message: string, options: CoreErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "CoreError";
-    this.code = code;
-    this.details = options.details;
-  }
+export class CoreError extends BaseError<CoreErrorCode> {
+  override name = "CoreError";
 }
 
 /**

@@ -9,6 +9,8 @@
  * Codes are only ever added: a published code is never renamed, reused or given a different meaning.
  */
 
+import { BaseError } from "../../core/base-error.ts";
+
 /** Every code a {@link StoreError} can carry. Only ever add to this list. */
 export const STORE_ERROR_CODES = [
   /** `DATABASE_URL` is neither a `postgres://` / `postgresql://` URL nor a file path, or it is malformed. */
@@ -55,14 +57,11 @@ export type StoreErrorOptions = {
  * }
  * ```
  */
-export class StoreError extends Error {
-  /** Stable, machine-readable code; see {@link STORE_ERROR_CODES}. */
-  readonly code: StoreErrorCode;
+export class StoreError extends BaseError<StoreErrorCode> {
+  override name = "StoreError";
 
   constructor(code: StoreErrorCode, message: string, options: StoreErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "StoreError";
-    this.code = code;
+    super(code, message, options);
   }
 }
 

@@ -9,6 +9,8 @@
  * Codes are only ever added: a published code is never renamed, reused or given a different meaning.
  */
 
+import { BaseError } from "../../core/base-error.ts";
+
 /** Every code a {@link PdfSigningError} can carry. Only ever add to this list. */
 export const PDF_SIGNING_ERROR_CODES = [
   /** A certificate, key or PKCS#12 file cannot be read (missing, permissions, a directory ...). */
@@ -63,16 +65,13 @@ export type PdfSigningErrorOptions = {
  * }
  * ```
  */
-export class PdfSigningError extends Error {
-  /** Stable, machine-readable code; see {@link PDF_SIGNING_ERROR_CODES}. */
-  readonly code: PdfSigningErrorCode;
-  /** The file the error is about, if any. */
+export class PdfSigningError extends BaseError<PdfSigningErrorCode> {
+  override name = "PdfSigningError";
+  /** The file the error is about, if any (also `details.file`). */
   readonly file: string | undefined;
 
   constructor(code: PdfSigningErrorCode, message: string, options: PdfSigningErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "PdfSigningError";
-    this.code = code;
+    super(code, message, { cause: options.cause, details: options.file === undefined ? undefined : { file: options.file } });
     this.file = options.file;
   }
 }
