@@ -4,6 +4,7 @@
  * server's `Retry-After`; which errors are worth retrying; and a log that does not flood during an outage.
  * Deterministic under test: pass `random`, `now` and `sleep`.
  */
+import { chainErrorCode } from "./chain-error.ts";
 
 export interface BackoffOptions {
   /** Ceiling of the first delay (attempt 0), ms. */
@@ -61,14 +62,11 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 
 /**
  * Whether a chain call failed for a reason that may pass (a network failure, a timeout, an endpoint's
- * 5xx or 429), rather than an answer that stays the same (a revert, a bad argument, a nonce error).
+ * 5xx or 429), rather than an answer that stays the same (a revert, a bad argument, a nonce error): its
+ * {@link chainErrorCode} is `UNAVAILABLE` (read from ethers' and the system's error codes).
  */
 export function isTransientChainError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } } | null;
-  if (!e || typeof e !== "object") return false;
-  if (e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" || e.code === "SERVER_ERROR") return true;
-  const text = `${String(e.message)} ${String(e.cause?.code ?? "")}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|fetch failed|socket hang up/i.test(text);
+  return chainErrorCode(error) === "UNAVAILABLE";
 }
 
 export interface RetryOptions extends Omit<BackoffOptions, "retryAfterMs"> {

@@ -1,5 +1,7 @@
 import { crashPoint } from "../issuance/crash-point.ts";
-import { Contract, Transaction, encodeBytes32String, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import { Contract, Transaction, encodeBytes32String, isError, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import { isBaseError } from "../../core/base-error.ts";
+import { ChainError } from "./chain-error.ts";
 import { backoffDelay, createThrottledLog, isTransientChainError, retry, retryAfterMs, type ThrottledLog } from "./backoff.ts";
 
 /** The registry functions the issuer service calls (human-readable ABI). */
@@ -58,7 +60,9 @@ export interface IssuerChainParameters {
  * The issuer service's writes to the registry: anchoring roots and status changes, one transaction at a
  * time per signer (so nonces never collide), each recorded by the caller before it is broadcast (so a
  * crash right after sending is recovered by hash), retried with backoff on RPC errors and sent again
- * with a 25% higher fee, same nonce, when it is stuck.
+ * with a 25% higher fee, same nonce, when it is stuck. Every failure of its own is a {@link ChainError}
+ * (`REVERTED` when the registry refused, `UNAVAILABLE` when the chain is out of reach ...); an error of
+ * a callback (a store error from `onSubmitted`) is passed on as it is.
  */
 export class IssuerChain {
   readonly registry: Contract;
@@ -97,7 +101,7 @@ export class IssuerChain {
    */
   async anchorOf(issuerId: string, root: string): Promise<AnchorInfo | undefined> {
     const id = encodeBytes32String(issuerId);
-    const status = await this.registry.certificateStatus(id, root, ZERO, ZERO);
+    const status = await chainCall(() => this.registry.certificateStatus(id, root, ZERO, ZERO));
     if (!status.anchored || status.issuerId !== id) return undefined;
     return { blockNumber: Number(status.anchorBlock), anchoredAt: new Date(Number(status.anchoredAt) * 1000).toISOString() };
   }
@@ -112,13 +116,22 @@ export class IssuerChain {
     count: number,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
   ): Promise<AnchorInfo & { txHash: string | null }> {
+    return chainCall(() => this.#anchor(issuerId, root, count, onSubmitted));
+  }
+
+  async #anchor(
+    issuerId: string,
+    root: string,
+    count: number,
+    onSubmitted: (txHash: string, nonce: number) => Promise<void>,
+  ): Promise<AnchorInfo & { txHash: string | null }> {
     const anchorOf = () => this.#retrying("anchorOf", () => this.anchorOf(issuerId, root));
     const existing = await anchorOf();
     if (existing) return { ...existing, txHash: null };
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);
     const txHash = await this.#send(issuerId, data, onSubmitted, async () => (await anchorOf()) !== undefined);
     const info = await anchorOf();
-    if (!info) throw new Error(`anchor transaction ${txHash} was mined but root ${root} is not anchored`);
+    if (!info) throw new ChainError("NOT_APPLIED", `anchor transaction ${txHash} was mined but root ${root} is not anchored`, { details: { txHash, root } });
     return { ...info, txHash };
   }
 
@@ -141,7 +154,7 @@ export class IssuerChain {
         data = i.encodeFunctionData("revokeBatch", [call.root, call.reason]);
         break;
     }
-    return this.#send(issuerId, data, (hash) => onSubmitted(hash), async () => false);
+    return chainCall(() => this.#send(issuerId, data, (hash) => onSubmitted(hash), async () => false));
   }
 
   /** Signs and sends `data` to the registry from the issuer's signer, in that signer's queue. */
@@ -152,7 +165,7 @@ export class IssuerChain {
     alreadyDone: () => Promise<boolean>,
   ): Promise<string> {
     const signer = this.#p.signers[issuerId];
-    if (!signer) return Promise.reject(new Error(`no chain signer is configured for issuer ${issuerId}`));
+    if (!signer) return Promise.reject(new ChainError("NO_SIGNER", `no chain signer is configured for issuer ${issuerId}`, { details: { issuerId } }));
     const previous = this.#queues.get(issuerId) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.#sendNow(signer, data, onSubmitted, alreadyDone));
     this.#queues.set(issuerId, run);
@@ -178,15 +191,15 @@ export class IssuerChain {
       const tx = Transaction.from(signed);
       await onSubmitted(tx.hash!, Number(request.nonce));
       await this.#retrying("broadcast", () => provider.broadcastTransaction(signed).catch((error: unknown) => {
-        // A replacement may race the original, and a broadcast that timed out may have arrived: "already
-        // known" / "nonce too low" mean one of them is in.
-        if (/already known|nonce (too low|has already been used)/i.test(String((error as Error).message))) return undefined;
+        // A replacement may race the original, and a broadcast that timed out may have arrived: "nonce too
+        // low" (ethers' NONCE_EXPIRED) / "already known" (no ethers code: the node's message) mean one is in.
+        if (isError(error, "NONCE_EXPIRED") || /already known/i.test(String((error as Error).message))) return undefined;
         throw error;
       }));
       crashPoint("anchor-broadcast");
       const receipt = await this.#waitForReceipt(tx.hash!, confirmations, replaceAfterMs);
       if (receipt) {
-        if (receipt.status !== 1) throw new Error(`registry transaction ${tx.hash} reverted`);
+        if (receipt.status !== 1) throw new ChainError("REVERTED", `registry transaction ${tx.hash} reverted`, { details: { txHash: tx.hash } });
         return tx.hash!;
       }
       if (await alreadyDone()) return tx.hash!;
@@ -197,7 +210,7 @@ export class IssuerChain {
       } else if (request.gasPrice != null) {
         request.gasPrice = (BigInt(request.gasPrice) * 125n) / 100n;
       }
-      if (attempt > 20) throw new Error(`registry transaction from ${from} is still not mined after ${attempt} replacements`);
+      if (attempt > 20) throw new ChainError("NOT_MINED", `registry transaction from ${from} is still not mined after ${attempt} replacements`, { details: { from, replacements: attempt } });
     }
   }
 
@@ -226,5 +239,14 @@ export class IssuerChain {
         await this.#sleep(delay);
       }
     }
+  }
+}
+
+/** `fn`, its failures as {@link ChainError}s (errors of the project's own, a store's, pass as they are). */
+async function chainCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw isBaseError(error) ? error : ChainError.from(error);
   }
 }

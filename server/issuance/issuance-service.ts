@@ -12,6 +12,7 @@ import {
   type ValidationIssue,
 } from "../../core/index.ts";
 import type { IssuerChain, StatusCall } from "../chain/issuer-chain.ts";
+import { isChainError } from "../chain/chain-error.ts";
 import { backoffDelay, createThrottledLog, isTransientChainError, retryAfterMs, type ThrottledLog } from "../chain/backoff.ts";
 import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
 import { isStoreError } from "../db/store-error.ts";
@@ -554,9 +555,8 @@ export class IssuanceService {
         await s.insertEvent({ issuerId: operation.issuerId, certificateId: operation.certificateId, batchId: operation.batchId, type: operation.kind === "revoke-batch" ? "batch-revoked" : after!, actor: "system", detailJson: JSON.stringify({ txHash, reason: operation.reason }), at: this.#now().toISOString() });
       });
     } catch (error) {
-      const message = (error as Error).message;
       // A revert is final (the registry refused); anything else is retried on the next pass.
-      if (/revert|RegistryInvalidTransition|CALL_EXCEPTION/i.test(message)) await store.failOperation(operation.id, message.slice(0, 500));
+      if (isChainError(error, "REVERTED")) await store.failOperation(operation.id, error.message.slice(0, 500));
       else throw error;
     }
   }
