@@ -6,7 +6,9 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { CertificateRow, Store } from "../db/store.ts";
 import { REVOCATION_REASONS, scanJsonText, type RevocationReason, type VerificationResult, type VerifyInput } from "../../core/index.ts";
-import { ServiceError, type IssuanceService, type ReserveHook, type SubmitResult } from "../issuance/issuance-service.ts";
+import type { IssuanceService, ReserveHook, SubmitResult } from "../issuance/issuance-service.ts";
+import { BaseError } from "../../core/base-error.ts";
+import { ApiError, errorHandler, notFound } from "./errors.ts";
 import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 
 export interface AppParameters {
@@ -54,7 +56,8 @@ const MAX_JSON_DEPTH = 64;
 /**
  * The issuer service's HTTP interface (`/api/v1`, OpenAPI 3.1 at `/api/v1/openapi.json`): department
  * routes behind `Authorization: Bearer <api key>` (a key acts for its own issuer only), candidate claim
- * routes, the read-only JSON-RPC proxy. One error shape, one error handler.
+ * routes, the read-only JSON-RPC proxy. One error shape, one error handler (`errors.ts`: the one table from
+ * error codes to HTTP statuses).
  */
 export function createApp(parameters: AppParameters): express.Express {
   const { store, issuance, log, maxBodyBytes } = parameters;
@@ -98,9 +101,9 @@ export function createApp(parameters: AppParameters): express.Express {
   const auth = async (req: Authed, _res: Response, next: NextFunction) => {
     const header = req.get("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ServiceError(401, "UNAUTHENTICATED", "Send the department's API key: Authorization: Bearer <key>");
+    if (!match) throw new ApiError("UNAUTHENTICATED", "Send the department's API key: Authorization: Bearer <key>");
     const key = await store.findApiKeyByHash(sha256(match[1]));
-    if (!key || key.revokedAt) throw new ServiceError(401, "UNAUTHENTICATED", "This API key is not valid");
+    if (!key || key.revokedAt) throw new ApiError("UNAUTHENTICATED", "This API key is not valid");
     req.issuerId = key.issuerId;
     req.actor = `api-key:${key.id}`;
     next();
@@ -126,14 +129,14 @@ export function createApp(parameters: AppParameters): express.Express {
   const batchTypes = ["text/csv", "application/octet-stream", "application/json"];
   api.post("/batches", auth, (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is(batchTypes)) {
-      throw new ServiceError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`);
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`);
     }
     next();
   }, csv, ...json, idempotent(store), async (req: Authed, res) => {
     let submit: (reserve: ReserveHook<SubmitResult> | undefined) => Promise<SubmitResult>;
     if (Buffer.isBuffer(req.body)) {
       const type = z.string().min(1).max(40).safeParse(req.query.type);
-      if (!type.success) throw new ServiceError(400, "INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
+      if (!type.success) throw new ApiError("INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
       const csvBytes = new Uint8Array(req.body);
       submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
     } else {
@@ -145,7 +148,7 @@ export function createApp(parameters: AppParameters): express.Express {
 
   api.get("/batches/:id", auth, async (req: Authed, res) => {
     const upload = await store.findUpload(req.issuerId!, String(req.params.id));
-    if (!upload) throw new ServiceError(404, "NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
+    if (!upload) throw new ApiError("NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
     const progress = await store.uploadProgress(upload.id);
     const failures = await store.uploadFailures(upload.id);
     const accepted = Object.values(progress).reduce((a, b) => a + (b ?? 0), 0);
@@ -242,7 +245,7 @@ export function createApp(parameters: AppParameters): express.Express {
           const isUrl = !Array.isArray(body) && Object.keys(body).length === 1 && typeof url === "string" && !scanJsonText(text).duplicate;
           input = isUrl ? { url: url as string } : { credential: text };
         }
-        else throw new ServiceError(400, "INVALID_REQUEST", "Send a PDF (application/pdf), a credential or { \"url\": ... } (application/json)");
+        else throw new ApiError("INVALID_REQUEST", "Send a PDF (application/pdf), a credential or { \"url\": ... } (application/json)");
         res.json(await verify(input));
       },
     );
@@ -253,21 +256,8 @@ export function createApp(parameters: AppParameters): express.Express {
 
   parameters.extend?.(app);
   app.use("/api/v1", api);
-  app.use((_req, _res, next) => next(new ServiceError(404, "NOT_FOUND", "No such route")));
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = error as { status?: number; type?: string; code?: string; message?: string; details?: unknown };
-    if (error instanceof ServiceError) {
-      res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
-    } else if (e.type === "entity.too.large") {
-      const limit = (req as Request & { bodyLimit?: number }).bodyLimit ?? maxBodyBytes;
-      res.status(413).json({ error: { code: "TOO_LARGE", message: `The body is larger than this route takes (${limit} bytes)` } });
-    } else if (e.type === "entity.parse.failed") {
-      res.status(400).json({ error: { code: "INVALID_JSON", message: "The body is not valid JSON" } });
-    } else {
-      log.error({ err: error, path: req.path }, "request failed");
-      res.status(500).json({ error: { code: "INTERNAL", message: "Internal error" } });
-    }
-  });
+  app.use(notFound);
+  app.use(errorHandler({ log, maxBodyBytes }));
   return app;
 }
 
@@ -277,7 +267,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue.path.length > 0 ? issue.path.join(".") : "body";
-    throw new ServiceError(400, "INVALID_REQUEST", `${field}: ${issue.message}`, { field });
+    throw new ApiError("INVALID_REQUEST", `${field}: ${issue.message}`, { details: { field } });
   }
   return result.data;
 }
@@ -327,7 +317,12 @@ interface IdempotencyKey {
 }
 
 /** Thrown inside the transaction when another request committed the same key first: it is rolled back. */
-class IdempotencyKeyTaken extends Error {}
+class IdempotencyKeyTaken extends BaseError<"IDEMPOTENCY_KEY_TAKEN"> {
+  override name = "IdempotencyKeyTaken";
+  constructor() {
+    super("IDEMPOTENCY_KEY_TAKEN", "Another request committed this Idempotency-Key first");
+  }
+}
 
 /**
  * `Idempotency-Key`: a key already answered gets that answer again (header `idempotent-replayed: true`),
@@ -340,7 +335,7 @@ function idempotent(store: Store) {
   return async (req: Authed, res: Response, next: NextFunction) => {
     const key = req.get("idempotency-key");
     if (!key) return next();
-    if (key.length > 200) throw new ServiceError(400, "INVALID_REQUEST", "Idempotency-Key: at most 200 characters");
+    if (key.length > 200) throw new ApiError("INVALID_REQUEST", "Idempotency-Key: at most 200 characters");
     const body = Buffer.isBuffer(req.body) ? req.body : (req.rawBody ?? Buffer.alloc(0));
     req.idempotency = {
       lookup: sha256(`hk-ecert idempotency key\n${req.issuerId}\n${key}`),
@@ -391,7 +386,7 @@ async function replay(store: Store, req: Authed, res: Response): Promise<boolean
   const previous = await store.findIdempotency(req.issuerId!, key.lookup);
   if (!previous) return false;
   if (previous.requestHash !== key.requestHash) {
-    throw new ServiceError(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request");
+    throw new ApiError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request");
   }
   res.status(previous.statusCode).setHeader("idempotent-replayed", "true").type("application/json").send(unseal(key.sealKey, previous.responseJson));
   return true;
@@ -415,9 +410,9 @@ function unseal(key: Buffer, sealed: string): string {
 /** Refuses (400) a JSON body nested too deeply or with a member name twice in one object. */
 function checkJsonBody(raw: Buffer): void {
   const { depth, duplicate } = scanJsonText(raw.toString("utf8"));
-  if (depth > MAX_JSON_DEPTH) throw new ServiceError(400, "INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (depth > MAX_JSON_DEPTH) throw new ApiError("INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (duplicate) {
-    throw new ServiceError(400, "INVALID_JSON", `The JSON body has the member ${JSON.stringify(duplicate.member)} twice (at ${duplicate.pointer})`, { pointer: duplicate.pointer });
+    throw new ApiError("INVALID_JSON", `The JSON body has the member ${JSON.stringify(duplicate.member)} twice (at ${duplicate.pointer})`, { details: { pointer: duplicate.pointer } });
   }
 }
 

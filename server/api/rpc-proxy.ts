@@ -1,5 +1,6 @@
 import express, { type Request, type Response } from "express";
-import { ServiceError } from "../issuance/issuance-service.ts";
+import { BaseError } from "../../core/base-error.ts";
+import { ApiError } from "./errors.ts";
 
 /** What the proxy forwards to: the chain (the local chain's EIP-1193 provider, or the production endpoints). */
 export interface RpcBackend {
@@ -30,12 +31,13 @@ const READ_METHODS = new Set([
   "eth_getBlockByHash", "eth_getTransactionReceipt", "eth_getTransactionByHash", "eth_getCode",
 ]);
 
-/** A refusal, answered as a JSON-RPC error. */
-class RpcRefusal extends Error {
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
+/** A refusal, answered as a JSON-RPC error with `rpcCode` (EIP-1474). */
+class RpcRefusal extends BaseError<"RPC_REFUSED"> {
+  override name = "RpcRefusal";
+  readonly rpcCode: number;
+  constructor(rpcCode: number, message: string) {
+    super("RPC_REFUSED", message, { details: { rpcCode } });
+    this.rpcCode = rpcCode;
   }
 }
 
@@ -121,7 +123,7 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
     try {
       return { jsonrpc: "2.0", id, result: await forward(call.method, await bounded(call.method, params)) };
     } catch (error) {
-      const code = error instanceof RpcRefusal ? error.code : -32000;
+      const code = error instanceof RpcRefusal ? error.rpcCode : -32000;
       return { jsonrpc: "2.0", id, error: { code, message: String((error as Error).message).slice(0, 300) } };
     }
   }
@@ -130,7 +132,7 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
     express.json({ limit: 64 * 1024 }),
     async (req: Request, res: Response) => {
       const body = req.body as unknown;
-      if (Array.isArray(body) && body.length > MAX_RPC_BATCH) throw new ServiceError(400, "INVALID_REQUEST", `At most ${MAX_RPC_BATCH} calls in one JSON-RPC batch`);
+      if (Array.isArray(body) && body.length > MAX_RPC_BATCH) throw new ApiError("INVALID_REQUEST", `At most ${MAX_RPC_BATCH} calls in one JSON-RPC batch`);
       res.json(Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body as never));
     },
   ];

@@ -12,7 +12,7 @@
 import express from "express";
 import type { Logger } from "pino";
 import { DEFAULT_VERIFIER_DIST, ensureVerifierWebBuilt } from "../../verifier-web/build.ts";
-import { ServiceError } from "../issuance/issuance-service.ts";
+import { ApiError } from "./errors.ts";
 
 /** The candidate page (`/claim`, the claim code after `#`) and the department officer page (`/officer`). */
 const PORTAL_PAGES: Record<string, string> = { "/claim": "claim.html", "/officer": "officer.html" };
@@ -89,7 +89,7 @@ export function mountVerifier(app: express.Express, parameters: MountVerifierPar
     const problem = await ready;
     const portal = PORTAL_PAGES[req.path];
     if (problem && (req.path === "/" || portal)) {
-      throw new ServiceError(503, "VERIFIER_UNAVAILABLE", "The verifier page could not be built; see the server log");
+      throw new ApiError("VERIFIER_UNAVAILABLE", "The verifier page could not be built; see the server log");
     }
     if (portal) {
       res.setHeader("cache-control", "no-cache");

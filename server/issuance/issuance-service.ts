@@ -16,6 +16,7 @@ import { isChainError } from "../chain/chain-error.ts";
 import { backoffDelay, createThrottledLog, isTransientChainError, retryAfterMs, type ThrottledLog } from "../chain/backoff.ts";
 import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
 import { isStoreError } from "../db/store-error.ts";
+import { ServiceError } from "../errors.ts";
 import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
@@ -39,19 +40,6 @@ export interface IssuanceServiceParameters {
   now?: () => Date;
   /** Worker threads per certificate type (default: the number of cores). */
   workers?: number;
-}
-
-/** An error the API turns into an HTTP status: `status` and a stable `code`. */
-export class ServiceError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details?: unknown;
-  constructor(status: number, code: string, message: string, details?: unknown) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
 }
 
 export interface AcceptedCertificate {
@@ -126,10 +114,10 @@ export class IssuanceService {
     try {
       schema = getCertificateType(typeId);
     } catch {
-      throw new ServiceError(400, "UNKNOWN_TYPE", `Unknown certificate type: ${String(typeId).slice(0, 40)}`);
+      throw new ServiceError("UNKNOWN_TYPE", `Unknown certificate type: ${String(typeId).slice(0, 40)}`);
     }
     if (schema.issuer !== issuerId) {
-      throw new ServiceError(403, "WRONG_ISSUER", `Certificates of type ${typeId} are issued by ${schema.issuer}, not ${issuerId}`);
+      throw new ServiceError("WRONG_ISSUER", `Certificates of type ${typeId} are issued by ${schema.issuer}, not ${issuerId}`);
     }
     let rows: (CertificateRecord & { row: number })[];
     let errors: ValidationIssue[];
@@ -239,7 +227,7 @@ export class IssuanceService {
   /** Logs and returns an error that stops a step because stored data would not be its holder's. */
   #integrityFailure(message: string, context: object): ServiceError {
     this.#p.log.error({ ...context, problem: message }, "integrity check failed: nothing was stored");
-    return new ServiceError(500, "INTEGRITY", `Integrity check failed, nothing was stored: ${message}`);
+    return new ServiceError("INTEGRITY", `Integrity check failed, nothing was stored: ${message}`);
   }
 
   /** The department behind an API key: its names, domain and the certificate types it issues. */
@@ -250,10 +238,10 @@ export class IssuanceService {
     return { id: issuerId, name: { en: profile.nameEn, "zh-HK": profile.nameZh }, domain: profile.domain, types };
   }
 
-  /** A certificate of `issuerId` (404 for another issuer's: its existence is not revealed). */
+  /** A certificate of `issuerId` (NOT_FOUND for another issuer's too: its existence is not revealed). */
   async certificate(issuerId: string, id: string): Promise<CertificateRow> {
     const row = await this.#p.store.findCertificate(id);
-    if (!row || row.issuerId !== issuerId) throw new ServiceError(404, "NOT_FOUND", `No certificate ${id.slice(0, 40)}`);
+    if (!row || row.issuerId !== issuerId) throw new ServiceError("NOT_FOUND", `No certificate ${id.slice(0, 40)}`);
     return row;
   }
 
@@ -261,7 +249,7 @@ export class IssuanceService {
   async pdf(row: CertificateRow): Promise<Uint8Array> {
     const pdf = row.pdfHash ? await this.#p.store.getPdf(row.id) : undefined;
     if (!pdf || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError(409, "NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
+      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
     }
     return pdf;
   }
@@ -269,7 +257,7 @@ export class IssuanceService {
   /** The issued certificate's credential, with its Merkle proof. */
   async credential(row: CertificateRow): Promise<Credential> {
     if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError(409, "NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
+      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
     }
     const tree = await this.#tree(row.batchId);
     const credential = JSON.parse(row.credentialJson) as Credential;
@@ -280,7 +268,7 @@ export class IssuanceService {
   /** The certificate a claim code opens, if any. */
   async claim(code: string): Promise<CertificateRow> {
     const row = await this.#p.store.findCertificateByClaimHash(sha256(normaliseClaimCode(code)));
-    if (!row) throw new ServiceError(404, "NOT_FOUND", "No certificate has this claim code");
+    if (!row) throw new ServiceError("NOT_FOUND", "No certificate has this claim code");
     return row;
   }
 
@@ -296,7 +284,7 @@ export class IssuanceService {
     const row = await this.certificate(issuerId, id);
     const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
     if (!allowed.includes(row.status)) {
-      throw new ServiceError(409, "INVALID_STATUS", `Cannot ${kind} certificate ${id}: it is ${row.status}`);
+      throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${id}: it is ${row.status}`);
     }
     return this.#queueOperation(issuerId, kind, row.id, null, reason, null, actor, reserve);
   }
@@ -305,12 +293,12 @@ export class IssuanceService {
   async renew(issuerId: string, id: string, record: unknown, actor: string, reserve?: ReserveHook<SubmitResult>): Promise<SubmitResult> {
     const row = await this.certificate(issuerId, id);
     if (row.status !== "issued" && row.status !== "suspended") {
-      throw new ServiceError(409, "INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
+      throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
     }
     try {
       return await this.submit({ issuerId, typeId: row.typeId, records: [record], actor, supersedes: row, reserve });
     } catch (error) {
-      if (isStoreError(error, "INVALID_STATE")) throw new ServiceError(409, "INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`);
+      if (isStoreError(error, "INVALID_STATE")) throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -578,7 +566,7 @@ export class IssuanceService {
     let workers = this.#workers.get(key);
     if (!workers) {
       const issuer = this.#p.issuers[issuerId];
-      if (!issuer) throw new ServiceError(500, "NO_IDENTITY", `No signing identity is configured for issuer ${issuerId}`);
+      if (!issuer) throw new ServiceError("NO_IDENTITY", `No signing identity is configured for issuer ${issuerId}`);
       workers = new DocumentWorkers({ typeId, issuer, verifierUrl: this.#p.verifierUrl, identity: issuer.identity }, this.#p.workers);
       this.#workers.set(key, workers);
     }
