@@ -438,7 +438,7 @@ export function openApiDocument(): object {
       responses: { "202": { description: "Queued" }, "401": error, "404": error, "409": error },
     },
   });
-  return {
+  const document = {
     openapi: "3.1.0",
     info: { title: "HK e-Cert issuer API", version: "1.0.0" },
     servers: [{ url: "/api/v1" }],
@@ -485,4 +485,14 @@ export function openApiDocument(): object {
       "/claim/{code}/credential": { get: { summary: "Candidate download of the credential", parameters: codeParam, responses: { "200": { description: "Credential" }, "404": error } } },
     },
   };
+  // Every operation may meet a busy or unreachable database (see errors.ts's table).
+  const unavailable = {
+    description: "The database (or the chain) is busy or cannot be reached: try again after Retry-After seconds",
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+    content: { "application/json": { schema: ref("Error") } },
+  };
+  for (const operations of Object.values(document.paths) as Record<string, { responses: Record<string, unknown> }>[]) {
+    for (const operation of Object.values(operations)) operation.responses["503"] = unavailable;
+  }
+  return document;
 }

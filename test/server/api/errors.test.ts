@@ -10,7 +10,7 @@ import express from "express";
 import { pino } from "pino";
 import { CoreError } from "../../../core/errors.ts";
 import { registryAdminInterface } from "../../../server/admin/registry-admin.ts";
-import { createApp } from "../../../server/api/app.ts";
+import { createApp, openApiDocument } from "../../../server/api/app.ts";
 import { API_ERROR_CODES, ApiError, ERROR_STATUS, errorHandler, errorResponse } from "../../../server/api/errors.ts";
 import { ChainError } from "../../../server/chain/chain-error.ts";
 import type { IssuerChain } from "../../../server/chain/issuer-chain.ts";
@@ -145,6 +145,13 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         await new Promise((r) => server.close(r));
       }
     });
+  });
+
+  it("documents a 503 with Retry-After on every operation of the OpenAPI document", () => {
+    const paths = (openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>> }).paths;
+    for (const [route, operations] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(operations)) expect(operation.responses["503"]?.headers, `${method} ${route}`).to.have.property("Retry-After");
+    }
   });
 
   describe("store errors through the real app (SQLite)", function () {
