@@ -31,7 +31,6 @@ const USAGE = `usage:
   certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
 reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
 
-const TYPE_ISSUER: Record<string, string> = { "csb-cre": "CSB", "csb-blnst": "CSB", "fsd-dg-licence": "FSD", "fsd-fsi-contractor": "FSD" };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -72,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "issue") {
     if (!values.type || !values.csv) return usage("issue needs --type and --csv");
-    const { api, key } = await endpoint(values.api, values.key, values.issuer ?? TYPE_ISSUER[values.type]);
+    // Types are data: the type's schema says which department issues it.
+    const { CERTIFICATE_TYPES } = await import("../core/types/index.ts");
+    const issuer = values.issuer ?? CERTIFICATE_TYPES.find((t) => t.id === values.type)?.issuer;
+    const { api, key } = await endpoint(values.api, values.key, issuer);
     return issue(api, key, values.type, values.csv, values["errors-file"], values["claims-file"]);
   }
   if (command === "revoke" || command === "status") {

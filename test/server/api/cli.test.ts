@@ -123,6 +123,14 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(csb.status).to.equal(403);
   });
 
+  it("issues with the key of the department the type's schema names (FSD for a licence type)", async () => {
+    const csv = path.join(dataDir, "contractors.csv");
+    await writeFile(csv, sampleCsv("fsd-fsi-contractor.csv"));
+    const result = await certs(dataDir, "issue", "--type", "fsd-fsi-contractor", "--csv", csv);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^10 of 10 certificates issued/);
+  });
+
   it("exits 64 with the usage for an unknown command", async () => {
     const { code, stderr } = await certs(dataDir, "frobnicate");
     expect(code).to.equal(64);
