@@ -1,5 +1,5 @@
 /**
- * `npm run bench:documents -- --csv ../shared/data/csb-cre-10k.csv [--type csb-cre] [--workers N]`
+ * `npm run bench:documents -- --csv examples/csb-cre-10k.csv [--type csb-cre] [--workers N]`
  *
  * The document half of issuance, end to end: validate the CSV, build the credentials, the Merkle tree
  * and the proofs, then render, QR-encode and PAdES-sign every PDF on worker threads and write them to
@@ -18,7 +18,7 @@ import { ensureDevPki } from "../../server/pki/dev-pki.ts";
 
 const { values } = parseArgs({
   options: {
-    csv: { type: "string", default: "../shared/data/csb-cre-10k.csv" },
+    csv: { type: "string", default: "examples/csb-cre-10k.csv" },
     type: { type: "string", default: "csb-cre" },
     workers: { type: "string" },
   },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:issue -- --csv ../shared/data/csb-cre-10k.csv [--type csb-cre]`
+ * `npm run bench:issue -- --csv examples/csb-cre-10k.csv [--type csb-cre]`
  *
  * Bulk issuance through the running service, end to end: the embedded default is started (local chain,
  * SQLite in a temporary DATA_DIR), the CSV is posted to `POST /api/v1/batches`, and the clock stops when
@@ -14,7 +14,7 @@ import { loadConfig } from "../../server/config.ts";
 import { startServer } from "../../server/start.ts";
 
 const { values } = parseArgs({
-  options: { csv: { type: "string", default: "../shared/data/csb-cre-10k.csv" }, type: { type: "string", default: "csb-cre" } },
+  options: { csv: { type: "string", default: "examples/csb-cre-10k.csv" }, type: { type: "string", default: "csb-cre" } },
 });
 const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-bench-issue-"));
 const server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_SIZE: "10000", BATCH_WAIT_MS: "500", LOG_LEVEL: "warn" }));

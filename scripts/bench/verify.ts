@@ -33,7 +33,7 @@ const auth = { authorization: `Bearer ${dev.apiKeys.CSB}` };
 
 try {
   // A typical certificate: one row of the exam sitting, in a batch of 20.
-  const csv = await readFile("../shared/data/csb-cre.csv");
+  const csv = await readFile("examples/csb-cre.csv");
   const batch = await (await fetch(`${dev.apiUrl}/batches?type=csb-cre`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: csv })).json();
   for (;;) {
     const status = await (await fetch(`${dev.apiUrl}/batches/${batch.batchId}`, { headers: auth })).json();

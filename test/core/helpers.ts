@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 
 import type { GetRandomValues } from "../../core/createCredential.ts";
 
-/** The shared sample inputs (`../shared/data/` from the repository root; see its README). */
-export const SAMPLE_DATA_DIR = new URL("../../../shared/data/", import.meta.url);
+/** The sample inputs in `examples/` (see its README). */
+export const SAMPLE_DATA_DIR = new URL("../../examples/", import.meta.url);
 
 /** The bytes of a sample file, e.g. `sample("csb-cre.csv")`. */
 export function sample(name: string): Uint8Array {

@@ -109,9 +109,9 @@ export type EcertFixture = {
   close(): Promise<void>;
 };
 
-/** A sample CSV from `../shared/data` (beside the repository). */
+/** A sample CSV from `examples/`. */
 export async function sampleCsv(name: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(new URL(`../../../shared/data/${name}`, import.meta.url)));
+  return new Uint8Array(await readFile(new URL(`../../examples/${name}`, import.meta.url)));
 }
 
 /**

@@ -8,7 +8,7 @@ export const ISSUERS = {
 export const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 export const VERIFIER_URL = "https://verify.ecert.gov.hk";
 
-/** A sample CSV from ../shared/data (beside the repository). */
+/** A sample CSV from `examples/`. */
 export function sampleCsv(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(new URL(`../../../../shared/data/${name}`, import.meta.url)));
+  return new Uint8Array(readFileSync(new URL(`../../../examples/${name}`, import.meta.url)));
 }
