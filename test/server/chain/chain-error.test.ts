@@ -1,28 +1,20 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { BrowserProvider, Wallet, encodeBytes32String, id, makeError } from "ethers";
+import { id, makeError } from "ethers";
 import { network } from "hardhat";
 import { errorResponse } from "../../../server/api/errors.ts";
 import { isTransientChainError } from "../../../server/chain/backoff.ts";
 import { ChainError, chainErrorCode, isChainError } from "../../../server/chain/chain-error.ts";
 import { createChainProvider } from "../../../server/chain/chain-provider.ts";
 import { IssuerChain } from "../../../server/chain/issuer-chain.ts";
+import { deployCsbRegistry } from "../../helpers/csb-registry.ts";
 import { StoreError } from "../../../server/db/store-error.ts";
 
 const { ethers, provider: eip1193 } = await network.create();
 
 describe("ChainError", () => {
-  async function deployed() {
-    const [admin] = await ethers.getSigners();
-    const registry = await ethers.deployContract("Registry", [0, admin.address]);
-    const signer = Wallet.createRandom();
-    await admin.sendTransaction({ to: signer.address, value: 10n ** 18n });
-    await registry.registerIssuer(encodeBytes32String("CSB"), "Civil Service Bureau", "公務員事務局", "csb.gov.hk", id("fp"));
-    await registry.addSigner(encodeBytes32String("CSB"), signer.address, 0, 2n ** 40n);
-    const provider = new BrowserProvider(eip1193, undefined, { cacheTimeout: -1, pollingInterval: 50 });
-    return { registry: await registry.getAddress(), signer: signer.connect(provider), provider };
-  }
+  const deployed = () => deployCsbRegistry({ ethers, provider: eip1193 });
 
   it("is REVERTED, naming the registry's custom error, when the registry refuses a status change; the client gets 409", async () => {
     const { registry, signer, provider } = await deployed();

@@ -1,21 +1,13 @@
 import { expect } from "chai";
-import { BrowserProvider, Wallet, encodeBytes32String, id } from "ethers";
+import { id } from "ethers";
 import { network } from "hardhat";
 import { IssuerChain } from "../../../server/chain/issuer-chain.ts";
+import { deployCsbRegistry } from "../../helpers/csb-registry.ts";
 
 const { ethers, provider: eip1193 } = await network.create();
 
 describe("IssuerChain", () => {
-  async function deployed() {
-    const [admin] = await ethers.getSigners();
-    const registry = await ethers.deployContract("Registry", [0, admin.address]);
-    const signer = Wallet.createRandom();
-    await admin.sendTransaction({ to: signer.address, value: 10n ** 18n });
-    await registry.registerIssuer(encodeBytes32String("CSB"), "Civil Service Bureau", "公務員事務局", "csb.gov.hk", id("fp"));
-    await registry.addSigner(encodeBytes32String("CSB"), signer.address, 0, 2n ** 40n);
-    const provider = new BrowserProvider(eip1193, undefined, { cacheTimeout: -1, pollingInterval: 50 });
-    return { registry: await registry.getAddress(), signer: signer.connect(provider), provider };
-  }
+  const deployed = () => deployCsbRegistry({ ethers, provider: eip1193 });
 
   it("anchors a root once: a second call finds it anchored and sends nothing", async () => {
     const { registry, signer, provider } = await deployed();
