@@ -8,7 +8,7 @@ import { expect } from "chai";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 describe("the repository", () => {
-  it("has no tracked file that refers to ../shared, outside the repository", () => {
+  it("has no tracked file that refers to the shared folder beside the repository", () => {
     const files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
     expect(files.length).to.be.greaterThan(100);
     const outside = files.filter((file) => {
