@@ -42,5 +42,7 @@ const passing = [...output.matchAll(/^(\d+) passing \(\d+ solidity, \d+ mocha\)/
 // Hardhat prints each runner's summary and then the total ("5 failing (0 solidity, 5 mocha)"): the total.
 const failing = Number([...output.matchAll(/^(\d+) failing \(/gm)].pop()?.[1] ?? 0);
 for (const problem of problems) console.error(`coverage: ${problem}`);
+// The PostgreSQL suites skipped (test/helpers/postgres.ts says so once, mid-run): say it again at the end.
+for (const line of output.matchAll(/^!!! PostgreSQL .*$/gm)) console.log(`\n${line[0]}`);
 if (passing) console.log(`\ntests: ${passing[1]} passed, ${failing} failed`);
 process.exit(code !== 0 ? code : problems.length > 0 ? 1 : 0);

@@ -1,3 +1,4 @@
+import { describeOn } from "../../helpers/postgres.ts";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { postgresHarness } from "../db/store-fixtures.ts";
 import { api, expectIntegrity, waitFor } from "./api-helpers.ts";
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
-describe(`issuer API (local chain, ${database})`, function () {
+describeOn(database)(`issuer API (local chain, ${database})`, function () {
   this.timeout(120_000);
   const postgres = database === "PostgreSQL" ? postgresHarness() : undefined;
   let dataDir: string;

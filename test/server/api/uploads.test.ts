@@ -1,6 +1,7 @@
 // Uploads as a department makes them: re-uploads, the same Idempotency-Key at once, renewals, a batch
 // the chain refuses, and the limits of the public routes. On SQLite and PostgreSQL; each test checks
 // what is stored, not only the responses.
+import { describeOn } from "../../helpers/postgres.ts";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -46,7 +47,7 @@ async function startWith(dataDir: string, databaseUrl: string | undefined, env: 
 }
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
-  describe(`uploads under repetition and concurrency (local chain, ${database})`, function () {
+  describeOn(database)(`uploads under repetition and concurrency (local chain, ${database})`, function () {
     this.timeout(120_000);
     const postgres: Harness | undefined = database === "PostgreSQL" ? postgresHarness() : undefined;
     let dataDir: string;

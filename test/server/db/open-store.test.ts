@@ -7,7 +7,11 @@ import { expect } from "chai";
 import { openStore, resolveDatabaseLocation } from "../../../server/db/open-store.ts";
 import { PostgresStore, redactDatabaseUrl } from "../../../server/db/postgres-store.ts";
 import { SqliteStore } from "../../../server/db/sqlite-store.ts";
+import { postgresAvailable } from "../../helpers/postgres.ts";
 import { expectStoreError, postgresHarness, seedPending, TEST_POSTGRES_URL } from "./store-fixtures.ts";
+
+/** `it` for a test that needs the PostgreSQL server (pending when none answers). */
+const itPostgres = postgresAvailable ? it : it.skip;
 
 describe("openStore", function () {
   this.timeout(30_000);
@@ -16,7 +20,7 @@ describe("openStore", function () {
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-open-store-"));
-    await harness.setup();
+    if (postgresAvailable) await harness.setup();
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -52,7 +56,7 @@ describe("openStore", function () {
     }
   });
 
-  it("opens PostgreSQL for a postgres:// and a postgresql:// URL, migrated", async () => {
+  itPostgres("opens PostgreSQL for a postgres:// and a postgresql:// URL, migrated", async () => {
     const location = await harness.fresh();
     for (const url of [location, location.replace(/^postgres:/, "postgresql:")]) {
       const store = await openStore(url, dir);
@@ -89,7 +93,7 @@ describe("openStore", function () {
     expect(inspect(error, { depth: 10 })).to.not.include("hunter2");
   });
 
-  it("reports a database that does not exist with DATABASE_UNAVAILABLE, naming it", async () => {
+  itPostgres("reports a database that does not exist with DATABASE_UNAVAILABLE, naming it", async () => {
     const url = new URL(TEST_POSTGRES_URL);
     url.pathname = "/ecert_no_such_database";
     await expectStoreError(openStore(url.href, dir), "DATABASE_UNAVAILABLE", /ecert_no_such_database.*does not exist/);

@@ -23,8 +23,9 @@ import type {
 } from "../../../server/db/store.ts";
 import { isStoreError, type StoreError, type StoreErrorCode } from "../../../server/db/store-error.ts";
 
-/** The PostgreSQL the tests use: trust authentication, database `test` (CI starts it). */
-export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { TEST_POSTGRES_URL } from "../../helpers/postgres.ts";
+
+export { TEST_POSTGRES_URL };
 
 export type StoreOptions = { now?: () => Date; migrations?: readonly Migration[] };
 

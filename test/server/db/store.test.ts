@@ -1,3 +1,4 @@
+import { describePostgres, postgresAvailable } from "../../helpers/postgres.ts";
 import Database from "better-sqlite3";
 import { expect } from "chai";
 import pg from "pg";
@@ -953,7 +954,8 @@ function storeContract(harness: Harness): void {
 }
 
 storeContract(sqliteHarness());
-storeContract(postgresHarness());
+if (postgresAvailable) storeContract(postgresHarness());
+else describe.skip("PostgreSQL store (no PostgreSQL answers)", () => undefined);
 
 describe("SQLite store only", function () {
   this.timeout(30_000);
@@ -1055,7 +1057,7 @@ describe("SQLite store only", function () {
   });
 });
 
-describe("PostgreSQL store only", function () {
+describePostgres("PostgreSQL store only", function () {
   this.timeout(30_000);
   const harness = postgresHarness();
   let location: string;

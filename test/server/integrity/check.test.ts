@@ -1,3 +1,4 @@
+import { describeOn } from "../../helpers/postgres.ts";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,7 +23,7 @@ const run = promisify(execFile);
 type Issued = { batchId: string; certificates: { id: string; row: number; certificateNumber: string }[] };
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
-  describe(`integrity check on a running service (local chain, ${database})`, function () {
+  describeOn(database)(`integrity check on a running service (local chain, ${database})`, function () {
     this.timeout(180_000);
     const postgres = database === "PostgreSQL" ? postgresHarness() : undefined;
     let dataDir: string;

@@ -6,6 +6,7 @@
  * its certificate number, unique digests, claim codes, batches, anchors, a sample verified on chain,
  * and the service's integrity check (`checkIntegrity`) at the end of each test.
  */
+import { describeOn } from "../../helpers/postgres.ts";
 import { expect } from "chai";
 import type { CertificateStatus } from "../../../server/db/store.ts";
 import { ALL_TYPES, makeUpload, seededRandom, type Upload } from "./issuance-inputs.ts";
@@ -32,7 +33,7 @@ async function changeStatus(t: TestServer, id: string, kind: "revoke" | "suspend
 }
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
-  describe(`issuance with uploads, renders and status changes at once (local chain, ${database})`, function () {
+  describeOn(database)(`issuance with uploads, renders and status changes at once (local chain, ${database})`, function () {
     this.timeout(120_000);
 
     it("every certificate holds its own row's data when uploads run at once", async () => {
