@@ -4,6 +4,7 @@
  * code is found, on "Stop", or when the page is hidden.
  */
 import jsQRModule from "jsqr";
+import { BaseError } from "../../core/base-error.ts";
 
 // jsqr is CommonJS with an ES-style `default` export: esbuild hands over `default`, Node the module.
 const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
@@ -11,11 +12,23 @@ const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRMo
 /** Why the camera could not be used, each with its own message in the string table. */
 export type CameraProblem = "unsupported" | "noCamera" | "denied" | "failed";
 
-export class CameraError extends Error {
+/** Every code a {@link CameraError} can carry, one per {@link CameraProblem}. Only ever add to this list. */
+export const CAMERA_ERROR_CODES = ["CAMERA_UNSUPPORTED", "CAMERA_NOT_FOUND", "CAMERA_DENIED", "CAMERA_FAILED"] as const;
+export type CameraErrorCode = (typeof CAMERA_ERROR_CODES)[number];
+
+const CODE_OF_PROBLEM: Record<CameraProblem, CameraErrorCode> = {
+  unsupported: "CAMERA_UNSUPPORTED",
+  noCamera: "CAMERA_NOT_FOUND",
+  denied: "CAMERA_DENIED",
+  failed: "CAMERA_FAILED",
+};
+
+/** The camera could not be used: {@link CameraError.problem} picks the page's message. */
+export class CameraError extends BaseError<CameraErrorCode> {
+  override name = "CameraError";
   readonly problem: CameraProblem;
   constructor(problem: CameraProblem, options?: { cause?: unknown }) {
-    super(`camera: ${problem}`, options);
-    this.name = "CameraError";
+    super(CODE_OF_PROBLEM[problem], `camera: ${problem}`, options);
     this.problem = problem;
   }
 }

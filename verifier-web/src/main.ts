@@ -10,6 +10,7 @@
  * The result container is `aria-live="polite"` and takes the focus when a verdict arrives. The
  * language (English / 繁體中文) switches every text on the page, including a verdict already shown.
  */
+import { BaseError } from "../../core/base-error.ts";
 import { MAX_VERIFY_INPUT_BYTES, verify } from "../../core/verify/verify.ts";
 import type { VerifyInput } from "../../core/verify/verify.ts";
 import { CameraError, startScan } from "./camera.ts";
@@ -183,7 +184,13 @@ async function check(input: VerifyInput | (() => Promise<VerifyInput>), source: 
   drawResult(true);
 }
 
-class FileReadError extends Error {}
+/** A dropped or chosen file the browser could not read (moved, deleted, no permission). */
+class FileReadError extends BaseError<"FILE_UNREADABLE"> {
+  override name = "FileReadError";
+  constructor(options: { cause?: unknown }) {
+    super("FILE_UNREADABLE", "the file could not be read", options);
+  }
+}
 
 /** Checks a dropped or chosen file (a PDF or a credential). */
 function checkFile(file: File, startedAt: number): void {
@@ -202,7 +209,7 @@ function checkFile(file: File, startedAt: number): void {
       try {
         return new Uint8Array(await file.arrayBuffer());
       } catch (error) {
-        throw new FileReadError("the file could not be read", { cause: error });
+        throw new FileReadError({ cause: error });
       }
     },
     source,

@@ -2,6 +2,7 @@
  * What the candidate and officer pages share: the language (saved with the verifier's choice), the
  * `data-i18n` texts, messages that follow a language switch, and calls to the issuer API.
  */
+import { BaseError } from "../../core/base-error.ts";
 import { byId } from "./dom.ts";
 import { PORTAL_STRINGS, pt } from "./portal-strings.ts";
 import type { PortalKey } from "./portal-strings.ts";
@@ -82,15 +83,18 @@ function initialLanguage(): Language {
   return navigator.languages?.some((l) => /^zh\b/i.test(l)) ? "zh-HK" : "en";
 }
 
-/** An answer of the issuer API that is not 2xx: its status, error code and message. */
-export class ApiError extends Error {
+/**
+ * An answer of the issuer API that is not 2xx: its HTTP status, the server's stable error code (the
+ * `error.code` of its body: `server/api/errors.ts`), or `HTTP_<status>` when the body has none, its
+ * message, and the body itself (a 422 upload answer still lists the rows' errors).
+ */
+export class ApiError extends BaseError<string> {
+  override name = "ApiError";
   readonly status: number;
-  readonly code: string;
   readonly body: unknown;
   constructor(status: number, code: string, message: string, body: unknown) {
-    super(message);
+    super(code, message, { details: { status } });
     this.status = status;
-    this.code = code;
     this.body = body;
   }
 }
