@@ -1,7 +1,9 @@
 /**
- * Small byte helpers that work the same in Node and in the browser (no `Buffer`): UTF-8, lowercase hex,
- * base64url, byte comparison. Internal to `core/`; hot paths (the Merkle tree) use these rather than
- * ethers' generic `getBytes` / `hexlify`, which validate and allocate on every call.
+ * Small byte helpers that work the same in Node and in the browser (no `Buffer`): UTF-8, hex, base64url,
+ * byte comparison; the one place in `core/` that encodes and decodes hex and base64url. Hot paths (the
+ * Merkle tree) use these rather than ethers' generic `getBytes` / `hexlify`, which validate and allocate
+ * on every call. (`core/verify/scanPdf.ts` reads a PDF's `/Contents` hex string from the file's bytes
+ * with its own lowercase-only rule: an upper-case digit there is a change to the signed file.)
  */
 
 const textEncoder = new TextEncoder();
@@ -50,6 +52,18 @@ export function writeHex(hex: string, byteLength: number, target: Uint8Array, of
   return true;
 }
 
+/**
+ * The bytes of `0x`-prefixed hex (any letter case), or undefined when `hex` is not `0x` followed by an
+ * even number of hex digits.
+ *
+ * @example fromHex("0x020101") // Uint8Array [2, 1, 1]
+ */
+export function fromHex(hex: string): Uint8Array | undefined {
+  if (hex.length < 2 || hex.length % 2 !== 0) return undefined;
+  const out = new Uint8Array((hex.length - 2) / 2);
+  return writeHex(hex, out.length, out, 0) ? out : undefined;
+}
+
 const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /** RFC 4648 section 5 base64url, without padding. */
@@ -72,6 +86,34 @@ export function toBase64Url(bytes: Uint8Array): string {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
     out += BASE64URL_ALPHABET[n >> 18] + BASE64URL_ALPHABET[(n >> 12) & 63] + BASE64URL_ALPHABET[(n >> 6) & 63];
   }
+  return out;
+}
+
+const BASE64URL_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64URL_ALPHABET.length; i++) BASE64URL_VALUES[BASE64URL_ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * Strict unpadded base64url (the inverse of {@link toBase64Url}): undefined for another alphabet,
+ * padding, a length no byte string encodes to, or non-zero unused bits in the last character.
+ */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (text.length % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const v = code < 128 ? BASE64URL_VALUES[code] : -1;
+    if (v < 0) return undefined;
+    value = ((value << 6) | v) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >> bits) & 0xff;
+    }
+  }
+  if ((value & ((1 << bits) - 1)) !== 0) return undefined; // unused low bits of the last character
   return out;
 }
 

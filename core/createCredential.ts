@@ -12,7 +12,7 @@ import {
   schemaUrn,
 } from "./credential.ts";
 import type { CertificateRecord, Credential, Hex } from "./credential.ts";
-import { toBase64Url } from "./bytes.ts";
+import { toBase64Url, toHex } from "./bytes.ts";
 import { CoreError } from "./errors.ts";
 import { getCertificateType } from "./types/index.ts";
 
@@ -65,7 +65,7 @@ function uuidV4(bytes: Uint8Array): string {
   const b = bytes.slice(0, 16);
   b[6] = (b[6] & 0x0f) | 0x40; // version 4
   b[8] = (b[8] & 0x3f) | 0x80; // variant 10
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(b).slice(2);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -78,9 +78,9 @@
  * A credential JSON value cannot carry -0 here: it comes back as 0 (same digest, JCS writes both as 0).
  * Strings with unpaired UTF-16 surrogates cannot be written as UTF-8 and are refused by the encoder.
  */
-import { Inflate, deflateSync } from "fflate";
+import { deflateSync } from "fflate";
 import { checksumCase } from "./address.ts";
-import { toBase64Url, toHex, writeHex } from "./bytes.ts";
+import { fromBase64Url, toBase64Url, toHex, writeHex } from "./bytes.ts";
 import {
   CREDENTIAL_CONTEXT,
   CREDENTIAL_TYPES,
@@ -93,6 +93,7 @@ import {
 } from "./credential.ts";
 import type { ClaimSlot, Credential, Hex, MerkleAnchor } from "./credential.ts";
 import { CoreError, isCoreError } from "./errors.ts";
+import { inflateBounded } from "./inflate.ts";
 import { getCertificateType, pathTokens } from "./types/index.ts";
 import type { CertificateTypeSchema, ColumnSchema, RowValues } from "./types/index.ts";
 
@@ -279,33 +280,6 @@ function guarded<T>(decode: () => T): T {
 // ---------------------------------------------------------------------------------------------------
 // Text layer
 // ---------------------------------------------------------------------------------------------------
-
-const BASE64URL_VALUES = new Int8Array(128).fill(-1);
-"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".split("").forEach((c, i) => {
-  BASE64URL_VALUES[c.charCodeAt(0)] = i;
-});
-
-/** Strict unpadded base64url: undefined for another alphabet, padding, or non-zero trailing bits. */
-function fromBase64Url(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
-  let bits = 0;
-  let value = 0;
-  let o = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const v = code < 128 ? BASE64URL_VALUES[code] : -1;
-    if (v < 0) return undefined;
-    value = ((value << 6) | v) & 0xffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (value >> bits) & 0xff;
-    }
-  }
-  if ((value & ((1 << bits) - 1)) !== 0) return undefined; // unused low bits of the last character
-  return out;
-}
 
 /** Numeric form: 7-byte groups as 17 decimal digits, a last shorter group as fewer (see the module comment). */
 function toDigits(bytes: Uint8Array): string {
@@ -762,29 +736,18 @@ function encodeCredentialBytes(input: Credential): Uint8Array {
 
 /** Inflates a values block, refusing more than {@link MAX_VALUES_BYTES} (zip bombs). */
 function inflateValues(data: Uint8Array): Uint8Array {
-  if (data.length === 0) malformed("The credential payload's compressed values are empty");
   // Fed 256 bytes at a time, fflate inflates at most ~264 KB per step (DEFLATE expands at most
   // 1032:1), so a bomb is stopped after a few steps instead of being inflated whole.
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const inflater = new Inflate((chunk) => {
-    total += chunk.length;
-    if (total > MAX_VALUES_BYTES) malformed(`The credential payload's values inflate to more than ${MAX_VALUES_BYTES} bytes`);
-    chunks.push(chunk);
-  });
-  try {
-    for (let i = 0; i < data.length; i += 256) inflater.push(data.subarray(i, i + 256), i + 256 >= data.length);
-  } catch (error) {
-    if (isCoreError(error)) throw error;
-    return malformed("The credential payload's compressed values are corrupt or truncated");
+  const inflated = inflateBounded(data, { format: "raw", maxBytes: MAX_VALUES_BYTES, chunkBytes: 256 });
+  if (inflated.ok) return inflated.bytes;
+  switch (inflated.reason) {
+    case "empty":
+      return malformed("The credential payload's compressed values are empty");
+    case "too-large":
+      return malformed(`The credential payload's values inflate to more than ${MAX_VALUES_BYTES} bytes`);
+    case "corrupt":
+      return malformed("The credential payload's compressed values are corrupt or truncated");
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** Sets `value` at a path of object keys, creating the objects on the way. */

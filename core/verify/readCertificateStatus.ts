@@ -17,7 +17,7 @@
  * null (the status itself is complete without it).
  */
 import { checksumAddress } from "../address.ts";
-import { toHex } from "../bytes.ts";
+import { fromHex, toHex } from "../bytes.ts";
 import type { Hex } from "../credential.ts";
 import { CERTIFICATE_STATUS_SELECTOR, ROOT_ANCHORED_TOPIC } from "../registry-abi.ts";
 import type { ChainReader } from "./jsonRpc.ts";
@@ -112,9 +112,7 @@ const UTF8_ENCODER = new TextEncoder();
 export function issuerIdWord(issuerId: string): string {
   const bytes = UTF8_ENCODER.encode(issuerId);
   if (bytes.length === 0 || bytes.length > 31) return "0".repeat(64);
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex.padEnd(64, "0");
+  return toHex(bytes).slice(2).padEnd(64, "0");
 }
 
 /** The issuer id of a credential's `issuer` (`urn:hk-ecert:issuer:<id>`), or "" when it is not one. */
@@ -216,7 +214,8 @@ const STATUS_WORDS = 20;
  * @throws Error for data that is not such an encoding.
  */
 export function decodeCertificateStatus(data: string): RegistryCertificateStatus {
-  const bytes = hexBytes(data);
+  const bytes = fromHex(data);
+  if (!bytes) throw new Error("not hex");
   if (bytes.length < 32 || bytes.length % 32 !== 0) throw new Error("not whole ABI words");
   const base = uintAt(bytes, 0, 64);
   if (base + 32 * STATUS_WORDS > bytes.length) throw new Error("the struct does not fit");
@@ -261,16 +260,6 @@ export function decodeCertificateStatus(data: string): RegistryCertificateStatus
     leafChangedAt: uint(18, 64),
     successor: bytes32(19),
   };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) {
-    const byte = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
-    if (Number.isNaN(byte)) throw new Error("not hex");
-    out[i] = byte;
-  }
-  return out;
 }
 
 /** The unsigned integer of the word at `offset`, which must fit in `bits` bits and in a JS safe integer. */

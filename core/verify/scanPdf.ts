@@ -15,7 +15,7 @@
  * - the hex string is the CMS in lowercase hex, then `0` digits to the end: the CMS's DER length says
  *   where it ends, so a changed padding digit, an upper-case digit or white space shows as a change.
  */
-import { Unzlib } from "fflate";
+import { inflateBounded } from "../inflate.ts";
 import { duplicateMemberMessage, scanJsonText } from "../strictJson.ts";
 import type { LocalizedMessage } from "./types.ts";
 
@@ -240,27 +240,8 @@ function scanCredential(bytes: Uint8Array): PdfCredentialScan {
 
 /** zlib-inflates `data`, refusing more than {@link MAX_CREDENTIAL_BYTES} (so a bomb stops early). */
 function inflate(data: Uint8Array): Uint8Array | undefined {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let tooLarge = false;
-  const inflater = new Unzlib((chunk) => {
-    total += chunk.length;
-    if (total > MAX_CREDENTIAL_BYTES) tooLarge = true;
-    else chunks.push(chunk);
-  });
-  try {
-    for (let i = 0; i < data.length && !tooLarge; i += 4096) inflater.push(data.subarray(i, i + 4096), i + 4096 >= data.length);
-  } catch {
-    return undefined;
-  }
-  if (tooLarge || data.length === 0) return undefined;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  const inflated = inflateBounded(data, { format: "zlib", maxBytes: MAX_CREDENTIAL_BYTES, chunkBytes: 4096 });
+  return inflated.ok ? inflated.bytes : undefined;
 }
 
 /**
@@ -279,7 +260,11 @@ function derLength(header: Uint8Array, capacity: number): number | undefined {
   return total <= capacity ? total : undefined;
 }
 
-/** `count` bytes from lowercase hex digits at `bytes[at..]`, or undefined for any other character. */
+/**
+ * `count` bytes from lowercase hex digits at `bytes[at..]`, or undefined for any other character. Not
+ * `core/bytes.ts`'s `fromHex`: this reads the file's bytes in place, and an upper-case digit is refused
+ * (the signer writes lowercase, so one would be a change to the file).
+ */
 function decodeHex(bytes: Uint8Array, at: number, count: number): Uint8Array | undefined {
   const out = new Uint8Array(count);
   for (let i = 0; i < count; i++) {

@@ -28,7 +28,7 @@
  * cached per `SubtleCrypto` by certificate SHA-256, so the department's certificate and CA cost one
  * import and one chain verification per process, not per PDF.
  */
-import { toHex } from "../bytes.ts";
+import { fromHex, toHex } from "../bytes.ts";
 import { sha256Into } from "../sha256.ts";
 import type { Hex } from "../credential.ts";
 import {
@@ -78,12 +78,12 @@ export type VerifyPadesCmsResult =
     };
 
 // Constant DER of the unsigned parts, as `server/pdf/pades.ts` writes them.
-const VERSION_1 = hex("020101");
-const SHA256_ALGORITHM = hex("300b0609608648016503040201");
-const DIGEST_ALGORITHMS = hex("310d300b0609608648016503040201");
-const ENCAP_CONTENT_INFO = hex("300b06092a864886f70d010701");
-const RSA_ENCRYPTION = hex("300d06092a864886f70d0101010500");
-const ECDSA_WITH_SHA256 = hex("300a06082a8648ce3d040302");
+const VERSION_1 = fromHex("0x020101")!;
+const SHA256_ALGORITHM = fromHex("0x300b0609608648016503040201")!;
+const DIGEST_ALGORITHMS = fromHex("0x310d300b0609608648016503040201")!;
+const ENCAP_CONTENT_INFO = fromHex("0x300b06092a864886f70d010701")!;
+const RSA_ENCRYPTION = fromHex("0x300d06092a864886f70d0101010500")!;
+const ECDSA_WITH_SHA256 = fromHex("0x300a06082a8648ce3d040302")!;
 
 const OID = {
   signedData: "1.2.840.113549.1.7.2",
@@ -477,10 +477,4 @@ async function checkChain(subtle: SubtleCrypto, certificates: Certificate[], sig
 /** Our byte views are over plain ArrayBuffers (never shared): what WebCrypto's typings ask for. */
 function source(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes as Uint8Array<ArrayBuffer>;
-}
-
-function hex(text: string): Uint8Array {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
