@@ -20,6 +20,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { BaseError, type BaseErrorOptions } from "../core/base-error.ts";
 
 const USAGE = `usage:
   certs issue --type <type id> --csv <file> [--api URL] [--key KEY]
@@ -108,7 +109,7 @@ async function verifyCommand(
   const chainId = Number(options.chainId ?? process.env.ECERT_CHAIN_ID ?? dev.chainId);
   const registry = options.registry ?? process.env.ECERT_REGISTRY ?? dev.registry;
   if (rpc.length === 0 || !Number.isSafeInteger(chainId) || !registry) {
-    throw new CliError("say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)");
+    throw new CliError("USAGE", "say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)");
   }
   let input: Uint8Array | string | { url: string };
   // A URL by its scheme (a file name may well contain "#").
@@ -117,7 +118,7 @@ async function verifyCommand(
     try {
       input = await readFile(target);
     } catch {
-      throw new CliError(`cannot read ${target}`);
+      throw new CliError("UNREADABLE_INPUT", `cannot read ${target}`, { details: { file: target } });
     }
   }
   const result = await verify(input, { providers: rpc, trusted: { chainId, registry } });
@@ -138,7 +139,7 @@ async function verifyCommand(
  * only its SHA-256 is stored; the key is printed once.
  */
 async function createApiKey(issuerId: string, label: string): Promise<number> {
-  if (!/^[A-Z0-9-]{2,31}$/.test(issuerId)) throw new CliError("--issuer: 2 to 31 characters A-Z, 0-9 or -");
+  if (!/^[A-Z0-9-]{2,31}$/.test(issuerId)) throw new CliError("USAGE", "--issuer: 2 to 31 characters A-Z, 0-9 or -");
   const { createHash, randomBytes, randomUUID } = await import("node:crypto");
   const { openStore } = await import("../server/db/open-store.ts");
   const store = await openStore(process.env.DATABASE_URL, path.resolve(process.env.DATA_DIR ?? ".data"));
@@ -168,16 +169,35 @@ async function endpoint(api: string | undefined, key: string | undefined, issuer
     try {
       dev = JSON.parse(await readFile(file, "utf8"));
     } catch {
-      throw new CliError(`no API given: use --api and --key, set ECERT_API_URL and ECERT_API_KEY, or start the embedded default (npm start), which writes ${file}`);
+      throw new CliError("USAGE", `no API given: use --api and --key, set ECERT_API_URL and ECERT_API_KEY, or start the embedded default (npm start), which writes ${file}`);
     }
     api ??= dev!.apiUrl;
     key ??= issuer ? dev!.apiKeys[issuer] : undefined;
-    if (!key) throw new CliError(`no API key: give --key, or --issuer ${Object.keys(dev!.apiKeys).join("|")} to use one from ${file}`);
+    if (!key) throw new CliError("USAGE", `no API key: give --key, or --issuer ${Object.keys(dev!.apiKeys).join("|")} to use one from ${file}`);
   }
   return { api: api.replace(/\/+$/, ""), key };
 }
 
-class CliError extends Error {}
+/** Every code a {@link CliError} can carry. Only ever add to this list. */
+const CLI_ERROR_CODES = [
+  /** Bad usage: a missing or malformed option, no chain or API configured. */
+  "USAGE",
+  /** An input file that cannot be read. */
+  "UNREADABLE_INPUT",
+  /** The issuer API cannot be reached. */
+  "API_UNREACHABLE",
+  /** The issuer API refused the request (its status and error code in `details`). */
+  "API_REFUSED",
+] as const;
+
+/** An error of the command line; its message is for the user (exit 1). */
+class CliError extends BaseError<(typeof CLI_ERROR_CODES)[number]> {
+  override name = "CliError";
+
+  constructor(code: (typeof CLI_ERROR_CODES)[number], message: string, options: BaseErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
 
 async function call(api: string, key: string, method: string, route: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
   let res: Response;
@@ -188,11 +208,11 @@ async function call(api: string, key: string, method: string, route: string, bod
       body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
     });
   } catch (error) {
-    throw new CliError(`cannot reach the API at ${api}: ${(error as Error).message}`);
+    throw new CliError("API_UNREACHABLE", `cannot reach the API at ${api}: ${(error as Error).message}`, { cause: error });
   }
   const text = await res.text();
   const json = text ? JSON.parse(text) : undefined;
-  if (!res.ok && res.status !== 422) throw new CliError(`${method} ${route}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`);
+  if (!res.ok && res.status !== 422) throw new CliError("API_REFUSED", `${method} ${route}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`, { details: { status: res.status, code: json?.error?.code } });
   return json;
 }
 
@@ -201,7 +221,7 @@ async function issue(api: string, key: string, type: string, csvFile: string, er
   try {
     csv = await readFile(csvFile);
   } catch {
-    throw new CliError(`cannot read ${csvFile}`);
+    throw new CliError("UNREADABLE_INPUT", `cannot read ${csvFile}`, { details: { file: csvFile } });
   }
   const started = Date.now();
   const submitted = (await call(api, key, "POST", `/batches?type=${encodeURIComponent(type)}`, csv, "text/csv")) as {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { BaseError, type BaseErrorOptions } from "../core/base-error.ts";
 
 /**
  * The issuer service's configuration, read once from the environment at start-up and validated: a bad
@@ -62,9 +63,23 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-/** A configuration error: names the variable, never echoes a secret. */
-export class ConfigError extends Error {
+/** Every code a {@link ConfigError} can carry. Only ever add to this list. */
+export const CONFIG_ERROR_CODES = [
+  /** A variable holds a value outside what it takes (the message says what it takes). */
+  "INVALID_VALUE",
+  /** A variable the configuration needs is not set. */
+  "MISSING_VALUE",
+] as const;
+
+export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
+
+/** A configuration error: names the variable (also `details.variable`), never echoes a secret. */
+export class ConfigError extends BaseError<ConfigErrorCode> {
   override name = "ConfigError";
+
+  constructor(code: ConfigErrorCode, message: string, options: BaseErrorOptions = {}) {
+    super(code, message, options);
+  }
 }
 
 /**
@@ -80,26 +95,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+    throw new ConfigError("INVALID_VALUE", `${String(issue.path[0])}: ${issue.message}`, { details: { variable: String(issue.path[0]) } });
   }
   const e = parsed.data;
   const production = [e.CHAIN_RPC_URLS, e.CHAIN_ID, e.REGISTRY_ADDRESS].some((v) => v !== undefined);
   let chain: Config["chain"];
   if (production) {
     for (const key of ["CHAIN_RPC_URLS", "CHAIN_ID", "REGISTRY_ADDRESS", "ISSUER_IDS"] as const) {
-      if (e[key] === undefined) throw new ConfigError(`${key}: required when a chain is configured (CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS)`);
+      if (e[key] === undefined) throw new ConfigError("MISSING_VALUE", `${key}: required when a chain is configured (CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS)`, { details: { variable: key } });
     }
     const rpcUrls = e.CHAIN_RPC_URLS!.split(",").map((u) => u.trim()).filter(Boolean);
     for (const url of rpcUrls) {
       // HTTP only: the verifiers (the page, the CLI, POST /verify) read the chain over HTTP JSON-RPC.
-      if (!/^https?:\/\//.test(url)) throw new ConfigError(`CHAIN_RPC_URLS: only http:// and https:// endpoints are supported, not ${redact(url)}`);
+      if (!/^https?:\/\//.test(url)) throw new ConfigError("INVALID_VALUE", `CHAIN_RPC_URLS: only http:// and https:// endpoints are supported, not ${redact(url)}`, { details: { variable: "CHAIN_RPC_URLS" } });
     }
     const signers: NonNullable<Config["chain"]>["signers"] = {};
     const pades: NonNullable<Config["chain"]>["pades"] = {};
     for (const id of e.ISSUER_IDS!.split(",").map((s) => s.trim()).filter(Boolean)) {
       const need = (name: string) => {
         const value = env[`${id}_${name}`];
-        if (!value) throw new ConfigError(`${id}_${name}: required for issuer ${id}`);
+        if (!value) throw new ConfigError("MISSING_VALUE", `${id}_${name}: required for issuer ${id}`, { details: { variable: `${id}_${name}` } });
         return value;
       };
       signers[id] = { keystoreFile: need("SIGNER_KEYSTORE"), password: need("SIGNER_PASSWORD") };

@@ -15,6 +15,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Contract, JsonRpcProvider, Wallet, getAddress, type ContractTransactionResponse } from "ethers";
+import { BaseError, type BaseErrorOptions } from "../../core/base-error.ts";
 import { REVOCATION_REASONS } from "../../core/revocationReasons.ts";
 import { certificateFingerprint, loadIssuersFile, registerIssuers, type RegistryAdmin } from "../chain/issuers.ts";
 import { redact } from "../config.ts";
@@ -77,15 +78,28 @@ function commandHelp(name: string): string {
   return `usage: ${c.usage}\n\n${c.what}.\n\n${CONNECTION_HELP}${name.startsWith("restore") ? `\nCODE:      a reason code (${REASONS}) or a number 0-255` : ""}`;
 }
 
+/** Each code of an {@link AdminError}, with its exit code. Only ever add to this table. */
+const ADMIN_ERROR_EXIT_CODES = {
+  /** Bad usage: a missing or malformed argument or option. */
+  USAGE: 64,
+  /** An input that cannot be read or used: the keystore, a certificate or issuers file. */
+  UNREADABLE_INPUT: 66,
+  /** No chain endpoint answered. */
+  CHAIN_UNREACHABLE: 69,
+} as const;
+
+type AdminErrorCode = keyof typeof ADMIN_ERROR_EXIT_CODES;
+
 /** An error with its exit code; its message is for the user. */
-class AdminError extends Error {
+class AdminError extends BaseError<AdminErrorCode> {
+  override name = "AdminError";
   readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.exitCode = exitCode;
+  constructor(code: AdminErrorCode, message: string, options: BaseErrorOptions = {}) {
+    super(code, message, options);
+    this.exitCode = ADMIN_ERROR_EXIT_CODES[code];
   }
 }
-const usageError = (message: string) => new AdminError(64, message);
+const usageError = (message: string) => new AdminError("USAGE", message);
 
 type Values = {
   help?: boolean;
@@ -321,7 +335,7 @@ async function fingerprintOf(text: string): Promise<string> {
   try {
     return await certificateFingerprint(text);
   } catch (error) {
-    throw new AdminError(66, `FINGERPRINT: ${(error as Error).message}`);
+    throw new AdminError("UNREADABLE_INPUT", `FINGERPRINT: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -399,7 +413,7 @@ async function reachable(urls: string[]): Promise<{ url: string; chainId: number
       problems.push(`${redact(url)}: ${(error as Error).message}`);
     }
   }
-  throw new AdminError(69, `cannot reach the chain: ${problems.join("; ")}`);
+  throw new AdminError("CHAIN_UNREACHABLE", `cannot reach the chain: ${problems.join("; ")}`);
 }
 
 async function decryptKeystore(file: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -407,7 +421,7 @@ async function decryptKeystore(file: string, env: NodeJS.ProcessEnv): Promise<st
   try {
     json = await readFile(file, "utf8");
   } catch {
-    throw new AdminError(66, `cannot read the keystore ${file}`);
+    throw new AdminError("UNREADABLE_INPUT", `cannot read the keystore ${file}`);
   }
   let password = env.ECERT_ADMIN_PASSWORD;
   if (password === undefined) {
@@ -417,7 +431,7 @@ async function decryptKeystore(file: string, env: NodeJS.ProcessEnv): Promise<st
   try {
     return (await Wallet.fromEncryptedJson(json, password)).privateKey;
   } catch {
-    throw new AdminError(66, `cannot decrypt the keystore ${file}: a wrong password, or not an encrypted JSON keystore`);
+    throw new AdminError("UNREADABLE_INPUT", `cannot decrypt the keystore ${file}: a wrong password, or not an encrypted JSON keystore`);
   }
 }
 
@@ -497,7 +511,7 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
   try {
     issuers = await loadIssuersFile(file, { DATA_DIR: path.resolve(env.DATA_DIR ?? ".data") });
   } catch (error) {
-    throw new AdminError(66, `cannot use ${file}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`);
+    throw new AdminError("UNREADABLE_INPUT", `cannot use ${file}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`, { cause: error });
   }
   // Every transaction registerIssuers sends, in order, to print with its step.
   const sent: ContractTransactionResponse[] = [];

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import path from "node:path";
+import { BaseError } from "../../core/base-error.ts";
 
 /**
  * The local chain's journal, `DATA_DIR/chain/journal.jsonl`: one JSON object per line, a `header` (the
@@ -41,8 +42,12 @@ export interface OpenedJournal {
 }
 
 /** A journal that cannot be replayed: names the file and line, and what to do (never "delete DATA_DIR"). */
-export class JournalCorruptError extends Error {
+export class JournalCorruptError extends BaseError<"JOURNAL_CORRUPT"> {
   override name = "JournalCorruptError";
+
+  constructor(message: string, options: { file: string; line: number }) {
+    super("JOURNAL_CORRUPT", message, { details: { file: options.file, line: options.line } });
+  }
 }
 
 /**
@@ -124,6 +129,7 @@ function parseJournal(file: string, bytes: Buffer, onWarning: (message: string) 
           "but a damaged journal: the local chain cannot be rebuilt from it. Restore the journal from a backup, or move it " +
           `aside (e.g. mv ${file} ${file}.corrupt) to start a new local chain, on which certificates anchored on the old one ` +
           "will not verify. Keep the rest of DATA_DIR: it holds the database, the keys and the development PKI.",
+        { file, line: line.number },
       );
     }
     onWarning(
@@ -146,6 +152,7 @@ function parseJournal(file: string, bytes: Buffer, onWarning: (message: string) 
       `${file}, line ${number}: ${what}: the local chain cannot be rebuilt from this journal. Restore it from a backup, or ` +
         `move it aside (e.g. mv ${file} ${file}.corrupt) to start a new local chain. Keep the rest of DATA_DIR: it holds ` +
         "the database, the keys and the development PKI.",
+      { file, line: number },
     );
   const [first, ...rest] = entries;
   if (first.entry.type !== "header") throw corrupt(first.number, "the first entry is not the journal's header");

@@ -1,4 +1,5 @@
 import { JsonRpcProvider, makeError, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { BaseError } from "../../core/base-error.ts";
 import { createThrottledLog, parseRetryAfter, type ThrottledLog } from "./backoff.ts";
 
 /**
@@ -62,12 +63,23 @@ interface Endpoint {
   restUntil: number;
 }
 
-/** A transport failure of one endpoint. */
-class EndpointFailure extends Error {
-  readonly kind: "timeout" | "connection" | "http" | "answer";
+/** The code of an {@link EndpointFailure} for each kind of failure. */
+const ENDPOINT_FAILURE_CODES = {
+  timeout: "ENDPOINT_TIMEOUT",
+  connection: "ENDPOINT_CONNECTION_FAILED",
+  http: "ENDPOINT_HTTP_ERROR",
+  answer: "ENDPOINT_BAD_ANSWER",
+} as const;
+
+type EndpointFailureCode = (typeof ENDPOINT_FAILURE_CODES)[keyof typeof ENDPOINT_FAILURE_CODES];
+
+/** A transport failure of one endpoint (never thrown out of the provider: it becomes an ethers error). */
+class EndpointFailure extends BaseError<EndpointFailureCode> {
+  override name = "EndpointFailure";
+  readonly kind: keyof typeof ENDPOINT_FAILURE_CODES;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, kind: EndpointFailure["kind"], retryAfterMs?: number) {
-    super(message);
+    super(ENDPOINT_FAILURE_CODES[kind], message, { details: retryAfterMs === undefined ? { kind } : { kind, retryAfterMs } });
     this.kind = kind;
     this.retryAfterMs = retryAfterMs;
   }

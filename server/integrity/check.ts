@@ -22,6 +22,7 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { Interface } from "ethers";
+import { BaseError } from "../../core/base-error.ts";
 import { buildMerkleTree, computeCredentialDigest, verifyMerkleProof, type MerkleTree } from "../../core/index.ts";
 import { decodeCertificateStatus, issuerIdWord, REGISTRY_VERIFIER_ABI } from "../../core/verify/readCertificateStatus.ts";
 import type { BatchRow, CertificateStatus, Store } from "../db/store.ts";
@@ -130,7 +131,13 @@ class Tally {
 }
 
 /** A chain endpoint failed (transport, error answer): the on-chain check cannot be completed. */
-class ChainUnavailable extends Error {}
+class ChainUnavailable extends BaseError<"CHAIN_UNAVAILABLE"> {
+  override name = "ChainUnavailable";
+
+  constructor(message: string, options: { method: string; cause?: unknown }) {
+    super("CHAIN_UNAVAILABLE", message, { details: { method: options.method }, cause: options.cause });
+  }
+}
 
 /**
  * Checks the database against itself and the chain (see the module comment). Never writes.
@@ -489,7 +496,7 @@ class ChainChecks {
     try {
       return await this.#request(method, params);
     } catch (error) {
-      throw new ChainUnavailable(`${method} failed: ${describe(error)}`);
+      throw new ChainUnavailable(`${method} failed: ${describe(error)}`, { method, cause: error });
     }
   }
 
@@ -540,7 +547,7 @@ class ChainChecks {
     try {
       status = decodeCertificateStatus(String(answer));
     } catch {
-      throw new ChainUnavailable("the registry answered certificateStatus with data that is not its status");
+      throw new ChainUnavailable("the registry answered certificateStatus with data that is not its status", { method: "eth_call" });
     }
     const problems: string[] = [];
     if (!status.anchored) {
@@ -556,7 +563,7 @@ class ChainChecks {
     }
     const fromBlock = `0x${Math.max(0, Math.trunc(this.#p.fromBlock ?? 0)).toString(16)}`;
     const logs = await this.#call("eth_getLogs", [{ address: this.#registry, topics: [ROOT_ANCHORED, root], fromBlock, toBlock: "latest" }]);
-    if (!Array.isArray(logs)) throw new ChainUnavailable("eth_getLogs answered something that is not a list of logs");
+    if (!Array.isArray(logs)) throw new ChainUnavailable("eth_getLogs answered something that is not a list of logs", { method: "eth_getLogs" });
     let events = logs.filter(
       (log: { removed?: unknown; address?: unknown; topics?: unknown }) =>
         log?.removed !== true &&

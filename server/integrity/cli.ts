@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { BaseError } from "../../core/base-error.ts";
 import { createJsonRpcProvider, type ChainReader } from "../../core/index.ts";
 import { openStore, resolveDatabaseLocation } from "../db/open-store.ts";
 import { isStoreError } from "../db/store-error.ts";
@@ -40,7 +41,14 @@ chain:    --rpc URL (repeatable, tried in turn), --chain-id N, --registry ADDR; 
 exit codes: 0 every check holds, 1 a check fails, 2 unable to check (the chain cannot be read),
             64 bad usage, 66 the database cannot be opened or read, 70 an unexpected error`;
 
-class UsageError extends Error {}
+/** Bad usage of `certs check` (exit 64); its message is for the user. */
+class UsageError extends BaseError<"USAGE"> {
+  override name = "UsageError";
+
+  constructor(message: string) {
+    super("USAGE", message);
+  }
+}
 
 /** Runs `certs check` with the arguments after `check`; resolves with the exit code. */
 export async function runCheckCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
