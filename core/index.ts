@@ -44,8 +44,8 @@ export {
   decodeCredentialUrl,
   encodeCredentialPayload,
   encodeCredentialUrl,
-} from "./qrPayload.ts";
-export type { EncodeCredentialPayloadOptions } from "./qrPayload.ts";
+} from "./qr/index.ts";
+export type { EncodeCredentialPayloadOptions } from "./qr/index.ts";
 export { verify, MAX_VERIFY_INPUT_BYTES } from "./verify/verify.ts";
 export type { VerifyInput, VerifyOptions, VerifyParameters, VerifyResult } from "./verify/verify.ts";
 export { verdict } from "./verify/verdict.ts";

@@ -39,7 +39,7 @@
  * about 0.6 ms of CPU per certificate PDF (median) besides the JSON-RPC round trips, 0.2 ms per QR URL,
  * 0.1 ms per credential JSON; a verification makes two JSON-RPC requests (`eth_call`, `eth_getLogs`).
  */
-import { decodeCredentialUrl } from "../qrPayload.ts";
+import { decodeCredentialUrl } from "../qr/index.ts";
 import { analyseCredential, digestOfAnalysed } from "../credential.ts";
 import type { Credential, Hex, JsonValue } from "../credential.ts";
 import { CoreError, isCoreError } from "../errors.ts";

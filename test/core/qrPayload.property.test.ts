@@ -8,7 +8,7 @@ import { claimSlots } from "../../core/credential.ts";
 import type { CertificateRecord, Credential, Hex } from "../../core/credential.ts";
 import { isCoreError } from "../../core/errors.ts";
 import { hideClaims } from "../../core/hideClaims.ts";
-import { decodeCredentialPayload, decodeCredentialUrl, encodeCredentialPayload, encodeCredentialUrl } from "../../core/qrPayload.ts";
+import { decodeCredentialPayload, decodeCredentialUrl, encodeCredentialPayload, encodeCredentialUrl } from "../../core/qr/index.ts";
 import { getCertificateType } from "../../core/types/index.ts";
 
 const anyText = fc.string({ unit: "binary", minLength: 1, maxLength: 40 });

@@ -18,7 +18,7 @@ import {
   decodeCredentialUrl,
   encodeCredentialPayload,
   encodeCredentialUrl,
-} from "../../core/qrPayload.ts";
+} from "../../core/qr/index.ts";
 import { validateCsv } from "../../core/validateCsv.ts";
 import { withMerkleProof } from "../../core/withMerkleProof.ts";
 import { deterministicRandom, fixedClock, sample } from "./helpers.ts";
