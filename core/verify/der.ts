@@ -7,6 +7,7 @@
  * certificate anyway. Strict DER (definite, minimal lengths; one-byte tags) is also what makes every byte
  * of the signature container accountable: an element encoded two ways would let bytes change unseen.
  */
+import { BaseError, type BaseErrorOptions } from "../base-error.ts";
 
 /** An element: its tag byte and where its header and value are in the buffer. */
 export type DerElement = {
@@ -20,11 +21,22 @@ export type DerElement = {
   end: number;
 };
 
-/** Thrown for bytes that are not strict DER; always caught inside `core/verify/`. */
-export class DerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DerError";
+/** Every code a {@link DerError} can carry. Only ever add to this list. */
+export const DER_ERROR_CODES = [
+  /** The bytes are not strict DER, or not the element the reader was asked for (the message says which). */
+  "INVALID_DER",
+] as const;
+
+export type DerErrorCode = (typeof DER_ERROR_CODES)[number];
+
+/**
+ * Thrown for bytes that are not strict DER (a {@link BaseError}, code `INVALID_DER`); caught inside
+ * `core/verify/`, and by the issuer service where it reads its own certificates.
+ */
+export class DerError extends BaseError<DerErrorCode> {
+  override name = "DerError";
+  constructor(message: string, options?: BaseErrorOptions) {
+    super("INVALID_DER", message, options);
   }
 }
 

@@ -22,7 +22,13 @@ export type CreateJsonRpcProviderOptions = {
   headers?: Record<string, string>;
 };
 
-/** A JSON-RPC error answer, or a transport failure (`code` undefined). */
+/**
+ * A JSON-RPC error answer, or a transport failure (`code` undefined).
+ *
+ * Not a `BaseError` (`core/base-error.ts`): its `code` is the endpoint's numeric JSON-RPC error code, as
+ * EIP-1193 providers give it and callers read it, which a `BaseError`'s stable string `code` would
+ * replace. Callers report its message (`readCertificateStatus` as one endpoint's failure line).
+ */
 export class JsonRpcError extends Error {
   /** The JSON-RPC error code, when the endpoint answered with an error object. */
   readonly code: number | undefined;

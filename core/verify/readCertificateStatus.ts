@@ -17,6 +17,7 @@
  * null (the status itself is complete without it).
  */
 import { checksumAddress } from "../address.ts";
+import { BaseError } from "../base-error.ts";
 import { fromHex, toHex } from "../bytes.ts";
 import type { Hex } from "../credential.ts";
 import { CERTIFICATE_STATUS_SELECTOR, ROOT_ANCHORED_TOPIC } from "../registry-abi.ts";
@@ -134,7 +135,22 @@ export function checksummed(address: string): string {
   return lastAddress[1];
 }
 
-class EndpointProblem extends Error {}
+/** Every code an {@link EndpointProblem} can carry. Only ever add to this list. */
+const ENDPOINT_PROBLEM_CODES = [
+  /** The endpoint answered with something that is not what was asked for (not a chain id, not hex, not a status). */
+  "BAD_ANSWER",
+  /** The endpoint serves another chain than the trusted one. */
+  "WRONG_CHAIN",
+  /** There is no contract at the trusted registry address on the endpoint's chain. */
+  "NO_REGISTRY",
+  /** The endpoint did not answer in time. */
+  "TIMEOUT",
+] as const;
+
+/** Why one endpoint could not give the status; its message becomes that endpoint's failure line. */
+class EndpointProblem extends BaseError<(typeof ENDPOINT_PROBLEM_CODES)[number]> {
+  override name = "EndpointProblem";
+}
 
 /**
  * Reads the status of `leaf` under `root` from the first endpoint that can answer (see the module
@@ -167,8 +183,8 @@ export async function readCertificateStatus(parameters: ReadCertificateStatusPar
         withTimeout(() => reader.request({ method: "eth_call", params: [{ to: registry, data }, "latest"] }), timeoutMs),
       ]);
       const served = typeof answeredChainId === "number" ? answeredChainId : parseQuantity(answeredChainId);
-      if (served === undefined) throw new EndpointProblem("answered eth_chainId with something that is not a chain id");
-      if (served !== chainId) throw new EndpointProblem(`serves chain ${served}, not the trusted chain ${chainId}`);
+      if (served === undefined) throw new EndpointProblem("BAD_ANSWER", "answered eth_chainId with something that is not a chain id");
+      if (served !== chainId) throw new EndpointProblem("WRONG_CHAIN", `serves chain ${served}, not the trusted chain ${chainId}`);
       status = decodeStatus(answer);
       if (key !== undefined && !known) rememberChainId(key, served);
     } catch (error) {
@@ -190,13 +206,13 @@ export async function readCertificateStatus(parameters: ReadCertificateStatusPar
 
 function decodeStatus(answer: unknown): RegistryCertificateStatus {
   if (typeof answer !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(answer)) {
-    throw new EndpointProblem("answered eth_call with something that is not hex data");
+    throw new EndpointProblem("BAD_ANSWER", "answered eth_call with something that is not hex data");
   }
-  if (answer === "0x") throw new EndpointProblem("has no registry contract at the trusted address");
+  if (answer === "0x") throw new EndpointProblem("NO_REGISTRY", "has no registry contract at the trusted address");
   try {
     return decodeCertificateStatus(answer);
   } catch {
-    throw new EndpointProblem("answered with data that is not the registry's certificate status");
+    throw new EndpointProblem("BAD_ANSWER", "answered with data that is not the registry's certificate status");
   }
 }
 
@@ -335,7 +351,7 @@ function parseQuantity(value: unknown): number | undefined {
 function withTimeout<T>(start: () => Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EndpointProblem(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new EndpointProblem("TIMEOUT", `no answer within ${ms} ms`)), ms);
   });
   const work = new Promise<T>((resolve) => resolve(start()));
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));

@@ -28,6 +28,7 @@
  * cached per `SubtleCrypto` by certificate SHA-256, so the department's certificate and CA cost one
  * import and one chain verification per process, not per PDF.
  */
+import { BaseError } from "../base-error.ts";
 import { fromHex, toHex } from "../bytes.ts";
 import { sha256Into } from "../sha256.ts";
 import type { Hex } from "../credential.ts";
@@ -147,10 +148,20 @@ function cachesFor(subtle: SubtleCrypto): Caches {
   return c;
 }
 
-class CmsProblem extends Error {
+/** Every code a {@link CmsProblem} can carry. Only ever add to this list. */
+const CMS_PROBLEM_CODES = [
+  /** The CMS is not a signature this verifier accepts, or it does not verify (the message says why). */
+  "INVALID_SIGNATURE",
+  /** The signature is sound but covers other bytes than the PDF's: the PDF was changed after signing. */
+  "DIGEST_MISMATCH",
+] as const;
+
+/** Why a CMS is refused; caught in {@link verifyPadesCms}, which reports its message. */
+class CmsProblem extends BaseError<(typeof CMS_PROBLEM_CODES)[number]> {
+  override name = "CmsProblem";
   readonly digestMismatch: boolean;
   constructor(message: string, digestMismatch = false) {
-    super(message);
+    super(digestMismatch ? "DIGEST_MISMATCH" : "INVALID_SIGNATURE", message);
     this.digestMismatch = digestMismatch;
   }
 }
