@@ -14,6 +14,7 @@ export const CSB_CANDIDATE_COLUMNS = [
     required: true,
     maxLength: 20,
     hideable: false,
+    searchable: "candidateNumber",
     label: { en: "Candidate No.", "zh-HK": "考生編號" },
   },
   {
@@ -23,6 +24,7 @@ export const CSB_CANDIDATE_COLUMNS = [
     required: true,
     maxLength: 200,
     hideable: true,
+    searchable: "name",
     label: { en: "Name (English)", "zh-HK": "英文姓名" },
   },
   {
@@ -32,6 +34,7 @@ export const CSB_CANDIDATE_COLUMNS = [
     required: false,
     maxLength: 50,
     hideable: true,
+    searchable: "name",
     label: { en: "Name (Chinese)", "zh-HK": "中文姓名" },
   },
   {

@@ -34,6 +34,7 @@ export default defineCertificateType({
       required: true,
       maxLength: 200,
       hideable: false,
+      searchable: "name",
       label: { en: "Licensee (English)", "zh-HK": "持牌人（英文）" },
     },
     {
@@ -43,6 +44,7 @@ export default defineCertificateType({
       required: false,
       maxLength: 100,
       hideable: false,
+      searchable: "name",
       label: { en: "Licensee (Chinese)", "zh-HK": "持牌人（中文）" },
     },
     {

@@ -34,6 +34,7 @@ export default defineCertificateType({
       required: true,
       maxLength: 200,
       hideable: false,
+      searchable: "name",
       label: { en: "Contractor (English)", "zh-HK": "承辦商（英文）" },
     },
     {
@@ -43,6 +44,7 @@ export default defineCertificateType({
       required: false,
       maxLength: 100,
       hideable: false,
+      searchable: "name",
       label: { en: "Contractor (Chinese)", "zh-HK": "承辦商（中文）" },
     },
     {

@@ -44,8 +44,17 @@ type ColumnBase = {
   readonly maxLength: number;
   /** Whether the holder may hide this claim (selective disclosure). */
   readonly hideable: boolean;
+  /**
+   * Whether the issuer's officers find certificates by this claim, and under which search field: the
+   * subject's member at the path's first token (the whole `name` for `/name/en`) is kept for the search
+   * under that field's name. Several columns may feed one field; the first that has a value gives it.
+   */
+  readonly searchable?: SearchField;
   readonly label: LocalizedText;
 };
+
+/** The fields of the officer's search (`GET /api/v1/certificates?q=`): a holder's name, a candidate number. */
+export type SearchField = "name" | "candidateNumber";
 
 /** Free text. */
 export type TextColumn = ColumnBase & {

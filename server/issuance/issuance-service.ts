@@ -21,6 +21,7 @@ import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
 import { crashPoint } from "./crash-point.ts";
+import { searchJson } from "./search-fields.ts";
 
 /** An issuing department as the service knows it. */
 export interface IssuerProfile extends BatchIssuer {
@@ -173,7 +174,6 @@ export class IssuanceService {
       const claimCode = newClaimCode();
       const certificateNumber = String(record.subject.certificateNumber);
       accepted.push({ row: record.row, id, certificateNumber, claimCode });
-      const subject = record.subject as Record<string, unknown>;
       return {
         id,
         issuerId,
@@ -186,10 +186,7 @@ export class IssuanceService {
         digest: digests[i],
         claimCodeHash: sha256(normaliseClaimCode(claimCode)),
         supersedes: input.supersedes?.id ?? null,
-        searchJson: JSON.stringify({
-          name: subject.name ?? subject.licensee ?? subject.contractor,
-          candidateNumber: subject.candidateNumber,
-        }),
+        searchJson: searchJson(schema, record.subject as Record<string, unknown>),
       };
     });
     const numberColumn = schema.columns.find((c) => c.path === "/certificateNumber")?.column ?? schema.keyColumn;
