@@ -14,6 +14,7 @@ import {
 import type { CertificateRecord, Credential, Hex } from "./credential.ts";
 import { toBase64Url, toHex } from "./bytes.ts";
 import { CoreError } from "./errors.ts";
+import { isoSeconds } from "./time.ts";
 import { getCertificateType } from "./types/index.ts";
 
 /** Fills `array` with cryptographically secure random bytes and returns it (`crypto.getRandomValues`). */
@@ -70,9 +71,9 @@ function uuidV4(bytes: Uint8Array): string {
 }
 
 /** A date-time in whole seconds, UTC: `2026-09-30T08:15:00Z`. */
-function isoSeconds(date: Date): string {
+function clockSeconds(date: Date): string {
   if (Number.isNaN(date.getTime())) throw new CoreError("INVALID_ARGUMENT", "The clock returned an invalid date");
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return isoSeconds(date);
 }
 
 /**
@@ -112,7 +113,7 @@ export function createCredential(parameters: CreateCredentialParameters): Create
     if (record.validFrom !== undefined || record.validUntil !== undefined) {
       return invalid(`A ${schema.id} certificate is permanent: its record has no validFrom or validUntil`);
     }
-    validFrom = isoSeconds(now());
+    validFrom = clockSeconds(now());
   }
 
   const credential: Credential = {

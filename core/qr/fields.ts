@@ -5,6 +5,7 @@
 import type { ClaimSlot } from "../credential.ts";
 import type { CertificateTypeSchema, ColumnSchema, RowValues } from "../types/index.ts";
 import type { Reader, Writer } from "./byte-codec.ts";
+import { isoDay, isoSeconds } from "../time.ts";
 import {
   CERTIFICATE_NUMBER,
   DAY_MS,
@@ -21,10 +22,6 @@ import {
 } from "./format.ts";
 
 // ----- times --------------------------------------------------------------------------------------
-
-function isoDay(days1970: number): string {
-  return new Date(days1970 * DAY_MS).toISOString().slice(0, 10);
-}
 
 export function writeTime(w: Writer, value: string): void {
   const day = /^(\d{4}-\d{2}-\d{2})T(00:00:00|23:59:59)\+08:00$/.exec(value);
@@ -46,10 +43,6 @@ export function writeTime(w: Writer, value: string): void {
   const bytes = w.utf8(value);
   w.varint(bytes.length * 4 + TIME_LITERAL);
   w.raw(bytes);
-}
-
-function isoSeconds(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 export function readTime(r: Reader, what: string): string {

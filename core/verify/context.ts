@@ -129,13 +129,4 @@ export function registryStatus(context: VerificationContext): RegistryCertificat
   return context.chain.status;
 }
 
-/** The Hong Kong calendar date (UTC+8) of an ISO date-time or unix seconds, `YYYY-MM-DD`. */
-export function hongKongDate(value: string | number): string {
-  const ms = typeof value === "number" ? value * 1000 : Date.parse(value);
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
-/** Unix seconds as ISO 8601, UTC, whole seconds. */
-export function isoSeconds(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+export { hongKongDate, isoSeconds } from "../time.ts";

@@ -6,6 +6,7 @@ import { ContentStream, textWidth, wrap, type PageFont } from "./layout.ts";
 import { FontSubset } from "./pdf-font.ts";
 import { PdfWriter, latin1, pdfDate, pdfText, type Ref } from "./pdf-writer.ts";
 import { TrueTypeFont } from "./truetype.ts";
+import { hongKongDate } from "../../core/time.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -473,9 +474,5 @@ function formatValue(column: ColumnSchema, raw: unknown): string[] {
   return [String(raw)];
 }
 
-/** The Hong Kong calendar date (UTC+8) of an ISO date-time. */
-function hongKongDate(iso: string): string {
-  return new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 10);
-}
 
 
