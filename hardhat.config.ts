@@ -12,7 +12,7 @@ export default defineConfig({
     version: solcVersion,
     path: require.resolve("solc/soljson.js"),
     settings: {
-      evmVersion: "cancun",
+      evmVersion: "paris",
       optimizer: { enabled: true, runs: 10_000 },
     },
   },
