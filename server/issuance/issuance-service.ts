@@ -1,14 +1,12 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import {
-  CERTIFICATE_TYPES,
   buildMerkleTree,
   getCertificateType,
   validateCsv,
   validateRecord,
   REVOCATION_REASONS,
   type CertificateRecord,
-  type Credential,
   type ValidationIssue,
 } from "../../core/index.ts";
 import type { IssuerChain, StatusCall } from "../chain/issuer-chain.ts";
@@ -20,7 +18,10 @@ import { ServiceError } from "../errors.ts";
 import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
+import { BatchTrees } from "./batch-trees.ts";
+import { claimCodeHash, newClaimCode } from "./claim-code.ts";
 import { crashPoint } from "./crash-point.ts";
+import { IssuanceReads } from "./issuance-reads.ts";
 import { searchJson } from "./search-fields.ts";
 
 /** An issuing department as the service knows it. */
@@ -67,19 +68,20 @@ export type ReserveHook<T> = (store: Store, result: T) => Promise<void>;
 /** A batch step that failed this many times (for a reason other than an unreachable chain) is set aside. */
 export const MAX_BATCH_ATTEMPTS = 3;
 
-const CLAIM_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; // no 0/O, 1/I
-
 /**
  * The issuer service: accepts certificates (validated, credentials made and stored at once), groups
  * them into batches, anchors each batch's Merkle root, renders and signs the PDFs, and applies status
  * changes on chain. Every step is a stored state (see `server/db/store.ts`): `tick()` resumes whatever
- * a crash interrupted, and asks the chain before anchoring, so a root is anchored exactly once.
+ * a crash interrupted, and asks the chain before anchoring, so a root is anchored exactly once. What the
+ * API reads (certificates, uploads, PDFs, credentials, claim codes) is {@link IssuanceService.reads}.
  */
 export class IssuanceService {
   readonly #p: IssuanceServiceParameters;
   readonly #workers = new Map<string, DocumentWorkers>();
   /** Merkle trees of recent batches: a closed batch's members never change. */
-  readonly #trees = new Map<string, ReturnType<typeof buildMerkleTree>>();
+  readonly #trees: BatchTrees;
+  /** The read queries the API answers with. */
+  readonly reads: IssuanceReads;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -94,6 +96,9 @@ export class IssuanceService {
   constructor(parameters: IssuanceServiceParameters) {
     this.#p = parameters;
     this.#logThrottled = createThrottledLog(parameters.log, 60_000);
+    this.#trees = new BatchTrees(parameters.store);
+    const { store, chainId, registry, issuers } = parameters;
+    this.reads = new IssuanceReads({ store, chainId, registry, issuers, trees: this.#trees });
   }
 
   #now(): Date {
@@ -184,7 +189,7 @@ export class IssuanceService {
         recordJson: JSON.stringify({ subject: record.subject, validFrom: record.validFrom, validUntil: record.validUntil }),
         credentialJson: json[i],
         digest: digests[i],
-        claimCodeHash: sha256(normaliseClaimCode(claimCode)),
+        claimCodeHash: claimCodeHash(claimCode),
         supersedes: input.supersedes?.id ?? null,
         searchJson: searchJson(schema, record.subject as Record<string, unknown>),
       };
@@ -227,46 +232,9 @@ export class IssuanceService {
     return new ServiceError("INTEGRITY", `Integrity check failed, nothing was stored: ${message}`);
   }
 
-  /** The department behind an API key: its names, domain and the certificate types it issues. */
-  issuer(issuerId: string): { id: string; name: { en: string; "zh-HK": string }; domain: string; types: string[] } {
-    const profile = this.#p.issuers[issuerId];
-    const types = CERTIFICATE_TYPES.filter((t) => t.issuer === issuerId).map((t) => t.id);
-    if (!profile) return { id: issuerId, name: { en: issuerId, "zh-HK": issuerId }, domain: "", types };
-    return { id: issuerId, name: { en: profile.nameEn, "zh-HK": profile.nameZh }, domain: profile.domain, types };
-  }
-
-  /** A certificate of `issuerId` (NOT_FOUND for another issuer's too: its existence is not revealed). */
-  async certificate(issuerId: string, id: string): Promise<CertificateRow> {
-    const row = await this.#p.store.findCertificate(id);
-    if (!row || row.issuerId !== issuerId) throw new ServiceError("NOT_FOUND", `No certificate ${id.slice(0, 40)}`);
-    return row;
-  }
-
-  /** The issued certificate's PDF. */
-  async pdf(row: CertificateRow): Promise<Uint8Array> {
-    const pdf = row.pdfHash ? await this.#p.store.getPdf(row.id) : undefined;
-    if (!pdf || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
-    }
-    return pdf;
-  }
-
-  /** The issued certificate's credential, with its Merkle proof. */
-  async credential(row: CertificateRow): Promise<Credential> {
-    if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
-    }
-    const tree = await this.#tree(row.batchId);
-    const credential = JSON.parse(row.credentialJson) as Credential;
-    credential.proof.merkle = { root: tree.root, path: tree.proof(row.leafIndex!), chainId: this.#p.chainId, registry: this.#p.registry };
-    return credential;
-  }
-
-  /** The certificate a claim code opens, if any. */
-  async claim(code: string): Promise<CertificateRow> {
-    const row = await this.#p.store.findCertificateByClaimHash(sha256(normaliseClaimCode(code)));
-    if (!row) throw new ServiceError("NOT_FOUND", "No certificate has this claim code");
-    return row;
+  /** The department behind an API key: {@link IssuanceReads.issuer} (kept here for the service's callers). */
+  issuer(issuerId: string): ReturnType<IssuanceReads["issuer"]> {
+    return this.reads.issuer(issuerId);
   }
 
   /** Queues a status change of an issued certificate; it is sent to the chain by the pipeline. */
@@ -278,7 +246,7 @@ export class IssuanceService {
     actor: string,
     reserve?: ReserveHook<OperationRow>,
   ): Promise<OperationRow> {
-    const row = await this.certificate(issuerId, id);
+    const row = await this.reads.certificate(issuerId, id);
     const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
     if (!allowed.includes(row.status)) {
       throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${id}: it is ${row.status}`);
@@ -288,7 +256,7 @@ export class IssuanceService {
 
   /** Issues a renewal of `id` from new field values: when issued, it supersedes the old one. */
   async renew(issuerId: string, id: string, record: unknown, actor: string, reserve?: ReserveHook<SubmitResult>): Promise<SubmitResult> {
-    const row = await this.certificate(issuerId, id);
+    const row = await this.reads.certificate(issuerId, id);
     if (row.status !== "issued" && row.status !== "suspended") {
       throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
     }
@@ -477,7 +445,7 @@ export class IssuanceService {
       const members = await store.batchCertificates(batchId);
       const missing = members.filter((m) => m.pdfHash === null);
       if (missing.length > 0) {
-        const tree = await this.#tree(batchId, members);
+        const tree = await this.#trees.get(batchId, members);
         if (tree.root !== batch.root) throw this.#integrityFailure(`the members of batch ${batchId} do not give its root`, { batchId });
         const anchor = { root: tree.root, chainId: this.#p.chainId, registry: this.#p.registry };
         await this.#documents(batch.issuerId, batch.typeId).render(
@@ -546,18 +514,6 @@ export class IssuanceService {
     }
   }
 
-  /** The batch's Merkle tree (its members in leaf order), built once and kept for the 32 latest batches. */
-  async #tree(batchId: string, members?: CertificateRow[]): Promise<ReturnType<typeof buildMerkleTree>> {
-    let tree = this.#trees.get(batchId);
-    if (!tree) {
-      members ??= await this.#p.store.batchCertificates(batchId);
-      tree = buildMerkleTree(members.map((m) => m.digest));
-      this.#trees.set(batchId, tree);
-      if (this.#trees.size > 32) this.#trees.delete(this.#trees.keys().next().value!);
-    }
-    return tree;
-  }
-
   #documents(issuerId: string, typeId: string): DocumentWorkers {
     const key = `${issuerId}/${typeId}`;
     let workers = this.#workers.get(key);
@@ -573,17 +529,6 @@ export class IssuanceService {
 
 function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
-}
-
-/** A claim code: 12 characters from a 32-letter alphabet (60 bits), grouped `XXXX-XXXX-XXXX`. */
-function newClaimCode(): string {
-  const bytes = randomBytes(12);
-  const chars = Array.from(bytes, (b) => CLAIM_ALPHABET[b & 31]).join("");
-  return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
-}
-
-function normaliseClaimCode(code: string): string {
-  return String(code).toUpperCase().replace(/[^0-9A-Z]/g, "");
 }
 
 /** A failure that goes away by itself: an unreachable or throttling chain, a busy or unreachable database. */

@@ -1,0 +1,148 @@
+/**
+ * The department routes of `/api/v1`, behind `Authorization: Bearer <api key>`: a key acts for its own
+ * issuer only. Issuance, uploads and their progress, the search, status changes and renewals. What they
+ * read goes through the service's reads (`issuance-reads.ts`), what they change through the pipeline.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { z } from "zod";
+import { REVOCATION_REASONS } from "../../core/index.ts";
+import type { CertificateRow } from "../db/store.ts";
+import type { IssuanceService, ReserveHook, SubmitResult } from "../issuance/issuance-service.ts";
+import { ApiError } from "./errors.ts";
+import type { Answer, Idempotency } from "./idempotency.ts";
+import { schemas } from "./openapi.ts";
+import { jsonBody, parse, sendPdf, type AuthedRequest } from "./request.ts";
+
+export interface IssuerRoutesParameters {
+  issuance: IssuanceService;
+  idempotency: Idempotency;
+  maxBodyBytes: number;
+}
+
+/** Mounts the department routes on `api`. */
+export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameters): void {
+  const { issuance, idempotency, maxBodyBytes } = parameters;
+  const { reads } = issuance;
+  const idempotent = idempotency.check;
+  const auth = async (req: AuthedRequest, _res: Response, next: NextFunction) => {
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new ApiError("UNAUTHENTICATED", "Send the department's API key: Authorization: Bearer <key>");
+    const key = await reads.apiKey(match[1]);
+    if (!key || key.revokedAt) throw new ApiError("UNAUTHENTICATED", "This API key is not valid");
+    req.issuerId = key.issuerId;
+    req.actor = `api-key:${key.id}`;
+    next();
+  };
+  const json = jsonBody(maxBodyBytes);
+  const csv = express.raw({ type: ["text/csv", "application/octet-stream"], limit: maxBodyBytes });
+
+  api.get("/me", auth, (req: AuthedRequest, res) => void res.json(reads.issuer(req.issuerId!)));
+
+  api.post("/certificates", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+    const body = parse(schemas.CertificateRequest, req.body);
+    await idempotency.respondOnce(req, res, accepted, (reserve) =>
+      issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: [body.fields], actor: req.actor!, reserve }),
+    );
+  });
+
+  const batchTypes = ["text/csv", "application/octet-stream", "application/json"];
+  api.post("/batches", auth, (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.is(batchTypes)) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`);
+    }
+    next();
+  }, csv, ...json, idempotent, async (req: AuthedRequest, res) => {
+    let submit: (reserve: ReserveHook<SubmitResult> | undefined) => Promise<SubmitResult>;
+    if (Buffer.isBuffer(req.body)) {
+      const type = z.string().min(1).max(40).safeParse(req.query.type);
+      if (!type.success) throw new ApiError("INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
+      const csvBytes = new Uint8Array(req.body);
+      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
+    } else {
+      const body = parse(schemas.BatchRequest, req.body);
+      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: body.rows, actor: req.actor!, reserve });
+    }
+    await idempotency.respondOnce(req, res, accepted, submit);
+  });
+
+  api.get("/batches/:id", auth, async (req: AuthedRequest, res) => {
+    const upload = await reads.upload(req.issuerId!, String(req.params.id));
+    if (!upload) throw new ApiError("NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
+    res.json(upload);
+  });
+
+  api.get("/certificates", auth, async (req: AuthedRequest, res) => {
+    const query = z.object({
+      q: z.string().max(200).optional(),
+      status: z.enum(["pending", "anchoring", "issued", "revoked", "suspended", "superseded", "failed"]).optional(),
+      batch: z.string().max(40).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
+    });
+    const q = parse(query, req.query);
+    const rows = await reads.findCertificates(req.issuerId!, { query: q.q, status: q.status, uploadId: q.batch, limit: q.limit, offset: q.offset });
+    res.json({ certificates: rows.map(summary) });
+  });
+
+  api.get("/certificates/:id", auth, async (req: AuthedRequest, res) => {
+    const row = await reads.certificate(req.issuerId!, String(req.params.id));
+    res.json({ ...summary(row), history: await reads.history(row) });
+  });
+
+  api.get("/certificates/:id/pdf", auth, async (req: AuthedRequest, res) => {
+    sendPdf(res, await reads.pdf(await reads.certificate(req.issuerId!, String(req.params.id))));
+  });
+
+  api.get("/certificates/:id/credential", auth, async (req: AuthedRequest, res) => {
+    res.json(await reads.credential(await reads.certificate(req.issuerId!, String(req.params.id))));
+  });
+
+  for (const kind of ["revoke", "suspend", "reinstate"] as const) {
+    api.post(`/certificates/:id/${kind}`, auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+      const body = parse(schemas.StatusChangeRequest, req.body ?? {});
+      const queued = (operation: { id: string; certificateId: string | null; status: string }) => ({
+        status: 202,
+        body: { operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status },
+      });
+      await idempotency.respondOnce(req, res, queued, (reserve) =>
+        issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REVOCATION_REASONS[body.reason].code, req.actor!, reserve),
+      );
+    });
+  }
+
+  api.post("/certificates/:id/renew", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+    const body = parse(schemas.RenewRequest, req.body);
+    await idempotency.respondOnce(req, res, accepted, (reserve) => issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve));
+  });
+}
+
+/** The response to an upload: 202 when any row was accepted, else 422. */
+function accepted(result: SubmitResult): Answer {
+  return {
+    status: result.fileError || result.accepted.length === 0 ? 422 : 202,
+    body: {
+      batchId: result.uploadId,
+      certificates: result.accepted,
+      errors: result.errors,
+      ...(result.fileError ? { fileError: result.fileError } : {}),
+    },
+  };
+}
+
+/** A certificate as the department routes show it. */
+function summary(row: CertificateRow) {
+  return {
+    id: row.id,
+    type: row.typeId,
+    certificateNumber: row.certificateNumber,
+    status: row.status,
+    batchId: row.uploadId,
+    row: row.row,
+    reason: row.reason,
+    supersedes: row.supersedes,
+    search: JSON.parse(row.searchJson),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

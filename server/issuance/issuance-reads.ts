@@ -1,0 +1,142 @@
+/**
+ * The read side of the issuer service: what the API answers about departments, certificates, batches
+ * and claim codes. Nothing here writes; the pipeline that does is `issuance-service.ts`.
+ */
+import { createHash } from "node:crypto";
+import { CERTIFICATE_TYPES, type Credential } from "../../core/index.ts";
+import type { ApiKeyRow, CertificateRow, CertificateStatus, Store } from "../db/store.ts";
+import { ServiceError } from "../errors.ts";
+import type { BatchIssuer } from "../documents/document-workers.ts";
+import type { BatchTrees } from "./batch-trees.ts";
+import { claimCodeHash } from "./claim-code.ts";
+
+export interface IssuanceReadsParameters {
+  store: Store;
+  chainId: number;
+  registry: string;
+  /** The issuing departments the service knows, by id. */
+  issuers: Record<string, BatchIssuer>;
+  trees: BatchTrees;
+}
+
+/** An upload (a batch as the API calls it): its rows, progress and the batches of it set aside. */
+export interface UploadView {
+  id: string;
+  type: string;
+  rows: number;
+  /** Certificates accepted from it, whatever their status now. */
+  accepted: number;
+  progress: Partial<Record<CertificateStatus, number>>;
+  /** Something was accepted and nothing is pending or anchoring any more. */
+  done: boolean;
+  errors: unknown;
+  /** Batches of this upload that were set aside: their certificates are `failed`, with the reason. */
+  failures: { batch: string; reason: string; at: string }[];
+  createdAt: string;
+}
+
+/** One event of a certificate's history. */
+export interface HistoryEvent {
+  type: string;
+  actor: string;
+  at: string;
+  detail: unknown;
+}
+
+/** How the department's certificates are searched (`GET /certificates`). */
+export interface CertificateQuery {
+  /** Matches the certificate number or a search field (`search-fields.ts`), case-insensitively. */
+  query?: string;
+  status?: CertificateStatus;
+  uploadId?: string;
+  limit: number;
+  offset: number;
+}
+
+/** The issuer service's read queries, each scoped to the issuer (or the claim code) that asks. */
+export class IssuanceReads {
+  readonly #p: IssuanceReadsParameters;
+
+  constructor(parameters: IssuanceReadsParameters) {
+    this.#p = parameters;
+  }
+
+  /** The API key with this value, if any (revoked ones included: the caller checks `revokedAt`). */
+  async apiKey(key: string): Promise<ApiKeyRow | undefined> {
+    return this.#p.store.findApiKeyByHash(createHash("sha256").update(key).digest("hex"));
+  }
+
+  /** The department behind an API key: its names, domain and the certificate types it issues. */
+  issuer(issuerId: string): { id: string; name: { en: string; "zh-HK": string }; domain: string; types: string[] } {
+    const profile = this.#p.issuers[issuerId];
+    const types = CERTIFICATE_TYPES.filter((t) => t.issuer === issuerId).map((t) => t.id);
+    if (!profile) return { id: issuerId, name: { en: issuerId, "zh-HK": issuerId }, domain: "", types };
+    return { id: issuerId, name: { en: profile.nameEn, "zh-HK": profile.nameZh }, domain: profile.domain, types };
+  }
+
+  /** A certificate of `issuerId` (NOT_FOUND for another issuer's too: its existence is not revealed). */
+  async certificate(issuerId: string, id: string): Promise<CertificateRow> {
+    const row = await this.#p.store.findCertificate(id);
+    if (!row || row.issuerId !== issuerId) throw new ServiceError("NOT_FOUND", `No certificate ${id.slice(0, 40)}`);
+    return row;
+  }
+
+  /** The certificate's history, oldest first. */
+  async history(row: CertificateRow): Promise<HistoryEvent[]> {
+    const events = await this.#p.store.certificateEvents(row.id);
+    return events.map((e) => ({ type: e.type, actor: e.actor, at: e.at, detail: JSON.parse(e.detailJson) }));
+  }
+
+  /** The certificates of `issuerId` that match `query`. */
+  async findCertificates(issuerId: string, query: CertificateQuery): Promise<CertificateRow[]> {
+    return this.#p.store.listCertificates(issuerId, query);
+  }
+
+  /** An upload of `issuerId`, with its progress; undefined when it has none of this id. */
+  async upload(issuerId: string, id: string): Promise<UploadView | undefined> {
+    const { store } = this.#p;
+    const upload = await store.findUpload(issuerId, id);
+    if (!upload) return undefined;
+    const progress = await store.uploadProgress(upload.id);
+    const failures = await store.uploadFailures(upload.id);
+    const accepted = Object.values(progress).reduce((a, b) => a + (b ?? 0), 0);
+    return {
+      id: upload.id,
+      type: upload.typeId,
+      rows: upload.rowCount,
+      accepted,
+      progress,
+      done: accepted > 0 && (progress.pending ?? 0) + (progress.anchoring ?? 0) === 0,
+      errors: JSON.parse(upload.errorsJson),
+      failures: failures.map((f) => ({ batch: f.batchId, reason: f.failure, at: f.failedAt })),
+      createdAt: upload.createdAt,
+    };
+  }
+
+  /** The issued certificate's PDF. */
+  async pdf(row: CertificateRow): Promise<Uint8Array> {
+    const pdf = row.pdfHash ? await this.#p.store.getPdf(row.id) : undefined;
+    if (!pdf || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
+      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
+    }
+    return pdf;
+  }
+
+  /** The issued certificate's credential, with its Merkle proof. */
+  async credential(row: CertificateRow): Promise<Credential> {
+    if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
+      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
+    }
+    const tree = await this.#p.trees.get(row.batchId);
+    const credential = JSON.parse(row.credentialJson) as Credential;
+    credential.proof.merkle = { root: tree.root, path: tree.proof(row.leafIndex!), chainId: this.#p.chainId, registry: this.#p.registry };
+    return credential;
+  }
+
+  /** The certificate a claim code opens, if any. */
+  async claim(code: string): Promise<CertificateRow> {
+    const row = await this.#p.store.findCertificateByClaimHash(claimCodeHash(code));
+    if (!row) throw new ServiceError("NOT_FOUND", "No certificate has this claim code");
+    return row;
+  }
+}
