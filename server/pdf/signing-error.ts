@@ -41,6 +41,11 @@ export const PDF_SIGNING_ERROR_CODES = [
   "MALFORMED_PLACEHOLDER",
   /** The /Contents placeholder is too small for the CMS signature (sizes in the message). */
   "PLACEHOLDER_TOO_SMALL",
+  /**
+   * PEM certificate and chain files whose chain stops short of a self-signed root: the issuer of its last
+   * certificate is not given, or the certificate given under its name does not verify its signature.
+   */
+  "INCOMPLETE_CHAIN",
 ] as const;
 
 export type PdfSigningErrorCode = (typeof PDF_SIGNING_ERROR_CODES)[number];
@@ -50,6 +55,8 @@ export type PdfSigningErrorOptions = {
   cause?: unknown;
   /** The file the error is about, if any. */
   file?: string;
+  /** More machine-readable context (never key material), beside `file`. */
+  details?: Record<string, unknown>;
 };
 
 /**
@@ -71,7 +78,8 @@ export class PdfSigningError extends BaseError<PdfSigningErrorCode> {
   readonly file: string | undefined;
 
   constructor(code: PdfSigningErrorCode, message: string, options: PdfSigningErrorOptions = {}) {
-    super(code, message, { cause: options.cause, details: options.file === undefined ? undefined : { file: options.file } });
+    const details = options.file === undefined ? options.details : { ...options.details, file: options.file };
+    super(code, message, { cause: options.cause, details });
     this.file = options.file;
   }
 }

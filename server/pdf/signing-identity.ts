@@ -61,11 +61,13 @@ const MIN_RSA_BITS = 2048;
  * Reads and checks a signing identity: the certificate must be well formed (strict DER, as the verifier
  * reads it) and currently valid, the key must be RSA (2048 bits or more) or EC and must be the
  * certificate's key. A PKCS#12 file must hold the signing certificate alone or its whole chain up to a
- * self-signed root, the only two shapes the verifier accepts in a signature.
+ * self-signed root, the only two shapes the verifier accepts in a signature; so must PEM files, when
+ * they give any chain certificate at all (INCOMPLETE_CHAIN names the certificate whose issuer is
+ * missing, or whose signature the certificate given as its issuer does not verify).
  *
  * Errors are {@link PdfSigningError}s naming the file and the problem (FILE_UNREADABLE,
  * NOT_A_CERTIFICATE, NOT_A_PRIVATE_KEY, WRONG_PASSWORD, KEY_MISMATCH, CERTIFICATE_EXPIRED,
- * CERTIFICATE_NOT_YET_VALID, UNSUPPORTED_KEY, MALFORMED_PKCS12, UNSUPPORTED_PKCS12); they never contain
+ * CERTIFICATE_NOT_YET_VALID, UNSUPPORTED_KEY, MALFORMED_PKCS12, UNSUPPORTED_PKCS12, INCOMPLETE_CHAIN); they never contain
  * key material or passwords.
  *
  * @param source A PKCS#12 file and its password, or PEM certificate, key and chain files.
@@ -89,6 +91,7 @@ export async function loadSigningIdentity(
   let certificateFile: string;
   let keyFile: string;
   let chainDer: Uint8Array[] | undefined;
+  let chainFiles: string[] = [];
 
   if ("p12File" in source) {
     certificateFile = keyFile = source.p12File;
@@ -128,6 +131,7 @@ export async function loadSigningIdentity(
     keyFile = source.keyFile;
     const certificates = readCertificates(await readSource(source.certFile, "certificate file"), source.certFile);
     [certificateDer, ...others] = certificates;
+    chainFiles = [source.certFile, ...(source.chainFiles ?? [])];
     for (const chainFile of source.chainFiles ?? []) {
       others.push(...readCertificates(await readSource(chainFile, "chain file"), chainFile));
     }
@@ -178,7 +182,7 @@ export async function loadSigningIdentity(
   const { subject } = readCertificateFields(certificateDer);
   return {
     certificateDer,
-    chainDer: chainDer ?? orderChain(certificate, others).flat(),
+    chainDer: chainDer ?? pemChain(certificate, certificateDer, others, chainFiles),
     privateKey,
     fingerprint: `0x${createHash("sha256").update(certificateDer).digest("hex")}`,
     subjectCommonName: nameAttribute(subject, COMMON_NAME) ?? "",
@@ -334,18 +338,59 @@ function fullChain(leaf: X509Certificate, others: Uint8Array[], file: string): U
     );
   }
   const top = path.at(-1);
-  if (top) {
-    const { issuer, subject } = readCertificateFields(top);
-    const x509 = new X509Certificate(top);
-    if (Buffer.compare(issuer, subject) !== 0 || !x509.verify(x509.publicKey)) {
-      throw new PdfSigningError(
-        "MALFORMED_PKCS12",
-        `The PKCS#12 file ${file} holds a partial chain: it stops at the intermediate "${nameAttribute(subject, COMMON_NAME) ?? x509.subject}", whose issuer is not included, and verifiers refuse partial chains. Include the whole chain up to the self-signed root, or the signing certificate alone`,
-        { file },
-      );
-    }
+  if (top && !isSelfSigned(top)) {
+    throw new PdfSigningError(
+      "MALFORMED_PKCS12",
+      `The PKCS#12 file ${file} holds a partial chain: it stops at the intermediate "${nameAttribute(readCertificateFields(top).subject, COMMON_NAME) ?? new X509Certificate(top).subject}", whose issuer is not included, and verifiers refuse partial chains. Include the whole chain up to the self-signed root, or the signing certificate alone`,
+      { file },
+    );
   }
   return path;
+}
+
+/**
+ * The chain of PEM files (`files`: the certificate file, then the chain files), from the issuer of
+ * `leaf` up, then any other certificate they hold: none when they hold no other certificate; else the
+ * path from `leaf` must reach a self-signed certificate (`leaf` itself, or its last link). The verifier
+ * refuses a chain that stops short of its root (`core/verify/verifyPadesCms.ts`).
+ */
+function pemChain(leaf: X509Certificate, leafDer: Uint8Array, others: Uint8Array[], files: string[]): Uint8Array[] {
+  const [path, rest] = orderChain(leaf, others);
+  if (path.length === 0 && rest.length === 0) return [];
+  const top = path.at(-1) ?? leafDer;
+  if (isSelfSigned(top)) return [...path, ...rest];
+  const name = displayName(top, "subject");
+  const issuerName = displayName(top, "issuer");
+  const where = files.join(", ");
+  // A certificate given under the issuer's name whose key does not verify the last link: a broken link.
+  const { issuer } = readCertificateFields(top);
+  const namesake = rest.find((der) => Buffer.compare(readCertificateFields(der).subject, issuer) === 0);
+  const options = { file: files[0], details: { certificate: name, missing: issuerName } };
+  if (namesake) {
+    throw new PdfSigningError(
+      "INCOMPLETE_CHAIN",
+      `The signing certificate's chain in ${where} is incomplete: "${name}" names "${issuerName}" as its issuer, but its signature does not verify with the key of the "${issuerName}" certificate given, and verifiers refuse partial chains. Give that issuer's own certificate and the chain up to the self-signed root, or the signing certificate alone`,
+      options,
+    );
+  }
+  throw new PdfSigningError(
+    "INCOMPLETE_CHAIN",
+    `The signing certificate's chain in ${where} is incomplete: the issuer "${issuerName}" of "${name}" is missing (it is not in these files, and "${name}" is not self-signed), and verifiers refuse partial chains. Include the whole chain up to the self-signed root, or give the signing certificate alone`,
+    options,
+  );
+}
+
+/** Whether `der` is self-signed: its issuer is its subject, and its own key verifies its signature. */
+function isSelfSigned(der: Uint8Array): boolean {
+  const { issuer, subject } = readCertificateFields(der);
+  const x509 = new X509Certificate(der);
+  return Buffer.compare(issuer, subject) === 0 && x509.verify(x509.publicKey);
+}
+
+/** The commonName of a certificate's subject or issuer, else that whole name as node:crypto writes it. */
+function displayName(der: Uint8Array, which: "subject" | "issuer"): string {
+  const x509 = new X509Certificate(der);
+  return nameAttribute(readCertificateFields(der)[which], COMMON_NAME) ?? x509[which].replace(/\n/g, ", ");
 }
 
 /** A certificate's serial number, issuer and subject elements (tag, length and value), RFC 5280 4.1. */

@@ -159,6 +159,41 @@ describe("loadSigningIdentity", () => {
       openssl("req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", keyFile, "-out", certFile, "-subj", "/CN=ed", "-days", "1");
       await expectLoadError({ certFile, keyFile }, "UNSUPPORTED_KEY", /ed25519/);
     });
+
+    it("refuses with INCOMPLETE_CHAIN a chain whose root is missing or whose link does not verify; loads the whole chain, in order, or the certificate alone", async () => {
+      const file = (name: string): string => path.join(dir, `pem-chain.${name}`);
+      await writeFile(file("ext.cnf"), "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n");
+      const issue = (name: string, subject: string, issuer: string, extensions: string): void => {
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", subject);
+        openssl(
+          "x509", "-req", "-in", file(`${name}.csr`), "-CA", file(`${issuer}.pem`), "-CAkey", file(`${issuer}.key`), "-CAcreateserial",
+          "-extfile", file("ext.cnf"), "-extensions", extensions, "-days", "2", "-out", file(`${name}.pem`),
+        );
+      };
+      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.pem"), "-subj", "/CN=PEM Root", "-days", "2");
+      issue("int", "/CN=PEM Intermediate", "root", "ca");
+      issue("leaf", "/CN=PEM Leaf", "int", "leaf");
+      // Another intermediate under the same name, with another key: it did not sign the leaf.
+      issue("impostor", "/CN=PEM Intermediate", "root", "ca");
+      const chain = async (name: string, certificates: string[]): Promise<string> => {
+        await writeFile(file(`${name}.chain.pem`), (await Promise.all(certificates.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""));
+        return file(`${name}.chain.pem`);
+      };
+      const leaf = { certFile: file("leaf.pem"), keyFile: file("leaf.key") };
+
+      const noRoot = await expectLoadError({ ...leaf, chainFiles: [await chain("stops", ["int"])] }, "INCOMPLETE_CHAIN", /pem-chain\.stops\.chain\.pem is incomplete: the issuer "PEM Root" of "PEM Intermediate" is missing/);
+      expect((noRoot as Error & { details?: unknown }).details).to.deep.include({ certificate: "PEM Intermediate", missing: "PEM Root" });
+      await expectLoadError({ ...leaf, chainFiles: [await chain("leaf-only", ["root"])] }, "INCOMPLETE_CHAIN", /the issuer "PEM Intermediate" of "PEM Leaf" is missing/);
+      await expectLoadError(
+        { ...leaf, chainFiles: [await chain("impostor", ["impostor", "root"])] },
+        "INCOMPLETE_CHAIN",
+        /"PEM Leaf" names "PEM Intermediate" as its issuer, but its signature does not verify with the key of the "PEM Intermediate" certificate given/,
+      );
+
+      const full = await loadSigningIdentity({ ...leaf, chainFiles: [await chain("full", ["root", "int"])] });
+      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal(["CN=PEM Intermediate", "CN=PEM Root"]);
+      expect((await loadSigningIdentity(leaf)).chainDer).to.deep.equal([]);
+    });
   });
 
   describe("from PKCS#12 files", () => {
