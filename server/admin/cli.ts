@@ -31,6 +31,7 @@ import {
   listIssuers,
   type IssuerListing,
 } from "./registry-admin.ts";
+import { DEFAULT_ADMIN_DELAY, deployRegistry, readRegistryArtifact } from "./deploy.ts";
 
 const CONNECTION_HELP = `admin key: --keystore FILE (or ECERT_ADMIN_KEYSTORE): an encrypted JSON keystore; its password from
            ECERT_ADMIN_PASSWORD or, on a terminal, a prompt. Never a plaintext key on the command line.
@@ -42,6 +43,10 @@ TIME:      ISO 8601 with a time zone (2026-12-01T09:00:00+08:00, 2026-12-01T01:0
 
 /** Every command: its usage line and what it does. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
+  deploy: {
+    usage: "certs admin deploy --rpc URL --keystore FILE [--issuers issuers.json] [--registry ADDR] [--admin-delay SECONDS]",
+    what: "deploys the registry from the compiled artifact (npm run build) with the keystore's account as its governance admin (handover delay default 3 days), or reuses the one at --registry or one this account already created with the same code; then registers the issuers of the file; prints what it did, then REGISTRY_ADDRESS= and CHAIN_ID= lines; idempotent",
+  },
   "issuer list": { usage: "certs admin issuer list [--json]", what: "every issuer with its signers and their windows (Hong Kong time and ISO), active or stopped, and its signing-certificate fingerprints" },
   "issuer register": { usage: "certs admin issuer register --file issuers.json", what: "admits the issuers of the file (as config/issuers.dev.json) with their signing certificates and signers; idempotent: what is on chain already is left as it is" },
   "issuer update": { usage: "certs admin issuer update ID [--name-en TEXT] [--name-zh TEXT] [--domain DOMAIN]", what: "changes an issuer's names or domain (what is not given stays)" },
@@ -114,6 +119,8 @@ type Values = {
   from?: string;
   until?: string;
   reason?: string;
+  issuers?: string;
+  "admin-delay"?: string;
 };
 
 /** Runs `certs admin` with the arguments after `admin`; resolves with the exit code. */
@@ -141,6 +148,8 @@ export async function runAdminCommand(args: string[], env: NodeJS.ProcessEnv = p
         from: { type: "string" },
         until: { type: "string" },
         reason: { type: "string" },
+        issuers: { type: "string" },
+        "admin-delay": { type: "string" },
       },
     }));
   } catch (error) {
@@ -169,7 +178,7 @@ export async function runAdminCommand(args: string[], env: NodeJS.ProcessEnv = p
   const rest = positionals.slice(2);
   try {
     const plan = planCommand(name, rest, values, env);
-    const connection = await connect(values, env, plan.write);
+    const connection = name === "deploy" ? await connectForDeploy(values, env) : await connect(values, env, plan.write);
     try {
       await plan.run(connection);
     } finally {
@@ -225,6 +234,8 @@ interface Connection {
   admin: string;
   chainId: number;
   rpcUrl: string;
+  /** The admin's (deployer's) wallet, for `deploy`. */
+  wallet?: Wallet;
 }
 
 interface Plan {
@@ -240,6 +251,14 @@ function planCommand(name: string, rest: string[], values: Values, env: NodeJS.P
     if (rest.length > count) throw usageError(`admin ${name}: unexpected argument ${rest[count]}`);
   };
   switch (name) {
+    case "deploy": {
+      need(0, "no argument");
+      const delay = values["admin-delay"] ?? String(DEFAULT_ADMIN_DELAY);
+      if (!/^\d{1,10}$/.test(delay)) throw usageError(`--admin-delay: seconds (0 to 9999999999), got ${delay.slice(0, 20)}`);
+      if (values.registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.registry)) throw usageError(`--registry: not an address: ${values.registry.slice(0, 50)}`);
+      const issuersFile = values.issuers;
+      return { write: true, run: (c) => deploy(c, { registry: values.registry ?? env.ECERT_REGISTRY, adminDelay: Number(delay), issuersFile }, env) };
+    }
     case "issuer list":
       need(0, "no argument");
       return { write: false, run: (c) => issuerList(c, values.json === true) };
@@ -395,6 +414,24 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
 }
 
 
+/**
+ * The connection of `deploy`: the chain and the deployer's key (always from a keystore: the embedded
+ * default deploys its own registry); the registry is found or deployed by the command itself.
+ */
+async function connectForDeploy(values: Values, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const keystore = values.keystore ?? env.ECERT_ADMIN_KEYSTORE;
+  const rpcUrls = values.rpc ?? env.ECERT_RPC_URLS?.split(",").map((u) => u.trim()).filter(Boolean) ?? [];
+  if (rpcUrls.length === 0) throw usageError("admin deploy needs --rpc URL (or ECERT_RPC_URLS)");
+  for (const url of rpcUrls) if (!/^https?:\/\//i.test(url)) throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+  if (!keystore) throw usageError("admin deploy needs the deployer's key: --keystore FILE (an encrypted JSON keystore), or ECERT_ADMIN_KEYSTORE");
+  const key = await decryptKeystore(keystore, env);
+  const { url, chainId } = await reachable(rpcUrls);
+  const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
+  const wallet = new Wallet(key, provider);
+  // The registry is set by `deploy` once it is found or deployed.
+  return { provider, registry: undefined as unknown as Contract, admin: wallet.address, chainId, rpcUrl: url, wallet };
+}
+
 /** The first endpoint that answers `eth_chainId` within 10 s. */
 async function reachable(urls: string[]): Promise<{ url: string; chainId: number }> {
   const problems: string[] = [];
@@ -542,6 +579,38 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
     const words = { registered: "registered", "added-signing-certificate": "signing certificate added", "added-signer": "signer added" }[step.action];
     console.log(`issuer ${step.issuer}: ${words}${step.detail ? ` ${step.detail}` : ""}: transaction ${tx.hash}, block ${receipt?.blockNumber}`);
   }
+}
+
+async function deploy(c: Connection, options: { registry?: string; adminDelay: number; issuersFile?: string }, env: NodeJS.ProcessEnv): Promise<void> {
+  let artifact;
+  try {
+    artifact = await readRegistryArtifact();
+  } catch (error) {
+    throw new AdminError("UNREADABLE_INPUT", (error as Error).message, { cause: error });
+  }
+  if (options.issuersFile) {
+    // The file is checked before anything is sent.
+    try {
+      await loadIssuersFile(options.issuersFile, { DATA_DIR: path.resolve(env.DATA_DIR ?? ".data") });
+    } catch (error) {
+      throw new AdminError("UNREADABLE_INPUT", `cannot use ${options.issuersFile}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`, { cause: error });
+    }
+  }
+  const outcome = await deployRegistry({ provider: c.provider, deployer: c.wallet!, artifact, given: options.registry, adminDelay: options.adminDelay });
+  if (outcome.action === "no-contract") throw usageError(`no contract at ${outcome.address} on chain ${c.chainId} (${redact(c.rpcUrl)}): check --registry, or leave it out to deploy one`);
+  if (outcome.action === "deployed") {
+    console.log(`registry deployed at ${outcome.address}: transaction ${outcome.txHash}, block ${outcome.blockNumber} (governance admin ${c.admin}, handover delay ${outcome.adminDelay} s)`);
+  } else if (outcome.how === "found") {
+    alreadySo(`the registry is deployed at ${outcome.address} (created by ${c.admin}, the same code as artifacts/)`);
+  } else {
+    alreadySo(`the registry at ${outcome.address} is used as given${outcome.sameCode ? "" : " (its code differs from this build's artifact: another version or compiler setting)"}`);
+  }
+  c.registry = new Contract(outcome.address, REGISTRY_ADMIN_ABI as unknown as string[], c.wallet);
+  const admin = (await c.registry.defaultAdmin()) as string;
+  if (admin.toLowerCase() !== c.admin.toLowerCase()) console.log(`  note: its governance admin is ${admin}, not ${c.admin}: registering issuers needs that admin's key`);
+  if (options.issuersFile) await issuerRegister(c, options.issuersFile, env);
+  console.log(`REGISTRY_ADDRESS=${outcome.address}`);
+  console.log(`CHAIN_ID=${c.chainId}`);
 }
 
 async function issuerView(c: Connection, id: string) {

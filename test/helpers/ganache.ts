@@ -26,6 +26,11 @@ export interface GanacheOptions {
    * returned, and no block otherwise), or a block every `blockTime` seconds (empty ones included).
    */
   blockTime?: number;
+  /**
+   * Lift the 24 KiB contract size limit (EIP-170): only for code instrumented by `hardhat test --coverage`
+   * (npm test), which outgrows it; the registry as built is well under it.
+   */
+  unlimitedContractSize?: boolean;
 }
 
 export interface Ganache {
@@ -64,7 +69,7 @@ export function freePort(): Promise<number> {
  * await node.stop();
  */
 export async function startGanache(options: GanacheOptions = {}): Promise<Ganache> {
-  const { chainId = 1337, accounts = 6, blockTime = 0 } = options;
+  const { chainId = 1337, accounts = 6, blockTime = 0, unlimitedContractSize = false } = options;
   const port = await freePort();
   const args = [
     CLI,
@@ -77,6 +82,7 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     "--wallet.defaultBalance", "1000",
     "--miner.blockTime", String(blockTime),
     "--logging.quiet",
+    ...(unlimitedContractSize ? ["--chain.allowUnlimitedContractSize"] : []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

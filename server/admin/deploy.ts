@@ -1,0 +1,82 @@
+/**
+ * `certs admin deploy`: the registry on a real network, from the compiled artifact, with ethers alone (no
+ * Hardhat at run time). Idempotent: a registry already there (`--registry ADDR`, or one this deployer
+ * created among its first {@link SCAN_NONCES} transactions, with exactly this build's code) is reused.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ContractFactory, getAddress, getCreateAddress, type JsonRpcProvider, type Wallet } from "ethers";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Where `npm run build` (hardhat build) writes the registry's artifact. */
+export const REGISTRY_ARTIFACT = path.join(ROOT, "artifacts/contracts/Registry.sol/Registry.json");
+
+/** How many of the deployer's first transactions are looked at for a registry it already created. */
+export const SCAN_NONCES = 64;
+
+/** The admin handover delay of a new registry unless told otherwise: 3 days, as the Ignition module. */
+export const DEFAULT_ADMIN_DELAY = 3 * 24 * 60 * 60;
+
+export interface RegistryArtifact {
+  abi: unknown[];
+  bytecode: string;
+  deployedBytecode: string;
+}
+
+/** Reads the compiled registry (throws a message saying how to make it when it is missing). */
+export async function readRegistryArtifact(file = REGISTRY_ARTIFACT): Promise<RegistryArtifact> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new Error(`no compiled registry at ${file}: run npm run build (hardhat build) in a full install first`);
+  }
+  const json = JSON.parse(text) as Partial<RegistryArtifact> & { contractName?: string; immutableReferences?: Record<string, unknown> };
+  if (json.contractName !== "Registry" || !json.bytecode || !json.deployedBytecode || !Array.isArray(json.abi)) throw new Error(`${file} is not the Registry's artifact`);
+  // The comparison of deployed code below is exact: it holds as long as the contract has no immutables.
+  if (json.immutableReferences && Object.keys(json.immutableReferences).length > 0) throw new Error(`${file}: the registry has immutables; code comparison would need masking`);
+  return { abi: json.abi, bytecode: json.bytecode, deployedBytecode: json.deployedBytecode };
+}
+
+/** What `deployRegistry` found or did. */
+export type DeployOutcome =
+  | { action: "reused"; address: string; how: "given" | "found"; sameCode: boolean }
+  | { action: "no-contract"; address: string }
+  | { action: "deployed"; address: string; txHash: string; blockNumber: number; adminDelay: number };
+
+/**
+ * The registry to use: `given` if set (`no-contract` when it holds no code; `sameCode` says whether it is
+ * this build's), else
+ * one the deployer already created with this build's code, else a new one with the deployer as its admin.
+ */
+export async function deployRegistry(parameters: {
+  provider: JsonRpcProvider;
+  deployer: Wallet;
+  artifact: RegistryArtifact;
+  given?: string;
+  adminDelay?: number;
+}): Promise<DeployOutcome> {
+  const { provider, deployer, artifact, given, adminDelay = DEFAULT_ADMIN_DELAY } = parameters;
+  const expected = artifact.deployedBytecode.toLowerCase();
+  if (given) {
+    const address = getAddress(given);
+    const code = (await provider.getCode(address)).toLowerCase();
+    if (code === "0x") return { action: "no-contract", address };
+    return { action: "reused", address, how: "given", sameCode: code === expected };
+  }
+  const nonce = await provider.getTransactionCount(deployer.address, "latest");
+  const candidates = Array.from({ length: Math.min(nonce, SCAN_NONCES) }, (_, n) => getCreateAddress({ from: deployer.address, nonce: n }));
+  for (let i = 0; i < candidates.length; i += 8) {
+    const codes = await Promise.all(candidates.slice(i, i + 8).map((a) => provider.getCode(a)));
+    const k = codes.findIndex((c) => c.toLowerCase() === expected);
+    if (k >= 0) return { action: "reused", address: candidates[i + k], how: "found", sameCode: true };
+  }
+  const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, deployer);
+  const contract = await factory.deploy(adminDelay, deployer.address);
+  const tx = contract.deploymentTransaction()!;
+  const receipt = await tx.wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`the registry's deployment transaction ${tx.hash} failed`);
+  return { action: "deployed", address: getAddress(receipt.contractAddress!), txHash: tx.hash, blockNumber: receipt.blockNumber, adminDelay };
+}

@@ -1,0 +1,202 @@
+/**
+ * Production mode in separate processes, for the tests against a second EVM node (test/helpers/ganache.ts):
+ * the deploy command, a production-style issuers file with encrypted keystores and PEM PAdES identities,
+ * the issuer service as its own `node server/main.ts` process, and the `certs` CLI. Nothing runs on import.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Wallet, encryptKeystoreJson } from "ethers";
+import { ensureDevPki } from "../../server/pki/dev-pki.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const run = promisify(execFile);
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/certs.ts ...args` with `env` over the caller's environment minus its ECERT_* variables. */
+export async function certs(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ECERT_")));
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], { env: { ...base, ...env }, maxBuffer: 32 * 2 ** 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** An encrypted JSON keystore of `key` (light scrypt, for test speed); returns its path. */
+export async function keystoreFile(dir: string, name: string, key: string, password: string): Promise<string> {
+  const wallet = new Wallet(key);
+  const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 10 } });
+  const file = path.join(dir, `${name}.keystore.json`);
+  await writeFile(file, json, { mode: 0o600 });
+  return file;
+}
+
+export interface Department {
+  id: "CSB" | "FSD";
+  nameEn: string;
+  nameZh: string;
+  domain: string;
+  /** The chain signer's private key (funded on the node). */
+  signerKey: string;
+}
+
+export interface DepartmentFiles {
+  issuersFile: string;
+  /** The service's environment for these departments (ISSUER_IDS and each `<ID>_*`). */
+  env: Record<string, string>;
+}
+
+/**
+ * A production-style issuers file (signers, signing certificates as PEM paths beside it, names) and per
+ * department an encrypted signer keystore and a PEM PAdES identity (from the development CA helper).
+ */
+export async function departmentFiles(dir: string, departments: Department[]): Promise<DepartmentFiles> {
+  const pki = await ensureDevPki(path.join(dir, "pki"), departments.map((d) => ({ id: d.id, nameEn: d.nameEn })));
+  const env: Record<string, string> = { ISSUER_IDS: departments.map((d) => d.id).join(",") };
+  const issuers = [];
+  for (const d of departments) {
+    const password = `${d.id.toLowerCase()} signer password`;
+    env[`${d.id}_SIGNER_KEYSTORE`] = await keystoreFile(dir, `${d.id.toLowerCase()}-signer`, d.signerKey, password);
+    env[`${d.id}_SIGNER_PASSWORD`] = password;
+    env[`${d.id}_PADES_CERT`] = pki.departments[d.id].certFile;
+    env[`${d.id}_PADES_KEY`] = pki.departments[d.id].keyFile;
+    issuers.push({
+      id: d.id,
+      nameEn: d.nameEn,
+      nameZh: d.nameZh,
+      domain: d.domain,
+      signingCertificate: `pki/${d.id}.cert.pem`,
+      signers: [{ address: new Wallet(d.signerKey).address, validFrom: "2026-01-01T00:00:00Z" }],
+    });
+  }
+  const issuersFile = path.join(dir, "issuers.json");
+  await writeFile(issuersFile, `${JSON.stringify({ issuers }, null, 2)}\n`);
+  return { issuersFile, env };
+}
+
+export const CSB = { id: "CSB", nameEn: "Civil Service Bureau", nameZh: "公務員事務局", domain: "csb.gov.hk" } as const;
+export const FSD = { id: "FSD", nameEn: "Fire Services Department", nameZh: "消防處", domain: "hkfsd.gov.hk" } as const;
+
+/** Whether the compiled registry outgrows EIP-170's 24 KiB (instrumented by `hardhat test --coverage`). */
+export function registryOutgrowsSizeLimit(): boolean {
+  const artifact = JSON.parse(readFileSync(path.join(ROOT, "artifacts/contracts/Registry.sol/Registry.json"), "utf8")) as { deployedBytecode: string };
+  return (artifact.deployedBytecode.length - 2) / 2 > 24_576;
+}
+
+export interface ServiceProcess {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  child: ChildProcess;
+  /** Everything it wrote (pino JSON lines on stdout, anything on stderr). */
+  output(): string;
+  /** Parsed log lines so far. */
+  logs(): Record<string, unknown>[];
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `node <entry>` (default `server/main.ts`) as its own process with `env` (PORT 0 unless given)
+ * and resolves once it logs that it started, with its URL.
+ */
+export async function startServiceProcess(env: Record<string, string>, options: { entry?: string; cwd?: string; node?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const { entry = path.join(ROOT, "server/main.ts"), cwd = ROOT, node = process.execPath, timeoutMs = 120_000 } = options;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ECERT_|CHAIN_|REGISTRY_|ISSUER_IDS|DATABASE_URL|DATA_DIR|PORT$|CONFIRMATIONS)/.test(k)));
+  const child = spawn(node, [entry], { cwd, env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const logs = () =>
+    output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+  const deadline = Date.now() + timeoutMs;
+  let url: string | undefined;
+  while (!url) {
+    url = logs().find((l) => l.msg === "HK e-Cert issuer service started")?.url as string | undefined;
+    if (url) break;
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the service did not start within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    output: () => output,
+    logs,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** One call to `/api/v1<route>` of a service process. */
+export async function call(
+  url: string,
+  method: string,
+  route: string,
+  options: { key?: string; json?: unknown; csv?: Uint8Array } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; json: any; bytes: Uint8Array }> {
+  const headers: Record<string, string> = {};
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(options.json);
+  } else if (options.csv) {
+    headers["content-type"] = "text/csv";
+    body = options.csv as BodyInit;
+  }
+  const res = await fetch(`${url}/api/v1${route}`, { method, headers, body });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, bytes };
+}
+
+/** The header and the first `count` rows of a CSV file of examples/. */
+export function exampleRows(name: string, count: number): Uint8Array {
+  const lines = readFileSync(path.join(ROOT, "examples", name), "utf8").replace(/^\uFEFF/, "").split(/\r?\n/).filter(Boolean);
+  if (lines.length < count + 1) throw new Error(`examples/${name} has fewer than ${count} rows`);
+  return new TextEncoder().encode(`${lines.slice(0, count + 1).join("\r\n")}\r\n`);
+}
+
+/** Polls `check` every 100 ms until it is true, or fails after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs = 60_000, what = "the condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
