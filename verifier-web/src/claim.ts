@@ -10,13 +10,13 @@
 import QRCode from "qrcode";
 import type { Credential } from "../../core/credential.ts";
 import { hideClaims } from "../../core/hideClaims.ts";
-import { encodeCredentialUrl } from "../../core/qrPayload.ts";
-import { getCertificateType, pathTokens } from "../../core/types/index.ts";
-import type { CertificateTypeSchema, ColumnSchema, LocalizedText } from "../../core/types/index.ts";
+import { encodeCredentialUrl } from "../../core/qr/index.ts";
+import { getCertificateType } from "../../core/types/index.ts";
+import type { CertificateTypeSchema, ColumnSchema } from "../../core/types/index.ts";
 import { byId, h } from "./dom.ts";
-import { pt, statusText } from "./portal-strings.ts";
-import { ApiError, Portal, callApi, problemOf, setDownload } from "./portal.ts";
-import type { Language } from "./strings.ts";
+import { fieldList, formatDate, formatValue, numberLabel, valueAt } from "./format.ts";
+import { pt } from "./portal-strings.ts";
+import { ApiError, Portal, callApi, problemOf, setDownload, statusBadge } from "./portal.ts";
 
 type Claimed = {
   code: string;
@@ -116,9 +116,9 @@ function drawCertificate(): void {
   const { schema, credential, summary } = claimed;
   const rows: [string, Node | string][] = [];
   rows.push([pt("claim.type", lang), schema.title[lang]]);
-  const numberLabel = schema.certificateNumber?.label ?? schema.columns.find((c) => c.path === "/certificateNumber")?.label;
-  rows.push([numberLabel ? numberLabel[lang] : pt("claim.number", lang), summary.certificateNumber]);
-  rows.push([pt("claim.status", lang), h("span", { class: `status-badge status-badge--${summary.status}` }, statusText(summary.status, lang))]);
+  const number = numberLabel(schema);
+  rows.push([number ? number[lang] : pt("claim.number", lang), summary.certificateNumber]);
+  rows.push([pt("claim.status", lang), statusBadge(summary.status, lang)]);
   for (const column of schema.columns) {
     if (column.path === "/certificateNumber") continue;
     const value = valueAt(credential.credentialSubject, column.path);
@@ -129,9 +129,7 @@ function drawCertificate(): void {
     rows.push([schema.validity.validFrom.label[lang], formatDate(credential.validFrom, lang)]);
     if (credential.validUntil) rows.push([schema.validity.validUntil.label[lang], formatDate(credential.validUntil, lang)]);
   }
-  const list = h("dl", { class: "fields", id: "cert-fields" });
-  for (const [label, value] of rows) list.append(h("div", { class: "fields__row" }, h("dt", {}, label), h("dd", {}, value)));
-  elements.certBody.replaceChildren(list);
+  elements.certBody.replaceChildren(fieldList(rows, "cert-fields"));
 }
 
 /** The hideable columns that this credential discloses, as checkboxes (ticked ones are kept across a language switch). */
@@ -190,44 +188,6 @@ function drawShareSummary(): void {
   elements.shareSummary.textContent = labels.length === 0 ? pt("share.summaryNone", lang) : pt("share.summary", lang, { fields: labels.join(lang === "en" ? ", " : "、") });
   elements.shareQr.alt = pt("share.qrAlt", lang);
   drawShareChoices();
-}
-
-function valueAt(subject: unknown, path: string): unknown {
-  let value: unknown = subject;
-  for (const token of pathTokens(path)) {
-    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, token)) return undefined;
-    value = (value as Record<string, unknown>)[token];
-  }
-  return value;
-}
-
-function formatValue(column: ColumnSchema, value: unknown, lang: Language): Node | string {
-  if (column.kind === "list" && Array.isArray(value)) {
-    const labels = column.item.kind === "enum" ? column.item.valueLabels : undefined;
-    return h("ul", { class: "list-value" }, ...value.map((item) => h("li", {}, labelled(String(item), labels, lang))));
-  }
-  if (column.kind === "enum" && typeof value === "string") return labelled(value, column.valueLabels, lang);
-  if (column.kind === "date" && typeof value === "string") return formatCalendarDate(value, lang);
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  return JSON.stringify(value);
-}
-
-function labelled(value: string, labels: Readonly<Record<string, LocalizedText>> | undefined, lang: Language): string {
-  return labels && Object.hasOwn(labels, value) ? labels[value][lang] : value;
-}
-
-const LOCALE: Record<Language, string> = { en: "en-HK", "zh-HK": "zh-HK" };
-
-function formatCalendarDate(value: string, lang: Language): string {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "UTC" }).format(date);
-}
-
-function formatDate(value: string, lang: Language): string {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "Asia/Hong_Kong" }).format(date);
 }
 
 /** A code in the address (`/claim#<code>`): opened at once, then removed from the address bar and history. */

@@ -18,12 +18,12 @@ import type { Scanner } from "./camera.ts";
 import { loadConfig } from "./config.ts";
 import type { VerifierConfig } from "./config.ts";
 import { byId } from "./dom.ts";
+import { PageLanguage } from "./language.ts";
 import { renderChecking, renderProblem, renderResult } from "./render.ts";
 import type { ResultView, Source } from "./render.ts";
-import { LANGUAGES, t } from "./strings.ts";
-import type { Language, Message, StringKey } from "./strings.ts";
+import { t } from "./strings.ts";
+import type { Message, StringKey } from "./strings.ts";
 
-const LANGUAGE_STORAGE_KEY = "hk-ecert-verifier-lang";
 /** A QR code or link this page can check: a verifier URL with a `#1-` / `#1.` fragment, or the bare payload. */
 const PAYLOAD_PATTERN = /^(https?:\/\/[^\s#]*#)?1[-.][0-9A-Za-z_-]/;
 
@@ -31,18 +31,15 @@ const PAYLOAD_PATTERN = /^(https?:\/\/[^\s#]*#)?1[-.][0-9A-Za-z_-]/;
 type ResultState = { kind: "checking"; source: Source } | { kind: "result"; view: ResultView } | { kind: "problem"; message: Message } | { kind: "empty" };
 
 const state = {
-  lang: initialLanguage(),
   config: undefined as VerifierConfig | undefined,
   configReady: undefined as unknown as Promise<VerifierConfig | undefined>,
   result: { kind: "empty" } as ResultState,
   /** Incremented for each verification; a slower, older one never overwrites a newer verdict. */
   sequence: 0,
   scanner: undefined as Scanner | undefined,
-  messages: new Map<HTMLElement, Message>(),
 };
 
 const elements = {
-  html: document.documentElement,
   result: byId("result"),
   file: byId<HTMLInputElement>("file"),
   dropzone: byId("dropzone"),
@@ -53,64 +50,27 @@ const elements = {
   scanView: byId("scan-view"),
   video: byId<HTMLVideoElement>("scan-video"),
   scanMessage: byId("scan-message"),
-  langSwitch: byId<HTMLButtonElement>("lang-switch"),
   footerRegistry: byId("footer-registry"),
   footerEndpoints: byId("footer-endpoints"),
 };
-
-function initialLanguage(): Language {
-  try {
-    const saved = localStorage.getItem(LANGUAGE_STORAGE_KEY);
-    if (saved && (LANGUAGES as readonly string[]).includes(saved)) return saved as Language;
-  } catch {
-    // storage may be disabled; fall back to the browser's languages
-  }
-  return navigator.languages?.some((l) => /^zh\b/i.test(l)) ? "zh-HK" : "en";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Texts
 // ---------------------------------------------------------------------------------------------
 
-/** Writes every text of the page in the current language. */
-function applyLanguage(): void {
-  const { lang } = state;
-  elements.html.lang = lang;
-  document.title = t("app.title", lang);
-  for (const element of document.querySelectorAll<HTMLElement>("[data-i18n]")) {
-    element.textContent = t(element.dataset.i18n as StringKey, lang);
-  }
-  for (const element of document.querySelectorAll<HTMLElement>("[data-i18n-aria-label]")) {
-    element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel as StringKey, lang));
-  }
-  // The switch names the other language, in that language.
-  const other: Language = lang === "en" ? "zh-HK" : "en";
-  elements.langSwitch.lang = other;
-  elements.langSwitch.textContent = t("lang.switch", lang);
-  elements.langSwitch.setAttribute("aria-label", `${t("lang.switch", lang)}: ${t("lang.switchLabel", lang)}`);
-  elements.scan.textContent = t(state.scanner ? "input.scanStop" : "input.scan", lang);
-  for (const [element, message] of state.messages) element.textContent = t(message.key, lang, message.values);
+/** The page language: the marked texts and the messages, then (after a switch too) what is drawn here. */
+const language = new PageLanguage<StringKey>(t, () => {
+  elements.scan.textContent = t(state.scanner ? "input.scanStop" : "input.scan", language.lang);
   renderFooter();
   drawResult(false);
-}
-
-function setMessage(element: HTMLElement, message: Message | undefined): void {
-  if (message) {
-    state.messages.set(element, message);
-    element.textContent = t(message.key, state.lang, message.values);
-    element.hidden = false;
-  } else {
-    state.messages.delete(element);
-    element.textContent = "";
-    element.hidden = true;
-  }
-}
+});
 
 function renderFooter(): void {
   const config = state.config;
-  elements.footerRegistry.textContent = config ? t("footer.registry", state.lang, { chainId: String(config.chainId), registry: config.registry }) : "";
+  const { lang } = language;
+  elements.footerRegistry.textContent = config ? t("footer.registry", lang, { chainId: String(config.chainId), registry: config.registry }) : "";
   elements.footerEndpoints.textContent = config
-    ? t("footer.endpoints", state.lang, { endpoints: config.rpcUrls.map((u) => new URL(u).host + new URL(u).pathname).join(", ") })
+    ? t("footer.endpoints", lang, { endpoints: config.rpcUrls.map((u) => new URL(u).host + new URL(u).pathname).join(", ") })
     : "";
 }
 
@@ -122,7 +82,7 @@ function renderFooter(): void {
 function drawResult(announce: boolean): void {
   const container = elements.result;
   const current = state.result;
-  const { lang } = state;
+  const { lang } = language;
   container.setAttribute("aria-busy", String(current.kind === "checking"));
   delete container.dataset.status;
   delete container.dataset.reasons;
@@ -297,12 +257,12 @@ function wireLinkForm(): void {
     const startedAt = performance.now();
     const text = elements.link.value.trim();
     if (!text) {
-      setMessage(elements.linkMessage, { key: "input.linkEmpty" });
+      language.say(elements.linkMessage, { key: "input.linkEmpty" });
       elements.link.setAttribute("aria-invalid", "true");
       elements.link.focus();
       return;
     }
-    setMessage(elements.linkMessage, undefined);
+    language.say(elements.linkMessage, undefined);
     elements.link.removeAttribute("aria-invalid");
     checkText(text, "link", startedAt);
   });
@@ -320,38 +280,38 @@ function wireScanner(): void {
 
 async function startScanning(): Promise<void> {
   elements.scan.disabled = true;
-  setMessage(elements.scanMessage, { key: "scan.starting" });
+  language.say(elements.scanMessage, { key: "scan.starting" });
   try {
     elements.scanView.hidden = false;
     const scanner = await startScan({
       video: elements.video,
       onCode: (text) => {
         if (!PAYLOAD_PATTERN.test(text.trim())) {
-          setMessage(elements.scanMessage, { key: "scan.notOurs" });
+          language.say(elements.scanMessage, { key: "scan.notOurs" });
           return false;
         }
-        setMessage(elements.scanMessage, undefined);
+        language.say(elements.scanMessage, undefined);
         checkText(text, "qr", performance.now());
         return true;
       },
     });
     state.scanner = scanner;
-    setMessage(elements.scanMessage, { key: "scan.aim" });
+    language.say(elements.scanMessage, { key: "scan.aim" });
     elements.scan.setAttribute("aria-pressed", "true");
-    elements.scan.textContent = t("input.scanStop", state.lang);
+    elements.scan.textContent = t("input.scanStop", language.lang);
     void scanner.done.then(() => {
       if (state.scanner !== scanner) return;
       state.scanner = undefined;
       elements.scanView.hidden = true;
       elements.scan.setAttribute("aria-pressed", "false");
-      elements.scan.textContent = t("input.scan", state.lang);
-      if (state.messages.get(elements.scanMessage)?.key === "scan.aim") setMessage(elements.scanMessage, undefined);
+      elements.scan.textContent = t("input.scan", language.lang);
+      if (language.shown(elements.scanMessage)?.key === "scan.aim") language.say(elements.scanMessage, undefined);
     });
   } catch (error) {
     elements.scanView.hidden = true;
     const problem = error instanceof CameraError ? error.problem : "failed";
     if (!(error instanceof CameraError)) console.error("camera", error);
-    setMessage(elements.scanMessage, { key: `scan.${problem}` });
+    language.say(elements.scanMessage, { key: `scan.${problem}` });
   } finally {
     elements.scan.disabled = false;
   }
@@ -359,18 +319,6 @@ async function startScanning(): Promise<void> {
 
 function stopScanning(): void {
   state.scanner?.stop();
-}
-
-function wireLanguageSwitch(): void {
-  elements.langSwitch.addEventListener("click", () => {
-    state.lang = state.lang === "en" ? "zh-HK" : "en";
-    try {
-      localStorage.setItem(LANGUAGE_STORAGE_KEY, state.lang);
-    } catch {
-      // not remembered; still switched
-    }
-    applyLanguage();
-  });
 }
 
 function wireResultActions(): void {
@@ -405,11 +353,10 @@ state.configReady = loadConfig().then(
     return undefined;
   },
 );
-applyLanguage();
+language.apply();
 wireFileInputs();
 wireLinkForm();
 wireScanner();
-wireLanguageSwitch();
 wireResultActions();
 window.addEventListener("hashchange", checkAddress);
 checkAddress();

@@ -1,86 +1,25 @@
 /**
- * What the candidate and officer pages share: the language (saved with the verifier's choice), the
- * `data-i18n` texts, messages that follow a language switch, and calls to the issuer API.
+ * What the candidate and officer pages share: the page language with the portal's strings (the site's
+ * one language choice, `language.ts`), calls to the issuer API, status badges and downloads.
  */
 import { BaseError } from "../../core/base-error.ts";
-import { byId } from "./dom.ts";
-import { PORTAL_STRINGS, pt } from "./portal-strings.ts";
+import { h } from "./dom.ts";
+import { PageLanguage } from "./language.ts";
+import type { PageMessage } from "./language.ts";
+import { pt, statusText } from "./portal-strings.ts";
 import type { PortalKey } from "./portal-strings.ts";
-import { LANGUAGES } from "./strings.ts";
 import type { Language } from "./strings.ts";
 
-/** The verifier page's key: one language choice for every page of the site. */
-const LANGUAGE_STORAGE_KEY = "hk-ecert-verifier-lang";
-
-export type PortalMessage = { key: PortalKey; values?: Record<string, string> };
+export type PortalMessage = PageMessage<PortalKey>;
 
 /**
- * The page language and its switch. `redraw` draws the page's dynamic parts again after a switch.
+ * The page language and its switch, with the portal's strings. `redraw` draws the page's dynamic parts
+ * again after a switch.
  */
-export class Portal {
-  lang: Language;
-  readonly #messages = new Map<HTMLElement, PortalMessage>();
-  readonly #redraw: () => void;
-
+export class Portal extends PageLanguage<PortalKey> {
   constructor(redraw: () => void) {
-    this.#redraw = redraw;
-    this.lang = initialLanguage();
-    byId<HTMLButtonElement>("lang-switch").addEventListener("click", () => {
-      this.lang = this.lang === "en" ? "zh-HK" : "en";
-      try {
-        localStorage.setItem(LANGUAGE_STORAGE_KEY, this.lang);
-      } catch {
-        // storage may be disabled: the choice lasts for this page only
-      }
-      this.apply();
-    });
+    super(pt, redraw);
   }
-
-  /** Writes every text of the page in the current language. */
-  apply(): void {
-    const { lang } = this;
-    document.documentElement.lang = lang;
-    const titleKey = document.querySelector<HTMLElement>(".masthead__title [data-i18n]")?.dataset.i18n as PortalKey | undefined;
-    if (titleKey) document.title = pt(titleKey, lang);
-    for (const element of document.querySelectorAll<HTMLElement>("[data-i18n]")) element.textContent = pt(element.dataset.i18n as PortalKey, lang);
-    for (const element of document.querySelectorAll<HTMLElement>("[data-i18n-aria-label]")) {
-      element.setAttribute("aria-label", pt(element.dataset.i18nAriaLabel as PortalKey, lang));
-    }
-    const other: Language = lang === "en" ? "zh-HK" : "en";
-    const button = byId<HTMLButtonElement>("lang-switch");
-    button.lang = other;
-    button.textContent = pt("lang.switch", lang);
-    button.setAttribute("aria-label", `${pt("lang.switch", lang)}: ${pt("lang.switchLabel", lang)}`);
-    for (const [element, message] of this.#messages) element.textContent = pt(message.key, lang, message.values);
-    this.#redraw();
-  }
-
-  /** Shows `message` in `element` (and keeps it translated), or hides the element. */
-  say(element: HTMLElement, message: PortalMessage | undefined, tone?: "ok" | "error"): void {
-    if (tone) {
-      element.classList.toggle("message--ok", tone === "ok");
-      element.classList.toggle("message--error", tone === "error");
-    }
-    if (message) {
-      this.#messages.set(element, message);
-      element.textContent = pt(message.key, this.lang, message.values);
-      element.hidden = false;
-    } else {
-      this.#messages.delete(element);
-      element.textContent = "";
-      element.hidden = true;
-    }
-  }
-}
-
-function initialLanguage(): Language {
-  try {
-    const saved = localStorage.getItem(LANGUAGE_STORAGE_KEY);
-    if (saved && (LANGUAGES as readonly string[]).includes(saved)) return saved as Language;
-  } catch {
-    // storage may be disabled
-  }
-  return navigator.languages?.some((l) => /^zh\b/i.test(l)) ? "zh-HK" : "en";
 }
 
 /**
@@ -131,3 +70,8 @@ export function setDownload(link: HTMLAnchorElement, blob: Blob, name: string): 
   link.download = name;
 }
 
+
+/** A certificate's status as a badge (its words, never colour alone). */
+export function statusBadge(status: string, lang: Language): HTMLElement {
+  return h("span", { class: `status-badge status-badge--${status}` }, statusText(status, lang));
+}

@@ -4,12 +4,12 @@
  * the issuer and the anchor as read from the chain, and every check. Built from the verification
  * result JSON only; every text comes from `strings.ts`, the schemas or the core's bilingual messages.
  */
-import type { JsonValue } from "../../core/credential.ts";
-import { getCertificateType, pathTokens } from "../../core/types/index.ts";
-import type { CertificateTypeSchema, ColumnSchema, LocalizedText } from "../../core/types/index.ts";
+import { getCertificateType } from "../../core/types/index.ts";
+import type { CertificateTypeSchema } from "../../core/types/index.ts";
 import type { CheckStatus, ReasonCode, VerificationStatus } from "../../core/verify/codes.ts";
 import type { CertificateSummary, VerificationResult } from "../../core/verify/types.ts";
 import { h, svg } from "./dom.ts";
+import { fieldList, formatDate, formatDateTime, formatValue, numberLabel, valueAt } from "./format.ts";
 import { CHECK_STATUS_TEXT, CHECK_TEXT, NEXT_STEP_FOR_REASON, REASON_TEXT, pick, t, verdictText } from "./strings.ts";
 import type { Language, Message, StringKey } from "./strings.ts";
 
@@ -136,8 +136,8 @@ function renderCertificate(result: VerificationResult, shown: boolean, lang: Lan
   }
   const rows: [string, Node | string][] = [];
   rows.push([t("cert.type", lang), schema ? schema.title[lang] : certificate.type]);
-  const numberLabel = schema?.certificateNumber?.label ?? schema?.columns.find((c) => c.path === "/certificateNumber")?.label;
-  rows.push([numberLabel ? numberLabel[lang] : t("cert.number", lang), String(certificate.fields.certificateNumber ?? "")]);
+  const number = numberLabel(schema);
+  rows.push([number ? number[lang] : t("cert.number", lang), String(certificate.fields.certificateNumber ?? "")]);
   const hidden = new Set(certificate.hidden);
   let anyHidden = false;
   if (schema) {
@@ -163,7 +163,7 @@ function renderCertificate(result: VerificationResult, shown: boolean, lang: Lan
     "certificate",
     t("cert.heading", lang),
     h("p", { class: "note" }, note),
-    definitionList(rows),
+    fieldList(rows),
     anyHidden ? h("p", { class: "note" }, t("cert.hiddenNote", lang)) : null,
   );
 }
@@ -186,7 +186,7 @@ function renderIssuer(issuer: NonNullable<VerificationResult["issuer"]>, lang: L
   return section(
     "issuer",
     t("issuer.heading", lang),
-    definitionList([
+    fieldList([
       [t("issuer.name", lang), issuer.name[lang]],
       [t("issuer.domain", lang), issuer.domain],
       [t("issuer.id", lang), issuer.id],
@@ -198,7 +198,7 @@ function renderAnchor(anchor: NonNullable<VerificationResult["anchor"]>, lang: L
   return section(
     "anchor",
     t("anchor.heading", lang),
-    definitionList([
+    fieldList([
       [t("anchor.at", lang), formatDateTime(anchor.anchoredAt, lang)],
       [t("anchor.block", lang), String(anchor.blockNumber)],
       [t("anchor.tx", lang), anchor.txHash ? h("code", { class: "hex" }, anchor.txHash) : t("anchor.txUnknown", lang)],
@@ -238,59 +238,6 @@ function renderChecks(result: VerificationResult, lang: Language): HTMLElement {
 function section(name: string, heading: string, ...children: (Node | null)[]): HTMLElement {
   const id = `result-${name}-heading`;
   return h("section", { class: `panel panel--${name}`, "aria-labelledby": id }, h("h3", { id }, heading), ...children);
-}
-
-function definitionList(rows: [string, Node | string][]): HTMLElement {
-  const list = h("dl", { class: "fields" });
-  for (const [label, value] of rows) list.append(h("div", { class: "fields__row" }, h("dt", {}, label), h("dd", {}, value)));
-  return list;
-}
-
-function valueAt(fields: { [field: string]: JsonValue }, path: string): JsonValue | undefined {
-  let value: JsonValue | undefined = fields;
-  for (const token of pathTokens(path)) {
-    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, token)) return undefined;
-    value = value[token];
-  }
-  return value;
-}
-
-function formatValue(column: ColumnSchema, value: JsonValue, lang: Language): Node | string {
-  if (column.kind === "list" && Array.isArray(value)) {
-    const labels = column.item.kind === "enum" ? column.item.valueLabels : undefined;
-    return h("ul", { class: "list-value" }, ...value.map((item) => h("li", {}, labelled(String(item), labels, lang))));
-  }
-  if (column.kind === "enum" && typeof value === "string") return labelled(value, column.valueLabels, lang);
-  if (column.kind === "date" && typeof value === "string") return formatCalendarDate(value, lang);
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  return JSON.stringify(value);
-}
-
-function labelled(value: string, labels: Readonly<Record<string, LocalizedText>> | undefined, lang: Language): string {
-  return labels && Object.hasOwn(labels, value) ? labels[value][lang] : value;
-}
-
-const LOCALE: Record<Language, string> = { en: "en-HK", "zh-HK": "zh-HK" };
-
-/** A `YYYY-MM-DD` field: the calendar date, whatever the reader's time zone. */
-function formatCalendarDate(value: string, lang: Language): string {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "UTC" }).format(date);
-}
-
-/** A validity bound: its day in Hong Kong. */
-function formatDate(value: string, lang: Language): string {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeZone: "Asia/Hong_Kong" }).format(date);
-}
-
-/** An instant, in Hong Kong time. */
-function formatDateTime(value: string, lang: Language): string {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: "long", timeStyle: "long", timeZone: "Asia/Hong_Kong" }).format(date);
 }
 
 type IconName = "valid" | "invalid" | "warning" | "skip";
