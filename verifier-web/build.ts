@@ -36,8 +36,8 @@ const TARGETS = ["es2022", "chrome105", "edge105", "firefox110", "safari16"];
 
 /**
  * The most each page's script may weigh, in bytes, minified and gzipped (README "Bundle size"). The
- * build stops with an error naming the script above its budget. Measured at 190 / 68 KB (`app`, the
- * verifier), 103 / 39 KB (`claim`), 37 / 13 KB (`officer`).
+ * build stops with an error naming the script above its budget. Measured at 191 / 63 KB (`app`, the
+ * verifier), 106 / 40 KB (`claim`), 38 / 13 KB (`officer`).
  */
 export const SCRIPT_BUDGETS: Readonly<Record<"app" | "claim" | "officer", { bytes: number; gzipBytes: number }>> = {
   app: { bytes: 250_000, gzipBytes: 90_000 },

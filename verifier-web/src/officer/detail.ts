@@ -1,0 +1,169 @@
+/**
+ * One certificate: its status and history, and the status changes it allows (revoke, suspend,
+ * reinstate) with a reason, sent after a confirmation step and followed until the chain has them.
+ */
+import { REVOCATION_REASONS, revocationReasonOf } from "../../../core/revocationReasons.ts";
+import type { RevocationReason } from "../../../core/revocationReasons.ts";
+import { byId, h } from "../dom.ts";
+import { fieldList, formatDateTime } from "../format.ts";
+import { EVENT_TEXT, pt, statusText } from "../portal-strings.ts";
+import { problemOf, statusBadge } from "../portal.ts";
+import type { Language } from "../strings.ts";
+import { certificate, changeStatus } from "./api.ts";
+import type { StatusChange } from "./api.ts";
+import { loadRenew } from "./renew.ts";
+import { nameOf, refreshResults, sayBelowResults, typeTitle } from "./search.ts";
+import { POLL_MS, portal, shown } from "./state.ts";
+
+const elements = {
+  detail: byId("detail"),
+  detailBody: byId("detail-body"),
+  actionForm: byId<HTMLFormElement>("action-form"),
+  actionKind: byId<HTMLSelectElement>("action-kind"),
+  actionReason: byId<HTMLSelectElement>("action-reason"),
+  actionSubmit: byId<HTMLButtonElement>("action-submit"),
+  confirm: byId("confirm"),
+  confirmText: byId("confirm-text"),
+  confirmYes: byId<HTMLButtonElement>("confirm-yes"),
+  confirmNo: byId<HTMLButtonElement>("confirm-no"),
+  actionMessage: byId("action-message"),
+};
+
+const state = {
+  /** The change awaiting confirmation. */
+  pending: undefined as { kind: StatusChange; reason: RevocationReason } | undefined,
+};
+
+/** Wires the change form and its confirmation. */
+export function wireDetail(): void {
+  elements.actionForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.pending = { kind: elements.actionKind.value as StatusChange, reason: elements.actionReason.value as RevocationReason };
+    portal.say(elements.actionMessage, undefined);
+    drawConfirm();
+    elements.confirmNo.focus();
+  });
+  elements.confirmNo.addEventListener("click", () => {
+    state.pending = undefined;
+    drawConfirm();
+    elements.actionSubmit.focus();
+  });
+  elements.confirmYes.addEventListener("click", () => void applyChange());
+}
+
+/** Forgets the certificate shown (signing out). */
+export function clearDetail(): void {
+  shown.detail = undefined;
+  state.pending = undefined;
+  elements.detail.hidden = true;
+}
+
+/**
+ * Reads the certificate `id` and shows it; `focus` (an officer opened it) also resets the change form,
+ * loads the renewal form and moves the focus to it.
+ */
+export async function openDetail(id: string, focus: boolean): Promise<void> {
+  try {
+    shown.detail = await certificate(id);
+  } catch (error) {
+    sayBelowResults(error);
+    return;
+  }
+  elements.detail.hidden = false;
+  drawDetail();
+  if (focus) {
+    state.pending = undefined;
+    drawConfirm();
+    portal.say(elements.actionMessage, undefined);
+    void loadRenew(id);
+    elements.detail.focus();
+  }
+}
+
+function reasonText(code: number | null | undefined, lang: Language): string | undefined {
+  if (code === null || code === undefined) return undefined;
+  const name = revocationReasonOf(code);
+  return name ? REVOCATION_REASONS[name][lang] : String(code);
+}
+
+export function drawDetail(): void {
+  const detail = shown.detail;
+  if (!detail) return;
+  const { lang } = portal;
+  elements.detail.dataset.status = detail.status;
+  const rows: [string, Node | string][] = [
+    [pt("search.number", lang), detail.certificateNumber],
+    [pt("search.type", lang), typeTitle(detail.type, lang)],
+    [pt("search.name", lang), nameOf(detail, lang)],
+    [pt("search.status", lang), statusBadge(detail.status, lang)],
+  ];
+  const reason = detail.status === "revoked" || detail.status === "suspended" ? reasonText(detail.reason, lang) : undefined;
+  if (reason) rows.push([pt("detail.reasonNow", lang), reason]);
+  const history = h(
+    "ol",
+    { class: "history", id: "detail-history" },
+    ...detail.history.map((event) => {
+      const words = Object.hasOwn(EVENT_TEXT, event.type) ? EVENT_TEXT[event.type][lang] : event.type;
+      const why = reasonText(event.detail?.reason, lang);
+      return h("li", { "data-event": event.type }, h("time", { datetime: event.at }, formatDateTime(event.at, lang, "medium")), " · ", words, why ? ` (${why})` : "", " · ", h("span", { class: "note" }, event.actor));
+    }),
+  );
+  elements.detailBody.replaceChildren(fieldList(rows, "detail-fields"), h("h3", {}, pt("detail.history", lang)), history);
+
+  // The changes this status allows.
+  const kinds: StatusChange[] = detail.status === "issued" ? ["revoke", "suspend"] : detail.status === "suspended" ? ["reinstate", "revoke"] : [];
+  elements.actionForm.hidden = kinds.length === 0;
+  const kind = elements.actionKind.value;
+  elements.actionKind.replaceChildren(...kinds.map((k) => h("option", { value: k }, pt(`action.${k}`, lang))));
+  if (kinds.includes(kind as StatusChange)) elements.actionKind.value = kind;
+  const reasonName = elements.actionReason.value;
+  const reasons = (Object.keys(REVOCATION_REASONS) as RevocationReason[]).filter((r) => r !== "superseded");
+  elements.actionReason.replaceChildren(...reasons.map((r) => h("option", { value: r }, REVOCATION_REASONS[r][lang])));
+  if (reasonName) elements.actionReason.value = reasonName;
+}
+
+export function drawConfirm(): void {
+  const pending = state.pending;
+  const detail = shown.detail;
+  elements.confirm.hidden = !pending;
+  elements.actionSubmit.disabled = Boolean(pending);
+  if (!pending || !detail) return;
+  const { lang } = portal;
+  elements.confirmText.textContent = pt("detail.confirmText", lang, {
+    action: pt(`action.${pending.kind}`, lang),
+    number: detail.certificateNumber,
+    reason: REVOCATION_REASONS[pending.reason][lang],
+  });
+}
+
+/** Sends the confirmed change, then follows the certificate until the chain has it. */
+async function applyChange(): Promise<void> {
+  const pending = state.pending;
+  const detail = shown.detail;
+  if (!pending || !detail) return;
+  elements.confirmYes.disabled = true;
+  try {
+    await changeStatus(detail.id, pending.kind, pending.reason);
+    state.pending = undefined;
+    drawConfirm();
+    portal.say(elements.actionMessage, { key: "detail.sent" }, "ok");
+    const target = pending.kind === "revoke" ? "revoked" : pending.kind === "suspend" ? "suspended" : "issued";
+    const deadline = Date.now() + 120_000;
+    await openDetail(detail.id, false);
+    while (shown.detail?.id === detail.id && shown.detail.status !== target && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await openDetail(detail.id, false);
+    }
+    if (shown.detail?.status === target) {
+      portal.say(elements.actionMessage, { key: "detail.changed", values: { status: statusText(target, portal.lang) } }, "ok");
+      refreshResults();
+      void loadRenew(detail.id);
+    }
+  } catch (error) {
+    state.pending = undefined;
+    drawConfirm();
+    portal.say(elements.actionMessage, problemOf(error), "error");
+  } finally {
+    elements.confirmYes.disabled = false;
+  }
+}
