@@ -179,7 +179,7 @@ async function endpoint(api: string | undefined, key: string | undefined, issuer
 }
 
 /** Every code a {@link CliError} can carry. Only ever add to this list. */
-const CLI_ERROR_CODES = [
+export const CLI_ERROR_CODES = [
   /** Bad usage: a missing or malformed option, no chain or API configured. */
   "USAGE",
   /** An input file that cannot be read. */
@@ -205,7 +205,7 @@ async function call(api: string, key: string, method: string, route: string, bod
     res = await fetch(`${api}${route}`, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { "content-type": contentType } : {}) },
-      body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
     });
   } catch (error) {
     throw new CliError("API_UNREACHABLE", `cannot reach the API at ${api}: ${(error as Error).message}`, { cause: error });

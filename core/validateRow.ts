@@ -33,6 +33,7 @@ type DateLike = { column: string; kind: "date"; required: true; maxLength: numbe
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** Characters never accepted in any cell (see the module comment). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const FORBIDDEN_NAMES: Record<string, string> = {

@@ -136,7 +136,7 @@ export function checksummed(address: string): string {
 }
 
 /** Every code an {@link EndpointProblem} can carry. Only ever add to this list. */
-const ENDPOINT_PROBLEM_CODES = [
+export const ENDPOINT_PROBLEM_CODES = [
   /** The endpoint answered with something that is not what was asked for (not a chain id, not hex, not a status). */
   "BAD_ANSWER",
   /** The endpoint serves another chain than the trusted one. */

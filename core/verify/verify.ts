@@ -56,7 +56,7 @@ import { checkSigningCertificate } from "./checks/checkSigningCertificate.ts";
 import { checkValidityPeriod } from "./checks/checkValidityPeriod.ts";
 import { checkWellFormed } from "./checks/checkWellFormed.ts";
 import { isoSeconds, message } from "./context.ts";
-import type { ChainStage, Check, CredentialStage, InputStage, MerkleStage, SignatureStage, VerificationContext } from "./context.ts";
+import type { ChainStage, Check, CredentialStage, InputStage, SignatureStage, VerificationContext } from "./context.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, createJsonRpcProvider } from "./jsonRpc.ts";
 import type { ChainReader, Fetch } from "./jsonRpc.ts";
 import { checksummed, issuerIdOfUrn, readCertificateStatus } from "./readCertificateStatus.ts";

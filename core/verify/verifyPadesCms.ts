@@ -149,7 +149,7 @@ function cachesFor(subtle: SubtleCrypto): Caches {
 }
 
 /** Every code a {@link CmsProblem} can carry. Only ever add to this list. */
-const CMS_PROBLEM_CODES = [
+export const CMS_PROBLEM_CODES = [
   /** The CMS is not a signature this verifier accepts, or it does not verify (the message says why). */
   "INVALID_SIGNATURE",
   /** The signature is sound but covers other bytes than the PDF's: the PDF was changed after signing. */

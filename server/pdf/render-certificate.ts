@@ -4,7 +4,7 @@ import QRCode from "qrcode";
 import type { CertificateTypeSchema, ColumnSchema, Credential, LocalizedText } from "../../core/index.ts";
 import { ContentStream, textWidth, wrap, type PageFont } from "./layout.ts";
 import { FontSubset } from "./pdf-font.ts";
-import { PdfWriter, latin1, pdfDate, pdfText, type Ref } from "./pdf-writer.ts";
+import { PdfWriter, latin1, pdfDate, pdfText } from "./pdf-writer.ts";
 import { TrueTypeFont } from "./truetype.ts";
 import { hongKongDate } from "../../core/time.ts";
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type FileChooser, type Page } from "playwright-core";
 import { hideClaims } from "../../core/hideClaims.ts";
-import { encodeCredentialUrl } from "../../core/qrPayload.ts";
+import { encodeCredentialUrl } from "../../core/qr/index.ts";
 import type { Credential } from "../../core/credential.ts";
 import { loadConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/start.ts";

@@ -3,7 +3,7 @@ import { readFile, rm } from "node:fs/promises";
 import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Credential } from "../../core/credential.ts";
-import { encodeCredentialUrl } from "../../core/qrPayload.ts";
+import { encodeCredentialUrl } from "../../core/qr/index.ts";
 import { CERTIFICATE_TYPES } from "../../core/types/index.ts";
 import type { RunningServer } from "../../server/start.ts";
 import { sampleCsv } from "../server/pdf/documents-helpers.ts";

@@ -15,7 +15,7 @@ import {
   type VerifyOptions,
 } from "../../../core/index.ts";
 import { DEV_KEYS } from "../../../server/chain/local-chain.ts";
-import { NOW, startEcertFixture, type EcertFixture, type IssuedBatch } from "../../helpers/ecert-fixture.ts";
+import { startEcertFixture, type EcertFixture, type IssuedBatch } from "../../helpers/ecert-fixture.ts";
 import {
   appendIncrementalUpdate,
   flipByte,

@@ -84,11 +84,11 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
 
   it("1-3. cuts CSB's signer off from B's anchor time: B is ISSUER_KEY_REVOKED, A VALID, a revocation made after T void", async () => {
     // 1. Batch A, VALID.
-    batchA = await issueBatch(firstRows(await sampleCsv("csb-cre.csv"), 4), "csb-cre");
+    batchA = await issueBatch(firstRows(sampleCsv("csb-cre.csv"), 4), "csb-cre");
     const a0 = await verifyPdf(pdfs.get(batchA[0].id)!);
     expect(a0.status, JSON.stringify(a0.reasons)).to.equal("VALID");
     // Then batch B: T is the block time of its anchor, after A's.
-    batchB = await issueBatch(firstRows(await sampleCsv("csb-blnst.csv"), 3), "csb-blnst");
+    batchB = await issueBatch(firstRows(sampleCsv("csb-blnst.csv"), 3), "csb-blnst");
     const b0 = await verifyPdf(pdfs.get(batchB[0].id)!);
     expect(b0.status).to.equal("VALID");
     cutOffAt = b0.anchor!.anchoredAt;
@@ -172,7 +172,7 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
   });
 
   it("5. renews B's certificates through the service: the renewals VALID (anchored by the new signer), the old ones ISSUER_KEY_REVOKED", async () => {
-    const rows = parse(new TextDecoder().decode(firstRows(await sampleCsv("csb-blnst.csv"), 3)), { columns: true, bom: true }) as Record<string, string>[];
+    const rows = parse(new TextDecoder().decode(firstRows(sampleCsv("csb-blnst.csv"), 3)), { columns: true, bom: true }) as Record<string, string>[];
     const renewals: string[] = [];
     for (const [i, c] of batchB.entries()) {
       const res = await api(server, "POST", `/certificates/${c.id}/renew`, { key, json: { fields: rows[i] } });

@@ -4,7 +4,6 @@ import type { RunningServer } from "../../../server/start.ts";
 export interface ApiResponse {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
   bytes: Uint8Array;
 }

@@ -52,7 +52,6 @@ export interface InputRow {
 /** What an upload answered (`POST /batches`): status and body. */
 export interface UploadResponse {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
 }
 

@@ -48,7 +48,6 @@ export interface Target {
 
 export interface HttpResult {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
   bytes: Uint8Array;
 }

@@ -39,7 +39,7 @@ export function wireSignIn(hooks: SignInHooks): void {
 
 /** Signs in again with the key this tab kept, if any. */
 export function resumeSession(hooks: SignInHooks): Promise<void> {
-  let saved: string | null = null;
+  let saved: string | null;
   try {
     saved = sessionStorage.getItem(KEY_STORAGE);
   } catch {
