@@ -89,6 +89,10 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Never left running by a test process that ends without stopping it.
+  const orphanGuard = () => child.kill("SIGKILL");
+  process.once("exit", orphanGuard);
+  void exited.then(() => process.off("exit", orphanGuard));
   const rpcUrl = `http://127.0.0.1:${port}`;
   let id = 0;
   const send = async (method: string, params: unknown[] = []): Promise<unknown> => {

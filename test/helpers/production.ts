@@ -106,17 +106,29 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node <entry>` (default `server/main.ts`) as its own process with `env` (PORT 0 unless given)
+ * Starts `node <entry>` (default `server/main.ts`), or `command`, as its own process with `env` (PORT 0 unless given)
  * and resolves once it logs that it started, with its URL.
  */
-export async function startServiceProcess(env: Record<string, string>, options: { entry?: string; cwd?: string; node?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const { entry = path.join(ROOT, "server/main.ts"), cwd = ROOT, node = process.execPath, timeoutMs = 120_000 } = options;
+export async function startServiceProcess(env: Record<string, string>, options: { entry?: string; cwd?: string; command?: string[]; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const { entry = path.join(ROOT, "server/main.ts"), cwd = ROOT, command = [process.execPath, entry], timeoutMs = 120_000 } = options;
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ECERT_|CHAIN_|REGISTRY_|ISSUER_IDS|DATABASE_URL|DATA_DIR|PORT$|CONFIRMATIONS)/.test(k)));
-  const child = spawn(node, [entry], { cwd, env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command[0], command.slice(1), { cwd, env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  // Its own process group, signalled as one: `npm start` does not pass SIGTERM on to the node it starts.
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // Never left running by a test process that ends without stopping it.
+  const orphanGuard = () => signal("SIGKILL");
+  process.once("exit", orphanGuard);
+  void exited.then(() => process.off("exit", orphanGuard));
   const logs = () =>
     output
       .split("\n")
@@ -135,7 +147,7 @@ export async function startServiceProcess(env: Record<string, string>, options: 
     if (url) break;
     if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      signal("SIGKILL");
       throw new Error(`the service did not start within ${timeoutMs} ms:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -147,8 +159,8 @@ export async function startServiceProcess(env: Record<string, string>, options: 
     logs,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      signal("SIGTERM");
+      const timer = setTimeout(() => signal("SIGKILL"), 15_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
