@@ -8,13 +8,18 @@
  *   CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS, ISSUER_IDS, encrypted signer keystores, PEM PAdES
  *   identities and CONFIRMATIONS=1;
  *   100 CSB certificates and 12 FSD licences through POST /api/v1/batches; one of each VALID with
- *   `certs verify --rpc <ganache> --registry --chain-id`; one revoked through the API: REVOKED.
+ *   `certs verify --rpc <ganache> --registry --chain-id`; one revoked through the API: REVOKED; the same
+ *   two in the verifier page (Chromium), from a static copy whose config points at ganache and from the
+ *   service's own page (its /rpc proxy to ganache).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
+import { chromium } from "playwright-core";
+import { DEFAULT_VERIFIER_DIST } from "../../verifier-web/build.ts";
+import { CHROMIUM, CHROMIUM_ARGS, closeBrowser, dropFile, readVerdict, serveStatic } from "../browser/browser-helpers.ts";
 import { startGanache, type Ganache } from "../helpers/ganache.ts";
 import { CSB, FSD, call, certs, departmentFiles, exampleRows, keystoreFile, registryOutgrowsSizeLimit, startServiceProcess, until, type DepartmentFiles, type ServiceProcess } from "../helpers/production.ts";
 
@@ -169,6 +174,30 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     expect(revoked.result.reasons).to.deep.equal(["REVOKED"]);
     expect(revoked.code).to.equal(1);
     expect((await verifyFile("CSB", issued.CSB[43].id)).result.status).to.equal("VALID");
+  });
+
+  it("verifies in the page (Chromium): a static copy whose config points at ganache, and the service's own page over /rpc", async () => {
+    const pdfOf = async (certificateId: string) => (await call(service!.url, "GET", `/certificates/${certificateId}/pdf`, { key: keys.CSB })).bytes;
+    const valid = await pdfOf(issued.CSB[57].id);
+    const revoked = await pdfOf(issued.CSB[42].id);
+    // The service built the page when it started (verifier-web/dist); a static host serves it with its own config.
+    const host = await serveStatic(DEFAULT_VERIFIER_DIST, { rpcUrls: [node.rpcUrl], chainId: 1337, registry });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      for (const origin of [host.url, service!.url]) {
+        for (const [pdf, expected] of [[valid, { status: "VALID", reasons: [] }], [revoked, { status: "INVALID", reasons: ["REVOKED"] }]] as const) {
+          const page = await browser.newPage();
+          await page.goto(`${origin}/`);
+          await dropFile(page, pdf, "certificate.pdf", "application/pdf");
+          const verdict = await readVerdict(page, 30_000);
+          expect({ status: verdict.status, reasons: verdict.reasons }, origin).to.deep.equal(expected);
+          await page.close();
+        }
+      }
+    } finally {
+      await closeBrowser(browser);
+      await host.close();
+    }
   });
 
   it("stops on SIGTERM with exit code 0", async () => {
