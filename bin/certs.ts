@@ -32,7 +32,6 @@ const USAGE = `usage:
   certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
 reason codes: unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance`;
 
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "check") {
@@ -68,7 +67,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "verify") {
     if (!positionals[0]) return usage("verify needs a PDF, a credential JSON file or a verifier URL");
-    return verifyCommand(positionals[0], { json: values.json!, rpc: values.rpc, registry: values.registry, chainId: values["chain-id"] });
+    return verifyCommand(positionals[0], {
+      json: values.json!,
+      rpc: values.rpc,
+      registry: values.registry,
+      chainId: values["chain-id"],
+    });
   }
   if (command === "issue") {
     if (!values.type || !values.csv) return usage("issue needs --type and --csv");
@@ -87,7 +91,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(res, null, 2));
       return 0;
     }
-    const res = (await call(api, key, "POST", `/certificates/${encodeURIComponent(id)}/revoke`, { reason: values.reason })) as { operationId: string };
+    const res = (await call(api, key, "POST", `/certificates/${encodeURIComponent(id)}/revoke`, {
+      reason: values.reason,
+    })) as { operationId: string };
     console.log(`revocation of ${id} queued (operation ${res.operationId}); it is applied on chain by the service`);
     return 0;
   }
@@ -109,7 +115,10 @@ async function verifyCommand(
   const chainId = Number(options.chainId ?? process.env.ECERT_CHAIN_ID ?? dev.chainId);
   const registry = options.registry ?? process.env.ECERT_REGISTRY ?? dev.registry;
   if (rpc.length === 0 || !Number.isSafeInteger(chainId) || !registry) {
-    throw new CliError("USAGE", "say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)");
+    throw new CliError(
+      "USAGE",
+      "say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)",
+    );
   }
   let input: Uint8Array | string | { url: string };
   // A URL by its scheme (a file name may well contain "#").
@@ -124,11 +133,20 @@ async function verifyCommand(
   const result = await verify(input, { providers: rpc, trusted: { chainId, registry } });
   if (options.json) console.log(JSON.stringify(result, null, 2));
   else {
-    const words = { VALID: "VALID 有效", INVALID: "INVALID 無效", UNABLE_TO_CHECK: "UNABLE TO CHECK 無法核實" }[result.status];
+    const words = { VALID: "VALID 有效", INVALID: "INVALID 無效", UNABLE_TO_CHECK: "UNABLE TO CHECK 無法核實" }[
+      result.status
+    ];
     console.log(`${words}${result.reasons.length ? `: ${result.reasons.join(", ")}` : ""}`);
-    if (result.certificate) console.log(`certificate ${String(result.certificate.fields.certificateNumber ?? result.certificate.id)} (${result.certificate.type})`);
-    if (result.issuer) console.log(`issued by ${result.issuer.name.en} ${result.issuer.name["zh-HK"]} (${result.issuer.domain})`);
-    if (result.anchor) console.log(`anchored ${result.anchor.anchoredAt} in block ${result.anchor.blockNumber}${result.anchor.txHash ? `, transaction ${result.anchor.txHash}` : ""}`);
+    if (result.certificate)
+      console.log(
+        `certificate ${String(result.certificate.fields.certificateNumber ?? result.certificate.id)} (${result.certificate.type})`,
+      );
+    if (result.issuer)
+      console.log(`issued by ${result.issuer.name.en} ${result.issuer.name["zh-HK"]} (${result.issuer.domain})`);
+    if (result.anchor)
+      console.log(
+        `anchored ${result.anchor.anchoredAt} in block ${result.anchor.blockNumber}${result.anchor.txHash ? `, transaction ${result.anchor.txHash}` : ""}`,
+      );
     for (const check of result.checks) console.log(`  ${check.status.padEnd(5)} ${check.id}: ${check.message.en}`);
   }
   return { VALID: 0, INVALID: 1, UNABLE_TO_CHECK: 2 }[result.status];
@@ -146,7 +164,14 @@ async function createApiKey(issuerId: string, label: string): Promise<number> {
   try {
     const key = `ecert_${issuerId.toLowerCase()}_${randomBytes(32).toString("base64url")}`;
     const id = randomUUID();
-    await store.insertApiKey({ id, issuerId, label, keyHash: createHash("sha256").update(key).digest("hex"), createdAt: new Date().toISOString(), revokedAt: null });
+    await store.insertApiKey({
+      id,
+      issuerId,
+      label,
+      keyHash: createHash("sha256").update(key).digest("hex"),
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+    });
     console.log(key);
     console.error(`API key ${id} created for ${issuerId} (${label}). It is shown once: only its hash is stored.`);
     return 0;
@@ -160,7 +185,11 @@ function usage(problem: string): number {
   return 64;
 }
 
-async function endpoint(api: string | undefined, key: string | undefined, issuer: string | undefined): Promise<{ api: string; key: string }> {
+async function endpoint(
+  api: string | undefined,
+  key: string | undefined,
+  issuer: string | undefined,
+): Promise<{ api: string; key: string }> {
   api ??= process.env.ECERT_API_URL;
   key ??= process.env.ECERT_API_KEY;
   if (!api || !key) {
@@ -169,11 +198,18 @@ async function endpoint(api: string | undefined, key: string | undefined, issuer
     try {
       dev = JSON.parse(await readFile(file, "utf8"));
     } catch {
-      throw new CliError("USAGE", `no API given: use --api and --key, set ECERT_API_URL and ECERT_API_KEY, or start the embedded default (npm start), which writes ${file}`);
+      throw new CliError(
+        "USAGE",
+        `no API given: use --api and --key, set ECERT_API_URL and ECERT_API_KEY, or start the embedded default (npm start), which writes ${file}`,
+      );
     }
     api ??= dev!.apiUrl;
     key ??= issuer ? dev!.apiKeys[issuer] : undefined;
-    if (!key) throw new CliError("USAGE", `no API key: give --key, or --issuer ${Object.keys(dev!.apiKeys).join("|")} to use one from ${file}`);
+    if (!key)
+      throw new CliError(
+        "USAGE",
+        `no API key: give --key, or --issuer ${Object.keys(dev!.apiKeys).join("|")} to use one from ${file}`,
+      );
   }
   return { api: api.replace(/\/+$/, ""), key };
 }
@@ -199,24 +235,50 @@ class CliError extends BaseError<(typeof CLI_ERROR_CODES)[number]> {
   }
 }
 
-async function call(api: string, key: string, method: string, route: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
+async function call(
+  api: string,
+  key: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  contentType = "application/json",
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(`${api}${route}`, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { "content-type": contentType } : {}) },
-      body: body === undefined ? undefined : body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+      body:
+        body === undefined
+          ? undefined
+          : body instanceof Uint8Array
+            ? (body as Uint8Array<ArrayBuffer>)
+            : JSON.stringify(body),
     });
   } catch (error) {
-    throw new CliError("API_UNREACHABLE", `cannot reach the API at ${api}: ${(error as Error).message}`, { cause: error });
+    throw new CliError("API_UNREACHABLE", `cannot reach the API at ${api}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const text = await res.text();
   const json = text ? JSON.parse(text) : undefined;
-  if (!res.ok && res.status !== 422) throw new CliError("API_REFUSED", `${method} ${route}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`, { details: { status: res.status, code: json?.error?.code } });
+  if (!res.ok && res.status !== 422)
+    throw new CliError(
+      "API_REFUSED",
+      `${method} ${route}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`,
+      { details: { status: res.status, code: json?.error?.code } },
+    );
   return json;
 }
 
-async function issue(api: string, key: string, type: string, csvFile: string, errorsFile?: string, claimsFile?: string): Promise<number> {
+async function issue(
+  api: string,
+  key: string,
+  type: string,
+  csvFile: string,
+  errorsFile?: string,
+  claimsFile?: string,
+): Promise<number> {
   let csv: Uint8Array;
   try {
     csv = await readFile(csvFile);
@@ -237,16 +299,35 @@ async function issue(api: string, key: string, type: string, csvFile: string, er
   const base = csvFile.replace(/\.csv$/i, "");
   const errorsPath = errorsFile ?? `${base}.errors.csv`;
   const claimsPath = claimsFile ?? `${base}.claims.csv`;
-  await writeFile(claimsPath, toCsv(["row", "certificate_id", "certificate_number", "claim_code"], submitted.certificates.map((c) => [c.row, c.id, c.certificateNumber, c.claimCode])), { mode: 0o600 });
+  await writeFile(
+    claimsPath,
+    toCsv(
+      ["row", "certificate_id", "certificate_number", "claim_code"],
+      submitted.certificates.map((c) => [c.row, c.id, c.certificateNumber, c.claimCode]),
+    ),
+    { mode: 0o600 },
+  );
   if (submitted.errors.length > 0) {
-    await writeFile(errorsPath, toCsv(["row", "column", "message"], submitted.errors.map((e) => [e.row ?? "", e.column ?? "", e.message])));
+    await writeFile(
+      errorsPath,
+      toCsv(
+        ["row", "column", "message"],
+        submitted.errors.map((e) => [e.row ?? "", e.column ?? "", e.message]),
+      ),
+    );
   }
   const total = submitted.certificates.length;
-  console.error(`batch ${submitted.batchId}: ${total} accepted, ${submitted.errors.length} rejected (claim codes: ${claimsPath})`);
+  console.error(
+    `batch ${submitted.batchId}: ${total} accepted, ${submitted.errors.length} rejected (claim codes: ${claimsPath})`,
+  );
   let progress: Record<string, number> = {};
   let failures: { reason: string }[] = [];
   while (total > 0) {
-    const batch = (await call(api, key, "GET", `/batches/${submitted.batchId}`)) as { progress: Record<string, number>; done: boolean; failures?: { reason: string }[] };
+    const batch = (await call(api, key, "GET", `/batches/${submitted.batchId}`)) as {
+      progress: Record<string, number>;
+      done: boolean;
+      failures?: { reason: string }[];
+    };
     progress = batch.progress;
     failures = batch.failures ?? [];
     bar(progress.issued ?? 0, total, progress);
@@ -255,18 +336,27 @@ async function issue(api: string, key: string, type: string, csvFile: string, er
   }
   process.stderr.write("\n");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`${progress.issued ?? 0} of ${total} certificates issued in ${seconds} s; ${submitted.errors.length} rows rejected${submitted.errors.length ? ` (see ${errorsPath})` : ""}`);
+  console.log(
+    `${progress.issued ?? 0} of ${total} certificates issued in ${seconds} s; ${submitted.errors.length} rows rejected${submitted.errors.length ? ` (see ${errorsPath})` : ""}`,
+  );
   for (const e of submitted.errors.slice(0, 10)) console.log(`  row ${e.row ?? "-"}, ${e.column ?? "-"}: ${e.message}`);
   if (submitted.errors.length > 10) console.log(`  ... ${submitted.errors.length - 10} more in ${errorsPath}`);
-  for (const f of failures) console.log(`  ${progress.failed ?? 0} certificates failed: their batch was set aside (${f.reason}); their rows can be uploaded again`);
+  for (const f of failures)
+    console.log(
+      `  ${progress.failed ?? 0} certificates failed: their batch was set aside (${f.reason}); their rows can be uploaded again`,
+    );
   return submitted.errors.length > 0 || (progress.issued ?? 0) < total ? 1 : 0;
 }
 
 function bar(done: number, total: number, progress: Record<string, number>): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
-  const states = Object.entries(progress).map(([k, v]) => `${k} ${v}`).join(", ");
-  process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}% ${states}   `);
+  const states = Object.entries(progress)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  process.stderr.write(
+    `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}% ${states}   `,
+  );
 }
 
 function toCsv(header: string[], rows: (string | number)[][]): string {

@@ -48,7 +48,8 @@ const pool = new Uint8Array(65536);
 let poolOffset = pool.length;
 const defaultGetRandomValues: GetRandomValues = (array) => {
   if (array.length > pool.length) {
-    for (let i = 0; i < array.length; i += pool.length) globalThis.crypto.getRandomValues(array.subarray(i, i + pool.length));
+    for (let i = 0; i < array.length; i += pool.length)
+      globalThis.crypto.getRandomValues(array.subarray(i, i + pool.length));
     return array;
   }
   if (poolOffset + array.length > pool.length) {

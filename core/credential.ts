@@ -165,7 +165,8 @@ export function copyJson<T>(value: T): T {
     for (const key of Object.keys(value)) {
       const copied = copyJson((value as Record<string, unknown>)[key]);
       // A "__proto__" key stays a key (and is then refused as an unknown field), never a prototype.
-      if (key === "__proto__") Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
       else out[key] = copied;
     }
     return out as T;
@@ -290,7 +291,8 @@ export function checkClaimsAgainstSchema(
   const slots = claimSlots(schema);
   for (const [pointer, value] of claims) {
     const slot = slots.get(pointer);
-    if (!slot) throw new CoreError(code, `${pointer} is not a field of a ${schema.id} credential`, { details: { pointer } });
+    if (!slot)
+      throw new CoreError(code, `${pointer} is not a field of a ${schema.id} credential`, { details: { pointer } });
     if (!valueFitsSlot(slot, value)) {
       throw new CoreError(code, `${pointer} must be a ${slot.value}`, { details: { pointer } });
     }
@@ -373,7 +375,14 @@ export const merkleAnchorSchema = z.strictObject({
 const envelopeSchema = z.looseObject({
   "@context": z.array(z.string()),
   type: z.array(z.string()),
-  id: z.string().check(z.regex(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "must be urn:uuid: + a lowercase UUID v4")),
+  id: z
+    .string()
+    .check(
+      z.regex(
+        /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        "must be urn:uuid: + a lowercase UUID v4",
+      ),
+    ),
   issuer: z.string(),
   validFrom: z.string(),
   validUntil: z.optional(z.string()),
@@ -427,16 +436,26 @@ export function analyseCredential(input: unknown): AnalysedCredential {
   if (credential["@context"].length !== 1 || credential["@context"][0] !== CREDENTIAL_CONTEXT) {
     malformed(`@context must be ["${CREDENTIAL_CONTEXT}"]`);
   }
-  if (credential.type.length !== 2 || credential.type[0] !== CREDENTIAL_TYPES[0] || credential.type[1] !== CREDENTIAL_TYPES[1]) {
+  if (
+    credential.type.length !== 2 ||
+    credential.type[0] !== CREDENTIAL_TYPES[0] ||
+    credential.type[1] !== CREDENTIAL_TYPES[1]
+  ) {
     malformed(`type must be ${JSON.stringify(CREDENTIAL_TYPES)}`);
   }
-  if (credential.issuer !== issuerUrn(schema.issuer)) malformed(`A ${schema.id} credential is issued by ${issuerUrn(schema.issuer)}`);
-  if (credential.credentialSchema.id !== schemaUrn(schema)) malformed(`credentialSchema.id must be ${schemaUrn(schema)}`);
+  if (credential.issuer !== issuerUrn(schema.issuer))
+    malformed(`A ${schema.id} credential is issued by ${issuerUrn(schema.issuer)}`);
+  if (credential.credentialSchema.id !== schemaUrn(schema))
+    malformed(`credentialSchema.id must be ${schemaUrn(schema)}`);
   if (!DATE_TIME.test(credential.validFrom) || Number.isNaN(Date.parse(credential.validFrom))) {
     malformed("validFrom must be an ISO 8601 date-time with a time zone");
   }
   if (schema.validity.kind === "period") {
-    if (credential.validUntil === undefined || !DATE_TIME.test(credential.validUntil) || Number.isNaN(Date.parse(credential.validUntil))) {
+    if (
+      credential.validUntil === undefined ||
+      !DATE_TIME.test(credential.validUntil) ||
+      Number.isNaN(Date.parse(credential.validUntil))
+    ) {
       malformed("validUntil must be an ISO 8601 date-time with a time zone");
     }
   } else if ("validUntil" in credential) {
@@ -450,7 +469,8 @@ export function analyseCredential(input: unknown): AnalysedCredential {
   }
   for (const [pointer, salt] of Object.entries(salts)) {
     if (!claims.has(pointer)) malformed(`Salt for ${pointer.slice(0, 100)}, which is not a disclosed claim`);
-    if (base64UrlByteLength(salt) < SALT_BYTES) malformed(`The salt of ${pointer} is not base64url of at least ${SALT_BYTES} bytes`);
+    if (base64UrlByteLength(salt) < SALT_BYTES)
+      malformed(`The salt of ${pointer} is not base64url of at least ${SALT_BYTES} bytes`);
   }
   for (const [pointer, digest] of Object.entries(hidden)) {
     if (!isBytes32Hex(digest)) malformed(`The hidden digest of ${pointer} is not 0x + 64 lowercase hex digits`);
@@ -464,9 +484,11 @@ export function digestOfAnalysed({ credential, claims }: AnalysedCredential): He
   const count = claims.size + hidden.length;
   const digests = new Uint8Array(32 * count);
   let i = 0;
-  for (const [pointer, value] of claims) fieldDigestInto(credential.proof.salts[pointer], pointer, value, digests, 32 * i++);
+  for (const [pointer, value] of claims)
+    fieldDigestInto(credential.proof.salts[pointer], pointer, value, digests, 32 * i++);
   for (const digest of hidden) {
-    if (!writeHex(digest, 32, digests, 32 * i++)) throw new CoreError("MALFORMED", "A hidden digest is not 0x + 64 hex digits");
+    if (!writeHex(digest, 32, digests, 32 * i++))
+      throw new CoreError("MALFORMED", "A hidden digest is not 0x + 64 hex digits");
   }
   return credentialDigestFromFieldDigestBytes(digests, count);
 }

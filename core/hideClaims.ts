@@ -46,7 +46,8 @@ export function hideClaims(credential: Credential, pointers: HideClaimsParameter
       });
     }
     for (const p of under) {
-      if (!slots.get(p)?.hideable) throw new CoreError("NOT_HIDEABLE", `${p} may not be hidden`, { details: { pointer: p } });
+      if (!slots.get(p)?.hideable)
+        throw new CoreError("NOT_HIDEABLE", `${p} may not be hidden`, { details: { pointer: p } });
       toHide.add(p);
     }
   }
@@ -58,7 +59,8 @@ export function hideClaims(credential: Credential, pointers: HideClaimsParameter
     // Remove the value, then every object the removal left empty.
     const tokens = pathTokens(pointer);
     const parents: Record<string, unknown>[] = [result as unknown as Record<string, unknown>];
-    for (const token of tokens.slice(0, -1)) parents.push(parents[parents.length - 1][token] as Record<string, unknown>);
+    for (const token of tokens.slice(0, -1))
+      parents.push(parents[parents.length - 1][token] as Record<string, unknown>);
     delete parents[parents.length - 1][tokens[tokens.length - 1]];
     for (let i = parents.length - 1; i > 0 && Object.keys(parents[i]).length === 0; i--) {
       delete parents[i - 1][tokens[i - 1]];

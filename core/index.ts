@@ -24,7 +24,15 @@ export {
   issuerUrn,
   schemaUrn,
 } from "./credential.ts";
-export type { CertificateRecord, Credential, CredentialProof, CredentialSubject, Hex, JsonValue, MerkleAnchor } from "./credential.ts";
+export type {
+  CertificateRecord,
+  Credential,
+  CredentialProof,
+  CredentialSubject,
+  Hex,
+  JsonValue,
+  MerkleAnchor,
+} from "./credential.ts";
 export { createCredential } from "./createCredential.ts";
 export type { CreateCredentialParameters, CreateCredentialResult, GetRandomValues } from "./createCredential.ts";
 export { computeCredentialDigest } from "./computeCredentialDigest.ts";

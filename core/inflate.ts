@@ -51,7 +51,8 @@ export function inflateBounded(data: Uint8Array, options: InflateBoundedOptions)
   };
   const inflater = format === "raw" ? new Inflate(onData) : new Unzlib(onData);
   try {
-    for (let i = 0; i < data.length; i += chunkBytes) inflater.push(data.subarray(i, i + chunkBytes), i + chunkBytes >= data.length);
+    for (let i = 0; i < data.length; i += chunkBytes)
+      inflater.push(data.subarray(i, i + chunkBytes), i + chunkBytes >= data.length);
   } catch (error) {
     return { ok: false, reason: error === TOO_LARGE ? "too-large" : "corrupt" };
   }

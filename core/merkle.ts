@@ -46,7 +46,9 @@ function parseLeaves(leaves: BuildMerkleTreeParameters): Uint8Array {
   leaves.forEach((leaf, i) => {
     if (leaf instanceof Uint8Array) {
       if (leaf.length !== 32) {
-        throw new CoreError("INVALID_ARGUMENT", `Merkle leaf ${i} is ${leaf.length} bytes, not 32`, { details: { index: i } });
+        throw new CoreError("INVALID_ARGUMENT", `Merkle leaf ${i} is ${leaf.length} bytes, not 32`, {
+          details: { index: i },
+        });
       }
       level.set(leaf, i * 32);
     } else if (typeof leaf !== "string" || !writeHex(leaf, 32, level, i * 32)) {
@@ -60,7 +62,13 @@ function parseLeaves(leaves: BuildMerkleTreeParameters): Uint8Array {
 
 /** Hashes the sorted pair (a[ai..ai+32), b[bi..bi+32)) into out[oi..oi+32), using `scratch` (64 bytes). */
 function hashPairInto(
-  a: Uint8Array, ai: number, b: Uint8Array, bi: number, out: Uint8Array, oi: number, scratch: Uint8Array,
+  a: Uint8Array,
+  ai: number,
+  b: Uint8Array,
+  bi: number,
+  out: Uint8Array,
+  oi: number,
+  scratch: Uint8Array,
 ): void {
   const aOffset = compare32(a, ai, b, bi) <= 0 ? 0 : 32; // where a goes in the sorted pair
   const bOffset = 32 - aOffset;
@@ -147,7 +155,9 @@ export function verifyMerkleProof(leaf: string, proof: readonly string[], root: 
   if (!Array.isArray(proof)) throw new CoreError("MALFORMED", "The Merkle proof is not an array");
   proof.forEach((element, i) => {
     if (typeof element !== "string" || !writeHex(element, 32, sibling, 0)) {
-      throw new CoreError("MALFORMED", `Merkle proof element ${i} is not a 32-byte hex string`, { details: { index: i } });
+      throw new CoreError("MALFORMED", `Merkle proof element ${i} is not a 32-byte hex string`, {
+        details: { index: i },
+      });
     }
     hashPairInto(node, 0, sibling, 0, node, 0, scratch);
   });

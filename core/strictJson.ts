@@ -52,7 +52,8 @@ export function scanJsonText(text: string): JsonTextScan {
         } catch {
           return { depth };
         }
-        if (top.names.has(name)) return { depth, duplicate: { member: name, pointer: `${top.pointer}/${pointerToken(name)}` } };
+        if (top.names.has(name))
+          return { depth, duplicate: { member: name, pointer: `${top.pointer}/${pointerToken(name)}` } };
         top.names.add(name);
         top.key = name;
         expectKey = false;
@@ -60,7 +61,8 @@ export function scanJsonText(text: string): JsonTextScan {
       i = end;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const parent = stack[stack.length - 1];
-      const pointer = parent === undefined ? "" : `${parent.pointer}/${parent.names ? pointerToken(parent.key ?? "") : parent.index}`;
+      const pointer =
+        parent === undefined ? "" : `${parent.pointer}/${parent.names ? pointerToken(parent.key ?? "") : parent.index}`;
       stack.push(c === 0x7b ? { pointer, names: new Set(), index: 0 } : { pointer, index: 0 });
       depth = Math.max(depth, stack.length);
       expectKey = c === 0x7b;
@@ -100,7 +102,10 @@ export function duplicateMessage(duplicate: { member: string; pointer: string })
 }
 
 /** The same for a person, in both languages (the verifier's messages). */
-export function duplicateMemberMessage(duplicate: { member: string; pointer: string }): { en: string; "zh-HK": string } {
+export function duplicateMemberMessage(duplicate: { member: string; pointer: string }): {
+  en: string;
+  "zh-HK": string;
+} {
   const name = JSON.stringify(duplicate.member);
   return {
     en: `the credential's JSON has the member ${name} twice (at ${duplicate.pointer}), so it could be read two ways`,

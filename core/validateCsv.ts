@@ -91,7 +91,8 @@ function notUtf8(bytes: Uint8Array): CsvFileError {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return {
       code: "NOT_UTF8",
-      message: "The file is not UTF-8: it is UTF-16 (\"Unicode text\"). Save it as \"CSV UTF-8 (comma delimited)\" and upload it again.",
+      message:
+        'The file is not UTF-8: it is UTF-16 ("Unicode text"). Save it as "CSV UTF-8 (comma delimited)" and upload it again.',
       line: 1,
     };
   }
@@ -147,7 +148,10 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
   if (bytes.length > maxBytes) {
-    return refuse({ code: "FILE_TOO_LARGE", message: `The file is ${bytes.length} bytes; at most ${maxBytes} are accepted.` });
+    return refuse({
+      code: "FILE_TOO_LARGE",
+      message: `The file is ${bytes.length} bytes; at most ${maxBytes} are accepted.`,
+    });
   }
 
   let text: string;
@@ -163,7 +167,7 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
   try {
     rows = parse(text, { relax_column_count: true, skip_empty_lines: false, bom: true });
   } catch (e) {
-    const line = typeof (e as { lines?: unknown }).lines === "number" ? ((e as { lines: number }).lines) : undefined;
+    const line = typeof (e as { lines?: unknown }).lines === "number" ? (e as { lines: number }).lines : undefined;
     return refuse({
       code: "CSV_SYNTAX",
       message: `The file is not valid CSV${line === undefined ? "" : ` near line ${line}`}: ${(e as Error).message.split(":")[0]}. Check the quotes ("") in that part of the file.`,
@@ -173,13 +177,15 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
 
   // Spreadsheets sometimes save trailing columns with no name and nothing in them: drop those.
   let width = rows[0].length;
-  while (width > 1 && rows[0][width - 1].trim() === "" && rows.every((cells) => (cells[width - 1] ?? "").trim() === "")) width--;
+  while (width > 1 && rows[0][width - 1].trim() === "" && rows.every((cells) => (cells[width - 1] ?? "").trim() === ""))
+    width--;
   if (width < rows[0].length) rows = rows.map((cells) => (cells.length > width ? cells.slice(0, width) : cells));
 
   // Header: every column of the type, nothing else, each once.
   const header = rows[0].map((name, i) => name.normalize("NFC").trim() || `(unnamed column ${i + 1})`);
   const expected = schema.columns.map((c) => c.column);
-  if (schema.validity.kind === "period") expected.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
+  if (schema.validity.kind === "period")
+    expected.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
   const missing = expected.filter((name) => !header.includes(name));
   const unknown = header.filter((name) => !expected.includes(name));
   const repeated = header.filter((name, i) => header.indexOf(name) !== i);
@@ -192,7 +198,9 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
       code: "MISSING_COLUMNS",
       message:
         `The file is missing ${missing.length === 1 ? "the column" : "the columns"} ${missing.join(", ")}.` +
-        (unknown.length > 0 ? ` It also has columns ${schema.id} does not use: ${unknown.map(columnName).join(", ")}.` : "") +
+        (unknown.length > 0
+          ? ` It also has columns ${schema.id} does not use: ${unknown.map(columnName).join(", ")}.`
+          : "") +
         separatorHint +
         ` A ${schema.id} file has the columns ${expected.join(", ")}.`,
       columns: missing,
@@ -221,7 +229,10 @@ export function validateCsv(bytes: Uint8Array, typeId: string, options: Validate
     return refuse({ code: "NO_ROWS", message: "The file has a header but no rows." });
   }
   if (dataRows > maxRows) {
-    return refuse({ code: "TOO_MANY_ROWS", message: `The file has ${dataRows} rows; at most ${maxRows} are accepted in one upload.` });
+    return refuse({
+      code: "TOO_MANY_ROWS",
+      message: `The file has ${dataRows} rows; at most ${maxRows} are accepted in one upload.`,
+    });
   }
 
   const index = new Map(header.map((name, i) => [name, i]));

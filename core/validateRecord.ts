@@ -36,11 +36,17 @@ export type ValidateRecordResult = {
  * const { credential, digest } = createCredential({ record: record! });
  * ```
  */
-export function validateRecord(typeId: string, input: unknown, options: ValidateRecordOptions = {}): ValidateRecordResult {
+export function validateRecord(
+  typeId: string,
+  input: unknown,
+  options: ValidateRecordOptions = {},
+): ValidateRecordResult {
   const schema = getCertificateType(typeId);
   const row = options.row ?? 1;
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    return { errors: [{ row, column: null, code: "NOT_AN_OBJECT", message: `A ${typeId} certificate must be a JSON object` }] };
+    return {
+      errors: [{ row, column: null, code: "NOT_AN_OBJECT", message: `A ${typeId} certificate must be a JSON object` }],
+    };
   }
   const fields = input as Record<string, unknown>;
   const known = new Set(schema.columns.map((c) => c.column));

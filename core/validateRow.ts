@@ -33,8 +33,9 @@ type DateLike = { column: string; kind: "date"; required: true; maxLength: numbe
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** Characters never accepted in any cell (see the module comment). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const FORBIDDEN_NAMES: Record<string, string> = {
   "\t": "a tab",
@@ -77,7 +78,20 @@ const FULL_HKID_INSIDE = /(?<![A-Z0-9])[A-Z]{1,2}[0-9]{6}\s*\(\s*[0-9A]\s*\)/i;
 const PARTIAL_HKID = /^[A-Z]{1,2}[0-9]{3}\*{3}\(\*\)$/;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -93,7 +107,10 @@ function codePointLength(text: string): number {
 export function quote(value: string): string {
   const chars = [...value];
   const shown = chars.length > 40 ? chars.slice(0, 40).join("") + "…" : value;
-  return JSON.stringify(shown).replace(new RegExp(FORBIDDEN.source, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(shown).replace(
+    new RegExp(FORBIDDEN.source, "g"),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function oneOf(values: readonly string[]): string {
@@ -109,7 +126,12 @@ function cleanText(
 ): { text: string } | { issue: { code: ValidationIssueCode; message: string } } {
   // Cheap bound before normalising: NFC never shrinks text below a quarter of its UTF-16 length.
   if (raw.length > maxLength * 4 + 64) {
-    return { issue: { code: "TOO_LONG", message: `${column} is ${codePointLength(raw)} characters long; at most ${maxLength} are allowed` } };
+    return {
+      issue: {
+        code: "TOO_LONG",
+        message: `${column} is ${codePointLength(raw)} characters long; at most ${maxLength} are allowed`,
+      },
+    };
   }
   if (FORMULA_START.test(raw) || FORMULA_START.test(raw.trim())) {
     return {
@@ -147,7 +169,9 @@ function cleanText(
   }
   const length = codePointLength(text);
   if (length > maxLength) {
-    return { issue: { code: "TOO_LONG", message: `${column} is ${length} characters long; at most ${maxLength} are allowed` } };
+    return {
+      issue: { code: "TOO_LONG", message: `${column} is ${length} characters long; at most ${maxLength} are allowed` },
+    };
   }
   return { text };
 }
@@ -170,18 +194,28 @@ function checkDate(column: string, text: string): CellOutcome {
   const m = DATE.exec(text);
   if (!m) {
     return {
-      issue: { code: "INVALID_DATE", message: `${column} must be a date written YYYY-MM-DD, e.g. 2026-09-12 (got ${quote(text)})` },
+      issue: {
+        code: "INVALID_DATE",
+        message: `${column} must be a date written YYYY-MM-DD, e.g. 2026-09-12 (got ${quote(text)})`,
+      },
     };
   }
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (month < 1 || month > 12) return { issue: { code: "INVALID_DATE", message: `${column} ${text} is not a real date: there is no month ${m[2]}` } };
+  if (month < 1 || month > 12)
+    return {
+      issue: { code: "INVALID_DATE", message: `${column} ${text} is not a real date: there is no month ${m[2]}` },
+    };
   const last = daysInMonth(year, month);
   if (day < 1 || day > last) {
     return {
-      issue: { code: "INVALID_DATE", message: `${column} ${text} is not a real date: ${MONTHS[month - 1]} ${year} has ${last} days` },
+      issue: {
+        code: "INVALID_DATE",
+        message: `${column} ${text} is not a real date: ${MONTHS[month - 1]} ${year} has ${last} days`,
+      },
     };
   }
-  if (year < 1900 || year > 2199) return { issue: { code: "INVALID_DATE", message: `${column} ${text} is outside the years 1900 to 2199` } };
+  if (year < 1900 || year > 2199)
+    return { issue: { code: "INVALID_DATE", message: `${column} ${text} is outside the years 1900 to 2199` } };
   return { value: text };
 }
 
@@ -201,22 +235,31 @@ function checkInteger(column: ColumnSchema & { kind: "integer" }, raw: unknown, 
   let n: number;
   if (typeof raw === "number") {
     n = raw;
-    if (!Number.isSafeInteger(n)) return { issue: { code: "NOT_INTEGER", message: `${column.column} must be a whole number` } };
+    if (!Number.isSafeInteger(n))
+      return { issue: { code: "NOT_INTEGER", message: `${column.column} must be a whole number` } };
   } else {
     if (text === undefined || !/^[0-9]{1,15}$/.test(text)) {
-      return { issue: { code: "NOT_INTEGER", message: `${column.column} must be a whole number (got ${quote(text ?? "")})` } };
+      return {
+        issue: { code: "NOT_INTEGER", message: `${column.column} must be a whole number (got ${quote(text ?? "")})` },
+      };
     }
     n = Number(text);
   }
   if (n < column.min || n > column.max) {
-    return { issue: { code: "OUT_OF_RANGE", message: `${column.column} must be between ${column.min} and ${column.max} (got ${n})` } };
+    return {
+      issue: {
+        code: "OUT_OF_RANGE",
+        message: `${column.column} must be between ${column.min} and ${column.max} (got ${n})`,
+      },
+    };
   }
   return { value: n };
 }
 
 function checkList(column: ColumnSchema & { kind: "list" }, items: string[]): CellOutcome {
   const outcome = checkListItems(column, items);
-  if (Array.isArray(outcome.value) && outcome.value.length === 0) return column.required ? requiredIssue(column.column) : {};
+  if (Array.isArray(outcome.value) && outcome.value.length === 0)
+    return column.required ? requiredIssue(column.column) : {};
   return outcome;
 }
 
@@ -229,11 +272,17 @@ function checkListItems(column: ColumnSchema & { kind: "list" }, items: string[]
     if (spec.kind === "text") {
       const length = codePointLength(item);
       if (length > spec.maxLength) {
-        return { issue: { code: "TOO_LONG", message: `An item of ${column.column} is ${length} characters long; at most ${spec.maxLength} are allowed` } };
+        return {
+          issue: {
+            code: "TOO_LONG",
+            message: `An item of ${column.column} is ${length} characters long; at most ${spec.maxLength} are allowed`,
+          },
+        };
       }
     } else {
       const outcome = checkEnum(column.column, item, spec.values);
-      if (outcome.issue) return { issue: { code: outcome.issue.code, message: `Each item of ${outcome.issue.message}` } };
+      if (outcome.issue)
+        return { issue: { code: outcome.issue.code, message: `Each item of ${outcome.issue.message}` } };
     }
     if (column.unique && out.includes(item)) {
       return { issue: { code: "DUPLICATE_ITEM", message: `${column.column} lists ${quote(item)} twice` } };
@@ -241,7 +290,12 @@ function checkListItems(column: ColumnSchema & { kind: "list" }, items: string[]
     out.push(item);
   }
   if (out.length > column.maxItems) {
-    return { issue: { code: "TOO_MANY_ITEMS", message: `${column.column} has ${out.length} items; at most ${column.maxItems} are allowed` } };
+    return {
+      issue: {
+        code: "TOO_MANY_ITEMS",
+        message: `${column.column} has ${out.length} items; at most ${column.maxItems} are allowed`,
+      },
+    };
   }
   return { value: out };
 }
@@ -258,7 +312,8 @@ function validateCell(column: ColumnSchema | DateLike, raw: RawCell): CellOutcom
   // JSON-only shapes: numbers for integers, arrays for lists.
   if (typeof raw === "number" && column.kind === "integer") return checkInteger(column, raw, undefined);
   if (Array.isArray(raw) && column.kind === "list") {
-    if (!raw.every((x) => typeof x === "string")) return { issue: { code: "WRONG_TYPE", message: `${name} must be a list of strings` } };
+    if (!raw.every((x) => typeof x === "string"))
+      return { issue: { code: "WRONG_TYPE", message: `${name} must be a list of strings` } };
     const cleaned: string[] = [];
     for (const item of raw as string[]) {
       const c = cleanText(name, item, column.maxLength, false);
@@ -268,19 +323,30 @@ function validateCell(column: ColumnSchema | DateLike, raw: RawCell): CellOutcom
     // The same total as the CSV cell the items would make, so that JSON cannot carry more than a file.
     const total = codePointLength(cleaned.join(column.separator));
     if (total > column.maxLength) {
-      return { issue: { code: "TOO_LONG", message: `${name} adds up to ${total} characters (its items joined by "${column.separator}"); at most ${column.maxLength} are allowed` } };
+      return {
+        issue: {
+          code: "TOO_LONG",
+          message: `${name} adds up to ${total} characters (its items joined by "${column.separator}"); at most ${column.maxLength} are allowed`,
+        },
+      };
     }
     return checkList(column, cleaned);
   }
   if (typeof raw !== "string") {
-    const expected = column.kind === "integer" ? "a whole number" : column.kind === "list" ? "a list of strings or a string" : "a string";
+    const expected =
+      column.kind === "integer"
+        ? "a whole number"
+        : column.kind === "list"
+          ? "a list of strings or a string"
+          : "a string";
     return { issue: { code: "WRONG_TYPE", message: `${name} must be ${expected}` } };
   }
 
   const hkidColumn = column.kind === "partial-hkid";
   // Free text is held to its maxLength; a date, enum or number that is too long is better reported by
   // its own check ("must be one of L2, L1, Fail"), which quotes at most 40 characters of it.
-  const lengthLimit = column.kind === "text" || column.kind === "list" ? column.maxLength : Math.max(column.maxLength, 100);
+  const lengthLimit =
+    column.kind === "text" || column.kind === "list" ? column.maxLength : Math.max(column.maxLength, 100);
   const cleaned = cleanText(name, raw, lengthLimit, hkidColumn);
   if ("issue" in cleaned) return cleaned;
   const { text } = cleaned;
@@ -301,7 +367,10 @@ function validateCell(column: ColumnSchema | DateLike, raw: RawCell): CellOutcom
       // The value is not repeated: a malformed partial HKID may still be more of a real HKID than allowed.
       if (!PARTIAL_HKID.test(text)) {
         return {
-          issue: { code: "INVALID_FORMAT", message: `${name} must be one or two capital letters, three digits and ***(*), e.g. A123***(*)` },
+          issue: {
+            code: "INVALID_FORMAT",
+            message: `${name} must be one or two capital letters, three digits and ***(*), e.g. A123***(*)`,
+          },
         };
       }
       return { value: text };
@@ -338,7 +407,11 @@ export type ValidateRowResult = {
 /**
  * Validates one row. `cell(column)` returns the raw value of a column (`undefined` when absent).
  */
-export function validateRow(schema: CertificateTypeSchema, row: number, cell: (column: string) => RawCell): ValidateRowResult {
+export function validateRow(
+  schema: CertificateTypeSchema,
+  row: number,
+  cell: (column: string) => RawCell,
+): ValidateRowResult {
   const issues: ValidationIssue[] = [];
   const values: Record<string, CellValue> = {};
   const columns: (ColumnSchema | DateLike)[] = [...schema.columns];

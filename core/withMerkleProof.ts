@@ -65,9 +65,13 @@ export function withMerkleProof(
   const parsed = merkleAnchorSchema.safeParse(merkle, ZOD_ENGLISH);
   if (!parsed.success || !Array.isArray(anchor.path)) {
     const issue = parsed.error?.issues[0];
-    throw new CoreError("INVALID_ARGUMENT", `Bad Merkle anchor: ${issue ? `${issue.path.join(".")} ${issue.message}` : "path must be an array"}`, {
-      cause: parsed.error,
-    });
+    throw new CoreError(
+      "INVALID_ARGUMENT",
+      `Bad Merkle anchor: ${issue ? `${issue.path.join(".")} ${issue.message}` : "path must be an array"}`,
+      {
+        cause: parsed.error,
+      },
+    );
   }
   merkle.registry = checksumRegistry(merkle.registry);
   const digest = options.digest ?? digestOfAnalysed(analyseCredential(credential));

@@ -23,7 +23,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startGanache } from "../test/helpers/ganache.ts";
-import { CSB, call, certs, departmentFiles, exampleRows, keystoreFile, startServiceProcess, until } from "../test/helpers/production.ts";
+import {
+  CSB,
+  call,
+  certs,
+  departmentFiles,
+  exampleRows,
+  keystoreFile,
+  startServiceProcess,
+  until,
+} from "../test/helpers/production.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const started = Date.now();
@@ -38,43 +47,84 @@ const node = await startGanache({ chainId: 1339, blockTime: 1 });
 let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
 try {
   step(`copying the repository to ${copy}`);
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
+    .split("\0")
+    .filter(Boolean);
   for (const file of files) {
     if (!existsSync(path.join(ROOT, file))) continue; // deleted in the work tree
     mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
     cpSync(path.join(ROOT, file), path.join(copy, file));
   }
   step("npm ci --omit=dev --ignore-scripts");
-  execFileSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: copy, env, stdio: "inherit" });
+  execFileSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], {
+    cwd: copy,
+    env,
+    stdio: "inherit",
+  });
   for (const devOnly of ["hardhat", "ganache", "mocha", "@nomicfoundation/hardhat-toolbox-mocha-ethers", "node"]) {
-    if (existsSync(path.join(copy, "node_modules", devOnly))) throw new Error(`the install without devDependencies has ${devOnly}`);
+    if (existsSync(path.join(copy, "node_modules", devOnly)))
+      throw new Error(`the install without devDependencies has ${devOnly}`);
   }
-  cpSync(path.join(ROOT, "node_modules/better-sqlite3/build"), path.join(copy, "node_modules/better-sqlite3/build"), { recursive: true });
+  cpSync(path.join(ROOT, "node_modules/better-sqlite3/build"), path.join(copy, "node_modules/better-sqlite3/build"), {
+    recursive: true,
+  });
   execFileSync(process.execPath, ["scripts/postinstall.js"], { cwd: copy, env, stdio: "inherit" });
 
   step(`deploying the registry on ganache (${node.rpcUrl}) with certs admin deploy`);
   const departments = await departmentFiles(work, [{ ...CSB, signerKey: node.keys[1] }]);
   const deployer = await keystoreFile(work, "deployer", node.keys[0], "deployer password");
-  const deployed = await certs({ ECERT_ADMIN_PASSWORD: "deployer password", DATA_DIR: work }, "admin", "deploy", "--rpc", node.rpcUrl, "--keystore", deployer, "--issuers", departments.issuersFile);
+  const deployed = await certs(
+    { ECERT_ADMIN_PASSWORD: "deployer password", DATA_DIR: work },
+    "admin",
+    "deploy",
+    "--rpc",
+    node.rpcUrl,
+    "--keystore",
+    deployer,
+    "--issuers",
+    departments.issuersFile,
+  );
   process.stdout.write(deployed.stdout);
   if (deployed.code !== 0) throw new Error(`certs admin deploy exited ${deployed.code}: ${deployed.stderr}`);
   const registry = /^REGISTRY_ADDRESS=(0x[0-9a-fA-F]{40})$/m.exec(deployed.stdout)![1];
 
   step("certs apikey create, in the copy");
   const dataDir = path.join(work, "data");
-  const key = execFileSync(process.execPath, ["bin/certs.ts", "apikey", "create", "--issuer", "CSB"], { cwd: copy, env: { ...env, DATA_DIR: dataDir }, encoding: "utf8" }).trim();
+  const key = execFileSync(process.execPath, ["bin/certs.ts", "apikey", "create", "--issuer", "CSB"], {
+    cwd: copy,
+    env: { ...env, DATA_DIR: dataDir },
+    encoding: "utf8",
+  }).trim();
 
   step("npm start in the copy, in production mode");
   service = await startServiceProcess(
-    { DATA_DIR: dataDir, CHAIN_RPC_URLS: node.rpcUrl, CHAIN_ID: "1339", REGISTRY_ADDRESS: registry, CONFIRMATIONS: "1", BATCH_WAIT_MS: "200", PATH: env.PATH!, ...departments.env },
+    {
+      DATA_DIR: dataDir,
+      CHAIN_RPC_URLS: node.rpcUrl,
+      CHAIN_ID: "1339",
+      REGISTRY_ADDRESS: registry,
+      CONFIRMATIONS: "1",
+      BATCH_WAIT_MS: "200",
+      PATH: env.PATH!,
+      ...departments.env,
+    },
     { cwd: copy, command: ["npm", "start", "--silent"] },
   );
   const me = await call(service.url, "GET", "/me", { key });
-  if (me.status !== 200 || !JSON.stringify(me.json).includes(CSB.nameEn)) throw new Error(`GET /api/v1/me: ${me.status} ${JSON.stringify(me.json)}`);
+  if (me.status !== 200 || !JSON.stringify(me.json).includes(CSB.nameEn))
+    throw new Error(`GET /api/v1/me: ${me.status} ${JSON.stringify(me.json)}`);
   step(`GET /api/v1/me: 200, ${CSB.nameEn}`);
   const batch = await call(service.url, "POST", "/batches?type=csb-cre", { key, csv: exampleRows("csb-cre.csv", 2) });
   if (batch.status !== 202) throw new Error(`POST /api/v1/batches: ${batch.status} ${JSON.stringify(batch.json)}`);
-  await until(async () => (await call(service!.url, "GET", `/batches/${batch.json.batchId}`, { key })).json.progress?.issued === 2, 60_000, "2 certificates issued");
+  await until(
+    async () =>
+      (await call(service!.url, "GET", `/batches/${batch.json.batchId}`, { key })).json.progress?.issued === 2,
+    60_000,
+    "2 certificates issued",
+  );
   step("POST /api/v1/batches: 2 certificates issued (anchored on ganache, signed, stored)");
 } catch (error) {
   failed = true;

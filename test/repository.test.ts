@@ -19,7 +19,15 @@ describe("the repository", () => {
   });
 
   it("carries the sample inputs the tests, benchmarks and README use, under examples/", () => {
-    for (const name of ["csb-cre.csv", "csb-cre-10k.csv", "csb-blnst.csv", "fsd-dg-licence.csv", "fsd-fsi-contractor.csv", "csb-cre-bad-rows.csv", "README.md"]) {
+    for (const name of [
+      "csb-cre.csv",
+      "csb-cre-10k.csv",
+      "csb-blnst.csv",
+      "fsd-dg-licence.csv",
+      "fsd-fsi-contractor.csv",
+      "csb-cre-bad-rows.csv",
+      "README.md",
+    ]) {
       expect(readFileSync(path.join(ROOT, "examples", name)).length, name).to.be.greaterThan(0);
     }
   });

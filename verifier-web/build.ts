@@ -114,13 +114,23 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       return found;
     };
     // The verifier (index.html) and the candidate and officer pages (claim.html, officer.html).
-    for (const [html, script, style] of [["index", "app", "app"], ["claim", "claim", "portal"], ["officer", "officer", "portal"]] as const) {
+    for (const [html, script, style] of [
+      ["index", "app", "app"],
+      ["claim", "claim", "portal"],
+      ["officer", "officer", "portal"],
+    ] as const) {
       const source = await readFile(path.join(HERE, `${html}.html`), "utf8");
-      const page = replaceOnce(replaceOnce(source, `src="${script}.js"`, `src="${output(script, ".js")}"`, html), `href="${style}.css"`, `href="${output(style, ".css")}"`, html);
+      const page = replaceOnce(
+        replaceOnce(source, `src="${script}.js"`, `src="${output(script, ".js")}"`, html),
+        `href="${style}.css"`,
+        `href="${output(style, ".css")}"`,
+        html,
+      );
       await writeFile(path.join(staging, `${html}.html`), page);
     }
     await copyFile(path.join(HERE, "favicon.svg"), path.join(staging, "favicon.svg"));
-    if (parameters.config) await writeFile(path.join(staging, "config.json"), `${JSON.stringify(parameters.config, null, 2)}\n`);
+    if (parameters.config)
+      await writeFile(path.join(staging, "config.json"), `${JSON.stringify(parameters.config, null, 2)}\n`);
     const inputs = [
       ...Object.keys(built.metafile.inputs).filter((file) => !file.startsWith("node_modules/")),
       "verifier-web/index.html",
@@ -166,16 +176,24 @@ const withoutJsQrKanjiTable: Plugin = {
 };
 
 /** Throws when a page's script (`app-<hash>.js` ...) is larger than its budget, minified or gzipped. */
-function checkBudgets(files: BuildVerifierWebResult["files"], budgets: Partial<Record<string, { bytes: number; gzipBytes: number }>>): void {
+function checkBudgets(
+  files: BuildVerifierWebResult["files"],
+  budgets: Partial<Record<string, { bytes: number; gzipBytes: number }>>,
+): void {
   const over: string[] = [];
   for (const file of files) {
     const match = /^([a-z]+)-[A-Z0-9]+\.js$/.exec(file.name);
     const budget = match ? budgets[match[1]] : undefined;
     if (!budget) continue;
-    if (file.bytes > budget.bytes) over.push(`${file.name} is ${file.bytes} bytes minified, over its budget of ${budget.bytes}`);
-    if (file.gzipBytes > budget.gzipBytes) over.push(`${file.name} is ${file.gzipBytes} bytes gzipped, over its budget of ${budget.gzipBytes}`);
+    if (file.bytes > budget.bytes)
+      over.push(`${file.name} is ${file.bytes} bytes minified, over its budget of ${budget.bytes}`);
+    if (file.gzipBytes > budget.gzipBytes)
+      over.push(`${file.name} is ${file.gzipBytes} bytes gzipped, over its budget of ${budget.gzipBytes}`);
   }
-  if (over.length > 0) throw new Error(`The verifier page's scripts are over budget (verifier-web/build.ts SCRIPT_BUDGETS): ${over.join("; ")}`);
+  if (over.length > 0)
+    throw new Error(
+      `The verifier page's scripts are over budget (verifier-web/build.ts SCRIPT_BUDGETS): ${over.join("; ")}`,
+    );
 }
 
 /**
@@ -203,9 +221,11 @@ async function isFresh(outDir: string): Promise<boolean> {
   // Every file the page was built from, and any file that is new beside the page's own sources.
   const sources = new Set(info.inputs.map((file) => path.join(REPOSITORY, file)));
   for (const dir of [path.join(HERE, "src"), path.join(REPOSITORY, "core")]) {
-    for (const file of await readdir(dir, { recursive: true })) if (file.endsWith(".ts")) sources.add(path.join(dir, file));
+    for (const file of await readdir(dir, { recursive: true }))
+      if (file.endsWith(".ts")) sources.add(path.join(dir, file));
   }
-  for (const file of ["app.css", "portal.css", "index.html", "claim.html", "officer.html"]) sources.add(path.join(HERE, file));
+  for (const file of ["app.css", "portal.css", "index.html", "claim.html", "officer.html"])
+    sources.add(path.join(HERE, file));
   for (const file of sources) {
     try {
       if ((await stat(file)).mtimeMs > builtAt) return false;
@@ -259,7 +279,8 @@ async function removeLeftovers(outDir: string): Promise<void> {
 
 function replaceOnce(text: string, search: string, replacement: string, page = "index"): string {
   const at = text.indexOf(search);
-  if (at < 0 || text.indexOf(search, at + 1) >= 0) throw new Error(`verifier-web/${page}.html must contain ${search} exactly once`);
+  if (at < 0 || text.indexOf(search, at + 1) >= 0)
+    throw new Error(`verifier-web/${page}.html must contain ${search} exactly once`);
   return text.slice(0, at) + replacement + text.slice(at + search.length);
 }
 
@@ -269,7 +290,8 @@ function parseArguments(argv: string[]): { outDir?: string; configFile?: string 
     const arg = argv[i];
     if (arg === "--out" && argv[i + 1]) result.outDir = argv[++i];
     else if (arg === "--config" && argv[i + 1]) result.configFile = argv[++i];
-    else throw new Error(`Unknown argument ${arg}. Usage: node verifier-web/build.ts [--out DIR] [--config config.json]`);
+    else
+      throw new Error(`Unknown argument ${arg}. Usage: node verifier-web/build.ts [--out DIR] [--config config.json]`);
   }
   return result;
 }
@@ -280,11 +302,18 @@ if (import.meta.main) {
     const config = configFile ? JSON.parse(await readFile(configFile, "utf8")) : undefined;
     const started = performance.now();
     const result = await buildVerifierWeb({ outDir, config });
-    console.log(`Built the verifier page into ${path.relative(process.cwd(), result.outDir) || "."} in ${Math.round(performance.now() - started)} ms:`);
+    console.log(
+      `Built the verifier page into ${path.relative(process.cwd(), result.outDir) || "."} in ${Math.round(performance.now() - started)} ms:`,
+    );
     for (const file of result.files) {
-      console.log(`  ${file.name.padEnd(28)} ${(file.bytes / 1024).toFixed(1).padStart(8)} KiB  (gzip ${(file.gzipBytes / 1024).toFixed(1)} KiB)`);
+      console.log(
+        `  ${file.name.padEnd(28)} ${(file.bytes / 1024).toFixed(1).padStart(8)} KiB  (gzip ${(file.gzipBytes / 1024).toFixed(1)} KiB)`,
+      );
     }
-    if (!config) console.log("Serve it with a config.json beside index.html: { \"rpcUrls\": [...], \"chainId\": N, \"registry\": \"0x...\" }");
+    if (!config)
+      console.log(
+        'Serve it with a config.json beside index.html: { "rpcUrls": [...], "chainId": N, "registry": "0x..." }',
+      );
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

@@ -27,7 +27,7 @@ export class Writer {
   /** Unsigned LEB128 of a non-negative safe integer. */
   varint(n: number): void {
     while (n >= 128) {
-      this.bytes.push(n % 128 | 128);
+      this.bytes.push((n % 128) | 128);
       n = Math.floor(n / 128);
     }
     this.bytes.push(n);
@@ -44,7 +44,10 @@ export class Writer {
 
   utf8(text: string): Uint8Array {
     if (LONE_SURROGATE.test(text)) {
-      throw new CoreError("MALFORMED", "A claim holds an unpaired UTF-16 surrogate, which a credential payload cannot carry");
+      throw new CoreError(
+        "MALFORMED",
+        "A claim holds an unpaired UTF-16 surrogate, which a credential payload cannot carry",
+      );
     }
     return textEncoder.encode(text);
   }
@@ -58,7 +61,8 @@ export class Writer {
 
   hex(hex: string, length: number): void {
     const out = new Uint8Array(length);
-    if (!writeHex(hex, length, out, 0)) throw new CoreError("MALFORMED", `${hex.slice(0, 80)} is not ${length} bytes of hex`);
+    if (!writeHex(hex, length, out, 0))
+      throw new CoreError("MALFORMED", `${hex.slice(0, 80)} is not ${length} bytes of hex`);
     this.raw(out);
   }
 

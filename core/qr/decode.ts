@@ -71,11 +71,14 @@ function setAt(target: Record<string, unknown>, tokens: readonly string[], value
  *   by the public API's guard).
  */
 export function decodeCredentialBytes(bytes: Uint8Array): Credential {
-  if (bytes.length > MAX_CREDENTIAL_PAYLOAD_BYTES) malformed(`The credential payload is larger than ${MAX_CREDENTIAL_PAYLOAD_BYTES} bytes`);
+  if (bytes.length > MAX_CREDENTIAL_PAYLOAD_BYTES)
+    malformed(`The credential payload is larger than ${MAX_CREDENTIAL_PAYLOAD_BYTES} bytes`);
   const r = new Reader(bytes);
   const version = r.byte("the version");
   if (version !== CREDENTIAL_PAYLOAD_VERSION) {
-    malformed(`The credential payload has format version ${version}; this verifier reads version ${CREDENTIAL_PAYLOAD_VERSION}`);
+    malformed(
+      `The credential payload has format version ${version}; this verifier reads version ${CREDENTIAL_PAYLOAD_VERSION}`,
+    );
   }
   const flags = r.byte("the flags");
   if ((flags & ~KNOWN_FLAGS) !== 0) malformed(`The credential payload has unknown flags (0x${flags.toString(16)})`);
@@ -111,10 +114,13 @@ export function decodeCredentialBytes(bytes: Uint8Array): Credential {
   const salts: Record<string, string> = {};
   for (const slot of disclosed) {
     salts[slot.pointer] =
-      flags & FLAG_TEXT_SALTS ? r.string(`the salt of ${slot.pointer}`) : toBase64Url(r.take(SALT_BYTES, `the salt of ${slot.pointer}`));
+      flags & FLAG_TEXT_SALTS
+        ? r.string(`the salt of ${slot.pointer}`)
+        : toBase64Url(r.take(SALT_BYTES, `the salt of ${slot.pointer}`));
   }
   const hidden: Record<string, Hex> = {};
-  for (const slot of sorted) if (state.get(slot.pointer) === 2) hidden[slot.pointer] = r.hex(32, `the digest of ${slot.pointer}`);
+  for (const slot of sorted)
+    if (state.get(slot.pointer) === 2) hidden[slot.pointer] = r.hex(32, `the digest of ${slot.pointer}`);
 
   let merkle: MerkleAnchor | undefined;
   if (flags & FLAG_MERKLE) {
@@ -161,7 +167,8 @@ export function decodeCredentialBytes(bytes: Uint8Array): Credential {
   const subject: Record<string, unknown> = { type: schema.id, certificateNumber: claims.get(CERTIFICATE_NUMBER) };
   for (const column of schema.columns) {
     const pointer = "/credentialSubject" + column.path;
-    if (pointer !== CERTIFICATE_NUMBER && claims.has(pointer)) setAt(subject, pathTokens(column.path), claims.get(pointer));
+    if (pointer !== CERTIFICATE_NUMBER && claims.has(pointer))
+      setAt(subject, pathTokens(column.path), claims.get(pointer));
   }
   const credential: Credential = {
     "@context": [CREDENTIAL_CONTEXT],

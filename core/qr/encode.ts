@@ -59,7 +59,7 @@ export function encodeCredentialBytes(input: Credential): Uint8Array {
       (merkle ? FLAG_MERKLE : 0) |
       (textSalts ? FLAG_TEXT_SALTS : 0) |
       (registryCase ? FLAG_REGISTRY_CASE : 0) |
-      (deflate ? FLAG_DEFLATED : 0)
+      (deflate ? FLAG_DEFLATED : 0),
   );
   w.string(schema.id);
   w.hex("0x" + credential.id.slice("urn:uuid:".length).replaceAll("-", ""), 16);
@@ -97,9 +97,8 @@ export function encodeCredentialBytes(input: Credential): Uint8Array {
   if (bytes.length > MAX_CREDENTIAL_PAYLOAD_BYTES) {
     throw new CoreError(
       "INVALID_ARGUMENT",
-      `The credential needs ${bytes.length} payload bytes, more than the ${MAX_CREDENTIAL_PAYLOAD_BYTES} a QR code or link may carry`
+      `The credential needs ${bytes.length} payload bytes, more than the ${MAX_CREDENTIAL_PAYLOAD_BYTES} a QR code or link may carry`,
     );
   }
   return bytes;
 }
-

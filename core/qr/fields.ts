@@ -80,7 +80,12 @@ function writeString(w: Writer, value: string, kind: StringKind): void {
     else w.string(value, kind.enumValues.length);
   } else if (kind.date) {
     const days = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) / DAY_MS + DAYS_1900_TO_1970 : -1;
-    if (Number.isSafeInteger(days) && days >= 0 && days <= MAX_DAYS_1900 && isoDay(days - DAYS_1900_TO_1970) === value) {
+    if (
+      Number.isSafeInteger(days) &&
+      days >= 0 &&
+      days <= MAX_DAYS_1900 &&
+      isoDay(days - DAYS_1900_TO_1970) === value
+    ) {
       w.varint(days + 1);
     } else {
       w.varint(0);
@@ -113,7 +118,10 @@ function rowValuesOf(schema: CertificateTypeSchema, claims: ReadonlyMap<string, 
   return values;
 }
 
-export function derivedCertificateNumber(schema: CertificateTypeSchema, claims: ReadonlyMap<string, unknown>): string | undefined {
+export function derivedCertificateNumber(
+  schema: CertificateTypeSchema,
+  claims: ReadonlyMap<string, unknown>,
+): string | undefined {
   if (!schema.certificateNumber) return undefined;
   try {
     const number: unknown = schema.certificateNumber.derive(rowValuesOf(schema, claims));
@@ -123,7 +131,13 @@ export function derivedCertificateNumber(schema: CertificateTypeSchema, claims: 
   }
 }
 
-export function writeValue(w: Writer, slot: ClaimSlot, value: unknown, schema: CertificateTypeSchema, claims: ReadonlyMap<string, unknown>): void {
+export function writeValue(
+  w: Writer,
+  slot: ClaimSlot,
+  value: unknown,
+  schema: CertificateTypeSchema,
+  claims: ReadonlyMap<string, unknown>,
+): void {
   if (slot.pointer === CERTIFICATE_NUMBER && schema.certificateNumber) {
     if (derivedCertificateNumber(schema, claims) === value) w.varint(0);
     else w.string(value as string, 1);

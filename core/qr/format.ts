@@ -150,7 +150,9 @@ const layouts = new WeakMap<CertificateTypeSchema, Layout>();
 export function layoutOf(schema: CertificateTypeSchema): Layout {
   let layout = layouts.get(schema);
   if (!layout) {
-    const sorted = [...claimSlots(schema).values()].sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
+    const sorted = [...claimSlots(schema).values()].sort((a, b) =>
+      a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0,
+    );
     layout = { sorted, variable: sorted.filter((s) => !(s.required && !s.hideable)) };
     layouts.set(schema, layout);
   }

@@ -66,7 +66,8 @@ export function encodeCredentialPayload(credential: Credential, options: EncodeC
 export function decodeCredentialPayload(payload: string): Credential {
   return guarded(() => {
     if (typeof payload !== "string") malformed("The credential payload is not a string");
-    if (payload.length > MAX_INPUT_CHARS) malformed(`The credential payload is longer than ${MAX_INPUT_CHARS} characters`);
+    if (payload.length > MAX_INPUT_CHARS)
+      malformed(`The credential payload is longer than ${MAX_INPUT_CHARS} characters`);
     return decodeCredentialBytes(payloadBytes(payload.trim()));
   });
 }
@@ -86,7 +87,11 @@ export function decodeCredentialPayload(payload: string): Credential {
  * await QRCode.toBuffer(url, { errorCorrectionLevel: "M" });
  * ```
  */
-export function encodeCredentialUrl(verifierBaseUrl: string, credential: Credential, options: EncodeCredentialPayloadOptions = {}): string {
+export function encodeCredentialUrl(
+  verifierBaseUrl: string,
+  credential: Credential,
+  options: EncodeCredentialPayloadOptions = {},
+): string {
   let url: URL | undefined;
   try {
     url = typeof verifierBaseUrl === "string" ? new URL(verifierBaseUrl) : undefined;
@@ -94,7 +99,10 @@ export function encodeCredentialUrl(verifierBaseUrl: string, credential: Credent
     url = undefined;
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || verifierBaseUrl.includes("#")) {
-    throw new CoreError("INVALID_ARGUMENT", "The verifier base URL must be an absolute http(s) URL without a # fragment");
+    throw new CoreError(
+      "INVALID_ARGUMENT",
+      "The verifier base URL must be an absolute http(s) URL without a # fragment",
+    );
   }
   const payload = encodeCredentialPayload(credential, options);
   return `${verifierBaseUrl.endsWith("/") ? verifierBaseUrl : verifierBaseUrl + "/"}#${payload}`;

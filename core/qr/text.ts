@@ -12,7 +12,6 @@ const NUMERIC_PREFIX = "1-";
 /** Digits of a numeric-form group of 0..7 bytes. */
 const GROUP_DIGITS = [0, 3, 5, 8, 10, 13, 15, 17];
 
-
 /** Numeric form: 7-byte groups as 17 decimal digits, a last shorter group as fewer (see `core/qr/format.ts`). */
 function toDigits(bytes: Uint8Array): string {
   let out = "";
@@ -79,7 +78,9 @@ export function payloadBytes(payload: string): Uint8Array {
   } else {
     const version = /^([0-9]{1,3})[.-]/.exec(payload);
     if (version) {
-      malformed(`The credential payload has format ${version[1]}; this verifier reads format ${CREDENTIAL_PAYLOAD_VERSION}`);
+      malformed(
+        `The credential payload has format ${version[1]}; this verifier reads format ${CREDENTIAL_PAYLOAD_VERSION}`,
+      );
     }
     malformed(`The credential payload does not start with "${NUMERIC_PREFIX}" or "${BASE64URL_PREFIX}"`);
   }

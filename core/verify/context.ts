@@ -32,8 +32,7 @@ export type MerkleStage = { state: "absent" } | { state: "mismatch"; root: Hex }
 
 /** The registry read (only when the credential names the trusted network). */
 export type ChainStage =
-  | { ok: false; failures: string[] }
-  | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null };
+  { ok: false; failures: string[] } | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null };
 
 export type VerificationContext = {
   now: Date;
@@ -97,11 +96,19 @@ export function chainUnavailable(id: CheckId, context: VerificationContext): Che
     return skip(id, "Not checked: the credential has no Merkle proof.", "未檢查：憑證沒有默克爾證明。");
   }
   if (!chain) {
-    return skip(id, "Not checked: the certificate names a network this verifier does not trust.", "未檢查：證書指明的網絡並非本核實服務所信任的網絡。");
+    return skip(
+      id,
+      "Not checked: the certificate names a network this verifier does not trust.",
+      "未檢查：證書指明的網絡並非本核實服務所信任的網絡。",
+    );
   }
   if (!chain.ok) return unreachable(id, chain.failures);
   if (!chain.status.anchored) {
-    return skip(id, "Not checked: the batch is not anchored in the trusted registry.", "未檢查：該批證書並未錨定於受信任的登記冊。");
+    return skip(
+      id,
+      "Not checked: the batch is not anchored in the trusted registry.",
+      "未檢查：該批證書並未錨定於受信任的登記冊。",
+    );
   }
   return undefined;
 }

@@ -96,7 +96,7 @@ export function expectElement(bytes: Uint8Array, offset: number, limit: number, 
 export function childrenOf(bytes: Uint8Array, parent: DerElement): DerElement[] {
   if ((parent.tag & 0x20) === 0) throw new DerError("children of a primitive element");
   const out: DerElement[] = [];
-  for (let at = parent.valueStart; at < parent.end; ) {
+  for (let at = parent.valueStart; at < parent.end;) {
     const child = readElement(bytes, at, parent.end);
     out.push(child);
     at = child.end;

@@ -79,7 +79,8 @@ export function createJsonRpcProvider(url: string, options: CreateJsonRpcProvide
         text = await response.text();
       } catch (error) {
         if (error instanceof JsonRpcError) throw error;
-        if (controller.signal.aborted) throw new JsonRpcError(`no answer within ${timeoutMs} ms`, undefined, { cause: error });
+        if (controller.signal.aborted)
+          throw new JsonRpcError(`no answer within ${timeoutMs} ms`, undefined, { cause: error });
         throw new JsonRpcError(describeFetchError(error), undefined, { cause: error });
       } finally {
         clearTimeout(timer);
@@ -95,7 +96,10 @@ export function createJsonRpcProvider(url: string, options: CreateJsonRpcProvide
       const { error, result } = body as { error?: { code?: unknown; message?: unknown }; result?: unknown };
       if (error) {
         const code = typeof error.code === "number" ? error.code : undefined;
-        throw new JsonRpcError(`JSON-RPC error${code === undefined ? "" : ` ${code}`}: ${String(error.message ?? "").slice(0, 200)}`, code);
+        throw new JsonRpcError(
+          `JSON-RPC error${code === undefined ? "" : ` ${code}`}: ${String(error.message ?? "").slice(0, 200)}`,
+          code,
+        );
       }
       if (!("result" in body)) throw new JsonRpcError("the answer has no result");
       return result;

@@ -165,12 +165,18 @@ class EndpointProblem extends BaseError<(typeof ENDPOINT_PROBLEM_CODES)[number]>
  * if (read.ok && read.status.anchored) console.log(read.status.issuerNameEn, read.txHash);
  * ```
  */
-export async function readCertificateStatus(parameters: ReadCertificateStatusParameters): Promise<ReadCertificateStatusResult> {
+export async function readCertificateStatus(
+  parameters: ReadCertificateStatusParameters,
+): Promise<ReadCertificateStatusResult> {
   const { endpoints, chainId, root, leaf, signingCertificate, timeoutMs } = parameters;
   const registry = checksummed(parameters.registry);
   // certificateStatus(bytes32,bytes32,bytes32,bytes32): the selector and four static words.
   const data =
-    CERTIFICATE_STATUS_SELECTOR + issuerIdWord(parameters.issuerId) + wordOf(root) + wordOf(leaf) + wordOf(signingCertificate);
+    CERTIFICATE_STATUS_SELECTOR +
+    issuerIdWord(parameters.issuerId) +
+    wordOf(root) +
+    wordOf(leaf) +
+    wordOf(signingCertificate);
   const failures: string[] = [];
   for (let i = 0; i < endpoints.length; i++) {
     const { reader, label } = endpoints[i];
@@ -180,11 +186,16 @@ export async function readCertificateStatus(parameters: ReadCertificateStatusPar
       const known = key !== undefined && knownChainId(key) === chainId;
       const [answeredChainId, answer] = await Promise.all([
         known ? chainId : withTimeout(() => reader.request({ method: "eth_chainId", params: [] }), timeoutMs),
-        withTimeout(() => reader.request({ method: "eth_call", params: [{ to: registry, data }, "latest"] }), timeoutMs),
+        withTimeout(
+          () => reader.request({ method: "eth_call", params: [{ to: registry, data }, "latest"] }),
+          timeoutMs,
+        ),
       ]);
       const served = typeof answeredChainId === "number" ? answeredChainId : parseQuantity(answeredChainId);
-      if (served === undefined) throw new EndpointProblem("BAD_ANSWER", "answered eth_chainId with something that is not a chain id");
-      if (served !== chainId) throw new EndpointProblem("WRONG_CHAIN", `serves chain ${served}, not the trusted chain ${chainId}`);
+      if (served === undefined)
+        throw new EndpointProblem("BAD_ANSWER", "answered eth_chainId with something that is not a chain id");
+      if (served !== chainId)
+        throw new EndpointProblem("WRONG_CHAIN", `serves chain ${served}, not the trusted chain ${chainId}`);
       status = decodeStatus(answer);
       if (key !== undefined && !known) rememberChainId(key, served);
     } catch (error) {
@@ -319,7 +330,14 @@ async function readAnchorTransaction(
     () =>
       reader.request({
         method: "eth_getLogs",
-        params: [{ address: registry, topics: [ROOT_ANCHORED_TOPIC, root.toLowerCase()], fromBlock: blockHex, toBlock: blockHex }],
+        params: [
+          {
+            address: registry,
+            topics: [ROOT_ANCHORED_TOPIC, root.toLowerCase()],
+            fromBlock: blockHex,
+            toBlock: blockHex,
+          },
+        ],
       }),
     timeoutMs,
   );
@@ -336,7 +354,10 @@ async function readAnchorTransaction(
   }
   if (hashes.length <= 1) return hashes[0] ?? null;
   for (const hash of hashes) {
-    const tx = (await withTimeout(() => reader.request({ method: "eth_getTransactionByHash", params: [hash] }), timeoutMs)) as { from?: unknown } | null;
+    const tx = (await withTimeout(
+      () => reader.request({ method: "eth_getTransactionByHash", params: [hash] }),
+      timeoutMs,
+    )) as { from?: unknown } | null;
     if (tx && typeof tx.from === "string" && tx.from.toLowerCase() === status.signer.toLowerCase()) return hash;
   }
   return null;

@@ -90,13 +90,21 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
     const match = /^[\0\t\n\f\r ]*\[([^\]]*)\]/.exec(text);
     const items = match ? match[1].trim().split(/[\0\t\n\f\r ]+/) : [];
     if (items.length === 4 && items.every((item) => /^\d{1,10}$/.test(item))) filled.push(items.map(Number));
-    else if (items.length === 4 && items[0] === "0" && items.slice(1).every((item) => item === "/**********")) placeholders++;
+    else if (items.length === 4 && items[0] === "0" && items.slice(1).every((item) => item === "/**********"))
+      placeholders++;
     else unreadable++;
   }
   if (filled.length + unreadable === 0) {
-    if (placeholders > 0) return { state: "missing", detail: m("its signature field is empty: it was never signed", "其簽署欄位是空白的：文件從未簽署") };
+    if (placeholders > 0)
+      return {
+        state: "missing",
+        detail: m("its signature field is empty: it was never signed", "其簽署欄位是空白的：文件從未簽署"),
+      };
     if (SIGNATURE_MARKERS.some((marker) => indexOf(bytes, marker, 0) >= 0)) {
-      return { state: "broken", detail: m("its signature dictionary is damaged (no /ByteRange)", "其簽署字典已損壞（沒有 /ByteRange）") };
+      return {
+        state: "broken",
+        detail: m("its signature dictionary is damaged (no /ByteRange)", "其簽署字典已損壞（沒有 /ByteRange）"),
+      };
     }
     return { state: "missing", detail: m("it has no signature", "文件沒有任何簽署") };
   }
@@ -109,11 +117,18 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
       ),
     };
   }
-  if (unreadable > 0) return { state: "broken", detail: m("the signature's /ByteRange cannot be read", "無法讀取簽署的 /ByteRange") };
+  if (unreadable > 0)
+    return { state: "broken", detail: m("the signature's /ByteRange cannot be read", "無法讀取簽署的 /ByteRange") };
 
   const [zero, a, b, c] = filled[0];
   if (zero !== 0 || a < 1 || b <= a + 1) {
-    return { state: "broken", detail: m("the signature's /ByteRange does not cover the file from its start", "簽署的 /ByteRange 並非由檔案開首起涵蓋整個檔案") };
+    return {
+      state: "broken",
+      detail: m(
+        "the signature's /ByteRange does not cover the file from its start",
+        "簽署的 /ByteRange 並非由檔案開首起涵蓋整個檔案",
+      ),
+    };
   }
   if (b + c < bytes.length) {
     return {
@@ -135,7 +150,10 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
   }
   const contentsMismatch: PdfSignatureScan = {
     state: "broken",
-    detail: m("the signature's /ByteRange does not leave out exactly its /Contents value", "簽署的 /ByteRange 與其 /Contents 值不相符"),
+    detail: m(
+      "the signature's /ByteRange does not leave out exactly its /Contents value",
+      "簽署的 /ByteRange 與其 /Contents 值不相符",
+    ),
   };
   if (bytes[a] !== 0x3c || bytes[b - 1] !== 0x3e) return contentsMismatch;
   let key = a - 1;
@@ -143,7 +161,8 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
   if (!startsWith(bytes, key - CONTENTS.length + 1, CONTENTS)) return contentsMismatch;
   const objectStart = lastIndexOf(bytes, OBJ, key);
   const objectEnd = indexOf(bytes, ENDOBJ, b);
-  const dictionary = objectStart >= 0 && objectEnd >= 0 ? latin1(bytes, objectStart, a) + latin1(bytes, b, objectEnd) : "";
+  const dictionary =
+    objectStart >= 0 && objectEnd >= 0 ? latin1(bytes, objectStart, a) + latin1(bytes, b, objectEnd) : "";
   if (!/\/SubFilter[\0\t\n\f\r ]*\/ETSI\.CAdES\.detached(?![^\0\t\n\f\r ()<>[\]{}/%])/.test(dictionary)) {
     return {
       state: "broken",
@@ -156,22 +175,40 @@ function scanSignature(bytes: Uint8Array): PdfSignatureScan {
 
   // The hex string: lowercase CMS, then '0' digits.
   const digits = b - a - 2;
-  if (digits % 2 !== 0) return { state: "broken", detail: m("the signature value has an odd number of hex digits", "簽署值的十六進位數字數目為單數") };
+  if (digits % 2 !== 0)
+    return {
+      state: "broken",
+      detail: m("the signature value has an odd number of hex digits", "簽署值的十六進位數字數目為單數"),
+    };
   let empty = true;
   for (let i = a + 1; i < b - 1 && empty; i++) empty = bytes[i] === 0x30 || bytes[i] === 0x00;
   if (empty) {
-    return { state: "missing", detail: m("its signature field holds no signature (it was removed, or never signed)", "其簽署欄位沒有簽署值（簽署已被移除或從未簽署）") };
+    return {
+      state: "missing",
+      detail: m(
+        "its signature field holds no signature (it was removed, or never signed)",
+        "其簽署欄位沒有簽署值（簽署已被移除或從未簽署）",
+      ),
+    };
   }
   // Decode the DER header (at most 5 bytes) to learn the CMS's length, then only the CMS itself.
-  const notHex: PdfSignatureScan = { state: "broken", detail: m("the signature value is not lowercase hexadecimal", "簽署值不是小寫十六進位數字") };
+  const notHex: PdfSignatureScan = {
+    state: "broken",
+    detail: m("the signature value is not lowercase hexadecimal", "簽署值不是小寫十六進位數字"),
+  };
   const header = decodeHex(bytes, a + 1, Math.min(5, digits / 2));
   if (!header) return notHex;
   const length = derLength(header, digits / 2);
-  if (length === undefined) return { state: "broken", detail: m("the signature value is not a CMS structure", "簽署值不是CMS結構") };
+  if (length === undefined)
+    return { state: "broken", detail: m("the signature value is not a CMS structure", "簽署值不是CMS結構") };
   const cms = decodeHex(bytes, a + 1, length);
   if (!cms) return notHex;
   for (let i = a + 1 + 2 * length; i < b - 1; i++) {
-    if (bytes[i] !== 0x30) return { state: "broken", detail: m("the padding after the signature value was changed", "簽署值之後的填充位元組曾被改動") };
+    if (bytes[i] !== 0x30)
+      return {
+        state: "broken",
+        detail: m("the padding after the signature value was changed", "簽署值之後的填充位元組曾被改動"),
+      };
   }
   return { state: "present", signedRanges: [bytes.subarray(0, a), bytes.subarray(b, b + c)], cms };
 }
@@ -195,13 +232,16 @@ function scanCredential(bytes: Uint8Array): PdfCredentialScan {
   const end = indexOf(bytes, ENDOBJ, at);
   if (start < 0 || end < 0 || end - start > 65536) return none;
   const filespec = latin1(bytes, start, end);
-  const ef = /\/EF[\0\t\n\f\r ]*<<[\0\t\n\f\r ]*\/F[\0\t\n\f\r ]+(\d{1,7})[\0\t\n\f\r ]+(\d{1,5})[\0\t\n\f\r ]+R/.exec(filespec);
+  const ef = /\/EF[\0\t\n\f\r ]*<<[\0\t\n\f\r ]*\/F[\0\t\n\f\r ]+(\d{1,7})[\0\t\n\f\r ]+(\d{1,5})[\0\t\n\f\r ]+R/.exec(
+    filespec,
+  );
   if (!ef) return damaged("its file specification has no embedded file");
 
   // The embedded file stream: the last definition of the object (as a reader would take it).
   const header = ascii(`${ef[1]} ${ef[2]} obj`);
   let object = lastIndexOf(bytes, header, bytes.length);
-  while (object > 0 && bytes[object - 1] !== 0x0a && bytes[object - 1] !== 0x0d) object = lastIndexOf(bytes, header, object);
+  while (object > 0 && bytes[object - 1] !== 0x0a && bytes[object - 1] !== 0x0d)
+    object = lastIndexOf(bytes, header, object);
   if (object < 0) return damaged("its stream is missing");
   const head = latin1(bytes, object + header.length, object + header.length + 1024);
   const stream = /^[\0\t\n\f\r ]*<<([\s\S]*?)>>[\0\t\n\f\r ]*stream(\r\n|\n)/.exec(head);

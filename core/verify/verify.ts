@@ -145,7 +145,11 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
 
   // 1. Read the input.
   const read = readInput(input);
-  const context: VerificationContext = { now, trusted, input: { kind: read.kind, ...(read.problem ? { problem: read.problem } : {}) } };
+  const context: VerificationContext = {
+    now,
+    trusted,
+    input: { kind: read.kind, ...(read.problem ? { problem: read.problem } : {}) },
+  };
 
   // 2. The PDF signature.
   if (read.scan) context.signature = await checkSignature(read.scan, subtle);
@@ -163,7 +167,12 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
   }
 
   // 4. The registry, when the credential names the trusted network.
-  if (credential && merkle && merkle.chainId === trusted.chainId && merkle.registry.toLowerCase() === trusted.registry.toLowerCase()) {
+  if (
+    credential &&
+    merkle &&
+    merkle.chainId === trusted.chainId &&
+    merkle.registry.toLowerCase() === trusted.registry.toLowerCase()
+  ) {
     const signer = context.signature && context.signature.state !== "missing" ? context.signature.signer : undefined;
     const chainRead = await readCertificateStatus({
       endpoints,
@@ -175,7 +184,9 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
       signingCertificate: signer?.fingerprint ?? ZERO_FINGERPRINT,
       timeoutMs,
     });
-    context.chain = chainRead.ok ? { ok: true, status: chainRead.status, txHash: chainRead.txHash } : { ok: false, failures: chainRead.failures };
+    context.chain = chainRead.ok
+      ? { ok: true, status: chainRead.status, txHash: chainRead.txHash }
+      : { ok: false, failures: chainRead.failures };
   }
 
   // 5. The checks and the verdict.
@@ -199,19 +210,24 @@ type ResolvedOptions = {
 };
 
 function resolveOptions(options: VerifyOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) throw new CoreError("INVALID_ARGUMENT", "verify needs options with providers and trusted");
+  if (typeof options !== "object" || options === null)
+    throw new CoreError("INVALID_ARGUMENT", "verify needs options with providers and trusted");
   const { chainId, registry } = options.trusted ?? ({} as VerifyOptions["trusted"]);
-  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new CoreError("INVALID_ARGUMENT", `The trusted chain id must be a positive integer, not ${String(chainId)}`);
+  if (!Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new CoreError("INVALID_ARGUMENT", `The trusted chain id must be a positive integer, not ${String(chainId)}`);
   if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry)) {
     throw new CoreError("INVALID_ARGUMENT", "The trusted registry must be a 0x-prefixed 20-byte address");
   }
   const now = typeof options.now === "function" ? options.now() : (options.now ?? new Date());
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new CoreError("INVALID_ARGUMENT", "now must be a valid Date");
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new CoreError("INVALID_ARGUMENT", "now must be a valid Date");
   const subtle = options.subtle ?? globalThis.crypto?.subtle;
   if (!subtle) throw new CoreError("INVALID_ARGUMENT", "No WebCrypto SubtleCrypto is available; pass options.subtle");
   const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CoreError("INVALID_ARGUMENT", "timeoutMs must be a positive number");
-  if (!Array.isArray(options.providers)) throw new CoreError("INVALID_ARGUMENT", "providers must be an array of endpoints");
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new CoreError("INVALID_ARGUMENT", "timeoutMs must be a positive number");
+  if (!Array.isArray(options.providers))
+    throw new CoreError("INVALID_ARGUMENT", "providers must be an array of endpoints");
   const endpoints = options.providers.map((provider, i): LabelledReader => {
     if (typeof provider === "string") {
       let host: string;
@@ -225,7 +241,8 @@ function resolveOptions(options: VerifyOptions): ResolvedOptions {
       const reader = createJsonRpcProvider(provider, { fetch: options.fetch, timeoutMs });
       return { reader, label: `endpoint ${i + 1} (${host})`, key: provider };
     }
-    if (!provider || typeof provider.request !== "function") throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} has no request function`);
+    if (!provider || typeof provider.request !== "function")
+      throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} has no request function`);
     return { reader: provider, label: `endpoint ${i + 1}`, key: provider };
   });
   return { trusted: { chainId, registry: checksummed(registry) }, now, subtle, endpoints, timeoutMs };
@@ -255,17 +272,16 @@ function readInput(input: VerifyInput): ReadInputResult {
     }
     if (keys.length === 1 && keys[0] === "url") {
       const url = (input as { url: unknown }).url;
-      return typeof url === "string" ? readUrl(url) : { kind: "url", problem: message("the link is not text", "連結並非文字") };
+      return typeof url === "string"
+        ? readUrl(url)
+        : { kind: "url", problem: message("the link is not text", "連結並非文字") };
     }
     return { kind: "credential", credential: input };
   }
   return { kind: "unknown", problem: NOT_RECOGNISED };
 }
 
-const NOT_RECOGNISED = message(
-  "it is not a PDF, a credential or a verifier link",
-  "內容並非PDF、憑證或核實連結",
-);
+const NOT_RECOGNISED = message("it is not a PDF, a credential or a verifier link", "內容並非PDF、憑證或核實連結");
 
 function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   return input instanceof Uint8Array ? input : new Uint8Array(input);
@@ -275,7 +291,10 @@ function readBytes(bytes: Uint8Array, expected: "pdf" | undefined): ReadInputRes
   if (bytes.length === 0) return { kind: expected ?? "unknown", problem: message("the file is empty", "檔案是空的") };
   if (bytes.length > MAX_VERIFY_INPUT_BYTES) {
     const mib = MAX_VERIFY_INPUT_BYTES / 1024 / 1024;
-    return { kind: expected ?? "unknown", problem: message(`the file is larger than ${mib} MiB`, `檔案大於 ${mib} MiB`) };
+    return {
+      kind: expected ?? "unknown",
+      problem: message(`the file is larger than ${mib} MiB`, `檔案大於 ${mib} MiB`),
+    };
   }
   if (looksLikePdf(bytes)) {
     const scan = scanPdf(bytes);
@@ -301,7 +320,8 @@ function readText(text: string): ReadInputResult {
 }
 
 function readJson(text: string): ReadInputResult {
-  if (text.length > MAX_VERIFY_INPUT_BYTES) return { kind: "credential", problem: message("the credential is too large", "憑證過大") };
+  if (text.length > MAX_VERIFY_INPUT_BYTES)
+    return { kind: "credential", problem: message("the credential is too large", "憑證過大") };
   const json = text.replace(/^\uFEFF/, "");
   // Two members of one name could show a reader one value and the verifier another: refused.
   const { duplicate } = scanJsonText(json);
@@ -318,7 +338,10 @@ function readUrl(url: string): ReadInputResult {
     return { kind: "url", credential: decodeCredentialUrl(url) };
   } catch (error) {
     const detail = isCoreError(error) ? lowerFirst(error.message) : "it cannot be decoded";
-    return { kind: "url", problem: message(`the QR code or link is damaged (${detail})`, `二維碼或連結已損壞（${detail}）`) };
+    return {
+      kind: "url",
+      problem: message(`the QR code or link is damaged (${detail})`, `二維碼或連結已損壞（${detail}）`),
+    };
   }
 }
 
@@ -351,9 +374,14 @@ function digestCredential(value: unknown): CredentialStage {
   }
 }
 
-function certificateSummary(credential: Credential, hidden: string[], chain: ChainStage | undefined): CertificateSummary {
+function certificateSummary(
+  credential: Credential,
+  hidden: string[],
+  chain: ChainStage | undefined,
+): CertificateSummary {
   const { type, ...fields } = credential.credentialSubject;
-  const successor = chain?.ok && chain.status.anchored && chain.status.leafStatus === "superseded" ? chain.status.successor : undefined;
+  const successor =
+    chain?.ok && chain.status.anchored && chain.status.leafStatus === "superseded" ? chain.status.successor : undefined;
   return {
     id: credential.id,
     type,
@@ -373,7 +401,11 @@ function chainSummaries(
   if (!chain?.ok || !chain.status.anchored || !root) return { issuer: null, anchor: null };
   const { status } = chain;
   return {
-    issuer: { id: status.issuerId, name: { en: status.issuerNameEn, "zh-HK": status.issuerNameZh }, domain: status.issuerDomain },
+    issuer: {
+      id: status.issuerId,
+      name: { en: status.issuerNameEn, "zh-HK": status.issuerNameZh },
+      domain: status.issuerDomain,
+    },
     anchor: {
       chainId: trusted.chainId,
       registry: trusted.registry,

@@ -208,13 +208,24 @@ export async function verifyPadesCms(parameters: VerifyPadesCmsParameters): Prom
     return { valid: true, signer };
   } catch (error) {
     const known = signer ? { signer } : {};
-    if (error instanceof CmsProblem) return { valid: false, problem: error.message, digestMismatch: error.digestMismatch, ...known };
+    if (error instanceof CmsProblem)
+      return { valid: false, problem: error.message, digestMismatch: error.digestMismatch, ...known };
     if (error instanceof DerError) {
-      return { valid: false, problem: `the signature is not well-formed DER (${error.message})`, digestMismatch: false, ...known };
+      return {
+        valid: false,
+        problem: `the signature is not well-formed DER (${error.message})`,
+        digestMismatch: false,
+        ...known,
+      };
     }
     // WebCrypto refusing a key or an algorithm, and the like.
     const message = error instanceof Error ? error.message : String(error);
-    return { valid: false, problem: `the signature could not be checked (${message})`, digestMismatch: false, ...known };
+    return {
+      valid: false,
+      problem: `the signature could not be checked (${message})`,
+      digestMismatch: false,
+      ...known,
+    };
   }
 }
 
@@ -231,17 +242,21 @@ function parseSignedData(cms: Uint8Array): ParsedSignedData {
   if (contentInfo.end !== cms.length) problem("bytes follow the signature");
   const [contentType, explicit, ...rest] = childrenOf(cms, contentInfo);
   if (!contentType || !explicit || rest.length > 0) problem("the signature is not a CMS ContentInfo");
-  if (contentType.tag !== TAG.OID || oidOf(cms, contentType) !== OID.signedData) problem("the signature is not CMS SignedData");
+  if (contentType.tag !== TAG.OID || oidOf(cms, contentType) !== OID.signedData)
+    problem("the signature is not CMS SignedData");
   if (explicit.tag !== TAG.CONTEXT_0) problem("the signature is not CMS SignedData");
   const inner = childrenOf(cms, explicit);
   if (inner.length !== 1 || inner[0].tag !== TAG.SEQUENCE) problem("the signature is not CMS SignedData");
 
   const fields = childrenOf(cms, inner[0]);
-  if (fields.length !== 5) problem("the SignedData must have a version, algorithms, content, certificates and one signer, and nothing else");
+  if (fields.length !== 5)
+    problem("the SignedData must have a version, algorithms, content, certificates and one signer, and nothing else");
   const [version, digestAlgorithms, encapContentInfo, certificateSet, signerInfos] = fields;
   if (!bytesEqual(encodingOf(cms, version), VERSION_1)) problem("the SignedData version is not 1");
-  if (!bytesEqual(encodingOf(cms, digestAlgorithms), DIGEST_ALGORITHMS)) problem("the digest algorithm is not SHA-256 alone");
-  if (!bytesEqual(encodingOf(cms, encapContentInfo), ENCAP_CONTENT_INFO)) problem("the signature is not detached over id-data");
+  if (!bytesEqual(encodingOf(cms, digestAlgorithms), DIGEST_ALGORITHMS))
+    problem("the digest algorithm is not SHA-256 alone");
+  if (!bytesEqual(encodingOf(cms, encapContentInfo), ENCAP_CONTENT_INFO))
+    problem("the signature is not detached over id-data");
   if (certificateSet.tag !== TAG.CONTEXT_0) problem("the signature carries no certificates");
   if (signerInfos.tag !== TAG.SET) problem("the signature has no SignerInfos");
 
@@ -251,17 +266,22 @@ function parseSignedData(cms: Uint8Array): ParsedSignedData {
   }
   const certificates = certificateElements.map((element) => parseCertificate(cms, element));
   for (let i = 1; i < certificates.length; i++) {
-    if (compareBytes(certificates[i - 1].der, certificates[i].der) >= 0) problem("the certificates are not in DER SET OF order");
+    if (compareBytes(certificates[i - 1].der, certificates[i].der) >= 0)
+      problem("the certificates are not in DER SET OF order");
   }
 
   const infos = childrenOf(cms, signerInfos);
   if (infos.length !== 1 || infos[0].tag !== TAG.SEQUENCE) problem("the signature must have exactly one SignerInfo");
   const info = childrenOf(cms, infos[0]);
-  if (info.length !== 6) problem("the SignerInfo must have exactly version, sid, digest algorithm, signed attributes, algorithm and signature (no unsigned attributes)");
+  if (info.length !== 6)
+    problem(
+      "the SignerInfo must have exactly version, sid, digest algorithm, signed attributes, algorithm and signature (no unsigned attributes)",
+    );
   const [infoVersion, sid, digestAlgorithm, signedAttributes, signatureAlgorithm, signature] = info;
   if (!bytesEqual(encodingOf(cms, infoVersion), VERSION_1)) problem("the SignerInfo version is not 1");
   if (sid.tag !== TAG.SEQUENCE) problem("the SignerInfo does not name its certificate by issuer and serial number");
-  if (!bytesEqual(encodingOf(cms, digestAlgorithm), SHA256_ALGORITHM)) problem("the SignerInfo's digest algorithm is not SHA-256");
+  if (!bytesEqual(encodingOf(cms, digestAlgorithm), SHA256_ALGORITHM))
+    problem("the SignerInfo's digest algorithm is not SHA-256");
   if (signedAttributes.tag !== TAG.CONTEXT_0) problem("the SignerInfo has no signed attributes");
   const algorithm = encodingOf(cms, signatureAlgorithm);
   if (!bytesEqual(algorithm, RSA_ENCRYPTION) && !bytesEqual(algorithm, ECDSA_WITH_SHA256)) {
@@ -280,7 +300,8 @@ function parseSignedData(cms: Uint8Array): ParsedSignedData {
   if (matches.length !== 1) problem("the signing certificate named by the SignerInfo is not in the signature");
   const signerCertificate = matches[0];
   const expectedKey = bytesEqual(algorithm, RSA_ENCRYPTION) ? OID.rsaEncryption : OID.ecPublicKey;
-  if (signerCertificate.keyAlgorithm !== expectedKey) problem("the signing certificate's key does not match the signature algorithm");
+  if (signerCertificate.keyAlgorithm !== expectedKey)
+    problem("the signing certificate's key does not match the signature algorithm");
 
   return {
     certificates,
@@ -310,11 +331,13 @@ function parseCertificate(bytes: Uint8Array, element: DerElement): Certificate {
     problem("a certificate in the signature is not well-formed");
   }
   const spkiParts = childrenOf(bytes, spki);
-  if (spkiParts.length !== 2 || spkiParts[0].tag !== TAG.SEQUENCE) problem("a certificate's public key is not well-formed");
+  if (spkiParts.length !== 2 || spkiParts[0].tag !== TAG.SEQUENCE)
+    problem("a certificate's public key is not well-formed");
   const keyAlgorithm = childrenOf(bytes, spkiParts[0]);
   if (keyAlgorithm.length === 0) problem("a certificate's public key is not well-formed");
   const keyOid = oidOf(bytes, keyAlgorithm[0]);
-  const curve = keyOid === OID.ecPublicKey && keyAlgorithm[1]?.tag === TAG.OID ? oidOf(bytes, keyAlgorithm[1]) : undefined;
+  const curve =
+    keyOid === OID.ecPublicKey && keyAlgorithm[1]?.tag === TAG.OID ? oidOf(bytes, keyAlgorithm[1]) : undefined;
   const algorithmParts = childrenOf(bytes, signatureAlgorithm);
   if (algorithmParts.length === 0) problem("a certificate's signature algorithm is not well-formed");
   const bits = valueOf(bytes, signatureValue);
@@ -349,7 +372,12 @@ function commonNameOf(bytes: Uint8Array, name: DerElement): string {
   return "";
 }
 
-function checkSignedAttributes(cms: Uint8Array, element: DerElement, documentDigest: Uint8Array, signer: Certificate): void {
+function checkSignedAttributes(
+  cms: Uint8Array,
+  element: DerElement,
+  documentDigest: Uint8Array,
+  signer: Certificate,
+): void {
   const seen = new Map<string, DerElement[]>();
   for (const attribute of childrenOf(cms, element)) {
     const [type, values, ...rest] = childrenOf(cms, attribute);
@@ -365,7 +393,8 @@ function checkSignedAttributes(cms: Uint8Array, element: DerElement, documentDig
     problem("the signed content-type attribute is missing or not id-data");
   }
   const messageDigest = seen.get(OID.messageDigest)?.[0];
-  if (!messageDigest || messageDigest.tag !== TAG.OCTET_STRING) problem("the signed message-digest attribute is missing");
+  if (!messageDigest || messageDigest.tag !== TAG.OCTET_STRING)
+    problem("the signed message-digest attribute is missing");
   if (!bytesEqual(valueOf(cms, messageDigest), documentDigest)) {
     throw new CmsProblem("the PDF's bytes do not match the digest that was signed", true);
   }
@@ -380,11 +409,13 @@ function checkSignedAttributes(cms: Uint8Array, element: DerElement, documentDig
   const id = childrenOf(cms, first);
   let at = 0;
   if (id[0]?.tag === TAG.SEQUENCE) {
-    if (!bytesEqual(encodingOf(cms, id[0]), SHA256_ALGORITHM)) problem("the signing-certificate-v2 hash is not SHA-256");
+    if (!bytesEqual(encodingOf(cms, id[0]), SHA256_ALGORITHM))
+      problem("the signing-certificate-v2 hash is not SHA-256");
     at = 1;
   }
   const certHash = id[at];
-  if (!certHash || certHash.tag !== TAG.OCTET_STRING) problem("the signing-certificate-v2 attribute has no certificate hash");
+  if (!certHash || certHash.tag !== TAG.OCTET_STRING)
+    problem("the signing-certificate-v2 attribute has no certificate hash");
   if (toHex(valueOf(cms, certHash)).slice(2) !== signer.hash) {
     problem("the signing certificate is not the one the signature's attributes name");
   }
@@ -455,13 +486,17 @@ function ecdsaRaw(signature: Uint8Array, size: number): Uint8Array | undefined {
 async function checkChain(subtle: SubtleCrypto, certificates: Certificate[], signer: Certificate): Promise<void> {
   const { links } = cachesFor(subtle);
   const used = new Set<Certificate>([signer]);
-  for (let current = signer; ; ) {
+  for (let current = signer; ;) {
     const selfIssued = bytesEqual(current.issuer, current.subject);
-    const issuer = selfIssued ? current : certificates.find((c) => c !== current && bytesEqual(c.subject, current.issuer));
+    const issuer = selfIssued
+      ? current
+      : certificates.find((c) => c !== current && bytesEqual(c.subject, current.issuer));
     if (!issuer) {
       // The signer's certificate is bound by the signed attributes; any other must be bound by a signature.
       if (current !== signer) {
-        problem(`the certificate "${current.commonName}" in the signature cannot be checked: its issuer is not included`);
+        problem(
+          `the certificate "${current.commonName}" in the signature cannot be checked: its issuer is not included`,
+        );
       }
       break;
     }
@@ -482,7 +517,8 @@ async function checkChain(subtle: SubtleCrypto, certificates: Certificate[], sig
     used.add(issuer);
     current = issuer;
   }
-  if (used.size !== certificates.length) problem("the signature carries a certificate that is not on the signer's chain");
+  if (used.size !== certificates.length)
+    problem("the signature carries a certificate that is not on the signer's chain");
 }
 
 /** Our byte views are over plain ArrayBuffers (never shared): what WebCrypto's typings ask for. */

@@ -33,10 +33,15 @@ export async function readRegistryArtifact(file = REGISTRY_ARTIFACT): Promise<Re
   } catch {
     throw new Error(`no compiled registry at ${file}: run npm run build (hardhat build) in a full install first`);
   }
-  const json = JSON.parse(text) as Partial<RegistryArtifact> & { contractName?: string; immutableReferences?: Record<string, unknown> };
-  if (json.contractName !== "Registry" || !json.bytecode || !json.deployedBytecode || !Array.isArray(json.abi)) throw new Error(`${file} is not the Registry's artifact`);
+  const json = JSON.parse(text) as Partial<RegistryArtifact> & {
+    contractName?: string;
+    immutableReferences?: Record<string, unknown>;
+  };
+  if (json.contractName !== "Registry" || !json.bytecode || !json.deployedBytecode || !Array.isArray(json.abi))
+    throw new Error(`${file} is not the Registry's artifact`);
   // The comparison of deployed code below is exact: it holds as long as the contract has no immutables.
-  if (json.immutableReferences && Object.keys(json.immutableReferences).length > 0) throw new Error(`${file}: the registry has immutables; code comparison would need masking`);
+  if (json.immutableReferences && Object.keys(json.immutableReferences).length > 0)
+    throw new Error(`${file}: the registry has immutables; code comparison would need masking`);
   return { abi: json.abi, bytecode: json.bytecode, deployedBytecode: json.deployedBytecode };
 }
 
@@ -67,7 +72,9 @@ export async function deployRegistry(parameters: {
     return { action: "reused", address, how: "given", sameCode: code === expected };
   }
   const nonce = await provider.getTransactionCount(deployer.address, "latest");
-  const candidates = Array.from({ length: Math.min(nonce, SCAN_NONCES) }, (_, n) => getCreateAddress({ from: deployer.address, nonce: n }));
+  const candidates = Array.from({ length: Math.min(nonce, SCAN_NONCES) }, (_, n) =>
+    getCreateAddress({ from: deployer.address, nonce: n }),
+  );
   for (let i = 0; i < candidates.length; i += 8) {
     const codes = await Promise.all(candidates.slice(i, i + 8).map((a) => provider.getCode(a)));
     const k = codes.findIndex((c) => c.toLowerCase() === expected);
@@ -78,5 +85,11 @@ export async function deployRegistry(parameters: {
   const tx = contract.deploymentTransaction()!;
   const receipt = await tx.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`the registry's deployment transaction ${tx.hash} failed`);
-  return { action: "deployed", address: getAddress(receipt.contractAddress!), txHash: tx.hash, blockNumber: receipt.blockNumber, adminDelay };
+  return {
+    action: "deployed",
+    address: getAddress(receipt.contractAddress!),
+    txHash: tx.hash,
+    blockNumber: receipt.blockNumber,
+    adminDelay,
+  };
 }

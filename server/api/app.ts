@@ -66,7 +66,13 @@ export function createApp(parameters: AppParameters): express.Express {
   );
   // One limiter per public use, so that guessing claim codes cannot block verification, nor the reverse.
   const limiter = (name: string) =>
-    rateLimit({ windowMs: 60_000, limit: parameters.publicRateLimit ?? 600, standardHeaders: "draft-8", legacyHeaders: false, identifier: name });
+    rateLimit({
+      windowMs: 60_000,
+      limit: parameters.publicRateLimit ?? 600,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      identifier: name,
+    });
   const claimLimit = limiter("claim");
   const verifyLimit = limiter("verify");
   const rpcLimit = limiter("rpc");
@@ -76,7 +82,11 @@ export function createApp(parameters: AppParameters): express.Express {
   mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });
   mountClaimRoutes(api, { reads: issuance.reads, limit: claimLimit });
   if (parameters.verify) {
-    mountVerifyRoute(api, { verify: parameters.verify, maxVerifyBytes: parameters.maxVerifyBytes ?? 8 * 2 ** 20, limit: verifyLimit });
+    mountVerifyRoute(api, {
+      verify: parameters.verify,
+      maxVerifyBytes: parameters.maxVerifyBytes ?? 8 * 2 ** 20,
+      limit: verifyLimit,
+    });
   }
 
   // Read-only JSON-RPC proxy to the chain, for the verifier page: bounded reads of the registry only.

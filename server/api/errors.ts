@@ -65,10 +65,23 @@ export class ApiError extends BaseError<ApiErrorCode> {
 /** What a client gets for one code: a status, a 503 with `Retry-After`, or a 500 `INTERNAL`. */
 export type ErrorAnswer = number | { status: 503; retryAfterSeconds: number; message: string } | "internal";
 
-const DATABASE_BUSY = { status: 503, retryAfterSeconds: 1, message: "The database is busy: try again shortly" } as const;
-const DATABASE_DOWN = { status: 503, retryAfterSeconds: 5, message: "The database cannot be reached: try again shortly" } as const;
-const CHAIN_DOWN = { status: 503, retryAfterSeconds: 5, message: "The chain cannot be reached: try again shortly" } as const;
-const allInternal = <C extends string>(codes: readonly C[]) => Object.fromEntries(codes.map((c) => [c, "internal"])) as Record<C, "internal">;
+const DATABASE_BUSY = {
+  status: 503,
+  retryAfterSeconds: 1,
+  message: "The database is busy: try again shortly",
+} as const;
+const DATABASE_DOWN = {
+  status: 503,
+  retryAfterSeconds: 5,
+  message: "The database cannot be reached: try again shortly",
+} as const;
+const CHAIN_DOWN = {
+  status: 503,
+  retryAfterSeconds: 5,
+  message: "The chain cannot be reached: try again shortly",
+} as const;
+const allInternal = <C extends string>(codes: readonly C[]) =>
+  Object.fromEntries(codes.map((c) => [c, "internal"])) as Record<C, "internal">;
 
 /**
  * The one code-to-status table. Keyed by error class, then code; total over each class's codes.
@@ -173,23 +186,42 @@ export interface ErrorResponse {
 export function errorResponse(error: unknown, options: { bodyLimit?: number } = {}): ErrorResponse {
   const parser = (error as { type?: unknown } | null)?.type;
   if (parser === "entity.too.large") {
-    error = new ApiError("TOO_LARGE", `The body is larger than this route takes (${options.bodyLimit ?? "its limit in"} bytes)`, { cause: error });
+    error = new ApiError(
+      "TOO_LARGE",
+      `The body is larger than this route takes (${options.bodyLimit ?? "its limit in"} bytes)`,
+      { cause: error },
+    );
   } else if (parser === "entity.parse.failed") {
     error = new ApiError("INVALID_JSON", "The body is not valid JSON", { cause: error });
   }
   let found: ReturnType<typeof rowOf>;
   walkCauses(error, (e) => (found = rowOf(e)) !== undefined);
   if (!found || found.answer === "internal") {
-    return { status: 500, headers: {}, body: { error: { code: "INTERNAL", message: "Internal error" } }, internal: true };
+    return {
+      status: 500,
+      headers: {},
+      body: { error: { code: "INTERNAL", message: "Internal error" } },
+      internal: true,
+    };
   }
   const { error: e, answer } = found;
   if (typeof answer === "number") {
     const details = found.public && e.details ? { details: e.details } : {};
-    return { status: answer, headers: {}, body: { error: { code: e.code, message: e.message, ...details } }, internal: answer >= 500 && answer !== 503 };
+    return {
+      status: answer,
+      headers: {},
+      body: { error: { code: e.code, message: e.message, ...details } },
+      internal: answer >= 500 && answer !== 503,
+    };
   }
   const asked = retryAfterMs(e);
   const seconds = Math.max(answer.retryAfterSeconds, asked === undefined ? 0 : Math.ceil(asked / 1000));
-  return { status: answer.status, headers: { "retry-after": String(seconds) }, body: { error: { code: e.code, message: answer.message } }, internal: false };
+  return {
+    status: answer.status,
+    headers: { "retry-after": String(seconds) },
+    body: { error: { code: e.code, message: answer.message } },
+    internal: false,
+  };
 }
 
 /**
@@ -201,7 +233,8 @@ export function errorHandler(options: { log: Logger; maxBodyBytes: number }): Er
     const bodyLimit = (req as Request & { bodyLimit?: number }).bodyLimit ?? options.maxBodyBytes;
     const answer = errorResponse(error, { bodyLimit });
     if (answer.internal) options.log.error({ err: error, path: req.path }, "request failed");
-    else if (answer.status === 503) options.log.warn({ err: error, path: req.path }, "request refused: a dependency is unavailable");
+    else if (answer.status === 503)
+      options.log.warn({ err: error, path: req.path }, "request refused: a dependency is unavailable");
     res.status(answer.status).set(answer.headers).json(answer.body);
   };
 }

@@ -36,7 +36,12 @@ export interface Idempotency {
    * stores the key and the sealed answer inside its transaction; when another request took the key
    * first, its answer is replayed instead.
    */
-  respondOnce<T>(req: AuthedRequest, res: Response, respond: (result: T) => Answer, run: (reserve: ReserveHook<T> | undefined) => Promise<T>): Promise<void>;
+  respondOnce<T>(
+    req: AuthedRequest,
+    res: Response,
+    respond: (result: T) => Answer,
+    run: (reserve: ReserveHook<T> | undefined) => Promise<T>,
+  ): Promise<void>;
 }
 
 /** Thrown inside the transaction when another request committed the same key first: it is rolled back. */
@@ -62,7 +67,11 @@ export function createIdempotency(store: Store): Idempotency {
     if (previous.requestHash !== key.requestHash) {
       throw new ApiError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request");
     }
-    res.status(previous.statusCode).setHeader("idempotent-replayed", "true").type("application/json").send(unseal(key.sealKey, previous.responseJson));
+    res
+      .status(previous.statusCode)
+      .setHeader("idempotent-replayed", "true")
+      .type("application/json")
+      .send(unseal(key.sealKey, previous.responseJson));
     return true;
   };
 
@@ -95,7 +104,14 @@ export function createIdempotency(store: Store): Idempotency {
     let answer: Answer | undefined;
     const reserve: ReserveHook<T> = async (tx, result) => {
       answer = respond(result);
-      const row = { issuerId: req.issuerId!, key: key.lookup, requestHash: key.requestHash, statusCode: answer.status, responseJson: seal(key.sealKey, JSON.stringify(answer.body)), createdAt: new Date().toISOString() };
+      const row = {
+        issuerId: req.issuerId!,
+        key: key.lookup,
+        requestHash: key.requestHash,
+        statusCode: answer.status,
+        responseJson: seal(key.sealKey, JSON.stringify(answer.body)),
+        createdAt: new Date().toISOString(),
+      };
       if (!(await tx.insertIdempotency(row))) throw new IdempotencyKeyTaken();
     };
     try {
@@ -115,7 +131,12 @@ function seal(key: Buffer, text: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   const data = Buffer.concat([cipher.update(text, "utf8"), cipher.final()]);
-  return JSON.stringify({ v: 1, iv: iv.toString("base64url"), data: data.toString("base64url"), tag: cipher.getAuthTag().toString("base64url") });
+  return JSON.stringify({
+    v: 1,
+    iv: iv.toString("base64url"),
+    data: data.toString("base64url"),
+    tag: cipher.getAuthTag().toString("base64url"),
+  });
 }
 
 function unseal(key: Buffer, sealed: string): string {

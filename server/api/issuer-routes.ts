@@ -42,29 +42,55 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   api.post("/certificates", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
     const body = parse(schemas.CertificateRequest, req.body);
     await idempotency.respondOnce(req, res, accepted, (reserve) =>
-      issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: [body.fields], actor: req.actor!, reserve }),
+      issuance.submit({
+        issuerId: req.issuerId!,
+        typeId: body.type,
+        records: [body.fields],
+        actor: req.actor!,
+        reserve,
+      }),
     );
   });
 
   const batchTypes = ["text/csv", "application/octet-stream", "application/json"];
-  api.post("/batches", auth, (req: Request, _res: Response, next: NextFunction) => {
-    if (!req.is(batchTypes)) {
-      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`);
-    }
-    next();
-  }, csv, ...json, idempotent, async (req: AuthedRequest, res) => {
-    let submit: (reserve: ReserveHook<SubmitResult> | undefined) => Promise<SubmitResult>;
-    if (Buffer.isBuffer(req.body)) {
-      const type = z.string().min(1).max(40).safeParse(req.query.type);
-      if (!type.success) throw new ApiError("INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
-      const csvBytes = new Uint8Array(req.body);
-      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
-    } else {
-      const body = parse(schemas.BatchRequest, req.body);
-      submit = (reserve) => issuance.submit({ issuerId: req.issuerId!, typeId: body.type, records: body.rows, actor: req.actor!, reserve });
-    }
-    await idempotency.respondOnce(req, res, accepted, submit);
-  });
+  api.post(
+    "/batches",
+    auth,
+    (req: Request, _res: Response, next: NextFunction) => {
+      if (!req.is(batchTypes)) {
+        throw new ApiError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          `Send the batch as text/csv (with ?type=<type id>) or application/json, not ${String(req.get("content-type") ?? "no Content-Type").slice(0, 80)}`,
+        );
+      }
+      next();
+    },
+    csv,
+    ...json,
+    idempotent,
+    async (req: AuthedRequest, res) => {
+      let submit: (reserve: ReserveHook<SubmitResult> | undefined) => Promise<SubmitResult>;
+      if (Buffer.isBuffer(req.body)) {
+        const type = z.string().min(1).max(40).safeParse(req.query.type);
+        if (!type.success)
+          throw new ApiError("INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
+        const csvBytes = new Uint8Array(req.body);
+        submit = (reserve) =>
+          issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
+      } else {
+        const body = parse(schemas.BatchRequest, req.body);
+        submit = (reserve) =>
+          issuance.submit({
+            issuerId: req.issuerId!,
+            typeId: body.type,
+            records: body.rows,
+            actor: req.actor!,
+            reserve,
+          });
+      }
+      await idempotency.respondOnce(req, res, accepted, submit);
+    },
+  );
 
   api.get("/batches/:id", auth, async (req: AuthedRequest, res) => {
     const upload = await reads.upload(req.issuerId!, String(req.params.id));
@@ -81,7 +107,13 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
       offset: z.coerce.number().int().min(0).default(0),
     });
     const q = parse(query, req.query);
-    const rows = await reads.findCertificates(req.issuerId!, { query: q.q, status: q.status, uploadId: q.batch, limit: q.limit, offset: q.offset });
+    const rows = await reads.findCertificates(req.issuerId!, {
+      query: q.q,
+      status: q.status,
+      uploadId: q.batch,
+      limit: q.limit,
+      offset: q.offset,
+    });
     res.json({ certificates: rows.map(summary) });
   });
 
@@ -106,14 +138,23 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
         body: { operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status },
       });
       await idempotency.respondOnce(req, res, queued, (reserve) =>
-        issuance.changeStatus(req.issuerId!, String(req.params.id), kind, REVOCATION_REASONS[body.reason].code, req.actor!, reserve),
+        issuance.changeStatus(
+          req.issuerId!,
+          String(req.params.id),
+          kind,
+          REVOCATION_REASONS[body.reason].code,
+          req.actor!,
+          reserve,
+        ),
       );
     });
   }
 
   api.post("/certificates/:id/renew", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
     const body = parse(schemas.RenewRequest, req.body);
-    await idempotency.respondOnce(req, res, accepted, (reserve) => issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve));
+    await idempotency.respondOnce(req, res, accepted, (reserve) =>
+      issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve),
+    );
   });
 }
 

@@ -10,7 +10,12 @@ import { ApiError } from "./errors.ts";
 import type { IdempotencyKey } from "./idempotency.ts";
 
 /** A request after the department routes' middleware: its issuer, actor, raw JSON body and idempotency key. */
-export type AuthedRequest = Request & { issuerId?: string; actor?: string; rawBody?: Buffer; idempotency?: IdempotencyKey };
+export type AuthedRequest = Request & {
+  issuerId?: string;
+  actor?: string;
+  rawBody?: Buffer;
+  idempotency?: IdempotencyKey;
+};
 
 /** Deepest nesting a JSON body may have (objects and arrays). */
 const MAX_JSON_DEPTH = 64;
@@ -40,9 +45,14 @@ export function jsonBody(maxBodyBytes: number): RequestHandler[] {
 /** Refuses (400) a JSON body nested too deeply or with a member name twice in one object. */
 function checkJsonBody(raw: Buffer): void {
   const { depth, duplicate } = scanJsonText(raw.toString("utf8"));
-  if (depth > MAX_JSON_DEPTH) throw new ApiError("INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (depth > MAX_JSON_DEPTH)
+    throw new ApiError("INVALID_JSON", `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (duplicate) {
-    throw new ApiError("INVALID_JSON", `The JSON body has the member ${JSON.stringify(duplicate.member)} twice (at ${duplicate.pointer})`, { details: { pointer: duplicate.pointer } });
+    throw new ApiError(
+      "INVALID_JSON",
+      `The JSON body has the member ${JSON.stringify(duplicate.member)} twice (at ${duplicate.pointer})`,
+      { details: { pointer: duplicate.pointer } },
+    );
   }
 }
 

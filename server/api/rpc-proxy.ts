@@ -27,8 +27,16 @@ export const MAX_RPC_BATCH = 20;
 
 /** Reads a verifier needs, and nothing that can run for long or write. */
 const READ_METHODS = new Set([
-  "eth_chainId", "net_version", "eth_blockNumber", "eth_call", "eth_getLogs", "eth_getBlockByNumber",
-  "eth_getBlockByHash", "eth_getTransactionReceipt", "eth_getTransactionByHash", "eth_getCode",
+  "eth_chainId",
+  "net_version",
+  "eth_blockNumber",
+  "eth_call",
+  "eth_getLogs",
+  "eth_getBlockByNumber",
+  "eth_getBlockByHash",
+  "eth_getTransactionReceipt",
+  "eth_getTransactionByHash",
+  "eth_getCode",
 ]);
 
 /** A refusal, answered as a JSON-RPC error with `rpcCode` (EIP-1474). */
@@ -49,7 +57,14 @@ class RpcRefusal extends BaseError<"RPC_REFUSED"> {
  * hold the chain (which issuance shares) for long.
  */
 export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler[] {
-  const { backend, timeoutMs = 5_000, maxGas = 5_000_000, maxLogBlocks = 10_000, concurrency = 8, maxWaiting = 200 } = parameters;
+  const {
+    backend,
+    timeoutMs = 5_000,
+    maxGas = 5_000_000,
+    maxLogBlocks = 10_000,
+    concurrency = 8,
+    maxWaiting = 200,
+  } = parameters;
   const registry = parameters.registry.toLowerCase();
   let inFlight = 0;
   const waiting: (() => void)[] = [];
@@ -64,7 +79,13 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
     try {
       return await Promise.race([
         backend.request({ method, params }),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new RpcRefusal(-32000, `The call took longer than ${timeoutMs} ms`)), timeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new RpcRefusal(-32000, `The call took longer than ${timeoutMs} ms`)),
+              timeoutMs,
+            )),
+        ),
       ]);
     } finally {
       clearTimeout(timer);
@@ -88,25 +109,37 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
     if (method === "eth_call") {
       const [call, block, ...rest] = params;
       if (rest.length > 0) throw new RpcRefusal(-32602, "eth_call: state overrides are not allowed");
-      if (!call || typeof call !== "object" || Array.isArray(call)) throw new RpcRefusal(-32602, "eth_call: the first parameter must be a call object");
+      if (!call || typeof call !== "object" || Array.isArray(call))
+        throw new RpcRefusal(-32602, "eth_call: the first parameter must be a call object");
       const { to, gas } = call as { to?: unknown; gas?: unknown };
-      if (typeof to !== "string" || to.toLowerCase() !== registry) throw new RpcRefusal(-32602, `eth_call: only the registry ${parameters.registry} may be called`);
-      if (gas !== undefined && !(typeof gas === "string" && /^0x[0-9a-f]{1,16}$/i.test(gas) && Number.parseInt(gas, 16) <= maxGas)) {
+      if (typeof to !== "string" || to.toLowerCase() !== registry)
+        throw new RpcRefusal(-32602, `eth_call: only the registry ${parameters.registry} may be called`);
+      if (
+        gas !== undefined &&
+        !(typeof gas === "string" && /^0x[0-9a-f]{1,16}$/i.test(gas) && Number.parseInt(gas, 16) <= maxGas)
+      ) {
         throw new RpcRefusal(-32602, `eth_call: gas must be at most ${maxGas}`);
       }
       return [{ ...call, gas: gas ?? `0x${maxGas.toString(16)}` }, block ?? "latest"];
     }
     if (method === "eth_getLogs") {
       const [filter, ...rest] = params;
-      if (rest.length > 0 || !filter || typeof filter !== "object" || Array.isArray(filter)) throw new RpcRefusal(-32602, "eth_getLogs: one filter object");
-      const { address, fromBlock, toBlock, blockHash } = filter as { address?: unknown; fromBlock?: unknown; toBlock?: unknown; blockHash?: unknown };
+      if (rest.length > 0 || !filter || typeof filter !== "object" || Array.isArray(filter))
+        throw new RpcRefusal(-32602, "eth_getLogs: one filter object");
+      const { address, fromBlock, toBlock, blockHash } = filter as {
+        address?: unknown;
+        fromBlock?: unknown;
+        toBlock?: unknown;
+        blockHash?: unknown;
+      };
       const addresses = Array.isArray(address) ? address : [address];
       if (addresses.length === 0 || addresses.some((a) => typeof a !== "string" || a.toLowerCase() !== registry)) {
         throw new RpcRefusal(-32602, `eth_getLogs: only the registry ${parameters.registry}'s logs may be read`);
       }
       if (blockHash === undefined) {
         const [from, to] = [await blockNumber(fromBlock), await blockNumber(toBlock)];
-        if (to - from + 1 > maxLogBlocks) throw new RpcRefusal(-32602, `eth_getLogs: at most ${maxLogBlocks} blocks in one call`);
+        if (to - from + 1 > maxLogBlocks)
+          throw new RpcRefusal(-32602, `eth_getLogs: at most ${maxLogBlocks} blocks in one call`);
       }
       return params;
     }
@@ -119,7 +152,8 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
       return { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not allowed on this read-only endpoint" } };
     }
     const params = call.params ?? [];
-    if (!Array.isArray(params)) return { jsonrpc: "2.0", id, error: { code: -32602, message: "params must be an array" } };
+    if (!Array.isArray(params))
+      return { jsonrpc: "2.0", id, error: { code: -32602, message: "params must be an array" } };
     try {
       return { jsonrpc: "2.0", id, result: await forward(call.method, await bounded(call.method, params)) };
     } catch (error) {
@@ -132,7 +166,8 @@ export function rpcProxy(parameters: RpcProxyParameters): express.RequestHandler
     express.json({ limit: 64 * 1024 }),
     async (req: Request, res: Response) => {
       const body = req.body as unknown;
-      if (Array.isArray(body) && body.length > MAX_RPC_BATCH) throw new ApiError("INVALID_REQUEST", `At most ${MAX_RPC_BATCH} calls in one JSON-RPC batch`);
+      if (Array.isArray(body) && body.length > MAX_RPC_BATCH)
+        throw new ApiError("INVALID_REQUEST", `At most ${MAX_RPC_BATCH} calls in one JSON-RPC batch`);
       res.json(Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body as never));
     },
   ];

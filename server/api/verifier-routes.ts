@@ -49,7 +49,8 @@ export function mountVerifier(app: express.Express, parameters: MountVerifierPar
   if (!Array.isArray(rpcUrls) || rpcUrls.length === 0 || rpcUrls.some((u) => typeof u !== "string" || u.length === 0)) {
     throw new Error("mountVerifier: rpcUrls must list at least one JSON-RPC endpoint");
   }
-  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new Error("mountVerifier: chainId must be a positive integer");
+  if (!Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new Error("mountVerifier: chainId must be a positive integer");
   if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error("mountVerifier: registry must be a contract address");
   const distDir = parameters.distDir ?? DEFAULT_VERIFIER_DIST;
 
@@ -81,11 +82,15 @@ export function mountVerifier(app: express.Express, parameters: MountVerifierPar
     redirect: false,
     setHeaders(res, file) {
       // Hashed names (app-<hash>.js) never change; everything else is revalidated.
-      res.setHeader("cache-control", /-[A-Z0-9]{8}\.(js|css)(\.map)?$/.test(file) ? "public, max-age=31536000, immutable" : "no-cache");
+      res.setHeader(
+        "cache-control",
+        /-[A-Z0-9]{8}\.(js|css)(\.map)?$/.test(file) ? "public, max-age=31536000, immutable" : "no-cache",
+      );
     },
   });
   app.use(async (req, res, next) => {
-    if ((req.method !== "GET" && req.method !== "HEAD") || req.path.startsWith("/api/") || req.path === "/rpc") return next();
+    if ((req.method !== "GET" && req.method !== "HEAD") || req.path.startsWith("/api/") || req.path === "/rpc")
+      return next();
     const problem = await ready;
     const portal = PORTAL_PAGES[req.path];
     if (problem && (req.path === "/" || portal)) {

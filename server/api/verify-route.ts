@@ -33,10 +33,17 @@ export function mountVerifyRoute(api: Router, parameters: VerifyRouteParameters)
         // twice (MALFORMED); so does `{ "url" }` given twice.
         const text = req.rawBody!.toString("utf8");
         const url = (body as { url?: unknown }).url;
-        const isUrl = !Array.isArray(body) && Object.keys(body).length === 1 && typeof url === "string" && !scanJsonText(text).duplicate;
+        const isUrl =
+          !Array.isArray(body) &&
+          Object.keys(body).length === 1 &&
+          typeof url === "string" &&
+          !scanJsonText(text).duplicate;
         input = isUrl ? { url: url as string } : { credential: text };
-      }
-      else throw new ApiError("INVALID_REQUEST", "Send a PDF (application/pdf), a credential or { \"url\": ... } (application/json)");
+      } else
+        throw new ApiError(
+          "INVALID_REQUEST",
+          'Send a PDF (application/pdf), a credential or { "url": ... } (application/json)',
+        );
       res.json(await verify(input));
     },
   );

@@ -320,7 +320,8 @@ export async function applyMigrations(
   now: Date = new Date(),
 ): Promise<MigrationResult> {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${i + 1} has version ${m.version}: versions must be 1, 2, 3 ...`);
+    if (m.version !== i + 1)
+      throw new Error(`migration ${i + 1} has version ${m.version}: versions must be 1, 2, 3 ...`);
   });
   const postgres = connection.dialect === "postgres";
   if (postgres) {

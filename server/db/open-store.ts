@@ -39,11 +39,9 @@ export function resolveDatabaseLocation(databaseUrl: string | undefined, dataDir
     try {
       url = new URL(value);
     } catch (error) {
-      throw new StoreError(
-        "INVALID_DATABASE_URL",
-        `DATABASE_URL ${redactDatabaseUrl(value)} is not a valid URL`,
-        { cause: error },
-      );
+      throw new StoreError("INVALID_DATABASE_URL", `DATABASE_URL ${redactDatabaseUrl(value)} is not a valid URL`, {
+        cause: error,
+      });
     }
     if (!url.hostname && !url.searchParams.has("host")) {
       throw new StoreError("INVALID_DATABASE_URL", `DATABASE_URL ${redactDatabaseUrl(value)} names no host`);

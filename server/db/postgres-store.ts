@@ -63,7 +63,10 @@ export class PostgresStore extends SqlStore {}
  * await store.migrate();
  * ```
  */
-export async function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+export async function openPostgresStore(
+  connectionString: string,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
   const config: PoolConfig = {
     connectionString,
     max: options.maxConnections ?? 10,
@@ -119,7 +122,11 @@ export async function openPostgresStore(connectionString: string, options: Postg
       params: [needle, needle],
     }),
     // Each chunk is one INSERT, its columns as arrays through unnest.
-    async insertCertificates(db: SqlConnection, upload: import("./store.ts").UploadRow, certificates: readonly import("./store.ts").NewCertificate[]) {
+    async insertCertificates(
+      db: SqlConnection,
+      upload: import("./store.ts").UploadRow,
+      certificates: readonly import("./store.ts").NewCertificate[],
+    ) {
       const stored = new Set<string>();
       for (let start = 0; start < certificates.length; start += INSERT_CHUNK) {
         const chunk = certificates.slice(start, start + INSERT_CHUNK);
@@ -134,9 +141,22 @@ export async function openPostgresStore(connectionString: string, options: Postg
                search_json)
            ON CONFLICT (issuer_id, certificate_number) WHERE ${LIVE_NUMBER_PREDICATE} DO NOTHING
            RETURNING id`,
-          [upload.issuerId, upload.typeId, upload.id, upload.createdAt, upload.createdAt, column("id"), column("row"),
-            column("certificateNumber"), column("recordJson"), column("credentialJson"), column("digest"),
-            column("claimCodeHash"), column("supersedes"), column("searchJson")],
+          [
+            upload.issuerId,
+            upload.typeId,
+            upload.id,
+            upload.createdAt,
+            upload.createdAt,
+            column("id"),
+            column("row"),
+            column("certificateNumber"),
+            column("recordJson"),
+            column("credentialJson"),
+            column("digest"),
+            column("claimCodeHash"),
+            column("supersedes"),
+            column("searchJson"),
+          ],
         );
         for (const r of rows) stored.add(String(r.id));
       }
@@ -180,7 +200,8 @@ function describeConnectionError(error: unknown): string {
 }
 
 /** SQLSTATE classes and Node error codes that mean the database is not there (or not for us). */
-const UNAVAILABLE = /^(08|57P0[123]|3D000|28000|28P01|ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|EPIPE)/;
+const UNAVAILABLE =
+  /^(08|57P0[123]|3D000|28000|28P01|ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|EPIPE)/;
 
 /** Maps a pg error to a {@link StoreError}; other errors pass through. */
 function pgError(error: unknown, method: string): unknown {
@@ -192,7 +213,8 @@ function pgError(error: unknown, method: string): unknown {
   if (code === "23505") return new StoreError("DUPLICATE", message, { cause: error });
   if (code === "23503") return new StoreError("INVALID_REFERENCE", message, { cause: error });
   if (code.startsWith("23") || code.startsWith("22")) return new StoreError("INVALID_VALUE", message, { cause: error });
-  if (code === "40001" || code === "40P01" || code === "55P03") return new StoreError("BUSY", message, { cause: error });
+  if (code === "40001" || code === "40P01" || code === "55P03")
+    return new StoreError("BUSY", message, { cause: error });
   if (code === "25P02") {
     return new StoreError(
       "INVALID_STATE",
@@ -200,7 +222,10 @@ function pgError(error: unknown, method: string): unknown {
       { cause: error },
     );
   }
-  if (UNAVAILABLE.test(code) || /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? "")) {
+  if (
+    UNAVAILABLE.test(code) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? "")
+  ) {
     return new StoreError("DATABASE_UNAVAILABLE", message, { cause: error });
   }
   if (/Cannot use a pool after calling end/i.test(e.message ?? "")) {

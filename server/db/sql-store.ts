@@ -18,7 +18,13 @@
  * only roll back (calls fail with `INVALID_STATE`); a nested `transaction` around the call that may fail
  * keeps the outer one usable.
  */
-import { applyMigrations, LIVE_NUMBER_PREDICATE, type Dialect, type Migration, type MigrationConnection } from "./migrations.ts";
+import {
+  applyMigrations,
+  LIVE_NUMBER_PREDICATE,
+  type Dialect,
+  type Migration,
+  type MigrationConnection,
+} from "./migrations.ts";
 import {
   API_KEY_COLUMNS,
   asBuffer,
@@ -98,11 +104,21 @@ export interface SqlDriver {
    * Inserts the upload's certificates as `pending` (`ON CONFLICT (issuer_id, certificate_number) WHERE
    * LIVE_NUMBER_PREDICATE DO NOTHING`) and returns the ids stored: a number live already is skipped.
    */
-  insertCertificates(db: SqlConnection, upload: UploadRow, certificates: readonly NewCertificate[]): Promise<Set<string>>;
+  insertCertificates(
+    db: SqlConnection,
+    upload: UploadRow,
+    certificates: readonly NewCertificate[],
+  ): Promise<Set<string>>;
   /** Moves pending certificates into a batch, leaf indexes in the given order; returns how many moved. */
   moveIntoBatch(db: SqlConnection, batchId: string, certificateIds: readonly string[], now: string): Promise<number>;
   /** `putPdf` in one statement (PostgreSQL: one round trip), returning the rows changed; absent: two, atomically. */
-  readonly putPdf?: (db: SqlConnection, certificateId: string, pdf: Buffer, pdfHash: string, now: string) => Promise<number>;
+  readonly putPdf?: (
+    db: SqlConnection,
+    certificateId: string,
+    pdf: Buffer,
+    pdfHash: string,
+    now: string,
+  ) => Promise<number>;
   /** The driver's error as a {@link StoreError} (constraint, lock, connection ...); other errors as they are. */
   mapError(error: unknown, method: string): unknown;
   close(): Promise<void>;
@@ -117,7 +133,11 @@ export type SqlShared = {
   readonly root: TransactionScope;
 };
 
-export function sqlShared(driver: SqlDriver, now: (() => Date) | undefined, migrations: readonly Migration[]): SqlShared {
+export function sqlShared(
+  driver: SqlDriver,
+  now: (() => Date) | undefined,
+  migrations: readonly Migration[],
+): SqlShared {
   return { driver, now: now ?? (() => new Date()), migrations, root: new TransactionScope(0) };
 }
 
@@ -135,7 +155,11 @@ export class SqlStore implements Store {
   readonly #db: SqlConnection;
   readonly #scope: TransactionScope;
 
-  constructor(shared: SqlShared, connection: SqlConnection = shared.driver.root, scope: TransactionScope = shared.root) {
+  constructor(
+    shared: SqlShared,
+    connection: SqlConnection = shared.driver.root,
+    scope: TransactionScope = shared.root,
+  ) {
     this.#s = shared;
     this.#db = connection;
     this.#scope = scope;
@@ -186,7 +210,11 @@ export class SqlStore implements Store {
     return this.transaction((tx) => fn(tx as SqlStore));
   }
 
-  async #status(method: string, table: "batches" | "certificates" | "operations", id: string): Promise<string | undefined> {
+  async #status(
+    method: string,
+    table: "batches" | "certificates" | "operations",
+    id: string,
+  ): Promise<string | undefined> {
     return (await this.#row(method, `SELECT status FROM ${table} WHERE id = ?`, [id]))?.status as string | undefined;
   }
 
@@ -216,7 +244,8 @@ export class SqlStore implements Store {
 
   /** Waits for the open transaction (SQLite), then closes the connection or pool. Later calls fail with `CLOSED`. */
   async close(): Promise<void> {
-    if (this.#scope.depth !== 0) throw new StoreError("INVALID_STATE", "close: a transaction's store handle cannot close the store");
+    if (this.#scope.depth !== 0)
+      throw new StoreError("INVALID_STATE", "close: a transaction's store handle cannot close the store");
     if (this.#s.root.ended) return;
     const idle = this.#scope.whenIdle();
     if (idle !== undefined) await idle;
@@ -278,7 +307,9 @@ export class SqlStore implements Store {
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
-    const row = await this.#row("findApiKeyByHash", `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?`, [keyHash]);
+    const row = await this.#row("findApiKeyByHash", `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?`, [
+      keyHash,
+    ]);
     return row && toApiKey(row);
   }
 
@@ -340,7 +371,10 @@ export class SqlStore implements Store {
   }
 
   async setUploadErrors(uploadId: string, errorsJson: string): Promise<void> {
-    const result = await this.#q("setUploadErrors", "UPDATE uploads SET errors_json = ? WHERE id = ?", [errorsJson, uploadId]);
+    const result = await this.#q("setUploadErrors", "UPDATE uploads SET errors_json = ? WHERE id = ?", [
+      errorsJson,
+      uploadId,
+    ]);
     if (result.count === 0) throw new StoreError("NOT_FOUND", `upload ${uploadId} does not exist`);
   }
 
@@ -352,7 +386,11 @@ export class SqlStore implements Store {
       [renewalId, this.#now(), certificateId],
     );
     if (result.count > 0) return;
-    const row = await this.#row("markRenewing", `SELECT status, renewed_by AS "renewedBy" FROM certificates WHERE id = ?`, [certificateId]);
+    const row = await this.#row(
+      "markRenewing",
+      `SELECT status, renewed_by AS "renewedBy" FROM certificates WHERE id = ?`,
+      [certificateId],
+    );
     if (!row) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
     throw new StoreError(
       "INVALID_STATE",
@@ -374,7 +412,10 @@ export class SqlStore implements Store {
   }
 
   async findUpload(issuerId: string, id: string): Promise<UploadRow | undefined> {
-    const row = await this.#row("findUpload", `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE id = ? AND issuer_id = ?`, [id, issuerId]);
+    const row = await this.#row("findUpload", `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE id = ? AND issuer_id = ?`, [
+      id,
+      issuerId,
+    ]);
     return row && toUpload(row);
   }
 
@@ -384,7 +425,9 @@ export class SqlStore implements Store {
   }
 
   async findCertificate(id: string): Promise<CertificateRow | undefined> {
-    const row = await this.#row("findCertificate", `SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE c.id = ?`, [id]);
+    const row = await this.#row("findCertificate", `SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE c.id = ?`, [
+      id,
+    ]);
     return row && toCertificate(row);
   }
 
@@ -461,7 +504,11 @@ export class SqlStore implements Store {
          WHERE id ${list.sql} ORDER BY id${this.#s.driver.forUpdate}`,
         [list.param],
       );
-      checkBatchMembers(batch, certificateIds, found as { id: string; issuerId: string; typeId: string; status: string }[]);
+      checkBatchMembers(
+        batch,
+        certificateIds,
+        found as { id: string; issuerId: string; typeId: string; status: string }[],
+      );
       await tx.#q(
         "closeBatch",
         `INSERT INTO batches (id, issuer_id, type_id, status, root, certificate_count, created_at, updated_at)
@@ -508,16 +555,23 @@ export class SqlStore implements Store {
         "UPDATE batches SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND failure IS NULL RETURNING attempts",
         [now, batchId],
       );
-      if (!row) throw refusedStep("batch", batchId, await tx.#status(method, "batches", batchId), "count a failure (it is set aside already)");
+      if (!row)
+        throw refusedStep(
+          "batch",
+          batchId,
+          await tx.#status(method, "batches", batchId),
+          "count a failure (it is set aside already)",
+        );
       const attempts = Number(row.attempts);
       const setAside = options.setAside === true || attempts >= options.maxAttempts;
       if (setAside) {
         await tx.#q(method, "UPDATE batches SET failure = ?, failed_at = ? WHERE id = ?", [error, now, batchId]);
         // First out of the live set, then the certificates they were renewing back into it.
-        await tx.#q(method, "UPDATE certificates SET status = 'failed', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'", [
-          now,
-          batchId,
-        ]);
+        await tx.#q(
+          method,
+          "UPDATE certificates SET status = 'failed', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'",
+          [now, batchId],
+        );
         await tx.#q(
           method,
           `UPDATE certificates SET renewed_by = NULL, updated_at = ?
@@ -555,11 +609,21 @@ export class SqlStore implements Store {
       [txHash, txNonce, this.#now(), batchId],
     );
     if (result.count === 0) {
-      throw refusedStep("batch", batchId, await this.#status("markBatchSubmitted", "batches", batchId), "record an anchor transaction");
+      throw refusedStep(
+        "batch",
+        batchId,
+        await this.#status("markBatchSubmitted", "batches", batchId),
+        "record an anchor transaction",
+      );
     }
   }
 
-  async markBatchAnchored(batchId: string, blockNumber: number, anchoredAt: string, txHash: string | null): Promise<void> {
+  async markBatchAnchored(
+    batchId: string,
+    blockNumber: number,
+    anchoredAt: string,
+    txHash: string | null,
+  ): Promise<void> {
     const result = await this.#q(
       "markBatchAnchored",
       `UPDATE batches SET status = 'anchored', block_number = ?, anchored_at = ?, tx_hash = coalesce(?, tx_hash),
@@ -568,7 +632,12 @@ export class SqlStore implements Store {
       [blockNumber, anchoredAt, txHash, this.#now(), batchId],
     );
     if (result.count === 0) {
-      throw refusedStep("batch", batchId, await this.#status("markBatchAnchored", "batches", batchId), "mark it anchored");
+      throw refusedStep(
+        "batch",
+        batchId,
+        await this.#status("markBatchAnchored", "batches", batchId),
+        "mark it anchored",
+      );
     }
   }
 
@@ -618,18 +687,23 @@ export class SqlStore implements Store {
   async markBatchRendered(batchId: string): Promise<void> {
     const method = "markBatchRendered";
     await this.#atomic(async (tx) => {
-      const batch = await tx.#row(method, `SELECT status FROM batches WHERE id = ?${this.#s.driver.forUpdate}`, [batchId]);
-      const status = batch?.status as string | undefined;
-      if (status !== "anchored") throw refusedStep("batch", batchId, status, "mark it rendered (only once anchored)");
-      const sql = "SELECT count(*) AS n FROM certificates WHERE batch_id = ? AND status = 'anchoring' AND pdf_hash IS NULL";
-      const missing = Number((await tx.#row(method, sql, [batchId]))?.n);
-      if (missing > 0) throw new StoreError("INVALID_STATE", `batch ${batchId}: ${missing} certificates have no PDF yet`);
-      const now = tx.#now();
-      await tx.#q(method, "UPDATE batches SET status = 'rendered', updated_at = ? WHERE id = ?", [now, batchId]);
-      await tx.#q(method, "UPDATE certificates SET status = 'issued', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'", [
-        now,
+      const batch = await tx.#row(method, `SELECT status FROM batches WHERE id = ?${this.#s.driver.forUpdate}`, [
         batchId,
       ]);
+      const status = batch?.status as string | undefined;
+      if (status !== "anchored") throw refusedStep("batch", batchId, status, "mark it rendered (only once anchored)");
+      const sql =
+        "SELECT count(*) AS n FROM certificates WHERE batch_id = ? AND status = 'anchoring' AND pdf_hash IS NULL";
+      const missing = Number((await tx.#row(method, sql, [batchId]))?.n);
+      if (missing > 0)
+        throw new StoreError("INVALID_STATE", `batch ${batchId}: ${missing} certificates have no PDF yet`);
+      const now = tx.#now();
+      await tx.#q(method, "UPDATE batches SET status = 'rendered', updated_at = ? WHERE id = ?", [now, batchId]);
+      await tx.#q(
+        method,
+        "UPDATE certificates SET status = 'issued', updated_at = ? WHERE batch_id = ? AND status = 'anchoring'",
+        [now, batchId],
+      );
       await tx.#q(
         method,
         `UPDATE certificates SET status = 'superseded', updated_at = ?
@@ -648,8 +722,20 @@ export class SqlStore implements Store {
       `INSERT INTO operations (id, issuer_id, kind, certificate_id, batch_id, reason, successor_id, status, tx_hash,
          error, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.issuerId, row.kind, row.certificateId, row.batchId, row.reason, row.successorId, row.status, row.txHash,
-        row.error, row.createdAt, row.updatedAt],
+      [
+        row.id,
+        row.issuerId,
+        row.kind,
+        row.certificateId,
+        row.batchId,
+        row.reason,
+        row.successorId,
+        row.status,
+        row.txHash,
+        row.error,
+        row.createdAt,
+        row.updatedAt,
+      ],
     );
   }
 
@@ -666,11 +752,20 @@ export class SqlStore implements Store {
       [txHash, this.#now(), id],
     );
     if (result.count === 0) {
-      throw refusedStep("operation", id, await this.#status("markOperationSubmitted", "operations", id), "record its transaction");
+      throw refusedStep(
+        "operation",
+        id,
+        await this.#status("markOperationSubmitted", "operations", id),
+        "record its transaction",
+      );
     }
   }
 
-  async confirmOperation(id: string, certificateStatus: CertificateStatus | null, reason: number | null): Promise<void> {
+  async confirmOperation(
+    id: string,
+    certificateStatus: CertificateStatus | null,
+    reason: number | null,
+  ): Promise<void> {
     const method = "confirmOperation";
     await this.#atomic(async (tx) => {
       const op = await tx.#row(
@@ -777,11 +872,18 @@ export class SqlStore implements Store {
    * Groups of certificates sharing `key` (several columns) among those `where` selects: how many share one
    * (`total`), and the first `limit` groups in key order, each with its count and first 10 ids.
    */
-  async #duplicates<G>(method: string, keys: Record<string, string>, where: string, limit: number): Promise<{ total: number; groups: G[] }> {
+  async #duplicates<G>(
+    method: string,
+    keys: Record<string, string>,
+    where: string,
+    limit: number,
+  ): Promise<{ total: number; groups: G[] }> {
     this.#assertOpen(method);
     checkLimit(method, limit);
     const columns = Object.values(keys).join(", ");
-    const aliases = Object.entries(keys).map(([alias, column]) => `${column} AS "${alias}"`).join(", ");
+    const aliases = Object.entries(keys)
+      .map(([alias, column]) => `${column} AS "${alias}"`)
+      .join(", ");
     const total = await this.#row(
       method,
       `SELECT coalesce(sum(n), 0) AS total FROM (
@@ -793,7 +895,9 @@ export class SqlStore implements Store {
          SELECT ${aliases}, c.id, count(*) OVER (PARTITION BY ${columns}) AS n,
            row_number() OVER (PARTITION BY ${columns} ORDER BY c.id) AS k
          FROM certificates c WHERE ${where}) d
-       WHERE n > 1 AND k <= 10 ORDER BY ${Object.keys(keys).map((k) => `"${k}"`).join(", ")}, id LIMIT ?`,
+       WHERE n > 1 AND k <= 10 ORDER BY ${Object.keys(keys)
+         .map((k) => `"${k}"`)
+         .join(", ")}, id LIMIT ?`,
       [limit * 10],
     );
     const groups: Record<string, unknown>[] = [];
@@ -803,7 +907,11 @@ export class SqlStore implements Store {
       if (last === undefined || Object.keys(keys).some((k) => last[k] !== r[k])) {
         if (groups.length === limit) break;
         ids = [];
-        groups.push({ ...Object.fromEntries(Object.keys(keys).map((k) => [k, String(r[k])])), count: Number(r.n), certificateIds: ids });
+        groups.push({
+          ...Object.fromEntries(Object.keys(keys).map((k) => [k, String(r[k])])),
+          count: Number(r.n),
+          certificateIds: ids,
+        });
       }
       ids.push(String(r.id));
     }

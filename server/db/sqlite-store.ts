@@ -66,12 +66,18 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     );
   } catch (error) {
     db?.close();
-    throw new StoreError("DATABASE_UNAVAILABLE", `cannot open the SQLite database ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new StoreError(
+      "DATABASE_UNAVAILABLE",
+      `cannot open the SQLite database ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
-  return new SqliteStore(sqlShared(sqliteDriver(file, db, busyTimeoutMs), options.now, options.migrations ?? MIGRATIONS));
+  return new SqliteStore(
+    sqlShared(sqliteDriver(file, db, busyTimeoutMs), options.now, options.migrations ?? MIGRATIONS),
+  );
 }
 
 function sqliteDriver(file: string, db: Database.Database, busyTimeoutMs: number): SqliteDriver {
@@ -112,7 +118,8 @@ function sqliteDriver(file: string, db: Database.Database, busyTimeoutMs: number
           db.exec("BEGIN IMMEDIATE");
           return;
         } catch (error) {
-          if (!String((error as { code?: unknown }).code).startsWith("SQLITE_BUSY") || Date.now() >= deadline) throw error;
+          if (!String((error as { code?: unknown }).code).startsWith("SQLITE_BUSY") || Date.now() >= deadline)
+            throw error;
         } finally {
           run(`PRAGMA busy_timeout = ${busyTimeoutMs}`, []);
         }
@@ -130,8 +137,22 @@ function sqliteDriver(file: string, db: Database.Database, busyTimeoutMs: number
         ON CONFLICT (issuer_id, certificate_number) WHERE ${LIVE_NUMBER_PREDICATE} DO NOTHING`;
       const stored = new Set<string>();
       for (const c of certificates) {
-        const { count } = run(sql, [c.id, c.issuerId, c.typeId, c.uploadId, c.row, c.certificateNumber, c.recordJson,
-          c.credentialJson, c.digest, c.claimCodeHash, c.supersedes, c.searchJson, upload.createdAt, upload.createdAt]);
+        const { count } = run(sql, [
+          c.id,
+          c.issuerId,
+          c.typeId,
+          c.uploadId,
+          c.row,
+          c.certificateNumber,
+          c.recordJson,
+          c.credentialJson,
+          c.digest,
+          c.claimCodeHash,
+          c.supersedes,
+          c.searchJson,
+          upload.createdAt,
+          upload.createdAt,
+        ]);
         if (count === 1) stored.add(c.id);
       }
       return stored;

@@ -22,14 +22,7 @@
  * strings the caller serialised. Nothing here hashes or generates secrets: callers pass hashes.
  */
 
-export type CertificateStatus =
-  | "pending"
-  | "anchoring"
-  | "issued"
-  | "revoked"
-  | "suspended"
-  | "superseded"
-  | "failed";
+export type CertificateStatus = "pending" | "anchoring" | "issued" | "revoked" | "suspended" | "superseded" | "failed";
 
 export type BatchStatus = "closed" | "submitted" | "anchored" | "rendered";
 
@@ -238,7 +231,11 @@ export interface Store {
    * that are not issued become `failed` (their numbers are free again), and any certificate they were
    * renewing is no longer marked as being renewed.
    */
-  recordBatchFailure(batchId: string, error: string, options: { maxAttempts: number; setAside?: boolean }): Promise<{ attempts: number; setAside: boolean }>;
+  recordBatchFailure(
+    batchId: string,
+    error: string,
+    options: { maxAttempts: number; setAside?: boolean },
+  ): Promise<{ attempts: number; setAside: boolean }>;
   /** Anchored or rendered batches (not set aside), oldest first, after `afterId` in that order: for reconciliation. */
   anchoredBatches(after: { createdAt: string; id: string } | null, limit: number): Promise<BatchRow[]>;
   batchCertificates(batchId: string): Promise<CertificateRow[]>;

@@ -5,7 +5,14 @@
  */
 import { move, transferableSymbol, valueSymbol, workerData } from "piscina";
 import QRCode from "qrcode";
-import { createCredential, encodeCredentialUrl, getCertificateType, type Credential, type Hex, type MerkleAnchor } from "../../core/index.ts";
+import {
+  createCredential,
+  encodeCredentialUrl,
+  getCertificateType,
+  type Credential,
+  type Hex,
+  type MerkleAnchor,
+} from "../../core/index.ts";
 import { createPadesSigner, type PadesSigner } from "../pdf/pades.ts";
 import { CertificateTemplate } from "../pdf/render-certificate.ts";
 import type { WorkerReply, WorkerRequest, WorkerSetup } from "./document-workers.ts";
@@ -43,7 +50,10 @@ function qrProblem(credential: Credential, jsonBytes: number): string | undefine
   if (jsonBytes <= ALWAYS_FITS_JSON_BYTES) return undefined;
   let url: string;
   try {
-    url = encodeCredentialUrl(setup.verifierUrl, { ...credential, proof: { ...credential.proof, merkle: WORST_CASE_MERKLE } });
+    url = encodeCredentialUrl(setup.verifierUrl, {
+      ...credential,
+      proof: { ...credential.proof, merkle: WORST_CASE_MERKLE },
+    });
   } catch (error) {
     return (error as Error).message;
   }

@@ -163,7 +163,9 @@ export class DocumentWorkers {
           await onReply(start, end, await this.#pool.run(request(start, end)));
         } catch (error) {
           failed = true;
-          throw new Error(`document worker failed on items ${start + 1} to ${end}: ${(error as Error).message}`, { cause: error });
+          throw new Error(`document worker failed on items ${start + 1} to ${end}: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
       }
     };

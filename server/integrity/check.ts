@@ -24,7 +24,11 @@ import canonicalize from "canonicalize";
 import { Interface } from "ethers";
 import { BaseError } from "../../core/base-error.ts";
 import { buildMerkleTree, computeCredentialDigest, verifyMerkleProof, type MerkleTree } from "../../core/index.ts";
-import { decodeCertificateStatus, issuerIdWord, REGISTRY_VERIFIER_ABI } from "../../core/verify/readCertificateStatus.ts";
+import {
+  decodeCertificateStatus,
+  issuerIdWord,
+  REGISTRY_VERIFIER_ABI,
+} from "../../core/verify/readCertificateStatus.ts";
 import type { BatchRow, CertificateStatus, Store } from "../db/store.ts";
 import { comparePdf, credentialObjectMismatch } from "./matches.ts";
 
@@ -160,13 +164,16 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
   const now = parameters.now ?? (() => new Date());
   const started = Date.now();
   const checkedAt = now().toISOString();
-  const tallies = Object.fromEntries(INTEGRITY_CHECKS.map((c) => [c.id, new Tally(maxOffenders)])) as Record<IntegrityCheckId, Tally>;
+  const tallies = Object.fromEntries(INTEGRITY_CHECKS.map((c) => [c.id, new Tally(maxOffenders)])) as Record<
+    IntegrityCheckId,
+    Tally
+  >;
   const totals = { certificates: 0, batches: 0, pdfs: 0 };
 
   // 1. Every certificate: its credential against its row, its digest recomputed.
   const matches = tallies["credential-matches-row"];
   const recomputes = tallies["digest-recomputes"];
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const page = await store.scanCertificates(after, pageSize);
     if (page.length === 0) break;
     for (const row of page) {
@@ -184,8 +191,11 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
         continue;
       }
       const mismatch =
-        credentialObjectMismatch(credential, { typeId: row.typeId, issuerId: row.issuerId, certificateNumber: row.certificateNumber }) ??
-        recordMismatch(credential, row.recordJson);
+        credentialObjectMismatch(credential, {
+          typeId: row.typeId,
+          issuerId: row.issuerId,
+          certificateNumber: row.certificateNumber,
+        }) ?? recordMismatch(credential, row.recordJson);
       if (mismatch) matches.fail("certificate", row.id, mismatch);
       let digest: string;
       try {
@@ -211,7 +221,11 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
     for (const id of group.certificateIds) {
       if (unique.offenders.length >= maxOffenders) break;
       const others = group.certificateIds.filter((other) => other !== id);
-      unique.offenders.push({ kind: "certificate", id, reason: `digest ${group.digest} is held by ${group.count} certificates (also ${others.join(", ")})` });
+      unique.offenders.push({
+        kind: "certificate",
+        id,
+        reason: `digest ${group.digest} is held by ${group.count} certificates (also ${others.join(", ")})`,
+      });
     }
   }
   const numbers = await store.duplicateLiveNumbers(maxOffenders);
@@ -231,7 +245,7 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
 
   // 3. Every batch: its tree and its PDFs; which roots must be on chain.
   const onChain: ChainTarget[] = [];
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const page = await store.listBatches(after, pageSize);
     if (page.length === 0) break;
     for (const batch of page) {
@@ -243,7 +257,13 @@ export async function checkIntegrity(parameters: CheckIntegrityParameters): Prom
       } else {
         tallies["root-on-chain"].skipped++;
       }
-      totals.pdfs += await checkPdfs(store, batch, tree, { chainId, registry, pdfPageSize }, tallies["pdf-embeds-credential"]);
+      totals.pdfs += await checkPdfs(
+        store,
+        batch,
+        tree,
+        { chainId, registry, pdfPageSize },
+        tallies["pdf-embeds-credential"],
+      );
     }
     after = page[page.length - 1].id;
     parameters.onProgress?.({ phase: "batches", done: totals.batches });
@@ -312,16 +332,20 @@ export function recordMismatch(credential: unknown, recordJson: string): string 
   }
   const c = credential as { credentialSubject?: Record<string, unknown>; validFrom?: unknown; validUntil?: unknown };
   const subject = record?.subject;
-  if (typeof subject !== "object" || subject === null || Array.isArray(subject)) return "the row's record has no subject";
+  if (typeof subject !== "object" || subject === null || Array.isArray(subject))
+    return "the row's record has no subject";
   const own = c.credentialSubject ?? {};
   const differing = [...new Set([...Object.keys(subject), ...Object.keys(own)])].filter(
     (key) => canonicalize((subject as Record<string, unknown>)[key]) !== canonicalize(own[key]),
   );
   const problems: string[] = [];
-  if (differing.length > 0) problems.push(`credentialSubject differs from the row's record in ${differing.slice(0, 10).join(", ")}`);
+  if (differing.length > 0)
+    problems.push(`credentialSubject differs from the row's record in ${differing.slice(0, 10).join(", ")}`);
   // Period types: the record holds the validity; permanent types: validFrom is the issuance time.
-  if (typeof record.validFrom === "string" && c.validFrom !== record.validFrom) problems.push("validFrom differs from the row's record");
-  if ((record.validUntil ?? undefined) !== (c.validUntil ?? undefined)) problems.push("validUntil differs from the row's record");
+  if (typeof record.validFrom === "string" && c.validFrom !== record.validFrom)
+    problems.push("validFrom differs from the row's record");
+  if ((record.validUntil ?? undefined) !== (c.validUntil ?? undefined))
+    problems.push("validUntil differs from the row's record");
   return problems.length > 0 ? problems.join("; ") : undefined;
 }
 
@@ -329,7 +353,11 @@ export function recordMismatch(credential: unknown, recordJson: string): string 
  * `leaf-in-root` for one batch. Returns the tree (for the PDFs' paths) when the batch's leaves are whole,
  * and whether any member was released (issued or later).
  */
-async function checkLeaves(store: Store, batch: BatchRow, tally: Tally): Promise<{ tree: MerkleTree | undefined; released: boolean }> {
+async function checkLeaves(
+  store: Store,
+  batch: BatchRow,
+  tally: Tally,
+): Promise<{ tree: MerkleTree | undefined; released: boolean }> {
   const leaves = await store.batchLeaves(batch.id);
   const released = leaves.some((leaf) => RELEASED.has(leaf.status));
   if (leaves.length === 0) {
@@ -345,7 +373,12 @@ async function checkLeaves(store: Store, batch: BatchRow, tally: Tally): Promise
   tally.checked += leaves.length;
   const gap = leaves.findIndex((leaf, i) => leaf.leafIndex !== i);
   if (gap >= 0) {
-    tally.fail("batch", batch.id, `batch's leaf indexes are not 0 to ${leaves.length - 1} (leaf ${gap} is at index ${leaves[gap].leafIndex})`, leaves.length);
+    tally.fail(
+      "batch",
+      batch.id,
+      `batch's leaf indexes are not 0 to ${leaves.length - 1} (leaf ${gap} is at index ${leaves[gap].leafIndex})`,
+      leaves.length,
+    );
     return { tree: undefined, released };
   }
   let tree: MerkleTree;
@@ -356,16 +389,30 @@ async function checkLeaves(store: Store, batch: BatchRow, tally: Tally): Promise
     return { tree: undefined, released };
   }
   if (tree.root !== batch.root.toLowerCase()) {
-    tally.fail("batch", batch.id, `batch's root rebuilt from its ${leaves.length} leaves is ${tree.root}, the stored root ${batch.root}`, leaves.length);
+    tally.fail(
+      "batch",
+      batch.id,
+      `batch's root rebuilt from its ${leaves.length} leaves is ${tree.root}, the stored root ${batch.root}`,
+      leaves.length,
+    );
     return { tree, released };
   }
   if (leaves.length !== batch.certificateCount) {
-    tally.fail("batch", batch.id, `batch has ${leaves.length} certificates but a count of ${batch.certificateCount}`, leaves.length);
+    tally.fail(
+      "batch",
+      batch.id,
+      `batch has ${leaves.length} certificates but a count of ${batch.certificateCount}`,
+      leaves.length,
+    );
     return { tree, released };
   }
   leaves.forEach((leaf, i) => {
     if (!verifyMerkleProof(leaf.digest, tree.proof(i), batch.root)) {
-      tally.fail("certificate", leaf.certificateId, `its proof does not lead from its digest to the root of batch ${batch.id}`);
+      tally.fail(
+        "certificate",
+        leaf.certificateId,
+        `its proof does not lead from its digest to the root of batch ${batch.id}`,
+      );
     }
   });
   return { tree, released };
@@ -380,7 +427,7 @@ async function checkPdfs(
   tally: Tally,
 ): Promise<number> {
   let pdfs = 0;
-  for (let after: number | null = null; ; ) {
+  for (let after: number | null = null; ;) {
     const page = await store.batchPdfs(batch.id, after, options.pdfPageSize);
     if (page.length === 0) break;
     for (const member of page) {
@@ -423,7 +470,8 @@ function pdfProblem(
   if (mismatch) problems.push(mismatch);
   if (embedded) {
     const merkle = (embedded.proof as { merkle?: { chainId?: unknown; registry?: unknown } } | undefined)?.merkle;
-    if (merkle && merkle.chainId !== options.chainId) problems.push(`its credential names chain ${String(merkle.chainId).slice(0, 20)}, not ${options.chainId}`);
+    if (merkle && merkle.chainId !== options.chainId)
+      problems.push(`its credential names chain ${String(merkle.chainId).slice(0, 20)}, not ${options.chainId}`);
     if (merkle && String(merkle.registry).toLowerCase() !== options.registry) {
       problems.push(`its credential names registry ${String(merkle.registry).slice(0, 42)}, not ${options.registry}`);
     }
@@ -452,7 +500,9 @@ function credentialDifferences(embedded: Record<string, unknown>, storedJson: st
   const a = strip(embedded);
   const b = strip(stored);
   if (canonicalize(a) === canonicalize(b)) return undefined;
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => canonicalize(a[key]) !== canonicalize(b[key]));
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (key) => canonicalize(a[key]) !== canonicalize(b[key]),
+  );
   const subjectA = (a.credentialSubject ?? {}) as Record<string, unknown>;
   const subjectB = (b.credentialSubject ?? {}) as Record<string, unknown>;
   const names = keys.flatMap((key) =>
@@ -511,9 +561,13 @@ class ChainChecks {
     try {
       const answered = await this.#call("eth_chainId", []);
       const served = typeof answered === "string" ? Number.parseInt(answered, 16) : Number(answered);
-      if (served !== this.#p.chainId) return this.#giveUp(`the chain endpoint serves chain ${String(answered).slice(0, 20)}, not ${this.#p.chainId}`);
+      if (served !== this.#p.chainId)
+        return this.#giveUp(`the chain endpoint serves chain ${String(answered).slice(0, 20)}, not ${this.#p.chainId}`);
       const code = await this.#call("eth_getCode", [this.#registry, "latest"]);
-      if (code === "0x" || code === "0x0") return this.#giveUp(`there is no contract at the registry address ${this.#p.registry} on chain ${this.#p.chainId}`);
+      if (code === "0x" || code === "0x0")
+        return this.#giveUp(
+          `there is no contract at the registry address ${this.#p.registry} on chain ${this.#p.chainId}`,
+        );
     } catch (error) {
       this.#giveUp(`the chain cannot be read: ${(error as Error).message}`);
     }
@@ -547,23 +601,35 @@ class ChainChecks {
     try {
       status = decodeCertificateStatus(String(answer));
     } catch {
-      throw new ChainUnavailable("the registry answered certificateStatus with data that is not its status", { method: "eth_call" });
+      throw new ChainUnavailable("the registry answered certificateStatus with data that is not its status", {
+        method: "eth_call",
+      });
     }
     const problems: string[] = [];
     if (!status.anchored) {
       problems.push(`batch's root ${root} is not anchored on chain (batch ${batch.status})`);
     } else {
-      if (status.issuerId !== batch.issuerId) problems.push(`batch's root is anchored by issuer ${status.issuerId}, not ${batch.issuerId}`);
+      if (status.issuerId !== batch.issuerId)
+        problems.push(`batch's root is anchored by issuer ${status.issuerId}, not ${batch.issuerId}`);
       if (status.certificateCount !== batch.certificateCount) {
-        problems.push(`batch's root is anchored with a count of ${status.certificateCount}, not ${batch.certificateCount}`);
+        problems.push(
+          `batch's root is anchored with a count of ${status.certificateCount}, not ${batch.certificateCount}`,
+        );
       }
       if (batch.blockNumber !== null && status.anchorBlock !== batch.blockNumber) {
-        problems.push(`batch's root is anchored in block ${status.anchorBlock}, not block ${batch.blockNumber} as stored`);
+        problems.push(
+          `batch's root is anchored in block ${status.anchorBlock}, not block ${batch.blockNumber} as stored`,
+        );
       }
     }
     const fromBlock = `0x${Math.max(0, Math.trunc(this.#p.fromBlock ?? 0)).toString(16)}`;
-    const logs = await this.#call("eth_getLogs", [{ address: this.#registry, topics: [ROOT_ANCHORED, root], fromBlock, toBlock: "latest" }]);
-    if (!Array.isArray(logs)) throw new ChainUnavailable("eth_getLogs answered something that is not a list of logs", { method: "eth_getLogs" });
+    const logs = await this.#call("eth_getLogs", [
+      { address: this.#registry, topics: [ROOT_ANCHORED, root], fromBlock, toBlock: "latest" },
+    ]);
+    if (!Array.isArray(logs))
+      throw new ChainUnavailable("eth_getLogs answered something that is not a list of logs", {
+        method: "eth_getLogs",
+      });
     let events = logs.filter(
       (log: { removed?: unknown; address?: unknown; topics?: unknown }) =>
         log?.removed !== true &&

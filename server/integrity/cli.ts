@@ -131,7 +131,8 @@ function usage(problem: string): number {
 
 function integerOption(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < min) throw new UsageError(`${name}: expected an integer of at least ${min}, got ${value.slice(0, 40)}`);
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min)
+    throw new UsageError(`${name}: expected an integer of at least ${min}, got ${value.slice(0, 40)}`);
   return Number(value);
 }
 
@@ -147,18 +148,30 @@ async function chainOf(
   } catch {
     // not the embedded default: the flags or the environment say which chain
   }
-  const list = (text: string | undefined) => text?.split(",").map((u) => u.trim()).filter(Boolean);
+  const list = (text: string | undefined) =>
+    text
+      ?.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
   const rpc = values.rpc ?? list(env.ECERT_RPC_URLS) ?? list(env.CHAIN_RPC_URLS) ?? (dev.rpcUrl ? [dev.rpcUrl] : []);
-  const chainIdText = values["chain-id"] ?? env.ECERT_CHAIN_ID ?? env.CHAIN_ID ?? (dev.chainId === undefined ? undefined : String(dev.chainId));
+  const chainIdText =
+    values["chain-id"] ??
+    env.ECERT_CHAIN_ID ??
+    env.CHAIN_ID ??
+    (dev.chainId === undefined ? undefined : String(dev.chainId));
   const registry = values.registry ?? env.ECERT_REGISTRY ?? env.REGISTRY_ADDRESS ?? dev.registry;
   if (rpc.length === 0 || chainIdText === undefined || registry === undefined) {
     throw new UsageError(
       "say which chain to check against: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)",
     );
   }
-  for (const url of rpc) if (!/^https?:\/\//i.test(url)) throw new UsageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
-  if (!/^\d{1,15}$/.test(chainIdText) || Number(chainIdText) < 1) throw new UsageError(`--chain-id: not a chain id: ${chainIdText.slice(0, 20)}`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new UsageError(`--registry: not an address: ${registry.slice(0, 50)}`);
+  for (const url of rpc)
+    if (!/^https?:\/\//i.test(url))
+      throw new UsageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+  if (!/^\d{1,15}$/.test(chainIdText) || Number(chainIdText) < 1)
+    throw new UsageError(`--chain-id: not a chain id: ${chainIdText.slice(0, 20)}`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registry))
+    throw new UsageError(`--registry: not an address: ${registry.slice(0, 50)}`);
   return { rpc, chainId: Number(chainIdText), registry };
 }
 
@@ -194,7 +207,9 @@ export function formatReport(report: IntegrityReport): string {
     const notes = check.offenders.map((o) => `${o.kind} ${o.id}: ${o.reason}`);
     if (check.error !== undefined) notes.unshift(`unable to check: ${check.error}`);
     if (check.failed > check.offenders.length) notes.push(`... and ${check.failed - check.offenders.length} more`);
-    lines.push(`${mark.padEnd(5)} ${check.id.padEnd(width)}  ${String(check.checked).padStart(9)}  ${String(check.failed).padStart(7)}  ${notes[0] ?? ""}`.trimEnd());
+    lines.push(
+      `${mark.padEnd(5)} ${check.id.padEnd(width)}  ${String(check.checked).padStart(9)}  ${String(check.failed).padStart(7)}  ${notes[0] ?? ""}`.trimEnd(),
+    );
     for (const note of notes.slice(1)) lines.push(`${indent}${note}`);
   }
   const failing = report.checks.filter((c) => !c.ok).length;
@@ -203,7 +218,10 @@ export function formatReport(report: IntegrityReport): string {
     report.ok
       ? `all ${report.checks.length} checks hold`
       : report.unableToCheck
-        ? `unable to check: ${report.checks.filter((c) => c.error !== undefined).map((c) => c.id).join(", ")} could not be completed`
+        ? `unable to check: ${report.checks
+            .filter((c) => c.error !== undefined)
+            .map((c) => c.id)
+            .join(", ")} could not be completed`
         : `${failing} of ${report.checks.length} checks fail`,
   );
   return lines.join("\n");

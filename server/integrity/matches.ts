@@ -19,7 +19,8 @@ function isObject(value: unknown): value is JsonObject {
 
 /** A value for a message: short strings as they are, anything else by its JSON type. */
 function shown(value: unknown): string {
-  if (typeof value === "string") return value.length <= 80 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 77))}...`;
+  if (typeof value === "string")
+    return value.length <= 80 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 77))}...`;
   if (value === undefined) return "missing";
   if (value === null) return "null";
   return `a${Array.isArray(value) ? "n array" : ` ${typeof value}`}`;
@@ -67,7 +68,8 @@ export function credentialObjectMismatch(
     problems.push(`credentialSubject.type is ${shown(subject.type)} where the row has ${shown(expected.typeId)}`);
   }
   const issuer = issuerUrn(expected.issuerId);
-  if (credential.issuer !== issuer) problems.push(`issuer is ${shown(credential.issuer)} where the row's is ${shown(issuer)}`);
+  if (credential.issuer !== issuer)
+    problems.push(`issuer is ${shown(credential.issuer)} where the row's is ${shown(issuer)}`);
   if (subject.certificateNumber !== expected.certificateNumber) {
     problems.push(
       `credentialSubject.certificateNumber is ${shown(subject.certificateNumber)} where the row has ${shown(expected.certificateNumber)}`,
@@ -118,16 +120,21 @@ export function comparePdf(
   const scan = scanPdf(pdf);
   if (!scan.credential.ok) return { mismatch: scan.credential.problem.en, embedded: undefined };
   const embedded = scan.credential.json;
-  if (!isObject(embedded)) return { mismatch: "the PDF's embedded credential is not a JSON object", embedded: undefined };
+  if (!isObject(embedded))
+    return { mismatch: "the PDF's embedded credential is not a JSON object", embedded: undefined };
   const problems: string[] = [];
   const ownObject = isObject(own) ? own : {};
   const ownSubject = isObject(ownObject.credentialSubject) ? ownObject.credentialSubject : {};
   const subject = isObject(embedded.credentialSubject) ? embedded.credentialSubject : {};
-  if (embedded.id !== ownObject.id) problems.push(`it embeds credential ${shown(embedded.id)}, not ${shown(ownObject.id)}`);
+  if (embedded.id !== ownObject.id)
+    problems.push(`it embeds credential ${shown(embedded.id)}, not ${shown(ownObject.id)}`);
   if (subject.certificateNumber !== ownSubject.certificateNumber) {
-    problems.push(`it embeds certificate number ${shown(subject.certificateNumber)}, not ${shown(ownSubject.certificateNumber)}`);
+    problems.push(
+      `it embeds certificate number ${shown(subject.certificateNumber)}, not ${shown(ownSubject.certificateNumber)}`,
+    );
   }
-  if (subject.type !== ownSubject.type) problems.push(`it embeds a credential of type ${shown(subject.type)}, not ${shown(ownSubject.type)}`);
+  if (subject.type !== ownSubject.type)
+    problems.push(`it embeds a credential of type ${shown(subject.type)}, not ${shown(ownSubject.type)}`);
   const proof = isObject(embedded.proof) ? embedded.proof : {};
   const merkle = isObject(proof.merkle) ? proof.merkle : undefined;
   if (!merkle) {
@@ -140,7 +147,8 @@ export function comparePdf(
       problems.push(`its Merkle path is not the certificate's path in the batch tree`);
     }
   }
-  if (scan.signature.state !== "present") problems.push(`its signature is ${scan.signature.state}: ${scan.signature.detail.en}`);
+  if (scan.signature.state !== "present")
+    problems.push(`its signature is ${scan.signature.state}: ${scan.signature.detail.en}`);
   return { mismatch: problems.length > 0 ? problems.join("; ") : undefined, embedded };
 }
 

@@ -14,5 +14,11 @@ export function newClaimCode(): string {
 
 /** The stored lookup value of a claim code: SHA-256 (hex) of it in capitals, without separators. */
 export function claimCodeHash(code: string): string {
-  return createHash("sha256").update(String(code).toUpperCase().replace(/[^0-9A-Z]/g, "")).digest("hex");
+  return createHash("sha256")
+    .update(
+      String(code)
+        .toUpperCase()
+        .replace(/[^0-9A-Z]/g, ""),
+    )
+    .digest("hex");
 }

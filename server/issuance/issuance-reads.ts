@@ -117,7 +117,10 @@ export class IssuanceReads {
   async pdf(row: CertificateRow): Promise<Uint8Array> {
     const pdf = row.pdfHash ? await this.#p.store.getPdf(row.id) : undefined;
     if (!pdf || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`);
+      throw new ServiceError(
+        "NOT_ISSUED",
+        `Certificate ${row.id} is ${row.status}: its PDF is released once the batch is anchored`,
+      );
     }
     return pdf;
   }
@@ -125,11 +128,19 @@ export class IssuanceReads {
   /** The issued certificate's credential, with its Merkle proof. */
   async credential(row: CertificateRow): Promise<Credential> {
     if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") {
-      throw new ServiceError("NOT_ISSUED", `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`);
+      throw new ServiceError(
+        "NOT_ISSUED",
+        `Certificate ${row.id} is ${row.status}: its credential is released once the batch is anchored`,
+      );
     }
     const tree = await this.#p.trees.get(row.batchId);
     const credential = JSON.parse(row.credentialJson) as Credential;
-    credential.proof.merkle = { root: tree.root, path: tree.proof(row.leafIndex!), chainId: this.#p.chainId, registry: this.#p.registry };
+    credential.proof.merkle = {
+      root: tree.root,
+      path: tree.proof(row.leafIndex!),
+      chainId: this.#p.chainId,
+      registry: this.#p.registry,
+    };
     return credential;
   }
 

@@ -11,7 +11,13 @@ import {
 } from "../../core/index.ts";
 import type { IssuerChain, StatusCall } from "../chain/issuer-chain.ts";
 import { isChainError } from "../chain/chain-error.ts";
-import { backoffDelay, createThrottledLog, isTransientChainError, retryAfterMs, type ThrottledLog } from "../chain/backoff.ts";
+import {
+  backoffDelay,
+  createThrottledLog,
+  isTransientChainError,
+  retryAfterMs,
+  type ThrottledLog,
+} from "../chain/backoff.ts";
 import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
 import { isStoreError } from "../db/store-error.ts";
 import { ServiceError } from "../errors.ts";
@@ -123,7 +129,10 @@ export class IssuanceService {
       throw new ServiceError("UNKNOWN_TYPE", `Unknown certificate type: ${String(typeId).slice(0, 40)}`);
     }
     if (schema.issuer !== issuerId) {
-      throw new ServiceError("WRONG_ISSUER", `Certificates of type ${typeId} are issued by ${schema.issuer}, not ${issuerId}`);
+      throw new ServiceError(
+        "WRONG_ISSUER",
+        `Certificates of type ${typeId} are issued by ${schema.issuer}, not ${issuerId}`,
+      );
     }
     let rows: (CertificateRecord & { row: number })[];
     let errors: ValidationIssue[];
@@ -151,7 +160,10 @@ export class IssuanceService {
     const acceptNone = async (): Promise<SubmitResult> => {
       const result: SubmitResult = { uploadId, accepted: [], errors, ...(fileError ? { fileError } : {}) };
       await this.#p.store.transaction(async (store) => {
-        await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, []);
+        await store.insertUpload(
+          { id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt },
+          [],
+        );
         await input.reserve?.(store, result);
       });
       return result;
@@ -161,13 +173,23 @@ export class IssuanceService {
     // Every credential must be its own row's before anything is stored (the workers' answers are
     // checked, not trusted), and every digest (Merkle leaf) must be new.
     rows.forEach((record, i) => {
-      const problem = credentialMismatch(json[i], { typeId, issuerId, certificateNumber: String(record.subject.certificateNumber) });
+      const problem = credentialMismatch(json[i], {
+        typeId,
+        issuerId,
+        certificateNumber: String(record.subject.certificateNumber),
+      });
       if (problem) throw this.#integrityFailure(`row ${record.row}: ${problem}`, { issuerId, typeId });
     });
-    if (new Set(digests).size !== digests.length) throw this.#integrityFailure("two credentials of the upload have the same digest", { issuerId, typeId });
+    if (new Set(digests).size !== digests.length)
+      throw this.#integrityFailure("two credentials of the upload have the same digest", { issuerId, typeId });
     // A row whose QR code could not be printed could never be issued: refused now, not failed later.
     for (const [i, problem] of unfit) {
-      errors.push({ row: rows[i].row, column: null, code: "TOO_LARGE_FOR_QR", message: `Row ${rows[i].row} cannot be issued: ${problem}; shorten its longest values` });
+      errors.push({
+        row: rows[i].row,
+        column: null,
+        code: "TOO_LARGE_FOR_QR",
+        message: `Row ${rows[i].row} cannot be issued: ${problem}; shorten its longest values`,
+      });
     }
     if (unfit.size > 0) errors.sort((a, b) => a.row - b.row);
     const fit = rows.map((_, i) => i).filter((i) => !unfit.has(i));
@@ -186,7 +208,11 @@ export class IssuanceService {
         uploadId,
         row: record.row,
         certificateNumber,
-        recordJson: JSON.stringify({ subject: record.subject, validFrom: record.validFrom, validUntil: record.validUntil }),
+        recordJson: JSON.stringify({
+          subject: record.subject,
+          validFrom: record.validFrom,
+          validUntil: record.validUntil,
+        }),
         credentialJson: json[i],
         digest: digests[i],
         claimCodeHash: claimCodeHash(claimCode),
@@ -198,8 +224,12 @@ export class IssuanceService {
     const result = await this.#p.store.transaction(async (store) => {
       // A renewal that keeps the number replaces the old certificate: mark it, so both can be stored.
       const old = input.supersedes;
-      if (old && certificates[0].certificateNumber === old.certificateNumber) await store.markRenewing(old.id, certificates[0].id);
-      const { refused } = await store.insertUpload({ id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt }, certificates);
+      if (old && certificates[0].certificateNumber === old.certificateNumber)
+        await store.markRenewing(old.id, certificates[0].id);
+      const { refused } = await store.insertUpload(
+        { id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt },
+        certificates,
+      );
       const holders = new Map(refused.map((r) => [r.id, r.existingId]));
       const duplicates: SubmitResult["errors"] = certificates
         .filter((c) => holders.has(c.id))
@@ -214,13 +244,28 @@ export class IssuanceService {
       if (duplicates.length > 0) await store.setUploadErrors(uploadId, JSON.stringify(allErrors));
       for (const c of certificates) {
         if (holders.has(c.id)) continue;
-        await store.insertEvent({ issuerId, certificateId: c.id, batchId: null, type: "accepted", actor, detailJson: JSON.stringify({ uploadId, row: c.row }), at: createdAt });
+        await store.insertEvent({
+          issuerId,
+          certificateId: c.id,
+          batchId: null,
+          type: "accepted",
+          actor,
+          detailJson: JSON.stringify({ uploadId, row: c.row }),
+          at: createdAt,
+        });
       }
-      const result: SubmitResult = { uploadId, accepted: accepted.filter((a) => !holders.has(a.id)), errors: allErrors };
+      const result: SubmitResult = {
+        uploadId,
+        accepted: accepted.filter((a) => !holders.has(a.id)),
+        errors: allErrors,
+      };
       await input.reserve?.(store, result);
       return result;
     });
-    this.#p.log.info({ issuerId, typeId, uploadId, accepted: result.accepted.length, rejected: rowCount - result.accepted.length }, "certificates accepted");
+    this.#p.log.info(
+      { issuerId, typeId, uploadId, accepted: result.accepted.length, rejected: rowCount - result.accepted.length },
+      "certificates accepted",
+    );
     crashPoint("accepted");
     if (result.accepted.length > 0) this.#kick();
     return result;
@@ -255,7 +300,13 @@ export class IssuanceService {
   }
 
   /** Issues a renewal of `id` from new field values: when issued, it supersedes the old one. */
-  async renew(issuerId: string, id: string, record: unknown, actor: string, reserve?: ReserveHook<SubmitResult>): Promise<SubmitResult> {
+  async renew(
+    issuerId: string,
+    id: string,
+    record: unknown,
+    actor: string,
+    reserve?: ReserveHook<SubmitResult>,
+  ): Promise<SubmitResult> {
     const row = await this.reads.certificate(issuerId, id);
     if (row.status !== "issued" && row.status !== "suspended") {
       throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
@@ -263,7 +314,8 @@ export class IssuanceService {
     try {
       return await this.submit({ issuerId, typeId: row.typeId, records: [record], actor, supersedes: row, reserve });
     } catch (error) {
-      if (isStoreError(error, "INVALID_STATE")) throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`, { cause: error });
+      if (isStoreError(error, "INVALID_STATE"))
+        throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -279,10 +331,31 @@ export class IssuanceService {
     reserve?: ReserveHook<OperationRow>,
   ): Promise<OperationRow> {
     const at = this.#now().toISOString();
-    const operation: OperationRow = { id: randomUUID(), issuerId, kind, certificateId, batchId, reason, successorId, status: "queued", txHash: null, error: null, createdAt: at, updatedAt: at };
+    const operation: OperationRow = {
+      id: randomUUID(),
+      issuerId,
+      kind,
+      certificateId,
+      batchId,
+      reason,
+      successorId,
+      status: "queued",
+      txHash: null,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
     await this.#p.store.transaction(async (store) => {
       await store.insertOperation(operation);
-      await store.insertEvent({ issuerId, certificateId, batchId, type: `${kind}-requested`, actor, detailJson: JSON.stringify({ reason, operationId: operation.id }), at });
+      await store.insertEvent({
+        issuerId,
+        certificateId,
+        batchId,
+        type: `${kind}-requested`,
+        actor,
+        detailJson: JSON.stringify({ reason, operationId: operation.id }),
+        at,
+      });
       await reserve?.(store, operation);
     });
     this.#kick();
@@ -320,8 +393,15 @@ export class IssuanceService {
       .catch((error: unknown) => {
         this.#failures += 1;
         // An unreachable chain or busy database: back off exponentially, with jitter, honouring Retry-After.
-        delay = Math.max(delay, backoffDelay(this.#failures, { baseMs: 500, maxMs: 30_000, retryAfterMs: retryAfterMs(error) }));
-        this.#logThrottled("pipeline", { err: error, failures: this.#failures, retryInMs: delay }, "pipeline pass failed; retrying");
+        delay = Math.max(
+          delay,
+          backoffDelay(this.#failures, { baseMs: 500, maxMs: 30_000, retryAfterMs: retryAfterMs(error) }),
+        );
+        this.#logThrottled(
+          "pipeline",
+          { err: error, failures: this.#failures, retryInMs: delay },
+          "pipeline pass failed; retrying",
+        );
       })
       .finally(() => {
         this.#running = undefined;
@@ -341,25 +421,38 @@ export class IssuanceService {
    */
   async tick(): Promise<void> {
     const { store } = this.#p;
-    const step = async (fn: () => Promise<void>, context: { batchId?: string; operationId?: string; group?: string }) => {
+    const step = async (
+      fn: () => Promise<void>,
+      context: { batchId?: string; operationId?: string; group?: string },
+    ) => {
       try {
         await fn();
       } catch (error) {
         if (isTransient(error)) throw error;
         if (context.batchId) await this.#batchFailed(context.batchId, error);
-        else this.#logThrottled(`step ${JSON.stringify(context)}`, { ...context, err: error }, "pipeline step failed; it is retried on the next pass");
+        else
+          this.#logThrottled(
+            `step ${JSON.stringify(context)}`,
+            { ...context, err: error },
+            "pipeline step failed; it is retried on the next pass",
+          );
       }
     };
     if (!this.#reconciled) await step(async () => void (await this.reconcile()), {});
-    for (const batch of await store.unfinishedBatches()) await step(() => this.#advance(batch.id), { batchId: batch.id });
+    for (const batch of await store.unfinishedBatches())
+      await step(() => this.#advance(batch.id), { batchId: batch.id });
     for (const group of await store.pendingGroups()) {
-      const due = group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
+      const due =
+        group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
       if (!due) continue;
       let batchId: string | undefined;
-      await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), { group: `${group.issuerId}/${group.typeId}` });
+      await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
+        group: `${group.issuerId}/${group.typeId}`,
+      });
       if (batchId) await step(() => this.#advance(batchId!), { batchId });
     }
-    for (const operation of await store.unfinishedOperations()) await step(() => this.#apply(operation), { operationId: operation.id });
+    for (const operation of await store.unfinishedOperations())
+      await step(() => this.#apply(operation), { operationId: operation.id });
   }
 
   /**
@@ -372,16 +465,27 @@ export class IssuanceService {
     const { store, chain, log } = this.#p;
     let checked = 0;
     let missing = 0;
-    for (let after: { createdAt: string; id: string } | null = null; ; ) {
+    for (let after: { createdAt: string; id: string } | null = null; ;) {
       const page = await store.anchoredBatches(after, 200);
       if (page.length === 0) break;
       for (const batch of page) {
         checked += 1;
         if (await chain.anchorOf(batch.issuerId, batch.root)) continue;
         missing += 1;
-        log.warn({ batchId: batch.id, root: batch.root, block: batch.blockNumber }, "an anchored batch's root is not on chain: anchoring it again");
+        log.warn(
+          { batchId: batch.id, root: batch.root, block: batch.blockNumber },
+          "an anchored batch's root is not on chain: anchoring it again",
+        );
         const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async () => undefined);
-        await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId: batch.id, type: "re-anchored", actor: "system", detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber, txHash: anchored.txHash }), at: this.#now().toISOString() });
+        await store.insertEvent({
+          issuerId: batch.issuerId,
+          certificateId: null,
+          batchId: batch.id,
+          type: "re-anchored",
+          actor: "system",
+          detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber, txHash: anchored.txHash }),
+          at: this.#now().toISOString(),
+        });
         log.warn({ batchId: batch.id, root: batch.root, block: anchored.blockNumber }, "batch anchored again");
       }
       const last = page[page.length - 1];
@@ -401,7 +505,20 @@ export class IssuanceService {
     const at = this.#now().toISOString();
     const batchId = randomUUID();
     await store.closeBatch(
-      { id: batchId, issuerId, typeId, status: "closed", root: tree.root, certificateCount: certificates.length, txHash: null, txNonce: null, blockNumber: null, anchoredAt: null, createdAt: at, updatedAt: at },
+      {
+        id: batchId,
+        issuerId,
+        typeId,
+        status: "closed",
+        root: tree.root,
+        certificateCount: certificates.length,
+        txHash: null,
+        txNonce: null,
+        blockNumber: null,
+        anchoredAt: null,
+        createdAt: at,
+        updatedAt: at,
+      },
       certificates.map((c) => c.id),
     );
     this.#p.log.info({ batchId, issuerId, count: certificates.length, root: tree.root }, "batch closed");
@@ -414,15 +531,32 @@ export class IssuanceService {
     const { store, log } = this.#p;
     const integrity = hasCode(error, "INTEGRITY");
     const message = String((error as Error)?.message ?? error).slice(0, 1000);
-    const { attempts, setAside } = await store.recordBatchFailure(batchId, message, { maxAttempts: MAX_BATCH_ATTEMPTS, setAside: integrity });
+    const { attempts, setAside } = await store.recordBatchFailure(batchId, message, {
+      maxAttempts: MAX_BATCH_ATTEMPTS,
+      setAside: integrity,
+    });
     if (!setAside) {
-      log.error({ batchId, attempts, err: error }, `batch step failed (attempt ${attempts} of ${MAX_BATCH_ATTEMPTS}); retrying`);
+      log.error(
+        { batchId, attempts, err: error },
+        `batch step failed (attempt ${attempts} of ${MAX_BATCH_ATTEMPTS}); retrying`,
+      );
       return;
     }
     const batch = (await store.findBatch(batchId))!;
-    await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId, type: "batch-failed", actor: "system", detailJson: JSON.stringify({ attempts, failure: message }), at: this.#now().toISOString() });
+    await store.insertEvent({
+      issuerId: batch.issuerId,
+      certificateId: null,
+      batchId,
+      type: "batch-failed",
+      actor: "system",
+      detailJson: JSON.stringify({ attempts, failure: message }),
+      at: this.#now().toISOString(),
+    });
     this.#trees.delete(batchId);
-    log.error({ batchId, attempts, failure: message }, "batch set aside as failed: its certificates are not issued (their numbers can be uploaded again)");
+    log.error(
+      { batchId, attempts, failure: message },
+      "batch set aside as failed: its certificates are not issued (their numbers can be uploaded again)",
+    );
   }
 
   /** Moves one batch as far as it can go: anchored, then rendered. */
@@ -437,7 +571,15 @@ export class IssuanceService {
       });
       await store.markBatchAnchored(batch.id, anchored.blockNumber, anchored.anchoredAt, anchored.txHash);
       crashPoint("anchored");
-      await store.insertEvent({ issuerId: batch.issuerId, certificateId: null, batchId, type: "anchored", actor: "system", detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber }), at: this.#now().toISOString() });
+      await store.insertEvent({
+        issuerId: batch.issuerId,
+        certificateId: null,
+        batchId,
+        type: "anchored",
+        actor: "system",
+        detailJson: JSON.stringify({ root: batch.root, block: anchored.blockNumber }),
+        at: this.#now().toISOString(),
+      });
       log.info({ batchId, root: batch.root, block: anchored.blockNumber }, "batch anchored");
       batch = (await store.findBatch(batchId))!;
     }
@@ -446,7 +588,8 @@ export class IssuanceService {
       const missing = members.filter((m) => m.pdfHash === null);
       if (missing.length > 0) {
         const tree = await this.#trees.get(batchId, members);
-        if (tree.root !== batch.root) throw this.#integrityFailure(`the members of batch ${batchId} do not give its root`, { batchId });
+        if (tree.root !== batch.root)
+          throw this.#integrityFailure(`the members of batch ${batchId} do not give its root`, { batchId });
         const anchor = { root: tree.root, chainId: this.#p.chainId, registry: this.#p.registry };
         await this.#documents(batch.issuerId, batch.typeId).render(
           missing.map((m) => m.credentialJson),
@@ -454,8 +597,15 @@ export class IssuanceService {
           async (i, pdf) => {
             // Each PDF must embed its own certificate's credential and proof before it is stored.
             const member = missing[i];
-            const problem = pdfMismatch(pdf, { credentialJson: member.credentialJson, root: tree.root, path: tree.proof(member.leafIndex!) });
-            if (problem) throw this.#integrityFailure(`certificate ${member.id} (${member.certificateNumber}): ${problem}`, { batchId });
+            const problem = pdfMismatch(pdf, {
+              credentialJson: member.credentialJson,
+              root: tree.root,
+              path: tree.proof(member.leafIndex!),
+            });
+            if (problem)
+              throw this.#integrityFailure(`certificate ${member.id} (${member.certificateNumber}): ${problem}`, {
+                batchId,
+              });
             await store.putPdf(member.id, pdf, sha256(pdf));
             if (i === Math.floor(missing.length / 2)) crashPoint("rendering");
           },
@@ -465,7 +615,20 @@ export class IssuanceService {
         await s.markBatchRendered(batchId);
         for (const renewal of members.filter((m) => m.supersedes)) {
           const at = this.#now().toISOString();
-          await s.insertOperation({ id: randomUUID(), issuerId: batch.issuerId, kind: "supersede", certificateId: renewal.supersedes, batchId: null, reason: REVOCATION_REASONS.superseded.code, successorId: renewal.id, status: "queued", txHash: null, error: null, createdAt: at, updatedAt: at });
+          await s.insertOperation({
+            id: randomUUID(),
+            issuerId: batch.issuerId,
+            kind: "supersede",
+            certificateId: renewal.supersedes,
+            batchId: null,
+            reason: REVOCATION_REASONS.superseded.code,
+            successorId: renewal.id,
+            status: "queued",
+            txHash: null,
+            error: null,
+            createdAt: at,
+            updatedAt: at,
+          });
         }
       });
       log.info({ batchId, count: members.length }, "batch issued");
@@ -502,10 +665,20 @@ export class IssuanceService {
       }
     }
     try {
-      const txHash = await chain.changeStatus(operation.issuerId, call, (hash) => store.markOperationSubmitted(operation.id, hash));
+      const txHash = await chain.changeStatus(operation.issuerId, call, (hash) =>
+        store.markOperationSubmitted(operation.id, hash),
+      );
       await store.transaction(async (s) => {
         await s.confirmOperation(operation.id, after, operation.kind === "reinstate" ? null : operation.reason);
-        await s.insertEvent({ issuerId: operation.issuerId, certificateId: operation.certificateId, batchId: operation.batchId, type: operation.kind === "revoke-batch" ? "batch-revoked" : after!, actor: "system", detailJson: JSON.stringify({ txHash, reason: operation.reason }), at: this.#now().toISOString() });
+        await s.insertEvent({
+          issuerId: operation.issuerId,
+          certificateId: operation.certificateId,
+          batchId: operation.batchId,
+          type: operation.kind === "revoke-batch" ? "batch-revoked" : after!,
+          actor: "system",
+          detailJson: JSON.stringify({ txHash, reason: operation.reason }),
+          at: this.#now().toISOString(),
+        });
       });
     } catch (error) {
       // A revert is final (the registry refused); anything else is retried on the next pass.
@@ -520,7 +693,10 @@ export class IssuanceService {
     if (!workers) {
       const issuer = this.#p.issuers[issuerId];
       if (!issuer) throw new ServiceError("NO_IDENTITY", `No signing identity is configured for issuer ${issuerId}`);
-      workers = new DocumentWorkers({ typeId, issuer, verifierUrl: this.#p.verifierUrl, identity: issuer.identity }, this.#p.workers);
+      workers = new DocumentWorkers(
+        { typeId, issuer, verifierUrl: this.#p.verifierUrl, identity: issuer.identity },
+        this.#p.workers,
+      );
       this.#workers.set(key, workers);
     }
     return workers;
@@ -538,7 +714,11 @@ function isTransient(error: unknown): boolean {
 
 /** Whether `error`, or an error it was caused by, carries `code`. */
 function hasCode(error: unknown, code: string): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code === code) return true;
   }
   return false;

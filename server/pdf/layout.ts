@@ -71,7 +71,8 @@ export class ContentStream {
   #ops: string[] = [];
 
   text(font: PageFont, size: number, x: number, y: number, text: string): this {
-    if (text !== "") this.#ops.push(`BT ${font.resource} ${n(size)} Tf ${n(x)} ${n(y)} Td ${font.subset.encode(text)} Tj ET`);
+    if (text !== "")
+      this.#ops.push(`BT ${font.resource} ${n(size)} Tf ${n(x)} ${n(y)} Td ${font.subset.encode(text)} Tj ET`);
     return this;
   }
 

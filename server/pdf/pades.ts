@@ -288,7 +288,11 @@ export function findSignaturePlaceholder(pdf: Uint8Array): SignaturePlaceholder 
   }
 
   let contents: { start: number; end: number } | undefined;
-  for (let at = bytes.indexOf(CONTENTS_KEY, objectStart); at !== -1 && at < objectEnd; at = bytes.indexOf(CONTENTS_KEY, at + 1)) {
+  for (
+    let at = bytes.indexOf(CONTENTS_KEY, objectStart);
+    at !== -1 && at < objectEnd;
+    at = bytes.indexOf(CONTENTS_KEY, at + 1)
+  ) {
     let lt = at + CONTENTS_KEY.length;
     while (lt < objectEnd && isWhiteSpace(bytes[lt])) lt++;
     if (bytes[lt] !== 0x3c /* < */) continue;
@@ -298,7 +302,10 @@ export function findSignaturePlaceholder(pdf: Uint8Array): SignaturePlaceholder 
     for (let i = lt + 1; i < gt && zeros; i++) zeros = bytes[i] === 0x30 || bytes[i] === 0x00;
     if (!zeros || gt === lt + 1) continue;
     if (contents) {
-      throw new PdfSigningError("MALFORMED_PLACEHOLDER", "The signature dictionary has more than one /Contents placeholder");
+      throw new PdfSigningError(
+        "MALFORMED_PLACEHOLDER",
+        "The signature dictionary has more than one /Contents placeholder",
+      );
     }
     contents = { start: lt, end: gt + 1 };
   }

@@ -37,7 +37,8 @@ export class FontSubset {
       const codePoint = char.codePointAt(0)!;
       let cid = this.#cids.get(codePoint);
       if (cid === undefined) {
-        if (this.#frozen) throw new Error(`frozen font subset has no glyph for U+${codePoint.toString(16).toUpperCase()}`);
+        if (this.#frozen)
+          throw new Error(`frozen font subset has no glyph for U+${codePoint.toString(16).toUpperCase()}`);
         cid = this.#gids.length;
         this.#gids.push(this.font.glyph(codePoint).gid);
         this.#unicode.push(codePoint);

@@ -47,7 +47,12 @@ export class PdfWriter {
     return ref;
   }
 
-  setStream(ref: Ref, dictionary: string, data: Uint8Array, options: { compress?: boolean; level?: number } = {}): void {
+  setStream(
+    ref: Ref,
+    dictionary: string,
+    data: Uint8Array,
+    options: { compress?: boolean; level?: number } = {},
+  ): void {
     const { compress = true, level = 6 } = options;
     const body = compress ? deflateSync(data, { level }) : data;
     this.setRawStream(ref, `${dictionary}${compress ? " /Filter /FlateDecode" : ""}`, body);
@@ -102,7 +107,11 @@ export function pdfDate(date: Date): string {
 /** A PDF name with any byte outside `!`..`~` or a delimiter written as `#xx`. */
 export function pdfName(name: string): string {
   return `/${[...new TextEncoder().encode(name)]
-    .map((b) => (b > 0x20 && b < 0x7f && !"#()<>[]{}/%".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `#${b.toString(16).padStart(2, "0")}`))
+    .map((b) =>
+      b > 0x20 && b < 0x7f && !"#()<>[]{}/%".includes(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `#${b.toString(16).padStart(2, "0")}`,
+    )
     .join("")}`;
 }
 

@@ -26,7 +26,13 @@ export interface Pkcs12Contents {
 }
 
 type FromDer = (bytes: string | forge.util.ByteBuffer, options?: unknown) => forge.asn1.Asn1;
-type Pbkdf2 = (password: string, salt: string, iterations: number, keyLength: number, md?: { algorithm: string }) => string;
+type Pbkdf2 = (
+  password: string,
+  salt: string,
+  iterations: number,
+  keyLength: number,
+  md?: { algorithm: string },
+) => string;
 const asn1Module = forge.asn1 as unknown as { fromDer: FromDer };
 const pkcs5Module = forge.pkcs5 as unknown as { pbkdf2: Pbkdf2 };
 
@@ -64,7 +70,13 @@ export function decodePkcs12(bytes: Uint8Array, password: string, file: string):
       return node;
     };
     pkcs5Module.pbkdf2 = (secret, salt, iterations, keyLength, md) =>
-      pbkdf2Sync(Buffer.from(secret, "utf8"), Buffer.from(salt, "binary"), iterations, keyLength, md?.algorithm ?? "sha1").toString("binary");
+      pbkdf2Sync(
+        Buffer.from(secret, "utf8"),
+        Buffer.from(salt, "binary"),
+        iterations,
+        keyLength,
+        md?.algorithm ?? "sha1",
+      ).toString("binary");
     pfx = forge.pkcs12.pkcs12FromAsn1(pfxAsn1, password);
   } catch (error) {
     throw translate(error, file, hasMac);
@@ -93,25 +105,40 @@ export function decodePkcs12(bytes: Uint8Array, password: string, file: string):
 function translate(error: unknown, file: string, hasMac: boolean): PdfSigningError {
   const message = error instanceof Error ? error.message : String(error);
   if (/MAC could not be verified/.test(message)) {
-    return new PdfSigningError("WRONG_PASSWORD", `The password for the PKCS#12 file ${file} is wrong (its integrity check fails)`, {
-      file,
-    });
+    return new PdfSigningError(
+      "WRONG_PASSWORD",
+      `The password for the PKCS#12 file ${file} is wrong (its integrity check fails)`,
+      {
+        file,
+      },
+    );
   }
   if (/unsupported|not supported/i.test(message)) {
-    return new PdfSigningError("UNSUPPORTED_PKCS12", `${file} uses a PKCS#12 feature that is not supported: ${message}`, { file });
+    return new PdfSigningError(
+      "UNSUPPORTED_PKCS12",
+      `${file} uses a PKCS#12 feature that is not supported: ${message}`,
+      { file },
+    );
   }
   if (/Cannot read PKCS#12 PFX|version other than 3/.test(message)) return malformed(file, error);
   // Without a MAC, a wrong password shows only once decrypted: as bad padding or, as forge checks little
   // of the padding, as garbage that does not parse.
   if (!hasMac || /decrypt/i.test(message)) {
-    return new PdfSigningError("WRONG_PASSWORD", `The password for the PKCS#12 file ${file} does not decrypt its contents`, {
-      file,
-    });
+    return new PdfSigningError(
+      "WRONG_PASSWORD",
+      `The password for the PKCS#12 file ${file} does not decrypt its contents`,
+      {
+        file,
+      },
+    );
   }
   return malformed(file, error);
 }
 
 function malformed(file: string, error: unknown): PdfSigningError {
   const reason = error instanceof Error ? `: ${error.message}` : "";
-  return new PdfSigningError("MALFORMED_PKCS12", `${file} is not a well-formed PKCS#12 file${reason}`, { file, cause: error });
+  return new PdfSigningError("MALFORMED_PKCS12", `${file} is not a well-formed PKCS#12 file${reason}`, {
+    file,
+    cause: error,
+  });
 }

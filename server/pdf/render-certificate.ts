@@ -139,13 +139,23 @@ export class CertificateTemplate {
     this.#heading = new FontSubset(bold, "ECERTB");
     // Every fixed text goes through the fixed subsets now, before they are frozen.
     const { schema, issuer, verifierUrl } = parameters;
-    for (const text of [issuer.nameEn, issuer.nameZh, schema.title.en, schema.title["zh-HK"], TEXT.verifyTitle.en, TEXT.verifyTitle["zh-HK"]]) {
+    for (const text of [
+      issuer.nameEn,
+      issuer.nameZh,
+      schema.title.en,
+      schema.title["zh-HK"],
+      TEXT.verifyTitle.en,
+      TEXT.verifyTitle["zh-HK"],
+    ]) {
       this.#heading.encode(text);
     }
     this.#heading.encode(`${issuer.nameZh}  ${issuer.nameEn}`);
     // The texts of longer certificates only ("page x of y", "continued") are left to each certificate's
     // own subset, so that a one-page certificate does not carry their glyphs.
-    const fixed = [GOVERNMENT, TEXT.issued, TEXT.verifyHow, TEXT.signed, ...this.#labels()].flatMap((t) => [t.en, t["zh-HK"]]);
+    const fixed = [GOVERNMENT, TEXT.issued, TEXT.verifyHow, TEXT.signed, ...this.#labels()].flatMap((t) => [
+      t.en,
+      t["zh-HK"],
+    ]);
     for (const text of [...fixed, verifierUrl, "•"]) this.#label.encode(text);
     this.#label.freeze();
     this.#heading.freeze();
@@ -172,7 +182,8 @@ export class CertificateTemplate {
     // first page is used; a certificate too long for one page continues on further pages.
     let size = ONE_PAGE_SIZES[0];
     let pages = this.#paginate(rows, value, size, firstBottom);
-    for (let i = 1; i < ONE_PAGE_SIZES.length && pages.length > 1; i++) pages = this.#paginate(rows, value, (size = ONE_PAGE_SIZES[i]), firstBottom);
+    for (let i = 1; i < ONE_PAGE_SIZES.length && pages.length > 1; i++)
+      pages = this.#paginate(rows, value, (size = ONE_PAGE_SIZES[i]), firstBottom);
     if (pages.length > 1) pages = this.#paginate(rows, value, (size = CONTINUED_SIZE), firstBottom);
 
     const streams = pages.map((chunks, index) => {
@@ -213,7 +224,13 @@ export class CertificateTemplate {
         const numberLabel = rows[0].label;
         const caption = `${numberLabel["zh-HK"]} ${numberLabel.en}`;
         c.fillColour(0.35, 0.35, 0.35).text(label, 8, left, PAGE_LINE_BASELINE, caption);
-        c.fillColour(0, 0, 0).text(value, 8, left + textWidth(label, caption, 8) + 6, PAGE_LINE_BASELINE, rows[0].values[0]);
+        c.fillColour(0, 0, 0).text(
+          value,
+          8,
+          left + textWidth(label, caption, 8) + 6,
+          PAGE_LINE_BASELINE,
+          rows[0].values[0],
+        );
         c.fillColour(0.35, 0.35, 0.35).textRight(value, 8, right, PAGE_LINE_BASELINE, pageOf(index + 1, pages.length));
       }
       return c;
@@ -253,9 +270,11 @@ export class CertificateTemplate {
     const key = `${row.label.en}\u0000${row.label["zh-HK"]}\u0000${continued}`;
     let lines = this.#labelLines.get(key);
     if (!lines) {
-      lines = [row.label.en, row.label["zh-HK"], ...(continued ? [`${TEXT.continued["zh-HK"]} ${TEXT.continued.en}`] : [])].flatMap((text) =>
-        wrap(this.#label, text, LABEL_SIZE, LABEL_WIDTH),
-      );
+      lines = [
+        row.label.en,
+        row.label["zh-HK"],
+        ...(continued ? [`${TEXT.continued["zh-HK"]} ${TEXT.continued.en}`] : []),
+      ].flatMap((text) => wrap(this.#label, text, LABEL_SIZE, LABEL_WIDTH));
       this.#labelLines.set(key, lines);
     }
     return lines;
@@ -280,7 +299,12 @@ export class CertificateTemplate {
     let bottom = firstBottom;
     for (const row of rows) {
       const bulleted = row.values.length > 1;
-      const lines = row.values.flatMap((v) => wrap(value.subset, v, size, valueWidth - (bulleted ? 10 : 0)).map((text, i) => ({ text, bullet: bulleted && i === 0 })));
+      const lines = row.values.flatMap((v) =>
+        wrap(value.subset, v, size, valueWidth - (bulleted ? 10 : 0)).map((text, i) => ({
+          text,
+          bullet: bulleted && i === 0,
+        })),
+      );
       const rowLines: RowLines = { row, bulleted, lines };
       let from = 0;
       let continued = false;
@@ -309,7 +333,13 @@ export class CertificateTemplate {
   }
 
   /** Draws one row part with its top at `y`; returns the top of the next. */
-  #drawChunk(c: ContentStream, chunk: Chunk, fonts: { label: PageFont; value: PageFont }, size: number, y: number): number {
+  #drawChunk(
+    c: ContentStream,
+    chunk: Chunk,
+    fonts: { label: PageFont; value: PageFont },
+    size: number,
+    y: number,
+  ): number {
     const { rowLines, from, to, continued } = chunk;
     const left = PAGE.margin;
     const right = PAGE.width - PAGE.margin;
@@ -317,7 +347,15 @@ export class CertificateTemplate {
     const labelLines = this.#labelLinesOf(rowLines.row, continued);
     c.fillColour(0.3, 0.3, 0.3);
     // A label's own lines are in the label subset; "(continued)" is in the certificate's.
-    labelLines.forEach((line, i) => c.text(fonts.label.subset.has(line) ? fonts.label : fonts.value, LABEL_SIZE, left, y - 9 - LABEL_LEADING * i, line));
+    labelLines.forEach((line, i) =>
+      c.text(
+        fonts.label.subset.has(line) ? fonts.label : fonts.value,
+        LABEL_SIZE,
+        left,
+        y - 9 - LABEL_LEADING * i,
+        line,
+      ),
+    );
     c.fillColour(0, 0, 0);
     let baseline = y - size;
     for (let i = from; i < to; i++) {
@@ -337,7 +375,10 @@ export class CertificateTemplate {
     const subject = credential.credentialSubject as Record<string, unknown>;
     const rows: Row[] = [];
     const numberColumn = schema.columns.find((col) => col.path === "/certificateNumber");
-    rows.push({ label: (numberColumn ?? schema.certificateNumber)!.label, values: [String(subject.certificateNumber)] });
+    rows.push({
+      label: (numberColumn ?? schema.certificateNumber)!.label,
+      values: [String(subject.certificateNumber)],
+    });
     for (const column of schema.columns) {
       if (column.path === "/certificateNumber") continue;
       const raw = readPointer(subject, column.path);
@@ -357,7 +398,8 @@ export class CertificateTemplate {
     const { schema } = this.#p;
     const labels: LocalizedText[] = schema.columns.map((col) => col.label);
     if (schema.certificateNumber) labels.push(schema.certificateNumber.label);
-    if (schema.validity.kind === "period") labels.push(schema.validity.validFrom.label, schema.validity.validUntil.label);
+    if (schema.validity.kind === "period")
+      labels.push(schema.validity.validFrom.label, schema.validity.validUntil.label);
     return labels;
   }
 
@@ -417,7 +459,15 @@ export class CertificateTemplate {
       `<< /Title ${pdfText(`${schema.title["zh-HK"]} ${schema.title.en} ${String(subject.certificateNumber)}`)}` +
         ` /Author ${pdfText(`${issuer.nameZh} ${issuer.nameEn}`)} /Producer (HK e-Cert) /CreationDate ${pdfDate(signingTime)} >>`,
     );
-    const id = new Uint8Array(Buffer.from(credential.id.replace(/[^0-9a-f]/g, "").slice(-32).padStart(32, "0"), "hex"));
+    const id = new Uint8Array(
+      Buffer.from(
+        credential.id
+          .replace(/[^0-9a-f]/g, "")
+          .slice(-32)
+          .padStart(32, "0"),
+        "hex",
+      ),
+    );
     return w.toBytes({ root: catalog, info, id });
   }
 }
@@ -473,6 +523,3 @@ function formatValue(column: ColumnSchema, raw: unknown): string[] {
   }
   return [String(raw)];
 }
-
-
-

@@ -198,7 +198,8 @@ async function readSource(file: string, what: string): Promise<Buffer> {
     return await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "it does not exist" : code === "EACCES" ? "permission denied" : `${code ?? "error"}`;
+    const reason =
+      code === "ENOENT" ? "it does not exist" : code === "EACCES" ? "permission denied" : `${code ?? "error"}`;
     throw new PdfSigningError("FILE_UNREADABLE", `Cannot read the signing ${what} ${file}: ${reason}`, {
       file,
       cause: error,
@@ -410,7 +411,8 @@ export interface CertificateFields {
  */
 export function readCertificateFields(certificateDer: Uint8Array): CertificateFields {
   const certificate = readElement(certificateDer, 0);
-  if (certificate.tag !== TAG.SEQUENCE || certificate.end !== certificateDer.length) throw new DerError("not a DER certificate");
+  if (certificate.tag !== TAG.SEQUENCE || certificate.end !== certificateDer.length)
+    throw new DerError("not a DER certificate");
   const [tbs] = childrenOf(certificateDer, certificate);
   if (tbs?.tag !== TAG.SEQUENCE) throw new DerError("not a DER certificate");
   const fields = childrenOf(certificateDer, tbs);

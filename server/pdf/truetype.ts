@@ -74,7 +74,9 @@ export class TrueTypeFont {
     this.numGlyphs = this.#view.getUint16(this.#table("maxp").offset + 4);
     const os2 = this.#tables.get("OS/2");
     this.capHeight =
-      os2 && this.#view.getUint16(os2.offset) >= 2 ? this.#view.getInt16(os2.offset + 88) : Math.round(this.ascent * 0.7);
+      os2 && this.#view.getUint16(os2.offset) >= 2
+        ? this.#view.getInt16(os2.offset + 88)
+        : Math.round(this.ascent * 0.7);
     this.postScriptName = this.#readPostScriptName() ?? "Font";
     this.#cmap = this.#readCmap();
   }
@@ -302,8 +304,7 @@ export class TrueTypeFont {
 const EMPTY_CMAP = new Uint8Array([
   0, 0, 0, 1, 0, 3, 0, 1, 0, 0, 0, 12,
   // format 4, length 24, language 0, segCountX2 2, searchRange 2, entrySelector 0, rangeShift 0
-  0, 4, 0, 24, 0, 0, 0, 2, 0, 2, 0, 0, 0, 0,
-  0xff, 0xff, 0, 0, 0xff, 0xff, 0, 1, 0, 0,
+  0, 4, 0, 24, 0, 0, 0, 2, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 1, 0, 0,
 ]);
 
 function assembleFont(tables: [string, Uint8Array][]): Uint8Array {

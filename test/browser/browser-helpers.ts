@@ -8,7 +8,13 @@ import QRCode from "qrcode";
 
 /** Debian's Chromium (CI installs the `chromium` package). */
 export const CHROMIUM = "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+];
 
 /** What the page shows once a verdict is in. */
 export interface Verdict {
@@ -134,7 +140,12 @@ export async function writeQrVideo(file: string, text: string): Promise<void> {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       if (!qr.modules.get(y, x)) continue;
-      for (let dy = 0; dy < scale; dy++) luma.fill(16, (top + y * scale + dy) * width + left + x * scale, (top + y * scale + dy) * width + left + (x + 1) * scale);
+      for (let dy = 0; dy < scale; dy++)
+        luma.fill(
+          16,
+          (top + y * scale + dy) * width + left + x * scale,
+          (top + y * scale + dy) * width + left + (x + 1) * scale,
+        );
     }
   }
   const chroma = new Uint8Array((width / 2) * (height / 2)).fill(128);

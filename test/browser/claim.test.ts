@@ -45,7 +45,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       for (const route of ["/claim", "/officer"]) {
         const res = await fetch(`${server.url}${route}`);
         expect(res.status).to.equal(200);
-        expect(res.headers.get("content-security-policy") ?? "").to.include("script-src 'self'").and.include("style-src 'self'");
+        expect(res.headers.get("content-security-policy") ?? "")
+          .to.include("script-src 'self'")
+          .and.include("style-src 'self'");
         expect(res.headers.get("referrer-policy")).to.equal("no-referrer");
         const html = await res.text();
         expect(html).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/i);
@@ -64,7 +66,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       expect(await page.textContent("#code-message")).to.equal("Enter your claim code first.");
       await page.fill("#code", "NOT-A-REAL-CODE");
       await page.click("#code-submit");
-      await page.waitForFunction(() => document.getElementById("code-message")!.textContent!.startsWith("No certificate"));
+      await page.waitForFunction(() =>
+        document.getElementById("code-message")!.textContent!.startsWith("No certificate"),
+      );
       expect(await page.getAttribute("#code", "aria-invalid")).to.equal("true");
       expect(await page.isHidden("#certificate")).to.equal(true);
       await page.close();
@@ -76,7 +80,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       page.on("request", (request) => requests.push(request.url()));
       await page.goto(`${server.url}/claim#${issued[0].claimCode}`);
       await page.waitForSelector("#certificate:not([hidden])");
-      const fields = await page.$$eval("#cert-fields .fields__row", (rows) => rows.map((r) => [r.querySelector("dt")!.textContent, r.querySelector("dd")!.textContent]));
+      const fields = await page.$$eval("#cert-fields .fields__row", (rows) =>
+        rows.map((r) => [r.querySelector("dt")!.textContent, r.querySelector("dd")!.textContent]),
+      );
       const byLabel = Object.fromEntries(fields);
       expect(byLabel["Certificate"]).to.equal("Common Recruitment Examination Result");
       expect(byLabel["Certificate No."]).to.equal(issued[0].certificateNumber);
@@ -86,7 +92,11 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       expect(byLabel["Use of English"]).to.match(/Level 2|Level 1|Fail/);
       expect(page.url()).to.equal(`${server.url}/claim`);
       // The code goes to the claim API only, in its path; never in a query string.
-      expect(requests.filter((u) => u.includes(issued[0].claimCode)).every((u) => new URL(u).pathname.startsWith("/api/v1/claim/") && new URL(u).search === "")).to.equal(true);
+      expect(
+        requests
+          .filter((u) => u.includes(issued[0].claimCode))
+          .every((u) => new URL(u).pathname.startsWith("/api/v1/claim/") && new URL(u).search === ""),
+      ).to.equal(true);
       await page.close();
     });
 
@@ -96,7 +106,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       const pdf = await readFile((await pdfDownload.path())!);
       expect(pdfDownload.suggestedFilename()).to.equal(`${issued[0].certificateNumber}.pdf`);
       expect(pdf.subarray(0, 5).toString()).to.equal("%PDF-");
-      expect(Buffer.compare(pdf, Buffer.from((await api(server, "GET", `/claim/${issued[0].claimCode}/pdf`)).bytes))).to.equal(0);
+      expect(
+        Buffer.compare(pdf, Buffer.from((await api(server, "GET", `/claim/${issued[0].claimCode}/pdf`)).bytes)),
+      ).to.equal(0);
       const [jsonDownload] = await Promise.all([page.waitForEvent("download"), page.click("#download-credential")]);
       const credential = JSON.parse(await readFile((await jsonDownload.path())!, "utf8")) as Credential;
       expect(credential).to.deep.equal((await api(server, "GET", `/claim/${issued[0].claimCode}/credential`)).json);
@@ -106,7 +118,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
 
     it("makes a share link hiding two fields in the browser (no request sent) that the verifier page finds VALID with those two fields hidden", async () => {
       const page = await openClaim(issued[0].claimCode);
-      const choices = await page.$$eval("#share-fields input[type=checkbox]", (inputs) => inputs.map((i) => (i as HTMLInputElement).dataset.column));
+      const choices = await page.$$eval("#share-fields input[type=checkbox]", (inputs) =>
+        inputs.map((i) => (i as HTMLInputElement).dataset.column),
+      );
       expect(choices).to.deep.equal(["name_en", "name_zh", "hkid_partial", "uc_result", "ue_result", "at_result"]);
       await page.check("#hide-hkid_partial");
       await page.check("#hide-name_zh");
@@ -124,7 +138,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       const verifier = await openPage(link);
       const verdict = await readVerdict(verifier);
       expect(verdict.status).to.equal("VALID");
-      const rows = await verifier.$$eval(".panel--certificate .fields__row", (list) => list.map((r) => [r.querySelector("dt")!.textContent, r.querySelector("dd .hidden-field") !== null]));
+      const rows = await verifier.$$eval(".panel--certificate .fields__row", (list) =>
+        list.map((r) => [r.querySelector("dt")!.textContent, r.querySelector("dd .hidden-field") !== null]),
+      );
       const hidden = rows.filter(([, isHidden]) => isHidden).map(([label]) => label);
       expect(hidden).to.deep.equal(["Name (Chinese)", "HKID No. (partial)"]);
       const text = await verifier.textContent(".panel--certificate");
@@ -153,11 +169,20 @@ describe("candidate /claim page in Chromium (embedded default server)", function
     });
 
     it("has no serious or critical axe-core violations and fits a phone (both languages)", async () => {
-      const phone = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      const phone = await browser.newContext({
+        bypassCSP: true,
+        viewport: { width: 360, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+      });
       const desktop = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];
       try {
-        for (const [label, on] of [["desktop", desktop], ["phone", phone]] as const) {
+        for (const [label, on] of [
+          ["desktop", desktop],
+          ["phone", phone],
+        ] as const) {
           const empty = await openPage(`${server.url}/claim`, on);
           problems.push(...(await axeProblems(empty, `${label} start`)));
           await empty.close();
@@ -166,7 +191,9 @@ describe("candidate /claim page in Chromium (embedded default server)", function
           await page.click("#share-make");
           await page.waitForSelector("#share-result:not([hidden])");
           problems.push(...(await axeProblems(page, `${label} certificate`)));
-          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).to.equal(0);
+          expect(
+            await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+          ).to.equal(0);
           await page.close();
         }
       } finally {

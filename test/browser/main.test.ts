@@ -13,7 +13,18 @@ import { startServer, type RunningServer } from "../../server/start.ts";
 import { DEFAULT_VERIFIER_DIST } from "../../verifier-web/build.ts";
 import { sampleCsv } from "../server/pdf/documents-helpers.ts";
 import { api, waitFor } from "../server/api/api-helpers.ts";
-import { CHROMIUM, CHROMIUM_ARGS, checkAnother, closeBrowser, closedPort, dropFile, flipByte, readVerdict, serveStatic, writeQrVideo } from "./browser-helpers.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  checkAnother,
+  closeBrowser,
+  closedPort,
+  dropFile,
+  flipByte,
+  readVerdict,
+  serveStatic,
+  writeQrVideo,
+} from "./browser-helpers.ts";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
@@ -37,7 +48,9 @@ describe("verifier page in Chromium (embedded default server)", function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      console.log(`    (skipped: ${CHROMIUM} is missing; install Debian's chromium package to run the verifier page tests)`);
+      console.log(
+        `    (skipped: ${CHROMIUM} is missing; install Debian's chromium package to run the verifier page tests)`,
+      );
       this.skip();
     }
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-verifier-"));
@@ -45,12 +58,25 @@ describe("verifier page in Chromium (embedded default server)", function () {
     const csb = server.dev!.apiKeys.CSB;
     const fsd = server.dev!.apiKeys.FSD;
 
-    const cre = await api(server, "POST", "/batches?type=csb-cre", { key: csb, body: sampleCsv("csb-cre.csv"), contentType: "text/csv" });
-    const dg = await api(server, "POST", "/batches?type=fsd-dg-licence", { key: fsd, body: sampleCsv("fsd-dg-licence.csv"), contentType: "text/csv" });
+    const cre = await api(server, "POST", "/batches?type=csb-cre", {
+      key: csb,
+      body: sampleCsv("csb-cre.csv"),
+      contentType: "text/csv",
+    });
+    const dg = await api(server, "POST", "/batches?type=fsd-dg-licence", {
+      key: fsd,
+      body: sampleCsv("fsd-dg-licence.csv"),
+      contentType: "text/csv",
+    });
     expect(cre.status).to.equal(202);
     expect(dg.status).to.equal(202);
-    for (const [batch, key] of [[cre, csb], [dg, fsd]] as const) {
-      await waitFor(async () => (await api(server, "GET", `/batches/${batch.json.batchId}`, { key })).json.done === true);
+    for (const [batch, key] of [
+      [cre, csb],
+      [dg, fsd],
+    ] as const) {
+      await waitFor(
+        async () => (await api(server, "GET", `/batches/${batch.json.batchId}`, { key })).json.done === true,
+      );
     }
     const fetchIssued = async (id: string, key: string): Promise<Issued> => {
       const pdf = (await api(server, "GET", `/certificates/${id}/pdf`, { key })).bytes;
@@ -59,11 +85,22 @@ describe("verifier page in Chromium (embedded default server)", function () {
     };
     valid = await fetchIssued(cre.json.certificates[0].id, csb);
     revoked = await fetchIssued(cre.json.certificates[1].id, csb);
-    const expiredRow = dg.json.certificates.find((c: { certificateNumber: string }) => c.certificateNumber === "DGL/2025/00011");
+    const expiredRow = dg.json.certificates.find(
+      (c: { certificateNumber: string }) => c.certificateNumber === "DGL/2025/00011",
+    );
     expired = await fetchIssued(expiredRow.id, fsd);
 
-    expect((await api(server, "POST", `/certificates/${revoked.id}/revoke`, { key: csb, json: { reason: "issued-in-error" } })).status).to.equal(202);
-    await waitFor(async () => (await api(server, "GET", `/certificates/${revoked.id}`, { key: csb })).json.status === "revoked");
+    expect(
+      (
+        await api(server, "POST", `/certificates/${revoked.id}/revoke`, {
+          key: csb,
+          json: { reason: "issued-in-error" },
+        })
+      ).status,
+    ).to.equal(202);
+    await waitFor(
+      async () => (await api(server, "GET", `/certificates/${revoked.id}`, { key: csb })).json.status === "revoked",
+    );
 
     // The page is built by the server at start when dist/ is missing or stale: the first request waits for it.
     expect((await fetch(`${server.url}/`)).status).to.equal(200);
@@ -117,13 +154,24 @@ describe("verifier page in Chromium (embedded default server)", function () {
     expect(verdict.title).to.equal("VALID");
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal("result");
     const details = await page.textContent(".panel--certificate");
-    const subject = valid.credential.credentialSubject as unknown as { name: { en: string }; candidateNumber: string; certificateNumber: string };
-    expect(details).to.include(subject.name.en).and.include(subject.candidateNumber).and.include(subject.certificateNumber);
+    const subject = valid.credential.credentialSubject as unknown as {
+      name: { en: string };
+      candidateNumber: string;
+      certificateNumber: string;
+    };
+    expect(details)
+      .to.include(subject.name.en)
+      .and.include(subject.candidateNumber)
+      .and.include(subject.certificateNumber);
     expect(details).to.include("Use of Chinese").and.include("Common Recruitment Examination Result");
     expect(await page.textContent(".panel--issuer")).to.include("Civil Service Bureau");
     const anchor = await page.textContent(".panel--anchor");
-    expect(anchor).to.match(/0x[0-9a-f]{64}/).and.include("Block");
-    const checks = await page.$$eval("[data-check]", (items) => items.map((i) => `${i.getAttribute("data-check")}:${i.getAttribute("data-check-status")}`));
+    expect(anchor)
+      .to.match(/0x[0-9a-f]{64}/)
+      .and.include("Block");
+    const checks = await page.$$eval("[data-check]", (items) =>
+      items.map((i) => `${i.getAttribute("data-check")}:${i.getAttribute("data-check-status")}`),
+    );
     expect(checks).to.have.length(10);
     expect(checks.filter((c) => c.endsWith(":pass"))).to.have.length(10);
     // Nothing but the chain reads left the page: no upload of the document.
@@ -143,7 +191,10 @@ describe("verifier page in Chromium (embedded default server)", function () {
       expect(verdict.status).to.equal("VALID");
       await checkAnother(page);
     }
-    const warm = times.slice(1).map((t) => t.page).sort((a, b) => a - b);
+    const warm = times
+      .slice(1)
+      .map((t) => t.page)
+      .sort((a, b) => a - b);
     console.log(
       `      drop-to-verdict, ${valid.pdf.length} byte PDF: first ${times[0].page} ms (${Math.round(times[0].wall)} ms from the test's drop), ` +
         `then median ${warm[Math.floor(warm.length / 2)]} ms, max ${warm[warm.length - 1]} ms`,
@@ -170,7 +221,12 @@ describe("verifier page in Chromium (embedded default server)", function () {
     const page = await openPage();
     const text = JSON.stringify(valid.credential);
     const forged = { ...valid.credential.credentialSubject, certificateNumber: "FORGED-0001" };
-    await dropFile(page, new TextEncoder().encode(`{"credentialSubject":${JSON.stringify(forged)},${text.slice(1)}`), "credential.json", "application/json");
+    await dropFile(
+      page,
+      new TextEncoder().encode(`{"credentialSubject":${JSON.stringify(forged)},${text.slice(1)}`),
+      "credential.json",
+      "application/json",
+    );
     const verdict = await readVerdict(page);
     expect(verdict.status).to.equal("INVALID");
     expect(verdict.reasons).to.include("MALFORMED");
@@ -225,14 +281,18 @@ describe("verifier page in Chromium (embedded default server)", function () {
     await page.close();
   });
 
-  it("shows the fields the holder hid as \"hidden\", and the shared credential as VALID", async () => {
+  it('shows the fields the holder hid as "hidden", and the shared credential as VALID', async () => {
     const shared = hideClaims(valid.credential, ["/credentialSubject/hkidPartial", "/credentialSubject/name/zh-HK"]);
     const page = await openPage(encodeCredentialUrl(server.dev!.verifierUrl, shared));
     expect((await readVerdict(page)).status).to.equal("VALID");
-    const rows = await page.$$eval(".panel--certificate .fields__row", (items) => items.map((i) => [i.querySelector("dt")!.textContent, i.querySelector("dd")!.textContent]));
+    const rows = await page.$$eval(".panel--certificate .fields__row", (items) =>
+      items.map((i) => [i.querySelector("dt")!.textContent, i.querySelector("dd")!.textContent]),
+    );
     expect(rows).to.deep.include(["HKID No. (partial)", "hidden"]);
     expect(rows).to.deep.include(["Name (Chinese)", "hidden"]);
-    expect(JSON.stringify(rows)).to.not.include((valid.credential.credentialSubject as unknown as { hkidPartial: string }).hkidPartial);
+    expect(JSON.stringify(rows)).to.not.include(
+      (valid.credential.credentialSubject as unknown as { hkidPartial: string }).hkidPartial,
+    );
     await page.close();
   });
 
@@ -254,7 +314,11 @@ describe("verifier page in Chromium (embedded default server)", function () {
       chooser = await opened;
     }
     expect(chooser, "the keyboard opened the file chooser").to.not.equal(undefined);
-    await chooser!.setFiles({ name: "credential.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(valid.credential)) });
+    await chooser!.setFiles({
+      name: "credential.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(valid.credential)),
+    });
     expect((await readVerdict(page)).status).to.equal("VALID");
     expect(await page.textContent(".source")).to.include("credential.json");
     await page.close();
@@ -262,12 +326,20 @@ describe("verifier page in Chromium (embedded default server)", function () {
 
   it("shows UNABLE TO CHECK, never INVALID, from a static copy of the page whose only endpoint is a closed port", async () => {
     const port = await closedPort();
-    const host = await serveStatic(DEFAULT_VERIFIER_DIST, { rpcUrls: [`http://127.0.0.1:${port}/`], chainId: 31337, registry: server.dev!.registry });
+    const host = await serveStatic(DEFAULT_VERIFIER_DIST, {
+      rpcUrls: [`http://127.0.0.1:${port}/`],
+      chainId: 31337,
+      registry: server.dev!.registry,
+    });
     try {
       const page = await openPage(`${host.url}/`);
       await dropFile(page, valid.pdf, "certificate.pdf", "application/pdf");
       const verdict = await readVerdict(page);
-      expect(verdict).to.deep.include({ status: "UNABLE_TO_CHECK", reasons: ["CHAIN_UNREACHABLE"], title: "UNABLE TO CHECK" });
+      expect(verdict).to.deep.include({
+        status: "UNABLE_TO_CHECK",
+        reasons: ["CHAIN_UNREACHABLE"],
+        title: "UNABLE TO CHECK",
+      });
       expect(await page.textContent(".verdict")).to.include("does not mean it is fake");
       expect(await page.textContent(".panel--next")).to.include("try again");
       await page.close();
@@ -280,7 +352,9 @@ describe("verifier page in Chromium (embedded default server)", function () {
     const port = await closedPort();
     const page = await context.newPage();
     await page.route("**/config.json", (route) =>
-      route.fulfill({ json: { rpcUrls: [`http://127.0.0.1:${port}/`, "/rpc"], chainId: 31337, registry: server.dev!.registry } }),
+      route.fulfill({
+        json: { rpcUrls: [`http://127.0.0.1:${port}/`, "/rpc"], chainId: 31337, registry: server.dev!.registry },
+      }),
     );
     await page.goto(`${server.url}/`);
     await dropFile(page, valid.pdf, "certificate.pdf", "application/pdf");
@@ -323,11 +397,23 @@ describe("verifier page in Chromium (embedded default server)", function () {
   it("has no serious or critical axe-core violations (VALID and INVALID, both languages, desktop and phone)", async () => {
     // axe is injected as a script: allowed for this context only (the page's CSP forbids it, as it should).
     const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
-    const phoneContext = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const phoneContext = await browser.newContext({
+      bypassCSP: true,
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
     const problems: string[] = [];
     try {
-      for (const [label, on] of [["desktop", axeContext], ["phone", phoneContext]] as const) {
-        for (const [name, pdf] of [["VALID", valid.pdf], ["INVALID", flipByte(valid.pdf, Math.floor(valid.pdf.length / 2))]] as const) {
+      for (const [label, on] of [
+        ["desktop", axeContext],
+        ["phone", phoneContext],
+      ] as const) {
+        for (const [name, pdf] of [
+          ["VALID", valid.pdf],
+          ["INVALID", flipByte(valid.pdf, Math.floor(valid.pdf.length / 2))],
+        ] as const) {
           const page = await openPage(`${server.url}/`, on);
           await page.addScriptTag({ path: AXE });
           await dropFile(page, pdf, "certificate.pdf", "application/pdf");
@@ -335,9 +421,21 @@ describe("verifier page in Chromium (embedded default server)", function () {
           for (const lang of ["en", "zh-HK"]) {
             if ((await page.getAttribute("html", "lang")) !== lang) await page.click("#lang-switch");
             const violations = await page.evaluate(async () => {
-              const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+              const axe = (
+                window as unknown as {
+                  axe: {
+                    run(
+                      context: Document,
+                    ): Promise<{
+                      violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+                    }>;
+                  };
+                }
+              ).axe;
               const { violations } = await axe.run(document);
-              return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+              return violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
             });
             problems.push(...violations.map((v) => `${label} ${name} ${lang}: ${v}`));
           }
@@ -352,11 +450,18 @@ describe("verifier page in Chromium (embedded default server)", function () {
   });
 
   it("fits a phone screen: no sideways scrolling, the verdict in view", async () => {
-    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const phone = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
     try {
       const page = await openPage(expired.qrUrl, phone);
       expect((await readVerdict(page)).status).to.equal("INVALID");
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).to.equal(0);
       const box = await page.$eval(".verdict", (e) => e.getBoundingClientRect().toJSON());
       expect(box.width).to.be.at.most(360);
@@ -382,7 +487,12 @@ describe("verifier page in Chromium (embedded default server)", function () {
     await writeQrVideo(video, valid.qrUrl);
     const cameraBrowser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${video}`],
+      args: [
+        ...CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        `--use-file-for-fake-video-capture=${video}`,
+      ],
     });
     try {
       const camera = await cameraBrowser.newContext({ permissions: ["camera"] });
@@ -409,17 +519,30 @@ describe("verifier page in Chromium (embedded default server)", function () {
     const fonts = path.dirname(require.resolve("@expo-google-fonts/noto-sans-hk/package.json"));
     const shots: [string, { width: number; height: number }, Uint8Array | string, "en" | "zh-HK"][] = [
       ["verifier-desktop-valid-en", { width: 1280, height: 900 }, valid.pdf, "en"],
-      ["verifier-desktop-invalid-zh", { width: 1280, height: 900 }, flipByte(valid.pdf, Math.floor(valid.pdf.length / 2)), "zh-HK"],
+      [
+        "verifier-desktop-invalid-zh",
+        { width: 1280, height: 900 },
+        flipByte(valid.pdf, Math.floor(valid.pdf.length / 2)),
+        "zh-HK",
+      ],
       ["verifier-phone-valid-zh", { width: 390, height: 844 }, valid.qrUrl, "zh-HK"],
       ["verifier-phone-expired-en", { width: 390, height: 844 }, expired.pdf, "en"],
       ["verifier-phone-start-en", { width: 390, height: 844 }, "", "en"],
     ];
     for (const [name, viewport, input, lang] of shots) {
       const phone = viewport.width < 600;
-      const shotContext = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, isMobile: phone, hasTouch: phone, reducedMotion: "reduce" });
+      const shotContext = await browser.newContext({
+        viewport,
+        deviceScaleFactor: phone ? 2 : 1,
+        isMobile: phone,
+        hasTouch: phone,
+        reducedMotion: "reduce",
+      });
       try {
         await shotContext.route("**/__test-fonts/*.ttf", async (route) => {
-          const weight = route.request().url().includes("700") ? "700Bold/NotoSansHK_700Bold.ttf" : "400Regular/NotoSansHK_400Regular.ttf";
+          const weight = route.request().url().includes("700")
+            ? "700Bold/NotoSansHK_700Bold.ttf"
+            : "400Regular/NotoSansHK_400Regular.ttf";
           await route.fulfill({ body: await readFile(path.join(fonts, weight)), contentType: "font/ttf" });
         });
         // Appended to the page's own stylesheet, for CJK characters only (as a system font would be).
@@ -437,7 +560,10 @@ describe("verifier page in Chromium (embedded default server)", function () {
         if (input instanceof Uint8Array) await dropFile(page, input, "certificate.pdf", "application/pdf");
         if (input) await readVerdict(page);
         await page.evaluate(async () => {
-          await Promise.all([document.fonts.load('400 16px "Test CJK"', "香港"), document.fonts.load('700 16px "Test CJK"', "香港")]);
+          await Promise.all([
+            document.fonts.load('400 16px "Test CJK"', "香港"),
+            document.fonts.load('700 16px "Test CJK"', "香港"),
+          ]);
           await document.fonts.ready;
         });
         if (input) await page.$eval("#result", (e) => e.scrollIntoView({ block: "start" }));

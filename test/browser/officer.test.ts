@@ -56,7 +56,9 @@ describe("officer /officer page in Chromium (embedded default server)", function
   let uploads = 0;
   async function uploadCsv(page: Page, type: string, file: string): Promise<string> {
     uploads += 1;
-    const text = new TextDecoder().decode(sampleCsv(file)).replaceAll("2026-09-12", `2026-08-${String(uploads).padStart(2, "0")}`);
+    const text = new TextDecoder()
+      .decode(sampleCsv(file))
+      .replaceAll("2026-09-12", `2026-08-${String(uploads).padStart(2, "0")}`);
     await page.selectOption("#upload-type", type);
     await page.setInputFiles("#upload-file", { name: file, mimeType: "text/csv", buffer: Buffer.from(text) });
     await page.click("#upload-submit");
@@ -86,7 +88,11 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.click("#signin-form button[type=submit]");
       await page.waitForSelector("#workspace:not([hidden])");
       expect(await page.inputValue("#api-key")).to.equal("");
-      const storage = await page.evaluate(() => ({ session: { ...sessionStorage }, local: { ...localStorage }, url: location.href }));
+      const storage = await page.evaluate(() => ({
+        session: { ...sessionStorage },
+        local: { ...localStorage },
+        url: location.href,
+      }));
       expect(Object.values(storage.session)).to.deep.equal([csbKey]);
       expect(JSON.stringify(storage.local)).to.not.include(csbKey);
       expect(storage.url).to.equal(`${server.url}/officer`);
@@ -108,7 +114,13 @@ describe("officer /officer page in Chromium (embedded default server)", function
       const shown = await errorTable(page);
       expect([...new Set(shown.map((e) => e.row))]).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const batch = (await api(server, "GET", `/batches/${batchId}`, { key: csbKey })).json;
-      expect(shown).to.deep.equal(batch.errors.map((e: { row: number; column: string | null; message: string }) => ({ row: e.row, column: e.column ?? "–", message: e.message })));
+      expect(shown).to.deep.equal(
+        batch.errors.map((e: { row: number; column: string | null; message: string }) => ({
+          row: e.row,
+          column: e.column ?? "–",
+          message: e.message,
+        })),
+      );
       expect(await page.textContent("#upload-message")).to.equal("3 of 12 rows accepted; 9 rows have errors.");
       await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
       await page.close();
@@ -119,7 +131,10 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await uploadCsv(page, "csb-cre", "csb-cre.csv");
       await page.waitForSelector("#batch[data-done=true]", { timeout: 60_000 });
       expect(await page.textContent("#batch-progress-text")).to.equal("Done: every accepted certificate is issued.");
-      const progress = await page.$eval("#batch-progress", (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]);
+      const progress = await page.$eval("#batch-progress", (p) => [
+        (p as HTMLProgressElement).value,
+        (p as HTMLProgressElement).max,
+      ]);
       expect(progress[0]).to.equal(progress[1]);
       expect(await page.$("#errors-table")).to.equal(null);
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#claim-codes")]);
@@ -139,26 +154,36 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.fill("#search-q", officerUpload.number);
       await page.click("#search-form button[type=submit]");
       await page.waitForSelector("#results-table");
-      const numbers = await page.$$eval("#results-table tbody tr td:first-child", (cells) => cells.map((c) => c.textContent));
+      const numbers = await page.$$eval("#results-table tbody tr td:first-child", (cells) =>
+        cells.map((c) => c.textContent),
+      );
       expect(numbers.length).to.be.at.least(1);
       expect(numbers.every((n) => n === officerUpload.number)).to.equal(true);
       await page.click(`button[data-open="${officerUpload.id}"]`);
       await page.waitForSelector("#detail:not([hidden])");
       expect(await page.getAttribute("#detail", "data-status")).to.equal("issued");
-      expect(await page.$$eval("#detail-history li", (items) => items.map((i) => (i as HTMLElement).dataset.event))).to.include("accepted");
+      expect(
+        await page.$$eval("#detail-history li", (items) => items.map((i) => (i as HTMLElement).dataset.event)),
+      ).to.include("accepted");
       await page.selectOption("#action-kind", "revoke");
       await page.selectOption("#action-reason", "issued-in-error");
       await page.click("#action-submit");
       // Nothing is sent before the confirmation; cancelling sends nothing.
-      expect(await page.textContent("#confirm-text")).to.equal(`Revoke certificate ${officerUpload.number}, reason: Issued in error? This is recorded on the blockchain.`);
+      expect(await page.textContent("#confirm-text")).to.equal(
+        `Revoke certificate ${officerUpload.number}, reason: Issued in error? This is recorded on the blockchain.`,
+      );
       await page.click("#confirm-no");
       expect(await page.isHidden("#confirm")).to.equal(true);
-      expect((await api(server, "GET", `/certificates/${officerUpload.id}`, { key: csbKey })).json.status).to.equal("issued");
+      expect((await api(server, "GET", `/certificates/${officerUpload.id}`, { key: csbKey })).json.status).to.equal(
+        "issued",
+      );
       await page.click("#action-submit");
       await page.click("#confirm-yes");
       await page.waitForSelector('#detail[data-status="revoked"]', { timeout: 60_000 });
       expect(await page.textContent("#action-message")).to.equal("Done: the certificate is now revoked.");
-      const events = await page.$$eval("#detail-history li", (items) => items.map((i) => (i as HTMLElement).dataset.event));
+      const events = await page.$$eval("#detail-history li", (items) =>
+        items.map((i) => (i as HTMLElement).dataset.event),
+      );
       expect(events).to.include("revoke-requested");
       expect(await page.textContent("#detail-fields")).to.include("Issued in error");
 
@@ -189,7 +214,9 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.fill("#search-q", "");
       await page.click("#search-form button[type=submit]");
       await page.waitForSelector("#search-results #search-none, #results-table");
-      const types = await page.$$eval("#results-table tbody tr td:nth-child(3)", (cells) => cells.map((c) => c.textContent));
+      const types = await page.$$eval("#results-table tbody tr td:nth-child(3)", (cells) =>
+        cells.map((c) => c.textContent),
+      );
       const fsdTitles = CERTIFICATE_TYPES.filter((type) => type.issuer === "FSD").map((type) => type.title.en);
       expect(types.filter((title) => !fsdTitles.includes(title ?? ""))).to.deep.equal([]);
       // Nor through the address of one: the API answers 404 for another department's certificate.
@@ -204,7 +231,11 @@ describe("officer /officer page in Chromium (embedded default server)", function
       expect((await page.textContent("h1"))?.trim()).to.equal("香港電子證書：部門人員");
       await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
       await page.waitForSelector("#errors-table");
-      expect(await page.$$eval("#errors-table th", (cells) => cells.map((c) => c.textContent))).to.deep.equal(["行", "欄", "問題"]);
+      expect(await page.$$eval("#errors-table th", (cells) => cells.map((c) => c.textContent))).to.deep.equal([
+        "行",
+        "欄",
+        "問題",
+      ]);
       expect(await page.textContent("#upload-message")).to.equal("共 12 行，已接受 3 行；9 行有錯誤。");
       await page.fill("#search-q", issued[2].certificateNumber);
       await page.click("#search-form button[type=submit]");
@@ -213,7 +244,9 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.selectOption("#action-kind", "suspend");
       await page.selectOption("#action-reason", "under-investigation");
       await page.click("#action-submit");
-      expect(await page.textContent("#confirm-text")).to.equal(`暫停證書 ${issued[2].certificateNumber}，原因：正接受調查？此操作會記錄於區塊鏈。`);
+      expect(await page.textContent("#confirm-text")).to.equal(
+        `暫停證書 ${issued[2].certificateNumber}，原因：正接受調查？此操作會記錄於區塊鏈。`,
+      );
       await page.click("#lang-switch");
       expect(await page.textContent("#confirm-text")).to.include("Suspend certificate");
       await page.click("#confirm-no");
@@ -221,9 +254,15 @@ describe("officer /officer page in Chromium (embedded default server)", function
     });
 
     it("renews an FSD licence from a form prefilled with its fields: a bad field is named, the renewal is issued and supersedes it", async () => {
-      const dg = await api(server, "POST", "/batches?type=fsd-dg-licence", { key: fsdKey, body: sampleCsv("fsd-dg-licence.csv"), contentType: "text/csv" });
+      const dg = await api(server, "POST", "/batches?type=fsd-dg-licence", {
+        key: fsdKey,
+        body: sampleCsv("fsd-dg-licence.csv"),
+        contentType: "text/csv",
+      });
       expect(dg.status).to.equal(202);
-      await waitFor(async () => (await api(server, "GET", `/batches/${dg.json.batchId}`, { key: fsdKey })).json.done === true);
+      await waitFor(
+        async () => (await api(server, "GET", `/batches/${dg.json.batchId}`, { key: fsdKey })).json.done === true,
+      );
       const licence = dg.json.certificates[0] as Accepted;
       const page = await openOfficer(fsdKey);
       await page.fill("#search-q", licence.certificateNumber);
@@ -245,19 +284,32 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.waitForSelector("#renew[data-renewal]");
       expect(await page.textContent("#renew-message")).to.match(/^Renewal accepted: certificate .+, claim code .+\./);
       const renewal = (await page.getAttribute("#renew", "data-renewal"))!;
-      await waitFor(async () => (await api(server, "GET", `/certificates/${licence.id}`, { key: fsdKey })).json.status === "superseded");
-      const renewed = (await api(server, "GET", `/certificates/${renewal}/credential`, { key: fsdKey })).json as Credential;
+      await waitFor(
+        async () =>
+          (await api(server, "GET", `/certificates/${licence.id}`, { key: fsdKey })).json.status === "superseded",
+      );
+      const renewed = (await api(server, "GET", `/certificates/${renewal}/credential`, { key: fsdKey }))
+        .json as Credential;
       // The end of that day in Hong Kong (UTC+8) is still that date in UTC.
       expect(renewed.validUntil!.slice(0, 10)).to.equal(next);
       await page.close();
     });
 
     it("has no serious or critical axe-core violations and fits a phone (both languages)", async () => {
-      const phone = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      const phone = await browser.newContext({
+        bypassCSP: true,
+        viewport: { width: 360, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+      });
       const desktop = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];
       try {
-        for (const [label, on] of [["desktop", desktop], ["phone", phone]] as const) {
+        for (const [label, on] of [
+          ["desktop", desktop],
+          ["phone", phone],
+        ] as const) {
           const start = await openPage(`${server.url}/officer`, on);
           problems.push(...(await axeProblems(start, `${label} sign-in`)));
           await start.close();
@@ -270,7 +322,9 @@ describe("officer /officer page in Chromium (embedded default server)", function
           await page.waitForSelector("#detail:not([hidden])");
           await page.click("#action-submit");
           problems.push(...(await axeProblems(page, `${label} workspace`)));
-          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).to.equal(0);
+          expect(
+            await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+          ).to.equal(0);
           await page.click("#confirm-no");
           await page.close();
         }

@@ -43,13 +43,23 @@ export async function startPortal(dataDirPrefix: string): Promise<Portal> {
     server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
     const csbKey = server.dev!.apiKeys.CSB;
     const fsdKey = server.dev!.apiKeys.FSD;
-    const cre = await api(server, "POST", "/batches?type=csb-cre", { key: csbKey, body: sampleCsv("csb-cre.csv"), contentType: "text/csv" });
+    const cre = await api(server, "POST", "/batches?type=csb-cre", {
+      key: csbKey,
+      body: sampleCsv("csb-cre.csv"),
+      contentType: "text/csv",
+    });
     expect(cre.status).to.equal(202);
     const issued: Accepted[] = cre.json.certificates;
-    await waitFor(async () => (await api(server!, "GET", `/batches/${cre.json.batchId}`, { key: csbKey })).json.done === true);
+    await waitFor(
+      async () => (await api(server!, "GET", `/batches/${cre.json.batchId}`, { key: csbKey })).json.done === true,
+    );
     expect((await fetch(`${server.url}/claim`)).status).to.equal(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB", acceptDownloads: true });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: "en-GB",
+      acceptDownloads: true,
+    });
     return { dataDir, server, browser, context, csbKey, fsdKey, issued };
   } catch (error) {
     await closeBrowser(browser);
@@ -66,9 +76,19 @@ export async function axeProblems(page: Page, label: string): Promise<string[]> 
   for (const lang of ["en", "zh-HK"]) {
     if ((await page.getAttribute("html", "lang")) !== lang) await page.click("#lang-switch");
     const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const axe = (
+        window as unknown as {
+          axe: {
+            run(
+              context: Document,
+            ): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+          };
+        }
+      ).axe;
       const { violations } = await axe.run(document);
-      return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      return violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
     });
     problems.push(...violations.map((v) => `${label} ${lang}: ${v}`));
   }
@@ -94,16 +114,29 @@ export function portalPages(suite: () => Pick<Portal, "browser" | "context" | "d
   }
 
   /** Screenshots of a page, with Noto Sans HK lent for CJK characters (this machine has no CJK system font). */
-  async function screenshot(name: string, viewport: { width: number; height: number }, lang: "en" | "zh-HK", prepare: (page: Page) => Promise<void>): Promise<void> {
+  async function screenshot(
+    name: string,
+    viewport: { width: number; height: number },
+    lang: "en" | "zh-HK",
+    prepare: (page: Page) => Promise<void>,
+  ): Promise<void> {
     const { browser, dataDir } = suite();
     const dir = SCREENSHOTS_DIR ? path.resolve(SCREENSHOTS_DIR) : path.join(dataDir, "screenshots");
     await mkdir(dir, { recursive: true });
     const fonts = path.dirname(require.resolve("@expo-google-fonts/noto-sans-hk/package.json"));
     const phone = viewport.width < 600;
-    const shotContext = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, isMobile: phone, hasTouch: phone, reducedMotion: "reduce" });
+    const shotContext = await browser.newContext({
+      viewport,
+      deviceScaleFactor: phone ? 2 : 1,
+      isMobile: phone,
+      hasTouch: phone,
+      reducedMotion: "reduce",
+    });
     try {
       await shotContext.route("**/__test-fonts/*.ttf", async (route) => {
-        const weight = route.request().url().includes("700") ? "700Bold/NotoSansHK_700Bold.ttf" : "400Regular/NotoSansHK_400Regular.ttf";
+        const weight = route.request().url().includes("700")
+          ? "700Bold/NotoSansHK_700Bold.ttf"
+          : "400Regular/NotoSansHK_400Regular.ttf";
         await route.fulfill({ body: await readFile(path.join(fonts, weight)), contentType: "font/ttf" });
       });
       await shotContext.route(/\/portal-[A-Z0-9]+\.css$/, async (route) => {
@@ -119,7 +152,10 @@ export function portalPages(suite: () => Pick<Portal, "browser" | "context" | "d
       await prepare(page);
       if (lang === "zh-HK" && (await page.getAttribute("html", "lang")) !== "zh-HK") await page.click("#lang-switch");
       await page.evaluate(async () => {
-        await Promise.all([document.fonts.load('400 16px "Test CJK"', "香港"), document.fonts.load('700 16px "Test CJK"', "香港")]);
+        await Promise.all([
+          document.fonts.load('400 16px "Test CJK"', "香港"),
+          document.fonts.load('700 16px "Test CJK"', "香港"),
+        ]);
         await document.fonts.ready;
       });
       await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });

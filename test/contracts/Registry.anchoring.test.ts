@@ -45,9 +45,9 @@ describe("Registry", function () {
 
       await registry.connect(csbSigner).anchor(root, 2n ** 32n - 1n);
 
-      expect((await registry.certificateStatus(CSB.id, root, ethers.id("x"), ethers.ZeroHash)).certificateCount).to.equal(
-        2n ** 32n - 1n
-      );
+      expect(
+        (await registry.certificateStatus(CSB.id, root, ethers.id("x"), ethers.ZeroHash)).certificateCount,
+      ).to.equal(2n ** 32n - 1n);
     });
 
     it("reverts with RegistryUnauthorizedSigner when an outsider anchors", async function () {
@@ -71,7 +71,7 @@ describe("Registry", function () {
 
       await expect(registry.connect(csbSigner).anchor(ethers.ZeroHash, 1)).to.be.revertedWithCustomError(
         registry,
-        "RegistryZeroRoot"
+        "RegistryZeroRoot",
       );
     });
 
@@ -80,7 +80,7 @@ describe("Registry", function () {
 
       await expect(registry.connect(csbSigner).anchor(ethers.id("empty"), 0)).to.be.revertedWithCustomError(
         registry,
-        "RegistryEmptyBatch"
+        "RegistryEmptyBatch",
       );
     });
 
@@ -96,7 +96,9 @@ describe("Registry", function () {
       const { registry, fsdSigner, csbSigner, csbTree } = await loadFixture(anchoredBatches);
       const before = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
 
-      await expect(registry.connect(fsdSigner).anchor(csbTree.root, 1)).to.emit(registry, "RootAnchored").withArgs(csbTree.root, 1);
+      await expect(registry.connect(fsdSigner).anchor(csbTree.root, 1))
+        .to.emit(registry, "RootAnchored")
+        .withArgs(csbTree.root, 1);
 
       const csb = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
       expect(csb).to.deep.equal(before);
@@ -161,9 +163,9 @@ describe("Registry", function () {
         .to.emit(registry, "BatchRevoked")
         .withArgs(fsdTree.root, FSD.number, REASON_FRAUD);
 
-      expect((await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint)).batchRevoked).to.equal(
-        true
-      );
+      expect(
+        (await registry.certificateStatus(FSD.id, fsdTree.root, FSD_LEAVES[0], FSD.fingerprint)).batchRevoked,
+      ).to.equal(true);
     });
 
     it("reverts with RegistryRootNotAnchored when a CSB signer revokes an FSD batch", async function () {

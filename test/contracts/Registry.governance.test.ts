@@ -77,7 +77,7 @@ describe("Registry", function () {
             "Environmental Protection Department",
             "環境保護署",
             "epd.gov.hk",
-            CSB.fingerprint
+            CSB.fingerprint,
           ),
       ],
       ["updateIssuer", (r) => r.updateIssuer(CSB.id, "x", "x", "x")],

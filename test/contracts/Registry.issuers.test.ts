@@ -60,7 +60,7 @@ describe("Registry", function () {
       const { registry } = await loadFixture(deployRegistry);
 
       await expect(
-        registry.registerIssuer(ethers.ZeroHash, CSB.nameEn, CSB.nameZh, CSB.domain, CSB.fingerprint)
+        registry.registerIssuer(ethers.ZeroHash, CSB.nameEn, CSB.nameZh, CSB.domain, CSB.fingerprint),
       ).to.be.revertedWithCustomError(registry, "RegistryZeroIssuerId");
     });
 
@@ -87,7 +87,7 @@ describe("Registry", function () {
       const { registry } = await loadFixture(deployRegistry);
 
       await expect(
-        registry.registerIssuer(CSB.id, CSB.nameEn, CSB.nameZh, CSB.domain, ethers.ZeroHash)
+        registry.registerIssuer(CSB.id, CSB.nameEn, CSB.nameZh, CSB.domain, ethers.ZeroHash),
       ).to.be.revertedWithCustomError(registry, "RegistryZeroFingerprint");
     });
   });
@@ -159,7 +159,7 @@ describe("Registry", function () {
 
       await expect(registry.addSigningCertificate(CSB.id, ethers.ZeroHash)).to.be.revertedWithCustomError(
         registry,
-        "RegistryZeroFingerprint"
+        "RegistryZeroFingerprint",
       );
     });
 

@@ -35,9 +35,8 @@ describe("Registry", function () {
     });
 
     it("lists the signers of each issuer in issuer(id).signers", async function () {
-      const { registry, csbSigner, csbSigner2, fsdSigner, validFrom, validUntil } = await loadFixture(
-        registeredIssuers
-      );
+      const { registry, csbSigner, csbSigner2, fsdSigner, validFrom, validUntil } =
+        await loadFixture(registeredIssuers);
 
       await registry.addSigner(CSB.id, csbSigner2.address, validFrom, validUntil);
 
@@ -50,7 +49,7 @@ describe("Registry", function () {
 
       await expect(registry.addSigner(CSB.id, ethers.ZeroAddress, validFrom, validUntil)).to.be.revertedWithCustomError(
         registry,
-        "RegistryZeroSigner"
+        "RegistryZeroSigner",
       );
     });
 
@@ -176,7 +175,12 @@ describe("Registry", function () {
       await registry.cutOffSigner(csbSigner.address, compromisedAt - 1);
 
       const before = await registry.certificateStatus(CSB.id, csbTree.root, CSB_LEAVES[0], CSB.fingerprint);
-      const after = await registry.certificateStatus(CSB.id, ethers.id("batch by the thief"), ethers.id("x"), CSB.fingerprint);
+      const after = await registry.certificateStatus(
+        CSB.id,
+        ethers.id("batch by the thief"),
+        ethers.id("x"),
+        CSB.fingerprint,
+      );
       expect(before.signerValidAtAnchor).to.equal(true);
       expect(after.signerValidAtAnchor).to.equal(false);
     });
@@ -331,9 +335,8 @@ describe("Registry", function () {
     });
 
     it("does not move the end of a signer window that had already ended", async function () {
-      const { registry, csbSigner, csbSigner2, validFrom, validUntil, csbAnchoredAt } = await loadFixture(
-        anchoredBatches
-      );
+      const { registry, csbSigner, csbSigner2, validFrom, validUntil, csbAnchoredAt } =
+        await loadFixture(anchoredBatches);
       await registry.addSigner(CSB.id, csbSigner2.address, validFrom, validUntil);
       await registry.cutOffSigner(csbSigner.address, csbAnchoredAt);
 
@@ -365,7 +368,7 @@ describe("Registry", function () {
 
       await expect(registry.addSigner(CSB.id, csbSigner2.address, now, now + SIGNER_WINDOW)).to.emit(
         registry,
-        "SignerAdded"
+        "SignerAdded",
       );
       expect((await registry.issuer(CSB.id)).signers).to.deep.equal([csbSigner2.address]);
     });

@@ -125,7 +125,7 @@ describe("Registry", function () {
 
         await expect(operation(registry.connect(csbSigner), ethers.ZeroHash)).to.be.revertedWithCustomError(
           registry,
-          "RegistryZeroLeaf"
+          "RegistryZeroLeaf",
         );
       });
 

@@ -23,7 +23,12 @@ describe("Registry", function () {
     it("returns anchored false and zero fields for a root that was never anchored", async function () {
       const { registry } = await loadFixture(anchoredBatches);
 
-      const status = await registry.certificateStatus(CSB.id, ethers.id("never anchored"), CSB_LEAVES[0], CSB.fingerprint);
+      const status = await registry.certificateStatus(
+        CSB.id,
+        ethers.id("never anchored"),
+        CSB_LEAVES[0],
+        CSB.fingerprint,
+      );
 
       expect(status.anchored).to.equal(false);
       expect(status.issuerId).to.equal(ethers.ZeroHash);
@@ -125,7 +130,7 @@ describe("Registry", function () {
       const tree = buildMerkleTree(CSB_LEAVES);
 
       const results = await Promise.all(
-        CSB_LEAVES.map((leaf) => registry.verifyProof(tree.root, leaf, tree.proof(leaf)))
+        CSB_LEAVES.map((leaf) => registry.verifyProof(tree.root, leaf, tree.proof(leaf))),
       );
 
       expect(results).to.deep.equal(CSB_LEAVES.map(() => true));
@@ -167,7 +172,7 @@ describe("Registry", function () {
       const tree = buildMerkleTree(CSB_LEAVES);
 
       expect(await registry.verifyProof(tree.root, CSB_LEAVES[0], tree.proof(CSB_LEAVES[0]).slice(0, -1))).to.equal(
-        false
+        false,
       );
     });
   });

@@ -22,7 +22,10 @@ const RENEWAL = ethers.id("csb-cre A0001 renewed");
 
 async function fixture() {
   const [admin, csbSigner, thief, csbNew, fsdSigner, outsider] = await ethers.getSigners();
-  const registry = (await ethers.deployContract("Registry", [time.duration.days(3), admin.address])) as unknown as Registry;
+  const registry = (await ethers.deployContract("Registry", [
+    time.duration.days(3),
+    admin.address,
+  ])) as unknown as Registry;
   await registry.registerIssuer(CSB.id, "Civil Service Bureau", "公務員事務局", "csb.gov.hk", CSB.fingerprint);
   await registry.registerIssuer(FSD.id, "Fire Services Department", "消防處", "hkfsd.gov.hk", FSD.fingerprint);
   const now = await time.latest();
@@ -80,7 +83,12 @@ describe("Registry: status changes count only inside their signer's window", fun
     expect(status.batchRevoked).to.equal(false);
     expect(status.batchRevokedAt).to.equal(0n);
     expect((await leafOf(f, LEAVES[1])).status).to.equal(LeafStatus.Valid);
-    expect(await leafOf(f, LEAVES[2])).to.deep.equal({ status: LeafStatus.Valid, reason: 0n, changedAt: 0n, successor: ethers.ZeroHash });
+    expect(await leafOf(f, LEAVES[2])).to.deep.equal({
+      status: LeafStatus.Valid,
+      reason: 0n,
+      changedAt: 0n,
+      successor: ethers.ZeroHash,
+    });
 
     // The department's own valid key acts on them as on untouched certificates.
     await f.registry.connect(f.csbSigner).suspend(LEAVES[1], REASON_UNDER_REVIEW);
@@ -90,9 +98,9 @@ describe("Registry: status changes count only inside their signer's window", fun
       .withArgs(f.tree.root, CSB.number, REASON_UNDER_REVIEW);
     expect((await leafOf(f, LEAVES[1])).status).to.equal(LeafStatus.Suspended);
     expect((await leafOf(f, LEAVES[2])).status).to.equal(LeafStatus.Revoked);
-    expect((await f.registry.certificateStatus(CSB.id, f.tree.root, LEAVES[0], ethers.ZeroHash)).batchRevocationReason).to.equal(
-      BigInt(REASON_UNDER_REVIEW)
-    );
+    expect(
+      (await f.registry.certificateStatus(CSB.id, f.tree.root, LEAVES[0], ethers.ZeroHash)).batchRevocationReason,
+    ).to.equal(BigInt(REASON_UNDER_REVIEW));
   });
 
   it("keeps changes made before the cut-off, and walks back past any number of voided changes", async function () {
@@ -113,7 +121,12 @@ describe("Registry: status changes count only inside their signer's window", fun
     expect((await leafOf(f, leaf)).status).to.equal(LeafStatus.Valid);
 
     await f.registry.cutOffSigner(f.thief.address, compromisedAt);
-    expect(await leafOf(f, leaf)).to.deep.equal({ status: LeafStatus.Suspended, reason: 2n, changedAt: BigInt(lastGood), successor: ethers.ZeroHash });
+    expect(await leafOf(f, leaf)).to.deep.equal({
+      status: LeafStatus.Suspended,
+      reason: 2n,
+      changedAt: BigInt(lastGood),
+      successor: ethers.ZeroHash,
+    });
 
     // Cutting the thief off earlier still, before its second suspension: the reinstatement counts.
     await f.registry.cutOffSigner(f.thief.address, lastGood);
@@ -177,7 +190,12 @@ describe("Registry: the admin restores a status", function () {
       .to.emit(f.registry, "CertificateRestored")
       .withArgs(LEAVES[0], CSB.number, REASON_RESTORED);
 
-    expect(await leafOf(f, LEAVES[0])).to.deep.equal({ status: LeafStatus.Valid, reason: BigInt(REASON_RESTORED), changedAt: BigInt(at), successor: ethers.ZeroHash });
+    expect(await leafOf(f, LEAVES[0])).to.deep.equal({
+      status: LeafStatus.Valid,
+      reason: BigInt(REASON_RESTORED),
+      changedAt: BigInt(at),
+      successor: ethers.ZeroHash,
+    });
     // It can be changed again like any valid certificate.
     await f.registry.connect(f.csbSigner).suspend(LEAVES[0], REASON_UNDER_REVIEW);
     expect((await leafOf(f, LEAVES[0])).status).to.equal(LeafStatus.Suspended);
@@ -214,7 +232,9 @@ describe("Registry: the admin restores a status", function () {
     expect(status.certificateCount).to.equal(BigInt(LEAVES.length));
     expect(status.signerValidAtAnchor).to.equal(true);
     await f.registry.revokeBatchFor(CSB.id, f.tree.root, REASON_UNDER_REVIEW);
-    expect((await f.registry.certificateStatus(CSB.id, f.tree.root, LEAVES[0], ethers.ZeroHash)).batchRevoked).to.equal(true);
+    expect((await f.registry.certificateStatus(CSB.id, f.tree.root, LEAVES[0], ethers.ZeroHash)).batchRevoked).to.equal(
+      true,
+    );
   });
 
   it("reverts with RegistryBatchNotRevoked when restoring a batch that is not revoked, or whose revocation was voided", async function () {
@@ -227,7 +247,7 @@ describe("Registry: the admin restores a status", function () {
     await f.registry.cutOffSigner(f.thief.address, at);
     await expect(f.registry.restoreBatch(CSB.id, f.tree.root, REASON_RESTORED)).to.be.revertedWithCustomError(
       f.registry,
-      "RegistryBatchNotRevoked"
+      "RegistryBatchNotRevoked",
     );
   });
 
@@ -271,13 +291,18 @@ describe("Registry: listing views", function () {
     expect(await f.registry.signersOf(FSD.id)).to.deep.equal([f.fsdSigner.address]);
     await expect(f.registry.signersOf(ethers.encodeBytes32String("EPD"))).to.be.revertedWithCustomError(
       f.registry,
-      "RegistryUnknownIssuer"
+      "RegistryUnknownIssuer",
     );
   });
 
   it("reports the anchoring issuer for an issuer id that is not registered", async function () {
     const f = await loadFixture(fixture);
-    const status = await f.registry.certificateStatus(ethers.encodeBytes32String("EPD"), f.tree.root, LEAVES[0], CSB.fingerprint);
+    const status = await f.registry.certificateStatus(
+      ethers.encodeBytes32String("EPD"),
+      f.tree.root,
+      LEAVES[0],
+      CSB.fingerprint,
+    );
     expect(status.anchored).to.equal(true);
     expect(status.issuerId).to.equal(CSB.id);
     expect(status.signingCertificateRegistered).to.equal(true);

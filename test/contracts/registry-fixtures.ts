@@ -49,10 +49,10 @@ export const UNKNOWN_ID = ethers.encodeBytes32String("EPD");
 
 /** Credential digests: the leaves of each department's batch. */
 export const CSB_LEAVES = ["csb-cre A0001", "csb-cre A0002", "csb-cre A0003", "csb-blnst B0001", "csb-blnst B0002"].map(
-  (name) => ethers.id(name)
+  (name) => ethers.id(name),
 );
-export const FSD_LEAVES = ["fsd-dg-licence DG-0001", "fsd-dg-licence DG-0002", "fsd-fsi-contractor FSI-0001"].map((name) =>
-  ethers.id(name)
+export const FSD_LEAVES = ["fsd-dg-licence DG-0001", "fsd-dg-licence DG-0002", "fsd-fsi-contractor FSI-0001"].map(
+  (name) => ethers.id(name),
 );
 export const RENEWAL_LEAF = ethers.id("fsd-dg-licence DG-0001 renewed");
 
@@ -67,7 +67,6 @@ export async function nextBlockAt(seconds = 60): Promise<number> {
   await time.setNextBlockTimestamp(at);
   return at;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

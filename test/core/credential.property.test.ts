@@ -16,26 +16,28 @@ const date = fc
 
 /** Records of all four types, with arbitrary Unicode text (hashing must not care what the text is). */
 const record: fc.Arbitrary<CertificateRecord> = fc.oneof(
-  fc.record({
-    number: fc.stringMatching(/^CRE[0-9]{10}$/),
-    en: anyText,
-    zh: fc.option(anyText, { nil: undefined }),
-    hkid: fc.stringMatching(/^[A-Z][0-9]{3}\*\*\*\(\*\)$/),
-    sitting: date,
-    uc: fc.constantFrom("L2", "L1", "Fail"),
-    ue: fc.constantFrom("L2", "L1", "Fail"),
-    at: fc.constantFrom("Pass", "Fail"),
-  }).map((r) => ({
-    subject: {
-      type: "csb-cre",
-      certificateNumber: `${r.number}-${r.sitting.replaceAll("-", "")}`,
-      candidateNumber: r.number,
-      name: r.zh === undefined ? ({ en: r.en } as Record<string, string>) : { en: r.en, "zh-HK": r.zh },
-      hkidPartial: r.hkid,
-      sittingDate: r.sitting,
-      results: { uc: r.uc, ue: r.ue, at: r.at },
-    },
-  })),
+  fc
+    .record({
+      number: fc.stringMatching(/^CRE[0-9]{10}$/),
+      en: anyText,
+      zh: fc.option(anyText, { nil: undefined }),
+      hkid: fc.stringMatching(/^[A-Z][0-9]{3}\*\*\*\(\*\)$/),
+      sitting: date,
+      uc: fc.constantFrom("L2", "L1", "Fail"),
+      ue: fc.constantFrom("L2", "L1", "Fail"),
+      at: fc.constantFrom("Pass", "Fail"),
+    })
+    .map((r) => ({
+      subject: {
+        type: "csb-cre",
+        certificateNumber: `${r.number}-${r.sitting.replaceAll("-", "")}`,
+        candidateNumber: r.number,
+        name: r.zh === undefined ? ({ en: r.en } as Record<string, string>) : { en: r.en, "zh-HK": r.zh },
+        hkidPartial: r.hkid,
+        sittingDate: r.sitting,
+        results: { uc: r.uc, ue: r.ue, at: r.at },
+      },
+    })),
   fc.record({ en: anyText, zh: anyText, score: fc.integer({ min: 0, max: 100 }), date }).map((r) => ({
     subject: {
       type: "csb-blnst",
@@ -48,19 +50,26 @@ const record: fc.Arbitrary<CertificateRecord> = fc.oneof(
       result: r.score >= 50 ? "Pass" : "Fail",
     },
   })),
-  fc.record({ en: anyText, items: fc.array(anyText, { minLength: 1, maxLength: 4 }), from: date, until: date }).map((r) => ({
-    subject: {
-      type: "fsd-dg-licence",
-      certificateNumber: "DGL/2026/00001",
-      licensee: { en: r.en },
-      premises: { en: r.en, "zh-HK": r.en },
-      dangerousGoods: r.items,
-    },
-    validFrom: `${r.from}T00:00:00+08:00`,
-    validUntil: `${r.until}T23:59:59+08:00`,
-  })),
+  fc
+    .record({ en: anyText, items: fc.array(anyText, { minLength: 1, maxLength: 4 }), from: date, until: date })
+    .map((r) => ({
+      subject: {
+        type: "fsd-dg-licence",
+        certificateNumber: "DGL/2026/00001",
+        licensee: { en: r.en },
+        premises: { en: r.en, "zh-HK": r.en },
+        dangerousGoods: r.items,
+      },
+      validFrom: `${r.from}T00:00:00+08:00`,
+      validUntil: `${r.until}T23:59:59+08:00`,
+    })),
   fc.record({ en: anyText, classes: fc.subarray(["1", "2", "3"], { minLength: 1 }) }).map((r) => ({
-    subject: { type: "fsd-fsi-contractor", certificateNumber: "FSIC/0001/001", contractor: { en: r.en }, classes: r.classes },
+    subject: {
+      type: "fsd-fsi-contractor",
+      certificateNumber: "FSIC/0001/001",
+      contractor: { en: r.en },
+      classes: r.classes,
+    },
     validFrom: "2026-01-01T00:00:00+08:00",
     validUntil: "2029-01-01T23:59:59+08:00",
   })),

@@ -18,7 +18,11 @@ const REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 function issue(typeId: SampleTypeId, seed = "credential-test", overrides: Record<string, unknown> = {}) {
   const { record, errors } = validateRecord(typeId, { ...VALID_ROWS[typeId], ...overrides });
   if (!record) throw new Error(JSON.stringify(errors));
-  return createCredential({ record, getRandomValues: deterministicRandom(seed), now: fixedClock("2026-11-02T09:30:15.123Z") });
+  return createCredential({
+    record,
+    getRandomValues: deterministicRandom(seed),
+    now: fixedClock("2026-11-02T09:30:15.123Z"),
+  });
 }
 
 /** A deep copy to tamper with. */
@@ -109,12 +113,15 @@ describe("createCredential", function () {
     const walk = (node: Record<string, unknown>, prefix: string): void => {
       for (const [key, value] of Object.entries(node)) {
         const pointer = `${prefix}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-        if (value !== null && typeof value === "object" && !Array.isArray(value)) walk(value as Record<string, unknown>, pointer);
+        if (value !== null && typeof value === "object" && !Array.isArray(value))
+          walk(value as Record<string, unknown>, pointer);
         else leaves.push([pointer, value]);
       }
     };
     walk(document, "");
-    const fieldDigests = leaves.map(([pointer, value]) => sha256(toUtf8Bytes(canonicalize([proof.salts[pointer], pointer, value])!)));
+    const fieldDigests = leaves.map(([pointer, value]) =>
+      sha256(toUtf8Bytes(canonicalize([proof.salts[pointer], pointer, value])!)),
+    );
     const expected = keccak256(concat([toUtf8Bytes("hk-ecert:credential:v1"), ...fieldDigests.sort()]));
 
     expect(leaves.map(([p]) => p)).to.include("/credentialSubject/classes");
@@ -128,7 +135,9 @@ describe("createCredential", function () {
     const b = createCredential({ record: record! });
 
     expect(a.credential.id).to.not.equal(b.credential.id);
-    expect(a.credential.proof.salts["/credentialSubject/name/en"]).to.not.equal(b.credential.proof.salts["/credentialSubject/name/en"]);
+    expect(a.credential.proof.salts["/credentialSubject/name/en"]).to.not.equal(
+      b.credential.proof.salts["/credentialSubject/name/en"],
+    );
     expect(a.digest).to.not.equal(b.digest);
   });
 
@@ -145,11 +154,25 @@ describe("createCredential", function () {
     const subject = record!.subject;
     const period = validateRecord("fsd-fsi-contractor", VALID_ROWS["fsd-fsi-contractor"]).record!;
 
-    expectCoreError(() => createCredential({ record: { subject: { ...subject, nickname: "x" } } }), "INVALID_RECORD", "nickname");
-    expectCoreError(() => createCredential({ record: { subject: { ...subject, hkidPartial: undefined as never } } }), "INVALID_RECORD");
+    expectCoreError(
+      () => createCredential({ record: { subject: { ...subject, nickname: "x" } } }),
+      "INVALID_RECORD",
+      "nickname",
+    );
+    expectCoreError(
+      () => createCredential({ record: { subject: { ...subject, hkidPartial: undefined as never } } }),
+      "INVALID_RECORD",
+    );
     expectCoreError(() => createCredential({ record: { subject: { ...subject, score: 5 } } }), "INVALID_RECORD");
-    expectCoreError(() => createCredential({ record: { subject: { ...subject, name: {} } } }), "INVALID_RECORD", "Empty object");
-    expectCoreError(() => createCredential({ record: { ...record!, validFrom: "2026-01-01T00:00:00Z" } }), "INVALID_RECORD");
+    expectCoreError(
+      () => createCredential({ record: { subject: { ...subject, name: {} } } }),
+      "INVALID_RECORD",
+      "Empty object",
+    );
+    expectCoreError(
+      () => createCredential({ record: { ...record!, validFrom: "2026-01-01T00:00:00Z" } }),
+      "INVALID_RECORD",
+    );
     expectCoreError(() => createCredential({ record: { subject: period.subject } }), "INVALID_RECORD", "validUntil");
     expectCoreError(() => createCredential({ record: { subject: { ...subject, type: "nope" } } }), "UNKNOWN_TYPE");
   });
@@ -180,7 +203,11 @@ describe("computeCredentialDigest", function () {
   describe("rejects a malformed credential with MALFORMED", function () {
     const cases: [string, (vc: Credential) => void, string?][] = [
       ["a claim without a salt", (vc) => delete vc.proof.salts["/credentialSubject/name/en"], "has no salt"],
-      ["a salt without a claim", (vc) => (vc.proof.salts["/credentialSubject/nickname"] = "AAAAAAAAAAAAAAAAAAAAAA"), "not a disclosed claim"],
+      [
+        "a salt without a claim",
+        (vc) => (vc.proof.salts["/credentialSubject/nickname"] = "AAAAAAAAAAAAAAAAAAAAAA"),
+        "not a disclosed claim",
+      ],
       [
         "a hidden entry without a claim slot",
         (vc) => (vc.proof.hidden["/credentialSubject/nickname"] = `0x${"ab".repeat(32)}`),
@@ -191,8 +218,16 @@ describe("computeCredentialDigest", function () {
         (vc) => (vc.proof.hidden["/credentialSubject/hkidPartial"] = `0x${"ab".repeat(32)}`),
         "both disclosed and hidden",
       ],
-      ["a salt shorter than 16 bytes", (vc) => (vc.proof.salts["/credentialSubject/name/en"] = "AAAAAAAAAAAAAAAAAAAAA"), "16 bytes"],
-      ["a salt that is not base64url", (vc) => (vc.proof.salts["/credentialSubject/name/en"] = "AAAAAAAAAAAAAAAAAAAAAA=="), "16 bytes"],
+      [
+        "a salt shorter than 16 bytes",
+        (vc) => (vc.proof.salts["/credentialSubject/name/en"] = "AAAAAAAAAAAAAAAAAAAAA"),
+        "16 bytes",
+      ],
+      [
+        "a salt that is not base64url",
+        (vc) => (vc.proof.salts["/credentialSubject/name/en"] = "AAAAAAAAAAAAAAAAAAAAAA=="),
+        "16 bytes",
+      ],
       [
         "a hidden non-hideable pointer",
         (vc) => {
@@ -243,7 +278,11 @@ describe("computeCredentialDigest", function () {
         },
         "missing",
       ],
-      ["a claim of the wrong JSON type", (vc) => ((vc.credentialSubject as Record<string, unknown>).sittingDate = 20260912), "must be a string"],
+      [
+        "a claim of the wrong JSON type",
+        (vc) => ((vc.credentialSubject as Record<string, unknown>).sittingDate = 20260912),
+        "must be a string",
+      ],
       ["an empty object", (vc) => ((vc.credentialSubject as Record<string, unknown>).extra = {}), "Empty object"],
       ["the wrong issuer for the type", (vc) => (vc.issuer = "urn:hk-ecert:issuer:FSD")],
       ["the wrong schema id", (vc) => (vc.credentialSchema.id = "urn:hk-ecert:schema:csb-cre:2")],
@@ -254,7 +293,10 @@ describe("computeCredentialDigest", function () {
       ["an unknown proof type", (vc) => ((vc.proof as { type: string }).type = "DataIntegrityProof")],
       ["no proof", (vc) => delete (vc as Partial<Credential>).proof],
       ["an unknown key in proof", (vc) => ((vc.proof as Record<string, unknown>).extra = 1)],
-      ["a malformed merkle anchor", (vc) => (vc.proof.merkle = { root: "0x12", path: [], chainId: 1, registry: REGISTRY } as never)],
+      [
+        "a malformed merkle anchor",
+        (vc) => (vc.proof.merkle = { root: "0x12", path: [], chainId: 1, registry: REGISTRY } as never),
+      ],
     ];
     for (const [label, tamper, messagePart] of cases) {
       it(`when it has ${label}`, function () {
@@ -287,7 +329,9 @@ describe("hideClaims", function () {
     expect(shared.proof.salts).to.not.have.property("/credentialSubject/hkidPartial");
     const salt = credential.proof.salts["/credentialSubject/hkidPartial"];
     expect(shared.proof.hidden).to.deep.equal({
-      "/credentialSubject/hkidPartial": sha256(toUtf8Bytes(canonicalize([salt, "/credentialSubject/hkidPartial", "E654***(*)"])!)),
+      "/credentialSubject/hkidPartial": sha256(
+        toUtf8Bytes(canonicalize([salt, "/credentialSubject/hkidPartial", "E654***(*)"])!),
+      ),
     });
     expect(computeCredentialDigest(shared)).to.equal(digest);
   });
@@ -298,7 +342,10 @@ describe("hideClaims", function () {
     const shared = hideClaims(credential, ["/credentialSubject/name"]);
 
     expect(shared.credentialSubject).to.not.have.property("name");
-    expect(Object.keys(shared.proof.hidden)).to.deep.equal(["/credentialSubject/name/en", "/credentialSubject/name/zh-HK"]);
+    expect(Object.keys(shared.proof.hidden)).to.deep.equal([
+      "/credentialSubject/name/en",
+      "/credentialSubject/name/zh-HK",
+    ]);
     expect(computeCredentialDigest(shared)).to.equal(digest);
   });
 
@@ -355,15 +402,27 @@ describe("hideClaims", function () {
 
   it("refuses fields the schema marks not hideable with NOT_HIDEABLE", function () {
     expectCoreError(() => hideClaims(issue("csb-cre").credential, ["/credentialSubject/sittingDate"]), "NOT_HIDEABLE");
-    expectCoreError(() => hideClaims(issue("csb-cre").credential, ["/credentialSubject/candidateNumber"]), "NOT_HIDEABLE");
-    expectCoreError(() => hideClaims(issue("fsd-dg-licence").credential, ["/credentialSubject/premises/en"]), "NOT_HIDEABLE");
+    expectCoreError(
+      () => hideClaims(issue("csb-cre").credential, ["/credentialSubject/candidateNumber"]),
+      "NOT_HIDEABLE",
+    );
+    expectCoreError(
+      () => hideClaims(issue("fsd-dg-licence").credential, ["/credentialSubject/premises/en"]),
+      "NOT_HIDEABLE",
+    );
     // An object pointer covering one non-hideable claim is refused as a whole.
     expectCoreError(() => hideClaims(issue("csb-cre").credential, ["/credentialSubject"]), "NOT_HIDEABLE");
   });
 
   it("refuses a pointer that addresses no claim with UNKNOWN_CLAIM", function () {
     const { credential } = issue("csb-cre");
-    for (const pointer of ["/credentialSubject/nickname", "/credentialSubject/name/fr", "/credentialSubject/na", "", "credentialSubject/name"]) {
+    for (const pointer of [
+      "/credentialSubject/nickname",
+      "/credentialSubject/name/fr",
+      "/credentialSubject/na",
+      "",
+      "credentialSubject/name",
+    ]) {
       expectCoreError(() => hideClaims(credential, [pointer]), "UNKNOWN_CLAIM");
     }
   });
@@ -374,16 +433,31 @@ describe("withMerkleProof", function () {
     const batch = (["csb-cre", "csb-blnst", "fsd-dg-licence"] as const).map((t) => issue(t));
     const tree = buildMerkleTree(batch.map((c) => c.digest));
 
-    const vc = withMerkleProof(batch[1].credential, { root: tree.root, path: tree.proof(1), chainId: 31337, registry: REGISTRY });
+    const vc = withMerkleProof(batch[1].credential, {
+      root: tree.root,
+      path: tree.proof(1),
+      chainId: 31337,
+      registry: REGISTRY,
+    });
 
-    expect(vc.proof.merkle).to.deep.equal({ root: tree.root, path: tree.proof(1), chainId: 31337, registry: getAddress(REGISTRY) });
+    expect(vc.proof.merkle).to.deep.equal({
+      root: tree.root,
+      path: tree.proof(1),
+      chainId: 31337,
+      registry: getAddress(REGISTRY),
+    });
     expect(batch[1].credential.proof).to.not.have.property("merkle");
   });
 
   it("lowercases hex given in upper case", function () {
     const { credential, digest } = issue("csb-cre");
 
-    const vc = withMerkleProof(credential, { root: digest.toUpperCase().replace("0X", "0x"), path: [], chainId: 1, registry: REGISTRY });
+    const vc = withMerkleProof(credential, {
+      root: digest.toUpperCase().replace("0X", "0x"),
+      path: [],
+      chainId: 1,
+      registry: REGISTRY,
+    });
 
     expect(vc.proof.merkle?.root).to.equal(digest);
   });
@@ -393,7 +467,13 @@ describe("withMerkleProof", function () {
     const tree = buildMerkleTree(batch.map((c) => c.digest));
 
     expectCoreError(
-      () => withMerkleProof(batch[0].credential, { root: tree.root, path: tree.proof(1), chainId: 31337, registry: REGISTRY }),
+      () =>
+        withMerkleProof(batch[0].credential, {
+          root: tree.root,
+          path: tree.proof(1),
+          chainId: 31337,
+          registry: REGISTRY,
+        }),
       "INVALID_PROOF",
     );
   });

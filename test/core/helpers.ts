@@ -65,7 +65,8 @@ export const VALID_ROWS = {
     premises_en: "G/F, 3 Wing Lok Street, Sheung Wan, Hong Kong",
     premises_zh: "香港上環永樂街3號地下",
     dg_items: "Category 2 (compressed gases): 20 cylinders of oxygen, 40 L each",
-    conditions: "The store shall be kept locked when unattended. | Quantities shall not exceed those stated on this licence.",
+    conditions:
+      "The store shall be kept locked when unattended. | Quantities shall not exceed those stated on this licence.",
     valid_from: "2026-10-21",
     valid_until: "2027-10-21",
   },

@@ -7,8 +7,12 @@ import { keccak256Bytes, keccak256Into } from "../../core/keccak.ts";
 
 describe("keccak256Bytes (core's unrolled Keccak-256)", function () {
   it("gives the known digests of the empty string and 'abc'", function () {
-    expect(toHex(keccak256Bytes(new Uint8Array(0)))).to.equal("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
-    expect(toHex(keccak256Bytes(utf8("abc")))).to.equal("0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+    expect(toHex(keccak256Bytes(new Uint8Array(0)))).to.equal(
+      "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+    );
+    expect(toHex(keccak256Bytes(utf8("abc")))).to.equal(
+      "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45",
+    );
   });
 
   it("agrees with ethers at every length around the 136-byte block boundary", function () {

@@ -12,7 +12,9 @@ const { ethers } = await network.create();
 /** Credentials of every valid row of a sample file, and their batch tree. */
 function batchOf(file: string, typeId: string) {
   const issuedAt = new Date("2026-11-02T09:30:15Z");
-  const issued = validateCsv(sample(file), typeId).records.map((record) => createCredential({ record, now: () => issuedAt }));
+  const issued = validateCsv(sample(file), typeId).records.map((record) =>
+    createCredential({ record, now: () => issuedAt }),
+  );
   return { issued, tree: buildMerkleTree(issued.map((c) => c.digest)) };
 }
 
@@ -28,7 +30,11 @@ describe("Merkle proofs from core/ verify in the Registry contract (OpenZeppelin
     const chainId = Number((await ethers.provider.getNetwork()).chainId);
 
     for (const [i, { credential, digest }] of issued.entries()) {
-      const anchored = withMerkleProof(credential, { root: tree.root, path: tree.proof(i), chainId, registry: await registry.getAddress() }, { digest });
+      const anchored = withMerkleProof(
+        credential,
+        { root: tree.root, path: tree.proof(i), chainId, registry: await registry.getAddress() },
+        { digest },
+      );
       const { root, path } = anchored.proof.merkle!;
       expect(await registry.verifyProof(root, digest, path), `credential ${i}`).to.equal(true);
     }

@@ -91,7 +91,9 @@ describe("buildMerkleTree / verifyMerkleProof", function () {
       [a, [], "root"],
       [a, [42], a],
     ] as [string, string[], string][]) {
-      expect(() => verifyMerkleProof(l, p, r)).to.throw().with.property("code", "MALFORMED");
+      expect(() => verifyMerkleProof(l, p, r))
+        .to.throw()
+        .with.property("code", "MALFORMED");
     }
   });
 

@@ -8,7 +8,12 @@ import { claimSlots } from "../../core/credential.ts";
 import type { CertificateRecord, Credential, Hex } from "../../core/credential.ts";
 import { isCoreError } from "../../core/errors.ts";
 import { hideClaims } from "../../core/hideClaims.ts";
-import { decodeCredentialPayload, decodeCredentialUrl, encodeCredentialPayload, encodeCredentialUrl } from "../../core/qr/index.ts";
+import {
+  decodeCredentialPayload,
+  decodeCredentialUrl,
+  encodeCredentialPayload,
+  encodeCredentialUrl,
+} from "../../core/qr/index.ts";
 import { getCertificateType } from "../../core/types/index.ts";
 
 const anyText = fc.string({ unit: "binary", minLength: 1, maxLength: 40 });
@@ -77,10 +82,15 @@ const record: fc.Arbitrary<CertificateRecord> = fc.oneof(
       validUntil: `${r.until}T23:59:59+08:00`,
     })),
   fc.record({ en: anyText, classes: fc.subarray(["1", "2", "3", "4"], { minLength: 1 }) }).map((r) => ({
-    subject: { type: "fsd-fsi-contractor", certificateNumber: "FSIC/0001/001", contractor: { en: r.en }, classes: r.classes },
+    subject: {
+      type: "fsd-fsi-contractor",
+      certificateNumber: "FSIC/0001/001",
+      contractor: { en: r.en },
+      classes: r.classes,
+    },
     validFrom: "2026-01-01T00:00:00+08:00",
     validUntil: "2029-01-01T23:59:59+08:00",
-  }))
+  })),
 );
 
 /** A registry address in checksummed, lowercase or random letter case. */
@@ -88,7 +98,7 @@ const registry = fc
   .tuple(
     fc.uint8Array({ minLength: 20, maxLength: 20 }),
     fc.integer({ min: 0, max: 2 }),
-    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 })
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
   )
   .map(([bytes, style, upper]) => {
     const lower = toHex(bytes).slice(2);
@@ -105,7 +115,7 @@ const merkle = fc.option(
     chainId: fc.oneof(fc.constantFrom(1, 137, 31337), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
     registry,
   }),
-  { nil: undefined }
+  { nil: undefined },
 );
 
 /** An issued credential, with an anchor and a random subset of its hideable claims hidden. */
@@ -114,7 +124,7 @@ const credential: fc.Arbitrary<Credential> = fc
     record,
     fc.uint8Array({ minLength: 16, maxLength: 16 }),
     fc.date({ min: new Date("1971-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z"), noInvalidDate: true }),
-    merkle
+    merkle,
   )
   .chain(([r, seed, now, anchor]) => {
     let n = 0;
@@ -151,7 +161,8 @@ function setAt(vc: Credential, pointer: string, value: unknown): void {
 /** A different value of the same JSON type, still valid for the slot. */
 function changed(pointer: string, value: unknown): unknown {
   if (pointer === "/id") return (value as string).slice(0, -1) + ((value as string).endsWith("0") ? "1" : "0");
-  if (pointer === "/validFrom" || pointer === "/validUntil") return (value as string).replace(/^(\d{4})/, (y) => String(Number(y) + 1));
+  if (pointer === "/validFrom" || pointer === "/validUntil")
+    return (value as string).replace(/^(\d{4})/, (y) => String(Number(y) + 1));
   if (typeof value === "number") return value === Number.MAX_SAFE_INTEGER ? value - 1 : value + 1;
   if (typeof value === "string") return value + "x";
   if (Array.isArray(value)) return [...value, "x"];
@@ -189,7 +200,7 @@ describe("QR / share-link payload properties (fast-check)", function () {
         expect(computeCredentialDigest(decoded)).to.equal(computeCredentialDigest(vc));
         expect(decodeCredentialPayload(encodeCredentialPayload(decoded, { form: f }))).to.deep.equal(vc);
       }),
-      { numRuns: 400 }
+      { numRuns: 400 },
     );
   });
 
@@ -200,16 +211,23 @@ describe("QR / share-link payload properties (fast-check)", function () {
         ({ vc, pointer }) => {
           const decoded = decodeCredentialPayload(encodeCredentialPayload(vc));
           const digest = computeCredentialDigest(decoded);
-          const derived = ["/@context", "/type", "/issuer", "/credentialSchema/id", "/credentialSchema/type", "/credentialSubject/type"];
+          const derived = [
+            "/@context",
+            "/type",
+            "/issuer",
+            "/credentialSchema/id",
+            "/credentialSchema/type",
+            "/credentialSubject/type",
+          ];
           fc.pre(!derived.includes(pointer)); // fixed by the type: changing them is refused, not re-digested
           setAt(decoded, pointer, changed(pointer, getAt(decoded, pointer)));
           expect(computeCredentialDigest(decoded)).to.not.equal(digest);
           const again = decodeCredentialPayload(encodeCredentialPayload(decoded));
           expect(again).to.deep.equal(decoded);
           expect(computeCredentialDigest(again)).to.not.equal(digest);
-        }
+        },
       ),
-      { numRuns: 300 }
+      { numRuns: 300 },
     );
   });
 
@@ -231,17 +249,21 @@ describe("QR / share-link payload properties (fast-check)", function () {
         malformedOrValid(() => decodeCredentialPayload(base64Payload(bytes)));
         malformedOrValid(() => decodeCredentialUrl("https://v.example/#1-" + toDigits(bytes)));
       }),
-      { numRuns: 500 }
+      { numRuns: 500 },
     );
   });
 
   it("random strings, with or without a payload prefix, give CoreError MALFORMED, never another error", function () {
     fc.assert(
-      fc.property(fc.constantFrom("", "1.", "1-", "#1.", "x#1-", "1.A"), fc.string({ unit: "binary", maxLength: 300 }), (prefix, text) => {
-        malformedOrValid(() => decodeCredentialUrl(prefix + text));
-        malformedOrValid(() => decodeCredentialPayload(prefix + text));
-      }),
-      { numRuns: 500 }
+      fc.property(
+        fc.constantFrom("", "1.", "1-", "#1.", "x#1-", "1.A"),
+        fc.string({ unit: "binary", maxLength: 300 }),
+        (prefix, text) => {
+          malformedOrValid(() => decodeCredentialUrl(prefix + text));
+          malformedOrValid(() => decodeCredentialPayload(prefix + text));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
@@ -263,21 +285,29 @@ describe("QR / share-link payload properties (fast-check)", function () {
         else expect(isCoreError(thrown, "MALFORMED"), String(thrown)).to.equal(true);
         expect(decodeCredentialPayload(payload)).to.deep.equal(vc);
       }),
-      { numRuns: 300 }
+      { numRuns: 300 },
     );
   });
 
   it("a valid payload with bytes flipped, cut and replaced by random tails gives CoreError MALFORMED or a valid credential", function () {
     fc.assert(
-      fc.property(credential, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.uint8Array({ maxLength: 64 }), (vc, seed, xor, tail) => {
-        const bytes = payloadBytes(vc);
-        const at = seed % bytes.length;
-        const flipped = bytes.slice();
-        flipped[at] ^= xor;
-        malformedOrValid(() => decodeCredentialPayload(base64Payload(flipped)));
-        malformedOrValid(() => decodeCredentialPayload(base64Payload(new Uint8Array([...bytes.subarray(0, at), ...tail]))));
-      }),
-      { numRuns: 500 }
+      fc.property(
+        credential,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (vc, seed, xor, tail) => {
+          const bytes = payloadBytes(vc);
+          const at = seed % bytes.length;
+          const flipped = bytes.slice();
+          flipped[at] ^= xor;
+          malformedOrValid(() => decodeCredentialPayload(base64Payload(flipped)));
+          malformedOrValid(() =>
+            decodeCredentialPayload(base64Payload(new Uint8Array([...bytes.subarray(0, at), ...tail]))),
+          );
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

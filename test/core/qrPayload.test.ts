@@ -24,7 +24,8 @@ import { withMerkleProof } from "../../core/withMerkleProof.ts";
 import { deterministicRandom, fixedClock, sample } from "./helpers.ts";
 
 // jsqr is CommonJS with an ES-style `export default` in its types: at run time the import is the function.
-const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ??
+  jsQRModule) as unknown as typeof jsQRModule.default;
 
 const BASE = "https://verify.ecert.gov.hk";
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -35,13 +36,22 @@ function issueSample(file: string, typeId: string): Credential[] {
   const { records, errors, fileError } = validateCsv(sample(file), typeId);
   if (fileError || errors.length > 0) throw new Error(JSON.stringify(fileError ?? errors));
   const issued = records.map((record, i) =>
-    createCredential({ record, getRandomValues: deterministicRandom(`${file}:${i}`), now: fixedClock("2026-11-02T09:30:15Z") })
+    createCredential({
+      record,
+      getRandomValues: deterministicRandom(`${file}:${i}`),
+      now: fixedClock("2026-11-02T09:30:15Z"),
+    }),
   );
   const leaves: string[] = issued.map((c) => c.digest);
-  for (let i = leaves.length; i < TREE_SIZE; i++) leaves.push(toHex(keccak256Bytes(new Uint8Array([i >> 16, i >> 8, i & 255]))));
+  for (let i = leaves.length; i < TREE_SIZE; i++)
+    leaves.push(toHex(keccak256Bytes(new Uint8Array([i >> 16, i >> 8, i & 255]))));
   const tree = buildMerkleTree(leaves);
   return issued.map(({ credential, digest }, i) =>
-    withMerkleProof(credential, { root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY }, { digest })
+    withMerkleProof(
+      credential,
+      { root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY },
+      { digest },
+    ),
   );
 }
 
@@ -173,7 +183,7 @@ describe("QR / share-link payload: round trips of the sample data", function () 
   it("the QR code of a typical csb-cre and of the longest licence, rasterised at 3 dots a module (0.25 mm at 300 dpi), scans back to the credential", function () {
     const typical = issuedFrom("csb-cre.csv", "csb-cre")[0];
     const longest = [...issuedFrom("fsd-dg-licence.csv", "fsd-dg-licence")].sort(
-      (a, b) => encodeCredentialPayload(b).length - encodeCredentialPayload(a).length
+      (a, b) => encodeCredentialPayload(b).length - encodeCredentialPayload(a).length,
     )[0];
     for (const vc of [typical, longest]) {
       const url = encodeCredentialUrl(BASE, vc);
@@ -195,9 +205,10 @@ describe("QR / share-link payload: round trips of the sample data", function () 
       expect(scanned?.data, `version ${version}`).to.equal(url);
       expect(decodeCredentialUrl(scanned!.data)).to.deep.equal(vc);
       console.log(
-        `      ${vc.credentialSubject.type}: version ${version}, ${modules.size} modules, ${((side * 25.4) / 300).toFixed(
-          1
-        )} mm square at 300 dpi with the quiet zone`
+        `      ${vc.credentialSubject.type}: version ${version}, ${modules.size} modules, ${(
+          (side * 25.4) /
+          300
+        ).toFixed(1)} mm square at 300 dpi with the quiet zone`,
       );
     }
   });
@@ -213,7 +224,7 @@ describe("QR / share-link payload: round trips of the sample data", function () 
     for (let r = 0; r < rounds; r++) for (const url of urls) decodeCredentialUrl(url);
     const decodeMs = (performance.now() - start) / (rounds * vcs.length);
     console.log(
-      `      per credential: encode ${encodeMs.toFixed(3)} ms, decode ${decodeMs.toFixed(3)} ms (${vcs.length} credentials x ${rounds})`
+      `      per credential: encode ${encodeMs.toFixed(3)} ms, decode ${decodeMs.toFixed(3)} ms (${vcs.length} credentials x ${rounds})`,
     );
     expect(encodeMs).to.be.below(5);
     expect(decodeMs).to.be.below(5);
@@ -326,7 +337,8 @@ describe("QR / share-link payload: credentials outside the compact forms", funct
     const vc = base();
     const url = encodeCredentialUrl(BASE, vc);
     const payload = url.slice(url.indexOf("#") + 1);
-    for (const input of [url, payload, `  ${url}\n`, `\t${payload} `, `#${payload}`]) expect(decodeCredentialUrl(input)).to.deep.equal(vc);
+    for (const input of [url, payload, `  ${url}\n`, `\t${payload} `, `#${payload}`])
+      expect(decodeCredentialUrl(input)).to.deep.equal(vc);
   });
 });
 
@@ -342,7 +354,7 @@ describe("QR / share-link payload: the documented byte layout", function () {
   const seconds = Date.parse("2026-11-02T09:30:15Z") / 1000;
   const varint = (n: number) => {
     const out: number[] = [];
-    for (; n >= 128; n = Math.floor(n / 128)) out.push(n % 128 | 128);
+    for (; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) | 128);
     return [...out, n];
   };
   const header = (flags: number) => [
@@ -384,13 +396,17 @@ describe("QR / share-link payload: the documented byte layout", function () {
       sittingDate: "2026-09-12",
       results: { uc: "Fail", ue: "L2", at: "Pass" },
     });
-    expect(vc.proof.salts["/@context"]).to.equal(Buffer.from(Array.from({ length: 16 }, (_, i) => i)).toString("base64url"));
+    expect(vc.proof.salts["/@context"]).to.equal(
+      Buffer.from(Array.from({ length: 16 }, (_, i) => i)).toString("base64url"),
+    );
     expect(vc.proof.merkle).to.equal(undefined);
     computeCredentialDigest(vc);
     // The same bytes with the values deflated (flag bit 4), and in the numeric text form.
     const deflated = new Uint8Array([...header(16), ...deflateSync(new Uint8Array(values))]);
     expect(decodeCredentialPayload(base64Payload(deflated))).to.deep.equal(vc);
-    expect(encodeCredentialPayload(vc, { form: "base64url" })).to.equal(base64Payload(new Uint8Array([...header(0), ...values])));
+    expect(encodeCredentialPayload(vc, { form: "base64url" })).to.equal(
+      base64Payload(new Uint8Array([...header(0), ...values])),
+    );
   });
 
   it("a zip bomb in the values block (1 MiB of zeros in 1 KiB) is refused with MALFORMED, quickly", function () {
@@ -400,15 +416,22 @@ describe("QR / share-link payload: the documented byte layout", function () {
     expectCoreError(
       () => decodeCredentialPayload(base64Payload(new Uint8Array([...header(16), ...bomb]))),
       "MALFORMED",
-      "inflate to more than"
+      "inflate to more than",
     );
     expect(performance.now() - start).to.be.below(500);
   });
 
   it("a corrupt or truncated deflate stream is refused with MALFORMED", function () {
     const deflated = deflateSync(new Uint8Array(values));
-    for (const bad of [deflated.subarray(0, deflated.length - 2), new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array(0)]) {
-      expectCoreError(() => decodeCredentialPayload(base64Payload(new Uint8Array([...header(16), ...bad]))), "MALFORMED");
+    for (const bad of [
+      deflated.subarray(0, deflated.length - 2),
+      new Uint8Array([0xff, 0xff, 0xff]),
+      new Uint8Array(0),
+    ]) {
+      expectCoreError(
+        () => decodeCredentialPayload(base64Payload(new Uint8Array([...header(16), ...bad]))),
+        "MALFORMED",
+      );
     }
   });
 
@@ -421,18 +444,35 @@ describe("QR / share-link payload: the documented byte layout", function () {
       ["a byte left over", [...good, 0], "unexpected bytes"],
       ["a non-minimal varint", [...header(0), 0x8d, 0x00, ...values.slice(1)], "non-minimal"],
       ["state 3", [...good.slice(0, STATES), 0b01010111, ...good.slice(STATES + 1)], "invalid state"],
-      ["a required claim left out", [...good.slice(0, STATES), 0b01010100, ...good.slice(STATES + 1)], "leaves out the required"],
-      ["unused state bits", [...good.slice(0, STATES + 1), 0b00010101, ...good.slice(STATES + 2)], "unused claim-state bits"],
+      [
+        "a required claim left out",
+        [...good.slice(0, STATES), 0b01010100, ...good.slice(STATES + 1)],
+        "leaves out the required",
+      ],
+      [
+        "unused state bits",
+        [...good.slice(0, STATES + 1), 0b00010101, ...good.slice(STATES + 2)],
+        "unused claim-state bits",
+      ],
       [
         "a date after 9999",
-        [...header(0).slice(0, 26), ...varint(253_402_300_800 * 4 + 1), ...header(0).slice(26 + varint(seconds * 4 + 1).length), ...values],
+        [
+          ...header(0).slice(0, 26),
+          ...varint(253_402_300_800 * 4 + 1),
+          ...header(0).slice(26 + varint(seconds * 4 + 1).length),
+          ...values,
+        ],
         "after the year 9999",
       ],
       ["bad UTF-8", [...header(0), 2, 0xc3, 0x28, ...values.slice(14)], "not UTF-8"],
       ["an id that is not a UUID v4", [...good.slice(0, 2 + 8 + 6), 0x0d, ...good.slice(2 + 8 + 7)], "UUID v4"],
     ];
     for (const [what, bytes, message] of cases) {
-      const error = expectCoreError(() => decodeCredentialPayload(base64Payload(new Uint8Array(bytes))), "MALFORMED", message);
+      const error = expectCoreError(
+        () => decodeCredentialPayload(base64Payload(new Uint8Array(bytes))),
+        "MALFORMED",
+        message,
+      );
       expect(error.message, what).to.be.a("string");
     }
   });

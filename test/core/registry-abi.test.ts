@@ -13,7 +13,8 @@ import {
 
 /** The Registry as `hardhat build` compiled it. */
 const compiled = new Interface(
-  JSON.parse(readFileSync(new URL("../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8")).abi,
+  JSON.parse(readFileSync(new URL("../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8"))
+    .abi,
 );
 
 describe("core/registry-abi.ts", () => {
@@ -21,7 +22,9 @@ describe("core/registry-abi.ts", () => {
     const fragment = compiled.getFunction("certificateStatus")!;
     expect(fragment.format("sighash")).to.equal(CERTIFICATE_STATUS_SIGNATURE);
     expect(fragment.selector).to.equal(CERTIFICATE_STATUS_SELECTOR);
-    expect(toHex(keccak256Bytes(utf8(CERTIFICATE_STATUS_SIGNATURE))).slice(0, 10)).to.equal(CERTIFICATE_STATUS_SELECTOR);
+    expect(toHex(keccak256Bytes(utf8(CERTIFICATE_STATUS_SIGNATURE))).slice(0, 10)).to.equal(
+      CERTIFICATE_STATUS_SELECTOR,
+    );
   });
 
   it("has the compiled Registry's RootAnchored topic, keccak256 of its signature, with the root indexed", () => {

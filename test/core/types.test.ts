@@ -28,8 +28,12 @@ describe("certificate type registry", function () {
   });
 
   it("throws UNKNOWN_TYPE for an id no schema has", function () {
-    expect(() => getCertificateType("csb-nope")).to.throw().with.property("code", "UNKNOWN_TYPE");
-    expect(() => getCertificateType(undefined as unknown as string)).to.throw().with.property("code", "UNKNOWN_TYPE");
+    expect(() => getCertificateType("csb-nope"))
+      .to.throw()
+      .with.property("code", "UNKNOWN_TYPE");
+    expect(() => getCertificateType(undefined as unknown as string))
+      .to.throw()
+      .with.property("code", "UNKNOWN_TYPE");
   });
 
   it("derives exam certificate numbers from the candidate number and the sitting", function () {
@@ -49,15 +53,14 @@ describe("certificate type registry", function () {
       ["for a column that sets /type", (s) => ((s.columns as { path: string }[])[2].path = "/type")],
       ["for a key column that is not a column", (s) => (s.keyColumn = "nope")],
       ["for no certificate number", (s) => delete s.certificateNumber],
-      [
-        "for two certificate numbers",
-        (s) => ((s.columns as { path: string }[])[0].path = "/certificateNumber"),
-      ],
+      ["for two certificate numbers", (s) => ((s.columns as { path: string }[])[0].path = "/certificateNumber")],
       ["for an enum value longer than maxLength", (s) => ((s.columns as { maxLength: number }[])[5].maxLength = 1)],
     ];
     for (const [label, change] of cases) {
       it(label, function () {
-        expect(() => assertValidSchema(broken(change))).to.throw().with.property("code", "INVALID_SCHEMA");
+        expect(() => assertValidSchema(broken(change)))
+          .to.throw()
+          .with.property("code", "INVALID_SCHEMA");
       });
     }
 

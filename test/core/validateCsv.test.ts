@@ -91,7 +91,16 @@ describe("validateCsv: the shared sample files", function () {
 
     expect(result.errors).to.deep.equal([]);
     expect(result.records.map((r) => r.subject.classes)).to.deep.equal([
-      ["1", "2", "3"], ["2"], ["1"], ["1", "2", "3"], ["1"], ["1", "2", "3"], ["1"], ["1", "2", "3"], ["2", "3"], ["1", "3"],
+      ["1", "2", "3"],
+      ["2"],
+      ["1"],
+      ["1", "2", "3"],
+      ["1"],
+      ["1", "2", "3"],
+      ["1"],
+      ["1", "2", "3"],
+      ["2", "3"],
+      ["1", "3"],
     ]);
     expect(result.records[0].subject.contractor).to.deep.equal({ en: "Aberdeen Boatyard Co.", "zh-HK": "香港仔船廠" });
   });
@@ -128,7 +137,11 @@ describe("validateCsv: the shared sample files", function () {
       const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
 
       expect(result.records.map((r) => r.row)).to.deep.equal([1, 11, 12]);
-      expect(result.records.map((r) => r.subject.candidateNumber)).to.deep.equal(["CRE2026000101", "CRE2026000111", "CRE2026000112"]);
+      expect(result.records.map((r) => r.subject.candidateNumber)).to.deep.equal([
+        "CRE2026000101",
+        "CRE2026000111",
+        "CRE2026000112",
+      ]);
     });
 
     it("never repeats the full HKID, in any message or in the records", function () {
@@ -249,7 +262,12 @@ describe("validateCsv: whole-file refusals", function () {
 describe("validateCsv: row and cell checks", function () {
   it("keeps valid rows when other rows fail", function () {
     const result = validateCsv(
-      csvOf("csb-cre", {}, { candidate_number: "CRE2026000002", uc_result: "L3" }, { candidate_number: "CRE2026000003" }),
+      csvOf(
+        "csb-cre",
+        {},
+        { candidate_number: "CRE2026000002", uc_result: "L3" },
+        { candidate_number: "CRE2026000003" },
+      ),
       "csb-cre",
     );
 
@@ -258,7 +276,10 @@ describe("validateCsv: row and cell checks", function () {
   });
 
   it("reports every bad cell of a row, not only the first", function () {
-    const result = validateCsv(csvOf("csb-cre", { uc_result: "L3", sitting_date: "2026-13-01", name_en: "" }), "csb-cre");
+    const result = validateCsv(
+      csvOf("csb-cre", { uc_result: "L3", sitting_date: "2026-13-01", name_en: "" }),
+      "csb-cre",
+    );
 
     expect(result.errors.map((e) => e.column)).to.have.members(["uc_result", "sitting_date", "name_en"]);
   });
@@ -336,7 +357,10 @@ describe("validateCsv: row and cell checks", function () {
   it("refuses a full HKID in any form in hkid_partial, and inside a name, never repeating it", function () {
     for (const hkid of ["A123456(7)", "a123456(7)", "AB123456(A)", "A1234567", "A123456 (7)", "HKID A123456(7)"]) {
       const result = validateCsv(csvOf("csb-cre", { hkid_partial: hkid }), "csb-cre");
-      expect(result.errors.map((e) => e.code), hkid).to.deep.equal(["FULL_HKID"]);
+      expect(
+        result.errors.map((e) => e.code),
+        hkid,
+      ).to.deep.equal(["FULL_HKID"]);
       expect(allText(result)).to.not.include("123456");
     }
     const inName = validateCsv(csvOf("csb-cre", { name_en: "CHAN Tai Man A123456(7)" }), "csb-cre");
@@ -381,7 +405,9 @@ describe("validateCsv: row and cell checks", function () {
 
   it("counts length in characters, so 50 supplementary-plane characters fit a 50-character Chinese name", function () {
     expect(validateCsv(csvOf("csb-cre", { name_zh: "𡃁".repeat(50) }), "csb-cre").errors).to.deep.equal([]);
-    expect(validateCsv(csvOf("csb-cre", { name_zh: "𡃁".repeat(51) }), "csb-cre").errors.map((e) => e.code)).to.deep.equal(["TOO_LONG"]);
+    expect(
+      validateCsv(csvOf("csb-cre", { name_zh: "𡃁".repeat(51) }), "csb-cre").errors.map((e) => e.code),
+    ).to.deep.equal(["TOO_LONG"]);
   });
 
   it("checks BLNST scores: whole numbers 0 to 100, and the result must agree with the pass mark of 50", function () {
@@ -401,10 +427,10 @@ describe("validateCsv: row and cell checks", function () {
 
   it("requires valid_from before valid_until", function () {
     const errors = (from: string, until: string): string[][] =>
-      validateCsv(csvOf("fsd-fsi-contractor", { valid_from: from, valid_until: until }), "fsd-fsi-contractor").errors.map((e) => [
-        e.column!,
-        e.code,
-      ]);
+      validateCsv(
+        csvOf("fsd-fsi-contractor", { valid_from: from, valid_until: until }),
+        "fsd-fsi-contractor",
+      ).errors.map((e) => [e.column!, e.code]);
     expect(errors("2026-01-01", "2026-01-02")).to.deep.equal([]);
     expect(errors("2026-01-01", "2026-01-01")).to.deep.equal([["valid_until", "DATE_ORDER"]]);
     expect(errors("2027-01-01", "2026-01-01")).to.deep.equal([["valid_until", "DATE_ORDER"]]);
@@ -432,7 +458,9 @@ describe("validateCsv: row and cell checks", function () {
   });
 
   it("throws UNKNOWN_TYPE for a type id no schema defines", function () {
-    expect(() => validateCsv(sample("csb-cre.csv"), "csb-nope")).to.throw().with.property("code", "UNKNOWN_TYPE");
+    expect(() => validateCsv(sample("csb-cre.csv"), "csb-nope"))
+      .to.throw()
+      .with.property("code", "UNKNOWN_TYPE");
   });
 });
 

@@ -22,7 +22,9 @@ describe("validateRecord (one certificate as JSON)", function () {
 
     // csb-cre.csv has no quoted cells with commas in the Chinese or HKID columns; rebuild rows by position.
     for (const { row, ...record } of fromCsv) {
-      const cells = lines[row].match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, "").replace(/^"|"$/g, ""));
+      const cells = lines[row]
+        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+        .map((c) => c.replace(/,$/, "").replace(/^"|"$/g, ""));
       const object = Object.fromEntries(header.map((h, i) => [h, cells[i]]));
       expect(validateRecord("csb-cre", object).record, `row ${row}`).to.deep.equal(record);
     }
@@ -41,12 +43,18 @@ describe("validateRecord (one certificate as JSON)", function () {
     for (const input of [withoutName, { ...withoutName, name_en: null }, { ...withoutName, name_en: "" }]) {
       const { record, errors } = validateRecord("csb-cre", input);
       expect(record).to.equal(undefined);
-      expect(errors).to.deep.equal([{ row: 1, column: "name_en", code: "REQUIRED", message: "name_en is required but empty" }]);
+      expect(errors).to.deep.equal([
+        { row: 1, column: "name_en", code: "REQUIRED", message: "name_en is required but empty" },
+      ]);
     }
   });
 
   it("names the field of each problem as its column", function () {
-    const { errors } = validateRecord("csb-cre", { ...VALID_ROWS["csb-cre"], uc_result: "Level 3", hkid_partial: "A123456(7)" });
+    const { errors } = validateRecord("csb-cre", {
+      ...VALID_ROWS["csb-cre"],
+      uc_result: "Level 3",
+      hkid_partial: "A123456(7)",
+    });
 
     expect(errors.map((e) => [e.column, e.code])).to.have.deep.members([
       ["uc_result", "NOT_IN_ENUM"],
@@ -75,12 +83,12 @@ describe("validateRecord (one certificate as JSON)", function () {
   });
 
   it("refuses a fractional or out-of-range JSON number", function () {
-    expect(validateRecord("csb-blnst", { ...VALID_ROWS["csb-blnst"], score: 65.5 }).errors.map((e) => e.code)).to.deep.equal([
-      "NOT_INTEGER",
-    ]);
-    expect(validateRecord("csb-blnst", { ...VALID_ROWS["csb-blnst"], score: 1e3 }).errors.map((e) => e.code)).to.deep.equal([
-      "OUT_OF_RANGE",
-    ]);
+    expect(
+      validateRecord("csb-blnst", { ...VALID_ROWS["csb-blnst"], score: 65.5 }).errors.map((e) => e.code),
+    ).to.deep.equal(["NOT_INTEGER"]);
+    expect(
+      validateRecord("csb-blnst", { ...VALID_ROWS["csb-blnst"], score: 1e3 }).errors.map((e) => e.code),
+    ).to.deep.equal(["OUT_OF_RANGE"]);
   });
 
   it("refuses a list containing a non-string", function () {
@@ -92,7 +100,10 @@ describe("validateRecord (one certificate as JSON)", function () {
   it("holds a JSON list to the same total as its CSV cell (items joined by the separator), and accepts one at the limit", function () {
     const item = (k: number, n: number) => `${String(k).padStart(2, "0")} ${"x".repeat(n - 3)}`;
     // 20 dangerous goods items of 300 characters each are allowed one by one, but 6,019 in all is more than 4,000.
-    const over = validateRecord("fsd-dg-licence", { ...VALID_ROWS["fsd-dg-licence"], dg_items: Array.from({ length: 20 }, (_, k) => item(k, 300)) });
+    const over = validateRecord("fsd-dg-licence", {
+      ...VALID_ROWS["fsd-dg-licence"],
+      dg_items: Array.from({ length: 20 }, (_, k) => item(k, 300)),
+    });
     expect(over.errors.map((e) => [e.column, e.code])).to.deep.equal([["dg_items", "TOO_LONG"]]);
     expect(over.errors[0].message).to.include("6019").and.include("4000");
     // 13 items of 300 and one of 80, joined by ";": exactly 4,000.
@@ -128,6 +139,8 @@ describe("validateRecord (one certificate as JSON)", function () {
     Object.assign(input, VALID_ROWS["csb-cre"]);
     delete input.name_en;
 
-    expect(validateRecord("csb-cre", input).errors.map((e) => [e.column, e.code])).to.deep.equal([["name_en", "REQUIRED"]]);
+    expect(validateRecord("csb-cre", input).errors.map((e) => [e.column, e.code])).to.deep.equal([
+      ["name_en", "REQUIRED"],
+    ]);
   });
 });

@@ -78,7 +78,9 @@ describe("committed test vectors", function () {
   }
 
   describe("5-leaf batch", function () {
-    const batch = readVectors<{ credentials: Credential[]; leaves: string[]; root: string; proofs: string[][] }>("merkle-batch.json");
+    const batch = readVectors<{ credentials: Credential[]; leaves: string[]; root: string; proofs: string[][] }>(
+      "merkle-batch.json",
+    );
 
     it("recomputes each leaf from its credential", function () {
       expect(batch.credentials.map((c) => computeCredentialDigest(c))).to.deep.equal(batch.leaves);

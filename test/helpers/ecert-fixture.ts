@@ -103,7 +103,10 @@ export type EcertFixture = {
   /** A PAdES signer with a self-signed certificate whose names copy the department's. */
   lookAlikeSigner(department: DepartmentId): Promise<PadesSigner>;
   /** Deploys another registry (its admin: `adminKey`) and registers `issuers` in it, each with one signer. */
-  deployRegistry(parameters: { adminKey: string; issuers: { department: DepartmentId; signerAddress: string; fingerprint: Hex }[] }): Promise<string>;
+  deployRegistry(parameters: {
+    adminKey: string;
+    issuers: { department: DepartmentId; signerAddress: string; fingerprint: Hex }[];
+  }): Promise<string>;
   /** A fresh wallet holding 1 ETH. */
   fundedWallet(): Promise<Wallet>;
   close(): Promise<void>;
@@ -133,7 +136,9 @@ export async function startEcertFixture(): Promise<EcertFixture> {
   const padesSigners = { CSB: createPadesSigner(identities.CSB), FSD: createPadesSigner(identities.FSD) };
   // No response cache: nonces must be read fresh for back-to-back transactions.
   const provider = new BrowserProvider(chain.provider, undefined, { cacheTimeout: -1, pollingInterval: 50 });
-  const artifact = JSON.parse(await readFile(new URL("../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8"));
+  const artifact = JSON.parse(
+    await readFile(new URL("../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8"),
+  );
   const registryAbi: unknown[] = artifact.abi;
   const templates = new Map<string, CertificateTemplate>();
   const keyOf: Record<DepartmentId, string> = { CSB: DEV_KEYS.CSB, FSD: DEV_KEYS.FSD };
@@ -145,13 +150,21 @@ export async function startEcertFixture(): Promise<EcertFixture> {
     let t = templates.get(typeId);
     if (!t) {
       const schema = getCertificateType(typeId);
-      t = new CertificateTemplate({ schema, issuer: DEPARTMENTS[schema.issuer as DepartmentId], verifierUrl: VERIFIER_URL });
+      t = new CertificateTemplate({
+        schema,
+        issuer: DEPARTMENTS[schema.issuer as DepartmentId],
+        verifierUrl: VERIFIER_URL,
+      });
       templates.set(typeId, t);
     }
     return t;
   };
 
-  const issueRecords = async (records: CertificateRecord[], typeId: string, options: IssueOptions = {}): Promise<IssuedBatch> => {
+  const issueRecords = async (
+    records: CertificateRecord[],
+    typeId: string,
+    options: IssueOptions = {},
+  ): Promise<IssuedBatch> => {
     const schema = getCertificateType(typeId);
     const registry = options.registry ?? chain.registry;
     const issued = records.map((record) => createCredential({ record, now: () => ISSUED_AT }));
@@ -192,12 +205,22 @@ export async function startEcertFixture(): Promise<EcertFixture> {
     pdf(credential, options = {}) {
       const typeId = credential.credentialSubject.type;
       const signer = options.signer ?? padesSigners[getCertificateType(typeId).issuer as DepartmentId];
-      const signed = signer.sign(template(typeId).render({ credential, qrUrl: encodeCredentialUrl(VERIFIER_URL, credential), signingTime: ISSUED_AT }));
+      const signed = signer.sign(
+        template(typeId).render({
+          credential,
+          qrUrl: encodeCredentialUrl(VERIFIER_URL, credential),
+          signingTime: ISSUED_AT,
+        }),
+      );
       return new Uint8Array(signed); // a plain copy: a Buffer's slice() would be a view
     },
     unsignedPdf(credential) {
       const typeId = credential.credentialSubject.type;
-      return template(typeId).render({ credential, qrUrl: encodeCredentialUrl(VERIFIER_URL, credential), signingTime: ISSUED_AT });
+      return template(typeId).render({
+        credential,
+        qrUrl: encodeCredentialUrl(VERIFIER_URL, credential),
+        signingTime: ISSUED_AT,
+      });
     },
     qrUrl: (credential) => encodeCredentialUrl(VERIFIER_URL, credential),
     async chainedSigner(department) {

@@ -56,4 +56,3 @@ export async function faultyProxy(target: string, mode: Mode = "forward") {
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
-

@@ -73,14 +73,22 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
   const port = await freePort();
   const args = [
     CLI,
-    "--server.host", "127.0.0.1",
-    "--server.port", String(port),
-    "--chain.chainId", String(chainId),
-    "--chain.hardfork", "shanghai",
-    "--wallet.mnemonic", GANACHE_MNEMONIC,
-    "--wallet.totalAccounts", String(accounts),
-    "--wallet.defaultBalance", "1000",
-    "--miner.blockTime", String(blockTime),
+    "--server.host",
+    "127.0.0.1",
+    "--server.port",
+    String(port),
+    "--chain.chainId",
+    String(chainId),
+    "--chain.hardfork",
+    "shanghai",
+    "--wallet.mnemonic",
+    GANACHE_MNEMONIC,
+    "--wallet.totalAccounts",
+    String(accounts),
+    "--wallet.defaultBalance",
+    "1000",
+    "--miner.blockTime",
+    String(blockTime),
     "--logging.quiet",
     ...(unlimitedContractSize ? ["--chain.allowUnlimitedContractSize"] : []),
   ];
@@ -96,7 +104,11 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
   const rpcUrl = `http://127.0.0.1:${port}`;
   let id = 0;
   const send = async (method: string, params: unknown[] = []): Promise<unknown> => {
-    const res = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }) });
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+    });
     const body = (await res.json()) as { result?: unknown; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result;
@@ -115,7 +127,10 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const keys = Array.from({ length: accounts }, (_, i) => HDNodeWallet.fromPhrase(GANACHE_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey);
+  const keys = Array.from(
+    { length: accounts },
+    (_, i) => HDNodeWallet.fromPhrase(GANACHE_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey,
+  );
   return {
     rpcUrl,
     chainId,
@@ -139,5 +154,9 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
 
 /** An ethers provider on a ganache (no network detection, no caching), for tests. */
 export function ganacheProvider(node: Ganache): JsonRpcProvider {
-  return new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
+  return new JsonRpcProvider(node.rpcUrl, node.chainId, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    cacheTimeout: -1,
+  });
 }

@@ -42,7 +42,9 @@ export async function selfSignedIdentity(parameters: SelfSignedIdentityParameter
     notAfter: new Date(Date.UTC(2036, 0, 1)),
     signingAlgorithm: algorithm,
     keys,
-    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
+    extensions: [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+    ],
   });
   const certFile = path.join(dir, `${name}.cert.pem`);
   const keyFile = path.join(dir, `${name}.key.pem`);

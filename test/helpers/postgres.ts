@@ -41,14 +41,18 @@ if (problem !== undefined) {
   if (process.env.REQUIRE_POSTGRES === "1") {
     throw new Error(`${line}, and REQUIRE_POSTGRES=1 says the PostgreSQL suites must run`);
   }
-  console.log(`\n!!! ${line}: every PostgreSQL suite is SKIPPED. Set TEST_DATABASE_URL to run them (REQUIRE_POSTGRES=1 makes this a failure).\n`);
+  console.log(
+    `\n!!! ${line}: every PostgreSQL suite is SKIPPED. Set TEST_DATABASE_URL to run them (REQUIRE_POSTGRES=1 makes this a failure).\n`,
+  );
 }
 
 /** True when the PostgreSQL suites run. */
 export const postgresAvailable: boolean = problem === undefined;
 
 /** `describe` for a PostgreSQL suite: skipped (pending) when no PostgreSQL answers. */
-export const describePostgres: Mocha.SuiteFunction = postgresAvailable ? describe : (describe.skip as Mocha.SuiteFunction);
+export const describePostgres: Mocha.SuiteFunction = postgresAvailable
+  ? describe
+  : (describe.skip as Mocha.SuiteFunction);
 
 /** `describe` for a suite run once per database. */
 export function describeOn(database: "SQLite" | "PostgreSQL"): Mocha.SuiteFunction {

@@ -25,7 +25,10 @@ export interface CliResult {
 export async function certs(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ECERT_")));
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], { env: { ...base, ...env }, maxBuffer: 32 * 2 ** 20 });
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], {
+      env: { ...base, ...env },
+      maxBuffer: 32 * 2 ** 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -36,7 +39,9 @@ export async function certs(env: Record<string, string>, ...args: string[]): Pro
 /** An encrypted JSON keystore of `key` (light scrypt, for test speed); returns its path. */
 export async function keystoreFile(dir: string, name: string, key: string, password: string): Promise<string> {
   const wallet = new Wallet(key);
-  const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 10 } });
+  const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, {
+    scrypt: { N: 1 << 10 },
+  });
   const file = path.join(dir, `${name}.keystore.json`);
   await writeFile(file, json, { mode: 0o600 });
   return file;
@@ -62,7 +67,10 @@ export interface DepartmentFiles {
  * department an encrypted signer keystore and a PEM PAdES identity (from the development CA helper).
  */
 export async function departmentFiles(dir: string, departments: Department[]): Promise<DepartmentFiles> {
-  const pki = await ensureDevPki(path.join(dir, "pki"), departments.map((d) => ({ id: d.id, nameEn: d.nameEn })));
+  const pki = await ensureDevPki(
+    path.join(dir, "pki"),
+    departments.map((d) => ({ id: d.id, nameEn: d.nameEn })),
+  );
   const env: Record<string, string> = { ISSUER_IDS: departments.map((d) => d.id).join(",") };
   const issuers = [];
   for (const d of departments) {
@@ -90,7 +98,9 @@ export const FSD = { id: "FSD", nameEn: "Fire Services Department", nameZh: "消
 
 /** Whether the compiled registry outgrows EIP-170's 24 KiB (instrumented by `hardhat test --coverage`). */
 export function registryOutgrowsSizeLimit(): boolean {
-  const artifact = JSON.parse(readFileSync(path.join(ROOT, "artifacts/contracts/Registry.sol/Registry.json"), "utf8")) as { deployedBytecode: string };
+  const artifact = JSON.parse(
+    readFileSync(path.join(ROOT, "artifacts/contracts/Registry.sol/Registry.json"), "utf8"),
+  ) as { deployedBytecode: string };
   return (artifact.deployedBytecode.length - 2) / 2 > 24_576;
 }
 
@@ -109,10 +119,27 @@ export interface ServiceProcess {
  * Starts `node <entry>` (default `server/main.ts`), or `command`, as its own process with `env` (PORT 0 unless given)
  * and resolves once it logs that it started, with its URL.
  */
-export async function startServiceProcess(env: Record<string, string>, options: { entry?: string; cwd?: string; command?: string[]; timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const { entry = path.join(ROOT, "server/main.ts"), cwd = ROOT, command = [process.execPath, entry], timeoutMs = 120_000 } = options;
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ECERT_|CHAIN_|REGISTRY_|ISSUER_IDS|DATABASE_URL|DATA_DIR|PORT$|CONFIRMATIONS)/.test(k)));
-  const child = spawn(command[0], command.slice(1), { cwd, env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+export async function startServiceProcess(
+  env: Record<string, string>,
+  options: { entry?: string; cwd?: string; command?: string[]; timeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const {
+    entry = path.join(ROOT, "server/main.ts"),
+    cwd = ROOT,
+    command = [process.execPath, entry],
+    timeoutMs = 120_000,
+  } = options;
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(ECERT_|CHAIN_|REGISTRY_|ISSUER_IDS|DATABASE_URL|DATA_DIR|PORT$|CONFIRMATIONS)/.test(k),
+    ),
+  );
+  const child = spawn(command[0], command.slice(1), {
+    cwd,
+    env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   // Its own process group, signalled as one: `npm start` does not pass SIGTERM on to the node it starts.
   const signal = (name: NodeJS.Signals) => {
     try {
@@ -174,7 +201,6 @@ export async function call(
   method: string,
   route: string,
   options: { key?: string; json?: unknown; csv?: Uint8Array } = {},
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ): Promise<{ status: number; json: any; bytes: Uint8Array }> {
   const headers: Record<string, string> = {};
   if (options.key) headers.authorization = `Bearer ${options.key}`;
@@ -199,7 +225,10 @@ export async function call(
 
 /** The header and the first `count` rows of a CSV file of examples/. */
 export function exampleRows(name: string, count: number): Uint8Array {
-  const lines = readFileSync(path.join(ROOT, "examples", name), "utf8").replace(/^\uFEFF/, "").split(/\r?\n/).filter(Boolean);
+  const lines = readFileSync(path.join(ROOT, "examples", name), "utf8")
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .filter(Boolean);
   if (lines.length < count + 1) throw new Error(`examples/${name} has fewer than ${count} rows`);
   return new TextEncoder().encode(`${lines.slice(0, count + 1).join("\r\n")}\r\n`);
 }

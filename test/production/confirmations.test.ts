@@ -10,7 +10,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { startGanache, type Ganache } from "../helpers/ganache.ts";
-import { CSB, call, certs, departmentFiles, exampleRows, keystoreFile, registryOutgrowsSizeLimit, startServiceProcess, until, type ServiceProcess } from "../helpers/production.ts";
+import {
+  CSB,
+  call,
+  certs,
+  departmentFiles,
+  exampleRows,
+  keystoreFile,
+  registryOutgrowsSizeLimit,
+  startServiceProcess,
+  until,
+  type ServiceProcess,
+} from "../helpers/production.ts";
 
 const CONFIRMATIONS = 3;
 
@@ -26,7 +37,17 @@ describe(`CONFIRMATIONS=${CONFIRMATIONS} on a node that mines on demand (ganache
     node = await startGanache({ chainId: 1338, unlimitedContractSize: registryOutgrowsSizeLimit() });
     const deployer = await keystoreFile(dir, "deployer", node.keys[0], "pw");
     const departments = await departmentFiles(dir, [{ ...CSB, signerKey: node.keys[1] }]);
-    const deployed = await certs({ ECERT_ADMIN_PASSWORD: "pw", DATA_DIR: dir }, "admin", "deploy", "--rpc", node.rpcUrl, "--keystore", deployer, "--issuers", departments.issuersFile);
+    const deployed = await certs(
+      { ECERT_ADMIN_PASSWORD: "pw", DATA_DIR: dir },
+      "admin",
+      "deploy",
+      "--rpc",
+      node.rpcUrl,
+      "--keystore",
+      deployer,
+      "--issuers",
+      departments.issuersFile,
+    );
     expect(deployed.code, deployed.stderr).to.equal(0);
     const registry = /^REGISTRY_ADDRESS=(0x[0-9a-fA-F]{40})$/m.exec(deployed.stdout)![1];
     const created = await certs({ DATA_DIR: dir }, "apikey", "create", "--issuer", "CSB");
@@ -62,8 +83,14 @@ describe(`CONFIRMATIONS=${CONFIRMATIONS} on a node that mines on demand (ganache
 
     const released = async () => {
       const batch = await call(service!.url, "GET", `/batches/${batchId}`, { key });
-      const statuses = await Promise.all(ids.map(async (id) => (await call(service!.url, "GET", `/certificates/${id}`, { key })).json.status as string));
-      return { issued: (batch.json.progress.issued ?? 0) as number, progress: batch.json.progress as Record<string, number>, statuses };
+      const statuses = await Promise.all(
+        ids.map(async (id) => (await call(service!.url, "GET", `/certificates/${id}`, { key })).json.status as string),
+      );
+      return {
+        issued: (batch.json.progress.issued ?? 0) as number,
+        progress: batch.json.progress as Record<string, number>,
+        statuses,
+      };
     };
     for (let confirmations = 0; confirmations < CONFIRMATIONS; confirmations++) {
       // The service looks for its receipt and the head once a second: give it three looks.
@@ -71,7 +98,10 @@ describe(`CONFIRMATIONS=${CONFIRMATIONS} on a node that mines on demand (ganache
       expect(await node.blockNumber()).to.equal(anchorBlock + confirmations);
       const now = await released();
       expect(now.issued, `at ${confirmations} confirmations: ${JSON.stringify(now.progress)}`).to.equal(0);
-      expect(now.statuses.filter((s) => s === "issued"), `at ${confirmations} confirmations`).to.deep.equal([]);
+      expect(
+        now.statuses.filter((s) => s === "issued"),
+        `at ${confirmations} confirmations`,
+      ).to.deep.equal([]);
       await node.mine();
     }
     expect(await node.blockNumber()).to.equal(anchorBlock + CONFIRMATIONS);

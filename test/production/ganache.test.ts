@@ -19,9 +19,29 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import { chromium } from "playwright-core";
 import { DEFAULT_VERIFIER_DIST } from "../../verifier-web/build.ts";
-import { CHROMIUM, CHROMIUM_ARGS, closeBrowser, dropFile, readVerdict, serveStatic } from "../browser/browser-helpers.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  closeBrowser,
+  dropFile,
+  readVerdict,
+  serveStatic,
+} from "../browser/browser-helpers.ts";
 import { startGanache, type Ganache } from "../helpers/ganache.ts";
-import { CSB, FSD, call, certs, departmentFiles, exampleRows, keystoreFile, registryOutgrowsSizeLimit, startServiceProcess, until, type DepartmentFiles, type ServiceProcess } from "../helpers/production.ts";
+import {
+  CSB,
+  FSD,
+  call,
+  certs,
+  departmentFiles,
+  exampleRows,
+  keystoreFile,
+  registryOutgrowsSizeLimit,
+  startServiceProcess,
+  until,
+  type DepartmentFiles,
+  type ServiceProcess,
+} from "../helpers/production.ts";
 
 type Issued = { id: string; certificateNumber: string }[];
 
@@ -52,14 +72,33 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     await rm(dir, { recursive: true, force: true });
   });
 
-  const deploy = () => certs({ ECERT_ADMIN_PASSWORD: "deployer password", DATA_DIR: dir }, "admin", "deploy", "--rpc", node.rpcUrl, "--keystore", deployerKeystore, "--issuers", departments.issuersFile);
+  const deploy = () =>
+    certs(
+      { ECERT_ADMIN_PASSWORD: "deployer password", DATA_DIR: dir },
+      "admin",
+      "deploy",
+      "--rpc",
+      node.rpcUrl,
+      "--keystore",
+      deployerKeystore,
+      "--issuers",
+      departments.issuersFile,
+    );
 
   it("certs admin deploy refuses, exit 64, without a keystore, without --rpc, or with a --registry that holds no contract", async () => {
     const cases: [Record<string, string>, string[], RegExp][] = [
       [{}, ["--rpc", node.rpcUrl], /needs the deployer's key: --keystore FILE/],
       [{ ECERT_ADMIN_PASSWORD: "deployer password" }, ["--keystore", deployerKeystore], /needs --rpc URL/],
-      [{ ECERT_ADMIN_PASSWORD: "deployer password" }, ["--rpc", node.rpcUrl, "--keystore", deployerKeystore, "--registry", `0x${"12".repeat(20)}`], /no contract at 0x1212.* on chain 1337/],
-      [{ ECERT_ADMIN_PASSWORD: "deployer password" }, ["--rpc", node.rpcUrl, "--keystore", deployerKeystore, "--admin-delay", "soon"], /--admin-delay: seconds/],
+      [
+        { ECERT_ADMIN_PASSWORD: "deployer password" },
+        ["--rpc", node.rpcUrl, "--keystore", deployerKeystore, "--registry", `0x${"12".repeat(20)}`],
+        /no contract at 0x1212.* on chain 1337/,
+      ],
+      [
+        { ECERT_ADMIN_PASSWORD: "deployer password" },
+        ["--rpc", node.rpcUrl, "--keystore", deployerKeystore, "--admin-delay", "soon"],
+        /--admin-delay: seconds/,
+      ],
     ];
     for (const [env, args, message] of cases) {
       const result = await certs({ DATA_DIR: dir, ...env }, "admin", "deploy", ...args);
@@ -76,8 +115,16 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     const first = await deploy();
     expect(first.code, first.stderr).to.equal(0);
     const deployer = new Wallet(node.keys[0]).address;
-    expect(first.stdout).to.match(new RegExp(`^registry deployed at 0x[0-9a-fA-F]{40}: transaction 0x[0-9a-f]{64}, block \\d+ \\(governance admin ${deployer}, handover delay 259200 s\\)$`, "m"));
-    for (const [id, signer] of [["CSB", node.keys[1]], ["FSD", node.keys[2]]]) {
+    expect(first.stdout).to.match(
+      new RegExp(
+        `^registry deployed at 0x[0-9a-fA-F]{40}: transaction 0x[0-9a-f]{64}, block \\d+ \\(governance admin ${deployer}, handover delay 259200 s\\)$`,
+        "m",
+      ),
+    );
+    for (const [id, signer] of [
+      ["CSB", node.keys[1]],
+      ["FSD", node.keys[2]],
+    ]) {
       expect(first.stdout).to.match(new RegExp(`^issuer ${id}: registered: transaction 0x`, "m"));
       expect(first.stdout).to.include(`issuer ${id}: signer added ${new Wallet(signer).address}: transaction 0x`);
     }
@@ -94,9 +141,24 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     // The trust issue's admin commands work against it.
     const list = await certs({}, "admin", "issuer", "list", "--json", "--rpc", node.rpcUrl, "--registry", registry);
     expect(list.code, list.stderr).to.equal(0);
-    const listed = JSON.parse(list.stdout) as { chainId: number; issuers: { id: string; nameEn: string; signers: { address: string; current: boolean }[]; signingCertificates: string[] }[] };
+    const listed = JSON.parse(list.stdout) as {
+      chainId: number;
+      issuers: {
+        id: string;
+        nameEn: string;
+        signers: { address: string; current: boolean }[];
+        signingCertificates: string[];
+      }[];
+    };
     expect(listed.chainId).to.equal(1337);
-    expect(listed.issuers.map((i) => [i.id, i.nameEn, i.signers.map((s) => [s.address, s.current]), i.signingCertificates.length])).to.deep.equal([
+    expect(
+      listed.issuers.map((i) => [
+        i.id,
+        i.nameEn,
+        i.signers.map((s) => [s.address, s.current]),
+        i.signingCertificates.length,
+      ]),
+    ).to.deep.equal([
       ["CSB", CSB.nameEn, [[new Wallet(node.keys[1]).address, true]], 1],
       ["FSD", FSD.nameEn, [[new Wallet(node.keys[2]).address, true]], 1],
     ]);
@@ -120,7 +182,10 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     const me = await call(service.url, "GET", "/me", { key: keys.FSD });
     expect(me.status, JSON.stringify(me.json)).to.equal(200);
     expect(JSON.stringify(me.json)).to.include(FSD.nameEn);
-    expect(service.logs().find((l) => l.msg === "HK e-Cert issuer service started")).to.deep.include({ chainId: 1337, registry });
+    expect(service.logs().find((l) => l.msg === "HK e-Cert issuer service started")).to.deep.include({
+      chainId: 1337,
+      registry,
+    });
   });
 
   it("issues 100 CSB certificates and 12 FSD licences through POST /batches, each department with its own signer", async () => {
@@ -140,7 +205,11 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     expect(issued.CSB).to.have.length(100);
     expect(issued.FSD).to.have.length(12);
     for (const id of ["CSB", "FSD"]) {
-      await until(async () => (await call(service!.url, "GET", `/batches/${accepted[id]}`, { key: keys[id] })).json.done === true, 120_000, `${id}'s batch`);
+      await until(
+        async () => (await call(service!.url, "GET", `/batches/${accepted[id]}`, { key: keys[id] })).json.done === true,
+        120_000,
+        `${id}'s batch`,
+      );
       const batch = await call(service!.url, "GET", `/batches/${accepted[id]}`, { key: keys[id] });
       expect(batch.json.progress.issued, JSON.stringify(batch.json)).to.equal(issued[id].length);
     }
@@ -152,12 +221,30 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     expect(pdf.status).to.equal(200);
     const file = path.join(dir, `${certificateId}.pdf`);
     await writeFile(file, pdf.bytes);
-    const result = await certs({}, "verify", file, "--json", "--rpc", node.rpcUrl, "--registry", registry, "--chain-id", "1337");
-    return { code: result.code, result: JSON.parse(result.stdout) as { status: string; reasons: string[]; issuer?: { nameEn?: string } }, stderr: result.stderr };
+    const result = await certs(
+      {},
+      "verify",
+      file,
+      "--json",
+      "--rpc",
+      node.rpcUrl,
+      "--registry",
+      registry,
+      "--chain-id",
+      "1337",
+    );
+    return {
+      code: result.code,
+      result: JSON.parse(result.stdout) as { status: string; reasons: string[]; issuer?: { nameEn?: string } },
+      stderr: result.stderr,
+    };
   };
 
   it("verifies a CSB certificate and an FSD licence VALID with certs verify --rpc <ganache>", async () => {
-    for (const [id, certificate] of [["CSB", issued.CSB[57]], ["FSD", issued.FSD[3]]] as const) {
+    for (const [id, certificate] of [
+      ["CSB", issued.CSB[57]],
+      ["FSD", issued.FSD[3]],
+    ] as const) {
       const { code, result, stderr } = await verifyFile(id, certificate.id);
       expect(result.status, `${id}: ${JSON.stringify(result.reasons)} ${stderr}`).to.equal("VALID");
       expect(code).to.equal(0);
@@ -166,9 +253,17 @@ describe("production mode on ganache (separate processes): deploy, register, iss
 
   it("revokes one certificate through the API: certs verify says REVOKED, its neighbours stay VALID", async () => {
     const target = issued.CSB[42];
-    const res = await call(service!.url, "POST", `/certificates/${target.id}/revoke`, { key: keys.CSB, json: { reason: "fraud" } });
+    const res = await call(service!.url, "POST", `/certificates/${target.id}/revoke`, {
+      key: keys.CSB,
+      json: { reason: "fraud" },
+    });
     expect(res.status, JSON.stringify(res.json)).to.equal(202);
-    await until(async () => (await call(service!.url, "GET", `/certificates/${target.id}`, { key: keys.CSB })).json.status === "revoked", 60_000, "the revocation");
+    await until(
+      async () =>
+        (await call(service!.url, "GET", `/certificates/${target.id}`, { key: keys.CSB })).json.status === "revoked",
+      60_000,
+      "the revocation",
+    );
     const revoked = await verifyFile("CSB", target.id);
     expect(revoked.result.status).to.equal("INVALID");
     expect(revoked.result.reasons).to.deep.equal(["REVOKED"]);
@@ -177,7 +272,8 @@ describe("production mode on ganache (separate processes): deploy, register, iss
   });
 
   it("verifies in the page (Chromium): a static copy whose config points at ganache, and the service's own page over /rpc", async () => {
-    const pdfOf = async (certificateId: string) => (await call(service!.url, "GET", `/certificates/${certificateId}/pdf`, { key: keys.CSB })).bytes;
+    const pdfOf = async (certificateId: string) =>
+      (await call(service!.url, "GET", `/certificates/${certificateId}/pdf`, { key: keys.CSB })).bytes;
     const valid = await pdfOf(issued.CSB[57].id);
     const revoked = await pdfOf(issued.CSB[42].id);
     // The service built the page when it started (verifier-web/dist); a static host serves it with its own config.
@@ -185,7 +281,10 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       for (const origin of [host.url, service!.url]) {
-        for (const [pdf, expected] of [[valid, { status: "VALID", reasons: [] }], [revoked, { status: "INVALID", reasons: ["REVOKED"] }]] as const) {
+        for (const [pdf, expected] of [
+          [valid, { status: "VALID", reasons: [] }],
+          [revoked, { status: "INVALID", reasons: ["REVOKED"] }],
+        ] as const) {
           const page = await browser.newPage();
           await page.goto(`${origin}/`);
           await dropFile(page, pdf, "certificate.pdf", "application/pdf");

@@ -43,17 +43,27 @@ function staticImportGraph(entry: string): Graph {
       else if (!graph.packages.has(packageOf(specifier))) graph.packages.set(packageOf(specifier), relative);
     };
     for (const statement of source.statements) {
-      if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly && ts.isStringLiteral(statement.moduleSpecifier)) {
+      if (
+        ts.isImportDeclaration(statement) &&
+        !statement.importClause?.isTypeOnly &&
+        ts.isStringLiteral(statement.moduleSpecifier)
+      ) {
         follow(statement.moduleSpecifier.text);
       }
-      if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+      if (
+        ts.isExportDeclaration(statement) &&
+        !statement.isTypeOnly &&
+        statement.moduleSpecifier &&
+        ts.isStringLiteral(statement.moduleSpecifier)
+      ) {
         follow(statement.moduleSpecifier.text);
       }
     }
     const findDynamic = (node: ts.Node): void => {
       if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
         const [argument] = node.arguments;
-        if (argument && ts.isStringLiteralLike(argument)) graph.dynamic.push({ from: relative, specifier: argument.text });
+        if (argument && ts.isStringLiteralLike(argument))
+          graph.dynamic.push({ from: relative, specifier: argument.text });
       }
       ts.forEachChild(node, findDynamic);
     };
@@ -67,19 +77,27 @@ describe("npm start's import graph (server/main.ts)", () => {
   const graph = staticImportGraph("server/main.ts");
 
   it("never reaches hardhat, Ignition or the local chain except through a dynamic import", () => {
-    expect([...graph.packages.keys()].filter((name) => name === "hardhat" || name.startsWith("@nomicfoundation/"))).to.deep.equal([]);
-    expect([...graph.files].filter((file) => file.startsWith("ignition/") || file === "server/chain/local-chain.ts")).to.deep.equal([]);
+    expect(
+      [...graph.packages.keys()].filter((name) => name === "hardhat" || name.startsWith("@nomicfoundation/")),
+    ).to.deep.equal([]);
+    expect(
+      [...graph.files].filter((file) => file.startsWith("ignition/") || file === "server/chain/local-chain.ts"),
+    ).to.deep.equal([]);
     expect(graph.dynamic).to.deep.include({ from: "server/start.ts", specifier: "./chain/local-chain.ts" });
   });
 
   it("loads only packages in dependencies, so an install without devDependencies starts in production mode", () => {
-    const missing = [...graph.packages].filter(([name]) => !(name in packageJson.dependencies)).map(([name, from]) => `${name} (from ${from})`);
+    const missing = [...graph.packages]
+      .filter(([name]) => !(name in packageJson.dependencies))
+      .map(([name, from]) => `${name} (from ${from})`);
     expect(missing).to.deep.equal([]);
   });
 
   it("imports later only packages in dependencies, apart from the embedded default's local chain", () => {
     const later = graph.dynamic.filter(({ specifier }) => !specifier.startsWith(".") && !specifier.startsWith("node:"));
-    const missing = later.filter(({ specifier }) => !(packageOf(specifier) in packageJson.dependencies)).map(({ specifier, from }) => `${specifier} (from ${from})`);
+    const missing = later
+      .filter(({ specifier }) => !(packageOf(specifier) in packageJson.dependencies))
+      .map(({ specifier, from }) => `${specifier} (from ${from})`);
     expect(missing).to.deep.equal([]);
   });
 });

@@ -49,8 +49,14 @@ describe("verifier-web/build.ts: script budgets", function () {
   it("bundles neither ethers nor the full zod into the verifier and claim pages", async () => {
     for (const name of ["app", "claim"]) {
       const packages = await bundledPackages(path.join(dir, "dist"), script(name).name);
-      expect(packages.filter((p) => p.startsWith("ethers/") || p.startsWith("@noble/") || p.startsWith("@adraffy/")), name).to.deep.equal([]);
-      expect(packages.filter((p) => p.startsWith("zod/") && /\/classic\//.test(p)), name).to.deep.equal([]);
+      expect(
+        packages.filter((p) => p.startsWith("ethers/") || p.startsWith("@noble/") || p.startsWith("@adraffy/")),
+        name,
+      ).to.deep.equal([]);
+      expect(
+        packages.filter((p) => p.startsWith("zod/") && /\/classic\//.test(p)),
+        name,
+      ).to.deep.equal([]);
     }
   });
 

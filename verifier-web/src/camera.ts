@@ -7,7 +7,8 @@ import jsQRModule from "jsqr";
 import { BaseError } from "../../core/base-error.ts";
 
 // jsqr is CommonJS with an ES-style `default` export: esbuild hands over `default`, Node the module.
-const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ??
+  jsQRModule) as unknown as typeof jsQRModule.default;
 
 /** Why the camera could not be used, each with its own message in the string table. */
 export type CameraProblem = "unsupported" | "noCamera" | "denied" | "failed";
@@ -64,8 +65,14 @@ export type Scanner = {
  * const scanner = await startScan({ video, onCode: (text) => text.includes("#1-") });
  * ```
  */
-export async function startScan({ video, onCode, maxSide = 1280, intervalMs = 120 }: StartScanParameters): Promise<Scanner> {
-  if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== "function") throw new CameraError("unsupported");
+export async function startScan({
+  video,
+  onCode,
+  maxSide = 1280,
+  intervalMs = 120,
+}: StartScanParameters): Promise<Scanner> {
+  if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== "function")
+    throw new CameraError("unsupported");
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({

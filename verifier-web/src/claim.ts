@@ -81,7 +81,11 @@ async function open(code: string): Promise<void> {
     }
     const [credential, pdf] = await Promise.all([
       callApi<Credential>(`${path}/credential`),
-      fetch(new URL(`/api/v1${path}/pdf`, location.href), { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }).then(async (r) => {
+      fetch(new URL(`/api/v1${path}/pdf`, location.href), {
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+      }).then(async (r) => {
         if (!r.ok) throw new ApiError(r.status, `HTTP_${r.status}`, `HTTP ${r.status}`, undefined);
         return r.blob();
       }),
@@ -91,7 +95,11 @@ async function open(code: string): Promise<void> {
     state.sharedHidden = undefined;
     const name = summary.certificateNumber.replace(/[^A-Za-z0-9._-]+/g, "_");
     setDownload(elements.pdf, new Blob([pdf], { type: "application/pdf" }), `${name}.pdf`);
-    setDownload(elements.credential, new Blob([JSON.stringify(credential, null, 2)], { type: "application/json" }), `${name}.json`);
+    setDownload(
+      elements.credential,
+      new Blob([JSON.stringify(credential, null, 2)], { type: "application/json" }),
+      `${name}.json`,
+    );
     drawCertificate();
     drawShareChoices();
     elements.shareResult.hidden = true;
@@ -101,8 +109,10 @@ async function open(code: string): Promise<void> {
     elements.certificate.focus();
   } catch (error) {
     elements.code.setAttribute("aria-invalid", "true");
-    if (error instanceof ApiError && error.status === 404) portal.say(elements.codeMessage, { key: "claim.codeUnknown" });
-    else if (error instanceof ApiError && error.status === 429) portal.say(elements.codeMessage, { key: "claim.tooMany" });
+    if (error instanceof ApiError && error.status === 404)
+      portal.say(elements.codeMessage, { key: "claim.codeUnknown" });
+    else if (error instanceof ApiError && error.status === 429)
+      portal.say(elements.codeMessage, { key: "claim.tooMany" });
     else portal.say(elements.codeMessage, problemOf(error));
   } finally {
     elements.submit.disabled = false;
@@ -127,7 +137,8 @@ function drawCertificate(): void {
   }
   if (schema.validity.kind === "period") {
     rows.push([schema.validity.validFrom.label[lang], formatDate(credential.validFrom, lang)]);
-    if (credential.validUntil) rows.push([schema.validity.validUntil.label[lang], formatDate(credential.validUntil, lang)]);
+    if (credential.validUntil)
+      rows.push([schema.validity.validUntil.label[lang], formatDate(credential.validUntil, lang)]);
   }
   elements.certBody.replaceChildren(fieldList(rows, "cert-fields"));
 }
@@ -136,7 +147,9 @@ function drawCertificate(): void {
 function drawShareChoices(): void {
   const claimed = state.claimed;
   if (!claimed) return;
-  const ticked = new Set([...elements.shareFields.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value));
+  const ticked = new Set(
+    [...elements.shareFields.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value),
+  );
   elements.shareFields.replaceChildren(
     ...hideableColumns(claimed).map((column) => {
       const pointer = `/credentialSubject${column.path}`;
@@ -144,7 +157,13 @@ function drawShareChoices(): void {
       return h(
         "div",
         { class: "choice" },
-        h("input", { type: "checkbox", id, value: pointer, "data-column": column.column, checked: ticked.has(pointer) }),
+        h("input", {
+          type: "checkbox",
+          id,
+          value: pointer,
+          "data-column": column.column,
+          checked: ticked.has(pointer),
+        }),
         h("label", { for: id }, column.label[portal.lang]),
       );
     }),
@@ -152,7 +171,9 @@ function drawShareChoices(): void {
 }
 
 function hideableColumns(claimed: Claimed): ColumnSchema[] {
-  return claimed.schema.columns.filter((c) => c.hideable && valueAt(claimed.credential.credentialSubject, c.path) !== undefined);
+  return claimed.schema.columns.filter(
+    (c) => c.hideable && valueAt(claimed.credential.credentialSubject, c.path) !== undefined,
+  );
 }
 
 /** Makes the share link and its QR code from the ticked boxes, in this browser. */
@@ -175,7 +196,10 @@ async function makeShare(): Promise<void> {
     elements.shareResult.hidden = false;
   } catch (error) {
     console.error("share failed", error);
-    portal.say(elements.shareMessage, { key: "share.failed", values: { message: error instanceof Error ? error.message : String(error) } });
+    portal.say(elements.shareMessage, {
+      key: "share.failed",
+      values: { message: error instanceof Error ? error.message : String(error) },
+    });
   }
 }
 
@@ -184,8 +208,13 @@ function drawShareSummary(): void {
   const hidden = state.sharedHidden;
   if (!claimed || !hidden) return;
   const { lang } = portal;
-  const labels = claimed.schema.columns.filter((c) => hidden.includes(`/credentialSubject${c.path}`)).map((c) => c.label[lang]);
-  elements.shareSummary.textContent = labels.length === 0 ? pt("share.summaryNone", lang) : pt("share.summary", lang, { fields: labels.join(lang === "en" ? ", " : "、") });
+  const labels = claimed.schema.columns
+    .filter((c) => hidden.includes(`/credentialSubject${c.path}`))
+    .map((c) => c.label[lang]);
+  elements.shareSummary.textContent =
+    labels.length === 0
+      ? pt("share.summaryNone", lang)
+      : pt("share.summary", lang, { fields: labels.join(lang === "en" ? ", " : "、") });
   elements.shareQr.alt = pt("share.qrAlt", lang);
   drawShareChoices();
 }

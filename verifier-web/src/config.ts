@@ -20,7 +20,10 @@ export type VerifierConfig = {
  * @returns the configuration with absolute endpoint URLs.
  * @throws Error naming what is missing or wrong (shown to the site's operator in the console).
  */
-export async function loadConfig(url = "config.json", fetchImpl: typeof fetch = (input, init) => fetch(input, init)): Promise<VerifierConfig> {
+export async function loadConfig(
+  url = "config.json",
+  fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+): Promise<VerifierConfig> {
   const address = new URL(url, document.baseURI);
   const response = await fetchImpl(address, { cache: "no-cache", credentials: "omit" });
   if (!response.ok) throw new Error(`${address.pathname}: HTTP ${response.status}`);
@@ -41,10 +44,13 @@ export function parseConfig(json: unknown, base: URL): VerifierConfig {
   }
   const resolved = rpcUrls.map((u: string, i) => {
     const endpoint = new URL(u, base);
-    if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") throw new Error(`config.json: rpcUrls[${i}] is not an http(s) URL`);
+    if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:")
+      throw new Error(`config.json: rpcUrls[${i}] is not an http(s) URL`);
     return endpoint.href;
   });
-  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) throw new Error("config.json: chainId must be a positive integer");
-  if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error("config.json: registry must be a 0x-prefixed contract address");
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new Error("config.json: chainId must be a positive integer");
+  if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry))
+    throw new Error("config.json: registry must be a 0x-prefixed contract address");
   return { rpcUrls: resolved, chainId, registry };
 }

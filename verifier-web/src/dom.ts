@@ -12,7 +12,11 @@ type Attributes = Record<string, string | number | boolean | null | undefined>;
  * h("p", { class: "note" }, "Checked in ", h("strong", {}, "212"), " ms");
  * ```
  */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   setAttributes(element, attributes);
   append(element, children);
@@ -39,7 +43,9 @@ function setAttributes(element: Element, attributes: Attributes): void {
 function append(element: Element, children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    element.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    element.appendChild(
+      typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child,
+    );
   }
 }
 

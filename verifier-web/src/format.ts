@@ -19,7 +19,8 @@ const LOCALE: Record<Language, string> = { en: "en-HK", "zh-HK": "zh-HK" };
 export function valueAt(subject: unknown, path: string): unknown {
   let value: unknown = subject;
   for (const token of pathTokens(path)) {
-    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, token)) return undefined;
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, token))
+      return undefined;
     value = (value as Record<string, unknown>)[token];
   }
   return value;
@@ -67,12 +68,17 @@ export function formatDate(value: string, lang: Language): string {
 export function formatDateTime(value: string, lang: Language, style: "long" | "medium" = "long"): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: style, timeStyle: style, timeZone: "Asia/Hong_Kong" }).format(date);
+  return new Intl.DateTimeFormat(LOCALE[lang], {
+    dateStyle: style,
+    timeStyle: style,
+    timeZone: "Asia/Hong_Kong",
+  }).format(date);
 }
 
 /** Label/value rows as the pages' field list (`dl.fields`). */
 export function fieldList(rows: [string, Node | string][], id?: string): HTMLElement {
   const list = h("dl", { class: "fields", id });
-  for (const [label, value] of rows) list.append(h("div", { class: "fields__row" }, h("dt", {}, label), h("dd", {}, value)));
+  for (const [label, value] of rows)
+    list.append(h("div", { class: "fields__row" }, h("dt", {}, label), h("dd", {}, value)));
   return list;
 }

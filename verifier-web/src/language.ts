@@ -76,7 +76,8 @@ export class PageLanguage<K extends string> {
     document.documentElement.lang = lang;
     const titleKey = document.querySelector<HTMLElement>(".masthead__title [data-i18n]")?.dataset.i18n;
     if (titleKey) document.title = text(titleKey);
-    for (const element of document.querySelectorAll<HTMLElement>("[data-i18n]")) element.textContent = text(element.dataset.i18n!);
+    for (const element of document.querySelectorAll<HTMLElement>("[data-i18n]"))
+      element.textContent = text(element.dataset.i18n!);
     for (const element of document.querySelectorAll<HTMLElement>("[data-i18n-aria-label]")) {
       element.setAttribute("aria-label", text(element.dataset.i18nAriaLabel!));
     }
@@ -85,7 +86,8 @@ export class PageLanguage<K extends string> {
     this.#switch.lang = other;
     this.#switch.textContent = text("lang.switch");
     this.#switch.setAttribute("aria-label", `${text("lang.switch")}: ${text("lang.switchLabel")}`);
-    for (const [element, message] of this.#messages) element.textContent = this.#translate(message.key, lang, message.values);
+    for (const [element, message] of this.#messages)
+      element.textContent = this.#translate(message.key, lang, message.values);
     this.#redraw();
   }
 

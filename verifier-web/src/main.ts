@@ -28,7 +28,11 @@ import type { Message, StringKey } from "./strings.ts";
 const PAYLOAD_PATTERN = /^(https?:\/\/[^\s#]*#)?1[-.][0-9A-Za-z_-]/;
 
 /** What is on screen, kept so that a language switch can draw it again. */
-type ResultState = { kind: "checking"; source: Source } | { kind: "result"; view: ResultView } | { kind: "problem"; message: Message } | { kind: "empty" };
+type ResultState =
+  | { kind: "checking"; source: Source }
+  | { kind: "result"; view: ResultView }
+  | { kind: "problem"; message: Message }
+  | { kind: "empty" };
 
 const state = {
   config: undefined as VerifierConfig | undefined,
@@ -68,9 +72,13 @@ const language = new PageLanguage<StringKey>(t, () => {
 function renderFooter(): void {
   const config = state.config;
   const { lang } = language;
-  elements.footerRegistry.textContent = config ? t("footer.registry", lang, { chainId: String(config.chainId), registry: config.registry }) : "";
+  elements.footerRegistry.textContent = config
+    ? t("footer.registry", lang, { chainId: String(config.chainId), registry: config.registry })
+    : "";
   elements.footerEndpoints.textContent = config
-    ? t("footer.endpoints", lang, { endpoints: config.rpcUrls.map((u) => new URL(u).host + new URL(u).pathname).join(", ") })
+    ? t("footer.endpoints", lang, {
+        endpoints: config.rpcUrls.map((u) => new URL(u).host + new URL(u).pathname).join(", "),
+      })
     : "";
 }
 
@@ -116,7 +124,11 @@ function drawResult(announce: boolean): void {
  *
  * @param startedAt `performance.now()` when the user gave the input (the drop, the choice ...).
  */
-async function check(input: VerifyInput | (() => Promise<VerifyInput>), source: Source, startedAt: number): Promise<void> {
+async function check(
+  input: VerifyInput | (() => Promise<VerifyInput>),
+  source: Source,
+  startedAt: number,
+): Promise<void> {
   const sequence = ++state.sequence;
   state.result = { kind: "checking", source };
   drawResult(false);
@@ -132,14 +144,18 @@ async function check(input: VerifyInput | (() => Promise<VerifyInput>), source: 
     const result = await verify(value, {
       providers: config.rpcUrls,
       trusted: { chainId: config.chainId, registry: config.registry },
-      fetch: (url, init) => fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
+      fetch: (url, init) =>
+        fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
     });
     if (sequence !== state.sequence) return;
     state.result = { kind: "result", view: { result, source, elapsedMs: performance.now() - startedAt } };
   } catch (error) {
     if (sequence !== state.sequence) return;
     console.error("verification failed", error);
-    state.result = { kind: "problem", message: { key: error instanceof FileReadError ? "error.unreadable" : "error.internal" } };
+    state.result = {
+      kind: "problem",
+      message: { key: error instanceof FileReadError ? "error.unreadable" : "error.internal" },
+    };
   }
   drawResult(true);
 }
@@ -234,7 +250,9 @@ function wireFileInputs(): void {
       checkFile(file, startedAt);
       return;
     }
-    const text = (data.getData("text/uri-list") || data.getData("text/plain")).split(/\r?\n/).find((line) => line && !line.startsWith("#"));
+    const text = (data.getData("text/uri-list") || data.getData("text/plain"))
+      .split(/\r?\n/)
+      .find((line) => line && !line.startsWith("#"));
     if (text) checkText(text, "link", startedAt);
   });
 }

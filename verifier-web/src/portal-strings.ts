@@ -37,7 +37,10 @@ export const PORTAL_STRINGS = {
     en: "No certificate has this claim code. Check the code and try again.",
     "zh-HK": "找不到此領取碼的證書。請核對代碼後再試。",
   },
-  "claim.tooMany": { en: "Too many attempts. Wait a minute and try again.", "zh-HK": "嘗試次數過多。請等候一分鐘後再試。" },
+  "claim.tooMany": {
+    en: "Too many attempts. Wait a minute and try again.",
+    "zh-HK": "嘗試次數過多。請等候一分鐘後再試。",
+  },
   "claim.notReady": {
     en: "Your certificate is being issued (status: {status}). Try again in a few minutes.",
     "zh-HK": "你的證書正在簽發中（狀態：{status}）。請於數分鐘後再試。",
@@ -106,12 +109,14 @@ export const PORTAL_STRINGS = {
   "upload.progressHeading": { en: "Batch progress", "zh-HK": "批次進度" },
   "upload.progress": {
     en: "{issued} of {accepted} issued ({pending} waiting, {anchoring} being anchored, {failed} failed).",
-    "zh-HK": "共 {accepted} 張，已簽發 {issued} 張（{pending} 張等候中，{anchoring} 張正記錄於區塊鏈，{failed} 張失敗）。",
+    "zh-HK":
+      "共 {accepted} 張，已簽發 {issued} 張（{pending} 張等候中，{anchoring} 張正記錄於區塊鏈，{failed} 張失敗）。",
   },
   "upload.done": { en: "Done: every accepted certificate is issued.", "zh-HK": "完成：所有已接受的證書均已簽發。" },
   "upload.failed": {
     en: "Finished with a failure: {issued} issued; {failed} could not be issued and were set aside (reason: {reason}). Their numbers can be uploaded again.",
-    "zh-HK": "已完成但有失敗：已簽發 {issued} 張；{failed} 張未能簽發，已被擱置（原因：{reason}）。這些編號可重新上載。",
+    "zh-HK":
+      "已完成但有失敗：已簽發 {issued} 張；{failed} 張未能簽發，已被擱置（原因：{reason}）。這些編號可重新上載。",
   },
   "upload.claimCodes": { en: "Download claim codes (.csv)", "zh-HK": "下載領取碼（.csv）" },
   "upload.errorsCaption": { en: "Rows with errors ({count})", "zh-HK": "有錯誤的行（{count}）" },
@@ -143,7 +148,10 @@ export const PORTAL_STRINGS = {
     en: "{action} certificate {number}, reason: {reason}? This is recorded on the blockchain.",
     "zh-HK": "{action}證書 {number}，原因：{reason}？此操作會記錄於區塊鏈。",
   },
-  "detail.sent": { en: "Sent to the registry. Waiting for the blockchain…", "zh-HK": "已提交登記冊，正等候區塊鏈確認…" },
+  "detail.sent": {
+    en: "Sent to the registry. Waiting for the blockchain…",
+    "zh-HK": "已提交登記冊，正等候區塊鏈確認…",
+  },
   "detail.changed": { en: "Done: the certificate is now {status}.", "zh-HK": "完成：證書現時狀態為{status}。" },
   "renew.heading": { en: "Renew", "zh-HK": "續期" },
   "renew.intro": {
@@ -156,7 +164,10 @@ export const PORTAL_STRINGS = {
     en: "Renewal accepted: certificate {number}, claim code {code}. This certificate becomes superseded once it is recorded.",
     "zh-HK": "已接受續期：證書 {number}，領取碼 {code}。新證書記錄後，此證書即被取代。",
   },
-  "renew.refused": { en: "The renewal was refused; correct the fields below.", "zh-HK": "續期被拒絕；請更正以下欄位。" },
+  "renew.refused": {
+    en: "The renewal was refused; correct the fields below.",
+    "zh-HK": "續期被拒絕；請更正以下欄位。",
+  },
   "action.revoke": { en: "Revoke", "zh-HK": "撤銷" },
   "action.suspend": { en: "Suspend", "zh-HK": "暫停" },
   "action.reinstate": { en: "Reinstate", "zh-HK": "恢復" },
@@ -173,7 +184,9 @@ export type PortalKey = keyof typeof PORTAL_STRINGS;
 
 /** A page text in `lang`, with `{name}` placeholders filled from `values`. */
 export function pt(key: PortalKey, lang: Language, values: Record<string, string> = {}): string {
-  return PORTAL_STRINGS[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name] : whole));
+  return PORTAL_STRINGS[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? values[name] : whole,
+  );
 }
 
 /** A certificate status (`issued`, `revoked` ...) in words. */

@@ -54,7 +54,12 @@ export async function callApi<T>(route: string, init: RequestInit = {}): Promise
     body = undefined;
   }
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? `HTTP ${response.status}`, body);
+  throw new ApiError(
+    response.status,
+    error?.code ?? `HTTP_${response.status}`,
+    error?.message ?? `HTTP ${response.status}`,
+    body,
+  );
 }
 
 /** The message for a failed call: the server's own words, or "could not be reached". */
@@ -69,7 +74,6 @@ export function setDownload(link: HTMLAnchorElement, blob: Blob, name: string): 
   link.href = URL.createObjectURL(blob);
   link.download = name;
 }
-
 
 /** A certificate's status as a badge (its words, never colour alone). */
 export function statusBadge(status: string, lang: Language): HTMLElement {

@@ -47,21 +47,32 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
     shown && result.issuer ? renderIssuer(result.issuer, lang) : null,
     shown && result.anchor ? renderAnchor(result.anchor, lang) : null,
     renderChecks(result, lang),
-    h("p", { class: "again" }, h("button", { type: "button", class: "button button--secondary", "data-action": "again" }, t("next.again", lang))),
+    h(
+      "p",
+      { class: "again" },
+      h("button", { type: "button", class: "button button--secondary", "data-action": "again" }, t("next.again", lang)),
+    ),
   ].filter((node): node is HTMLElement => node !== null);
 }
 
 /** The "Checking…" state. */
 export function renderChecking(source: Source, lang: Language): Node[] {
   return [
-    h("div", { class: "checking" }, h("span", { class: "spinner", "aria-hidden": "true" }), h("p", { class: "checking__text" }, t("status.checking", lang))),
+    h(
+      "div",
+      { class: "checking" },
+      h("span", { class: "spinner", "aria-hidden": "true" }),
+      h("p", { class: "checking__text" }, t("status.checking", lang)),
+    ),
     h("p", { class: "source" }, sourceText(source, lang)),
   ];
 }
 
 /** A message in the result area that is not a verdict (the page's configuration is broken ...). */
 export function renderProblem(message: Message, lang: Language): Node[] {
-  return [h("div", { class: "problem" }, icon("warning", "problem__icon"), h("p", {}, t(message.key, lang, message.values)))];
+  return [
+    h("div", { class: "problem" }, icon("warning", "problem__icon"), h("p", {}, t(message.key, lang, message.values))),
+  ];
 }
 
 function sourceText(source: Source, lang: Language): string {
@@ -75,7 +86,11 @@ function sourceText(source: Source, lang: Language): string {
   }
 }
 
-const VERDICT_ICON: Record<VerificationStatus, IconName> = { VALID: "valid", INVALID: "invalid", UNABLE_TO_CHECK: "warning" };
+const VERDICT_ICON: Record<VerificationStatus, IconName> = {
+  VALID: "valid",
+  INVALID: "invalid",
+  UNABLE_TO_CHECK: "warning",
+};
 
 function renderVerdict(result: VerificationResult, lang: Language): HTMLElement {
   const status = result.status;
@@ -93,7 +108,11 @@ function renderVerdict(result: VerificationResult, lang: Language): HTMLElement 
       h("p", { class: "verdict__summary" }, t(`verdict.summary.${status}`, lang, { issuer: issuerName })),
       status === "VALID"
         ? null
-        : h("ul", { class: "verdict__reasons" }, ...reasons.map((r) => h("li", { "data-reason": r }, pick(REASON_TEXT[r], lang)))),
+        : h(
+            "ul",
+            { class: "verdict__reasons" },
+            ...reasons.map((r) => h("li", { "data-reason": r }, pick(REASON_TEXT[r], lang))),
+          ),
       alsoUnreachable ? h("p", { class: "verdict__note" }, t("verdict.alsoInvalid", lang)) : null,
     ),
   );
@@ -104,10 +123,16 @@ function renderNextSteps(result: VerificationResult, lang: Language): HTMLElemen
   if (result.status === "VALID") keys = ["next.VALID.identity", "next.VALID.address"];
   else if (result.status === "UNABLE_TO_CHECK") keys = ["next.UNABLE_TO_CHECK.retry", "next.UNABLE_TO_CHECK.wait"];
   else {
-    const reasons = result.reasons.filter((r): r is Exclude<ReasonCode, "CHAIN_UNREACHABLE"> => r !== "CHAIN_UNREACHABLE");
+    const reasons = result.reasons.filter(
+      (r): r is Exclude<ReasonCode, "CHAIN_UNREACHABLE"> => r !== "CHAIN_UNREACHABLE",
+    );
     keys = ["next.INVALID.reject", ...new Set(reasons.map((r) => NEXT_STEP_FOR_REASON[r]))];
   }
-  return section("next", t("next.heading", lang), h("ul", { class: "next__list" }, ...keys.map((k) => h("li", {}, t(k, lang)))));
+  return section(
+    "next",
+    t("next.heading", lang),
+    h("ul", { class: "next__list" }, ...keys.map((k) => h("li", {}, t(k, lang)))),
+  );
 }
 
 /**
@@ -119,15 +144,20 @@ function renderNextSteps(result: VerificationResult, lang: Language): HTMLElemen
 export function authenticDetails(result: VerificationResult): boolean {
   if (!result.certificate) return false;
   const status = (id: string): CheckStatus | undefined => result.checks.find((c) => c.id === id)?.status;
-  const passed = ["credential-digest", "merkle-proof", "network", "anchor", "issuer"].every((id) => status(id) === "pass");
-  const signatureOk = ["pdf-signature", "signing-certificate"].every((id) => status(id) === "pass" || status(id) === "skip");
+  const passed = ["credential-digest", "merkle-proof", "network", "anchor", "issuer"].every(
+    (id) => status(id) === "pass",
+  );
+  const signatureOk = ["pdf-signature", "signing-certificate"].every(
+    (id) => status(id) === "pass" || status(id) === "skip",
+  );
   return passed && signatureOk;
 }
 
 function renderCertificate(result: VerificationResult, shown: boolean, lang: Language): HTMLElement | null {
   const certificate = result.certificate;
   if (!certificate) return null;
-  if (!shown) return section("certificate", t("cert.heading", lang), h("p", { class: "note" }, t("cert.notShown", lang)));
+  if (!shown)
+    return section("certificate", t("cert.heading", lang), h("p", { class: "note" }, t("cert.notShown", lang)));
   let schema: CertificateTypeSchema | undefined;
   try {
     schema = getCertificateType(certificate.type);
@@ -153,7 +183,8 @@ function renderCertificate(result: VerificationResult, shown: boolean, lang: Lan
       rows.push([column.label[lang], formatValue(column, value, lang)]);
     }
   } else {
-    for (const [key, value] of Object.entries(certificate.fields)) if (key !== "certificateNumber") rows.push([key, JSON.stringify(value)]);
+    for (const [key, value] of Object.entries(certificate.fields))
+      if (key !== "certificateNumber") rows.push([key, JSON.stringify(value)]);
   }
   rows.push(...validityRows(certificate, schema, lang));
   if (certificate.successor) rows.push([t("cert.successor", lang), h("code", { class: "hex" }, certificate.successor)]);
@@ -168,12 +199,19 @@ function renderCertificate(result: VerificationResult, shown: boolean, lang: Lan
   );
 }
 
-function validityRows(certificate: CertificateSummary, schema: CertificateTypeSchema | undefined, lang: Language): [string, string][] {
+function validityRows(
+  certificate: CertificateSummary,
+  schema: CertificateTypeSchema | undefined,
+  lang: Language,
+): [string, string][] {
   if (schema?.validity.kind === "period" || certificate.validUntil) {
     const labels = schema?.validity.kind === "period" ? schema.validity : undefined;
     return [
       [labels ? labels.validFrom.label[lang] : t("cert.issued", lang), formatDate(certificate.validFrom, lang)],
-      [labels ? labels.validUntil.label[lang] : t("cert.validUntil", lang), certificate.validUntil ? formatDate(certificate.validUntil, lang) : t("cert.permanent", lang)],
+      [
+        labels ? labels.validUntil.label[lang] : t("cert.validUntil", lang),
+        certificate.validUntil ? formatDate(certificate.validUntil, lang) : t("cert.permanent", lang),
+      ],
     ];
   }
   return [
@@ -226,7 +264,13 @@ function renderChecks(result: VerificationResult, lang: Language): HTMLElement {
           h(
             "div",
             { class: "check__body" },
-            h("p", { class: "check__title" }, h("span", { class: "check__name" }, pick(CHECK_TEXT[check.id], lang)), " ", h("span", { class: "check__status" }, pick(CHECK_STATUS_TEXT[check.status], lang))),
+            h(
+              "p",
+              { class: "check__title" },
+              h("span", { class: "check__name" }, pick(CHECK_TEXT[check.id], lang)),
+              " ",
+              h("span", { class: "check__status" }, pick(CHECK_STATUS_TEXT[check.status], lang)),
+            ),
             h("p", { class: "check__message" }, check.message[lang]),
           ),
         ),
@@ -244,12 +288,35 @@ type IconName = "valid" | "invalid" | "warning" | "skip";
 
 /** A decorative icon (the words beside it carry the meaning). */
 export function icon(name: IconName, className = "icon"): SVGElement {
-  const stroke = { fill: "none", stroke: "currentColor", "stroke-width": 2.5, "stroke-linecap": "round", "stroke-linejoin": "round" };
+  const stroke = {
+    fill: "none",
+    stroke: "currentColor",
+    "stroke-width": 2.5,
+    "stroke-linecap": "round",
+    "stroke-linejoin": "round",
+  };
   const shapes: Record<IconName, SVGElement[]> = {
     valid: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M7 12.5l3.5 3.5L17 9", ...stroke })],
-    invalid: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M8.5 8.5l7 7M15.5 8.5l-7 7", ...stroke })],
-    warning: [svg("path", { d: "M12 3L1.8 20.5h20.4z", ...stroke }), svg("path", { d: "M12 10v4.5M12 17.5v.01", ...stroke })],
+    invalid: [
+      svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }),
+      svg("path", { d: "M8.5 8.5l7 7M15.5 8.5l-7 7", ...stroke }),
+    ],
+    warning: [
+      svg("path", { d: "M12 3L1.8 20.5h20.4z", ...stroke }),
+      svg("path", { d: "M12 10v4.5M12 17.5v.01", ...stroke }),
+    ],
     skip: [svg("circle", { cx: 12, cy: 12, r: 10, ...stroke }), svg("path", { d: "M8 12h8", ...stroke })],
   };
-  return svg("svg", { class: `icon ${className}`, viewBox: "0 0 24 24", width: 24, height: 24, "aria-hidden": "true", focusable: "false" }, ...shapes[name]);
+  return svg(
+    "svg",
+    {
+      class: `icon ${className}`,
+      viewBox: "0 0 24 24",
+      width: 24,
+      height: 24,
+      "aria-hidden": "true",
+      focusable: "false",
+    },
+    ...shapes[name],
+  );
 }

@@ -34,7 +34,10 @@ export const STRINGS = {
   },
   "input.dropActive": { en: "Release to check this file", "zh-HK": "放開即可核實此檔案" },
   "input.file": { en: "Choose a PDF or credential file", "zh-HK": "選擇PDF或憑證檔案" },
-  "input.fileHint": { en: "Nothing is uploaded: the file is read on this device.", "zh-HK": "檔案不會上載，只在此裝置上讀取。" },
+  "input.fileHint": {
+    en: "Nothing is uploaded: the file is read on this device.",
+    "zh-HK": "檔案不會上載，只在此裝置上讀取。",
+  },
   "input.link": { en: "Or paste a verification link", "zh-HK": "或貼上核實連結" },
   "input.linkHint": {
     en: "The address from the certificate's QR code, or a link someone shared with you (it contains #1-).",
@@ -47,7 +50,10 @@ export const STRINGS = {
   "input.scanStop": { en: "Stop camera", "zh-HK": "關閉相機" },
 
   "scan.starting": { en: "Starting the camera…", "zh-HK": "正在啟動相機…" },
-  "scan.aim": { en: "Point the camera at the QR code printed on the certificate.", "zh-HK": "請把相機對準證書上印有的二維碼。" },
+  "scan.aim": {
+    en: "Point the camera at the QR code printed on the certificate.",
+    "zh-HK": "請把相機對準證書上印有的二維碼。",
+  },
   "scan.videoLabel": { en: "Camera view", "zh-HK": "相機畫面" },
   "scan.unsupported": {
     en: "This browser cannot use a camera on this page (a camera needs a secure https:// page). Choose the PDF or paste the link instead.",
@@ -81,7 +87,10 @@ export const STRINGS = {
     en: "This file is larger than {mib} MiB, far too large to be a certificate (certificate PDFs are about 100 KB).",
     "zh-HK": "此檔案大於 {mib} MiB，不可能是證書（證書PDF約為 100 KB）。",
   },
-  "error.unreadable": { en: "The file could not be read. Try choosing it again.", "zh-HK": "無法讀取檔案，請再選擇一次。" },
+  "error.unreadable": {
+    en: "The file could not be read. Try choosing it again.",
+    "zh-HK": "無法讀取檔案，請再選擇一次。",
+  },
   "error.config": {
     en: "This verifier page is not set up correctly: its configuration (config.json) could not be read, so certificates cannot be checked here. Please tell the site's operator.",
     "zh-HK": "本核實網頁設定有誤：無法讀取其設定（config.json），因此未能在此核實證書。請通知網站營運者。",
@@ -190,7 +199,10 @@ export const STRINGS = {
 
   "checks.heading": { en: "Checks", "zh-HK": "檢查項目" },
 
-  "footer.registry": { en: "Trusted registry: chain {chainId}, contract {registry}.", "zh-HK": "信任的登記冊：鏈 {chainId}，合約 {registry}。" },
+  "footer.registry": {
+    en: "Trusted registry: chain {chainId}, contract {registry}.",
+    "zh-HK": "信任的登記冊：鏈 {chainId}，合約 {registry}。",
+  },
   "footer.endpoints": { en: "Read through: {endpoints}.", "zh-HK": "讀取途徑：{endpoints}。" },
 } as const satisfies Record<string, Text>;
 

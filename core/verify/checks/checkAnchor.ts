@@ -10,9 +10,14 @@ import type { CheckFragment } from "../types.ts";
 export function checkAnchor(context: VerificationContext): CheckFragment {
   const { credential, merkle, chain } = context;
   if (!credential?.ok) return skip("anchor", "Not checked: no credential could be read.", "未檢查：無法讀取憑證。");
-  if (!merkle || merkle.state === "absent") return skip("anchor", "Not checked: the credential has no Merkle proof.", "未檢查：憑證沒有默克爾證明。");
+  if (!merkle || merkle.state === "absent")
+    return skip("anchor", "Not checked: the credential has no Merkle proof.", "未檢查：憑證沒有默克爾證明。");
   if (!chain) {
-    return skip("anchor", "Not checked: the certificate names a network this verifier does not trust.", "未檢查：證書指明的網絡並非本核實服務所信任的網絡。");
+    return skip(
+      "anchor",
+      "Not checked: the certificate names a network this verifier does not trust.",
+      "未檢查：證書指明的網絡並非本核實服務所信任的網絡。",
+    );
   }
   if (!chain.ok) return unreachable("anchor", chain.failures);
   const { status } = chain;

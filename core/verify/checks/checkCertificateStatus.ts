@@ -1,4 +1,12 @@
-import { anchoredByAnotherIssuer, chainUnavailable, registryStatus, fail, hongKongDate, pass, skip } from "../context.ts";
+import {
+  anchoredByAnotherIssuer,
+  chainUnavailable,
+  registryStatus,
+  fail,
+  hongKongDate,
+  pass,
+  skip,
+} from "../context.ts";
 import type { VerificationContext } from "../context.ts";
 import type { CheckFragment } from "../types.ts";
 import { REVOCATION_REASONS, revocationReasonOf } from "../../revocationReasons.ts";
@@ -11,7 +19,11 @@ import { REVOCATION_REASONS, revocationReasonOf } from "../../revocationReasons.
  */
 export function checkCertificateStatus(context: VerificationContext): CheckFragment {
   if (context.merkle?.state === "mismatch") {
-    return skip("certificate-status", "Not checked: the certificate is not in the anchored batch.", "未檢查：證書並不屬於已錨定的批次。");
+    return skip(
+      "certificate-status",
+      "Not checked: the certificate is not in the anchored batch.",
+      "未檢查：證書並不屬於已錨定的批次。",
+    );
   }
   const unavailable = chainUnavailable("certificate-status", context);
   if (unavailable) return unavailable;
@@ -51,7 +63,11 @@ export function checkCertificateStatus(context: VerificationContext): CheckFragm
         `證書已於 ${on} 被續期證書取代（新證書的摘要為 ${status.successor}）。`,
       );
     case "valid":
-      return pass("certificate-status", "The certificate is not revoked, suspended or superseded.", "證書並未被撤銷、暫停或取代。");
+      return pass(
+        "certificate-status",
+        "The certificate is not revoked, suspended or superseded.",
+        "證書並未被撤銷、暫停或取代。",
+      );
   }
 }
 

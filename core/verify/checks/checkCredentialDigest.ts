@@ -10,7 +10,8 @@ import type { CheckFragment } from "../types.ts";
  */
 export function checkCredentialDigest(context: VerificationContext): CheckFragment {
   const { credential } = context;
-  if (!credential) return skip("credential-digest", "Not checked: no credential could be read.", "未檢查：無法讀取憑證。");
+  if (!credential)
+    return skip("credential-digest", "Not checked: no credential could be read.", "未檢查：無法讀取憑證。");
   if (!credential.ok) {
     return fail(
       "credential-digest",

@@ -9,7 +9,12 @@ import type { CheckFragment } from "../types.ts";
  */
 export function checkMerkleProof(context: VerificationContext): CheckFragment {
   const { merkle, credential } = context;
-  if (!merkle || !credential?.ok) return skip("merkle-proof", "Not checked: the credential digest could not be computed.", "未檢查：無法計算憑證摘要。");
+  if (!merkle || !credential?.ok)
+    return skip(
+      "merkle-proof",
+      "Not checked: the credential digest could not be computed.",
+      "未檢查：無法計算憑證摘要。",
+    );
   switch (merkle.state) {
     case "absent":
       return fail(

@@ -11,7 +11,8 @@ export function checkNetwork(context: VerificationContext): CheckFragment {
   const { credential, trusted } = context;
   if (!credential?.ok) return skip("network", "Not checked: no credential could be read.", "未檢查：無法讀取憑證。");
   const merkle = credential.credential.proof.merkle;
-  if (!merkle) return skip("network", "Not checked: the credential has no Merkle proof.", "未檢查：憑證沒有默克爾證明。");
+  if (!merkle)
+    return skip("network", "Not checked: the credential has no Merkle proof.", "未檢查：憑證沒有默克爾證明。");
   if (merkle.chainId !== trusted.chainId || merkle.registry.toLowerCase() !== trusted.registry.toLowerCase()) {
     return fail(
       "network",

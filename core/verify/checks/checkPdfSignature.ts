@@ -11,7 +11,11 @@ import type { CheckFragment } from "../types.ts";
 export function checkPdfSignature(context: VerificationContext): CheckFragment {
   const { signature } = context;
   if (!signature && context.input.kind === "pdf") {
-    return skip("pdf-signature", "Not checked: the file could not be read as a PDF.", "未檢查：無法以PDF格式讀取檔案。");
+    return skip(
+      "pdf-signature",
+      "Not checked: the file could not be read as a PDF.",
+      "未檢查：無法以PDF格式讀取檔案。",
+    );
   }
   if (!signature) {
     return skip(
@@ -22,7 +26,11 @@ export function checkPdfSignature(context: VerificationContext): CheckFragment {
   }
   if (signature.state === "missing" && context.input.problem !== undefined) {
     // A PDF that is not an HK e-Cert (no credential attachment) and has no signature: MALFORMED says it all.
-    return skip("pdf-signature", "Not checked: the PDF is not an HK e-Cert certificate.", "未檢查：PDF並非HK e-Cert證書。");
+    return skip(
+      "pdf-signature",
+      "Not checked: the PDF is not an HK e-Cert certificate.",
+      "未檢查：PDF並非HK e-Cert證書。",
+    );
   }
   switch (signature.state) {
     case "missing":

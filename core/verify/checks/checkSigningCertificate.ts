@@ -10,7 +10,11 @@ import type { CheckFragment } from "../types.ts";
 export function checkSigningCertificate(context: VerificationContext): CheckFragment {
   const { signature } = context;
   if (!signature && context.input.kind === "pdf") {
-    return skip("signing-certificate", "Not checked: the file could not be read as a PDF.", "未檢查：無法以PDF格式讀取檔案。");
+    return skip(
+      "signing-certificate",
+      "Not checked: the file could not be read as a PDF.",
+      "未檢查：無法以PDF格式讀取檔案。",
+    );
   }
   if (!signature) {
     return skip(

@@ -10,11 +10,20 @@ import type { CheckFragment } from "../types.ts";
 export function checkWellFormed(context: VerificationContext): CheckFragment {
   const { kind, problem } = context.input;
   if (problem !== undefined) {
-    return fail("well-formed", "MALFORMED", `The input cannot be read: ${problem.en}.`, `無法讀取輸入內容：${problem["zh-HK"]}。`);
+    return fail(
+      "well-formed",
+      "MALFORMED",
+      `The input cannot be read: ${problem.en}.`,
+      `無法讀取輸入內容：${problem["zh-HK"]}。`,
+    );
   }
   switch (kind) {
     case "pdf":
-      return pass("well-formed", "The PDF is readable and carries the certificate's credential.", "PDF可以讀取，並附有證書的憑證資料。");
+      return pass(
+        "well-formed",
+        "The PDF is readable and carries the certificate's credential.",
+        "PDF可以讀取，並附有證書的憑證資料。",
+      );
     case "url":
       return pass("well-formed", "The QR code or link is readable.", "二維碼或連結可以讀取。");
     default:

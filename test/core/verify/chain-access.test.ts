@@ -21,7 +21,8 @@ const TX = `0x${"33".repeat(32)}`;
 const CSB_WORD = encodeBytes32String("CSB");
 
 const compiled = new Interface(
-  JSON.parse(readFileSync(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8")).abi,
+  JSON.parse(readFileSync(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8"))
+    .abi,
 );
 
 /** The ABI-encoded answer of `certificateStatus` for an anchored, valid certificate (encoded with the compiled ABI). */
@@ -72,12 +73,24 @@ const healthy = () =>
   endpoint({
     eth_chainId: () => "0x7a69",
     eth_call: () => statusAnswer(),
-    eth_getLogs: () => [{ address: REGISTRY.toLowerCase(), topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: TX }],
+    eth_getLogs: () => [
+      { address: REGISTRY.toLowerCase(), topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: TX },
+    ],
   });
 
-const labelled = (...readers: ChainReader[]): LabelledReader[] => readers.map((reader, i) => ({ reader, label: `endpoint ${i + 1}` }));
+const labelled = (...readers: ChainReader[]): LabelledReader[] =>
+  readers.map((reader, i) => ({ reader, label: `endpoint ${i + 1}` }));
 const read = (endpoints: LabelledReader[], timeoutMs = 1000) =>
-  readCertificateStatus({ endpoints, chainId: 31337, registry: REGISTRY, issuerId: "CSB", root: ROOT, leaf: LEAF, signingCertificate: ZERO, timeoutMs });
+  readCertificateStatus({
+    endpoints,
+    chainId: 31337,
+    registry: REGISTRY,
+    issuerId: "CSB",
+    root: ROOT,
+    leaf: LEAF,
+    signingCertificate: ZERO,
+    timeoutMs,
+  });
 
 describe("chain access", () => {
   describe("the registry ABI", () => {
@@ -148,7 +161,8 @@ describe("chain access", () => {
       const answer = statusAnswer();
       expect(() => decodeCertificateStatus(answer.slice(0, -64))).to.throw();
       const word = (i: number) => 2 + 64 * (1 + i); // hex offset of struct word i (the struct starts at 0x20)
-      const put = (i: number, value: number) => answer.slice(0, word(i)) + value.toString(16).padStart(64, "0") + answer.slice(word(i) + 64);
+      const put = (i: number, value: number) =>
+        answer.slice(0, word(i)) + value.toString(16).padStart(64, "0") + answer.slice(word(i) + 64);
       expect(() => decodeCertificateStatus(put(0, 2))).to.throw(/not a boolean/);
       expect(() => decodeCertificateStatus(put(16, 4))).to.throw(/unknown leaf status/);
       expect(decodeCertificateStatus(put(16, 3)).leafStatus).to.equal("superseded");
@@ -161,7 +175,10 @@ describe("chain access", () => {
       const reader = endpoint({
         eth_chainId: () => "0x7a69",
         eth_call: ([call]) => {
-          expect(call).to.deep.equal({ to: REGISTRY, data: compiled.encodeFunctionData("certificateStatus", [CSB_WORD, ROOT, LEAF, ZERO]) });
+          expect(call).to.deep.equal({
+            to: REGISTRY,
+            data: compiled.encodeFunctionData("certificateStatus", [CSB_WORD, ROOT, LEAF, ZERO]),
+          });
           return statusAnswer();
         },
         eth_getLogs: ([f]) => {
@@ -173,20 +190,37 @@ describe("chain access", () => {
       expect(result.ok).to.equal(true);
       if (!result.ok) return;
       expect(result.txHash).to.equal(TX);
-      expect(result.status).to.deep.include({ anchored: true, issuerId: "CSB", issuerNameZh: "公務員事務局", anchorBlock: 7, leafStatus: "valid" });
-      expect(filter).to.deep.equal({ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], fromBlock: "0x7", toBlock: "0x7" });
+      expect(result.status).to.deep.include({
+        anchored: true,
+        issuerId: "CSB",
+        issuerNameZh: "公務員事務局",
+        anchorBlock: 7,
+        leafStatus: "valid",
+      });
+      expect(filter).to.deep.equal({
+        address: REGISTRY,
+        topics: [id("RootAnchored(bytes32,uint256)"), ROOT],
+        fromBlock: "0x7",
+        toBlock: "0x7",
+      });
       expect(reader.calls.sort()).to.deep.equal(["eth_call", "eth_chainId", "eth_getLogs"]);
     });
 
     it("takes the anchoring signer's transaction when several departments anchored the root in the anchor block", async () => {
       const FRONT_RUN = `0x${"44".repeat(32)}`;
-      const log = (hash: string) => ({ address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: hash });
+      const log = (hash: string) => ({
+        address: REGISTRY,
+        topics: [id("RootAnchored(bytes32,uint256)"), ROOT],
+        transactionHash: hash,
+      });
       const reader = endpoint({
         eth_chainId: () => "0x7a69",
         eth_call: () => statusAnswer(),
         eth_getLogs: () => [log(FRONT_RUN), log(TX)],
         eth_getTransactionByHash: ([hash]) =>
-          hash === TX ? { from: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" } : { from: "0x90F79bf6EB2c4f870365E785982E1f101E93b906" },
+          hash === TX
+            ? { from: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" }
+            : { from: "0x90F79bf6EB2c4f870365E785982E1f101E93b906" },
       });
       const result = await read(labelled(reader));
       expect(result.ok && result.txHash).to.equal(TX);
@@ -265,7 +299,11 @@ describe("chain access", () => {
 
     it("decodes revoked, suspended and superseded leaves and the successor", async () => {
       const successor = `0x${"44".repeat(32)}`;
-      const reader = endpoint({ eth_chainId: () => "0x7a69", eth_call: () => statusAnswer({ leafStatus: 3, successor }), eth_getLogs: () => [] });
+      const reader = endpoint({
+        eth_chainId: () => "0x7a69",
+        eth_call: () => statusAnswer({ leafStatus: 3, successor }),
+        eth_getLogs: () => [],
+      });
       const result = await read(labelled(reader));
       expect(result.ok && result.status.leafStatus).to.equal("superseded");
       expect(result.ok && result.status.successor).to.equal(successor);
@@ -273,7 +311,10 @@ describe("chain access", () => {
   });
 
   describe("createJsonRpcProvider", () => {
-    const respond = (body: unknown, status = 200): Fetch => async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
+    const respond =
+      (body: unknown, status = 200): Fetch =>
+      async () =>
+        new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
 
     it("posts a JSON-RPC 2.0 request with the injected fetch and resolves with the result", async () => {
       let sent: { url: string; init: RequestInit } | undefined;
@@ -284,12 +325,18 @@ describe("chain access", () => {
       const reader = createJsonRpcProvider("http://rpc.test", { fetch, headers: { "x-api-key": "k" } });
       expect(await reader.request({ method: "eth_chainId" })).to.equal("0x7a69");
       expect(sent!.url).to.equal("http://rpc.test");
-      expect(JSON.parse(String(sent!.init.body))).to.deep.include({ jsonrpc: "2.0", method: "eth_chainId", params: [] });
+      expect(JSON.parse(String(sent!.init.body))).to.deep.include({
+        jsonrpc: "2.0",
+        method: "eth_chainId",
+        params: [],
+      });
       expect(sent!.init.headers).to.deep.include({ "content-type": "application/json", "x-api-key": "k" });
     });
 
     it("rejects with a JsonRpcError carrying the code of a JSON-RPC error answer", async () => {
-      const reader = createJsonRpcProvider("http://rpc.test", { fetch: respond({ jsonrpc: "2.0", id: 1, error: { code: -32601, message: "nope" } }) });
+      const reader = createJsonRpcProvider("http://rpc.test", {
+        fetch: respond({ jsonrpc: "2.0", id: 1, error: { code: -32601, message: "nope" } }),
+      });
       const error = await reader.request({ method: "eth_foo" }).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(JsonRpcError);
       expect((error as JsonRpcError).code).to.equal(-32601);
@@ -301,15 +348,21 @@ describe("chain access", () => {
         [respond("<html>"), /not JSON/],
         [respond({ jsonrpc: "2.0", id: 1 }), /no result/],
       ] as const) {
-        const error = await createJsonRpcProvider("http://rpc.test", { fetch }).request({ method: "eth_chainId" }).catch((e: Error) => e);
+        const error = await createJsonRpcProvider("http://rpc.test", { fetch })
+          .request({ method: "eth_chainId" })
+          .catch((e: Error) => e);
         expect((error as Error).message).to.match(message);
       }
     });
 
     it("aborts the request after timeoutMs", async () => {
       const fetch: Fetch = (_url, init) =>
-        new Promise((_, reject) => init.signal!.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
-      const error = await createJsonRpcProvider("http://rpc.test", { fetch, timeoutMs: 30 }).request({ method: "eth_chainId" }).catch((e: Error) => e);
+        new Promise((_, reject) =>
+          init.signal!.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))),
+        );
+      const error = await createJsonRpcProvider("http://rpc.test", { fetch, timeoutMs: 30 })
+        .request({ method: "eth_chainId" })
+        .catch((e: Error) => e);
       expect((error as Error).message).to.equal("no answer within 30 ms");
     });
 

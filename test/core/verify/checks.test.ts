@@ -46,7 +46,10 @@ const status: RegistryCertificateStatus = {
   successor: `0x${"00".repeat(32)}` as Hex,
 };
 
-function context(overrides: Partial<VerificationContext> = {}, chain: Partial<RegistryCertificateStatus> = {}): VerificationContext {
+function context(
+  overrides: Partial<VerificationContext> = {},
+  chain: Partial<RegistryCertificateStatus> = {},
+): VerificationContext {
   return {
     now: new Date("2026-12-01T12:00:00+08:00"),
     trusted: { chainId: 31337, registry: REGISTRY },
@@ -75,10 +78,21 @@ describe("checks (each a pure function of the verification context)", () => {
 
   describe("network", () => {
     it("accepts the trusted registry in any letter case and fails WRONG_NETWORK for another registry", () => {
-      const lower = { ...credential, proof: { merkle: { ...credential.proof.merkle!, registry: REGISTRY.toLowerCase() } } } as Credential;
-      expect(checkNetwork(context({ credential: { ok: true, credential: lower, digest: ROOT, disclosed: 1, hidden: [] } })).status).to.equal("pass");
-      const other = { ...credential, proof: { merkle: { ...credential.proof.merkle!, registry: `0x${"ab".repeat(20)}` } } } as Credential;
-      expect(checkNetwork(context({ credential: { ok: true, credential: other, digest: ROOT, disclosed: 1, hidden: [] } }))).to.deep.include({
+      const lower = {
+        ...credential,
+        proof: { merkle: { ...credential.proof.merkle!, registry: REGISTRY.toLowerCase() } },
+      } as Credential;
+      expect(
+        checkNetwork(context({ credential: { ok: true, credential: lower, digest: ROOT, disclosed: 1, hidden: [] } }))
+          .status,
+      ).to.equal("pass");
+      const other = {
+        ...credential,
+        proof: { merkle: { ...credential.proof.merkle!, registry: `0x${"ab".repeat(20)}` } },
+      } as Credential;
+      expect(
+        checkNetwork(context({ credential: { ok: true, credential: other, digest: ROOT, disclosed: 1, hidden: [] } })),
+      ).to.deep.include({
         status: "fail",
         reason: "WRONG_NETWORK",
       });
@@ -94,11 +108,18 @@ describe("checks (each a pure function of the verification context)", () => {
     });
 
     it("fails ISSUER_KEY_REVOKED when the signer's window did not cover the anchoring time", () => {
-      expect(checkAnchor(context({}, { signerValidAtAnchor: false }))).to.deep.include({ status: "fail", reason: "ISSUER_KEY_REVOKED" });
+      expect(checkAnchor(context({}, { signerValidAtAnchor: false }))).to.deep.include({
+        status: "fail",
+        reason: "ISSUER_KEY_REVOKED",
+      });
     });
 
     it("is an error with CHAIN_UNREACHABLE, naming each endpoint's failure, when the chain could not be read", () => {
-      const fragment = checkAnchor(context({ chain: { ok: false, failures: ["endpoint 1 (a): connection refused", "endpoint 2: no answer within 10 ms"] } }));
+      const fragment = checkAnchor(
+        context({
+          chain: { ok: false, failures: ["endpoint 1 (a): connection refused", "endpoint 2: no answer within 10 ms"] },
+        }),
+      );
       expect(fragment).to.deep.include({ status: "error", reason: "CHAIN_UNREACHABLE" });
       expect(fragment.message.en).to.include("endpoint 1 (a): connection refused; endpoint 2: no answer within 10 ms");
       expect(fragment.message["zh-HK"]).to.match(/^未能檢查：無法連接區塊鏈/);
@@ -107,20 +128,31 @@ describe("checks (each a pure function of the verification context)", () => {
 
   describe("issuer", () => {
     it("fails UNKNOWN_ISSUER when another issuer anchored the root, and when the issuer is inactive", () => {
-      expect(checkIssuer(context({}, { issuerId: "CSB" }))).to.deep.include({ status: "fail", reason: "UNKNOWN_ISSUER" });
-      expect(checkIssuer(context({}, { issuerActive: false }))).to.deep.include({ status: "fail", reason: "UNKNOWN_ISSUER" });
+      expect(checkIssuer(context({}, { issuerId: "CSB" }))).to.deep.include({
+        status: "fail",
+        reason: "UNKNOWN_ISSUER",
+      });
+      expect(checkIssuer(context({}, { issuerActive: false }))).to.deep.include({
+        status: "fail",
+        reason: "UNKNOWN_ISSUER",
+      });
       expect(checkIssuer(context()).message["zh-HK"]).to.equal("由已登記及有效的簽發機構消防處（hkfsd.gov.hk）簽發。");
     });
   });
 
   describe("certificate-status", () => {
     it("reports a revoked batch before the leaf's own status", () => {
-      const fragment = checkCertificateStatus(context({}, { batchRevoked: true, batchRevokedAt: 1795000000, leafStatus: "suspended" }));
+      const fragment = checkCertificateStatus(
+        context({}, { batchRevoked: true, batchRevokedAt: 1795000000, leafStatus: "suspended" }),
+      );
       expect(fragment).to.deep.include({ status: "fail", reason: "REVOKED" });
     });
 
     it("is skipped when the Merkle proof does not hold: the status of a digest outside the batch says nothing", () => {
-      expect(checkCertificateStatus(context({ merkle: { state: "mismatch", root: ROOT } }, { leafStatus: "revoked" })).status).to.equal("skip");
+      expect(
+        checkCertificateStatus(context({ merkle: { state: "mismatch", root: ROOT } }, { leafStatus: "revoked" }))
+          .status,
+      ).to.equal("skip");
     });
   });
 
@@ -133,13 +165,19 @@ describe("checks (each a pure function of the verification context)", () => {
     });
 
     it("skips the signing certificate when the signature itself is not valid", () => {
-      const c = context({ input: { kind: "pdf" }, signature: { state: "invalid", detail: { en: "x", "zh-HK": "x" }, signer } });
+      const c = context({
+        input: { kind: "pdf" },
+        signature: { state: "invalid", detail: { en: "x", "zh-HK": "x" }, signer },
+      });
       expect(checkPdfSignature(c)).to.deep.include({ status: "fail", reason: "TAMPERED" });
       expect(checkSigningCertificate(c).status).to.equal("skip");
     });
 
     it("fails SIGNER_NOT_REGISTERED for a valid signature whose certificate the registry does not list for the issuer", () => {
-      const c = context({ input: { kind: "pdf" }, signature: { state: "valid", signer } }, { signingCertificateRegistered: false });
+      const c = context(
+        { input: { kind: "pdf" }, signature: { state: "valid", signer } },
+        { signingCertificateRegistered: false },
+      );
       expect(checkPdfSignature(c).status).to.equal("pass");
       expect(checkSigningCertificate(c)).to.deep.include({ status: "fail", reason: "SIGNER_NOT_REGISTERED" });
     });

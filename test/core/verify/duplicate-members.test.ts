@@ -56,8 +56,13 @@ describe("verify: JSON with a member name twice is MALFORMED", function () {
   for (const where of ["first", "last"] as const) {
     it(`refuses a second credentialSubject at the top level, the forged one ${where}`, async () => {
       const forged = { ...genuine.credentialSubject, name: { en: "FORGED Name", "zh-HK": "偽造" } };
-      const doubled = withMember(`{"root":${text}}`, `"root":`, "credentialSubject", forged, where).slice('{"root":'.length, -1);
-      expect(JSON.parse(doubled).credentialSubject.name.en).to.equal(where === "last" ? "FORGED Name" : (genuine.credentialSubject.name as { en: string }).en);
+      const doubled = withMember(`{"root":${text}}`, `"root":`, "credentialSubject", forged, where).slice(
+        '{"root":'.length,
+        -1,
+      );
+      expect(JSON.parse(doubled).credentialSubject.name.en).to.equal(
+        where === "last" ? "FORGED Name" : (genuine.credentialSubject.name as { en: string }).en,
+      );
       expectMalformed(await verify(doubled, options), "credentialSubject", "/credentialSubject");
     });
   }

@@ -1,5 +1,12 @@
 import { expect } from "chai";
-import { CHECK_IDS, REASON_CODES, verdict, type CheckFragment, type CheckId, type ReasonCode } from "../../../core/index.ts";
+import {
+  CHECK_IDS,
+  REASON_CODES,
+  verdict,
+  type CheckFragment,
+  type CheckId,
+  type ReasonCode,
+} from "../../../core/index.ts";
 
 const message = { en: "m", "zh-HK": "訊息" };
 const pass = (id: CheckId): CheckFragment => ({ id, status: "pass", message });
@@ -13,7 +20,9 @@ describe("verdict", () => {
   });
 
   it("returns VALID when the checks that do not apply are skipped", () => {
-    const fragments = CHECK_IDS.map((id) => (id === "pdf-signature" || id === "signing-certificate" ? skip(id) : pass(id)));
+    const fragments = CHECK_IDS.map((id) =>
+      id === "pdf-signature" || id === "signing-certificate" ? skip(id) : pass(id),
+    );
     expect(verdict(fragments)).to.deep.equal({ status: "VALID", reasons: [] });
   });
 
@@ -29,7 +38,11 @@ describe("verdict", () => {
 
   it("returns INVALID, not UNABLE_TO_CHECK, when a check failed offline while the chain was unreachable", () => {
     const fragments = CHECK_IDS.map((id) =>
-      id === "pdf-signature" ? fail(id, "TAMPERED") : ["anchor", "issuer", "certificate-status"].includes(id) ? error(id) : pass(id),
+      id === "pdf-signature"
+        ? fail(id, "TAMPERED")
+        : ["anchor", "issuer", "certificate-status"].includes(id)
+          ? error(id)
+          : pass(id),
     );
     expect(verdict(fragments)).to.deep.equal({ status: "INVALID", reasons: ["TAMPERED"] });
   });
@@ -51,7 +64,9 @@ describe("verdict", () => {
   });
 
   it("is a pure function: the same fragments always give the same verdict and are not modified", () => {
-    const fragments = Object.freeze(CHECK_IDS.map((id) => Object.freeze(id === "issuer" ? fail(id, "UNKNOWN_ISSUER") : pass(id))));
+    const fragments = Object.freeze(
+      CHECK_IDS.map((id) => Object.freeze(id === "issuer" ? fail(id, "UNKNOWN_ISSUER") : pass(id))),
+    );
     expect(verdict(fragments)).to.deep.equal(verdict(fragments));
   });
 });

@@ -57,12 +57,17 @@ describe("verify: properties against the local chain", function () {
 
   it("never returns VALID, and always reports TAMPERED, when any one byte of a signed PDF changes", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), async (chained, where, mask) => {
-        const signed = chained ? chainedPdf : pdf;
-        const result = await verify(flipByte(signed, Math.floor(where * signed.length), mask), options);
-        expect(result.status).to.equal("INVALID");
-        expect(result.reasons).to.include("TAMPERED");
-      }),
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 255 }),
+        async (chained, where, mask) => {
+          const signed = chained ? chainedPdf : pdf;
+          const result = await verify(flipByte(signed, Math.floor(where * signed.length), mask), options);
+          expect(result.status).to.equal("INVALID");
+          expect(result.reasons).to.include("TAMPERED");
+        },
+      ),
       { numRuns: 200 },
     );
   });

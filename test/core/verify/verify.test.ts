@@ -49,7 +49,9 @@ const localized = z.strictObject({ en: z.string().min(1), "zh-HK": z.string().mi
 const resultSchema = z.strictObject({
   status: z.enum(["VALID", "INVALID", "UNABLE_TO_CHECK"]),
   reasons: z.array(z.enum(REASON_CODES)),
-  checks: z.array(z.strictObject({ id: z.enum(CHECK_IDS), status: z.enum(["pass", "fail", "skip", "error"]), message: localized })),
+  checks: z.array(
+    z.strictObject({ id: z.enum(CHECK_IDS), status: z.enum(["pass", "fail", "skip", "error"]), message: localized }),
+  ),
   certificate: z
     .strictObject({
       id: z.string().regex(/^urn:uuid:/),
@@ -58,7 +60,10 @@ const resultSchema = z.strictObject({
       hidden: z.array(z.string()),
       validFrom: z.string(),
       validUntil: z.string().nullable(),
-      successor: z.string().regex(/^0x[0-9a-f]{64}$/).optional(),
+      successor: z
+        .string()
+        .regex(/^0x[0-9a-f]{64}$/)
+        .optional(),
     })
     .nullable(),
   issuer: z.strictObject({ id: z.string(), name: localized, domain: z.string() }).nullable(),
@@ -67,7 +72,10 @@ const resultSchema = z.strictObject({
       chainId: z.number().int(),
       registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
       root: z.string().regex(/^0x[0-9a-f]{64}$/),
-      txHash: z.string().regex(/^0x[0-9a-f]{64}$/).nullable(),
+      txHash: z
+        .string()
+        .regex(/^0x[0-9a-f]{64}$/)
+        .nullable(),
       blockNumber: z.number().int(),
       anchoredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/),
     })
@@ -113,7 +121,11 @@ describe("verify: certificates against the local chain", function () {
         validFrom: credential.validFrom,
         validUntil: null,
       });
-      expect(result.issuer).to.deep.equal({ id: "CSB", name: { en: "Civil Service Bureau", "zh-HK": "公務員事務局" }, domain: "csb.gov.hk" });
+      expect(result.issuer).to.deep.equal({
+        id: "CSB",
+        name: { en: "Civil Service Bureau", "zh-HK": "公務員事務局" },
+        domain: "csb.gov.hk",
+      });
       const block = await f.provider.getBlock(cre.blockNumber!);
       expect(result.anchor).to.deep.equal({
         chainId: 31337,
@@ -134,7 +146,12 @@ describe("verify: certificates against the local chain", function () {
 
     it("returns VALID for the credential as JSON bytes, JSON text and a parsed object, with the PDF checks skipped", async () => {
       const credential = cre.credentials[0];
-      const inputs = [new TextEncoder().encode(JSON.stringify(credential)), JSON.stringify(credential, null, 2), { credential }, credential];
+      const inputs = [
+        new TextEncoder().encode(JSON.stringify(credential)),
+        JSON.stringify(credential, null, 2),
+        { credential },
+        credential,
+      ];
       for (const input of inputs) {
         const result = await verify(input, options);
         expect(result.status, JSON.stringify(result.reasons)).to.equal("VALID");
@@ -160,11 +177,17 @@ describe("verify: certificates against the local chain", function () {
     });
 
     it("returns VALID with the hidden claims listed when the holder hides fields with hideClaims", async () => {
-      const hidden = hideClaims(cre.credentials[0], ["/credentialSubject/hkidPartial", "/credentialSubject/name/zh-HK"]);
+      const hidden = hideClaims(cre.credentials[0], [
+        "/credentialSubject/hkidPartial",
+        "/credentialSubject/name/zh-HK",
+      ]);
       for (const input of [{ credential: hidden }, f.qrUrl(hidden)]) {
         const result = await verify(input, options);
         expect(result.status).to.equal("VALID");
-        expect(result.certificate!.hidden).to.deep.equal(["/credentialSubject/hkidPartial", "/credentialSubject/name/zh-HK"]);
+        expect(result.certificate!.hidden).to.deep.equal([
+          "/credentialSubject/hkidPartial",
+          "/credentialSubject/name/zh-HK",
+        ]);
         expect(result.certificate!.fields).to.not.have.property("hkidPartial");
         expect((result.certificate!.fields.name as Record<string, string>).en).to.equal("WONG Hiu Tung");
       }
@@ -187,13 +210,17 @@ describe("verify: certificates against the local chain", function () {
       const result = await verify(flipByte(pdf, at, 0x20), options); // "Cert" -> "cert"
       expect(result.status).to.equal("INVALID");
       expect(result.reasons).to.deep.equal(["TAMPERED"]);
-      expect(result.checks.find((c) => c.id === "pdf-signature")!.message.en).to.match(/no longer match the digest that was signed/);
+      expect(result.checks.find((c) => c.id === "pdf-signature")!.message.en).to.match(
+        /no longer match the digest that was signed/,
+      );
     });
 
     it("returns INVALID TAMPERED when an incremental update is appended after signing", async () => {
       const result = await verify(appendIncrementalUpdate(pdf), options);
       expect(result.reasons).to.deep.equal(["TAMPERED"]);
-      expect(result.checks.find((c) => c.id === "pdf-signature")!.message.en).to.match(/bytes were added after the signed part/);
+      expect(result.checks.find((c) => c.id === "pdf-signature")!.message.en).to.match(
+        /bytes were added after the signed part/,
+      );
       // The credential itself is the genuine one: only the PDF is rejected.
       expect(checkStatuses(result)["merkle-proof"]).to.equal("pass");
     });
@@ -270,7 +297,13 @@ describe("verify: certificates against the local chain", function () {
   describe("MALFORMED", () => {
     it("returns INVALID MALFORMED for an empty file", async () => {
       const result = await verify(new Uint8Array(0), options);
-      expect(result).to.deep.include({ status: "INVALID", reasons: ["MALFORMED"], certificate: null, issuer: null, anchor: null });
+      expect(result).to.deep.include({
+        status: "INVALID",
+        reasons: ["MALFORMED"],
+        certificate: null,
+        issuer: null,
+        anchor: null,
+      });
       expect(result.checks[0].message.en).to.match(/empty/);
       expect(result.checks.slice(1).every((c) => c.status === "skip")).to.equal(true);
     });
@@ -341,7 +374,11 @@ describe("verify: certificates against the local chain", function () {
         adminKey: forger.privateKey,
         issuers: [{ department: "CSB", signerAddress: forger.address, fingerprint: `0x${"ab".repeat(32)}` }],
       });
-      const batch = await f.issue("csb-cre.csv", "csb-cre", { rows: [8], registry: otherRegistry, anchorKey: forger.privateKey });
+      const batch = await f.issue("csb-cre.csv", "csb-cre", {
+        rows: [8],
+        registry: otherRegistry,
+        anchorKey: forger.privateKey,
+      });
       const forged = f.pdf(batch.credentials[0], { signer: lookAlike });
       const result = await verify(forged, options);
       expect(result.reasons).to.deep.equal(["WRONG_NETWORK"]);
@@ -413,7 +450,9 @@ describe("verify: certificates against the local chain", function () {
       await (await f.registryAs(DEV_KEYS.CSB).revoke(cre.digests[1], 3)).wait();
       const result = await verify(f.pdf(cre.credentials[1]), options);
       expect(result.reasons).to.deep.equal(["REVOKED"]);
-      expect(result.checks.find((c) => c.id === "certificate-status")!.message.en).to.match(/revoked on \d{4}-\d{2}-\d{2} \(reason: Obtained by fraud\)/);
+      expect(result.checks.find((c) => c.id === "certificate-status")!.message.en).to.match(
+        /revoked on \d{4}-\d{2}-\d{2} \(reason: Obtained by fraud\)/,
+      );
       // Its neighbours in the batch are untouched.
       expect((await verify(pdf, options)).status).to.equal("VALID");
     });
@@ -445,16 +484,23 @@ describe("verify: certificates against the local chain", function () {
     it("returns INVALID EXPIRED for a dangerous goods licence that expired before now", async () => {
       const result = await verify(f.pdf(licences.credentials[0]), options);
       expect(result.reasons).to.deep.equal(["EXPIRED"]);
-      expect(result.checks.find((c) => c.id === "validity-period")!.message.en).to.equal("The certificate expired: it was valid until 2026-10-08.");
+      expect(result.checks.find((c) => c.id === "validity-period")!.message.en).to.equal(
+        "The certificate expired: it was valid until 2026-10-08.",
+      );
       // The same licence was valid in its year.
-      const inItsYear = await verify(f.pdf(licences.credentials[0]), f.options({ now: new Date("2026-10-08T23:59:59+08:00") }));
+      const inItsYear = await verify(
+        f.pdf(licences.credentials[0]),
+        f.options({ now: new Date("2026-10-08T23:59:59+08:00") }),
+      );
       expect(inItsYear.status).to.equal("VALID");
     });
 
     it("returns INVALID NOT_YET_VALID for a contractor registration that starts after now", async () => {
       const result = await verify(f.pdf(contractors.credentials[9]), options);
       expect(result.reasons).to.deep.equal(["NOT_YET_VALID"]);
-      expect(result.checks.find((c) => c.id === "validity-period")!.message["zh-HK"]).to.equal("證書要到 2026-12-26 才生效。");
+      expect(result.checks.find((c) => c.id === "validity-period")!.message["zh-HK"]).to.equal(
+        "證書要到 2026-12-26 才生效。",
+      );
     });
 
     it("lists every failing reason in check order", async () => {
@@ -493,7 +539,9 @@ describe("verify: certificates against the local chain", function () {
       expect(result.status).to.equal("UNABLE_TO_CHECK");
       expect(result.reasons).to.deep.equal(["CHAIN_UNREACHABLE"]);
       for (const id of CHAIN_CHECKS) expect(checkStatuses(result)[id]).to.equal("error");
-      expect(result.checks.find((c) => c.id === "anchor")!.message.en).to.match(/endpoint 1 \(127\.0\.0\.1:\d+\): connection refused/);
+      expect(result.checks.find((c) => c.id === "anchor")!.message.en).to.match(
+        /endpoint 1 \(127\.0\.0\.1:\d+\): connection refused/,
+      );
       expect(result.issuer).to.equal(null);
       expect(result.certificate!.id).to.equal(cre.credentials[0].id);
     });
@@ -521,7 +569,9 @@ describe("verify: certificates against the local chain", function () {
       const credential = withMerkle(cre.credentials[0], { chainId: 1 });
       const result = await verify({ credential }, f.options({ trusted: { chainId: 1, registry: f.registry } }));
       expect(result.reasons).to.deep.equal(["CHAIN_UNREACHABLE"]);
-      expect(result.checks.find((c) => c.id === "anchor")!.message.en).to.match(/serves chain 31337, not the trusted chain 1/);
+      expect(result.checks.find((c) => c.id === "anchor")!.message.en).to.match(
+        /serves chain 31337, not the trusted chain 1/,
+      );
     });
 
     it("returns UNABLE_TO_CHECK CHAIN_UNREACHABLE with no endpoint at all", async () => {
@@ -530,7 +580,10 @@ describe("verify: certificates against the local chain", function () {
     });
 
     it("returns INVALID TAMPERED, not UNABLE_TO_CHECK, for a changed PDF while the chain is down, with the chain checks in error", async () => {
-      const result = await verify(appendIncrementalUpdate(pdf), f.options({ providers: [`http://127.0.0.1:${await closedPort()}`] }));
+      const result = await verify(
+        appendIncrementalUpdate(pdf),
+        f.options({ providers: [`http://127.0.0.1:${await closedPort()}`] }),
+      );
       expect(result.status).to.equal("INVALID");
       expect(result.reasons).to.deep.equal(["TAMPERED"]);
       for (const id of CHAIN_CHECKS.slice(1)) expect(checkStatuses(result)[id]).to.equal("error");

@@ -31,18 +31,26 @@ function signatureOf(pdf: Uint8Array): { cms: Uint8Array; documentDigest: Uint8A
   const { signature } = scanPdf(pdf);
   if (signature.state !== "present") throw new Error(`no signature: ${JSON.stringify(signature)}`);
   const signedBytes = new Uint8Array(Buffer.concat(signature.signedRanges));
-  return { cms: signature.cms, documentDigest: new Uint8Array(createHash("sha256").update(signedBytes).digest()), signedBytes };
+  return {
+    cms: signature.cms,
+    documentDigest: new Uint8Array(createHash("sha256").update(signedBytes).digest()),
+    signedBytes,
+  };
 }
 
 /** Parses a CMS with pkijs, lets `change` edit its SignedData, and encodes it again. */
 function reencode(cms: Uint8Array, change: (signedData: pkijs.SignedData) => void): Uint8Array {
   const signedData = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(Uint8Array.from(cms)).content });
   change(signedData);
-  const contentInfo = new pkijs.ContentInfo({ contentType: pkijs.ContentInfo.SIGNED_DATA, content: signedData.toSchema(true) });
+  const contentInfo = new pkijs.ContentInfo({
+    contentType: pkijs.ContentInfo.SIGNED_DATA,
+    content: signedData.toSchema(true),
+  });
   return new Uint8Array(contentInfo.toSchema().toBER());
 }
 
-const der = (certificate: pkijs.CertificateSetItem) => Buffer.from((certificate as pkijs.Certificate).toSchema().toBER());
+const der = (certificate: pkijs.CertificateSetItem) =>
+  Buffer.from((certificate as pkijs.Certificate).toSchema().toBER());
 
 describe("verifyPadesCms and scanPdf", function () {
   this.timeout(30_000);
@@ -56,12 +64,20 @@ describe("verifyPadesCms and scanPdf", function () {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-cms-"));
     const pki = await ensureDevPki(path.join(dir, "pki"), [DEPARTMENTS.CSB]);
     // With the development CA as its chain, so the CMS carries two certificates.
-    identity = await loadSigningIdentity({ ...pki.departments.CSB, chainFiles: [path.join(dir, "pki", "ca.cert.pem")] });
+    identity = await loadSigningIdentity({
+      ...pki.departments.CSB,
+      chainFiles: [path.join(dir, "pki", "ca.cert.pem")],
+    });
     expect(identity.chainDer).to.have.length(1);
     const { records } = validateCsv(await sampleCsv("csb-cre.csv"), "csb-cre");
     const issued = records.slice(0, 3).map((record) => createCredential({ record }));
-    credential = buildBatch({ issued, chainId: 31337, registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }).credentials[0];
-    const template = new CertificateTemplate({ schema: getCertificateType("csb-cre"), issuer: DEPARTMENTS.CSB, verifierUrl: VERIFIER_URL });
+    credential = buildBatch({ issued, chainId: 31337, registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3" })
+      .credentials[0];
+    const template = new CertificateTemplate({
+      schema: getCertificateType("csb-cre"),
+      issuer: DEPARTMENTS.CSB,
+      verifierUrl: VERIFIER_URL,
+    });
     unsigned = template.render({ credential, qrUrl: encodeCredentialUrl(VERIFIER_URL, credential) });
     signed = new Uint8Array(createPadesSigner(identity).sign(unsigned));
   });
@@ -82,9 +98,15 @@ describe("verifyPadesCms and scanPdf", function () {
   it("accepts the department's signature and reports its certificate's registered fingerprint, as pkijs verifies it", async () => {
     const { cms, documentDigest, signedBytes } = signatureOf(signed);
     const result = await verifyPadesCms({ cms, documentDigest, subtle });
-    expect(result).to.deep.equal({ valid: true, signer: { fingerprint: identity.fingerprint, commonName: "Civil Service Bureau (development)" } });
+    expect(result).to.deep.equal({
+      valid: true,
+      signer: { fingerprint: identity.fingerprint, commonName: "Civil Service Bureau (development)" },
+    });
     const signedData = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(Uint8Array.from(cms)).content });
-    const pkijsResult = await signedData.verify({ signer: 0, data: signedBytes.buffer as ArrayBuffer, checkChain: false, extendedMode: true }, engine());
+    const pkijsResult = await signedData.verify(
+      { signer: 0, data: signedBytes.buffer as ArrayBuffer, checkChain: false, extendedMode: true },
+      engine(),
+    );
     expect(pkijsResult.signatureVerified).to.equal(true);
   });
 
@@ -96,7 +118,12 @@ describe("verifyPadesCms and scanPdf", function () {
   });
 
   it("accepts an ECDSA P-256 signature", async () => {
-    const ec = await selfSignedIdentity({ dir, name: "ec", subject: "CN=EC signer, O=Civil Service Bureau, C=HK", key: "ec" });
+    const ec = await selfSignedIdentity({
+      dir,
+      name: "ec",
+      subject: "CN=EC signer, O=Civil Service Bureau, C=HK",
+      key: "ec",
+    });
     const { cms, documentDigest } = signatureOf(new Uint8Array(createPadesSigner(ec).sign(unsigned)));
     expect(await verifyPadesCms({ cms, documentDigest, subtle })).to.deep.equal({
       valid: true,
@@ -118,7 +145,9 @@ describe("verifyPadesCms and scanPdf", function () {
     const changed = reencode(cms, (sd) => {
       sd.signerInfos[0].unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
         type: 1,
-        attributes: [new pkijs.Attribute({ type: "1.2.840.113549.1.9.16.2.14", values: [new asn1js.Utf8String({ value: "x" })] })],
+        attributes: [
+          new pkijs.Attribute({ type: "1.2.840.113549.1.9.16.2.14", values: [new asn1js.Utf8String({ value: "x" })] }),
+        ],
       });
     });
     const result = await verifyPadesCms({ cms: changed, documentDigest, subtle });
@@ -130,8 +159,8 @@ describe("verifyPadesCms and scanPdf", function () {
     const stranger = await selfSignedIdentity({ dir, name: "stranger", subject: "CN=Stranger, C=HK" });
     const { cms, documentDigest } = signatureOf(signed);
     const changed = reencode(cms, (sd) => {
-      sd.certificates = [...sd.certificates!, pkijs.Certificate.fromBER(Uint8Array.from(stranger.certificateDer))].sort((a, b) =>
-        Buffer.compare(der(a), der(b)),
+      sd.certificates = [...sd.certificates!, pkijs.Certificate.fromBER(Uint8Array.from(stranger.certificateDer))].sort(
+        (a, b) => Buffer.compare(der(a), der(b)),
       );
     });
     const result = await verifyPadesCms({ cms: changed, documentDigest, subtle });
@@ -181,7 +210,12 @@ describe("verifyPadesCms and scanPdf", function () {
 
   it("never throws, whatever bytes it is given", async () => {
     const { documentDigest } = signatureOf(signed);
-    for (const cms of [new Uint8Array(0), Uint8Array.of(0x30, 0x80, 0, 0), Uint8Array.of(0x30, 0x03, 2, 1, 1), new Uint8Array(300).fill(0x30)]) {
+    for (const cms of [
+      new Uint8Array(0),
+      Uint8Array.of(0x30, 0x80, 0, 0),
+      Uint8Array.of(0x30, 0x03, 2, 1, 1),
+      new Uint8Array(300).fill(0x30),
+    ]) {
       expect((await verifyPadesCms({ cms, documentDigest, subtle })).valid).to.equal(false);
     }
   });
@@ -192,7 +226,12 @@ describe("verifyPadesCms and scanPdf", function () {
       expect(() => readElement(Uint8Array.of(0x04, 0x81, 0x05, 1, 2, 3, 4, 5), 0)).to.throw(DerError, /non-minimal/);
       expect(() => readElement(Uint8Array.of(0x04, 0x82, 0x00, 0x90), 0)).to.throw(DerError, /non-minimal/);
       expect(() => readElement(Uint8Array.of(0x04, 0x05, 1, 2), 0)).to.throw(DerError, /longer than its container/);
-      expect(readElement(Uint8Array.of(0x04, 0x81, 0x80, ...new Uint8Array(128)), 0)).to.deep.equal({ tag: 4, start: 0, valueStart: 3, end: 131 });
+      expect(readElement(Uint8Array.of(0x04, 0x81, 0x80, ...new Uint8Array(128)), 0)).to.deep.equal({
+        tag: 4,
+        start: 0,
+        valueStart: 3,
+        end: 131,
+      });
     });
   });
 });

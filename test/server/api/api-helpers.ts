@@ -13,7 +13,13 @@ export async function api(
   server: RunningServer,
   method: string,
   route: string,
-  options: { key?: string; json?: unknown; body?: Uint8Array; contentType?: string; headers?: Record<string, string> } = {},
+  options: {
+    key?: string;
+    json?: unknown;
+    body?: Uint8Array;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
@@ -54,8 +60,18 @@ export async function expectIntegrity(server: RunningServer): Promise<void> {
   const { JsonRpcProvider } = await import("ethers");
   const provider = new JsonRpcProvider(server.dev!.rpcUrl, undefined, { staticNetwork: true });
   try {
-    const report = await checkIntegrity({ store: server.store, provider, registry: server.dev!.registry, chainId: server.dev!.chainId });
-    const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.failed} failed ${JSON.stringify(c.offenders.slice(0, 3))}${c.error ? ` (${c.error})` : ""}`);
+    const report = await checkIntegrity({
+      store: server.store,
+      provider,
+      registry: server.dev!.registry,
+      chainId: server.dev!.chainId,
+    });
+    const failed = report.checks
+      .filter((c) => !c.ok)
+      .map(
+        (c) =>
+          `${c.id}: ${c.failed} failed ${JSON.stringify(c.offenders.slice(0, 3))}${c.error ? ` (${c.error})` : ""}`,
+      );
     if (!report.ok) throw new Error(`integrity check failed:\n${failed.join("\n")}`);
     if (report.totals.certificates === 0) throw new Error("integrity check read no certificate");
   } finally {

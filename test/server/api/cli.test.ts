@@ -16,7 +16,9 @@ const run = promisify(execFile);
 /** Runs `certs ...` (bin/certs.ts) with DATA_DIR pointing at the server's dev.json. */
 async function certs(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], { env: { ...process.env, DATA_DIR: dataDir } });
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], {
+      env: { ...process.env, DATA_DIR: dataDir },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -62,7 +64,10 @@ describe("certs CLI (issue, revoke, status)", function () {
     const revoked = await certs(dataDir, "revoke", id, "--reason", "fraud", "--issuer", "CSB");
     expect(revoked.code).to.equal(0);
     expect(revoked.stdout).to.include(`revocation of ${id} queued`);
-    await waitFor(async () => (await api(server, "GET", `/certificates/${id}`, { key: server.dev!.apiKeys.CSB })).json.status === "revoked");
+    await waitFor(
+      async () =>
+        (await api(server, "GET", `/certificates/${id}`, { key: server.dev!.apiKeys.CSB })).json.status === "revoked",
+    );
   });
 
   it("verifies a PDF with no issuer API involved: exit 0 VALID, 1 INVALID (tampered), and --json gives the result JSON", async () => {
@@ -90,7 +95,17 @@ describe("certs CLI (issue, revoke, status)", function () {
     const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[2].split(",")[3];
     const file = path.join(dataDir, "untouched.pdf");
     await writeFile(file, (await api(server, "GET", `/claim/${code}/pdf`)).bytes);
-    const result = await certs("/nonexistent", "verify", file, "--rpc", "http://127.0.0.1:9", "--chain-id", "31337", "--registry", server.dev!.registry);
+    const result = await certs(
+      "/nonexistent",
+      "verify",
+      file,
+      "--rpc",
+      "http://127.0.0.1:9",
+      "--chain-id",
+      "31337",
+      "--registry",
+      server.dev!.registry,
+    );
     expect(result.code).to.equal(2);
   });
 
@@ -119,7 +134,11 @@ describe("certs CLI (issue, revoke, status)", function () {
     const key = created.stdout.trim();
     expect(key).to.match(/^ecert_fsd_[A-Za-z0-9_-]{43}$/);
     expect((await api(server, "GET", "/certificates", { key })).status).to.equal(200);
-    const csb = await api(server, "POST", "/batches?type=csb-cre", { key, body: sampleCsv("csb-cre.csv"), contentType: "text/csv" });
+    const csb = await api(server, "POST", "/batches?type=csb-cre", {
+      key,
+      body: sampleCsv("csb-cre.csv"),
+      contentType: "text/csv",
+    });
     expect(csb.status).to.equal(403);
   });
 

@@ -27,26 +27,49 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
   describe("errorResponse: one status per code", () => {
     const expected = {
       StoreError: {
-        INVALID_DATABASE_URL: [500, "INTERNAL"], DATABASE_UNAVAILABLE: [503, "DATABASE_UNAVAILABLE", "5"], SCHEMA_TOO_NEW: [500, "INTERNAL"],
-        CLOSED: [503, "CLOSED", "5"], NOT_FOUND: [404, "NOT_FOUND"], DUPLICATE: [409, "DUPLICATE"], INVALID_REFERENCE: [500, "INTERNAL"],
-        INVALID_VALUE: [500, "INTERNAL"], INVALID_ARGUMENT: [500, "INTERNAL"], INVALID_STATE: [409, "INVALID_STATE"], BUSY: [503, "BUSY", "1"],
+        INVALID_DATABASE_URL: [500, "INTERNAL"],
+        DATABASE_UNAVAILABLE: [503, "DATABASE_UNAVAILABLE", "5"],
+        SCHEMA_TOO_NEW: [500, "INTERNAL"],
+        CLOSED: [503, "CLOSED", "5"],
+        NOT_FOUND: [404, "NOT_FOUND"],
+        DUPLICATE: [409, "DUPLICATE"],
+        INVALID_REFERENCE: [500, "INTERNAL"],
+        INVALID_VALUE: [500, "INTERNAL"],
+        INVALID_ARGUMENT: [500, "INTERNAL"],
+        INVALID_STATE: [409, "INVALID_STATE"],
+        BUSY: [503, "BUSY", "1"],
       },
       ServiceError: {
-        NOT_FOUND: [404, "NOT_FOUND"], NOT_ISSUED: [409, "NOT_ISSUED"], INVALID_STATUS: [409, "INVALID_STATUS"], WRONG_ISSUER: [403, "WRONG_ISSUER"],
-        UNKNOWN_TYPE: [400, "UNKNOWN_TYPE"], INTEGRITY: [500, "INTEGRITY"], NO_IDENTITY: [500, "NO_IDENTITY"],
+        NOT_FOUND: [404, "NOT_FOUND"],
+        NOT_ISSUED: [409, "NOT_ISSUED"],
+        INVALID_STATUS: [409, "INVALID_STATUS"],
+        WRONG_ISSUER: [403, "WRONG_ISSUER"],
+        UNKNOWN_TYPE: [400, "UNKNOWN_TYPE"],
+        INTEGRITY: [500, "INTEGRITY"],
+        NO_IDENTITY: [500, "NO_IDENTITY"],
       },
       ApiError: {
-        UNAUTHENTICATED: [401, "UNAUTHENTICATED"], INVALID_REQUEST: [400, "INVALID_REQUEST"], INVALID_JSON: [400, "INVALID_JSON"],
-        UNSUPPORTED_MEDIA_TYPE: [415, "UNSUPPORTED_MEDIA_TYPE"], IDEMPOTENCY_KEY_REUSED: [422, "IDEMPOTENCY_KEY_REUSED"], NOT_FOUND: [404, "NOT_FOUND"],
-        TOO_LARGE: [413, "TOO_LARGE"], VERIFIER_UNAVAILABLE: [503, "VERIFIER_UNAVAILABLE"], INTERNAL: [500, "INTERNAL"],
+        UNAUTHENTICATED: [401, "UNAUTHENTICATED"],
+        INVALID_REQUEST: [400, "INVALID_REQUEST"],
+        INVALID_JSON: [400, "INVALID_JSON"],
+        UNSUPPORTED_MEDIA_TYPE: [415, "UNSUPPORTED_MEDIA_TYPE"],
+        IDEMPOTENCY_KEY_REUSED: [422, "IDEMPOTENCY_KEY_REUSED"],
+        NOT_FOUND: [404, "NOT_FOUND"],
+        TOO_LARGE: [413, "TOO_LARGE"],
+        VERIFIER_UNAVAILABLE: [503, "VERIFIER_UNAVAILABLE"],
+        INTERNAL: [500, "INTERNAL"],
       },
     } as const;
     const make = {
       StoreError: (code: string) => new StoreError(code as never, `store says ${code} on table certificates`),
-      ServiceError: (code: string) => new ServiceError(code as never, `service says ${code}`, { details: { certificate: "c-1" } }),
+      ServiceError: (code: string) =>
+        new ServiceError(code as never, `service says ${code}`, { details: { certificate: "c-1" } }),
       ApiError: (code: string) => new ApiError(code as never, `api says ${code}`),
     };
-    for (const [type, codes] of Object.entries(expected) as [keyof typeof expected, Record<string, readonly [number, string, string?]>][]) {
+    for (const [type, codes] of Object.entries(expected) as [
+      keyof typeof expected,
+      Record<string, readonly [number, string, string?]>,
+    ][]) {
       for (const [code, [status, clientCode, retryAfter]] of Object.entries(codes)) {
         it(`answers ${type} ${code} with ${status} ${clientCode}${retryAfter ? ` and Retry-After: ${retryAfter}` : ""}`, () => {
           const answer = errorResponse(make[type](code));
@@ -78,7 +101,9 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
     });
 
     it("answers a throttling endpoint with its own Retry-After when it is longer (rounded up to seconds)", () => {
-      const throttled = Object.assign(makeError("no chain endpoint answered eth_call (#1: HTTP 429)", "SERVER_ERROR"), { retryAfterMs: 12_300 });
+      const throttled = Object.assign(makeError("no chain endpoint answered eth_call (#1: HTTP 429)", "SERVER_ERROR"), {
+        retryAfterMs: 12_300,
+      });
       const answer = errorResponse(ChainError.from(throttled));
       expect(answer.status).to.equal(503);
       expect(answer.headers["retry-after"]).to.equal("13");
@@ -86,9 +111,21 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
 
     it("answers a registry refusal (CALL_EXCEPTION with RegistryInvalidTransition) with 409 REVERTED, without the call's arguments", () => {
       const data = registryAdminInterface.encodeErrorResult("RegistryInvalidTransition", [`0x${"ab".repeat(32)}`, 1]);
-      const error = ChainError.from(makeError("execution reverted", "CALL_EXCEPTION", { action: "call", data, reason: null, transaction: { to: null, data: "0x" }, invocation: null, revert: null }));
+      const error = ChainError.from(
+        makeError("execution reverted", "CALL_EXCEPTION", {
+          action: "call",
+          data,
+          reason: null,
+          transaction: { to: null, data: "0x" },
+          invocation: null,
+          revert: null,
+        }),
+      );
       expect(error.code).to.equal("REVERTED");
-      expect(error.details).to.deep.include({ registryError: "RegistryInvalidTransition", ethersCode: "CALL_EXCEPTION" });
+      expect(error.details).to.deep.include({
+        registryError: "RegistryInvalidTransition",
+        ethersCode: "CALL_EXCEPTION",
+      });
       expect(error.message).to.match(/^RegistryInvalidTransition: Certificate 0xabab.* current status, revoked\.$/);
       const answer = errorResponse(error);
       expect(answer.status).to.equal(409);
@@ -107,8 +144,13 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
     });
 
     it("answers a nonce conflict with 503 and a stuck transaction with 503 Retry-After 30", () => {
-      expect(errorResponse(ChainError.from(makeError("nonce has already been used", "NONCE_EXPIRED")))).to.deep.include({ status: 503, headers: { "retry-after": "1" } });
-      expect(errorResponse(new ChainError("NOT_MINED", "still not mined"))).to.deep.include({ status: 503, headers: { "retry-after": "30" } });
+      expect(errorResponse(ChainError.from(makeError("nonce has already been used", "NONCE_EXPIRED")))).to.deep.include(
+        { status: 503, headers: { "retry-after": "1" } },
+      );
+      expect(errorResponse(new ChainError("NOT_MINED", "still not mined"))).to.deep.include({
+        status: 503,
+        headers: { "retry-after": "30" },
+      });
     });
 
     it("finds the coded error in a cause chain (a store BUSY inside a plain error is 503, not 500)", () => {
@@ -118,13 +160,26 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
     });
 
     it("answers core and PDF signing errors, and anything uncoded, with 500 INTERNAL and no message", () => {
-      for (const error of [new CoreError("MALFORMED", "x"), new PdfSigningError("NO_PLACEHOLDER", "y", { file: "a.pdf" }), new TypeError("z"), "a string"]) {
-        expect(errorResponse(error)).to.deep.equal({ status: 500, headers: {}, body: { error: { code: "INTERNAL", message: "Internal error" } }, internal: true });
+      for (const error of [
+        new CoreError("MALFORMED", "x"),
+        new PdfSigningError("NO_PLACEHOLDER", "y", { file: "a.pdf" }),
+        new TypeError("z"),
+        "a string",
+      ]) {
+        expect(errorResponse(error)).to.deep.equal({
+          status: 500,
+          headers: {},
+          body: { error: { code: "INTERNAL", message: "Internal error" } },
+          internal: true,
+        });
       }
     });
 
     it("answers body-parser's refusals as TOO_LARGE (naming the limit) and INVALID_JSON", () => {
-      expect(errorResponse({ type: "entity.too.large" }, { bodyLimit: 1024 }).body.error).to.deep.equal({ code: "TOO_LARGE", message: "The body is larger than this route takes (1024 bytes)" });
+      expect(errorResponse({ type: "entity.too.large" }, { bodyLimit: 1024 }).body.error).to.deep.equal({
+        code: "TOO_LARGE",
+        message: "The body is larger than this route takes (1024 bytes)",
+      });
       expect(errorResponse({ type: "entity.parse.failed" })).to.deep.include({ status: 400 });
     });
 
@@ -140,7 +195,9 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/busy`);
         expect(res.status).to.equal(503);
         expect(res.headers.get("retry-after")).to.equal("1");
-        expect(await res.json()).to.deep.equal({ error: { code: "BUSY", message: "The database is busy: try again shortly" } });
+        expect(await res.json()).to.deep.equal({
+          error: { code: "BUSY", message: "The database is busy: try again shortly" },
+        });
       } finally {
         await new Promise((r) => server.close(r));
       }
@@ -148,9 +205,14 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
   });
 
   it("documents a 503 with Retry-After on every operation of the OpenAPI document", () => {
-    const paths = (openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>> }).paths;
+    const paths = (
+      openApiDocument() as {
+        paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>;
+      }
+    ).paths;
     for (const [route, operations] of Object.entries(paths)) {
-      for (const [method, operation] of Object.entries(operations)) expect(operation.responses["503"]?.headers, `${method} ${route}`).to.have.property("Retry-After");
+      for (const [method, operation] of Object.entries(operations))
+        expect(operation.responses["503"]?.headers, `${method} ${route}`).to.have.property("Retry-After");
     }
   });
 
@@ -172,7 +234,8 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
             return (upload: Parameters<Store["insertUpload"]>[0], certificates: Parameters<Store["insertUpload"]>[1]) =>
               target.insertUpload({ ...upload, id: fixedUploadId! }, certificates);
           }
-          if (property === "transaction") return (fn: (s: Store) => Promise<unknown>) => target.transaction((s) => fn(wrap(s)));
+          if (property === "transaction")
+            return (fn: (s: Store) => Promise<unknown>) => target.transaction((s) => fn(wrap(s)));
           const value = Reflect.get(target, property, target);
           return typeof value === "function" ? value.bind(target) : value;
         },
@@ -183,11 +246,25 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
       dir = await mkdtemp(path.join(tmpdir(), "ecert-errors-"));
       file = path.join(dir, "ecert.sqlite");
       store = await openStore(file, dir, { busyTimeoutMs: 50 });
-      await store.insertApiKey({ id: "k1", issuerId: "CSB", label: "test", keyHash: sha256(key), createdAt: new Date().toISOString(), revokedAt: null });
+      await store.insertApiKey({
+        id: "k1",
+        issuerId: "CSB",
+        label: "test",
+        keyHash: sha256(key),
+        createdAt: new Date().toISOString(),
+        revokedAt: null,
+      });
       const log = pino({ level: "silent" });
       const issuance = new IssuanceService({
-        store: wrap(store), chain: {} as IssuerChain, chainId: 31337, registry: `0x${"0".repeat(40)}`, issuers: {}, verifierUrl: "http://localhost/",
-        batchSize: 10, batchWaitMs: 60_000, log,
+        store: wrap(store),
+        chain: {} as IssuerChain,
+        chainId: 31337,
+        registry: `0x${"0".repeat(40)}`,
+        issuers: {},
+        verifierUrl: "http://localhost/",
+        batchSize: 10,
+        batchWaitMs: 60_000,
+        log,
       });
       await issuance.stop(); // no pipeline: the requests alone
       fixedUploadId = undefined;
@@ -205,7 +282,11 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
 
     /** An upload whose one row fails validation: stored (with its errors) in one write, nothing rendered. */
     const badUpload = () =>
-      fetch(`${url}/certificates`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ type: "csb-cre", fields: {} }) });
+      fetch(`${url}/certificates`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "csb-cre", fields: {} }),
+      });
 
     it("answers 422 for the bad upload itself while the store is healthy (the baseline)", async () => {
       expect((await badUpload()).status).to.equal(422);
@@ -226,7 +307,10 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         const res = await badUpload();
         expect(res.status).to.equal(503);
         expect(res.headers.get("retry-after")).to.equal("1");
-        expect((await res.json()).error).to.deep.equal({ code: "BUSY", message: "The database is busy: try again shortly" });
+        expect((await res.json()).error).to.deep.equal({
+          code: "BUSY",
+          message: "The database is busy: try again shortly",
+        });
       } finally {
         other.exec("ROLLBACK");
         other.close();

@@ -11,10 +11,16 @@ import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { api, waitFor } from "./api-helpers.ts";
 
-const registryAbi = new Interface(["function issuer(bytes32 issuerId) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"]);
+const registryAbi = new Interface([
+  "function issuer(bytes32 issuerId) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))",
+]);
 
 async function rpc(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -25,7 +31,10 @@ describe("the public JSON-RPC proxy (local chain)", function () {
   let url: string;
   let registry: string;
   const call = (method: string, params: unknown[], id: unknown = 1) => ({ jsonrpc: "2.0", id, method, params });
-  const issuerCall = () => ({ to: registry, data: registryAbi.encodeFunctionData("issuer", [encodeBytes32String("CSB")]) });
+  const issuerCall = () => ({
+    to: registry,
+    data: registryAbi.encodeFunctionData("issuer", [encodeBytes32String("CSB")]),
+  });
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-rpc-"));
@@ -55,7 +64,13 @@ describe("the public JSON-RPC proxy (local chain)", function () {
   });
 
   it("refuses eth_estimateGas and writes as methods it does not forward", async () => {
-    for (const method of ["eth_estimateGas", "eth_sendRawTransaction", "eth_sendTransaction", "debug_traceCall", "evm_mine"]) {
+    for (const method of [
+      "eth_estimateGas",
+      "eth_sendRawTransaction",
+      "eth_sendTransaction",
+      "debug_traceCall",
+      "evm_mine",
+    ]) {
       const { json } = await rpc(url, call(method, [issuerCall()]));
       expect(json.error, method).to.include({ code: -32601 });
     }
@@ -73,7 +88,10 @@ describe("the public JSON-RPC proxy (local chain)", function () {
   });
 
   it("refuses a batch of more than 20 calls with 400", async () => {
-    const { status, json } = await rpc(url, Array.from({ length: 21 }, (_, i) => call("eth_chainId", [], i)));
+    const { status, json } = await rpc(
+      url,
+      Array.from({ length: 21 }, (_, i) => call("eth_chainId", [], i)),
+    );
     expect(status).to.equal(400);
     expect(json.error.message).to.include("At most 20");
   });
@@ -81,14 +99,17 @@ describe("the public JSON-RPC proxy (local chain)", function () {
   it("keeps issuing while the proxy is flooded with reads and refused calls", async () => {
     const key = server.dev!.apiKeys.CSB;
     const lines = ["candidate_number,name_en,name_zh,hkid_partial,sitting_date,uc_result,ue_result,at_result"];
-    for (let n = 1; n <= 40; n++) lines.push(`CRE2033${String(n).padStart(6, "0")},HO Wing ${n},何穎,C789***(*),2026-09-12,L2,L2,Pass`);
+    for (let n = 1; n <= 40; n++)
+      lines.push(`CRE2033${String(n).padStart(6, "0")},HO Wing ${n},何穎,C789***(*),2026-09-12,L2,L2,Pass`);
     let flooding = true;
     let answered = 0;
     const flood = async () => {
       while (flooding) {
         const batch = [
           ...Array.from({ length: 10 }, (_, i) => call("eth_call", [issuerCall(), "latest"], i)),
-          ...Array.from({ length: 5 }, (_, i) => call("eth_getLogs", [{ address: registry, fromBlock: "0x0", toBlock: "0xffffffff" }], 100 + i)),
+          ...Array.from({ length: 5 }, (_, i) =>
+            call("eth_getLogs", [{ address: registry, fromBlock: "0x0", toBlock: "0xffffffff" }], 100 + i),
+          ),
           ...Array.from({ length: 5 }, (_, i) => call("eth_estimateGas", [issuerCall()], 200 + i)),
         ];
         const { json } = await rpc(url, batch);
@@ -97,13 +118,22 @@ describe("the public JSON-RPC proxy (local chain)", function () {
     };
     const flooders = Array.from({ length: 8 }, flood);
     const started = Date.now();
-    const upload = await api(server, "POST", "/batches?type=csb-cre", { key, body: new TextEncoder().encode(`${lines.join("\n")}\n`), contentType: "text/csv" });
+    const upload = await api(server, "POST", "/batches?type=csb-cre", {
+      key,
+      body: new TextEncoder().encode(`${lines.join("\n")}\n`),
+      contentType: "text/csv",
+    });
     expect(upload.status).to.equal(202);
-    await waitFor(async () => (await api(server, "GET", `/batches/${upload.json.batchId}`, { key })).json.done === true, 60_000);
+    await waitFor(
+      async () => (await api(server, "GET", `/batches/${upload.json.batchId}`, { key })).json.done === true,
+      60_000,
+    );
     const took = Date.now() - started;
     flooding = false;
     await Promise.all(flooders);
-    expect((await api(server, "GET", `/batches/${upload.json.batchId}`, { key })).json.progress).to.deep.equal({ issued: 40 });
+    expect((await api(server, "GET", `/batches/${upload.json.batchId}`, { key })).json.progress).to.deep.equal({
+      issued: 40,
+    });
     expect(answered).to.be.greaterThan(100);
     console.log(`      40 certificates issued in ${took} ms while the proxy answered ${answered} flooding calls`);
   });
@@ -113,13 +143,18 @@ describe("rpcProxy against a chain that hangs", () => {
   it("answers a call the chain does not answer in time with an error, and refuses calls past the waiting room", async () => {
     const app = express();
     const hung = { request: () => new Promise<never>(() => undefined) };
-    app.post("/rpc", ...rpcProxy({ backend: hung, registry: `0x${"11".repeat(20)}`, timeoutMs: 200, concurrency: 1, maxWaiting: 1 }));
+    app.post(
+      "/rpc",
+      ...rpcProxy({ backend: hung, registry: `0x${"11".repeat(20)}`, timeoutMs: 200, concurrency: 1, maxWaiting: 1 }),
+    );
     const listener = app.listen(0, "127.0.0.1");
     await new Promise((r) => listener.once("listening", r));
     const url = `http://127.0.0.1:${(listener.address() as { port: number }).port}/rpc`;
     try {
       const started = Date.now();
-      const [first, second, third] = await Promise.all([1, 2, 3].map((id) => rpc(url, { jsonrpc: "2.0", id, method: "eth_chainId", params: [] })));
+      const [first, second, third] = await Promise.all(
+        [1, 2, 3].map((id) => rpc(url, { jsonrpc: "2.0", id, method: "eth_chainId", params: [] })),
+      );
       const answers = [first, second, third].map((r) => r.json.error);
       expect(answers.filter((e) => e.code === -32000 && /longer than 200 ms/.test(e.message))).to.have.length(2);
       expect(answers.filter((e) => e.code === -32005)).to.have.length(1);

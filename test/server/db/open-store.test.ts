@@ -71,7 +71,11 @@ describe("openStore", function () {
   });
 
   it("refuses another scheme with INVALID_DATABASE_URL, naming it, without the password", async () => {
-    await expectStoreError(openStore("mysql://app:hunter2@db/ecert", dir), "INVALID_DATABASE_URL", /mysql:\/\/.*expected postgres/);
+    await expectStoreError(
+      openStore("mysql://app:hunter2@db/ecert", dir),
+      "INVALID_DATABASE_URL",
+      /mysql:\/\/.*expected postgres/,
+    );
     const error = await expectStoreError(openStore("mysql://app:hunter2@db/ecert", dir), "INVALID_DATABASE_URL");
     expect(error.message).to.not.include("hunter2");
   });
@@ -112,12 +116,27 @@ describe("openStore", function () {
   });
 
   it("reads DATABASE_URL without opening anything", () => {
-    expect(resolveDatabaseLocation(undefined, "/srv/data")).to.deep.equal({ kind: "sqlite", file: "/srv/data/ecert.sqlite" });
-    expect(resolveDatabaseLocation("  ", "/srv/data")).to.deep.equal({ kind: "sqlite", file: "/srv/data/ecert.sqlite" });
-    expect(resolveDatabaseLocation("./db/e.sqlite", "/srv/data")).to.deep.equal({ kind: "sqlite", file: "./db/e.sqlite" });
+    expect(resolveDatabaseLocation(undefined, "/srv/data")).to.deep.equal({
+      kind: "sqlite",
+      file: "/srv/data/ecert.sqlite",
+    });
+    expect(resolveDatabaseLocation("  ", "/srv/data")).to.deep.equal({
+      kind: "sqlite",
+      file: "/srv/data/ecert.sqlite",
+    });
+    expect(resolveDatabaseLocation("./db/e.sqlite", "/srv/data")).to.deep.equal({
+      kind: "sqlite",
+      file: "./db/e.sqlite",
+    });
     expect(resolveDatabaseLocation(":memory:", "/srv/data")).to.deep.equal({ kind: "sqlite", file: ":memory:" });
-    expect(resolveDatabaseLocation("C:\\data\\e.sqlite", "/srv/data")).to.deep.equal({ kind: "sqlite", file: "C:\\data\\e.sqlite" });
-    expect(resolveDatabaseLocation("POSTGRES://db/e", "/srv/data")).to.deep.equal({ kind: "postgres", url: "POSTGRES://db/e" });
+    expect(resolveDatabaseLocation("C:\\data\\e.sqlite", "/srv/data")).to.deep.equal({
+      kind: "sqlite",
+      file: "C:\\data\\e.sqlite",
+    });
+    expect(resolveDatabaseLocation("POSTGRES://db/e", "/srv/data")).to.deep.equal({
+      kind: "postgres",
+      url: "POSTGRES://db/e",
+    });
   });
 
   it("redacts the password of a URL in its userinfo and in a password parameter", () => {

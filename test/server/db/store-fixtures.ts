@@ -188,7 +188,11 @@ export function newUpload(overrides: Partial<UploadRow> = {}): UploadRow {
 }
 
 /** A certificate of `upload` at `row`: number `<PREFIX>-2025-<row>-<upload>`, name "CHAN Tai Man <row>" / 陳大文. */
-export function newCertificate(upload: UploadRow, row: number, overrides: Partial<NewCertificate> = {}): NewCertificate {
+export function newCertificate(
+  upload: UploadRow,
+  row: number,
+  overrides: Partial<NewCertificate> = {},
+): NewCertificate {
   const id = overrides.id ?? randomUUID();
   const prefix = upload.issuerId === FSD ? "DG" : "CRE";
   return {
@@ -199,12 +203,22 @@ export function newCertificate(upload: UploadRow, row: number, overrides: Partia
     row,
     // Unique across uploads: a number is live once per issuer.
     certificateNumber: `${prefix}-2025-${String(row).padStart(5, "0")}-${upload.id.slice(0, 8)}`,
-    recordJson: JSON.stringify({ subject: { certificateNumber: `${prefix}-${row}` }, validFrom: at(0), validUntil: null }),
-    credentialJson: JSON.stringify({ id: `urn:uuid:${id}`, credentialSubject: { salt: randomBytes(16).toString("hex") } }),
+    recordJson: JSON.stringify({
+      subject: { certificateNumber: `${prefix}-${row}` },
+      validFrom: at(0),
+      validUntil: null,
+    }),
+    credentialJson: JSON.stringify({
+      id: `urn:uuid:${id}`,
+      credentialSubject: { salt: randomBytes(16).toString("hex") },
+    }),
     digest: hex32(`digest ${id}`),
     claimCodeHash: sha256(`claim ${id}`),
     supersedes: null,
-    searchJson: JSON.stringify({ name: { en: `CHAN Tai Man ${row}`, "zh-HK": "陳大文" }, candidateNumber: `C${100000 + row}` }),
+    searchJson: JSON.stringify({
+      name: { en: `CHAN Tai Man ${row}`, "zh-HK": "陳大文" },
+      candidateNumber: `C${100000 + row}`,
+    }),
     ...overrides,
   };
 }
@@ -264,7 +278,10 @@ export async function seedBatch(
   overrides: Partial<BatchRow> = {},
 ): Promise<BatchRow> {
   const batch = newBatch(certificates[0].issuerId, certificates[0].typeId, certificates.length, overrides);
-  await store.closeBatch(batch, certificates.map((c) => c.id));
+  await store.closeBatch(
+    batch,
+    certificates.map((c) => c.id),
+  );
   return batch;
 }
 

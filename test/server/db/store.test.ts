@@ -72,7 +72,14 @@ function storeContract(harness: Harness): void {
 
     describe("migrate", () => {
       it("creates every table and records each migration once, even when run a second time", async () => {
-        await store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+        await store.insertApiKey({
+          id: "k1",
+          issuerId: CSB,
+          label: "ops",
+          keyHash: sha256("key"),
+          createdAt: at(0),
+          revokedAt: null,
+        });
         await store.migrate();
         expect(await harness.tables(location)).to.deep.equal(TABLES);
         const rows = await harness.query(location, "SELECT version, name FROM schema_migrations ORDER BY version");
@@ -93,7 +100,11 @@ function storeContract(harness: Harness): void {
         const broken = await harness.open(location, {
           migrations: [
             ...MIGRATIONS,
-            { version: SCHEMA_VERSION + 1, name: "broken", sql: () => "CREATE TABLE extra (id TEXT); SELECT * FROM no_such_table" },
+            {
+              version: SCHEMA_VERSION + 1,
+              name: "broken",
+              sql: () => "CREATE TABLE extra (id TEXT); SELECT * FROM no_such_table",
+            },
           ],
         });
         opened.push(broken);
@@ -111,7 +122,15 @@ function storeContract(harness: Harness): void {
         const { upload, certificates } = newUploadWith(2);
         const result = await store.transaction(async (tx) => {
           await tx.insertUpload(upload, certificates);
-          await tx.insertEvent({ issuerId: CSB, certificateId: certificates[0].id, batchId: null, type: "accepted", actor: "k1", detailJson: "{}", at: at(1) });
+          await tx.insertEvent({
+            issuerId: CSB,
+            certificateId: certificates[0].id,
+            batchId: null,
+            type: "accepted",
+            actor: "k1",
+            detailJson: "{}",
+            at: at(1),
+          });
           return "done";
         });
         expect(result).to.equal("done");
@@ -126,7 +145,14 @@ function storeContract(harness: Harness): void {
         await store
           .transaction(async (tx) => {
             await tx.insertUpload(upload, certificates);
-            await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+            await tx.insertApiKey({
+              id: "k1",
+              issuerId: CSB,
+              label: "ops",
+              keyHash: sha256("key"),
+              createdAt: at(0),
+              revokedAt: null,
+            });
             throw boom;
           })
           .catch((e) => (caught = e));
@@ -147,7 +173,14 @@ function storeContract(harness: Harness): void {
               throw new Error("inner");
             })
             .catch(() => undefined);
-          await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+          await tx.insertApiKey({
+            id: "k1",
+            issuerId: CSB,
+            label: "ops",
+            keyHash: sha256("key"),
+            createdAt: at(0),
+            revokedAt: null,
+          });
         });
         expect(await store.findUpload(CSB, first.upload.id)).to.not.equal(undefined);
         expect(await store.findUpload(CSB, second.upload.id)).to.equal(undefined);
@@ -161,7 +194,14 @@ function storeContract(harness: Harness): void {
         const gate = new Promise<void>((resolve) => (release = resolve));
         const running = store
           .transaction(async (tx) => {
-            await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("key"), createdAt: at(0), revokedAt: null });
+            await tx.insertApiKey({
+              id: "k1",
+              issuerId: CSB,
+              label: "ops",
+              keyHash: sha256("key"),
+              createdAt: at(0),
+              revokedAt: null,
+            });
             inserted();
             await gate;
             throw new Error("rolled back");
@@ -186,9 +226,30 @@ function storeContract(harness: Harness): void {
 
     describe("API keys", () => {
       it("finds a key by its hash and lists one issuer's keys oldest first, never another issuer's", async () => {
-        const newer = { id: "k2", issuerId: CSB, label: "batch job", keyHash: sha256("b"), createdAt: at(2), revokedAt: at(3) };
-        const older = { id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null };
-        const other = { id: "k3", issuerId: FSD, label: "ops", keyHash: sha256("c"), createdAt: at(0), revokedAt: null };
+        const newer = {
+          id: "k2",
+          issuerId: CSB,
+          label: "batch job",
+          keyHash: sha256("b"),
+          createdAt: at(2),
+          revokedAt: at(3),
+        };
+        const older = {
+          id: "k1",
+          issuerId: CSB,
+          label: "ops",
+          keyHash: sha256("a"),
+          createdAt: at(1),
+          revokedAt: null,
+        };
+        const other = {
+          id: "k3",
+          issuerId: FSD,
+          label: "ops",
+          keyHash: sha256("c"),
+          createdAt: at(0),
+          revokedAt: null,
+        };
         for (const row of [newer, older, other]) await store.insertApiKey(row);
         expect(await store.findApiKeyByHash(sha256("b"))).to.deep.equal(newer);
         expect(await store.findApiKeyByHash(sha256("nothing"))).to.equal(undefined);
@@ -197,9 +258,23 @@ function storeContract(harness: Harness): void {
       });
 
       it("refuses a second key with the same hash with DUPLICATE", async () => {
-        await store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null });
+        await store.insertApiKey({
+          id: "k1",
+          issuerId: CSB,
+          label: "ops",
+          keyHash: sha256("a"),
+          createdAt: at(1),
+          revokedAt: null,
+        });
         await expectStoreError(
-          store.insertApiKey({ id: "k2", issuerId: FSD, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null }),
+          store.insertApiKey({
+            id: "k2",
+            issuerId: FSD,
+            label: "ops",
+            keyHash: sha256("a"),
+            createdAt: at(1),
+            revokedAt: null,
+          }),
           "DUPLICATE",
           /key_hash/,
         );
@@ -208,7 +283,14 @@ function storeContract(harness: Harness): void {
 
       it("refuses a key hash that is not 64 lower-case hex with INVALID_VALUE", async () => {
         await expectStoreError(
-          store.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a").toUpperCase(), createdAt: at(1), revokedAt: null }),
+          store.insertApiKey({
+            id: "k1",
+            issuerId: CSB,
+            label: "ops",
+            keyHash: sha256("a").toUpperCase(),
+            createdAt: at(1),
+            revokedAt: null,
+          }),
           "INVALID_VALUE",
           /api_keys_key_hash_format/,
         );
@@ -228,7 +310,9 @@ function storeContract(harness: Harness): void {
 
       it("stores a key once: a second insert of the key returns false and keeps the first response", async () => {
         expect(await store.insertIdempotency(row())).to.equal(true);
-        expect(await store.insertIdempotency(row({ requestHash: sha256("other"), responseJson: "{}" }))).to.equal(false);
+        expect(await store.insertIdempotency(row({ requestHash: sha256("other"), responseJson: "{}" }))).to.equal(
+          false,
+        );
         expect(await store.findIdempotency(CSB, "upload-2025-06")).to.deep.equal(row());
         expect(await store.findIdempotency(CSB, "unknown")).to.equal(undefined);
       });
@@ -244,7 +328,14 @@ function storeContract(harness: Harness): void {
         await store.insertIdempotency(row());
         await store.transaction(async (tx) => {
           expect(await tx.insertIdempotency(row())).to.equal(false);
-          await tx.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(1), revokedAt: null });
+          await tx.insertApiKey({
+            id: "k1",
+            issuerId: CSB,
+            label: "ops",
+            keyHash: sha256("a"),
+            createdAt: at(1),
+            revokedAt: null,
+          });
         });
         expect(await store.findApiKeyByHash(sha256("a"))).to.not.equal(undefined);
       });
@@ -252,7 +343,9 @@ function storeContract(harness: Harness): void {
 
     describe("uploads", () => {
       it("stores an upload and its certificates as pending, every field as given", async () => {
-        const { upload, certificates } = newUploadWith(2, { errorsJson: '[{"row":3,"column":"name","code":"REQUIRED","message":"x"}]' });
+        const { upload, certificates } = newUploadWith(2, {
+          errorsJson: '[{"row":3,"column":"name","code":"REQUIRED","message":"x"}]',
+        });
         await store.insertUpload(upload, certificates);
         expect(await store.findUpload(CSB, upload.id)).to.deep.equal(upload);
         expect(await store.findCertificate(certificates[1].id)).to.deep.equal({
@@ -341,7 +434,10 @@ function storeContract(harness: Harness): void {
         const [p1, p2] = harness.dialect === "sqlite" ? ["?", "?"] : ["$1", "$2"];
         let error: unknown;
         await harness
-          .query(location, `UPDATE certificates SET batch_id = ${p1}, leaf_index = 1 WHERE id = ${p2}`, [batch.id, certificates[1].id])
+          .query(location, `UPDATE certificates SET batch_id = ${p1}, leaf_index = 1 WHERE id = ${p2}`, [
+            batch.id,
+            certificates[1].id,
+          ])
           .catch((e) => (error = e));
         expect(String(error)).to.match(/certificates_batch_by_status/);
         error = undefined;
@@ -355,7 +451,9 @@ function storeContract(harness: Harness): void {
     describe("certificates", () => {
       it("finds a certificate by id and by claim code hash, and nothing for unknown ones", async () => {
         const { certificates } = await seedPending(store, 2);
-        expect((await store.findCertificateByClaimHash(certificates[1].claimCodeHash))!.id).to.equal(certificates[1].id);
+        expect((await store.findCertificateByClaimHash(certificates[1].claimCodeHash))!.id).to.equal(
+          certificates[1].id,
+        );
         expect(await store.findCertificateByClaimHash(sha256("no such code"))).to.equal(undefined);
         expect(await store.findCertificate("no-such-id")).to.equal(undefined);
       });
@@ -421,9 +519,9 @@ function storeContract(harness: Harness): void {
         expect(await store.listCertificates(CSB, { query: "candidateNumber", limit: 10, offset: 0 })).to.deep.equal([]);
         expect(await store.listCertificates(CSB, { query: '"name"', limit: 10, offset: 0 })).to.deep.equal([]);
         expect(await store.listCertificates(CSB, { query: "DG-2025", limit: 10, offset: 0 })).to.deep.equal([]);
-        expect((await store.listCertificates(FSD, { query: "dg-2025", limit: 10, offset: 0 })).map((r) => r.id)).to.deep.equal(
-          [fsd.certificates[0].id],
-        );
+        expect(
+          (await store.listCertificates(FSD, { query: "dg-2025", limit: 10, offset: 0 })).map((r) => r.id),
+        ).to.deep.equal([fsd.certificates[0].id]);
       });
 
       it("refuses a negative limit or offset with INVALID_ARGUMENT", async () => {
@@ -451,7 +549,11 @@ function storeContract(harness: Harness): void {
         await seedPending(store, 2, { issuerId: FSD, typeId: DG, createdAt: at(0) });
         await seedBatch(store, [earlier.certificates[0]]);
         const rows = await store.pendingCertificates(CSB, CRE, 3);
-        expect(rows.map((r) => r.id)).to.deep.equal([earlier.certificates[1].id, earlier.certificates[2].id, later.certificates[0].id]);
+        expect(rows.map((r) => r.id)).to.deep.equal([
+          earlier.certificates[1].id,
+          earlier.certificates[2].id,
+          later.certificates[0].id,
+        ]);
         expect(rows.every((r) => r.status === "pending")).to.equal(true);
         expect(await store.pendingCertificates(CSB, DG, 10)).to.deep.equal([]);
       });
@@ -463,7 +565,10 @@ function storeContract(harness: Harness): void {
         const order = [certificates[2], certificates[0], certificates[1]];
         clock.set(200);
         const batch = newBatch(CSB, CRE, 3);
-        await store.closeBatch(batch, order.map((c) => c.id));
+        await store.closeBatch(
+          batch,
+          order.map((c) => c.id),
+        );
         expect(await store.findBatch(batch.id)).to.deep.equal(batch);
         const members = await store.batchCertificates(batch.id);
         expect(members.map((c) => c.id)).to.deep.equal(order.map((c) => c.id));
@@ -478,7 +583,14 @@ function storeContract(harness: Harness): void {
         const { certificates } = await seedPending(store, 3);
         await seedBatch(store, [certificates[1]]);
         const batch = newBatch(CSB, CRE, 3);
-        await expectStoreError(store.closeBatch(batch, certificates.map((c) => c.id)), "INVALID_STATE", /no longer pending/);
+        await expectStoreError(
+          store.closeBatch(
+            batch,
+            certificates.map((c) => c.id),
+          ),
+          "INVALID_STATE",
+          /no longer pending/,
+        );
         expect(await store.findBatch(batch.id)).to.equal(undefined);
         expect((await mustFind(store, certificates[0].id)).status).to.equal("pending");
         expect((await mustFind(store, certificates[2].id)).batchId).to.equal(null);
@@ -516,7 +628,14 @@ function storeContract(harness: Harness): void {
       it("refuses an empty batch, a count that is off and an id given twice with INVALID_ARGUMENT", async () => {
         const { certificates } = await seedPending(store, 2);
         await expectStoreError(store.closeBatch(newBatch(CSB, CRE, 0), []), "INVALID_ARGUMENT", /no certificates/);
-        await expectStoreError(store.closeBatch(newBatch(CSB, CRE, 3), certificates.map((c) => c.id)), "INVALID_ARGUMENT", /certificateCount/);
+        await expectStoreError(
+          store.closeBatch(
+            newBatch(CSB, CRE, 3),
+            certificates.map((c) => c.id),
+          ),
+          "INVALID_ARGUMENT",
+          /certificateCount/,
+        );
         await expectStoreError(
           store.closeBatch(newBatch(CSB, CRE, 2), [certificates[0].id, certificates[0].id]),
           "INVALID_ARGUMENT",
@@ -578,7 +697,12 @@ function storeContract(harness: Harness): void {
         const { certificates } = await seedPending(store, 1);
         const batch = await seedBatch(store, certificates);
         await store.markBatchAnchored(batch.id, 9, at(5), hex32("found"));
-        expect(await store.findBatch(batch.id)).to.include({ status: "anchored", txHash: hex32("found"), txNonce: null, blockNumber: 9 });
+        expect(await store.findBatch(batch.id)).to.include({
+          status: "anchored",
+          txHash: hex32("found"),
+          txNonce: null,
+          blockNumber: 9,
+        });
       });
 
       it("refuses to record a transaction or anchor again once anchored (INVALID_STATE), and NOT_FOUND for an unknown batch", async () => {
@@ -631,7 +755,11 @@ function storeContract(harness: Harness): void {
         for (const c of certificates.slice(0, 2)) await store.putPdf(c.id, pdfBytes(c.id), sha256(pdfBytes(c.id)));
         await expectStoreError(store.markBatchRendered(batch.id), "INVALID_STATE", /1 certificates have no PDF/);
         expect((await store.findBatch(batch.id))!.status).to.equal("anchored");
-        expect((await store.batchCertificates(batch.id)).map((c) => c.status)).to.deep.equal(["anchoring", "anchoring", "anchoring"]);
+        expect((await store.batchCertificates(batch.id)).map((c) => c.status)).to.deep.equal([
+          "anchoring",
+          "anchoring",
+          "anchoring",
+        ]);
       });
 
       it("refuses a batch that is not anchored yet with INVALID_STATE, and an unknown one with NOT_FOUND", async () => {
@@ -688,18 +816,32 @@ function storeContract(harness: Harness): void {
         expect(await store.unfinishedOperations()).to.deep.equal([op]);
         clock.set(500);
         await store.markOperationSubmitted(op.id, hex32("op tx"));
-        expect(await store.unfinishedOperations()).to.deep.equal([{ ...op, status: "submitted", txHash: hex32("op tx"), updatedAt: at(500) }]);
+        expect(await store.unfinishedOperations()).to.deep.equal([
+          { ...op, status: "submitted", txHash: hex32("op tx"), updatedAt: at(500) },
+        ]);
         expect((await mustFind(store, certificates[0].id)).status).to.equal("issued");
         clock.set(510);
         await store.confirmOperation(op.id, "revoked", 4);
-        expect(await mustFind(store, certificates[0].id)).to.include({ status: "revoked", reason: 4, updatedAt: at(510) });
+        expect(await mustFind(store, certificates[0].id)).to.include({
+          status: "revoked",
+          reason: 4,
+          updatedAt: at(510),
+        });
         expect(await store.unfinishedOperations()).to.deep.equal([]);
       });
 
       it("lists unfinished operations oldest first", async () => {
         const { certificates } = await issued(2);
-        const later = newOperation("suspend", { issuerId: CSB, certificateId: certificates[0].id }, { createdAt: at(40) });
-        const earlier = newOperation("revoke", { issuerId: CSB, certificateId: certificates[1].id }, { createdAt: at(35) });
+        const later = newOperation(
+          "suspend",
+          { issuerId: CSB, certificateId: certificates[0].id },
+          { createdAt: at(40) },
+        );
+        const earlier = newOperation(
+          "revoke",
+          { issuerId: CSB, certificateId: certificates[1].id },
+          { createdAt: at(35) },
+        );
         await store.insertOperation(later);
         await store.insertOperation(earlier);
         expect((await store.unfinishedOperations()).map((o) => o.id)).to.deep.equal([earlier.id, later.id]);
@@ -711,7 +853,11 @@ function storeContract(harness: Harness): void {
         await store.insertOperation(suspend);
         await store.confirmOperation(suspend.id, "suspended", 2);
         expect(await mustFind(store, certificates[0].id)).to.include({ status: "suspended", reason: 2 });
-        const reinstate = newOperation("reinstate", { issuerId: CSB, certificateId: certificates[0].id }, { reason: 0 });
+        const reinstate = newOperation(
+          "reinstate",
+          { issuerId: CSB, certificateId: certificates[0].id },
+          { reason: 0 },
+        );
         await store.insertOperation(reinstate);
         await store.confirmOperation(reinstate.id, "issued", null);
         expect(await mustFind(store, certificates[0].id)).to.include({ status: "issued", reason: null });
@@ -765,12 +911,32 @@ function storeContract(harness: Harness): void {
       it("returns a certificate's events in insertion order with increasing ids", async () => {
         const { certificates } = await seedPending(store, 2);
         const [a, b] = certificates;
-        for (const [certificateId, type] of [[a.id, "accepted"], [b.id, "accepted"], [a.id, "batched"], [a.id, "issued"]]) {
-          await store.insertEvent({ issuerId: CSB, certificateId, batchId: null, type, actor: "system", detailJson: `{"t":"${type}"}`, at: at(1) });
+        for (const [certificateId, type] of [
+          [a.id, "accepted"],
+          [b.id, "accepted"],
+          [a.id, "batched"],
+          [a.id, "issued"],
+        ]) {
+          await store.insertEvent({
+            issuerId: CSB,
+            certificateId,
+            batchId: null,
+            type,
+            actor: "system",
+            detailJson: `{"t":"${type}"}`,
+            at: at(1),
+          });
         }
         const events = await store.certificateEvents(a.id);
         expect(events.map((e) => e.type)).to.deep.equal(["accepted", "batched", "issued"]);
-        expect(events[0]).to.deep.include({ issuerId: CSB, certificateId: a.id, batchId: null, actor: "system", detailJson: '{"t":"accepted"}', at: at(1) });
+        expect(events[0]).to.deep.include({
+          issuerId: CSB,
+          certificateId: a.id,
+          batchId: null,
+          actor: "system",
+          detailJson: '{"t":"accepted"}',
+          at: at(1),
+        });
         expect(events.every((e, i) => typeof e.id === "number" && (i === 0 || e.id > events[i - 1].id))).to.equal(true);
         expect(await store.certificateEvents("no-such-id")).to.deep.equal([]);
       });
@@ -778,7 +944,15 @@ function storeContract(harness: Harness): void {
       it("refuses an event that names another issuer's certificate with INVALID_REFERENCE", async () => {
         const { certificates } = await seedPending(store, 1);
         await expectStoreError(
-          store.insertEvent({ issuerId: FSD, certificateId: certificates[0].id, batchId: null, type: "x", actor: "system", detailJson: "{}", at: at(1) }),
+          store.insertEvent({
+            issuerId: FSD,
+            certificateId: certificates[0].id,
+            batchId: null,
+            type: "x",
+            actor: "system",
+            detailJson: "{}",
+            at: at(1),
+          }),
           "INVALID_REFERENCE",
         );
       });
@@ -795,7 +969,10 @@ function storeContract(harness: Harness): void {
             if (pending.length === 0) break;
             const batch = newBatch(CSB, CRE, pending.length);
             try {
-              await s.closeBatch(batch, pending.map((c) => c.id));
+              await s.closeBatch(
+                batch,
+                pending.map((c) => c.id),
+              );
               closed.push(batch.id);
             } catch (error) {
               if (!isStoreError(error, "INVALID_STATE")) throw error;
@@ -840,7 +1017,10 @@ function storeContract(harness: Harness): void {
       it("frees a number once its certificate is no longer live (failed), and keeps numbers per issuer", async () => {
         const first = await seedPending(store, 1);
         const batch = await seedBatch(store, first.certificates);
-        expect(await store.recordBatchFailure(batch.id, "refused by the registry", { maxAttempts: 1 })).to.deep.equal({ attempts: 1, setAside: true });
+        expect(await store.recordBatchFailure(batch.id, "refused by the registry", { maxAttempts: 1 })).to.deep.equal({
+          attempts: 1,
+          setAside: true,
+        });
         const again = newUpload({ rowCount: 1 });
         const reissue = newCertificate(again, 1, { certificateNumber: first.certificates[0].certificateNumber });
         expect((await store.insertUpload(again, [reissue])).refused).to.deep.equal([]);
@@ -853,13 +1033,24 @@ function storeContract(harness: Harness): void {
         const peer = await openMigrated();
         const make = () => {
           const upload = newUpload({ rowCount: 40 });
-          return { upload, certificates: Array.from({ length: 40 }, (_, i) => newCertificate(upload, i + 1, { certificateNumber: `CRE-RACE-${i}` })) };
+          return {
+            upload,
+            certificates: Array.from({ length: 40 }, (_, i) =>
+              newCertificate(upload, i + 1, { certificateNumber: `CRE-RACE-${i}` }),
+            ),
+          };
         };
         const a = make();
         const b = make();
-        const [ra, rb] = await Promise.all([store.insertUpload(a.upload, a.certificates), peer.insertUpload(b.upload, b.certificates)]);
+        const [ra, rb] = await Promise.all([
+          store.insertUpload(a.upload, a.certificates),
+          peer.insertUpload(b.upload, b.certificates),
+        ]);
         expect(ra.refused.length + rb.refused.length).to.equal(40);
-        const rows = await harness.query(location, "SELECT certificate_number FROM certificates WHERE certificate_number LIKE 'CRE-RACE-%'");
+        const rows = await harness.query(
+          location,
+          "SELECT certificate_number FROM certificates WHERE certificate_number LIKE 'CRE-RACE-%'",
+        );
         expect(rows).to.have.length(40);
         expect(new Set(rows.map((r) => r.certificate_number)).size).to.equal(40);
       });
@@ -885,12 +1076,17 @@ function storeContract(harness: Harness): void {
         expect((await store.insertUpload(upload, [renewal])).refused).to.deep.equal([]);
         const third = newUpload({ rowCount: 1 });
         const copy = newCertificate(third, 1, { certificateNumber: old.certificateNumber });
-        expect((await store.insertUpload(third, [copy])).refused).to.deep.equal([{ id: copy.id, existingId: renewal.id }]);
+        expect((await store.insertUpload(third, [copy])).refused).to.deep.equal([
+          { id: copy.id, existingId: renewal.id },
+        ]);
       });
 
       it("replaces an upload's errors", async () => {
         const { upload } = await seedPending(store, 1);
-        await store.setUploadErrors(upload.id, JSON.stringify([{ row: 1, column: null, code: "DUPLICATE_CERTIFICATE", message: "x" }]));
+        await store.setUploadErrors(
+          upload.id,
+          JSON.stringify([{ row: 1, column: null, code: "DUPLICATE_CERTIFICATE", message: "x" }]),
+        );
         expect(JSON.parse((await store.findUpload(CSB, upload.id))!.errorsJson)).to.have.length(1);
         await expectStoreError(store.setUploadErrors("nope", "[]"), "NOT_FOUND");
       });
@@ -906,15 +1102,30 @@ function storeContract(harness: Harness): void {
         await store.markRenewing(old.id, renewal.id);
         await store.insertUpload(upload, [renewal, other]);
         const batch = await seedBatch(store, [renewal, other]);
-        expect(await store.recordBatchFailure(batch.id, "first", { maxAttempts: 3 })).to.deep.equal({ attempts: 1, setAside: false });
-        expect(await store.recordBatchFailure(batch.id, "second", { maxAttempts: 3 })).to.deep.equal({ attempts: 2, setAside: false });
+        expect(await store.recordBatchFailure(batch.id, "first", { maxAttempts: 3 })).to.deep.equal({
+          attempts: 1,
+          setAside: false,
+        });
+        expect(await store.recordBatchFailure(batch.id, "second", { maxAttempts: 3 })).to.deep.equal({
+          attempts: 2,
+          setAside: false,
+        });
         expect((await store.unfinishedBatches()).map((b) => b.id)).to.deep.equal([batch.id]);
-        expect(await store.recordBatchFailure(batch.id, "the registry refused it", { maxAttempts: 3 })).to.deep.equal({ attempts: 3, setAside: true });
+        expect(await store.recordBatchFailure(batch.id, "the registry refused it", { maxAttempts: 3 })).to.deep.equal({
+          attempts: 3,
+          setAside: true,
+        });
         expect(await store.unfinishedBatches()).to.deep.equal([]);
         expect(await store.findBatch(batch.id)).to.include({ attempts: 3, failure: "the registry refused it" });
         expect((await mustFind(store, renewal.id)).status).to.equal("failed");
         expect((await mustFind(store, other.id)).status).to.equal("failed");
-        expect(await store.uploadFailures(upload.id)).to.deep.equal([{ batchId: batch.id, failure: "the registry refused it", failedAt: (await store.findBatch(batch.id))!.failedAt }]);
+        expect(await store.uploadFailures(upload.id)).to.deep.equal([
+          {
+            batchId: batch.id,
+            failure: "the registry refused it",
+            failedAt: (await store.findBatch(batch.id))!.failedAt,
+          },
+        ]);
         // The old certificate is live and renewable again.
         await store.markRenewing(old.id, "next");
         await expectStoreError(store.recordBatchFailure(batch.id, "again", { maxAttempts: 3 }), "INVALID_STATE");
@@ -923,7 +1134,12 @@ function storeContract(harness: Harness): void {
       it("sets a batch aside at once when asked", async () => {
         const { certificates } = await seedPending(store, 2);
         const batch = await seedBatch(store, certificates);
-        expect(await store.recordBatchFailure(batch.id, "a PDF embeds another certificate", { maxAttempts: 3, setAside: true })).to.deep.equal({ attempts: 1, setAside: true });
+        expect(
+          await store.recordBatchFailure(batch.id, "a PDF embeds another certificate", {
+            maxAttempts: 3,
+            setAside: true,
+          }),
+        ).to.deep.equal({ attempts: 1, setAside: true });
       });
 
       it("lists anchored and issued batches, not set aside, in pages", async () => {
@@ -947,7 +1163,10 @@ function storeContract(harness: Harness): void {
         await s.close();
         await s.close();
         await expectStoreError(s.findCertificate("x"), "CLOSED", /closed/);
-        await expectStoreError(s.transaction(async () => undefined), "CLOSED");
+        await expectStoreError(
+          s.transaction(async () => undefined),
+          "CLOSED",
+        );
       });
     });
   });
@@ -1011,7 +1230,14 @@ describe("SQLite store only", function () {
       const tx = store.transaction(async (t) => {
         started();
         await sleep(30);
-        await t.insertApiKey({ id: "k1", issuerId: CSB, label: "ops", keyHash: sha256("a"), createdAt: at(0), revokedAt: null });
+        await t.insertApiKey({
+          id: "k1",
+          issuerId: CSB,
+          label: "ops",
+          keyHash: sha256("a"),
+          createdAt: at(0),
+          revokedAt: null,
+        });
         order.push("committing");
       });
       await startedSignal;
@@ -1040,7 +1266,14 @@ describe("SQLite store only", function () {
               .transaction(async (inner) => {
                 log.push(`${name} start`);
                 await sleep(10);
-                await inner.insertApiKey({ id: name, issuerId: CSB, label: name, keyHash: sha256(name), createdAt: at(0), revokedAt: null });
+                await inner.insertApiKey({
+                  id: name,
+                  issuerId: CSB,
+                  label: name,
+                  keyHash: sha256(name),
+                  createdAt: at(0),
+                  revokedAt: null,
+                });
                 log.push(`${name} end`);
                 if (name === "a") throw new Error("a fails");
               })
@@ -1104,7 +1337,10 @@ describePostgres("PostgreSQL store only", function () {
       for (;;) {
         // A closeBatch session waits on the row this session holds (the other waits too, or is still
         // on its way: either way it reads the row only after this session lets go).
-        const waiting = await locker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [lockerPid]);
+        const waiting = await locker.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+          [lockerPid],
+        );
         if (waiting.rows[0].n >= 1) break;
         if (Date.now() > deadline) {
           await locker.query("ROLLBACK");

@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { buildMerkleTree, computeCredentialDigest, validateCsv, verifyMerkleProof, type Credential } from "../../../core/index.ts";
+import {
+  buildMerkleTree,
+  computeCredentialDigest,
+  validateCsv,
+  verifyMerkleProof,
+  type Credential,
+} from "../../../core/index.ts";
 import { DocumentWorkers } from "../../../server/documents/document-workers.ts";
 import { loadSigningIdentity } from "../../../server/pdf/signing-identity.ts";
 import { ensureDevPki } from "../../../server/pki/dev-pki.ts";
@@ -19,7 +25,10 @@ describe("DocumentWorkers", function () {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-workers-"));
     const pki = await ensureDevPki(path.join(dir, "pki"), [ISSUERS.FSD]);
     const identity = await loadSigningIdentity(pki.departments.FSD);
-    workers = new DocumentWorkers({ typeId: "fsd-dg-licence", issuer: ISSUERS.FSD, verifierUrl: VERIFIER_URL, identity }, 2);
+    workers = new DocumentWorkers(
+      { typeId: "fsd-dg-licence", issuer: ISSUERS.FSD, verifierUrl: VERIFIER_URL, identity },
+      2,
+    );
   });
   after(async () => {
     await workers.close();
@@ -44,7 +53,12 @@ describe("DocumentWorkers", function () {
     const pdfs = new Map<number, Uint8Array>();
     const progress: number[] = [];
     const merkle = (i: number) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY });
-    await workers.render(json, merkle, (i, pdf) => void pdfs.set(i, pdf), (done) => progress.push(done));
+    await workers.render(
+      json,
+      merkle,
+      (i, pdf) => void pdfs.set(i, pdf),
+      (done) => progress.push(done),
+    );
     expect([...pdfs.keys()].sort((a, b) => a - b)).to.deep.equal(json.map((_, i) => i));
     expect(progress.at(-1)).to.equal(json.length);
     const file = path.join(dir, "licence.pdf");
@@ -60,7 +74,11 @@ describe("DocumentWorkers", function () {
 
   it("rejects with the failing chunk named when a credential cannot be rendered", async () => {
     try {
-      await workers.render(["{}"], () => ({ root: `0x${"0".repeat(64)}`, path: [], chainId: 1, registry: REGISTRY }), () => undefined);
+      await workers.render(
+        ["{}"],
+        () => ({ root: `0x${"0".repeat(64)}`, path: [], chainId: 1, registry: REGISTRY }),
+        () => undefined,
+      );
       expect.fail("render should have failed");
     } catch (error) {
       expect((error as Error).message).to.match(/^document worker failed on items 1 to 1: /);
@@ -81,7 +99,10 @@ describe("DocumentWorkers", function () {
       workers.createCredentials(b, new Date()),
       workers.render(first.json, merkle, (i, pdf) => void pdfs.set(i, pdf)),
     ]);
-    for (const [input, result] of [[a, ra], [b, rb]] as const) {
+    for (const [input, result] of [
+      [a, ra],
+      [b, rb],
+    ] as const) {
       expect(result.json).to.have.length(input.length);
       result.json.forEach((text, i) => {
         const credential = JSON.parse(text) as Credential;
@@ -103,7 +124,11 @@ describe("DocumentWorkers", function () {
     const many = Array.from({ length: 40 }, () => records).flat();
     const { json, digests } = await workers.createCredentials(many.slice(0, 400), new Date());
     const tree = buildMerkleTree(digests);
-    const rendering = workers.render(json, (i) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY }), () => undefined);
+    const rendering = workers.render(
+      json,
+      (i) => ({ root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY }),
+      () => undefined,
+    );
     await new Promise((r) => setTimeout(r, 300));
     await workers.threads[0].terminate();
     let failure: Error | undefined;
@@ -111,6 +136,10 @@ describe("DocumentWorkers", function () {
     expect(failure?.message).to.match(/^document worker failed on items \d+ to \d+: /);
     // The next job runs on the replaced worker(s) and is complete and in order.
     const again = await workers.createCredentials(records, new Date());
-    again.json.forEach((text, i) => expect((JSON.parse(text) as Credential).credentialSubject.certificateNumber).to.equal(records[i].subject.certificateNumber));
+    again.json.forEach((text, i) =>
+      expect((JSON.parse(text) as Credential).credentialSubject.certificateNumber).to.equal(
+        records[i].subject.certificateNumber,
+      ),
+    );
   });
 });

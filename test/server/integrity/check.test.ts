@@ -39,7 +39,11 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
     async function sql(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
       if (postgres) {
         let n = 0;
-        return postgres.query(databaseUrl!, text.replace(/\?/g, () => `$${++n}`), params);
+        return postgres.query(
+          databaseUrl!,
+          text.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
       }
       const db = new Database(path.join(dataDir, "ecert.sqlite"));
       try {
@@ -93,12 +97,33 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(report.unableToCheck).to.equal(false);
     }
 
-    async function certs(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      const merged: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ...env };
-      for (const key of ["ECERT_RPC_URLS", "ECERT_CHAIN_ID", "ECERT_REGISTRY", "CHAIN_RPC_URLS", "CHAIN_ID", "REGISTRY_ADDRESS"]) delete merged[key];
-      const childEnv = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    async function certs(
+      env: Record<string, string | undefined>,
+      ...args: string[]
+    ): Promise<{ code: number; stdout: string; stderr: string }> {
+      const merged: Record<string, string | undefined> = {
+        ...process.env,
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        ...env,
+      };
+      for (const key of [
+        "ECERT_RPC_URLS",
+        "ECERT_CHAIN_ID",
+        "ECERT_REGISTRY",
+        "CHAIN_RPC_URLS",
+        "CHAIN_ID",
+        "REGISTRY_ADDRESS",
+      ])
+        delete merged[key];
+      const childEnv = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as Record<
+        string,
+        string
+      >;
       try {
-        const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], { env: childEnv });
+        const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], {
+          env: childEnv,
+        });
         return { code: 0, stdout, stderr };
       } catch (error) {
         const e = error as { code: number; stdout: string; stderr: string };
@@ -107,7 +132,11 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
     }
 
     async function issue(type: string, file: string, key: string): Promise<Issued> {
-      const res = await api(server, "POST", `/batches?type=${type}`, { key, body: sampleCsv(file), contentType: "text/csv" });
+      const res = await api(server, "POST", `/batches?type=${type}`, {
+        key,
+        body: sampleCsv(file),
+        contentType: "text/csv",
+      });
       expect(res.status).to.equal(202);
       await waitFor(async () => (await api(server, "GET", `/batches/${res.json.batchId}`, { key })).json.done === true);
       return res.json;
@@ -122,7 +151,13 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       await postgres?.setup();
       databaseUrl = await postgres?.fresh();
       server = await startServer(
-        loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }),
+        loadConfig({
+          DATA_DIR: dataDir,
+          PORT: "0",
+          BATCH_WAIT_MS: "100",
+          LOG_LEVEL: "silent",
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        }),
       );
       csb = await issue("csb-cre", "csb-cre.csv", server.dev!.apiKeys.CSB);
       fsd = await issue("fsd-fsi-contractor", "fsd-fsi-contractor.csv", server.dev!.apiKeys.FSD);
@@ -140,7 +175,14 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       const report = await check();
       expect(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok))).to.equal(true);
       expect(report.totals).to.deep.equal({ certificates: 30, batches: 2, pdfs: 30 });
-      for (const id of ["credential-matches-row", "digest-recomputes", "digest-unique", "leaf-in-root", "pdf-embeds-credential", "number-live-once"] as const) {
+      for (const id of [
+        "credential-matches-row",
+        "digest-recomputes",
+        "digest-unique",
+        "leaf-in-root",
+        "pdf-embeds-credential",
+        "number-live-once",
+      ] as const) {
         expect(result(report, id).checked, id).to.equal(30);
       }
       expect(result(report, "root-on-chain").checked).to.equal(2);
@@ -165,7 +207,9 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
           "pdf-embeds-credential": [a.id, b.id],
         });
         const reason = result(report, "credential-matches-row").offenders.find((o) => o.id === a.id)!.reason;
-        expect(reason).to.equal(`credentialSubject.certificateNumber is "${b.certificateNumber}" where the row has "${a.certificateNumber}"`);
+        expect(reason).to.equal(
+          `credentialSubject.certificateNumber is "${b.certificateNumber}" where the row has "${a.certificateNumber}"`,
+        );
         expect(result(report, "pdf-embeds-credential").offenders.find((o) => o.id === a.id)!.reason).to.include(
           `it embeds certificate number "${a.certificateNumber}", not "${b.certificateNumber}"`,
         );
@@ -179,12 +223,18 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       const [, , c, d] = csb.certificates;
       try {
         // The database lets a certificate marked as being renewed share its number; no renewal is on its way.
-        await sql("UPDATE certificates SET certificate_number = ?, renewed_by = ? WHERE id = ?", [d.certificateNumber, d.id, c.id]);
+        await sql("UPDATE certificates SET certificate_number = ?, renewed_by = ? WHERE id = ?", [
+          d.certificateNumber,
+          d.id,
+          c.id,
+        ]);
         let report = await check();
         expectFailures(report, { "number-live-once": [c.id, d.id], "credential-matches-row": [c.id] });
         const live = result(report, "number-live-once");
         expect(live.failed).to.equal(2);
-        expect(live.offenders[0].reason).to.match(new RegExp(`^certificate number ${d.certificateNumber} of CSB is live 2 times \\(also `));
+        expect(live.offenders[0].reason).to.match(
+          new RegExp(`^certificate number ${d.certificateNumber} of CSB is live 2 times \\(also `),
+        );
 
         // A plain duplicate, with the database's guard against it removed.
         await sql("DROP INDEX IF EXISTS certificates_live_number_unique");
@@ -198,7 +248,10 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         expectFailures(report, { "credential-matches-row": [c.id] });
         expect(result(report, "number-live-once").checked).to.equal(29);
       } finally {
-        await sql("UPDATE certificates SET certificate_number = ?, renewed_by = NULL, status = 'issued' WHERE id = ?", [c.certificateNumber, c.id]);
+        await sql("UPDATE certificates SET certificate_number = ?, renewed_by = NULL, status = 'issued' WHERE id = ?", [
+          c.certificateNumber,
+          c.id,
+        ]);
       }
     });
 
@@ -215,7 +268,9 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         const report = await check();
         expectFailures(report, { "pdf-embeds-credential": [e.id] });
         const reason = result(report, "pdf-embeds-credential").offenders[0].reason;
-        expect(reason).to.include(`it embeds certificate number "${f.certificateNumber}", not "${e.certificateNumber}"`);
+        expect(reason).to.include(
+          `it embeds certificate number "${f.certificateNumber}", not "${e.certificateNumber}"`,
+        );
         expect(reason).to.include("its Merkle path is not the certificate's path in the batch tree");
       } finally {
         await put(original.pdf, original.pdf_hash);
@@ -234,7 +289,9 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
           "pdf-embeds-credential": fsd.certificates.map((c) => c.id),
         });
         expect(result(report, "leaf-in-root").failed).to.equal(10);
-        expect(result(report, "root-on-chain").offenders[0].reason).to.equal(`batch's root ${forged} is not anchored on chain (batch rendered)`);
+        expect(result(report, "root-on-chain").offenders[0].reason).to.equal(
+          `batch's root ${forged} is not anchored on chain (batch rendered)`,
+        );
         expect(result(report, "leaf-in-root").offenders[0].reason).to.include(`the stored root ${forged}`);
       } finally {
         await sql("UPDATE batches SET root = ? WHERE id = ?", [original, fsdBatch]);
@@ -249,8 +306,14 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       await sql("UPDATE certificates SET digest = ? WHERE id = ?", [other, g.id]);
       try {
         const report = await check();
-        expect(result(report, "digest-unique").offenders.map((o) => o.id).sort()).to.deep.equal([g.id, h.id].sort());
-        expect(result(report, "digest-unique").offenders[0].reason).to.match(new RegExp(`^digest ${other} is held by 2 certificates`));
+        expect(
+          result(report, "digest-unique")
+            .offenders.map((o) => o.id)
+            .sort(),
+        ).to.deep.equal([g.id, h.id].sort());
+        expect(result(report, "digest-unique").offenders[0].reason).to.match(
+          new RegExp(`^digest ${other} is held by 2 certificates`),
+        );
         expect(result(report, "digest-recomputes").offenders.map((o) => o.id)).to.deep.equal([g.id]);
         expect(result(report, "leaf-in-root").offenders.map((o) => o.id)).to.deep.equal([csbBatch]);
         expect(result(report, "leaf-in-root").failed).to.equal(20);
@@ -288,11 +351,20 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       try {
         const failed = await certs({}, "check");
         expect(failed.code).to.equal(1);
-        expect(failed.stdout).to.match(new RegExp(`^FAIL  credential-matches-row +30 +1  certificate ${i.id}: credentialSubject.certificateNumber is "${j.certificateNumber}"`, "m"));
+        expect(failed.stdout).to.match(
+          new RegExp(
+            `^FAIL  credential-matches-row +30 +1  certificate ${i.id}: credentialSubject.certificateNumber is "${j.certificateNumber}"`,
+            "m",
+          ),
+        );
         expect(failed.stdout).to.include("3 of 7 checks fail");
         const report = JSON.parse((await certs({}, "check", "--json")).stdout) as IntegrityReport;
         expect(report.ok).to.equal(false);
-        expect(report.checks.filter((c) => !c.ok).map((c) => c.id)).to.deep.equal(["credential-matches-row", "digest-recomputes", "pdf-embeds-credential"]);
+        expect(report.checks.filter((c) => !c.ok).map((c) => c.id)).to.deep.equal([
+          "credential-matches-row",
+          "digest-recomputes",
+          "pdf-embeds-credential",
+        ]);
       } finally {
         await sql("UPDATE certificates SET credential_json = ? WHERE id = ?", [text[i.id], i.id]);
       }
@@ -304,7 +376,11 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(badUsage.code).to.equal(64);
       expect(badUsage.stderr).to.include("usage: certs check");
       const chainFlags = ["--rpc", server.dev!.rpcUrl, "--chain-id", "31337", "--registry", server.dev!.registry];
-      const noDatabase = await certs({ DATA_DIR: path.join(dataDir, "nothing-here"), DATABASE_URL: undefined }, "check", ...chainFlags);
+      const noDatabase = await certs(
+        { DATA_DIR: path.join(dataDir, "nothing-here"), DATABASE_URL: undefined },
+        "check",
+        ...chainFlags,
+      );
       expect(noDatabase.code).to.equal(66);
       expect(noDatabase.stderr).to.match(/^no database at /);
       const help = await certs({}, "check", "--help");

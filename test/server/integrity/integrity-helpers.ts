@@ -46,5 +46,12 @@ export async function sampleBatch(dir: string, csv: string, typeId: string, coun
     credential.proof.merkle = { root: tree.root, path: tree.proof(i), chainId: 31337, registry: REGISTRY };
     return signer.sign(template.render({ credential, qrUrl: encodeCredentialUrl(VERIFIER_URL, credential) }));
   });
-  return { typeId, json, digests, certificateNumbers: chosen.map((r) => String(r.subject.certificateNumber)), tree, pdfs };
+  return {
+    typeId,
+    json,
+    digests,
+    certificateNumbers: chosen.map((r) => String(r.subject.certificateNumber)),
+    tree,
+    pdfs,
+  };
 }

@@ -59,12 +59,18 @@ describe("integrity matches (credentialMismatch, pdfMismatch)", function () {
   });
 
   describe("pdfMismatch", () => {
-    const expected = (i: number, batch = cre) => ({ credentialJson: batch.json[i], root: batch.tree.root, path: batch.tree.proof(i) });
+    const expected = (i: number, batch = cre) => ({
+      credentialJson: batch.json[i],
+      root: batch.tree.root,
+      path: batch.tree.proof(i),
+    });
 
     it("accepts every PDF against its own credential, root and path (and without a path)", () => {
       cre.pdfs.forEach((pdf, i) => {
         expect(pdfMismatch(pdf, expected(i)), `pdf ${i}`).to.equal(undefined);
-        expect(pdfMismatch(pdf, { credentialJson: cre.json[i], root: cre.tree.root.toUpperCase().replace("0X", "0x") })).to.equal(undefined);
+        expect(
+          pdfMismatch(pdf, { credentialJson: cre.json[i], root: cre.tree.root.toUpperCase().replace("0X", "0x") }),
+        ).to.equal(undefined);
       });
     });
 
@@ -74,7 +80,9 @@ describe("integrity matches (credentialMismatch, pdfMismatch)", function () {
       const id0 = JSON.parse(cre.json[0]).id as string;
       const id1 = JSON.parse(cre.json[1]).id as string;
       expect(first).to.include(`it embeds credential "${id1}", not "${id0}"`);
-      expect(first).to.include(`it embeds certificate number "${cre.certificateNumbers[1]}", not "${cre.certificateNumbers[0]}"`);
+      expect(first).to.include(
+        `it embeds certificate number "${cre.certificateNumbers[1]}", not "${cre.certificateNumbers[0]}"`,
+      );
       expect(first).to.include("its Merkle path is not the certificate's path in the batch tree");
       expect(second).to.include(`it embeds credential "${id0}", not "${id1}"`);
     });
@@ -86,8 +94,12 @@ describe("integrity matches (credentialMismatch, pdfMismatch)", function () {
       expect(pdfMismatch(cre.pdfs[0], { ...expected(0), path: cre.tree.proof(1) })).to.equal(
         "its Merkle path is not the certificate's path in the batch tree",
       );
-      expect(pdfMismatch(cre.pdfs[0], { ...expected(0), path: [] })).to.equal("its Merkle path is not the certificate's path in the batch tree");
-      expect(pdfMismatch(blnst.pdfs[0], expected(0))).to.include(`it embeds a credential of type "csb-blnst", not "csb-cre"`);
+      expect(pdfMismatch(cre.pdfs[0], { ...expected(0), path: [] })).to.equal(
+        "its Merkle path is not the certificate's path in the batch tree",
+      );
+      expect(pdfMismatch(blnst.pdfs[0], expected(0))).to.include(
+        `it embeds a credential of type "csb-blnst", not "csb-cre"`,
+      );
     });
 
     it("refuses a PDF whose signature was removed, and a file that is no certificate", () => {
@@ -99,7 +111,9 @@ describe("integrity matches (credentialMismatch, pdfMismatch)", function () {
       const end = text.indexOf(">", start);
       unsigned.fill(0x30, start, end); // the CMS hex digits zeroed: the signature field is empty
       expect(pdfMismatch(unsigned, expected(2))).to.match(/^its signature is missing: /);
-      expect(pdfMismatch(new TextEncoder().encode("%PDF-1.7\n%%EOF\n"), expected(2))).to.match(/no HK e-Cert credential attachment/);
+      expect(pdfMismatch(new TextEncoder().encode("%PDF-1.7\n%%EOF\n"), expected(2))).to.match(
+        /no HK e-Cert credential attachment/,
+      );
     });
 
     it("is cheap: one scan per call, no CMS verification, no digest (measured; a loose bound for a loaded machine)", () => {
@@ -110,7 +124,9 @@ describe("integrity matches (credentialMismatch, pdfMismatch)", function () {
       const start = process.hrtime.bigint();
       for (let i = 0; i < runs; i++) if (pdfMismatch(pdf, exp) !== undefined) throw new Error("mismatch");
       const micros = Number(process.hrtime.bigint() - start) / 1000 / runs;
-      console.log(`      pdfMismatch: ${micros.toFixed(1)} µs per call on a ${(pdf.length / 1024).toFixed(0)} KiB certificate`);
+      console.log(
+        `      pdfMismatch: ${micros.toFixed(1)} µs per call on a ${(pdf.length / 1024).toFixed(0)} KiB certificate`,
+      );
       expect(micros).to.be.lessThan(2000);
     });
   });

@@ -26,7 +26,11 @@ function integrityReads(harness: Harness): void {
     /** Raw SQL under the store, `?` placeholders on both databases. */
     function sql(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
       let n = 0;
-      return harness.query(location, harness.dialect === "postgres" ? text.replace(/\?/g, () => `$${++n}`) : text, params);
+      return harness.query(
+        location,
+        harness.dialect === "postgres" ? text.replace(/\?/g, () => `$${++n}`) : text,
+        params,
+      );
     }
 
     before(() => harness.setup());
@@ -40,11 +44,19 @@ function integrityReads(harness: Harness): void {
 
     it("scanCertificates pages through every certificate once, in the database's id order", async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push(...(await seedPending(store, 5, { issuerId: i === 2 ? FSD : CSB, typeId: i === 2 ? "fsd-dg-licence" : "csb-cre" })).certificates.map((c) => c.id));
+      for (let i = 0; i < 3; i++)
+        ids.push(
+          ...(
+            await seedPending(store, 5, {
+              issuerId: i === 2 ? FSD : CSB,
+              typeId: i === 2 ? "fsd-dg-licence" : "csb-cre",
+            })
+          ).certificates.map((c) => c.id),
+        );
       const ordered = (await sql("SELECT id FROM certificates ORDER BY id")).map((r) => String(r.id));
       const seen: string[] = [];
       const sizes: number[] = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const page = await store.scanCertificates(after, 4);
         if (page.length === 0) break;
         sizes.push(page.length);
@@ -68,7 +80,7 @@ function integrityReads(harness: Harness): void {
         await seedBatch(store, certificates.slice(5, 9).reverse()),
       ];
       const seen: string[] = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const page = await store.listBatches(after, 2);
         if (page.length === 0) break;
         expect(page.length).to.be.at.most(2);
@@ -76,10 +88,15 @@ function integrityReads(harness: Harness): void {
         after = page[page.length - 1].id;
       }
       expect([...seen].sort()).to.deep.equal(batches.map((b) => b.id).sort());
-      expect((await store.listBatches(null, 3)).find((b) => b.id === batches[0].id)).to.deep.equal(await store.findBatch(batches[0].id));
+      expect((await store.listBatches(null, 3)).find((b) => b.id === batches[0].id)).to.deep.equal(
+        await store.findBatch(batches[0].id),
+      );
       const leaves = await store.batchLeaves(batches[2].id);
       expect(leaves).to.deep.equal(
-        certificates.slice(5, 9).reverse().map((c, i) => ({ certificateId: c.id, leafIndex: i, digest: c.digest, status: "anchoring" })),
+        certificates
+          .slice(5, 9)
+          .reverse()
+          .map((c, i) => ({ certificateId: c.id, leafIndex: i, digest: c.digest, status: "anchoring" })),
       );
       expect(await store.batchLeaves("no-such-batch")).to.deep.equal([]);
       await expectStoreError(store.listBatches(null, 1.5), "INVALID_ARGUMENT");
@@ -89,8 +106,13 @@ function integrityReads(harness: Harness): void {
       const { certificates } = await seedPending(store, 7);
       const issued = await seedIssued(store, certificates.slice(0, 5));
       const closed = await seedBatch(store, certificates.slice(5));
-      const members: { certificateId: string; leafIndex: number; pdf: Uint8Array | null; storedPdfHash: string | null }[] = [];
-      for (let after: number | null = null; ; ) {
+      const members: {
+        certificateId: string;
+        leafIndex: number;
+        pdf: Uint8Array | null;
+        storedPdfHash: string | null;
+      }[] = [];
+      for (let after: number | null = null; ;) {
         const page = await store.batchPdfs(issued.id, after, 2);
         if (page.length === 0) break;
         expect(page.length).to.be.at.most(2);
@@ -100,7 +122,13 @@ function integrityReads(harness: Harness): void {
       expect(members.map((m) => m.leafIndex)).to.deep.equal([0, 1, 2, 3, 4]);
       members.forEach((m, i) => {
         const id = certificates[i].id;
-        expect(m).to.include({ certificateId: id, status: "issued", credentialJson: certificates[i].credentialJson, pdfHash: sha256(pdfBytes(id)), storedPdfHash: sha256(pdfBytes(id)) });
+        expect(m).to.include({
+          certificateId: id,
+          status: "issued",
+          credentialJson: certificates[i].credentialJson,
+          pdfHash: sha256(pdfBytes(id)),
+          storedPdfHash: sha256(pdfBytes(id)),
+        });
         expect(Buffer.from(m.pdf!).equals(Buffer.from(pdfBytes(id)))).to.equal(true);
       });
       const pending = await store.batchPdfs(closed.id, null, 10);
@@ -124,8 +152,13 @@ function integrityReads(harness: Harness): void {
       const all = await store.duplicateDigests(10);
       const sorted = (list: { id: string }[]) => list.map((c) => c.id).sort();
       expect(all.total).to.equal(14);
-      expect(all.groups.map((g) => [g.digest, g.count])).to.deep.equal([[first, 12], [high, 2]]);
-      const firstTen = (await sql("SELECT id FROM certificates WHERE digest = ? ORDER BY id LIMIT 10", [first])).map((r) => String(r.id));
+      expect(all.groups.map((g) => [g.digest, g.count])).to.deep.equal([
+        [first, 12],
+        [high, 2],
+      ]);
+      const firstTen = (await sql("SELECT id FROM certificates WHERE digest = ? ORDER BY id LIMIT 10", [first])).map(
+        (r) => String(r.id),
+      );
       expect(all.groups[0].certificateIds).to.deep.equal(firstTen);
       expect(sorted(big)).to.include.members(firstTen);
       expect([...all.groups[1].certificateIds].sort()).to.deep.equal(sorted(pair));
@@ -141,7 +174,8 @@ function integrityReads(harness: Harness): void {
       expect(await store.duplicateLiveNumbers(10)).to.deep.equal({ total: 0, groups: [] });
       await sql("DROP INDEX IF EXISTS certificates_live_number_unique"); // the database's own guard, removed to test the check
       const number = csb[0].certificateNumber;
-      const setNumber = (id: string) => sql("UPDATE certificates SET certificate_number = ? WHERE id = ?", [number, id]);
+      const setNumber = (id: string) =>
+        sql("UPDATE certificates SET certificate_number = ? WHERE id = ?", [number, id]);
       await setNumber(csb[1].id); // issued twice
       await setNumber(csb[4].id); // and pending
       await setNumber(fsd[0].id); // another issuer's: its own namespace

@@ -86,11 +86,17 @@ describe("the issuance pipeline against a chain that hangs or throttles", functi
       proxy.state.mode = "forward";
       const deadline = Date.now() + 60_000;
       while ((await issuedCount(result.uploadId)) < 60) {
-        if (Date.now() > deadline) throw new Error(`not all issued: ${JSON.stringify(await store.uploadProgress(result.uploadId))}`);
+        if (Date.now() > deadline)
+          throw new Error(`not all issued: ${JSON.stringify(await store.uploadProgress(result.uploadId))}`);
         await new Promise((r) => setTimeout(r, 200));
       }
       console.log(`      ${mode}: ${during} requests reached the endpoint in 8 s of outage; all 60 issued after`);
-      const report = await checkIntegrity({ store, provider: chain.provider, registry: chain.registry, chainId: chain.chainId });
+      const report = await checkIntegrity({
+        store,
+        provider: chain.provider,
+        registry: chain.registry,
+        chainId: chain.chainId,
+      });
       expect(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok))).to.equal(true);
     });
   }

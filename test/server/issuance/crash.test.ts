@@ -7,7 +7,14 @@ import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { openStore } from "../../../server/db/open-store.ts";
 import { makeUpload, seededRandom } from "./issuance-inputs.ts";
-import { checkWholeState, expectWholeStateOk, listAll, ROOT_ANCHORED, sendUpload, waitUntilSettled } from "./whole-state.ts";
+import {
+  checkWholeState,
+  expectWholeStateOk,
+  listAll,
+  ROOT_ANCHORED,
+  sendUpload,
+  waitUntilSettled,
+} from "./whole-state.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -15,10 +22,28 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 async function startIssuer(
   dataDir: string,
   crashAt?: string,
-): Promise<{ child: ChildProcess; dev: { apiUrl: string; rpcUrl: string; chainId: number; registry: string; apiKeys: Record<string, string>; keys: Record<string, string> } }> {
+): Promise<{
+  child: ChildProcess;
+  dev: {
+    apiUrl: string;
+    rpcUrl: string;
+    chainId: number;
+    registry: string;
+    apiKeys: Record<string, string>;
+    keys: Record<string, string>;
+  };
+}> {
   const child = spawn(process.execPath, ["server/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "warn", PUBLIC_RATE_LIMIT: "1000000", ECERT_CRASH_AT: crashAt ?? "" },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      BATCH_WAIT_MS: "100",
+      LOG_LEVEL: "warn",
+      PUBLIC_RATE_LIMIT: "1000000",
+      ECERT_CRASH_AT: crashAt ?? "",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -27,7 +52,9 @@ async function startIssuer(
   await new Promise<void>((resolve, reject) => {
     const onData = () => output.includes("HK e-Cert is running.") && resolve();
     child.stdout!.on("data", onData);
-    child.once("exit", (code, signal) => reject(new Error(`issuer exited (${code ?? signal}) before it was ready:\n${output}`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`issuer exited (${code ?? signal}) before it was ready:\n${output}`)),
+    );
   });
   const dev = JSON.parse(await readFile(path.join(dataDir, "dev.json"), "utf8"));
   return { child, dev: { ...dev, keys: dev.apiKeys } };
@@ -40,7 +67,14 @@ function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
 
 describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, then restarted", function () {
   this.timeout(180_000);
-  for (const [index, point] of ["accepted", "batch-closed", "anchor-recorded", "anchor-broadcast", "anchored", "rendering"].entries()) {
+  for (const [index, point] of [
+    "accepted",
+    "batch-closed",
+    "anchor-recorded",
+    "anchor-broadcast",
+    "anchored",
+    "rendering",
+  ].entries()) {
     it(`issues every certificate exactly once, holding its own row's data, with one anchor per root, after a crash at "${point}"`, async () => {
       const dataDir = await mkdtemp(path.join(tmpdir(), `ecert-crash-${point}-`));
       try {
@@ -62,9 +96,19 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
             // Every accepted certificate reaches issued (a crash before the response still stored them).
             const answered = uploads.filter((u) => u.response);
             for (const u of answered) expect(u.response!.status, u.label).to.equal(202);
-            const settled = await waitUntilSettled(store, { minimum: answered.reduce((n, u) => n + u.rows.length, 0), timeoutMs: 60_000 });
+            const settled = await waitUntilSettled(store, {
+              minimum: answered.reduce((n, u) => n + u.rows.length, 0),
+              timeoutMs: 60_000,
+            });
             expect(settled.settled, settled.detail).to.equal(true);
-            const target = { apiUrl: second.dev.apiUrl, keys: second.dev.apiKeys, rpcUrl: second.dev.rpcUrl, chainId: second.dev.chainId, registry: second.dev.registry, store };
+            const target = {
+              apiUrl: second.dev.apiUrl,
+              keys: second.dev.apiKeys,
+              rpcUrl: second.dev.rpcUrl,
+              chainId: second.dev.chainId,
+              registry: second.dev.registry,
+              store,
+            };
             const report = await checkWholeState(target, uploads, { settled, verifySample: 4 });
             expectWholeStateOk(report, `crash at ${point}: `);
 
@@ -73,7 +117,10 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
             for (const u of uploads) {
               const numbers = new Set(u.rows.map((r) => r.certificateNumber));
               const count = stored.filter((r) => r.issuerId === u.issuer && numbers.has(r.certificateNumber)).length;
-              expect([0, u.rows.length], `${u.label}: ${count} rows stored (answered: ${u.response?.status ?? "no"})`).to.include(count);
+              expect(
+                [0, u.rows.length],
+                `${u.label}: ${count} rows stored (answered: ${u.response?.status ?? "no"})`,
+              ).to.include(count);
               if (u.response) expect(count, u.label).to.equal(u.rows.length);
             }
             expect(stored.length, "certificates stored before the crash").to.be.greaterThan(0);
@@ -85,7 +132,12 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
               for (const batchId of batchIds) {
                 const batch = (await store.findBatch(batchId!))!;
                 expect(batch.status).to.equal("rendered");
-                const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest", address: second.dev.registry, topics: [ROOT_ANCHORED, batch.root] });
+                const logs = await provider.getLogs({
+                  fromBlock: 0,
+                  toBlock: "latest",
+                  address: second.dev.registry,
+                  topics: [ROOT_ANCHORED, batch.root],
+                });
                 expect(logs, `RootAnchored events for ${batch.root}`).to.have.length(1);
               }
             } finally {
@@ -111,7 +163,11 @@ describe("crash recovery: the issuer killed (SIGKILL) at each point of a batch, 
       const send = (target: { apiUrl: string; keys: Record<string, string> }) =>
         fetch(`${target.apiUrl}/batches?type=csb-cre`, {
           method: "POST",
-          headers: { authorization: `Bearer ${target.keys.CSB}`, "content-type": "text/csv", "idempotency-key": "retry-me" },
+          headers: {
+            authorization: `Bearer ${target.keys.CSB}`,
+            "content-type": "text/csv",
+            "idempotency-key": "retry-me",
+          },
           body: upload.csv as BodyInit,
         });
       const first = await startIssuer(dataDir, "accepted");

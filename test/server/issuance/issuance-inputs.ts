@@ -66,7 +66,18 @@ export interface Upload {
 }
 
 const SURNAMES = ["CHAN", "WONG", "LEE", "CHEUNG", "LAU", "NG", "HO", "LEUNG", "TSANG", "YIP", "LAM", "CHOW"];
-const GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Hiu Tung", "Wing Sze", "Chi Keung", "Mei Ling", "Cheuk Hei", "Man Yee", "Ho Yin"];
+const GIVEN = [
+  "Tai Man",
+  "Siu Ming",
+  "Ka Yan",
+  "Hiu Tung",
+  "Wing Sze",
+  "Chi Keung",
+  "Mei Ling",
+  "Cheuk Hei",
+  "Man Yee",
+  "Ho Yin",
+];
 const ZH_SURNAMES = ["陳", "黃", "李", "張", "劉", "吳", "何", "梁", "曾", "葉", "林", "周"];
 const ZH_GIVEN = ["大文", "小明", "嘉欣", "曉彤", "詠詩", "志強", "美玲", "卓希", "敏儀", "浩然"];
 const DISTRICTS = [
@@ -163,7 +174,8 @@ export function generateFields(type: TypeId, count: number, tag: string, random:
 /** RFC 4180 CSV of `rows` with the schema's columns (and validity columns) as the header. */
 export function toCsv(schema: CertificateTypeSchema, rows: readonly Record<string, string>[]): Uint8Array {
   const columns = schema.columns.map((c) => c.column);
-  if (schema.validity.kind === "period") columns.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
+  if (schema.validity.kind === "period")
+    columns.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
   const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
   const lines = [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c] ?? "")).join(","))];
   return new TextEncoder().encode(`${lines.join("\r\n")}\r\n`);
@@ -186,7 +198,10 @@ export function expectedRow(schema: CertificateTypeSchema, fields: Record<string
     else if (column.kind === "list") value = raw.split(column.separator).map((item) => item.trim());
     else value = raw;
     values[column.column] = value;
-    const tokens = column.path.split("/").slice(1).map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
+    const tokens = column.path
+      .split("/")
+      .slice(1)
+      .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
     let node = subject;
     for (const token of tokens.slice(0, -1)) node = (node[token] ??= {}) as Record<string, JsonValue>;
     node[tokens.at(-1)!] = value as JsonValue;
@@ -201,7 +216,13 @@ export function expectedRow(schema: CertificateTypeSchema, fields: Record<string
 }
 
 /** An upload of `count` generated rows of `type`, numbered with `tag`. */
-export function makeUpload(type: TypeId, count: number, tag: string, random: Random, label = `${type} ${tag} (${count} rows)`): Upload {
+export function makeUpload(
+  type: TypeId,
+  count: number,
+  tag: string,
+  random: Random,
+  label = `${type} ${tag} (${count} rows)`,
+): Upload {
   const schema = getCertificateType(type);
   const fields = generateFields(type, count, tag, random);
   return {

@@ -83,7 +83,11 @@ export async function call(
 /** Sends `upload` as a CSV `POST /batches` and records the answer on it (a cut-off request leaves none). */
 export async function sendUpload(target: Pick<Target, "apiUrl" | "keys">, upload: Upload): Promise<void> {
   try {
-    const res = await call(target.apiUrl, "POST", `/batches?type=${upload.type}`, { key: target.keys[upload.issuer], body: upload.csv, contentType: "text/csv" });
+    const res = await call(target.apiUrl, "POST", `/batches?type=${upload.type}`, {
+      key: target.keys[upload.issuer],
+      body: upload.csv,
+      contentType: "text/csv",
+    });
     upload.response = { status: res.status, json: res.json };
   } catch {
     upload.response = undefined;
@@ -100,13 +104,23 @@ export interface TestServer extends Target {
  * `startServer` (the embedded default: local chain, development issuers) in this process, on SQLite in
  * a temp DATA_DIR or on a fresh PostgreSQL schema, with `env` added to the configuration.
  */
-export async function startTestServer(database: "SQLite" | "PostgreSQL", env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  database: "SQLite" | "PostgreSQL",
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-issuance-"));
   const postgres = database === "PostgreSQL" ? postgresHarness() : undefined;
   await postgres?.setup();
   const databaseUrl = await postgres?.fresh();
   const server = await startServer(
-    loadConfig({ DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", PUBLIC_RATE_LIMIT: "10000000", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      PUBLIC_RATE_LIMIT: "10000000",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    }),
   );
   const dev = server.dev!;
   return {
@@ -141,13 +155,21 @@ export async function listAll(store: Store, issuerId: string): Promise<Certifica
  * status change, and (when given) at least `minimum` certificates stored. Returns whether it got there
  * in time, and what it saw last.
  */
-export async function waitUntilSettled(store: Store, options: { minimum?: number; timeoutMs: number }): Promise<{ settled: boolean; detail: string }> {
+export async function waitUntilSettled(
+  store: Store,
+  options: { minimum?: number; timeoutMs: number },
+): Promise<{ settled: boolean; detail: string }> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const [groups, batches, operations] = await Promise.all([store.pendingGroups(), store.unfinishedBatches(), store.unfinishedOperations()]);
+    const [groups, batches, operations] = await Promise.all([
+      store.pendingGroups(),
+      store.unfinishedBatches(),
+      store.unfinishedOperations(),
+    ]);
     const pending = groups.reduce((n, g) => n + g.count, 0);
     let stored = Number.NaN;
-    if (options.minimum !== undefined) stored = (await Promise.all(ISSUERS.map((i) => listAll(store, i)))).flat().length;
+    if (options.minimum !== undefined)
+      stored = (await Promise.all(ISSUERS.map((i) => listAll(store, i)))).flat().length;
     const detail = `${pending} certificates pending, ${batches.length} unfinished batches, ${operations.length} unfinished status changes${Number.isNaN(stored) ? "" : `, ${stored} of at least ${options.minimum} certificates stored`}`;
     const busy = pending > 0 || batches.length > 0 || operations.length > 0 || stored < (options.minimum ?? 0);
     if (!busy) return { settled: true, detail };
@@ -191,7 +213,15 @@ export interface WholeStateOptions {
 
 /** What a certificate's row held when it was checked: any change sends it through every check again. */
 function fingerprint(row: CertificateRow): string {
-  return [row.status, row.batchId, row.leafIndex, row.digest, row.pdfHash, createHash("sha256").update(row.credentialJson).digest("hex"), row.certificateNumber].join("|");
+  return [
+    row.status,
+    row.batchId,
+    row.leafIndex,
+    row.digest,
+    row.pdfHash,
+    createHash("sha256").update(row.credentialJson).digest("hex"),
+    row.certificateNumber,
+  ].join("|");
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -200,9 +230,11 @@ const short = (value: unknown) => JSON.stringify(value)?.slice(0, 160);
 /** Runs `fn` over `items`, `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /**
@@ -210,11 +242,16 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
  * upload the test sent (with their responses when they came back); certificate numbers are unique
  * across them.
  */
-export async function checkWholeState(target: Target, uploads: readonly Upload[], options: WholeStateOptions = {}): Promise<WholeStateReport> {
+export async function checkWholeState(
+  target: Target,
+  uploads: readonly Upload[],
+  options: WholeStateOptions = {},
+): Promise<WholeStateReport> {
   const { store } = target;
   const problems: Problem[] = [];
   const problem = (kind: string, detail: string) => void problems.push({ kind, detail });
-  if (options.settled && !options.settled.settled) problem("not-settled", `the pipeline did not go idle: ${options.settled.detail}`);
+  if (options.settled && !options.settled.settled)
+    problem("not-settled", `the pipeline did not go idle: ${options.settled.detail}`);
 
   // The input rows by certificate number (issuer-wide unique by construction of the tests).
   const byNumber = new Map<string, { upload: Upload; input: InputRow }>();
@@ -236,12 +273,18 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
     const res = upload.response;
     if (!res) continue;
     if (res.status !== 202 || res.json?.errors?.length || res.json?.certificates?.length !== upload.rows.length) {
-      problem("upload-refused", `${upload.label}: ${res.status} ${short(res.json?.error ?? res.json?.errors ?? res.json?.fileError)}; ${res.json?.certificates?.length ?? 0} of ${upload.rows.length} rows accepted`);
+      problem(
+        "upload-refused",
+        `${upload.label}: ${res.status} ${short(res.json?.error ?? res.json?.errors ?? res.json?.fileError)}; ${res.json?.certificates?.length ?? 0} of ${upload.rows.length} rows accepted`,
+      );
     }
     for (const c of res.json?.certificates ?? []) {
       const input = upload.rows[c.row - 1];
       if (!input || c.certificateNumber !== input.certificateNumber) {
-        problem("response", `${upload.label} row ${c.row}: answered number ${c.certificateNumber}, the row's is ${input?.certificateNumber}`);
+        problem(
+          "response",
+          `${upload.label} row ${c.row}: answered number ${c.certificateNumber}, the row's is ${input?.certificateNumber}`,
+        );
         continue;
       }
       acceptedById.set(c.id, { upload, input, claimCode: c.claimCode });
@@ -272,17 +315,26 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
     if (seen) problem("duplicate-number", `${where}: also stored as ${seen.id}`);
     seenNumbers.set(`${row.issuerId}/${row.certificateNumber}`, row);
     if (row.typeId !== upload.type || row.issuerId !== upload.issuer || row.row !== input.row) {
-      problem("row-metadata", `${where}: type ${row.typeId}, issuer ${row.issuerId}, row ${row.row}; its input is ${upload.type}/${upload.issuer} row ${input.row}`);
+      problem(
+        "row-metadata",
+        `${where}: type ${row.typeId}, issuer ${row.issuerId}, row ${row.row}; its input is ${upload.type}/${upload.issuer} row ${input.row}`,
+      );
     }
     const responded = upload.response?.json?.batchId;
-    if (responded && row.uploadId !== responded) problem("row-metadata", `${where}: upload ${row.uploadId}, answered as ${responded}`);
+    if (responded && row.uploadId !== responded)
+      problem("row-metadata", `${where}: upload ${row.uploadId}, answered as ${responded}`);
     const earlier = uploadOf.get(row.uploadId);
-    if (earlier && earlier !== upload) problem("row-metadata", `${where}: upload ${row.uploadId} holds rows of ${earlier.label} and ${upload.label}`);
+    if (earlier && earlier !== upload)
+      problem("row-metadata", `${where}: upload ${row.uploadId} holds rows of ${earlier.label} and ${upload.label}`);
     uploadOf.set(row.uploadId, upload);
     const expected = options.expectedStatus?.get(row.id) ?? "issued";
     if (row.status !== expected) problem("status", `${where}: ${row.status}, expected ${expected}`);
     const record = JSON.parse(row.recordJson) as { subject: unknown; validFrom?: string; validUntil?: string };
-    if (!isDeepStrictEqual(record.subject, input.subject) || record.validFrom !== input.validFrom || record.validUntil !== input.validUntil) {
+    if (
+      !isDeepStrictEqual(record.subject, input.subject) ||
+      record.validFrom !== input.validFrom ||
+      record.validUntil !== input.validUntil
+    ) {
       problem("record-json", `${where}: stored record ${short(record)}`);
     }
 
@@ -298,20 +350,38 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
         const owner = belongsTo(row.issuerId, credential);
         if (owner && owner.input !== input) {
           otherRow += 1;
-          problem("credential-other-row", `${where}: its credential holds ${owner.upload.label} row ${owner.input.row} (${owner.input.certificateNumber})`);
+          problem(
+            "credential-other-row",
+            `${where}: its credential holds ${owner.upload.label} row ${owner.input.row} (${owner.input.certificateNumber})`,
+          );
         } else {
           problem("credential-wrong", `${where}: credentialSubject ${short(credential.credentialSubject)}`);
         }
       }
       const schema = getCertificateType(upload.type);
       if (credential.credentialSchema?.id !== schemaUrn(schema) || credential.issuer !== issuerUrn(upload.issuer)) {
-        problem("credential-envelope", `${where}: schema ${credential.credentialSchema?.id}, issuer ${credential.issuer}`);
+        problem(
+          "credential-envelope",
+          `${where}: schema ${credential.credentialSchema?.id}, issuer ${credential.issuer}`,
+        );
       }
-      if (input.validFrom !== undefined && (credential.validFrom !== input.validFrom || credential.validUntil !== input.validUntil)) {
-        problem("credential-envelope", `${where}: valid ${credential.validFrom} to ${credential.validUntil}, the row says ${input.validFrom} to ${input.validUntil}`);
+      if (
+        input.validFrom !== undefined &&
+        (credential.validFrom !== input.validFrom || credential.validUntil !== input.validUntil)
+      ) {
+        problem(
+          "credential-envelope",
+          `${where}: valid ${credential.validFrom} to ${credential.validUntil}, the row says ${input.validFrom} to ${input.validUntil}`,
+        );
       }
-      if (input.validFrom === undefined && (Number.isNaN(Date.parse(credential.validFrom)) || credential.validUntil !== undefined)) {
-        problem("credential-envelope", `${where}: permanent type with validFrom ${credential.validFrom}, validUntil ${credential.validUntil}`);
+      if (
+        input.validFrom === undefined &&
+        (Number.isNaN(Date.parse(credential.validFrom)) || credential.validUntil !== undefined)
+      ) {
+        problem(
+          "credential-envelope",
+          `${where}: permanent type with validFrom ${credential.validFrom}, validUntil ${credential.validUntil}`,
+        );
       }
       let digest: string | undefined;
       try {
@@ -319,7 +389,8 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
       } catch (error) {
         problem("digest", `${where}: its credential does not digest: ${(error as Error).message}`);
       }
-      if (digest !== undefined && digest !== row.digest) problem("digest", `${where}: stored digest ${row.digest}, its credential's is ${digest}`);
+      if (digest !== undefined && digest !== row.digest)
+        problem("digest", `${where}: stored digest ${row.digest}, its credential's is ${digest}`);
       const sameId = credentialIds.get(credential.id);
       if (sameId) problem("duplicate-credential-id", `${where}: credential id ${credential.id} also in ${sameId}`);
       credentialIds.set(credential.id, row.id);
@@ -331,72 +402,115 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
     else problem("batch", `${where}: in no batch`);
 
     const accepted = acceptedById.get(row.id);
-    if (accepted && accepted.input !== input) problem("response", `${where}: answered as ${accepted.upload.label} row ${accepted.input.row}`);
+    if (accepted && accepted.input !== input)
+      problem("response", `${where}: answered as ${accepted.upload.label} row ${accepted.input.row}`);
   }
 
   // Every accepted certificate is stored, once, under the id it was answered with.
   for (const [id, { upload, input }] of acceptedById) {
     const row = seenNumbers.get(`${upload.issuer}/${input.certificateNumber}`);
-    if (!row) problem("missing", `${upload.label} row ${input.row} (${input.certificateNumber}), answered as ${id}, is not stored`);
-    else if (row.id !== id) problem("missing", `${upload.label} row ${input.row}: answered as ${id}, stored as ${row.id}`);
+    if (!row)
+      problem(
+        "missing",
+        `${upload.label} row ${input.row} (${input.certificateNumber}), answered as ${id}, is not stored`,
+      );
+    else if (row.id !== id)
+      problem("missing", `${upload.label} row ${input.row}: answered as ${id}, stored as ${row.id}`);
   }
 
   // Through the API and the PDF: each certificate's credential and PDF are its own row's.
-  const batchRows = new Map((await Promise.all([...batches.keys()].map((id) => store.findBatch(id)))).filter((b) => b !== undefined).map((b) => [b.id, b]));
+  const batchRows = new Map(
+    (await Promise.all([...batches.keys()].map((id) => store.findBatch(id))))
+      .filter((b) => b !== undefined)
+      .map((b) => [b.id, b]),
+  );
   const cached = (row: CertificateRow) => options.checked?.get(row.id) === fingerprint(row);
-  await eachLimited(rows.filter((r) => !cached(r)), 6, async (row) => {
-    const found = byNumber.get(`${row.issuerId}/${row.certificateNumber}`);
-    if (!found || !["issued", "revoked", "suspended", "superseded"].includes(row.status)) return;
-    const { input } = found;
-    const where = `certificate ${row.id} (${row.certificateNumber})`;
-    const key = target.keys[row.issuerId];
-    const api = await call(target.apiUrl, "GET", `/certificates/${row.id}/credential`, { key });
-    if (api.status !== 200) {
-      problem("api-credential", `${where}: GET credential answered ${api.status}`);
-      return;
-    }
-    const credential = api.json as Credential;
-    const { merkle, ...proof } = credential.proof;
-    const stored = JSON.parse(row.credentialJson) as Credential;
-    if (!isDeepStrictEqual({ ...credential, proof }, stored)) problem("api-credential", `${where}: the API's credential is not the stored one`);
-    const batch = row.batchId ? batchRows.get(row.batchId) : undefined;
-    if (!merkle || merkle.root !== batch?.root || !verifyMerkleProof(row.digest, merkle.path, merkle.root) || merkle.chainId !== target.chainId || merkle.registry !== target.registry) {
-      problem("merkle", `${where}: proof ${short(merkle)} does not take digest ${row.digest} to its batch's root ${batch?.root}`);
-    }
-    issuedCredentials.set(row.id, credential);
-    fullyRead.add(row.id);
+  await eachLimited(
+    rows.filter((r) => !cached(r)),
+    6,
+    async (row) => {
+      const found = byNumber.get(`${row.issuerId}/${row.certificateNumber}`);
+      if (!found || !["issued", "revoked", "suspended", "superseded"].includes(row.status)) return;
+      const { input } = found;
+      const where = `certificate ${row.id} (${row.certificateNumber})`;
+      const key = target.keys[row.issuerId];
+      const api = await call(target.apiUrl, "GET", `/certificates/${row.id}/credential`, { key });
+      if (api.status !== 200) {
+        problem("api-credential", `${where}: GET credential answered ${api.status}`);
+        return;
+      }
+      const credential = api.json as Credential;
+      const { merkle, ...proof } = credential.proof;
+      const stored = JSON.parse(row.credentialJson) as Credential;
+      if (!isDeepStrictEqual({ ...credential, proof }, stored))
+        problem("api-credential", `${where}: the API's credential is not the stored one`);
+      const batch = row.batchId ? batchRows.get(row.batchId) : undefined;
+      if (
+        !merkle ||
+        merkle.root !== batch?.root ||
+        !verifyMerkleProof(row.digest, merkle.path, merkle.root) ||
+        merkle.chainId !== target.chainId ||
+        merkle.registry !== target.registry
+      ) {
+        problem(
+          "merkle",
+          `${where}: proof ${short(merkle)} does not take digest ${row.digest} to its batch's root ${batch?.root}`,
+        );
+      }
+      issuedCredentials.set(row.id, credential);
+      fullyRead.add(row.id);
 
-    const pdf = await call(target.apiUrl, "GET", `/certificates/${row.id}/pdf`, { key });
-    if (pdf.status !== 200) {
-      problem("pdf-missing", `${where}: GET pdf answered ${pdf.status}`);
-      return;
-    }
-    if (sha256(pdf.bytes) !== row.pdfHash) problem("pdf-hash", `${where}: PDF hash ${sha256(pdf.bytes)}, stored ${row.pdfHash}`);
-    const scan = scanPdf(pdf.bytes);
-    if (!scan.credential.ok) {
-      problem("pdf-credential", `${where}: no credential in its PDF: ${scan.credential.problem.en}`);
-      return;
-    }
-    const embedded = scan.credential.json as Credential;
-    if (!isDeepStrictEqual(embedded.credentialSubject, input.subject)) {
-      const owner = belongsTo(row.issuerId, embedded);
-      if (owner && owner.input !== input) {
-        pdfOtherRow += 1;
-        problem("pdf-other-row", `${where}: its PDF holds ${owner.upload.label} row ${owner.input.row} (${owner.input.certificateNumber})`);
-      } else problem("pdf-credential", `${where}: its PDF's credentialSubject ${short(embedded.credentialSubject)}`);
-    } else if (embedded.id !== credential.id || !isDeepStrictEqual(embedded, credential)) {
-      problem("pdf-credential", `${where}: its PDF embeds credential ${embedded.id}, not its own ${credential.id} with its proof`);
-    }
-  });
+      const pdf = await call(target.apiUrl, "GET", `/certificates/${row.id}/pdf`, { key });
+      if (pdf.status !== 200) {
+        problem("pdf-missing", `${where}: GET pdf answered ${pdf.status}`);
+        return;
+      }
+      if (sha256(pdf.bytes) !== row.pdfHash)
+        problem("pdf-hash", `${where}: PDF hash ${sha256(pdf.bytes)}, stored ${row.pdfHash}`);
+      const scan = scanPdf(pdf.bytes);
+      if (!scan.credential.ok) {
+        problem("pdf-credential", `${where}: no credential in its PDF: ${scan.credential.problem.en}`);
+        return;
+      }
+      const embedded = scan.credential.json as Credential;
+      if (!isDeepStrictEqual(embedded.credentialSubject, input.subject)) {
+        const owner = belongsTo(row.issuerId, embedded);
+        if (owner && owner.input !== input) {
+          pdfOtherRow += 1;
+          problem(
+            "pdf-other-row",
+            `${where}: its PDF holds ${owner.upload.label} row ${owner.input.row} (${owner.input.certificateNumber})`,
+          );
+        } else problem("pdf-credential", `${where}: its PDF's credentialSubject ${short(embedded.credentialSubject)}`);
+      } else if (embedded.id !== credential.id || !isDeepStrictEqual(embedded, credential)) {
+        problem(
+          "pdf-credential",
+          `${where}: its PDF embeds credential ${embedded.id}, not its own ${credential.id} with its proof`,
+        );
+      }
+    },
+  );
 
   // Each claim code opens its own row's certificate.
   const cachedIds = new Set(rows.filter(cached).map((r) => r.id));
-  await eachLimited([...acceptedById].filter(([id]) => !cachedIds.has(id)), 6, async ([id, { upload, input, claimCode }]) => {
-    const res = await call(target.apiUrl, "GET", `/claim/${encodeURIComponent(claimCode)}`);
-    if (res.status !== 200 || res.json.id !== id || res.json.certificateNumber !== input.certificateNumber || res.json.type !== upload.type) {
-      problem("claim", `${upload.label} row ${input.row} (${input.certificateNumber}): its claim code opens ${res.status} ${short(res.json)}`);
-    }
-  });
+  await eachLimited(
+    [...acceptedById].filter(([id]) => !cachedIds.has(id)),
+    6,
+    async ([id, { upload, input, claimCode }]) => {
+      const res = await call(target.apiUrl, "GET", `/claim/${encodeURIComponent(claimCode)}`);
+      if (
+        res.status !== 200 ||
+        res.json.id !== id ||
+        res.json.certificateNumber !== input.certificateNumber ||
+        res.json.type !== upload.type
+      ) {
+        problem(
+          "claim",
+          `${upload.label} row ${input.row} (${input.certificateNumber}): its claim code opens ${res.status} ${short(res.json)}`,
+        );
+      }
+    },
+  );
 
   // Batches: finished, one type, the root rebuilt from the members' digests in leaf order, anchored once.
   for (const [batchId, members] of batches) {
@@ -408,19 +522,31 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
     const ordered = [...members].sort((a, b) => a.leafIndex! - b.leafIndex!);
     const indexes = ordered.map((m) => m.leafIndex);
     if (batch.status !== "rendered" || batch.certificateCount !== members.length || !indexes.every((v, i) => v === i)) {
-      problem("batch", `batch ${batchId}: ${batch.status}, count ${batch.certificateCount}, ${members.length} members, leaf indexes ${short(indexes)}`);
+      problem(
+        "batch",
+        `batch ${batchId}: ${batch.status}, count ${batch.certificateCount}, ${members.length} members, leaf indexes ${short(indexes)}`,
+      );
     }
-    if (members.some((m) => m.typeId !== batch.typeId || m.issuerId !== batch.issuerId)) problem("batch", `batch ${batchId}: mixes types or issuers`);
-    if (buildMerkleTree(ordered.map((m) => m.digest)).root !== batch.root) problem("batch", `batch ${batchId}: its root is not the tree of its members' digests`);
+    if (members.some((m) => m.typeId !== batch.typeId || m.issuerId !== batch.issuerId))
+      problem("batch", `batch ${batchId}: mixes types or issuers`);
+    if (buildMerkleTree(ordered.map((m) => m.digest)).root !== batch.root)
+      problem("batch", `batch ${batchId}: its root is not the tree of its members' digests`);
   }
   const provider = new JsonRpcProvider(target.rpcUrl, undefined, { staticNetwork: true });
   try {
-    const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest", address: target.registry, topics: [ROOT_ANCHORED] });
+    const logs = await provider.getLogs({
+      fromBlock: 0,
+      toBlock: "latest",
+      address: target.registry,
+      topics: [ROOT_ANCHORED],
+    });
     const anchored = new Map<string, number>();
     for (const log of logs) anchored.set(log.topics[1], (anchored.get(log.topics[1]) ?? 0) + 1);
     const storedRoots = new Set([...batchRows.values()].map((b) => b.root));
-    for (const root of storedRoots) if (anchored.get(root) !== 1) problem("anchor", `root ${root}: ${anchored.get(root) ?? 0} RootAnchored events`);
-    for (const root of anchored.keys()) if (!storedRoots.has(root)) problem("anchor", `root ${root}: anchored on chain, but no stored batch has it`);
+    for (const root of storedRoots)
+      if (anchored.get(root) !== 1) problem("anchor", `root ${root}: ${anchored.get(root) ?? 0} RootAnchored events`);
+    for (const root of anchored.keys())
+      if (!storedRoots.has(root)) problem("anchor", `root ${root}: anchored on chain, but no stored batch has it`);
   } finally {
     provider.destroy();
   }
@@ -446,15 +572,30 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
     const where = `certificate ${row.id} (${row.certificateNumber})`;
     const pdf = await call(target.apiUrl, "GET", `/certificates/${row.id}/pdf`, { key: target.keys[row.issuerId] });
     if (pdf.status !== 200) continue;
-    const result = await verify({ pdf: pdf.bytes }, { providers: [target.rpcUrl], trusted: { chainId: target.chainId, registry: target.registry } });
+    const result = await verify(
+      { pdf: pdf.bytes },
+      { providers: [target.rpcUrl], trusted: { chainId: target.chainId, registry: target.registry } },
+    );
     verified += 1;
     const status = options.expectedStatus?.get(row.id) ?? "issued";
-    const want = status === "issued" ? { status: "VALID", reasons: [] } : { status: "INVALID", reasons: [status === "revoked" ? "REVOKED" : "SUSPENDED"] };
+    const want =
+      status === "issued"
+        ? { status: "VALID", reasons: [] }
+        : { status: "INVALID", reasons: [status === "revoked" ? "REVOKED" : "SUSPENDED"] };
     const input = byNumber.get(`${row.issuerId}/${row.certificateNumber}`)?.input;
     if (result.status !== want.status || !isDeepStrictEqual(result.reasons, want.reasons)) {
-      problem("verify", `${where}: ${result.status} ${short(result.reasons)}, expected ${want.status} ${short(want.reasons)}`);
-    } else if (result.certificate?.fields.certificateNumber !== input?.certificateNumber || result.certificate?.id !== issuedCredentials.get(row.id)?.id) {
-      problem("verify", `${where}: verified as ${short(result.certificate?.fields.certificateNumber)} ${result.certificate?.id}`);
+      problem(
+        "verify",
+        `${where}: ${result.status} ${short(result.reasons)}, expected ${want.status} ${short(want.reasons)}`,
+      );
+    } else if (
+      result.certificate?.fields.certificateNumber !== input?.certificateNumber ||
+      result.certificate?.id !== issuedCredentials.get(row.id)?.id
+    ) {
+      problem(
+        "verify",
+        `${where}: verified as ${short(result.certificate?.fields.certificateNumber)} ${result.certificate?.id}`,
+      );
     }
   }
 
@@ -462,18 +603,29 @@ export async function checkWholeState(target: Target, uploads: readonly Upload[]
   if (options.integrity !== false) {
     const chain = new JsonRpcProvider(target.rpcUrl, undefined, { staticNetwork: true });
     try {
-      const integrity = await checkIntegrity({ store, provider: chain, registry: target.registry, chainId: target.chainId });
-      for (const c of integrity.checks) if (!c.ok) problem("integrity", `${c.id}: ${c.failed} failed${c.error ? `, ${c.error}` : ""} ${short(c.offenders)}`);
+      const integrity = await checkIntegrity({
+        store,
+        provider: chain,
+        registry: target.registry,
+        chainId: target.chainId,
+      });
+      for (const c of integrity.checks)
+        if (!c.ok)
+          problem("integrity", `${c.id}: ${c.failed} failed${c.error ? `, ${c.error}` : ""} ${short(c.offenders)}`);
       if (!integrity.ok && integrity.checks.every((c) => c.ok)) problem("integrity", `not ok: ${short(integrity)}`);
       if (integrity.checks.length !== INTEGRITY_CHECKS.length || integrity.totals.certificates !== rows.length) {
-        problem("integrity", `ran ${integrity.checks.length} of ${INTEGRITY_CHECKS.length} checks over ${integrity.totals.certificates} of ${rows.length} certificates`);
+        problem(
+          "integrity",
+          `ran ${integrity.checks.length} of ${INTEGRITY_CHECKS.length} checks over ${integrity.totals.certificates} of ${rows.length} certificates`,
+        );
       }
     } finally {
       chain.destroy();
     }
   }
 
-  if (options.checked && problems.length === 0) for (const row of rows) if (fullyRead.has(row.id)) options.checked.set(row.id, fingerprint(row));
+  if (options.checked && problems.length === 0)
+    for (const row of rows) if (fullyRead.has(row.id)) options.checked.set(row.id, fingerprint(row));
   return { problems, certificates: rows.length, otherRow, pdfOtherRow, verified };
 }
 

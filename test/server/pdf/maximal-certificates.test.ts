@@ -38,15 +38,23 @@ function words(file: string): Word[] {
   const html = execFileSync("pdftotext", ["-bbox", file, "-"], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
   const out: Word[] = [];
   let page = 0;
-  for (const match of html.matchAll(/<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)) {
+  for (const match of html.matchAll(
+    /<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g,
+  )) {
     if (match[0] === "<page ") page++;
-    else out.push({ page, xMin: +match[1], yMin: +match[2], xMax: +match[3], yMax: +match[4], text: unescape(match[5]) });
+    else
+      out.push({ page, xMin: +match[1], yMin: +match[2], xMax: +match[3], yMax: +match[4], text: unescape(match[5]) });
   }
   return out;
 }
 
 function unescape(html: string): string {
-  return html.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll("&apos;", "'").replaceAll("&amp;", "&");
+  return html
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'")
+    .replaceAll("&amp;", "&");
 }
 
 const squeeze = (text: string) => text.normalize("NFC").replace(/\s+/g, "");
@@ -56,11 +64,16 @@ function expectedValues(credential: Credential): string[] {
   const schema = getCertificateType(String((credential.credentialSubject as { type: string }).type));
   const subject = credential.credentialSubject as Record<string, unknown>;
   const out: string[] = [String(subject.certificateNumber)];
-  const read = (pointer: string) => pointer.split("/").slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], subject);
+  const read = (pointer: string) =>
+    pointer
+      .split("/")
+      .slice(1)
+      .reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], subject);
   for (const column of schema.columns as readonly ColumnSchema[]) {
     const raw = read(column.path);
     if (raw === undefined || column.path === "/certificateNumber") continue;
-    if (column.kind === "enum") out.push(`${column.valueLabels![String(raw)]["zh-HK"]}${column.valueLabels![String(raw)].en}`);
+    if (column.kind === "enum")
+      out.push(`${column.valueLabels![String(raw)]["zh-HK"]}${column.valueLabels![String(raw)].en}`);
     else if (column.kind === "list" && column.item.kind === "enum") {
       const labels = column.item.valueLabels!;
       out.push((raw as string[]).map((i) => `${labels[i]["zh-HK"]}${labels[i].en}`).join(","));
@@ -74,13 +87,32 @@ function expectedValues(credential: Credential): string[] {
 function decodeQrAt300Dpi(file: string): string | undefined {
   const scale = 300 / 72;
   const side = 300;
-  const out = execFileSync("pdftoppm", [
-    "-r", "300", "-png", "-singlefile", "-f", "1", "-l", "1",
-    "-x", "0", "-y", String(Math.floor((PAGE.height - side) * scale)), "-W", String(Math.ceil(side * scale)), "-H", String(Math.ceil(side * scale)),
-    file,
-  ], { maxBuffer: 64 * 2 ** 20 });
+  const out = execFileSync(
+    "pdftoppm",
+    [
+      "-r",
+      "300",
+      "-png",
+      "-singlefile",
+      "-f",
+      "1",
+      "-l",
+      "1",
+      "-x",
+      "0",
+      "-y",
+      String(Math.floor((PAGE.height - side) * scale)),
+      "-W",
+      String(Math.ceil(side * scale)),
+      "-H",
+      String(Math.ceil(side * scale)),
+      file,
+    ],
+    { maxBuffer: 64 * 2 ** 20 },
+  );
   const png = PNG.sync.read(out);
-  return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)?.data;
+  return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)
+    ?.data;
 }
 
 /** The QR code's rectangle on the first page, read from the content stream that paints it (`w 0 0 h x y cm /Im1 Do`). */
@@ -103,7 +135,8 @@ describe("maximal certificates (every field at its schema maximum)", function ()
   this.timeout(180_000);
   let fixture: EcertFixture;
   let dir: string;
-  const made: Record<string, { credential: Credential; file: string; pdf: Uint8Array; qrUrl: string; pages: number }> = {};
+  const made: Record<string, { credential: Credential; file: string; pdf: Uint8Array; qrUrl: string; pages: number }> =
+    {};
 
   before(async () => {
     fixture = await startEcertFixture();
@@ -155,7 +188,9 @@ describe("maximal certificates (every field at its schema maximum)", function ()
           .filter((w) => w.xMin >= VALUE_X - 1)
           .filter((w) => {
             const middle = (w.yMin + w.yMax) / 2;
-            return w.page === 1 ? middle > FIELDS.firstTop && middle < firstBottom : middle > FIELDS.nextTop && middle < FIELDS.nextBottom;
+            return w.page === 1
+              ? middle > FIELDS.firstTop && middle < firstBottom
+              : middle > FIELDS.nextTop && middle < FIELDS.nextBottom;
           })
           .sort((a, b) => a.page - b.page || a.yMin - b.yMin || a.xMin - b.xMin)
           .map((w) => w.text)
@@ -176,11 +211,20 @@ describe("maximal certificates (every field at its schema maximum)", function ()
         const all = words(made[typeId].file);
         const box = qrRectangle(made[typeId].pdf);
         expect(box.size).to.be.at.least(QR_BOX.size);
-        const qr = { xMin: box.x, xMax: box.x + box.size, yMin: PAGE.height - box.y - box.size, yMax: PAGE.height - box.y };
+        const qr = {
+          xMin: box.x,
+          xMax: box.x + box.size,
+          yMin: PAGE.height - box.y - box.size,
+          yMax: PAGE.height - box.y,
+        };
         const problems: string[] = [];
         for (const w of all) {
-          if (w.xMin < 40 || w.xMax > PAGE.width - 40 || w.yMin < 40 || w.yMax > PAGE.height - 10) problems.push(`page ${w.page}: ${w.text} at ${w.xMin},${w.yMin}-${w.xMax},${w.yMax} is outside the margins`);
-          if (w.page === 1 && w.xMin < qr.xMax && w.xMax > qr.xMin && w.yMin < qr.yMax && w.yMax > qr.yMin) problems.push(`${w.text} is over the QR code`);
+          if (w.xMin < 40 || w.xMax > PAGE.width - 40 || w.yMin < 40 || w.yMax > PAGE.height - 10)
+            problems.push(
+              `page ${w.page}: ${w.text} at ${w.xMin},${w.yMin}-${w.xMax},${w.yMax} is outside the margins`,
+            );
+          if (w.page === 1 && w.xMin < qr.xMax && w.xMax > qr.xMin && w.yMin < qr.yMax && w.yMax > qr.yMin)
+            problems.push(`${w.text} is over the QR code`);
         }
         for (let page = 1; page <= made[typeId].pages; page++) {
           const on = all.filter((w) => w.page === page);
@@ -202,7 +246,9 @@ describe("maximal certificates (every field at its schema maximum)", function ()
         const { file, pages, credential } = made[typeId];
         const number = String((credential.credentialSubject as { certificateNumber: string }).certificateNumber);
         for (let page = 1; page <= pages; page++) {
-          const text = execFileSync("pdftotext", ["-f", String(page), "-l", String(page), file, "-"], { encoding: "utf8" });
+          const text = execFileSync("pdftotext", ["-f", String(page), "-l", String(page), file, "-"], {
+            encoding: "utf8",
+          });
           if (pages === 1) {
             expect(text).not.to.include("Page 1 of");
             continue;

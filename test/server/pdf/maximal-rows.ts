@@ -3,7 +3,21 @@
 // Noto Sans HK has) and combining sequences (x + U+0301, which NFC leaves as two code points).
 // Nothing here runs on import.
 
-const SYLLABLES = ["chloro", "fluoro", "methyl", "ethyl", "propyl", "benzene", "sulfon", "amide", "oxy", "hydro", "nitro", "phosph", "x\u0301"];
+const SYLLABLES = [
+  "chloro",
+  "fluoro",
+  "methyl",
+  "ethyl",
+  "propyl",
+  "benzene",
+  "sulfon",
+  "amide",
+  "oxy",
+  "hydro",
+  "nitro",
+  "phosph",
+  "x\u0301",
+];
 const HANZI = "九龍灣危險品倉儲物流有限公司新界屯門藍地丈量約份第地段號𡃁𨋢𥄫觀塘興業街樓工場荃灣油漆貿易";
 
 /** Code points of `text`. */
@@ -40,7 +54,13 @@ export function longNumber(prefix: string, length = 40): string {
 }
 
 /** The longest list cell the schema accepts: `count` items of equal length within `cellLength` code points. */
-function listCell(count: number, itemMax: number, cellLength: number, separator: string, item: (i: number, length: number) => string): string {
+function listCell(
+  count: number,
+  itemMax: number,
+  cellLength: number,
+  separator: string,
+  item: (i: number, length: number) => string,
+): string {
   const length = Math.min(itemMax, Math.floor((cellLength - (count - 1)) / count));
   return Array.from({ length: count }, (_, i) => item(i, length)).join(separator);
 }
@@ -73,10 +93,22 @@ export const MAXIMAL_RECORDS: Record<string, Record<string, string>> = {
     premises_en: wordsThenLongWord("Godown 12, 3/F, 28 Hing Yip Street, Kwun Tong, Kowloon", 300, 4),
     premises_zh: hanzi(150, 4),
     dg_items: listCell(20, 300, 4000, ";", (i, length) =>
-      i % 4 === 3 ? longWord(length, 10 + i) : wordsThenLongWord(`${i + 1}. Category 5 Class 1 (flammable liquids, flash point below 23°C): 1,000 L of ${hanzi(6, i)}`, length, 10 + i),
+      i % 4 === 3
+        ? longWord(length, 10 + i)
+        : wordsThenLongWord(
+            `${i + 1}. Category 5 Class 1 (flammable liquids, flash point below 23°C): 1,000 L of ${hanzi(6, i)}`,
+            length,
+            10 + i,
+          ),
     ),
     conditions: listCell(30, 500, 8000, "|", (i, length) =>
-      i % 5 === 4 ? longWord(length, 40 + i) : wordsThenLongWord(`${i + 1}. The store shall be kept locked when unattended and ${hanzi(8, i)} quantities shall not exceed those stated:`, length, 40 + i),
+      i % 5 === 4
+        ? longWord(length, 40 + i)
+        : wordsThenLongWord(
+            `${i + 1}. The store shall be kept locked when unattended and ${hanzi(8, i)} quantities shall not exceed those stated:`,
+            length,
+            40 + i,
+          ),
     ),
     valid_from: "2026-01-01",
     valid_until: "2027-01-01",

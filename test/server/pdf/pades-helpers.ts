@@ -101,10 +101,7 @@ export async function verifyWithPkijs(pdf: Uint8Array): Promise<boolean> {
   // A fresh ArrayBuffer: Buffer#slice is a view, whose .buffer may be a larger shared pool.
   const data = new Uint8Array(signedBytes).buffer;
   try {
-    const result = await signedData.verify(
-      { signer: 0, data, checkChain: false, extendedMode: true },
-      pkijsEngine(),
-    );
+    const result = await signedData.verify({ signer: 0, data, checkChain: false, extendedMode: true }, pkijsEngine());
     return result.signatureVerified === true;
   } catch {
     return false;

@@ -103,13 +103,21 @@ describe("loadSigningIdentity", () => {
     it("refuses with NOT_A_CERTIFICATE a certificate file that holds something else", async () => {
       const junk = path.join(dir, "junk.pem");
       await writeFile(junk, "hello, this is not a certificate\n");
-      await expectLoadError({ certFile: junk, keyFile: csb.keyFile }, "NOT_A_CERTIFICATE", /junk\.pem holds no valid X\.509 certificate/);
+      await expectLoadError(
+        { certFile: junk, keyFile: csb.keyFile },
+        "NOT_A_CERTIFICATE",
+        /junk\.pem holds no valid X\.509 certificate/,
+      );
     });
 
     it("refuses with NOT_A_CERTIFICATE a damaged PEM certificate", async () => {
       const damaged = path.join(dir, "damaged.pem");
       await writeFile(damaged, "-----BEGIN CERTIFICATE-----\nTUlJQm9n\n-----END CERTIFICATE-----\n");
-      await expectLoadError({ certFile: damaged, keyFile: csb.keyFile }, "NOT_A_CERTIFICATE", /damaged\.pem holds no valid X\.509/);
+      await expectLoadError(
+        { certFile: damaged, keyFile: csb.keyFile },
+        "NOT_A_CERTIFICATE",
+        /damaged\.pem holds no valid X\.509/,
+      );
     });
 
     it("refuses swapped certificate and key files with a message saying they look swapped", async () => {
@@ -118,7 +126,11 @@ describe("loadSigningIdentity", () => {
 
     it("refuses with FILE_UNREADABLE, naming the file, a key file that does not exist", async () => {
       const missing = path.join(dir, "missing.key.pem");
-      await expectLoadError({ certFile: csb.certFile, keyFile: missing }, "FILE_UNREADABLE", /missing\.key\.pem: it does not exist/);
+      await expectLoadError(
+        { certFile: csb.certFile, keyFile: missing },
+        "FILE_UNREADABLE",
+        /missing\.key\.pem: it does not exist/,
+      );
     });
 
     it("refuses with CERTIFICATE_EXPIRED, naming the file and the date, once the certificate has expired", async () => {
@@ -131,12 +143,28 @@ describe("loadSigningIdentity", () => {
     });
 
     it("refuses with CERTIFICATE_NOT_YET_VALID a certificate before its validity starts", async () => {
-      await expectLoadError(csb, "CERTIFICATE_NOT_YET_VALID", /not valid before 2026-01-01/, new Date(Date.UTC(2025, 11, 31)));
+      await expectLoadError(
+        csb,
+        "CERTIFICATE_NOT_YET_VALID",
+        /not valid before 2026-01-01/,
+        new Date(Date.UTC(2025, 11, 31)),
+      );
     });
 
     it("loads an encrypted PKCS#8 key with keyPassword and refuses a wrong one with WRONG_PASSWORD", async () => {
       const keyFile = path.join(dir, "csb.enc.pem");
-      openssl("pkcs8", "-topk8", "-in", csb.keyFile, "-v2", "aes-256-cbc", "-passout", `pass:${PASSWORD}`, "-out", keyFile);
+      openssl(
+        "pkcs8",
+        "-topk8",
+        "-in",
+        csb.keyFile,
+        "-v2",
+        "aes-256-cbc",
+        "-passout",
+        `pass:${PASSWORD}`,
+        "-out",
+        keyFile,
+      );
       expectWorkingKey(await loadSigningIdentity({ certFile: csb.certFile, keyFile, keyPassword: PASSWORD }));
       const error = await expectLoadError(
         { certFile: csb.certFile, keyFile, keyPassword: "wrong" },
@@ -149,41 +177,126 @@ describe("loadSigningIdentity", () => {
     it("refuses with UNSUPPORTED_KEY an RSA key under 2048 bits", async () => {
       const keyFile = path.join(dir, "weak.key.pem");
       const certFile = path.join(dir, "weak.cert.pem");
-      openssl("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", keyFile, "-out", certFile, "-subj", "/CN=weak", "-days", "1");
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+        "-subj",
+        "/CN=weak",
+        "-days",
+        "1",
+      );
       await expectLoadError({ certFile, keyFile }, "UNSUPPORTED_KEY", /1024 bits; at least 2048/);
     });
 
     it("refuses with UNSUPPORTED_KEY an Ed25519 key", async () => {
       const keyFile = path.join(dir, "ed.key.pem");
       const certFile = path.join(dir, "ed.cert.pem");
-      openssl("req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", keyFile, "-out", certFile, "-subj", "/CN=ed", "-days", "1");
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+        "-subj",
+        "/CN=ed",
+        "-days",
+        "1",
+      );
       await expectLoadError({ certFile, keyFile }, "UNSUPPORTED_KEY", /ed25519/);
     });
 
     it("refuses with INCOMPLETE_CHAIN a chain whose root is missing or whose link does not verify; loads the whole chain, in order, or the certificate alone", async () => {
       const file = (name: string): string => path.join(dir, `pem-chain.${name}`);
-      await writeFile(file("ext.cnf"), "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n");
+      await writeFile(
+        file("ext.cnf"),
+        "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n",
+      );
       const issue = (name: string, subject: string, issuer: string, extensions: string): void => {
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", subject);
         openssl(
-          "x509", "-req", "-in", file(`${name}.csr`), "-CA", file(`${issuer}.pem`), "-CAkey", file(`${issuer}.key`), "-CAcreateserial",
-          "-extfile", file("ext.cnf"), "-extensions", extensions, "-days", "2", "-out", file(`${name}.pem`),
+          "req",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          file(`${name}.key`),
+          "-out",
+          file(`${name}.csr`),
+          "-subj",
+          subject,
+        );
+        openssl(
+          "x509",
+          "-req",
+          "-in",
+          file(`${name}.csr`),
+          "-CA",
+          file(`${issuer}.pem`),
+          "-CAkey",
+          file(`${issuer}.key`),
+          "-CAcreateserial",
+          "-extfile",
+          file("ext.cnf"),
+          "-extensions",
+          extensions,
+          "-days",
+          "2",
+          "-out",
+          file(`${name}.pem`),
         );
       };
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.pem"), "-subj", "/CN=PEM Root", "-days", "2");
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        file("root.key"),
+        "-out",
+        file("root.pem"),
+        "-subj",
+        "/CN=PEM Root",
+        "-days",
+        "2",
+      );
       issue("int", "/CN=PEM Intermediate", "root", "ca");
       issue("leaf", "/CN=PEM Leaf", "int", "leaf");
       // Another intermediate under the same name, with another key: it did not sign the leaf.
       issue("impostor", "/CN=PEM Intermediate", "root", "ca");
       const chain = async (name: string, certificates: string[]): Promise<string> => {
-        await writeFile(file(`${name}.chain.pem`), (await Promise.all(certificates.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""));
+        await writeFile(
+          file(`${name}.chain.pem`),
+          (await Promise.all(certificates.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""),
+        );
         return file(`${name}.chain.pem`);
       };
       const leaf = { certFile: file("leaf.pem"), keyFile: file("leaf.key") };
 
-      const noRoot = await expectLoadError({ ...leaf, chainFiles: [await chain("stops", ["int"])] }, "INCOMPLETE_CHAIN", /pem-chain\.stops\.chain\.pem is incomplete: the issuer "PEM Root" of "PEM Intermediate" is missing/);
-      expect((noRoot as Error & { details?: unknown }).details).to.deep.include({ certificate: "PEM Intermediate", missing: "PEM Root" });
-      await expectLoadError({ ...leaf, chainFiles: [await chain("leaf-only", ["root"])] }, "INCOMPLETE_CHAIN", /the issuer "PEM Intermediate" of "PEM Leaf" is missing/);
+      const noRoot = await expectLoadError(
+        { ...leaf, chainFiles: [await chain("stops", ["int"])] },
+        "INCOMPLETE_CHAIN",
+        /pem-chain\.stops\.chain\.pem is incomplete: the issuer "PEM Root" of "PEM Intermediate" is missing/,
+      );
+      expect((noRoot as Error & { details?: unknown }).details).to.deep.include({
+        certificate: "PEM Intermediate",
+        missing: "PEM Root",
+      });
+      await expectLoadError(
+        { ...leaf, chainFiles: [await chain("leaf-only", ["root"])] },
+        "INCOMPLETE_CHAIN",
+        /the issuer "PEM Intermediate" of "PEM Leaf" is missing/,
+      );
       await expectLoadError(
         { ...leaf, chainFiles: [await chain("impostor", ["impostor", "root"])] },
         "INCOMPLETE_CHAIN",
@@ -191,7 +304,10 @@ describe("loadSigningIdentity", () => {
       );
 
       const full = await loadSigningIdentity({ ...leaf, chainFiles: [await chain("full", ["root", "int"])] });
-      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal(["CN=PEM Intermediate", "CN=PEM Root"]);
+      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal([
+        "CN=PEM Intermediate",
+        "CN=PEM Root",
+      ]);
       expect((await loadSigningIdentity(leaf)).chainDer).to.deep.equal([]);
     });
   });
@@ -200,8 +316,19 @@ describe("loadSigningIdentity", () => {
     const p12 = (name: string, ...extra: string[]): string => {
       const file = path.join(dir, name);
       openssl(
-        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-certfile", caFile,
-        "-passout", `pass:${PASSWORD}`, "-out", file, ...extra,
+        "pkcs12",
+        "-export",
+        "-inkey",
+        csb.keyFile,
+        "-in",
+        csb.certFile,
+        "-certfile",
+        caFile,
+        "-passout",
+        `pass:${PASSWORD}`,
+        "-out",
+        file,
+        ...extra,
       );
       return file;
     };
@@ -225,8 +352,22 @@ describe("loadSigningIdentity", () => {
     it("loads a file with 3DES for both bags and a password in Traditional Chinese", async () => {
       const p12File = path.join(dir, "csb.3des.p12");
       openssl(
-        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-passout", "pass:公務員事務局 2026",
-        "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1", "-out", p12File,
+        "pkcs12",
+        "-export",
+        "-inkey",
+        csb.keyFile,
+        "-in",
+        csb.certFile,
+        "-passout",
+        "pass:公務員事務局 2026",
+        "-keypbe",
+        "PBE-SHA1-3DES",
+        "-certpbe",
+        "PBE-SHA1-3DES",
+        "-macalg",
+        "sha1",
+        "-out",
+        p12File,
       );
       expectWorkingKey(await loadSigningIdentity({ p12File, p12Password: "公務員事務局 2026" }));
     });
@@ -249,7 +390,11 @@ describe("loadSigningIdentity", () => {
     });
 
     it("refuses with MALFORMED_PKCS12 a file that is not PKCS#12", async () => {
-      await expectLoadError({ p12File: csb.certFile, p12Password: PASSWORD }, "MALFORMED_PKCS12", /CSB\.cert\.pem is not a well-formed PKCS#12 file/);
+      await expectLoadError(
+        { p12File: csb.certFile, p12Password: PASSWORD },
+        "MALFORMED_PKCS12",
+        /CSB\.cert\.pem is not a well-formed PKCS#12 file/,
+      );
     });
 
     it("refuses with MALFORMED_PKCS12 a file that holds no private key", async () => {
@@ -262,8 +407,21 @@ describe("loadSigningIdentity", () => {
       const keyFile = path.join(dir, "ec.key.pem");
       const certFile = path.join(dir, "ec.cert.pem");
       openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile, "-out", certFile,
-        "-subj", "/CN=EC signer/O=Fire Services Department", "-days", "1",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+        "-subj",
+        "/CN=EC signer/O=Fire Services Department",
+        "-days",
+        "1",
       );
       const p12File = path.join(dir, "ec.p12");
       openssl("pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-passout", `pass:${PASSWORD}`, "-out", p12File);
@@ -271,7 +429,9 @@ describe("loadSigningIdentity", () => {
       expect(identity.keyType).to.equal("ec");
       expect(identity.subjectCommonName).to.equal("EC signer");
       expect(identity.organization).to.equal("Fire Services Department");
-      expect(Buffer.from(identity.certificateDer).equals(new X509Certificate(await readFile(certFile)).raw)).to.equal(true);
+      expect(Buffer.from(identity.certificateDer).equals(new X509Certificate(await readFile(certFile)).raw)).to.equal(
+        true,
+      );
       expect(identity.fingerprint).to.equal(await certificateFingerprint(certFile));
       expectWorkingKey(identity);
     });
@@ -279,8 +439,18 @@ describe("loadSigningIdentity", () => {
     it("loads a file with OpenSSL 3 defaults and a password in Traditional Chinese (UTF-8 for PBKDF2, BMPString for the MAC)", async () => {
       const p12File = path.join(dir, "csb.aes-zh.p12");
       openssl(
-        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-certfile", caFile,
-        "-passout", "pass:公務員事務局 2026", "-out", p12File,
+        "pkcs12",
+        "-export",
+        "-inkey",
+        csb.keyFile,
+        "-in",
+        csb.certFile,
+        "-certfile",
+        caFile,
+        "-passout",
+        "pass:公務員事務局 2026",
+        "-out",
+        p12File,
       );
       const identity = await loadSigningIdentity({ p12File, p12Password: "公務員事務局 2026" });
       expect(identity.fingerprint).to.equal(await certificateFingerprint(csb.certFile));
@@ -292,10 +462,24 @@ describe("loadSigningIdentity", () => {
     it("refuses with MALFORMED_PKCS12 a file with a certificate off the signing certificate's chain", async () => {
       const p12File = path.join(dir, "offchain.p12");
       openssl(
-        "pkcs12", "-export", "-inkey", csb.keyFile, "-in", csb.certFile, "-certfile", fsd.certFile,
-        "-passout", `pass:${PASSWORD}`, "-out", p12File,
+        "pkcs12",
+        "-export",
+        "-inkey",
+        csb.keyFile,
+        "-in",
+        csb.certFile,
+        "-certfile",
+        fsd.certFile,
+        "-passout",
+        `pass:${PASSWORD}`,
+        "-out",
+        p12File,
       );
-      await expectLoadError({ p12File, p12Password: PASSWORD }, "MALFORMED_PKCS12", /Fire Services Department.*not on the signing certificate's chain/);
+      await expectLoadError(
+        { p12File, p12Password: PASSWORD },
+        "MALFORMED_PKCS12",
+        /Fire Services Department.*not on the signing certificate's chain/,
+      );
     });
 
     it("refuses with KEY_MISMATCH a file whose private key belongs to none of its certificates", async () => {
@@ -308,29 +492,88 @@ describe("loadSigningIdentity", () => {
         { algorithm: "3des" },
       );
       await writeFile(p12File, Buffer.from(forge.asn1.toDer(pfx).getBytes(), "binary"));
-      await expectLoadError({ p12File, p12Password: PASSWORD }, "KEY_MISMATCH", /None of the certificates in the PKCS#12 file .*mismatch\.p12 belongs to its private key/);
+      await expectLoadError(
+        { p12File, p12Password: PASSWORD },
+        "KEY_MISMATCH",
+        /None of the certificates in the PKCS#12 file .*mismatch\.p12 belongs to its private key/,
+      );
     });
 
     it("refuses with MALFORMED_PKCS12 a chain that stops at an intermediate; loads the whole chain, in order, or the certificate alone", async () => {
       const file = (name: string): string => path.join(dir, `partial.${name}`);
-      await writeFile(file("ext.cnf"), "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n");
+      await writeFile(
+        file("ext.cnf"),
+        "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nkeyUsage=critical,digitalSignature\n",
+      );
       const issue = (name: string, subject: string, issuer: string, extensions: string): void => {
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", subject);
         openssl(
-          "x509", "-req", "-in", file(`${name}.csr`), "-CA", file(`${issuer}.pem`), "-CAkey", file(`${issuer}.key`), "-CAcreateserial",
-          "-extfile", file("ext.cnf"), "-extensions", extensions, "-days", "2", "-out", file(`${name}.pem`),
+          "req",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          file(`${name}.key`),
+          "-out",
+          file(`${name}.csr`),
+          "-subj",
+          subject,
+        );
+        openssl(
+          "x509",
+          "-req",
+          "-in",
+          file(`${name}.csr`),
+          "-CA",
+          file(`${issuer}.pem`),
+          "-CAkey",
+          file(`${issuer}.key`),
+          "-CAcreateserial",
+          "-extfile",
+          file("ext.cnf"),
+          "-extensions",
+          extensions,
+          "-days",
+          "2",
+          "-out",
+          file(`${name}.pem`),
         );
       };
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.pem"), "-subj", "/CN=Partial Root", "-days", "2");
+      openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        file("root.key"),
+        "-out",
+        file("root.pem"),
+        "-subj",
+        "/CN=Partial Root",
+        "-days",
+        "2",
+      );
       issue("int", "/CN=Partial Intermediate", "root", "ca");
       issue("leaf", "/CN=Partial Leaf", "int", "leaf");
       const p12 = async (name: string, chain: string[]): Promise<string> => {
         // One -certfile (OpenSSL takes the last one given), holding the chain in that order.
-        await writeFile(file(`${name}.chain.pem`), (await Promise.all(chain.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""));
+        await writeFile(
+          file(`${name}.chain.pem`),
+          (await Promise.all(chain.map((c) => readFile(file(`${c}.pem`), "utf8")))).join(""),
+        );
         const certfiles = chain.length > 0 ? ["-certfile", file(`${name}.chain.pem`)] : [];
         openssl(
-          "pkcs12", "-export", "-inkey", file("leaf.key"), "-in", file("leaf.pem"), ...certfiles,
-          "-passout", `pass:${PASSWORD}`, "-out", file(`${name}.p12`),
+          "pkcs12",
+          "-export",
+          "-inkey",
+          file("leaf.key"),
+          "-in",
+          file("leaf.pem"),
+          ...certfiles,
+          "-passout",
+          `pass:${PASSWORD}`,
+          "-out",
+          file(`${name}.p12`),
         );
         return file(`${name}.p12`);
       };
@@ -340,8 +583,13 @@ describe("loadSigningIdentity", () => {
         /partial\.stops\.p12 holds a partial chain: it stops at the intermediate "Partial Intermediate".*verifiers refuse partial chains/,
       );
       const full = await loadSigningIdentity({ p12File: await p12("full", ["root", "int"]), p12Password: PASSWORD });
-      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal(["CN=Partial Intermediate", "CN=Partial Root"]);
-      expect((await loadSigningIdentity({ p12File: await p12("alone", []), p12Password: PASSWORD })).chainDer).to.deep.equal([]);
+      expect(full.chainDer.map((der) => new X509Certificate(der).subject)).to.deep.equal([
+        "CN=Partial Intermediate",
+        "CN=Partial Root",
+      ]);
+      expect(
+        (await loadSigningIdentity({ p12File: await p12("alone", []), p12Password: PASSWORD })).chainDer,
+      ).to.deep.equal([]);
     });
   });
 });

@@ -5,7 +5,12 @@ import path from "node:path";
 import { expect } from "chai";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { BYTE_RANGE_PLACEHOLDER, createPadesSigner, findSignaturePlaceholder, type PadesSigner } from "../../../server/pdf/pades.ts";
+import {
+  BYTE_RANGE_PLACEHOLDER,
+  createPadesSigner,
+  findSignaturePlaceholder,
+  type PadesSigner,
+} from "../../../server/pdf/pades.ts";
 import { isPdfSigningError, type PdfSigningErrorCode } from "../../../server/pdf/signing-error.ts";
 import { loadSigningIdentity, type SigningIdentity } from "../../../server/pdf/signing-identity.ts";
 import { ensureDevPki, type DevPkiResult } from "../../../server/pki/dev-pki.ts";
@@ -134,7 +139,9 @@ describe("createPadesSigner", () => {
       expect(signerInfo.version).to.equal(1);
       expect(signerInfo.sid).to.be.instanceOf(pkijs.IssuerAndSerialNumber);
       const certificate = pkijs.Certificate.fromBER(Uint8Array.from(identity.certificateDer));
-      expect((signerInfo.sid as pkijs.IssuerAndSerialNumber).serialNumber.isEqual(certificate.serialNumber)).to.equal(true);
+      expect((signerInfo.sid as pkijs.IssuerAndSerialNumber).serialNumber.isEqual(certificate.serialNumber)).to.equal(
+        true,
+      );
       expect((signerInfo.sid as pkijs.IssuerAndSerialNumber).issuer.isEqual(certificate.issuer)).to.equal(true);
       expect(signerInfo.digestAlgorithm.algorithmId).to.equal(OID.sha256);
       expect(signerInfo.signatureAlgorithm.algorithmId).to.equal(OID.rsaEncryption);
@@ -144,7 +151,11 @@ describe("createPadesSigner", () => {
     it("signs contentType, messageDigest and signingCertificateV2 with the certificate's SHA-256, and no signingTime", () => {
       const { cms, signedBytes } = extractSignature(signed);
       const attributes = parseSignedData(cms).signerInfos[0].signedAttrs?.attributes ?? [];
-      expect(attributes.map((a) => a.type)).to.have.members([OID.contentType, OID.messageDigest, OID.signingCertificateV2]);
+      expect(attributes.map((a) => a.type)).to.have.members([
+        OID.contentType,
+        OID.messageDigest,
+        OID.signingCertificateV2,
+      ]);
       expect(attributes.map((a) => a.type)).not.to.include(OID.signingTime);
 
       const byType = (type: string) => attributes.find((a) => a.type === type)!.values[0];
@@ -161,7 +172,9 @@ describe("createPadesSigner", () => {
         identity.fingerprint,
       );
       const serial = (issuerSerial as asn1js.Sequence).valueBlock.value[1] as asn1js.Integer;
-      expect(serial.isEqual(pkijs.Certificate.fromBER(Uint8Array.from(identity.certificateDer)).serialNumber)).to.equal(true);
+      expect(serial.isEqual(pkijs.Certificate.fromBER(Uint8Array.from(identity.certificateDer)).serialNumber)).to.equal(
+        true,
+      );
     });
   });
 
@@ -235,10 +248,31 @@ describe("createPadesSigner", () => {
     const csrFile = path.join(dir, "ec.csr.pem");
     const certFile = path.join(dir, "ec.cert.pem");
     openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile);
-    openssl("req", "-new", "-key", keyFile, "-subj", "/CN=Fire Services Department (EC test)/O=Fire Services Department/C=HK", "-out", csrFile);
     openssl(
-      "x509", "-req", "-in", csrFile, "-CA", path.join(dir, "pki/ca.cert.pem"), "-CAkey", path.join(dir, "pki/ca.key.pem"),
-      "-set_serial", "0x1234567890abcdef", "-days", "30", "-out", certFile,
+      "req",
+      "-new",
+      "-key",
+      keyFile,
+      "-subj",
+      "/CN=Fire Services Department (EC test)/O=Fire Services Department/C=HK",
+      "-out",
+      csrFile,
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      csrFile,
+      "-CA",
+      path.join(dir, "pki/ca.cert.pem"),
+      "-CAkey",
+      path.join(dir, "pki/ca.key.pem"),
+      "-set_serial",
+      "0x1234567890abcdef",
+      "-days",
+      "30",
+      "-out",
+      certFile,
     );
     const ecSigner = createPadesSigner(await loadSigningIdentity({ certFile, keyFile }));
     const ecSigned = ecSigner.sign(await makePlaceholderPdf());

@@ -35,14 +35,28 @@ const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 function decodeQrAt300Dpi(pdfFile: string): string | undefined {
   const scale = 300 / 72;
   const box = { x: 48 - 12, y: 841.89 - 48 - 170 - 12, size: 170 + 24 };
-  const out = execFileSync("pdftoppm", [
-    "-r", "300", "-png", "-singlefile",
-    "-x", String(Math.floor(box.x * scale)), "-y", String(Math.floor(box.y * scale)),
-    "-W", String(Math.ceil(box.size * scale)), "-H", String(Math.ceil(box.size * scale)),
-    pdfFile,
-  ], { maxBuffer: 64 * 2 ** 20 });
+  const out = execFileSync(
+    "pdftoppm",
+    [
+      "-r",
+      "300",
+      "-png",
+      "-singlefile",
+      "-x",
+      String(Math.floor(box.x * scale)),
+      "-y",
+      String(Math.floor(box.y * scale)),
+      "-W",
+      String(Math.ceil(box.size * scale)),
+      "-H",
+      String(Math.ceil(box.size * scale)),
+      pdfFile,
+    ],
+    { maxBuffer: 64 * 2 ** 20 },
+  );
   const png = PNG.sync.read(out);
-  return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)?.data;
+  return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)
+    ?.data;
 }
 
 describe("certificate PDFs (render, QR, PAdES)", function () {
@@ -61,7 +75,10 @@ describe("certificate PDFs (render, QR, PAdES)", function () {
       const { records } = validateCsv(sampleCsv(file), typeId);
       const issued = records.map((record) => createCredential({ record }));
       // A 10,000-leaf tree, so every QR code carries a full-length (14-hash) Merkle path.
-      const padding = Array.from({ length: 10_000 - issued.length }, (_, i) => ({ ...issued[0], digest: `0x${(i + 1).toString(16).padStart(64, "0")}` as const }));
+      const padding = Array.from({ length: 10_000 - issued.length }, (_, i) => ({
+        ...issued[0],
+        digest: `0x${(i + 1).toString(16).padStart(64, "0")}` as const,
+      }));
       const { credentials } = buildBatch({ issued: [...issued, ...padding], chainId: 31337, registry: REGISTRY });
       const template = new CertificateTemplate({ schema, issuer, verifierUrl: VERIFIER_URL });
       const signer = createPadesSigner(identities[issuer.id]);
@@ -140,7 +157,10 @@ describe("certificate PDFs (render, QR, PAdES)", function () {
     expect(info).to.match(/Pages:\s+1\n/);
     expect(info).to.match(/Page size:\s+595\.28 x 841\.89 pts \(A4\)/);
     const text = execFileSync("pdftotext", [longest.file, "-"], { encoding: "utf8" }).replace(/\s+/g, "");
-    const subject = longest.credential.credentialSubject as unknown as { dangerousGoods: string[]; premises: { en: string } };
+    const subject = longest.credential.credentialSubject as unknown as {
+      dangerousGoods: string[];
+      premises: { en: string };
+    };
     for (const item of subject.dangerousGoods) expect(text).to.include(item.replace(/\s+/g, ""));
     expect(text).to.include(subject.premises.en.replace(/\s+/g, ""));
   });

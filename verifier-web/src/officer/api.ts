@@ -37,7 +37,10 @@ export type BatchProgress = {
 };
 
 /** `GET /certificates`: one certificate (its `search` is the row's `searchJson`, parsed). */
-export type CertificateSummary = Pick<CertificateRow, "id" | "certificateNumber" | "status" | "row" | "reason" | "supersedes" | "createdAt" | "updatedAt"> & {
+export type CertificateSummary = Pick<
+  CertificateRow,
+  "id" | "certificateNumber" | "status" | "row" | "reason" | "supersedes" | "createdAt" | "updatedAt"
+> & {
   type: CertificateRow["typeId"];
   batchId: CertificateRow["uploadId"];
   search: { name?: unknown; candidateNumber?: string };
@@ -52,7 +55,10 @@ export type CertificateDetail = CertificateSummary & {
 export type StatusChange = "revoke" | "suspend" | "reinstate";
 
 function authorised(init: RequestInit = {}): RequestInit {
-  return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${session.key}` } };
+  return {
+    ...init,
+    headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${session.key}` },
+  };
 }
 
 function postJson(body: unknown): RequestInit {
@@ -77,7 +83,12 @@ export function me(key: string): Promise<Me> {
 
 /** `POST /batches?type=` with a CSV file. */
 export function uploadCsv(type: string, file: File): Promise<Accepted> {
-  return accepted(callApi<Accepted>(`/batches?type=${encodeURIComponent(type)}`, authorised({ method: "POST", headers: { "content-type": "text/csv" }, body: file })));
+  return accepted(
+    callApi<Accepted>(
+      `/batches?type=${encodeURIComponent(type)}`,
+      authorised({ method: "POST", headers: { "content-type": "text/csv" }, body: file }),
+    ),
+  );
 }
 
 export function batchProgress(batchId: string): Promise<BatchProgress> {
@@ -86,7 +97,10 @@ export function batchProgress(batchId: string): Promise<BatchProgress> {
 
 /** `GET /certificates?q=` (every certificate of the department without `q`). */
 export async function searchCertificates(q: string): Promise<CertificateSummary[]> {
-  const { certificates } = await callApi<{ certificates: CertificateSummary[] }>(`/certificates?${new URLSearchParams(q ? { q } : {})}`, authorised());
+  const { certificates } = await callApi<{ certificates: CertificateSummary[] }>(
+    `/certificates?${new URLSearchParams(q ? { q } : {})}`,
+    authorised(),
+  );
   return certificates;
 }
 

@@ -29,8 +29,15 @@ const state = {
 export function showBatch(answer: Accepted): void {
   state.upload = answer;
   if (answer.certificates.length > 0) {
-    const lines = ["row,certificate_number,claim_code", ...answer.certificates.map((c) => [c.row, c.certificateNumber, c.claimCode].map(csvCell).join(","))];
-    setDownload(elements.claimCodes, new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" }), `claim-codes-${answer.batchId}.csv`);
+    const lines = [
+      "row,certificate_number,claim_code",
+      ...answer.certificates.map((c) => [c.row, c.certificateNumber, c.claimCode].map(csvCell).join(",")),
+    ];
+    setDownload(
+      elements.claimCodes,
+      new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" }),
+      `claim-codes-${answer.batchId}.csv`,
+    );
   }
   elements.batch.dataset.batchId = answer.batchId;
   elements.batch.hidden = false;
@@ -80,9 +87,19 @@ export function drawBatch(): void {
   elements.batch.dataset.done = String(Boolean(state.batch?.done));
   const failures = state.batch?.failures ?? [];
   elements.batchProgressText.textContent = !state.batch?.done
-    ? pt("upload.progress", lang, { issued: String(issued), accepted: String(accepted), pending: count("pending"), anchoring: count("anchoring"), failed: count("failed") })
+    ? pt("upload.progress", lang, {
+        issued: String(issued),
+        accepted: String(accepted),
+        pending: count("pending"),
+        anchoring: count("anchoring"),
+        failed: count("failed"),
+      })
     : failures.length > 0
-      ? pt("upload.failed", lang, { issued: String(issued), failed: count("failed"), reason: failures.map((f) => f.reason).join("; ") })
+      ? pt("upload.failed", lang, {
+          issued: String(issued),
+          failed: count("failed"),
+          reason: failures.map((f) => f.reason).join("; "),
+        })
       : pt("upload.done", lang);
   elements.batchProgressText.classList.toggle("message--error", Boolean(state.batch?.done) && failures.length > 0);
   elements.claimCodes.hidden = accepted === 0;
@@ -97,8 +114,41 @@ export function drawBatch(): void {
     "table",
     { class: "table", id: "errors-table" },
     h("caption", {}, pt("upload.errorsCaption", lang, { count: String(new Set(errors.map((e) => e.row)).size) })),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, pt("upload.row", lang)), h("th", { scope: "col" }, pt("upload.column", lang)), h("th", { scope: "col" }, pt("upload.problem", lang)))),
-    h("tbody", {}, ...errors.map((e) => h("tr", {}, h("td", {}, e.row === null ? "–" : String(e.row)), h("td", {}, e.column ?? "–"), h("td", { class: "table__message" }, e.message)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, pt("upload.row", lang)),
+        h("th", { scope: "col" }, pt("upload.column", lang)),
+        h("th", { scope: "col" }, pt("upload.problem", lang)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      ...errors.map((e) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, e.row === null ? "–" : String(e.row)),
+          h("td", {}, e.column ?? "–"),
+          h("td", { class: "table__message" }, e.message),
+        ),
+      ),
+    ),
   );
-  elements.batchErrors.replaceChildren(h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": pt("upload.errorsCaption", lang, { count: String(errors.length) }) }, table));
+  elements.batchErrors.replaceChildren(
+    h(
+      "div",
+      {
+        class: "table-wrap",
+        tabindex: 0,
+        role: "region",
+        "aria-label": pt("upload.errorsCaption", lang, { count: String(errors.length) }),
+      },
+      table,
+    ),
+  );
 }

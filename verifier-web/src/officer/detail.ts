@@ -38,7 +38,10 @@ const state = {
 export function wireDetail(): void {
   elements.actionForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    state.pending = { kind: elements.actionKind.value as StatusChange, reason: elements.actionReason.value as RevocationReason };
+    state.pending = {
+      kind: elements.actionKind.value as StatusChange,
+      reason: elements.actionReason.value as RevocationReason,
+    };
     portal.say(elements.actionMessage, undefined);
     drawConfirm();
     elements.confirmNo.focus();
@@ -97,7 +100,8 @@ export function drawDetail(): void {
     [pt("search.name", lang), nameOf(detail, lang)],
     [pt("search.status", lang), statusBadge(detail.status, lang)],
   ];
-  const reason = detail.status === "revoked" || detail.status === "suspended" ? reasonText(detail.reason, lang) : undefined;
+  const reason =
+    detail.status === "revoked" || detail.status === "suspended" ? reasonText(detail.reason, lang) : undefined;
   if (reason) rows.push([pt("detail.reasonNow", lang), reason]);
   const history = h(
     "ol",
@@ -105,13 +109,27 @@ export function drawDetail(): void {
     ...detail.history.map((event) => {
       const words = Object.hasOwn(EVENT_TEXT, event.type) ? EVENT_TEXT[event.type][lang] : event.type;
       const why = reasonText(event.detail?.reason, lang);
-      return h("li", { "data-event": event.type }, h("time", { datetime: event.at }, formatDateTime(event.at, lang, "medium")), " · ", words, why ? ` (${why})` : "", " · ", h("span", { class: "note" }, event.actor));
+      return h(
+        "li",
+        { "data-event": event.type },
+        h("time", { datetime: event.at }, formatDateTime(event.at, lang, "medium")),
+        " · ",
+        words,
+        why ? ` (${why})` : "",
+        " · ",
+        h("span", { class: "note" }, event.actor),
+      );
     }),
   );
-  elements.detailBody.replaceChildren(fieldList(rows, "detail-fields"), h("h3", {}, pt("detail.history", lang)), history);
+  elements.detailBody.replaceChildren(
+    fieldList(rows, "detail-fields"),
+    h("h3", {}, pt("detail.history", lang)),
+    history,
+  );
 
   // The changes this status allows.
-  const kinds: StatusChange[] = detail.status === "issued" ? ["revoke", "suspend"] : detail.status === "suspended" ? ["reinstate", "revoke"] : [];
+  const kinds: StatusChange[] =
+    detail.status === "issued" ? ["revoke", "suspend"] : detail.status === "suspended" ? ["reinstate", "revoke"] : [];
   elements.actionForm.hidden = kinds.length === 0;
   const kind = elements.actionKind.value;
   elements.actionKind.replaceChildren(...kinds.map((k) => h("option", { value: k }, pt(`action.${k}`, lang))));
@@ -155,7 +173,11 @@ async function applyChange(): Promise<void> {
       await openDetail(detail.id, false);
     }
     if (shown.detail?.status === target) {
-      portal.say(elements.actionMessage, { key: "detail.changed", values: { status: statusText(target, portal.lang) } }, "ok");
+      portal.say(
+        elements.actionMessage,
+        { key: "detail.changed", values: { status: statusText(target, portal.lang) } },
+        "ok",
+      );
       refreshResults();
       void loadRenew(detail.id);
     }

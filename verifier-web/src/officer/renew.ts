@@ -121,17 +121,37 @@ export function drawRenew(): void {
     const value = values[column.column] ?? "";
     let control: HTMLElement;
     if (column.kind === "enum") {
-      control = h("select", {}, ...column.values.map((v) => h("option", { value: v, selected: v === value }, column.valueLabels?.[v]?.[lang] ?? v)));
+      control = h(
+        "select",
+        {},
+        ...column.values.map((v) =>
+          h("option", { value: v, selected: v === value }, column.valueLabels?.[v]?.[lang] ?? v),
+        ),
+      );
     } else if (column.kind === "list") {
       control = h("textarea", { rows: 3 }, value);
     } else {
-      control = h("input", { type: column.kind === "date" ? "date" : column.kind === "integer" ? "number" : "text", value, autocomplete: "off", spellcheck: "false" });
+      control = h("input", {
+        type: column.kind === "date" ? "date" : column.kind === "integer" ? "number" : "text",
+        value,
+        autocomplete: "off",
+        spellcheck: "false",
+      });
     }
-    fields.push(field(column.column, column.label[lang], control, column.kind === "list" ? pt("renew.listHint", lang) : undefined));
+    fields.push(
+      field(
+        column.column,
+        column.label[lang],
+        control,
+        column.kind === "list" ? pt("renew.listHint", lang) : undefined,
+      ),
+    );
   }
   if (schema.validity.kind === "period") {
     for (const bound of [schema.validity.validFrom, schema.validity.validUntil]) {
-      fields.push(field(bound.column, bound.label[lang], h("input", { type: "date", value: values[bound.column] ?? "" })));
+      fields.push(
+        field(bound.column, bound.label[lang], h("input", { type: "date", value: values[bound.column] ?? "" })),
+      );
     }
   }
   elements.renewFields.replaceChildren(h("div", { class: "form-grid" }, ...fields));
@@ -143,11 +163,17 @@ async function renew(): Promise<void> {
   const schema = detail && schemaOf(detail.type);
   if (!detail || !schema || !state.values) return;
   const fields: Record<string, string | string[]> = {};
-  for (const control of elements.renewFields.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("[data-column]")) {
+  for (const control of elements.renewFields.querySelectorAll<
+    HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
+  >("[data-column]")) {
     const column = control.dataset.column!;
     state.values[column] = control.value;
     const list = schema.columns.find((c) => c.column === column && c.kind === "list");
-    if (list) fields[column] = control.value.split("\n").map((item) => item.trim()).filter(Boolean);
+    if (list)
+      fields[column] = control.value
+        .split("\n")
+        .map((item) => item.trim())
+        .filter(Boolean);
     else if (control.value.trim() !== "") fields[column] = control.value;
   }
   elements.renewSubmit.disabled = true;
@@ -158,7 +184,11 @@ async function renew(): Promise<void> {
     drawRenew();
     if (issuedRenewal) {
       elements.renew.dataset.renewal = issuedRenewal.id;
-      portal.say(elements.renewMessage, { key: "renew.accepted", values: { number: issuedRenewal.certificateNumber, code: issuedRenewal.claimCode } }, "ok");
+      portal.say(
+        elements.renewMessage,
+        { key: "renew.accepted", values: { number: issuedRenewal.certificateNumber, code: issuedRenewal.claimCode } },
+        "ok",
+      );
     } else {
       portal.say(elements.renewMessage, { key: "renew.refused" }, "error");
       elements.renewFields.querySelector<HTMLElement>("[aria-invalid=true]")?.focus();

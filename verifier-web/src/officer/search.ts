@@ -44,7 +44,9 @@ export function clearResults(): void {
 /** Shows a failure below the results (a certificate that could not be opened). */
 export function sayBelowResults(error: unknown): void {
   const message = problemOf(error);
-  elements.searchResults.append(h("p", { class: "message message--error", role: "alert" }, pt(message.key, portal.lang, message.values)));
+  elements.searchResults.append(
+    h("p", { class: "message message--error", role: "alert" }, pt(message.key, portal.lang, message.values)),
+  );
 }
 
 async function search(): Promise<void> {
@@ -55,7 +57,9 @@ async function search(): Promise<void> {
   } catch (error) {
     shown.results = undefined;
     const message = problemOf(error);
-    elements.searchResults.replaceChildren(h("p", { class: "message message--error", role: "alert" }, pt(message.key, portal.lang, message.values)));
+    elements.searchResults.replaceChildren(
+      h("p", { class: "message message--error", role: "alert" }, pt(message.key, portal.lang, message.values)),
+    );
   }
 }
 
@@ -90,7 +94,14 @@ export function drawResults(): void {
     h(
       "thead",
       {},
-      h("tr", {}, ...(["search.number", "search.name", "search.type", "search.status"] as PortalKey[]).map((k) => h("th", { scope: "col" }, pt(k, lang))), h("th", { scope: "col" }, pt("detail.action", lang))),
+      h(
+        "tr",
+        {},
+        ...(["search.number", "search.name", "search.type", "search.status"] as PortalKey[]).map((k) =>
+          h("th", { scope: "col" }, pt(k, lang)),
+        ),
+        h("th", { scope: "col" }, pt("detail.action", lang)),
+      ),
     ),
     h(
       "tbody",
@@ -103,7 +114,20 @@ export function drawResults(): void {
           h("td", {}, nameOf(r, lang)),
           h("td", {}, typeTitle(r.type, lang)),
           h("td", {}, statusBadge(r.status, lang)),
-          h("td", {}, h("button", { type: "button", class: "button button--secondary", "data-open": r.id, "aria-label": pt("search.open", lang, { number: r.certificateNumber }) }, pt("search.openShort", lang))),
+          h(
+            "td",
+            {},
+            h(
+              "button",
+              {
+                type: "button",
+                class: "button button--secondary",
+                "data-open": r.id,
+                "aria-label": pt("search.open", lang, { number: r.certificateNumber }),
+              },
+              pt("search.openShort", lang),
+            ),
+          ),
         ),
       ),
     ),

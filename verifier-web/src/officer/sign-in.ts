@@ -77,7 +77,10 @@ async function signIn(key: string, remember: boolean, hooks: SignInHooks): Promi
   elements.key.value = "";
   elements.key.removeAttribute("aria-invalid");
   portal.say(elements.signinMessage, undefined);
-  portal.say(elements.signedInAs, { key: "officer.signedInFor", values: { en: department.name.en, zh: department.name["zh-HK"] } });
+  portal.say(elements.signedInAs, {
+    key: "officer.signedInFor",
+    values: { en: department.name.en, zh: department.name["zh-HK"] },
+  });
   session.types = department.types;
   hooks.signedIn();
   elements.signin.hidden = true;

@@ -28,7 +28,9 @@ export function wireUpload(): void {
 export function drawTypes(): void {
   const selected = elements.uploadType.value;
   const types = CERTIFICATE_TYPES.filter((type) => session.types.length === 0 || session.types.includes(type.id));
-  elements.uploadType.replaceChildren(...types.map((type) => h("option", { value: type.id }, `${type.title[portal.lang]} (${type.id})`)));
+  elements.uploadType.replaceChildren(
+    ...types.map((type) => h("option", { value: type.id }, `${type.title[portal.lang]} (${type.id})`)),
+  );
   if (selected) elements.uploadType.value = selected;
 }
 
@@ -50,10 +52,18 @@ async function upload(): Promise<void> {
   try {
     const answer = await uploadCsv(elements.uploadType.value, file);
     if (answer.fileError) {
-      portal.say(elements.uploadMessage, { key: "upload.refused", values: { message: answer.fileError.message } }, "error");
+      portal.say(
+        elements.uploadMessage,
+        { key: "upload.refused", values: { message: answer.fileError.message } },
+        "error",
+      );
     } else {
       const refused = new Set(answer.errors.map((e) => e.row)).size;
-      const values = { accepted: String(answer.certificates.length), rows: String(answer.certificates.length + refused), errors: String(refused) };
+      const values = {
+        accepted: String(answer.certificates.length),
+        rows: String(answer.certificates.length + refused),
+        errors: String(refused),
+      };
       portal.say(elements.uploadMessage, { key: "upload.accepted", values }, answer.errors.length > 0 ? "error" : "ok");
     }
     showBatch(answer);
