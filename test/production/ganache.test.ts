@@ -137,6 +137,21 @@ describe("production mode on ganache (separate processes): deploy, register, iss
     expect(again.stdout.match(/^already so: issuer (CSB|FSD) is registered/gm)).to.have.length(2);
     expect(again.stdout).to.include(`REGISTRY_ADDRESS=${registry}`);
     expect(again.stdout).not.to.match(/transaction 0x/);
+    // Named with --registry: used as given, recognised as this build's code.
+    const given = await certs(
+      { ECERT_ADMIN_PASSWORD: "deployer password", DATA_DIR: dir },
+      "admin",
+      "deploy",
+      "--rpc",
+      node.rpcUrl,
+      "--keystore",
+      deployerKeystore,
+      "--registry",
+      registry,
+    );
+    expect(given.code, given.stderr).to.equal(0);
+    expect(given.stdout).to.match(new RegExp(`^already so: the registry at ${registry} is used as given\n`, "m"));
+    expect(given.stdout).not.to.match(/transaction 0x|code differs/);
 
     // The trust issue's admin commands work against it.
     const list = await certs({}, "admin", "issuer", "list", "--json", "--rpc", node.rpcUrl, "--registry", registry);
