@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { encodeBytes32String, getAddress, type BaseContract, type ContractTransactionResponse } from "ethers";
 import { z } from "zod";
+import { parseStrictJson } from "../../core/strictJson.ts";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
@@ -47,9 +48,9 @@ export async function loadIssuersFile(file: string, env: { DATA_DIR: string }): 
   const text = (await readFile(file, "utf8")).replaceAll("${DATA_DIR}", env.DATA_DIR.replaceAll("\\", "/"));
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseStrictJson(text);
   } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = issuersFileSchema.safeParse(json);
   if (!parsed.success) {

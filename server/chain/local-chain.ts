@@ -91,7 +91,7 @@ async function startChain(parameters: LocalChainParameters, journalFile: string,
         await provider.request({ method: entry.method, params: entry.params });
       } catch (error) {
         // A reverted transaction was mined all the same (it used its nonce): it fails again, identically.
-        if (!entry.reverted) throw new Error(`${journalFile}, line ${entry.line}: replaying the transaction failed: ${(error as Error).message}`);
+        if (!entry.reverted) throw new Error(`${journalFile}, line ${entry.line}: replaying the transaction failed: ${(error as Error).message}`, { cause: error });
       }
     }
     // The chain's clock started at the first run's date: bring it to now.

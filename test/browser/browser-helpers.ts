@@ -3,8 +3,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import { createRequire } from "node:module";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import QRCode from "qrcode";
+
+const require = createRequire(import.meta.url);
 
 /** Debian's Chromium (CI installs the `chromium` package). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -157,4 +160,51 @@ export async function writeQrVideo(file: string, text: string): Promise<void> {
 /** Closes a browser, never failing the suite when it is already gone. */
 export async function closeBrowser(browser: Browser | undefined): Promise<void> {
   await browser?.close().catch(() => undefined);
+}
+
+/**
+ * A browser context for screenshots at `viewport` (a phone below 600 px wide), with Noto Sans HK served
+ * for CJK characters (as a system font would be), appended to the page's stylesheet matching `stylesheet`.
+ */
+export async function screenshotContext(
+  browser: Browser,
+  viewport: { width: number; height: number },
+  stylesheet: RegExp,
+): Promise<BrowserContext> {
+  const fonts = path.dirname(require.resolve("@expo-google-fonts/noto-sans-hk/package.json"));
+  const phone = viewport.width < 600;
+  const context = await browser.newContext({
+    viewport,
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+    reducedMotion: "reduce",
+  });
+  await context.route("**/__test-fonts/*.ttf", async (route) => {
+    const weight = route.request().url().includes("700")
+      ? "700Bold/NotoSansHK_700Bold.ttf"
+      : "400Regular/NotoSansHK_400Regular.ttf";
+    await route.fulfill({ body: await readFile(path.join(fonts, weight)), contentType: "font/ttf" });
+  });
+  await context.route(stylesheet, async (route) => {
+    const response = await route.fetch();
+    const cjk = "unicode-range: U+2E80-33FF, U+3400-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FA1F";
+    const faces =
+      `@font-face { font-family: "Test CJK"; font-weight: 100 500; src: url("/__test-fonts/400.ttf"); ${cjk}; }\n` +
+      `@font-face { font-family: "Test CJK"; font-weight: 600 900; src: url("/__test-fonts/700.ttf"); ${cjk}; }\n` +
+      ':root { font-family: "Test CJK", system-ui, sans-serif; }\n';
+    await route.fulfill({ response, body: `${await response.text()}\n${faces}` });
+  });
+  return context;
+}
+
+/** Waits until the screenshot fonts are loaded for CJK text. */
+export async function fontsLoaded(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await Promise.all([
+      document.fonts.load('400 16px "Test CJK"', "香港"),
+      document.fonts.load('700 16px "Test CJK"', "香港"),
+    ]);
+    await document.fonts.ready;
+  });
 }

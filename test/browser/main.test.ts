@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,7 +21,9 @@ import {
   closedPort,
   dropFile,
   flipByte,
+  fontsLoaded,
   readVerdict,
+  screenshotContext,
   serveStatic,
   writeQrVideo,
 } from "./browser-helpers.ts";
@@ -424,9 +426,7 @@ describe("verifier page in Chromium (embedded default server)", function () {
               const axe = (
                 window as unknown as {
                   axe: {
-                    run(
-                      context: Document,
-                    ): Promise<{
+                    run(context: Document): Promise<{
                       violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
                     }>;
                   };
@@ -516,7 +516,6 @@ describe("verifier page in Chromium (embedded default server)", function () {
     await mkdir(dir, { recursive: true });
     // This machine has no CJK system font (every phone and desktop in Hong Kong has one): lend the
     // page Noto Sans HK for the screenshots only, as a system font would be used (CJK characters only).
-    const fonts = path.dirname(require.resolve("@expo-google-fonts/noto-sans-hk/package.json"));
     const shots: [string, { width: number; height: number }, Uint8Array | string, "en" | "zh-HK"][] = [
       ["verifier-desktop-valid-en", { width: 1280, height: 900 }, valid.pdf, "en"],
       [
@@ -531,41 +530,13 @@ describe("verifier page in Chromium (embedded default server)", function () {
     ];
     for (const [name, viewport, input, lang] of shots) {
       const phone = viewport.width < 600;
-      const shotContext = await browser.newContext({
-        viewport,
-        deviceScaleFactor: phone ? 2 : 1,
-        isMobile: phone,
-        hasTouch: phone,
-        reducedMotion: "reduce",
-      });
+      const shotContext = await screenshotContext(browser, viewport, /\/app-[A-Z0-9]+\.css$/);
       try {
-        await shotContext.route("**/__test-fonts/*.ttf", async (route) => {
-          const weight = route.request().url().includes("700")
-            ? "700Bold/NotoSansHK_700Bold.ttf"
-            : "400Regular/NotoSansHK_400Regular.ttf";
-          await route.fulfill({ body: await readFile(path.join(fonts, weight)), contentType: "font/ttf" });
-        });
-        // Appended to the page's own stylesheet, for CJK characters only (as a system font would be).
-        await shotContext.route(/\/app-[A-Z0-9]+\.css$/, async (route) => {
-          const response = await route.fetch();
-          const cjk = "unicode-range: U+2E80-33FF, U+3400-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FA1F";
-          const faces =
-            `@font-face { font-family: "Test CJK"; font-weight: 100 500; src: url("/__test-fonts/400.ttf"); ${cjk}; }\n` +
-            `@font-face { font-family: "Test CJK"; font-weight: 600 900; src: url("/__test-fonts/700.ttf"); ${cjk}; }\n` +
-            ':root { font-family: "Test CJK", system-ui, sans-serif; }\n';
-          await route.fulfill({ response, body: `${await response.text()}\n${faces}` });
-        });
         const page = await openPage(typeof input === "string" && input ? input : `${server.url}/`, shotContext);
         if (lang === "zh-HK") await page.click("#lang-switch");
         if (input instanceof Uint8Array) await dropFile(page, input, "certificate.pdf", "application/pdf");
         if (input) await readVerdict(page);
-        await page.evaluate(async () => {
-          await Promise.all([
-            document.fonts.load('400 16px "Test CJK"', "香港"),
-            document.fonts.load('700 16px "Test CJK"', "香港"),
-          ]);
-          await document.fonts.ready;
-        });
+        await fontsLoaded(page);
         if (input) await page.$eval("#result", (e) => e.scrollIntoView({ block: "start" }));
         await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: !phone || !input });
       } finally {

@@ -1,6 +1,6 @@
 // Helpers shared by the tests of the candidate page (claim.test.ts) and the officer page (officer.test.ts),
 // the two pages of verifier-web/src/portal.ts. Nothing here runs on import.
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { loadConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/start.ts";
 import { sampleCsv } from "../server/pdf/documents-helpers.ts";
 import { api, waitFor } from "../server/api/api-helpers.ts";
-import { CHROMIUM, CHROMIUM_ARGS, closeBrowser } from "./browser-helpers.ts";
+import { CHROMIUM, CHROMIUM_ARGS, closeBrowser, fontsLoaded, screenshotContext } from "./browser-helpers.ts";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
@@ -123,41 +123,12 @@ export function portalPages(suite: () => Pick<Portal, "browser" | "context" | "d
     const { browser, dataDir } = suite();
     const dir = SCREENSHOTS_DIR ? path.resolve(SCREENSHOTS_DIR) : path.join(dataDir, "screenshots");
     await mkdir(dir, { recursive: true });
-    const fonts = path.dirname(require.resolve("@expo-google-fonts/noto-sans-hk/package.json"));
-    const phone = viewport.width < 600;
-    const shotContext = await browser.newContext({
-      viewport,
-      deviceScaleFactor: phone ? 2 : 1,
-      isMobile: phone,
-      hasTouch: phone,
-      reducedMotion: "reduce",
-    });
+    const shotContext = await screenshotContext(browser, viewport, /\/portal-[A-Z0-9]+\.css$/);
     try {
-      await shotContext.route("**/__test-fonts/*.ttf", async (route) => {
-        const weight = route.request().url().includes("700")
-          ? "700Bold/NotoSansHK_700Bold.ttf"
-          : "400Regular/NotoSansHK_400Regular.ttf";
-        await route.fulfill({ body: await readFile(path.join(fonts, weight)), contentType: "font/ttf" });
-      });
-      await shotContext.route(/\/portal-[A-Z0-9]+\.css$/, async (route) => {
-        const response = await route.fetch();
-        const cjk = "unicode-range: U+2E80-33FF, U+3400-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FA1F";
-        const faces =
-          `@font-face { font-family: "Test CJK"; font-weight: 100 500; src: url("/__test-fonts/400.ttf"); ${cjk}; }\n` +
-          `@font-face { font-family: "Test CJK"; font-weight: 600 900; src: url("/__test-fonts/700.ttf"); ${cjk}; }\n` +
-          ':root { font-family: "Test CJK", system-ui, sans-serif; }\n';
-        await route.fulfill({ response, body: `${await response.text()}\n${faces}` });
-      });
       const page = await shotContext.newPage();
       await prepare(page);
       if (lang === "zh-HK" && (await page.getAttribute("html", "lang")) !== "zh-HK") await page.click("#lang-switch");
-      await page.evaluate(async () => {
-        await Promise.all([
-          document.fonts.load('400 16px "Test CJK"', "香港"),
-          document.fonts.load('700 16px "Test CJK"', "香港"),
-        ]);
-        await document.fonts.ready;
-      });
+      await fontsLoaded(page);
       await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
     } finally {
       await shotContext.close();

@@ -349,6 +349,10 @@ describe("loadIssuersFile", () => {
     await expectRejection(load("{"), /issuers\.json: not valid JSON/);
   });
 
+  it("refuses a member given twice, naming it (strict JSON: the second would silently win)", async () => {
+    await expectRejection(load('{"issuers":[],"issuers":[]}'), /issuers\.json: not valid JSON .*"issuers" appears twice/);
+  });
+
   it("says which certificate file is missing", async () => {
     await expectRejection(load({ issuers: [{ ...good, signingCertificate: "${DATA_DIR}/none.pem" }] }), /signing certificate file not found: .*none\.pem/);
   });
