@@ -17,7 +17,7 @@
  *
  *   node scripts/check-production-install.ts      (exit 0 when it all worked)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -98,6 +98,18 @@ try {
     env: { ...env, DATA_DIR: dataDir },
     encoding: "utf8",
   }).trim();
+
+  step("npm start in the copy with no chain configured: refused, the embedded default needs Hardhat");
+  const bare = Object.fromEntries(Object.entries(env).filter(([k]) => !/^(CHAIN_|REGISTRY_ADDRESS)/.test(k)));
+  const refused = spawnSync("npm", ["start", "--silent"], {
+    cwd: copy,
+    env: { ...bare, DATA_DIR: dataDir, PORT: "0" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (refused.status !== 78 || !refused.stderr.includes("needs the devDependencies")) {
+    throw new Error(`npm start without a chain: exit ${refused.status}, ${refused.stderr.slice(-500)}`);
+  }
 
   step("npm start in the copy, in production mode");
   service = await startServiceProcess(
