@@ -95,13 +95,24 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   api.get("/batches/:id", auth, async (req: AuthedRequest, res) => {
     const upload = await reads.upload(req.issuerId!, String(req.params.id));
     if (!upload) throw new ApiError("NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
-    res.json(upload);
+    const body: z.infer<typeof schemas.Batch> = {
+      id: upload.id,
+      type: upload.type,
+      rows: upload.rows,
+      accepted: upload.accepted,
+      progress: upload.progress,
+      done: upload.done,
+      errors: upload.errors as z.infer<typeof schemas.RowError>[],
+      failures: upload.failures,
+      createdAt: upload.createdAt,
+    };
+    res.json(body);
   });
 
   api.get("/certificates", auth, async (req: AuthedRequest, res) => {
     const query = z.object({
       q: z.string().max(200).optional(),
-      status: z.enum(["pending", "anchoring", "issued", "revoked", "suspended", "superseded", "failed"]).optional(),
+      status: schemas.CertificateSummary.shape.status.optional(),
       batch: z.string().max(40).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(50),
       offset: z.coerce.number().int().min(0).default(0),
@@ -114,12 +125,16 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
       limit: q.limit,
       offset: q.offset,
     });
-    res.json({ certificates: rows.map(summary) });
+    const body: z.infer<typeof schemas.CertificateList> = { certificates: rows.map(summary) };
+    res.json(body);
   });
 
   api.get("/certificates/:id", auth, async (req: AuthedRequest, res) => {
     const row = await reads.certificate(req.issuerId!, String(req.params.id));
-    res.json({ ...summary(row), history: await reads.history(row) });
+    // The events' details are the objects the pipeline stored (`issuance-service.ts`'s `detailJson`).
+    const history = (await reads.history(row)) as z.infer<typeof schemas.Certificate>["history"];
+    const body: z.infer<typeof schemas.Certificate> = { ...summary(row), history };
+    res.json(body);
   });
 
   api.get("/certificates/:id/pdf", auth, async (req: AuthedRequest, res) => {
@@ -160,19 +175,17 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
 
 /** The response to an upload: 202 when any row was accepted, else 422. */
 function accepted(result: SubmitResult): Answer {
-  return {
-    status: result.fileError || result.accepted.length === 0 ? 422 : 202,
-    body: {
-      batchId: result.uploadId,
-      certificates: result.accepted,
-      errors: result.errors,
-      ...(result.fileError ? { fileError: result.fileError } : {}),
-    },
+  const body: z.infer<typeof schemas.Accepted> = {
+    batchId: result.uploadId,
+    certificates: result.accepted,
+    errors: result.errors,
+    ...(result.fileError ? { fileError: result.fileError } : {}),
   };
+  return { status: result.fileError || result.accepted.length === 0 ? 422 : 202, body };
 }
 
 /** A certificate as the department routes show it. */
-function summary(row: CertificateRow) {
+function summary(row: CertificateRow): z.infer<typeof schemas.CertificateSummary> {
   return {
     id: row.id,
     type: row.typeId,

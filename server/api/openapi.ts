@@ -7,6 +7,37 @@ import { REVOCATION_REASONS, type RevocationReason } from "../../core/index.ts";
 
 const fieldsSchema = z.record(z.string(), z.unknown()).describe("Fields keyed by the type's CSV column names");
 
+/** A certificate's status (`server/db/store.ts`'s `CertificateStatus`). */
+const certificateStatus = z.enum(["pending", "anchoring", "issued", "revoked", "suspended", "superseded", "failed"]);
+
+const rowError = z.object({
+  row: z.number().int().nullable(),
+  column: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+  certificateId: z.string().optional().describe("DUPLICATE_CERTIFICATE: the live certificate that holds the number"),
+});
+
+/** A certificate as the department routes show it. */
+const certificateSummary = z.object({
+  id: z.string(),
+  type: z.string(),
+  certificateNumber: z.string(),
+  status: certificateStatus,
+  batchId: z.string().describe("The upload (batch) it came in"),
+  row: z.number().int().describe("1-based row of the upload"),
+  reason: z.number().int().nullable().describe("Reason code of the last status change (revoke, suspend)"),
+  supersedes: z.string().nullable().describe("The certificate this one renews"),
+  search: z
+    .object({
+      name: z.unknown().optional().describe("The candidate's name: a string, or { en, zh-HK }"),
+      candidateNumber: z.string().optional(),
+    })
+    .describe("The claims the officer's search reads; a field the certificate has no value for is left out"),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 /** The request and response bodies: the handlers validate with these, and the OpenAPI document is generated from them. */
 export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
@@ -15,23 +46,47 @@ export const schemas = {
     reason: z.enum(Object.keys(REVOCATION_REASONS) as [RevocationReason, ...RevocationReason[]]).default("unspecified"),
   }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
-  RowError: z.object({
-    row: z.number().int().nullable(),
-    column: z.string().nullable(),
-    code: z.string(),
-    message: z.string(),
-  }),
+  RowError: rowError,
+  /** `POST /certificates`, `POST /batches`, `POST /certificates/{id}/renew`: 202, or 422 when nothing was accepted. */
   Accepted: z.object({
     batchId: z.string(),
     certificates: z.array(
       z.object({ row: z.number().int(), id: z.string(), certificateNumber: z.string(), claimCode: z.string() }),
     ),
-    errors: z.array(
+    errors: z.array(rowError),
+    fileError: z
+      .object({ code: z.string(), message: z.string(), columns: z.array(z.string()).optional() })
+      .optional()
+      .describe("The whole file was refused (nothing accepted)"),
+  }),
+  /** `GET /batches/{id}`: an upload's progress, its refused rows and the batches of it set aside. */
+  Batch: z.object({
+    id: z.string(),
+    type: z.string(),
+    rows: z.number().int().describe("Rows in the input, valid or not"),
+    accepted: z.number().int().describe("Certificates accepted from it, whatever their status now"),
+    progress: z.partialRecord(certificateStatus, z.number().int()).describe("Its certificates by status"),
+    done: z.boolean().describe("Something was accepted and nothing is pending or anchoring any more"),
+    errors: z.array(rowError),
+    failures: z
+      .array(z.object({ batch: z.string(), reason: z.string(), at: z.string() }))
+      .describe("Batches set aside by the pipeline, with the reason: their certificates are failed"),
+    createdAt: z.string(),
+  }),
+  /** One certificate of `GET /certificates`. */
+  CertificateSummary: certificateSummary,
+  /** `GET /certificates`: the department's certificates that match the query. */
+  CertificateList: z.object({ certificates: z.array(certificateSummary) }),
+  /** `GET /certificates/{id}`: the certificate and its history, oldest first. */
+  Certificate: certificateSummary.extend({
+    history: z.array(
       z.object({
-        row: z.number().int().nullable(),
-        column: z.string().nullable(),
-        code: z.string(),
-        message: z.string(),
+        type: z.string().describe('e.g. "accepted", "anchored", "issued", "revoke-requested", "revoked"'),
+        actor: z.string().describe('An API key ("api-key:<id>"), "system", or an officer'),
+        at: z.string(),
+        detail: z
+          .looseObject({ reason: z.number().int().optional() })
+          .describe("What the event records: a status change its reason code"),
       }),
     ),
   }),
@@ -43,12 +98,13 @@ export function openApiDocument(): object {
   const component = (schema: z.ZodType) =>
     z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
   const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
-  const error = { description: "Error", content: { "application/json": { schema: ref("Error") } } };
+  const json = (description: string, name: keyof typeof schemas) => ({
+    description,
+    content: { "application/json": { schema: ref(name) } },
+  });
+  const error = json("Error", "Error");
   const bearer = [{ apiKey: [] }];
-  const accepted = {
-    description: "Accepted: certificates are being issued",
-    content: { "application/json": { schema: ref("Accepted") } },
-  };
+  const accepted = json("Accepted: certificates are being issued", "Accepted");
   const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
   const codeParam = [{ name: "code", in: "path", required: true, schema: { type: "string" } }];
   const statusChange = (kind: string) => ({
@@ -87,7 +143,7 @@ export function openApiDocument(): object {
         get: {
           summary: "Find certificates of the caller's department",
           security: bearer,
-          responses: { "200": { description: "Certificates" }, "401": error },
+          responses: { "200": json("Certificates", "CertificateList"), "401": error },
         },
       },
       "/batches": {
@@ -113,7 +169,7 @@ export function openApiDocument(): object {
           summary: "Progress and per-row errors of a batch",
           security: bearer,
           parameters: idParam,
-          responses: { "200": { description: "Batch" }, "404": error },
+          responses: { "200": json("Batch", "Batch"), "404": error },
         },
       },
       "/certificates/{id}": {
@@ -121,7 +177,7 @@ export function openApiDocument(): object {
           summary: "Status and history",
           security: bearer,
           parameters: idParam,
-          responses: { "200": { description: "Certificate" }, "404": error },
+          responses: { "200": json("Certificate", "Certificate"), "404": error },
         },
       },
       "/certificates/{id}/pdf": {

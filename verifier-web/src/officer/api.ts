@@ -1,13 +1,13 @@
 /**
  * The department routes of the issuer API as the officer page calls them, each with the key of the
  * signed-in officer ({@link session}). The request and answer types are the server's own (type-only
- * imports: nothing of the server is bundled): its zod `schemas` (`server/api/app.ts`) where it declares
- * one, else the types its answers are built from (`server/issuance/issuance-service.ts`, `server/db/store.ts`).
+ * imports: nothing of the server is bundled): its zod `schemas` (`server/api/openapi.ts`, re-exported by
+ * `server/api/app.ts`), which its OpenAPI document is generated from; `GET /me`'s is the service's
+ * (`server/issuance/issuance-service.ts`).
  */
 import type { z } from "zod";
 import type { schemas } from "../../../server/api/app.ts";
-import type { CertificateRow, EventRow, Store, UploadRow } from "../../../server/db/store.ts";
-import type { IssuanceService, SubmitResult } from "../../../server/issuance/issuance-service.ts";
+import type { IssuanceService } from "../../../server/issuance/issuance-service.ts";
 import type { Credential } from "../../../core/credential.ts";
 import type { RevocationReason } from "../../../core/revocationReasons.ts";
 import { ApiError, callApi } from "../portal.ts";
@@ -17,39 +17,19 @@ import { session } from "./state.ts";
 export type RowError = z.infer<typeof schemas.RowError>;
 
 /** `POST /batches`, `POST /certificates/{id}/renew`: 202 with what was accepted, or 422 with nothing accepted. */
-export type Accepted = z.infer<typeof schemas.Accepted> & { fileError?: SubmitResult["fileError"] };
+export type Accepted = z.infer<typeof schemas.Accepted>;
 
 /** `GET /me`: the key's department and the certificate types it issues. */
 export type Me = ReturnType<IssuanceService["issuer"]>;
 
 /** `GET /batches/{id}`: an upload's progress, per-row errors and set-aside batches. */
-export type BatchProgress = {
-  id: UploadRow["id"];
-  type: UploadRow["typeId"];
-  rows: UploadRow["rowCount"];
-  accepted: number;
-  progress: Awaited<ReturnType<Store["uploadProgress"]>>;
-  done: boolean;
-  errors: RowError[];
-  /** Batches set aside by the pipeline, with the reason (their certificates are `failed`). */
-  failures?: { batch: string; reason: string; at: string }[];
-  createdAt: UploadRow["createdAt"];
-};
+export type BatchProgress = z.infer<typeof schemas.Batch>;
 
-/** `GET /certificates`: one certificate (its `search` is the row's `searchJson`, parsed). */
-export type CertificateSummary = Pick<
-  CertificateRow,
-  "id" | "certificateNumber" | "status" | "row" | "reason" | "supersedes" | "createdAt" | "updatedAt"
-> & {
-  type: CertificateRow["typeId"];
-  batchId: CertificateRow["uploadId"];
-  search: { name?: unknown; candidateNumber?: string };
-};
+/** `GET /certificates`: one certificate (its `search` holds the claims the search reads). */
+export type CertificateSummary = z.infer<typeof schemas.CertificateSummary>;
 
-/** `GET /certificates/{id}`: the summary and the certificate's history (each event's `detailJson`, parsed). */
-export type CertificateDetail = CertificateSummary & {
-  history: (Pick<EventRow, "type" | "actor" | "at"> & { detail: { reason?: number } })[];
-};
+/** `GET /certificates/{id}`: the summary and the certificate's history, oldest first. */
+export type CertificateDetail = z.infer<typeof schemas.Certificate>;
 
 /** A status change an officer can ask for. */
 export type StatusChange = "revoke" | "suspend" | "reinstate";
@@ -97,7 +77,7 @@ export function batchProgress(batchId: string): Promise<BatchProgress> {
 
 /** `GET /certificates?q=` (every certificate of the department without `q`). */
 export async function searchCertificates(q: string): Promise<CertificateSummary[]> {
-  const { certificates } = await callApi<{ certificates: CertificateSummary[] }>(
+  const { certificates } = await callApi<z.infer<typeof schemas.CertificateList>>(
     `/certificates?${new URLSearchParams(q ? { q } : {})}`,
     authorised(),
   );
