@@ -30,16 +30,32 @@ function fieldDigests(credential: Credential): Record<string, string> {
 }
 
 function rowObject(file: string, row: number): Record<string, string> {
-  const lines = new TextDecoder().decode(sample(file)).replace(/^\ufeff/, "").split(/\r?\n/);
+  const lines = new TextDecoder()
+    .decode(sample(file))
+    .replace(/^\ufeff/, "")
+    .split(/\r?\n/);
   const header = lines[0].split(",");
-  const cells = lines[row].match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, "").replace(/^"|"$/g, "").replaceAll('""', '"'));
+  const cells = lines[row]
+    .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+    .map((c) => c.replace(/,$/, "").replace(/^"|"$/g, "").replaceAll('""', '"'));
   return Object.fromEntries(header.map((h, i) => [h, cells[i]]));
 }
 
-function credentialVector(description: string, typeId: string, file: string, row: number, seed: string, hide: string[]) {
+function credentialVector(
+  description: string,
+  typeId: string,
+  file: string,
+  row: number,
+  seed: string,
+  hide: string[],
+) {
   const { records } = validateCsv(sample(file), typeId);
   const { row: _row, ...record } = records.find((r) => r.row === row)!;
-  const { credential, digest } = createCredential({ record, getRandomValues: deterministicRandom(seed), now: () => new Date(NOW) });
+  const { credential, digest } = createCredential({
+    record,
+    getRandomValues: deterministicRandom(seed),
+    now: () => new Date(NOW),
+  });
   const hidden = hideClaims(credential, hide);
   if (computeCredentialDigest(hidden) !== digest) throw new Error("hiding changed the digest");
   return {
@@ -89,7 +105,11 @@ const credentials = {
 
 const batchRecords = validateCsv(sample("csb-cre.csv"), "csb-cre").records.slice(0, 5);
 const batch = batchRecords.map(({ row: _row, ...record }, i) =>
-  createCredential({ record, getRandomValues: deterministicRandom(`hk-ecert vector batch ${i}`), now: () => new Date(NOW) }),
+  createCredential({
+    record,
+    getRandomValues: deterministicRandom(`hk-ecert vector batch ${i}`),
+    now: () => new Date(NOW),
+  }),
 );
 const tree = buildMerkleTree(batch.map((c) => c.digest));
 const merkle = {

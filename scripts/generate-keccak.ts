@@ -21,7 +21,9 @@ function permutation(): string {
   o.push("    // theta: column parities c, then d[x] = c[x-1] ^ rot(c[x+1], 1)");
   for (let x = 0; x < 5; x++) {
     o.push(`    const c${2 * x} = a${2 * x} ^ a${2 * x + 10} ^ a${2 * x + 20} ^ a${2 * x + 30} ^ a${2 * x + 40};`);
-    o.push(`    const c${2 * x + 1} = a${2 * x + 1} ^ a${2 * x + 11} ^ a${2 * x + 21} ^ a${2 * x + 31} ^ a${2 * x + 41};`);
+    o.push(
+      `    const c${2 * x + 1} = a${2 * x + 1} ^ a${2 * x + 11} ^ a${2 * x + 21} ^ a${2 * x + 31} ^ a${2 * x + 41};`,
+    );
   }
   for (let x = 0; x < 5; x++) {
     const x1 = (x + 1) % 5;

@@ -15,7 +15,8 @@ const chain = await startLocalChain({
   persist: true,
 });
 console.log(JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, registry: chain.registry }, null, 2));
-for (const step of chain.registration) console.log(`${step.issuer}: ${step.action}${step.detail ? ` ${step.detail}` : ""}`);
+for (const step of chain.registration)
+  console.log(`${step.issuer}: ${step.action}${step.detail ? ` ${step.detail}` : ""}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

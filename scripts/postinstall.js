@@ -20,14 +20,17 @@ function loads() {
 function headersDir() {
   const candidates = [path.resolve(path.dirname(process.execPath), "..")];
   const archPackages = path.resolve("node_modules/node/node_modules");
-  if (existsSync(archPackages)) for (const name of readdirSync(archPackages)) candidates.push(path.join(archPackages, name));
+  if (existsSync(archPackages))
+    for (const name of readdirSync(archPackages)) candidates.push(path.join(archPackages, name));
   return candidates.find((dir) => existsSync(path.join(dir, "include/node/node_version.h")));
 }
 
 if (!existsSync("node_modules/better-sqlite3") || loads()) process.exit(0);
 const nodedir = headersDir();
 if (!nodedir) {
-  console.error(`postinstall: better-sqlite3 does not load in Node ${process.version} and no headers for it were found`);
+  console.error(
+    `postinstall: better-sqlite3 does not load in Node ${process.version} and no headers for it were found`,
+  );
   process.exit(1);
 }
 console.log(`postinstall: rebuilding better-sqlite3 for Node ${process.version} (headers from ${nodedir})`);

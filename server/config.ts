@@ -53,7 +53,10 @@ const envSchema = z.object({
   CHAIN_RPC_URLS: z.string().optional(),
   CHAIN_ID: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
   CHAIN_RPC_TIMEOUT_MS: intIn(100, 600_000).default(5000),
-  REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address").optional(),
+  REGISTRY_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
+    .optional(),
   ISSUER_IDS: z.string().optional(),
   BATCH_SIZE: intIn(1, 100_000).default(1000),
   BATCH_WAIT_MS: intIn(0, 3_600_000).default(2000),
@@ -95,26 +98,47 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError("INVALID_VALUE", `${String(issue.path[0])}: ${issue.message}`, { details: { variable: String(issue.path[0]) } });
+    throw new ConfigError("INVALID_VALUE", `${String(issue.path[0])}: ${issue.message}`, {
+      details: { variable: String(issue.path[0]) },
+    });
   }
   const e = parsed.data;
   const production = [e.CHAIN_RPC_URLS, e.CHAIN_ID, e.REGISTRY_ADDRESS].some((v) => v !== undefined);
   let chain: Config["chain"];
   if (production) {
     for (const key of ["CHAIN_RPC_URLS", "CHAIN_ID", "REGISTRY_ADDRESS", "ISSUER_IDS"] as const) {
-      if (e[key] === undefined) throw new ConfigError("MISSING_VALUE", `${key}: required when a chain is configured (CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS)`, { details: { variable: key } });
+      if (e[key] === undefined)
+        throw new ConfigError(
+          "MISSING_VALUE",
+          `${key}: required when a chain is configured (CHAIN_RPC_URLS, CHAIN_ID, REGISTRY_ADDRESS)`,
+          { details: { variable: key } },
+        );
     }
-    const rpcUrls = e.CHAIN_RPC_URLS!.split(",").map((u) => u.trim()).filter(Boolean);
+    const rpcUrls = e
+      .CHAIN_RPC_URLS!.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
     for (const url of rpcUrls) {
       // HTTP only: the verifiers (the page, the CLI, POST /verify) read the chain over HTTP JSON-RPC.
-      if (!/^https?:\/\//.test(url)) throw new ConfigError("INVALID_VALUE", `CHAIN_RPC_URLS: only http:// and https:// endpoints are supported, not ${redact(url)}`, { details: { variable: "CHAIN_RPC_URLS" } });
+      if (!/^https?:\/\//.test(url))
+        throw new ConfigError(
+          "INVALID_VALUE",
+          `CHAIN_RPC_URLS: only http:// and https:// endpoints are supported, not ${redact(url)}`,
+          { details: { variable: "CHAIN_RPC_URLS" } },
+        );
     }
     const signers: NonNullable<Config["chain"]>["signers"] = {};
     const pades: NonNullable<Config["chain"]>["pades"] = {};
-    for (const id of e.ISSUER_IDS!.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const id of e
+      .ISSUER_IDS!.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const need = (name: string) => {
         const value = env[`${id}_${name}`];
-        if (!value) throw new ConfigError("MISSING_VALUE", `${id}_${name}: required for issuer ${id}`, { details: { variable: `${id}_${name}` } });
+        if (!value)
+          throw new ConfigError("MISSING_VALUE", `${id}_${name}: required for issuer ${id}`, {
+            details: { variable: `${id}_${name}` },
+          });
         return value;
       };
       signers[id] = { keystoreFile: need("SIGNER_KEYSTORE"), password: need("SIGNER_PASSWORD") };
@@ -122,7 +146,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { p12File: need("PADES_P12"), p12Password: need("PADES_P12_PASSWORD") }
         : { certFile: need("PADES_CERT"), keyFile: need("PADES_KEY") };
     }
-    chain = { rpcUrls, chainId: e.CHAIN_ID!, rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS, registry: e.REGISTRY_ADDRESS!, signers, pades };
+    chain = {
+      rpcUrls,
+      chainId: e.CHAIN_ID!,
+      rpcTimeoutMs: e.CHAIN_RPC_TIMEOUT_MS,
+      registry: e.REGISTRY_ADDRESS!,
+      signers,
+      pades,
+    };
   }
   return {
     port: e.PORT,

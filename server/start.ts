@@ -55,7 +55,9 @@ export interface RunningServer {
  * under DATA_DIR, and `DATA_DIR/dev.json`.
  */
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
-  const log = options.log ?? pino({ level: config.logLevel, redact: ["req.headers.authorization", "*.password", "*.privateKey"] });
+  const log =
+    options.log ??
+    pino({ level: config.logLevel, redact: ["req.headers.authorization", "*.password", "*.privateKey"] });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   let local: LocalChainResult | undefined;
@@ -90,12 +92,24 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     chainId = c.chainId;
     registry = c.registry;
     rpcBackend = { request: ({ method, params }) => chainProvider.send(method, params ?? []) };
-    const registryView = new Contract(registry, ["function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))"], provider);
+    const registryView = new Contract(
+      registry,
+      [
+        "function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))",
+      ],
+      provider,
+    );
     for (const [id, s] of Object.entries(c.signers)) {
       const wallet = await Wallet.fromEncryptedJson(await readFile(s.keystoreFile, "utf8"), s.password);
       signers[id] = wallet.connect(provider) as Wallet;
       const onChain = await registryView.issuer(encodeBytes32String(id));
-      issuers[id] = { id, nameEn: onChain.nameEn, nameZh: onChain.nameZh, domain: onChain.domain, identity: await loadSigningIdentity(c.pades[id]) };
+      issuers[id] = {
+        id,
+        nameEn: onChain.nameEn,
+        nameZh: onChain.nameZh,
+        domain: onChain.domain,
+        identity: await loadSigningIdentity(c.pades[id]),
+      };
     }
   }
 
@@ -111,7 +125,17 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const address = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`;
   const verifierUrl = config.verifierUrl ?? url;
-  const issuance = new IssuanceService({ store, chain, chainId, registry, issuers, verifierUrl, batchSize: config.batchSize, batchWaitMs: config.batchWaitMs, log });
+  const issuance = new IssuanceService({
+    store,
+    chain,
+    chainId,
+    registry,
+    issuers,
+    verifierUrl,
+    batchSize: config.batchSize,
+    batchWaitMs: config.batchWaitMs,
+    log,
+  });
   const trusted = { chainId, registry };
   // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local
   // chain, or the configured endpoints through the failover provider (each request bounded, failing
@@ -134,7 +158,15 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   let dev: DevJson | undefined;
   if (local) {
-    dev = { apiUrl: `${url}/api/v1`, verifierUrl, rpcUrl: `${url}/rpc`, chainId, registry, apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)), chainRpcUrl: local.rpcUrl };
+    dev = {
+      apiUrl: `${url}/api/v1`,
+      verifierUrl,
+      rpcUrl: `${url}/rpc`,
+      chainId,
+      registry,
+      apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)),
+      chainRpcUrl: local.rpcUrl,
+    };
     await writeFile(path.join(config.dataDir, "dev.json"), `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
   }
   log.info({ url, verifierUrl, chainId, registry }, "HK e-Cert issuer service started");
@@ -178,7 +210,14 @@ async function devApiKeys(store: Store, dataDir: string, issuerIds: string[]): P
       continue;
     }
     const key = `dev_${issuerId.toLowerCase()}_${randomBytes(24).toString("base64url")}`;
-    await store.insertApiKey({ id: randomUUID(), issuerId, label: "development", keyHash: sha256(key), createdAt: new Date().toISOString(), revokedAt: null });
+    await store.insertApiKey({
+      id: randomUUID(),
+      issuerId,
+      label: "development",
+      keyHash: sha256(key),
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+    });
     keys[issuerId] = key;
   }
   return keys;

@@ -82,12 +82,16 @@ const oaDocuments = records.map((r) => {
   const subject = r.subject as Record<string, unknown>;
   return {
     $template: { name: schema.id, type: "EMBEDDED_RENDERER", url: "https://renderer.example" },
-    issuers: [{ name: issuer.nameEn, documentStore: REGISTRY, identityProof: { type: "DNS-TXT", location: issuer.domain } }],
+    issuers: [
+      { name: issuer.nameEn, documentStore: REGISTRY, identityProof: { type: "DNS-TXT", location: issuer.domain } },
+    ],
     recipient: { name: JSON.stringify(subject.name ?? "") },
     ...subject,
   };
 });
-const peer = await time("peer: OA wrapDocuments", () => wrapDocuments(oaDocuments as Parameters<typeof wrapDocuments>[0]));
+const peer = await time("peer: OA wrapDocuments", () =>
+  wrapDocuments(oaDocuments as Parameters<typeof wrapDocuments>[0]),
+);
 if (peer.length !== records.length) throw new Error("the peer wrapped a different number of documents");
 
 // For comparison only (not in the total): the credential stage on one thread, cold, as the peer runs.
@@ -117,7 +121,12 @@ console.log(
     certificates: records.length,
     seconds: round(seconds),
     perSecond: Math.round(records.length / seconds),
-    stages: { validate: round(stages.validate), credentials: round(stages.credentials), merkle: round(stages.merkle), renderSignWrite: round(stages["render, sign, write"]) },
+    stages: {
+      validate: round(stages.validate),
+      credentials: round(stages.credentials),
+      merkle: round(stages.merkle),
+      renderSignWrite: round(stages["render, sign, write"]),
+    },
     peer: { openAttestationWrapSeconds: round(stages["peer: OA wrapDocuments"]) },
     credentialStageSeconds: round(credentialStageSeconds),
     credentialStageOneThreadSeconds: round(stages["credentials, one thread"]),

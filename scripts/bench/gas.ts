@@ -13,9 +13,7 @@ import { buildMerkleTree, type MerkleTree } from "../../core/merkle.ts";
 
 const require = createRequire(import.meta.url);
 const easArtifact = require("@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json");
-const schemaRegistryArtifact = require(
-  "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json",
-);
+const schemaRegistryArtifact = require("@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json");
 
 const ANCHOR_MAX = 48_500;
 const REVOKE_LEAF_BELOW = 50_000;
@@ -139,11 +137,21 @@ const rows: Row[] = [
     `<= ${ANCHOR_MAX.toLocaleString("en")}`,
     anchor[n] <= ANCHOR_MAX,
   ]),
-  ["revoke leaf (of 10,000)", revokeLeaf, `< ${REVOKE_LEAF_BELOW.toLocaleString("en")}`, revokeLeaf < REVOKE_LEAF_BELOW],
+  [
+    "revoke leaf (of 10,000)",
+    revokeLeaf,
+    `< ${REVOKE_LEAF_BELOW.toLocaleString("en")}`,
+    revokeLeaf < REVOKE_LEAF_BELOW,
+  ],
   ["suspend", suspend],
   ["reinstate", reinstate],
   ["supersede", supersede],
-  ["revoke a suspended leaf (its second change)", revokeSuspended, `< ${REVOKE_LEAF_BELOW.toLocaleString("en")}`, revokeSuspended < REVOKE_LEAF_BELOW],
+  [
+    "revoke a suspended leaf (its second change)",
+    revokeSuspended,
+    `< ${REVOKE_LEAF_BELOW.toLocaleString("en")}`,
+    revokeSuspended < REVOKE_LEAF_BELOW,
+  ],
   ["revokeBatch", revokeBatch],
   ["restoreCertificate (admin)", restoreCertificate],
   ["restoreBatch (admin)", restoreBatch],

@@ -14,10 +14,15 @@ import { loadConfig } from "../../server/config.ts";
 import { startServer } from "../../server/start.ts";
 
 const { values } = parseArgs({
-  options: { csv: { type: "string", default: "examples/csb-cre-10k.csv" }, type: { type: "string", default: "csb-cre" } },
+  options: {
+    csv: { type: "string", default: "examples/csb-cre-10k.csv" },
+    type: { type: "string", default: "csb-cre" },
+  },
 });
 const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-bench-issue-"));
-const server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_SIZE: "10000", BATCH_WAIT_MS: "500", LOG_LEVEL: "warn" }));
+const server = await startServer(
+  loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_SIZE: "10000", BATCH_WAIT_MS: "500", LOG_LEVEL: "warn" }),
+);
 const issuer = values.type!.startsWith("csb") ? "CSB" : "FSD";
 const key = server.dev!.apiKeys[issuer];
 const csv = await readFile(values.csv!);
@@ -30,10 +35,14 @@ const res = await fetch(`${server.dev!.apiUrl}/batches?type=${values.type}`, {
 });
 const submitted = (await res.json()) as { batchId: string; certificates: unknown[]; errors: unknown[] };
 const acceptedAt = performance.now();
-console.log(`accepted ${submitted.certificates.length} (rejected ${submitted.errors.length}) in ${((acceptedAt - started) / 1000).toFixed(2)} s`);
+console.log(
+  `accepted ${submitted.certificates.length} (rejected ${submitted.errors.length}) in ${((acceptedAt - started) / 1000).toFixed(2)} s`,
+);
 let progress: Record<string, number> = {};
 for (;;) {
-  const batch = (await (await fetch(`${server.dev!.apiUrl}/batches/${submitted.batchId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+  const batch = (await (
+    await fetch(`${server.dev!.apiUrl}/batches/${submitted.batchId}`, { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as {
     progress: Record<string, number>;
     done: boolean;
   };
@@ -48,6 +57,14 @@ const seconds = (performance.now() - started) / 1000;
 const issued = progress.issued ?? 0;
 await server.stop();
 await rm(dataDir, { recursive: true, force: true });
-console.log(`${issued} certificates issued in ${seconds.toFixed(2)} s on ${availableParallelism()} cores (${cpus()[0]?.model ?? "?"})`);
-console.log(JSON.stringify({ certificates: issued, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(issued / seconds) }));
+console.log(
+  `${issued} certificates issued in ${seconds.toFixed(2)} s on ${availableParallelism()} cores (${cpus()[0]?.model ?? "?"})`,
+);
+console.log(
+  JSON.stringify({
+    certificates: issued,
+    seconds: Math.round(seconds * 1000) / 1000,
+    perSecond: Math.round(issued / seconds),
+  }),
+);
 if (issued !== submitted.certificates.length) process.exitCode = 1;

@@ -20,7 +20,14 @@ import { verify } from "../../core/index.ts";
 
 const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-bench-verify-"));
 const server = spawn(process.execPath, ["server/main.ts"], {
-  env: { ...process.env, DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "warn", PUBLIC_RATE_LIMIT: "10000000" },
+  env: {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: "0",
+    BATCH_WAIT_MS: "100",
+    LOG_LEVEL: "warn",
+    PUBLIC_RATE_LIMIT: "10000000",
+  },
   stdio: ["ignore", "pipe", "inherit"],
 });
 await new Promise<void>((resolve, reject) => {
@@ -34,7 +41,13 @@ const auth = { authorization: `Bearer ${dev.apiKeys.CSB}` };
 try {
   // A typical certificate: one row of the exam sitting, in a batch of 20.
   const csv = await readFile("examples/csb-cre.csv");
-  const batch = await (await fetch(`${dev.apiUrl}/batches?type=csb-cre`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: csv })).json();
+  const batch = await (
+    await fetch(`${dev.apiUrl}/batches?type=csb-cre`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/csv" },
+      body: csv,
+    })
+  ).json();
   for (;;) {
     const status = await (await fetch(`${dev.apiUrl}/batches/${batch.batchId}`, { headers: auth })).json();
     if (status.done) break;
@@ -42,7 +55,8 @@ try {
   }
   // The 20 certificates of the batch, verified in turn (not one document over and over).
   const pdfs: Uint8Array[] = [];
-  for (const c of batch.certificates) pdfs.push(new Uint8Array(await (await fetch(`${dev.apiUrl}/claim/${c.claimCode}/pdf`)).arrayBuffer()));
+  for (const c of batch.certificates)
+    pdfs.push(new Uint8Array(await (await fetch(`${dev.apiUrl}/claim/${c.claimCode}/pdf`)).arrayBuffer()));
   const pdf = pdfs[0];
 
   // (1) The core, with the chain read over the service's read-only JSON-RPC proxy.
@@ -54,7 +68,9 @@ try {
     if (i >= 30) core.push(performance.now() - start); // the first 30 warm the JIT
     if (result.status !== "VALID") throw new Error(`expected VALID, got ${result.status} ${result.reasons.join(",")}`);
   }
-  console.log(`core verify (PDF, chain over JSON-RPC): median ${pct(core, 50).toFixed(2)} ms, p95 ${pct(core, 95).toFixed(2)} ms`);
+  console.log(
+    `core verify (PDF, chain over JSON-RPC): median ${pct(core, 50).toFixed(2)} ms, p95 ${pct(core, 95).toFixed(2)} ms`,
+  );
 
   // (2) The API under load: saturated, then at an offered 400 per second.
   const run = async (overallRate?: number) => {
@@ -63,7 +79,11 @@ try {
       const instance = autocannon(
         {
           url: `${dev.apiUrl}/verify`,
-          requests: pdfs.map((p) => ({ method: "POST" as const, headers: { "content-type": "application/pdf" }, body: Buffer.from(p) })),
+          requests: pdfs.map((p) => ({
+            method: "POST" as const,
+            headers: { "content-type": "application/pdf" },
+            body: Buffer.from(p),
+          })),
           connections: 32,
           duration: 10,
           ...(overallRate ? { overallRate } : {}),
@@ -74,9 +94,17 @@ try {
         if (statusCode === 200) latencies.push(responseTime);
       });
     });
-    if (load.non2xx > 0 || load.errors > 0) throw new Error(`POST /verify: ${load.non2xx} non-2xx, ${load.errors} errors`);
-    const r = { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), perSecond: load.requests.average };
-    console.log(`POST /verify, 32 connections, 10 s, ${overallRate ? `offered ${overallRate}/s` : "saturated"}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)} per second (${load.requests.total} requests)`);
+    if (load.non2xx > 0 || load.errors > 0)
+      throw new Error(`POST /verify: ${load.non2xx} non-2xx, ${load.errors} errors`);
+    const r = {
+      p50: pct(latencies, 50),
+      p95: pct(latencies, 95),
+      p99: pct(latencies, 99),
+      perSecond: load.requests.average,
+    };
+    console.log(
+      `POST /verify, 32 connections, 10 s, ${overallRate ? `offered ${overallRate}/s` : "saturated"}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)} per second (${load.requests.total} requests)`,
+    );
     return r;
   };
   const saturated = await run();
@@ -85,7 +113,16 @@ try {
   // (3) The page: drop (choose) the PDF, wait for the verdict.
   let browserMs: number | null = null;
   if (existsSync("/usr/bin/chromium")) {
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"] });
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
+    });
     try {
       const page = await browser.newPage();
       await page.goto(dev.verifierUrl);

@@ -44,21 +44,58 @@ TIME:      ISO 8601 with a time zone (2026-12-01T09:00:00+08:00, 2026-12-01T01:0
 /** Every command: its usage line and what it does. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
   deploy: {
-    usage: "certs admin deploy --rpc URL --keystore FILE [--issuers issuers.json] [--registry ADDR] [--admin-delay SECONDS]",
+    usage:
+      "certs admin deploy --rpc URL --keystore FILE [--issuers issuers.json] [--registry ADDR] [--admin-delay SECONDS]",
     what: "deploys the registry from the compiled artifact (npm run build) with the keystore's account as its governance admin (handover delay default 3 days), or reuses the one at --registry or one this account already created with the same code; then registers the issuers of the file; prints what it did, then REGISTRY_ADDRESS= and CHAIN_ID= lines; idempotent",
   },
-  "issuer list": { usage: "certs admin issuer list [--json]", what: "every issuer with its signers and their windows (Hong Kong time and ISO), active or stopped, and its signing-certificate fingerprints" },
-  "issuer register": { usage: "certs admin issuer register --file issuers.json", what: "admits the issuers of the file (as config/issuers.dev.json) with their signing certificates and signers; idempotent: what is on chain already is left as it is" },
-  "issuer update": { usage: "certs admin issuer update ID [--name-en TEXT] [--name-zh TEXT] [--domain DOMAIN]", what: "changes an issuer's names or domain (what is not given stays)" },
-  "issuer stop": { usage: "certs admin issuer stop ID", what: "emergency stop: every signer of the issuer is cut off now (earlier roots stay valid, other issuers untouched); resume by adding a new signer" },
-  "issuer deactivate": { usage: "certs admin issuer deactivate ID", what: "deactivates an issuer: every signer is cut off now and verifiers treat its certificates as of an unknown issuer" },
-  "issuer reactivate": { usage: "certs admin issuer reactivate ID", what: "reactivates a deactivated issuer (cut-off signers stay cut off: add a new one)" },
-  "signer add": { usage: "certs admin signer add ID ADDRESS [--from TIME] [--until TIME]", what: "adds a signer address to an issuer with the window [from, until) (default: from now, no end)" },
-  "signer cut-off": { usage: "certs admin signer cut-off ADDRESS --from TIME", what: "ends a signer's window at TIME (may be in the past): roots it anchored and status changes it made from TIME on no longer count" },
-  "signing-cert add": { usage: "certs admin signing-cert add ID FINGERPRINT", what: "registers a PDF-signing certificate for an issuer (FINGERPRINT: 0x SHA-256 of its DER, or a PEM certificate file)" },
-  "signing-cert remove": { usage: "certs admin signing-cert remove ID FINGERPRINT", what: "withdraws a PDF-signing certificate: PDFs it signed no longer verify" },
-  "restore certificate": { usage: "certs admin restore certificate ISSUER LEAF --reason CODE", what: "restores a certificate (its credential digest) to valid in ISSUER's namespace, from revoked, suspended or superseded" },
-  "restore batch": { usage: "certs admin restore batch ISSUER ROOT --reason CODE", what: "lifts the revocation of the batch ROOT that ISSUER anchored" },
+  "issuer list": {
+    usage: "certs admin issuer list [--json]",
+    what: "every issuer with its signers and their windows (Hong Kong time and ISO), active or stopped, and its signing-certificate fingerprints",
+  },
+  "issuer register": {
+    usage: "certs admin issuer register --file issuers.json",
+    what: "admits the issuers of the file (as config/issuers.dev.json) with their signing certificates and signers; idempotent: what is on chain already is left as it is",
+  },
+  "issuer update": {
+    usage: "certs admin issuer update ID [--name-en TEXT] [--name-zh TEXT] [--domain DOMAIN]",
+    what: "changes an issuer's names or domain (what is not given stays)",
+  },
+  "issuer stop": {
+    usage: "certs admin issuer stop ID",
+    what: "emergency stop: every signer of the issuer is cut off now (earlier roots stay valid, other issuers untouched); resume by adding a new signer",
+  },
+  "issuer deactivate": {
+    usage: "certs admin issuer deactivate ID",
+    what: "deactivates an issuer: every signer is cut off now and verifiers treat its certificates as of an unknown issuer",
+  },
+  "issuer reactivate": {
+    usage: "certs admin issuer reactivate ID",
+    what: "reactivates a deactivated issuer (cut-off signers stay cut off: add a new one)",
+  },
+  "signer add": {
+    usage: "certs admin signer add ID ADDRESS [--from TIME] [--until TIME]",
+    what: "adds a signer address to an issuer with the window [from, until) (default: from now, no end)",
+  },
+  "signer cut-off": {
+    usage: "certs admin signer cut-off ADDRESS --from TIME",
+    what: "ends a signer's window at TIME (may be in the past): roots it anchored and status changes it made from TIME on no longer count",
+  },
+  "signing-cert add": {
+    usage: "certs admin signing-cert add ID FINGERPRINT",
+    what: "registers a PDF-signing certificate for an issuer (FINGERPRINT: 0x SHA-256 of its DER, or a PEM certificate file)",
+  },
+  "signing-cert remove": {
+    usage: "certs admin signing-cert remove ID FINGERPRINT",
+    what: "withdraws a PDF-signing certificate: PDFs it signed no longer verify",
+  },
+  "restore certificate": {
+    usage: "certs admin restore certificate ISSUER LEAF --reason CODE",
+    what: "restores a certificate (its credential digest) to valid in ISSUER's namespace, from revoked, suspended or superseded",
+  },
+  "restore batch": {
+    usage: "certs admin restore batch ISSUER ROOT --reason CODE",
+    what: "lifts the revocation of the batch ROOT that ISSUER anchored",
+  },
 };
 
 const REASONS = Object.keys(REVOCATION_REASONS).join(", ");
@@ -126,7 +163,9 @@ type Values = {
 /** Runs `certs admin` with the arguments after `admin`; resolves with the exit code. */
 export async function runAdminCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (args.some((a) => /^--(private-?key|key|mnemonic|password)(=|$)/i.test(a))) {
-    console.error("a key or password is never taken on the command line: use --keystore FILE (an encrypted JSON keystore) and ECERT_ADMIN_PASSWORD or the prompt");
+    console.error(
+      "a key or password is never taken on the command line: use --keystore FILE (an encrypted JSON keystore) and ECERT_ADMIN_PASSWORD or the prompt",
+    );
     return 64;
   }
   let values: Values;
@@ -166,7 +205,9 @@ export async function runAdminCommand(args: string[], env: NodeJS.ProcessEnv = p
   if (!COMMANDS[name]) {
     const group = Object.keys(COMMANDS).filter((c) => c.startsWith(`${positionals[0]} `));
     if (values.help && group.length > 0) {
-      console.log(group.map((c) => commandHelp(c).split("\n\n").slice(0, 2).join("\n")).join("\n\n") + `\n\n${CONNECTION_HELP}`);
+      console.log(
+        group.map((c) => commandHelp(c).split("\n\n").slice(0, 2).join("\n")).join("\n\n") + `\n\n${CONNECTION_HELP}`,
+      );
       return 0;
     }
     return usage(`unknown command: admin ${name}`);
@@ -254,10 +295,16 @@ function planCommand(name: string, rest: string[], values: Values, env: NodeJS.P
     case "deploy": {
       need(0, "no argument");
       const delay = values["admin-delay"] ?? String(DEFAULT_ADMIN_DELAY);
-      if (!/^\d{1,10}$/.test(delay)) throw usageError(`--admin-delay: seconds (0 to 9999999999), got ${delay.slice(0, 20)}`);
-      if (values.registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.registry)) throw usageError(`--registry: not an address: ${values.registry.slice(0, 50)}`);
+      if (!/^\d{1,10}$/.test(delay))
+        throw usageError(`--admin-delay: seconds (0 to 9999999999), got ${delay.slice(0, 20)}`);
+      if (values.registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.registry))
+        throw usageError(`--registry: not an address: ${values.registry.slice(0, 50)}`);
       const issuersFile = values.issuers;
-      return { write: true, run: (c) => deploy(c, { registry: values.registry ?? env.ECERT_REGISTRY, adminDelay: Number(delay), issuersFile }, env) };
+      return {
+        write: true,
+        run: (c) =>
+          deploy(c, { registry: values.registry ?? env.ECERT_REGISTRY, adminDelay: Number(delay), issuersFile }, env),
+      };
     }
     case "issuer list":
       need(0, "no argument");
@@ -271,7 +318,8 @@ function planCommand(name: string, rest: string[], values: Values, env: NodeJS.P
     case "issuer update": {
       need(1, "an issuer id");
       const change = { nameEn: values["name-en"], nameZh: values["name-zh"], domain: values.domain };
-      if (Object.values(change).every((v) => v === undefined)) throw usageError("admin issuer update needs --name-en, --name-zh or --domain");
+      if (Object.values(change).every((v) => v === undefined))
+        throw usageError("admin issuer update needs --name-en, --name-zh or --domain");
       return { write: true, run: (c) => issuerUpdate(c, issuerIdOf(rest[0]), change) };
     }
     case "issuer stop":
@@ -325,7 +373,8 @@ function addressOf(text: string): string {
 }
 
 function hashOf(what: string, text: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usageError(`${what}: expected 0x and 64 hex digits, got ${text.slice(0, 70)}`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text))
+    throw usageError(`${what}: expected 0x and 64 hex digits, got ${text.slice(0, 70)}`);
   return text.toLowerCase();
 }
 
@@ -342,7 +391,9 @@ export function timeOf(option: string, text: string): bigint {
   if (text === "now") return BigInt(Math.floor(Date.now() / 1000));
   const ms = Date.parse(text);
   if (!ISO.test(text) || Number.isNaN(ms)) {
-    throw usageError(`${option}: expected ISO 8601 with a time zone (e.g. 2026-12-01T09:00:00+08:00 or 2026-12-01T01:00:00Z) or now, got ${text.slice(0, 40)}`);
+    throw usageError(
+      `${option}: expected ISO 8601 with a time zone (e.g. 2026-12-01T09:00:00+08:00 or 2026-12-01T01:00:00Z) or now, got ${text.slice(0, 40)}`,
+    );
   }
   if (ms < 0) throw usageError(`${option}: before 1970: ${text}`);
   return BigInt(Math.floor(ms / 1000));
@@ -350,7 +401,8 @@ export function timeOf(option: string, text: string): bigint {
 
 async function fingerprintOf(text: string): Promise<string> {
   if (/^0x[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
-  if (/^0x/i.test(text)) throw usageError(`FINGERPRINT: expected 0x and 64 hex digits (a SHA-256), got ${text.slice(0, 70)}`);
+  if (/^0x/i.test(text))
+    throw usageError(`FINGERPRINT: expected 0x and 64 hex digits (a SHA-256), got ${text.slice(0, 70)}`);
   try {
     return await certificateFingerprint(text);
   } catch (error) {
@@ -377,7 +429,11 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
     // not the embedded default
   }
   const keystore = values.keystore ?? env.ECERT_ADMIN_KEYSTORE;
-  const list = (text: string | undefined) => text?.split(",").map((u) => u.trim()).filter(Boolean);
+  const list = (text: string | undefined) =>
+    text
+      ?.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
   const rpcUrls = values.rpc ?? list(env.ECERT_RPC_URLS) ?? (dev?.chainRpcUrl ? [dev.chainRpcUrl] : []);
   const registryAddress = values.registry ?? env.ECERT_REGISTRY ?? dev?.registry;
   if (rpcUrls.length === 0 || !registryAddress) {
@@ -387,8 +443,11 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
         : "say which chain: --rpc URL and --registry ADDR (or ECERT_RPC_URLS and ECERT_REGISTRY, or DATA_DIR/dev.json of the embedded default)",
     );
   }
-  for (const url of rpcUrls) if (!/^https?:\/\//i.test(url)) throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw usageError(`--registry: not an address: ${registryAddress.slice(0, 50)}`);
+  for (const url of rpcUrls)
+    if (!/^https?:\/\//i.test(url))
+      throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress))
+    throw usageError(`--registry: not an address: ${registryAddress.slice(0, 50)}`);
 
   // The key first (a wrong password is found before the chain is asked anything).
   let key: string | undefined;
@@ -396,14 +455,17 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
     if (keystore) key = await decryptKeystore(keystore, env);
     else if (dev) {
       key = devAdminKey();
-      console.error(`using the embedded default's development admin key (${devFile} present; give --keystore FILE for a real chain)`);
+      console.error(
+        `using the embedded default's development admin key (${devFile} present; give --keystore FILE for a real chain)`,
+      );
     } else throw usageError("the admin key: --keystore FILE (an encrypted JSON keystore), or ECERT_ADMIN_KEYSTORE");
   }
 
   const { url, chainId } = await reachable(rpcUrls);
   const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
   try {
-    if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on chain ${chainId} (${redact(url)}): check --registry`);
+    if ((await provider.getCode(registryAddress)) === "0x")
+      throw usageError(`no contract at ${registryAddress} on chain ${chainId} (${redact(url)}): check --registry`);
     const runner = key ? new Wallet(key, provider) : provider;
     const registry = new Contract(registryAddress, REGISTRY_ADMIN_ABI as unknown as string[], runner);
     return { provider, registry, admin: key ? (runner as Wallet).address : "", chainId, rpcUrl: url };
@@ -413,17 +475,26 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
   }
 }
 
-
 /**
  * The connection of `deploy`: the chain and the deployer's key (always from a keystore: the embedded
  * default deploys its own registry); the registry is found or deployed by the command itself.
  */
 async function connectForDeploy(values: Values, env: NodeJS.ProcessEnv): Promise<Connection> {
   const keystore = values.keystore ?? env.ECERT_ADMIN_KEYSTORE;
-  const rpcUrls = values.rpc ?? env.ECERT_RPC_URLS?.split(",").map((u) => u.trim()).filter(Boolean) ?? [];
+  const rpcUrls =
+    values.rpc ??
+    env.ECERT_RPC_URLS?.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean) ??
+    [];
   if (rpcUrls.length === 0) throw usageError("admin deploy needs --rpc URL (or ECERT_RPC_URLS)");
-  for (const url of rpcUrls) if (!/^https?:\/\//i.test(url)) throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
-  if (!keystore) throw usageError("admin deploy needs the deployer's key: --keystore FILE (an encrypted JSON keystore), or ECERT_ADMIN_KEYSTORE");
+  for (const url of rpcUrls)
+    if (!/^https?:\/\//i.test(url))
+      throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+  if (!keystore)
+    throw usageError(
+      "admin deploy needs the deployer's key: --keystore FILE (an encrypted JSON keystore), or ECERT_ADMIN_KEYSTORE",
+    );
   const key = await decryptKeystore(keystore, env);
   const { url, chainId } = await reachable(rpcUrls);
   const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
@@ -462,13 +533,17 @@ async function decryptKeystore(file: string, env: NodeJS.ProcessEnv): Promise<st
   }
   let password = env.ECERT_ADMIN_PASSWORD;
   if (password === undefined) {
-    if (!process.stdin.isTTY) throw usageError("the keystore's password: set ECERT_ADMIN_PASSWORD, or run on a terminal to be asked");
+    if (!process.stdin.isTTY)
+      throw usageError("the keystore's password: set ECERT_ADMIN_PASSWORD, or run on a terminal to be asked");
     password = await promptHidden(`password of ${file}: `);
   }
   try {
     return (await Wallet.fromEncryptedJson(json, password)).privateKey;
   } catch {
-    throw new AdminError("UNREADABLE_INPUT", `cannot decrypt the keystore ${file}: a wrong password, or not an encrypted JSON keystore`);
+    throw new AdminError(
+      "UNREADABLE_INPUT",
+      `cannot decrypt the keystore ${file}: a wrong password, or not an encrypted JSON keystore`,
+    );
   }
 }
 
@@ -516,16 +591,25 @@ async function issuerList(c: Connection, json: boolean): Promise<void> {
   const now = await chainNow(c);
   const issuers = await listIssuers(c.registry, now);
   if (json) {
-    console.log(JSON.stringify({ chainId: c.chainId, registry: await c.registry.getAddress(), issuers }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+    console.log(
+      JSON.stringify(
+        { chainId: c.chainId, registry: await c.registry.getAddress(), issuers },
+        (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+        2,
+      ),
+    );
     return;
   }
-  console.log(`registry ${await c.registry.getAddress()} on chain ${c.chainId}, ${issuers.length} issuer${issuers.length === 1 ? "" : "s"} (now ${formatTime(now)})`);
+  console.log(
+    `registry ${await c.registry.getAddress()} on chain ${c.chainId}, ${issuers.length} issuer${issuers.length === 1 ? "" : "s"} (now ${formatTime(now)})`,
+  );
   for (const issuer of issuers) console.log(`\n${formatIssuer(issuer, now)}`);
 }
 
 function issuerState(issuer: IssuerListing): string {
   if (!issuer.active) return "DEACTIVATED";
-  if (issuer.stoppedAt > 0n && !issuer.signers.some((s) => s.current)) return `STOPPED at ${formatTime(issuer.stoppedAt)}`;
+  if (issuer.stoppedAt > 0n && !issuer.signers.some((s) => s.current))
+    return `STOPPED at ${formatTime(issuer.stoppedAt)}`;
   return issuer.signers.some((s) => s.current) ? "active" : "active, but no signer is valid now";
 }
 
@@ -533,12 +617,18 @@ function formatIssuer(issuer: IssuerListing, now: number): string {
   const lines = [
     `${issuer.id} (issuer #${issuer.number}): ${issuer.nameEn} ${issuer.nameZh}, ${issuer.domain}: ${issuerState(issuer)}`,
     `  signing certificates (SHA-256):${issuer.signingCertificates.length === 0 ? " none" : ""}`,
-    ...issuer.signingCertificates.map((f) => `    ${f}${f === issuer.signingCertificate.toLowerCase() ? "  (current)" : ""}`),
+    ...issuer.signingCertificates.map(
+      (f) => `    ${f}${f === issuer.signingCertificate.toLowerCase() ? "  (current)" : ""}`,
+    ),
     `  signers:${issuer.signers.length === 0 ? " none" : ""}`,
   ];
   for (const s of issuer.signers) {
     const state = s.current ? "valid now" : s.validUntil <= BigInt(now) ? "ended" : "not yet valid";
-    lines.push(`    ${s.address}  ${state}`, `      from  ${formatTime(s.validFrom)}`, `      until ${formatTime(s.validUntil)}`);
+    lines.push(
+      `    ${s.address}  ${state}`,
+      `      from  ${formatTime(s.validFrom)}`,
+      `      until ${formatTime(s.validUntil)}`,
+    );
   }
   return lines.join("\n");
 }
@@ -548,7 +638,11 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
   try {
     issuers = await loadIssuersFile(file, { DATA_DIR: path.resolve(env.DATA_DIR ?? ".data") });
   } catch (error) {
-    throw new AdminError("UNREADABLE_INPUT", `cannot use ${file}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`, { cause: error });
+    throw new AdminError(
+      "UNREADABLE_INPUT",
+      `cannot use ${file}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`,
+      { cause: error },
+    );
   }
   // Every transaction registerIssuers sends, in order, to print with its step.
   const sent: ContractTransactionResponse[] = [];
@@ -559,7 +653,9 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
       const value = (target as unknown as Record<string | symbol, unknown>)[property];
       if (typeof property === "string" && writes.has(property)) {
         return async (...args: unknown[]) => {
-          const tx = (await (contract[property] as (...a: unknown[]) => Promise<ContractTransactionResponse>)(...args)) as ContractTransactionResponse;
+          const tx = (await (contract[property] as (...a: unknown[]) => Promise<ContractTransactionResponse>)(
+            ...args,
+          )) as ContractTransactionResponse;
           sent.push(tx);
           return tx;
         };
@@ -576,12 +672,22 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
     }
     const tx = sent[k++];
     const receipt = await tx.wait();
-    const words = { registered: "registered", "added-signing-certificate": "signing certificate added", "added-signer": "signer added" }[step.action];
-    console.log(`issuer ${step.issuer}: ${words}${step.detail ? ` ${step.detail}` : ""}: transaction ${tx.hash}, block ${receipt?.blockNumber}`);
+    const words = {
+      registered: "registered",
+      "added-signing-certificate": "signing certificate added",
+      "added-signer": "signer added",
+    }[step.action];
+    console.log(
+      `issuer ${step.issuer}: ${words}${step.detail ? ` ${step.detail}` : ""}: transaction ${tx.hash}, block ${receipt?.blockNumber}`,
+    );
   }
 }
 
-async function deploy(c: Connection, options: { registry?: string; adminDelay: number; issuersFile?: string }, env: NodeJS.ProcessEnv): Promise<void> {
+async function deploy(
+  c: Connection,
+  options: { registry?: string; adminDelay: number; issuersFile?: string },
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   let artifact;
   try {
     artifact = await readRegistryArtifact();
@@ -593,21 +699,39 @@ async function deploy(c: Connection, options: { registry?: string; adminDelay: n
     try {
       await loadIssuersFile(options.issuersFile, { DATA_DIR: path.resolve(env.DATA_DIR ?? ".data") });
     } catch (error) {
-      throw new AdminError("UNREADABLE_INPUT", `cannot use ${options.issuersFile}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`, { cause: error });
+      throw new AdminError(
+        "UNREADABLE_INPUT",
+        `cannot use ${options.issuersFile}: ${(error as Error).message.replace(/^ENOENT: no such file or directory, open '.*'$/, "no such file")}`,
+        { cause: error },
+      );
     }
   }
-  const outcome = await deployRegistry({ provider: c.provider, deployer: c.wallet!, artifact, given: options.registry, adminDelay: options.adminDelay });
-  if (outcome.action === "no-contract") throw usageError(`no contract at ${outcome.address} on chain ${c.chainId} (${redact(c.rpcUrl)}): check --registry, or leave it out to deploy one`);
+  const outcome = await deployRegistry({
+    provider: c.provider,
+    deployer: c.wallet!,
+    artifact,
+    given: options.registry,
+    adminDelay: options.adminDelay,
+  });
+  if (outcome.action === "no-contract")
+    throw usageError(
+      `no contract at ${outcome.address} on chain ${c.chainId} (${redact(c.rpcUrl)}): check --registry, or leave it out to deploy one`,
+    );
   if (outcome.action === "deployed") {
-    console.log(`registry deployed at ${outcome.address}: transaction ${outcome.txHash}, block ${outcome.blockNumber} (governance admin ${c.admin}, handover delay ${outcome.adminDelay} s)`);
+    console.log(
+      `registry deployed at ${outcome.address}: transaction ${outcome.txHash}, block ${outcome.blockNumber} (governance admin ${c.admin}, handover delay ${outcome.adminDelay} s)`,
+    );
   } else if (outcome.how === "found") {
     alreadySo(`the registry is deployed at ${outcome.address} (created by ${c.admin}, the same code as artifacts/)`);
   } else {
-    alreadySo(`the registry at ${outcome.address} is used as given${outcome.sameCode ? "" : " (its code differs from this build's artifact: another version or compiler setting)"}`);
+    alreadySo(
+      `the registry at ${outcome.address} is used as given${outcome.sameCode ? "" : " (its code differs from this build's artifact: another version or compiler setting)"}`,
+    );
   }
   c.registry = new Contract(outcome.address, REGISTRY_ADMIN_ABI as unknown as string[], c.wallet);
   const admin = (await c.registry.defaultAdmin()) as string;
-  if (admin.toLowerCase() !== c.admin.toLowerCase()) console.log(`  note: its governance admin is ${admin}, not ${c.admin}: registering issuers needs that admin's key`);
+  if (admin.toLowerCase() !== c.admin.toLowerCase())
+    console.log(`  note: its governance admin is ${admin}, not ${c.admin}: registering issuers needs that admin's key`);
   if (options.issuersFile) await issuerRegister(c, options.issuersFile, env);
   console.log(`REGISTRY_ADDRESS=${outcome.address}`);
   console.log(`CHAIN_ID=${c.chainId}`);
@@ -617,15 +741,25 @@ async function issuerView(c: Connection, id: string) {
   return c.registry.issuer(id);
 }
 
-async function issuerUpdate(c: Connection, id: string, change: { nameEn?: string; nameZh?: string; domain?: string }): Promise<void> {
+async function issuerUpdate(
+  c: Connection,
+  id: string,
+  change: { nameEn?: string; nameZh?: string; domain?: string },
+): Promise<void> {
   const current = await issuerView(c, id);
-  const next = { nameEn: change.nameEn ?? current.nameEn, nameZh: change.nameZh ?? current.nameZh, domain: change.domain ?? current.domain };
+  const next = {
+    nameEn: change.nameEn ?? current.nameEn,
+    nameZh: change.nameZh ?? current.nameZh,
+    domain: change.domain ?? current.domain,
+  };
   const name = issuerName(id);
   if (next.nameEn === current.nameEn && next.nameZh === current.nameZh && next.domain === current.domain) {
     alreadySo(`issuer ${name} is ${next.nameEn} ${next.nameZh}, ${next.domain}`);
     return;
   }
-  await send(c, `issuer ${name} updated to ${next.nameEn} ${next.nameZh}, ${next.domain}`, () => c.registry.updateIssuer(id, next.nameEn, next.nameZh, next.domain));
+  await send(c, `issuer ${name} updated to ${next.nameEn} ${next.nameZh}, ${next.domain}`, () =>
+    c.registry.updateIssuer(id, next.nameEn, next.nameZh, next.domain),
+  );
 }
 
 async function currentSigners(c: Connection, id: string, now: number): Promise<string[]> {
@@ -645,9 +779,15 @@ async function issuerStop(c: Connection, id: string): Promise<void> {
     alreadySo(`issuer ${name} was stopped at ${formatTime(view.stoppedAt)} and has no signer whose window is open`);
     return;
   }
-  await send(c, `issuer ${name} stopped (${open.length} signer${open.length === 1 ? "" : "s"} cut off now${open.length ? `: ${open.join(", ")}` : ""})`, () => c.registry.stopIssuer(id));
+  await send(
+    c,
+    `issuer ${name} stopped (${open.length} signer${open.length === 1 ? "" : "s"} cut off now${open.length ? `: ${open.join(", ")}` : ""})`,
+    () => c.registry.stopIssuer(id),
+  );
   const after = await issuerView(c, id);
-  console.log(`  stopped at ${formatTime(after.stoppedAt)}; earlier roots stay valid; resume with certs admin signer add ${name} <new address>`);
+  console.log(
+    `  stopped at ${formatTime(after.stoppedAt)}; earlier roots stay valid; resume with certs admin signer add ${name} <new address>`,
+  );
 }
 
 async function issuerSetActive(c: Connection, id: string, active: boolean): Promise<void> {
@@ -657,10 +797,17 @@ async function issuerSetActive(c: Connection, id: string, active: boolean): Prom
     alreadySo(`issuer ${name} is ${active ? "active" : "deactivated"}`);
     return;
   }
-  await send(c, `issuer ${name} ${active ? "reactivated (cut-off signers stay cut off)" : "deactivated (every signer cut off now)"}`, () => c.registry.setIssuerActive(id, active));
+  await send(
+    c,
+    `issuer ${name} ${active ? "reactivated (cut-off signers stay cut off)" : "deactivated (every signer cut off now)"}`,
+    () => c.registry.setIssuerActive(id, active),
+  );
 }
 
-async function signerRecordOf(c: Connection, address: string): Promise<{ issuerId: string; validFrom: bigint; validUntil: bigint } | undefined> {
+async function signerRecordOf(
+  c: Connection,
+  address: string,
+): Promise<{ issuerId: string; validFrom: bigint; validUntil: bigint } | undefined> {
   try {
     const r = await c.registry.signerRecord(address);
     return { issuerId: r.issuerId, validFrom: BigInt(r.validFrom), validUntil: BigInt(r.validUntil) };
@@ -672,24 +819,40 @@ async function signerRecordOf(c: Connection, address: string): Promise<{ issuerI
 
 const windowOf = (from: bigint, until: bigint) => `[${formatTime(from)}, ${formatTime(until)})`;
 
-async function signerAdd(c: Connection, id: string, address: string, validFrom: bigint, validUntil: bigint): Promise<void> {
+async function signerAdd(
+  c: Connection,
+  id: string,
+  address: string,
+  validFrom: bigint,
+  validUntil: bigint,
+): Promise<void> {
   const name = issuerName(id);
   const known = await signerRecordOf(c, address);
   if (known && known.issuerId.toLowerCase() === id.toLowerCase()) {
     const same = known.validFrom === validFrom && known.validUntil === validUntil;
-    alreadySo(`${address} is a signer of ${name}, window ${windowOf(known.validFrom, known.validUntil)}${same ? "" : " (the window is left as it is: an added signer's window only changes by a cut-off)"}`);
+    alreadySo(
+      `${address} is a signer of ${name}, window ${windowOf(known.validFrom, known.validUntil)}${same ? "" : " (the window is left as it is: an added signer's window only changes by a cut-off)"}`,
+    );
     return;
   }
-  await send(c, `signer ${address} added to ${name}, window ${windowOf(validFrom, validUntil)}`, () => c.registry.addSigner(id, address, validFrom, validUntil));
+  await send(c, `signer ${address} added to ${name}, window ${windowOf(validFrom, validUntil)}`, () =>
+    c.registry.addSigner(id, address, validFrom, validUntil),
+  );
 }
 
 async function signerCutOff(c: Connection, address: string, at: bigint): Promise<void> {
   const known = await signerRecordOf(c, address);
   if (known && known.validUntil <= at) {
-    alreadySo(`${address} (${issuerName(known.issuerId)})'s window already ends at ${formatTime(known.validUntil)}, at or before ${formatTime(at)}`);
+    alreadySo(
+      `${address} (${issuerName(known.issuerId)})'s window already ends at ${formatTime(known.validUntil)}, at or before ${formatTime(at)}`,
+    );
     return;
   }
-  await send(c, `signer ${address}${known ? ` (${issuerName(known.issuerId)})` : ""} cut off from ${formatTime(at)}`, () => c.registry.cutOffSigner(address, at));
+  await send(
+    c,
+    `signer ${address}${known ? ` (${issuerName(known.issuerId)})` : ""} cut off from ${formatTime(at)}`,
+    () => c.registry.cutOffSigner(address, at),
+  );
   console.log("  roots it anchored and status changes it made from then on no longer count");
 }
 
@@ -701,15 +864,27 @@ async function signingCert(c: Connection, id: string, fingerprint: string, add: 
     alreadySo(`signing certificate ${fingerprint} is ${add ? "registered" : "not registered"} for ${name}`);
     return;
   }
-  if (add) await send(c, `signing certificate ${fingerprint} registered for ${name} (now its current one)`, () => c.registry.addSigningCertificate(id, fingerprint));
-  else await send(c, `signing certificate ${fingerprint} withdrawn from ${name}: PDFs it signed no longer verify`, () => c.registry.removeSigningCertificate(id, fingerprint));
+  if (add)
+    await send(c, `signing certificate ${fingerprint} registered for ${name} (now its current one)`, () =>
+      c.registry.addSigningCertificate(id, fingerprint),
+    );
+  else
+    await send(c, `signing certificate ${fingerprint} withdrawn from ${name}: PDFs it signed no longer verify`, () =>
+      c.registry.removeSigningCertificate(id, fingerprint),
+    );
 }
 
 async function restore(c: Connection, id: string, hash: string, reason: number, batch: boolean): Promise<void> {
   const name = issuerName(id);
   try {
-    if (batch) await send(c, `batch ${hash} of ${name} restored (no longer revoked), reason ${reason}`, () => c.registry.restoreBatch(id, hash, reason));
-    else await send(c, `certificate ${hash} restored to valid in ${name}'s namespace, reason ${reason}`, () => c.registry.restoreCertificate(id, hash, reason));
+    if (batch)
+      await send(c, `batch ${hash} of ${name} restored (no longer revoked), reason ${reason}`, () =>
+        c.registry.restoreBatch(id, hash, reason),
+      );
+    else
+      await send(c, `certificate ${hash} restored to valid in ${name}'s namespace, reason ${reason}`, () =>
+        c.registry.restoreCertificate(id, hash, reason),
+      );
   } catch (error) {
     const refusal = decodeRegistryError(error);
     if (!batch && refusal?.name === "RegistryInvalidTransition" && Number(refusal.args.current) === 0) {

@@ -89,30 +89,41 @@ const ERROR_SENTENCES: Record<string, (a: Args) => string> = {
   RegistryIssuerExists: (a) => `Issuer ${issuerName(a.issuerId)} is already registered.`,
   RegistryUnknownIssuer: (a) => `Issuer ${issuerName(a.issuerId)} is not registered in this registry.`,
   RegistryEmptyIssuerField: (a) => `The issuer's ${a.field} cannot be empty.`,
-  RegistryIssuerInactive: (a) => `Issuer ${issuerName(a.issuerId)} is deactivated: reactivate it (certs admin issuer reactivate) before adding a signer.`,
+  RegistryIssuerInactive: (a) =>
+    `Issuer ${issuerName(a.issuerId)} is deactivated: reactivate it (certs admin issuer reactivate) before adding a signer.`,
   RegistryZeroFingerprint: () => "A signing-certificate fingerprint cannot be zero.",
-  RegistryFingerprintExists: (a) => `Signing certificate ${a.fingerprint} is already registered for ${issuerName(a.issuerId)}.`,
-  RegistryUnknownFingerprint: (a) => `Signing certificate ${a.fingerprint} is not registered for ${issuerName(a.issuerId)}.`,
+  RegistryFingerprintExists: (a) =>
+    `Signing certificate ${a.fingerprint} is already registered for ${issuerName(a.issuerId)}.`,
+  RegistryUnknownFingerprint: (a) =>
+    `Signing certificate ${a.fingerprint} is not registered for ${issuerName(a.issuerId)}.`,
   RegistryZeroSigner: () => "The zero address cannot be a signer.",
-  RegistrySignerExists: (a) => `Signer ${a.signer} was already added (to this or another issuer): addresses are never reused; use a new key.`,
+  RegistrySignerExists: (a) =>
+    `Signer ${a.signer} was already added (to this or another issuer): addresses are never reused; use a new key.`,
   RegistryUnknownSigner: (a) => `${a.signer} was never added as a signer.`,
-  RegistryInvalidWindow: (a) => `The validity window is empty: it must start (${formatTime(a.validFrom)}) before it ends (${formatTime(a.validUntil)}).`,
-  RegistryTooManySigners: (a) => `Issuer ${issuerName(a.issuerId)} already has the most signers whose window has not ended: cut one off first.`,
-  RegistryCutOffNotEarlier: (a) => `Signer ${a.signer}'s window already ends at ${formatTime(a.validUntil)}, not after ${formatTime(a.cutOff)}: a cut-off can only move the end earlier.`,
+  RegistryInvalidWindow: (a) =>
+    `The validity window is empty: it must start (${formatTime(a.validFrom)}) before it ends (${formatTime(a.validUntil)}).`,
+  RegistryTooManySigners: (a) =>
+    `Issuer ${issuerName(a.issuerId)} already has the most signers whose window has not ended: cut one off first.`,
+  RegistryCutOffNotEarlier: (a) =>
+    `Signer ${a.signer}'s window already ends at ${formatTime(a.validUntil)}, not after ${formatTime(a.cutOff)}: a cut-off can only move the end earlier.`,
   RegistryUnauthorizedSigner: (a) => `${a.account} is not a signer whose validity window covers now.`,
   RegistryZeroRoot: () => "The zero root cannot be anchored.",
   RegistryEmptyBatch: () => "A batch of zero certificates cannot be anchored.",
   RegistryRootAlreadyAnchored: (a) => `Root ${a.root} is already anchored by this issuer.`,
   RegistryRootNotAnchored: (a) => `Issuer ${issuerName(a.issuerId)} never anchored root ${a.root}.`,
   RegistryBatchAlreadyRevoked: (a) => `Batch ${a.root} is already revoked.`,
-  RegistryBatchNotRevoked: (a) => `Batch ${a.root} of ${issuerName(a.issuerId)} is not revoked (or its revocation no longer counts): there is nothing to restore.`,
-  RegistryInvalidTransition: (a) => `Certificate ${a.leaf} cannot make that change from its current status, ${LEAF_STATUS[Number(a.current)] ?? a.current}.`,
+  RegistryBatchNotRevoked: (a) =>
+    `Batch ${a.root} of ${issuerName(a.issuerId)} is not revoked (or its revocation no longer counts): there is nothing to restore.`,
+  RegistryInvalidTransition: (a) =>
+    `Certificate ${a.leaf} cannot make that change from its current status, ${LEAF_STATUS[Number(a.current)] ?? a.current}.`,
   RegistryInvalidSuccessor: (a) => `${a.successor} cannot succeed ${a.leaf} (zero, or the certificate itself).`,
   RegistryZeroLeaf: () => "A certificate digest (leaf) cannot be zero.",
-  AccessControlUnauthorizedAccount: (a) => `${a.account} is not the registry's governance admin (it lacks role ${a.neededRole}): use the admin's key.`,
+  AccessControlUnauthorizedAccount: (a) =>
+    `${a.account} is not the registry's governance admin (it lacks role ${a.neededRole}): use the admin's key.`,
   AccessControlBadConfirmation: () => "Renouncing a role must name the caller's own account.",
   AccessControlEnforcedDefaultAdminDelay: (a) => `The admin handover is not due until ${formatTime(a.schedule)}.`,
-  AccessControlEnforcedDefaultAdminRules: () => "The admin role can only be handed over in two steps (begin, then accept after the delay).",
+  AccessControlEnforcedDefaultAdminRules: () =>
+    "The admin role can only be handed over in two steps (begin, then accept after the delay).",
   AccessControlInvalidDefaultAdmin: (a) => `${a.defaultAdmin} cannot become the admin.`,
   SafeCastOverflowedUintDowncast: (a) => `A value (${a.value}) does not fit in ${a.bits} bits.`,
 };
@@ -153,17 +164,27 @@ function revertData(error: unknown, depth = 0): string[] {
   const e = error as Record<string, unknown>;
   const found: string[] = [];
   if (typeof e.data === "string" && /^0x[0-9a-fA-F]{8,}$/.test(e.data)) found.push(e.data);
-  for (const key of ["error", "info", "cause", "data"]) if (e[key] && typeof e[key] === "object") found.push(...revertData(e[key], depth + 1));
+  for (const key of ["error", "info", "cause", "data"])
+    if (e[key] && typeof e[key] === "object") found.push(...revertData(e[key], depth + 1));
   return found;
 }
 
 /** True when an ethers error means the chain could not be reached (not that it refused). */
 export function isUnreachable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ENOTFOUND") return true;
+  if (
+    code === "NETWORK_ERROR" ||
+    code === "TIMEOUT" ||
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "ENOTFOUND"
+  )
+    return true;
   if (code === "SERVER_ERROR") return true; // a bad HTTP status or no answer from the endpoint
   const message = String((error as Error)?.message ?? "");
-  return /fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|socket hang up|timeout/i.test(message) && !revertData(error).length;
+  return (
+    /fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|socket hang up|timeout/i.test(message) && !revertData(error).length
+  );
 }
 
 /** A time as "2026-12-01 20:00:00 HKT (2026-12-01T12:00:00Z)"; the largest uint64 is "no end". */
@@ -193,7 +214,11 @@ export function formatTime(seconds: bigint | number): string {
  * Derived here so that `certs admin` does not load Hardhat (which needs the repository's config).
  */
 export function devAdminKey(): string {
-  return HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/0").privateKey;
+  return HDNodeWallet.fromPhrase(
+    "test test test test test test test test test test test junk",
+    undefined,
+    "m/44'/60'/0'/0/0",
+  ).privateKey;
 }
 
 /** One signer of an issuer as `issuer list` shows it. */
@@ -257,13 +282,18 @@ async function signingCertificatesOf(registry: Contract, id: string, current: st
   try {
     const registered = await registry.queryFilter(registry.filters.IssuerRegistered(id), 0, "latest");
     const added = await registry.queryFilter(registry.filters.SigningCertificateAdded(id), 0, "latest");
-    for (const log of registered) candidates.add(String((log as unknown as { args: { signingCertificate: string } }).args.signingCertificate).toLowerCase());
-    for (const log of added) candidates.add(String((log as unknown as { args: { fingerprint: string } }).args.fingerprint).toLowerCase());
+    for (const log of registered)
+      candidates.add(
+        String((log as unknown as { args: { signingCertificate: string } }).args.signingCertificate).toLowerCase(),
+      );
+    for (const log of added)
+      candidates.add(String((log as unknown as { args: { fingerprint: string } }).args.fingerprint).toLowerCase());
   } catch {
     // an endpoint that limits log ranges: the current fingerprint is what can be shown
   }
   const still: string[] = [];
-  for (const fingerprint of candidates) if (await registry.isSigningCertificate(id, fingerprint)) still.push(fingerprint);
+  for (const fingerprint of candidates)
+    if (await registry.isSigningCertificate(id, fingerprint)) still.push(fingerprint);
   return still;
 }
 

@@ -36,12 +36,19 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
  * attached to it (ethers' `error.response`, `error.info.response`), looking through `error`/`cause`.
  */
 export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
-  for (let e = error as Record<string, unknown> | undefined, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+  for (
+    let e = error as Record<string, unknown> | undefined, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    depth++
+  ) {
     if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
     const info = e.info as Record<string, unknown> | undefined;
     for (const response of [e.response, info?.response] as { headers?: unknown }[]) {
       const headers = response?.headers;
-      const value = headers instanceof Headers ? headers.get("retry-after") : (headers as Record<string, unknown> | undefined)?.["retry-after"];
+      const value =
+        headers instanceof Headers
+          ? headers.get("retry-after")
+          : (headers as Record<string, unknown> | undefined)?.["retry-after"];
       const ms = parseRetryAfter(typeof value === "string" ? value : undefined, now);
       if (ms !== undefined) return ms;
     }
@@ -81,7 +88,12 @@ export interface RetryOptions extends Omit<BackoffOptions, "retryAfterMs"> {
 
 /** Calls `fn` until it succeeds, a failure is not retryable, or `attempts` are used; waits {@link backoffDelay} between. */
 export async function retry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const { attempts, retryable = isTransientChainError, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), onRetry } = options;
+  const {
+    attempts,
+    retryable = isTransientChainError,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    onRetry,
+  } = options;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
@@ -102,7 +114,11 @@ export type ThrottledLog = (key: string, obj: object, msg: string) => void;
  * repeats within `intervalMs` of the last line logged for it are only counted, and the next repeat
  * after that logs again with `count`, the number of repeats left out since the previous line.
  */
-export function createThrottledLog(log: { warn(obj: object, msg: string): void }, intervalMs: number, now: () => number = Date.now): ThrottledLog {
+export function createThrottledLog(
+  log: { warn(obj: object, msg: string): void },
+  intervalMs: number,
+  now: () => number = Date.now,
+): ThrottledLog {
   const keys = new Map<string, { at: number; suppressed: number }>();
   return (key, obj, msg) => {
     const t = now();

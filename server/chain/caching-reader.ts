@@ -13,7 +13,10 @@ export interface ChainRequester {
  *   ten minutes.
  * At most `max` answers of each kind are kept, oldest dropped first. Everything else goes straight through.
  */
-export function cachingReader(inner: ChainRequester, options: { max?: number; blockMs?: number; logsMs?: number } = {}): ChainRequester {
+export function cachingReader(
+  inner: ChainRequester,
+  options: { max?: number; blockMs?: number; logsMs?: number } = {},
+): ChainRequester {
   const { max = 10_000, blockMs = 250, logsMs = 10 * 60_000 } = options;
   const logs = new Map<string, { at: number; value: unknown }>();
   let calls = new Map<string, Promise<unknown>>();

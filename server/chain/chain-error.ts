@@ -41,7 +41,14 @@ export type ChainErrorCode = (typeof CHAIN_ERROR_CODES)[number];
 /** ethers' codes of a failure in transit. */
 const UNAVAILABLE_ETHERS_CODES = new Set(["NETWORK_ERROR", "TIMEOUT", "SERVER_ERROR"]);
 /** System error codes of a connection that failed (Node's `fetch` puts them on `error.cause.code`). */
-const UNAVAILABLE_SYSTEM_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+const UNAVAILABLE_SYSTEM_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
 const NONCE_ETHERS_CODES = new Set(["NONCE_EXPIRED", "REPLACEMENT_UNDERPRICED", "TRANSACTION_REPLACED"]);
 
 /**
@@ -82,7 +89,9 @@ export class ChainError extends BaseError<ChainErrorCode> {
       const refusal = decodeRegistryError(error);
       if (refusal) {
         details.registryError = refusal.name;
-        details.args = Object.fromEntries(Object.entries(refusal.args).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+        details.args = Object.fromEntries(
+          Object.entries(refusal.args).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
+        );
         message = `${refusal.name}: ${refusal.sentence}`;
       }
     }
@@ -90,7 +99,10 @@ export class ChainError extends BaseError<ChainErrorCode> {
     if (typeof ethersCode === "string") details.ethersCode = ethersCode;
     const retryAfterMs = retryAfterOf(error);
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
-    return new ChainError(code, message, { cause: error, details: Object.keys(details).length > 0 ? details : undefined });
+    return new ChainError(code, message, {
+      cause: error,
+      details: Object.keys(details).length > 0 ? details : undefined,
+    });
   }
 }
 
@@ -123,7 +135,8 @@ export function chainErrorCode(error: unknown): ChainErrorCode | undefined {
   if (codes.some((c) => typeof c === "string" && NONCE_ETHERS_CODES.has(c))) return "NONCE_CONFLICT";
   if (codes.every((c) => c === undefined || c === null)) {
     const message = String((error as { message?: unknown }).message ?? "");
-    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|fetch failed|socket hang up/i.test(message)) return "UNAVAILABLE";
+    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|fetch failed|socket hang up/i.test(message))
+      return "UNAVAILABLE";
   }
   return undefined;
 }
@@ -137,6 +150,7 @@ function shortMessage(error: unknown): string {
 
 /** A `retryAfterMs` property on the error or a cause (set by `createChainProvider`'s errors). */
 function retryAfterOf(error: unknown): number | undefined {
-  const found = walkCauses(error, (e) => typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === "number") as { retryAfterMs: number } | undefined;
+  const found = walkCauses(error, (e) => typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === "number") as
+    { retryAfterMs: number } | undefined;
   return found ? Math.max(0, found.retryAfterMs) : undefined;
 }

@@ -55,7 +55,10 @@ export class JournalCorruptError extends BaseError<"JOURNAL_CORRUPT"> {
  * reported through `onWarning`, dropped and cut off the file; a bad line before it throws
  * {@link JournalCorruptError}.
  */
-export function openJournal(file: string, options: { initialDate: string; onWarning?: (message: string) => void }): OpenedJournal {
+export function openJournal(
+  file: string,
+  options: { initialDate: string; onWarning?: (message: string) => void },
+): OpenedJournal {
   const onWarning = options.onWarning ?? ((message: string) => console.warn(message));
   mkdirSync(path.dirname(file), { recursive: true });
   let bytes: Buffer | undefined;
@@ -90,7 +93,7 @@ export function openJournal(file: string, options: { initialDate: string; onWarn
 
 function writeLine(fd: number, entry: object): void {
   const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
-  for (let written = 0; written < line.length; ) written += writeSync(fd, line, written, line.length - written);
+  for (let written = 0; written < line.length;) written += writeSync(fd, line, written, line.length - written);
   fsyncSync(fd);
 }
 
@@ -184,14 +187,30 @@ function parseEntry(text: string): Entry | string {
   if (typeof v !== "object" || v === null) return "the line is not a JSON object";
   switch (v.type) {
     case "header":
-      return typeof v.initialDate === "string" && !Number.isNaN(Date.parse(v.initialDate)) ? { type: "header", initialDate: v.initialDate } : "a header without a valid initialDate";
+      return typeof v.initialDate === "string" && !Number.isNaN(Date.parse(v.initialDate))
+        ? { type: "header", initialDate: v.initialDate }
+        : "a header without a valid initialDate";
     case "registry":
-      return typeof v.address === "string" && /^0x[0-9a-fA-F]{40}$/.test(v.address) ? { type: "registry", address: v.address } : "a registry line without a valid address";
+      return typeof v.address === "string" && /^0x[0-9a-fA-F]{40}$/.test(v.address)
+        ? { type: "registry", address: v.address }
+        : "a registry line without a valid address";
     case "tx":
-      if ((v.method !== "eth_sendTransaction" && v.method !== "eth_sendRawTransaction") || !Array.isArray(v.params) || !Number.isSafeInteger(v.timestamp)) {
+      if (
+        (v.method !== "eth_sendTransaction" && v.method !== "eth_sendRawTransaction") ||
+        !Array.isArray(v.params) ||
+        !Number.isSafeInteger(v.timestamp)
+      ) {
         return "a transaction line without a method, params and timestamp";
       }
-      return { type: "tx", tx: { method: v.method, params: v.params, timestamp: v.timestamp as number, ...(v.reverted === true ? { reverted: true as const } : {}) } };
+      return {
+        type: "tx",
+        tx: {
+          method: v.method,
+          params: v.params,
+          timestamp: v.timestamp as number,
+          ...(v.reverted === true ? { reverted: true as const } : {}),
+        },
+      };
     default:
       return `an entry of unknown type ${JSON.stringify(v.type)}`;
   }

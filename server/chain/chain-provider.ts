@@ -49,7 +49,11 @@ export const DEFAULT_CHAIN_RPC_TIMEOUT_MS = 5000;
  * const provider = createChainProvider(["https://rpc-a.example", "https://rpc-b.example"], 137, { timeoutMs: 5000 });
  * await provider.getBlockNumber();
  */
-export function createChainProvider(rpcUrls: string[], chainId: number, options: ChainProviderOptions = {}): FailoverJsonRpcProvider {
+export function createChainProvider(
+  rpcUrls: string[],
+  chainId: number,
+  options: ChainProviderOptions = {},
+): FailoverJsonRpcProvider {
   return new FailoverJsonRpcProvider(rpcUrls, chainId, options);
 }
 
@@ -79,7 +83,9 @@ class EndpointFailure extends BaseError<EndpointFailureCode> {
   readonly kind: keyof typeof ENDPOINT_FAILURE_CODES;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, kind: EndpointFailure["kind"], retryAfterMs?: number) {
-    super(ENDPOINT_FAILURE_CODES[kind], message, { details: retryAfterMs === undefined ? { kind } : { kind, retryAfterMs } });
+    super(ENDPOINT_FAILURE_CODES[kind], message, {
+      details: retryAfterMs === undefined ? { kind } : { kind, retryAfterMs },
+    });
     this.kind = kind;
     this.retryAfterMs = retryAfterMs;
   }
@@ -99,7 +105,9 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
     const endpoints = rpcUrls.map((raw, i): Endpoint => {
       const u = new URL(raw);
       if (u.protocol !== "http:" && u.protocol !== "https:") {
-        throw new Error(`chain endpoint #${i + 1} (${u.protocol}//${u.host}): only http(s) JSON-RPC endpoints are supported`);
+        throw new Error(
+          `chain endpoint #${i + 1} (${u.protocol}//${u.host}): only http(s) JSON-RPC endpoints are supported`,
+        );
       }
       // fetch refuses URLs with credentials: send them as Basic authentication instead.
       const headers: Record<string, string> = { "content-type": "application/json" };
@@ -123,7 +131,11 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
   /** Each endpoint's label, consecutive failures and rest, for health checks and tests. */
   get endpointStates(): { label: string; failures: number; restingMs: number }[] {
     const now = this.#now();
-    return this.#endpoints.map((e) => ({ label: e.label, failures: e.failures, restingMs: Math.max(0, e.restUntil - now) }));
+    return this.#endpoints.map((e) => ({
+      label: e.label,
+      failures: e.failures,
+      restingMs: Math.max(0, e.restUntil - now),
+    }));
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
@@ -143,14 +155,23 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
         endpoint.failures = 0;
         return results;
       } catch (error) {
-        const failure = error instanceof EndpointFailure ? error : new EndpointFailure(String((error as Error).message), "connection");
+        const failure =
+          error instanceof EndpointFailure
+            ? error
+            : new EndpointFailure(String((error as Error).message), "connection");
         endpoint.failures++;
         // A hung endpoint rests at least as long as it kept us waiting.
         const base = failure.kind === "timeout" ? Math.max(this.#restBaseMs, this.#timeoutMs) : this.#restBaseMs;
-        endpoint.restUntil = this.#now() + Math.min(this.#restMaxMs, failure.retryAfterMs ?? base * 2 ** Math.min(endpoint.failures - 1, 30));
+        endpoint.restUntil =
+          this.#now() +
+          Math.min(this.#restMaxMs, failure.retryAfterMs ?? base * 2 ** Math.min(endpoint.failures - 1, 30));
         if (failure.kind === "timeout") timeouts++;
         failures.push(`${endpoint.label}: ${failure.message}`);
-        this.#warn?.(`${endpoint.label} ${failure.kind}`, { endpoint: endpoint.label, failures: endpoint.failures, restMs: endpoint.restUntil - this.#now() }, `chain endpoint failed: ${failure.message}`);
+        this.#warn?.(
+          `${endpoint.label} ${failure.kind}`,
+          { endpoint: endpoint.label, failures: endpoint.failures, restMs: endpoint.restUntil - this.#now() },
+          `chain endpoint failed: ${failure.message}`,
+        );
       }
     }
     // The earliest time any endpoint may be tried again: callers should not retry sooner.
@@ -170,11 +191,24 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     let text: string;
     try {
-      const response = await fetch(endpoint.url, { method: "POST", headers: endpoint.headers, body, signal, redirect: "error" });
+      const response = await fetch(endpoint.url, {
+        method: "POST",
+        headers: endpoint.headers,
+        body,
+        signal,
+        redirect: "error",
+      });
       if (response.status < 200 || response.status > 299) {
         await response.body?.cancel().catch(() => undefined);
-        const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get("retry-after"), this.#now()) : undefined;
-        throw new EndpointFailure(`HTTP ${response.status}${retryAfter !== undefined ? ` (Retry-After ${retryAfter} ms)` : ""}`, "http", retryAfter);
+        const retryAfter =
+          response.status === 429 || response.status === 503
+            ? parseRetryAfter(response.headers.get("retry-after"), this.#now())
+            : undefined;
+        throw new EndpointFailure(
+          `HTTP ${response.status}${retryAfter !== undefined ? ` (Retry-After ${retryAfter} ms)` : ""}`,
+          "http",
+          retryAfter,
+        );
       }
       text = await this.#readText(response);
     } catch (error) {
@@ -198,7 +232,8 @@ export class FailoverJsonRpcProvider extends JsonRpcProvider {
 
   async #readText(response: Response): Promise<string> {
     const declared = Number(response.headers.get("content-length") ?? 0);
-    if (declared > this.#maxResponseBytes) throw new EndpointFailure(`answer of ${declared} bytes, over the ${this.#maxResponseBytes}-byte limit`, "answer");
+    if (declared > this.#maxResponseBytes)
+      throw new EndpointFailure(`answer of ${declared} bytes, over the ${this.#maxResponseBytes}-byte limit`, "answer");
     const chunks: Uint8Array[] = [];
     let size = 0;
     const reader = response.body?.getReader();

@@ -1,8 +1,25 @@
 import { crashPoint } from "../issuance/crash-point.ts";
-import { Contract, Transaction, encodeBytes32String, isError, type AbstractProvider, type Signer, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import {
+  Contract,
+  Transaction,
+  encodeBytes32String,
+  isError,
+  type AbstractProvider,
+  type Signer,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type Wallet,
+} from "ethers";
 import { isBaseError } from "../../core/base-error.ts";
 import { ChainError } from "./chain-error.ts";
-import { backoffDelay, createThrottledLog, isTransientChainError, retry, retryAfterMs, type ThrottledLog } from "./backoff.ts";
+import {
+  backoffDelay,
+  createThrottledLog,
+  isTransientChainError,
+  retry,
+  retryAfterMs,
+  type ThrottledLog,
+} from "./backoff.ts";
 
 /** The registry functions the issuer service calls (human-readable ABI). */
 export const REGISTRY_ISSUER_ABI = [
@@ -91,7 +108,11 @@ export class IssuerChain {
       ...this.#backoff,
       sleep: this.#sleep,
       onRetry: (error, attempt, delayMs) =>
-        this.#warn?.(`${what} ${(error as { code?: string }).code ?? "error"}`, { attempt: attempt + 1, retryInMs: delayMs, error: String((error as Error).message).slice(0, 300) }, `chain call (${what}) failed; retrying`),
+        this.#warn?.(
+          `${what} ${(error as { code?: string }).code ?? "error"}`,
+          { attempt: attempt + 1, retryInMs: delayMs, error: String((error as Error).message).slice(0, 300) },
+          `chain call (${what}) failed; retrying`,
+        ),
     });
   }
 
@@ -103,7 +124,10 @@ export class IssuerChain {
     const id = encodeBytes32String(issuerId);
     const status = await chainCall(() => this.registry.certificateStatus(id, root, ZERO, ZERO));
     if (!status.anchored || status.issuerId !== id) return undefined;
-    return { blockNumber: Number(status.anchorBlock), anchoredAt: new Date(Number(status.anchoredAt) * 1000).toISOString() };
+    return {
+      blockNumber: Number(status.anchorBlock),
+      anchoredAt: new Date(Number(status.anchoredAt) * 1000).toISOString(),
+    };
   }
 
   /**
@@ -131,12 +155,19 @@ export class IssuerChain {
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);
     const txHash = await this.#send(issuerId, data, onSubmitted, async () => (await anchorOf()) !== undefined);
     const info = await anchorOf();
-    if (!info) throw new ChainError("NOT_APPLIED", `anchor transaction ${txHash} was mined but root ${root} is not anchored`, { details: { txHash, root } });
+    if (!info)
+      throw new ChainError("NOT_APPLIED", `anchor transaction ${txHash} was mined but root ${root} is not anchored`, {
+        details: { txHash, root },
+      });
     return { ...info, txHash };
   }
 
   /** Sends one status change for `issuerId`; resolves with the transaction hash once final. */
-  async changeStatus(issuerId: string, call: StatusCall, onSubmitted: (txHash: string) => Promise<void>): Promise<string> {
+  async changeStatus(
+    issuerId: string,
+    call: StatusCall,
+    onSubmitted: (txHash: string) => Promise<void>,
+  ): Promise<string> {
     const i = this.registry.interface;
     let data: string;
     switch (call.kind) {
@@ -154,7 +185,14 @@ export class IssuerChain {
         data = i.encodeFunctionData("revokeBatch", [call.root, call.reason]);
         break;
     }
-    return chainCall(() => this.#send(issuerId, data, (hash) => onSubmitted(hash), async () => false));
+    return chainCall(() =>
+      this.#send(
+        issuerId,
+        data,
+        (hash) => onSubmitted(hash),
+        async () => false,
+      ),
+    );
   }
 
   /** Signs and sends `data` to the registry from the issuer's signer, in that signer's queue. */
@@ -165,7 +203,10 @@ export class IssuerChain {
     alreadyDone: () => Promise<boolean>,
   ): Promise<string> {
     const signer = this.#p.signers[issuerId];
-    if (!signer) return Promise.reject(new ChainError("NO_SIGNER", `no chain signer is configured for issuer ${issuerId}`, { details: { issuerId } }));
+    if (!signer)
+      return Promise.reject(
+        new ChainError("NO_SIGNER", `no chain signer is configured for issuer ${issuerId}`, { details: { issuerId } }),
+      );
     const previous = this.#queues.get(issuerId) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.#sendNow(signer, data, onSubmitted, alreadyDone));
     this.#queues.set(issuerId, run);
@@ -190,16 +231,22 @@ export class IssuerChain {
       const signed = await signer.signTransaction(request);
       const tx = Transaction.from(signed);
       await onSubmitted(tx.hash!, Number(request.nonce));
-      await this.#retrying("broadcast", () => provider.broadcastTransaction(signed).catch((error: unknown) => {
-        // A replacement may race the original, and a broadcast that timed out may have arrived: "nonce too
-        // low" (ethers' NONCE_EXPIRED) / "already known" (no ethers code: the node's message) mean one is in.
-        if (isError(error, "NONCE_EXPIRED") || /already known/i.test(String((error as Error).message))) return undefined;
-        throw error;
-      }));
+      await this.#retrying("broadcast", () =>
+        provider.broadcastTransaction(signed).catch((error: unknown) => {
+          // A replacement may race the original, and a broadcast that timed out may have arrived: "nonce too
+          // low" (ethers' NONCE_EXPIRED) / "already known" (no ethers code: the node's message) mean one is in.
+          if (isError(error, "NONCE_EXPIRED") || /already known/i.test(String((error as Error).message)))
+            return undefined;
+          throw error;
+        }),
+      );
       crashPoint("anchor-broadcast");
       const receipt = await this.#waitForReceipt(tx.hash!, confirmations, replaceAfterMs);
       if (receipt) {
-        if (receipt.status !== 1) throw new ChainError("REVERTED", `registry transaction ${tx.hash} reverted`, { details: { txHash: tx.hash } });
+        if (receipt.status !== 1)
+          throw new ChainError("REVERTED", `registry transaction ${tx.hash} reverted`, {
+            details: { txHash: tx.hash },
+          });
         return tx.hash!;
       }
       if (await alreadyDone()) return tx.hash!;
@@ -210,7 +257,12 @@ export class IssuerChain {
       } else if (request.gasPrice != null) {
         request.gasPrice = (BigInt(request.gasPrice) * 125n) / 100n;
       }
-      if (attempt > 20) throw new ChainError("NOT_MINED", `registry transaction from ${from} is still not mined after ${attempt} replacements`, { details: { from, replacements: attempt } });
+      if (attempt > 20)
+        throw new ChainError(
+          "NOT_MINED",
+          `registry transaction from ${from} is still not mined after ${attempt} replacements`,
+          { details: { from, replacements: attempt } },
+        );
     }
   }
 
@@ -223,7 +275,7 @@ export class IssuerChain {
     const { provider, pollIntervalMs = 1000 } = this.#p;
     const { attempts, ...backoff } = this.#backoff;
     const deadline = Date.now() + timeoutMs;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         const receipt = await provider.getTransactionReceipt(hash);
         const head = receipt && confirmations > 0 ? await provider.getBlockNumber() : undefined;
@@ -235,7 +287,11 @@ export class IssuerChain {
       } catch (error) {
         if (!isTransientChainError(error) || ++failures >= attempts) throw error;
         const delay = backoffDelay(failures - 1, { ...backoff, retryAfterMs: retryAfterMs(error) });
-        this.#warn?.(`receipt ${(error as { code?: string }).code ?? "error"}`, { attempt: failures, retryInMs: delay, error: String((error as Error).message).slice(0, 300) }, "chain call (receipt) failed; retrying");
+        this.#warn?.(
+          `receipt ${(error as { code?: string }).code ?? "error"}`,
+          { attempt: failures, retryInMs: delay, error: String((error as Error).message).slice(0, 300) },
+          "chain call (receipt) failed; retrying",
+        );
         await this.#sleep(delay);
       }
     }

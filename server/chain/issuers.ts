@@ -123,7 +123,9 @@ export async function registerIssuers(registry: RegistryAdmin, issuers: IssuerCo
     );
     let changed = false;
     if (!exists) {
-      await (await registry.registerIssuer(id, issuer.nameEn, issuer.nameZh, issuer.domain, issuer.signingCertificate)).wait();
+      await (
+        await registry.registerIssuer(id, issuer.nameEn, issuer.nameZh, issuer.domain, issuer.signingCertificate)
+      ).wait();
       steps.push({ issuer: issuer.id, action: "registered" });
       changed = true;
     } else if (!(await registry.isSigningCertificate(id, issuer.signingCertificate))) {

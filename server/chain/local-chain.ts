@@ -77,7 +77,12 @@ export async function startLocalChain(parameters: LocalChainParameters): Promise
   }
 }
 
-async function startChain(parameters: LocalChainParameters, journalFile: string, firstDate: string, opened: OpenedJournal | undefined): Promise<LocalChainResult> {
+async function startChain(
+  parameters: LocalChainParameters,
+  journalFile: string,
+  firstDate: string,
+  opened: OpenedJournal | undefined,
+): Promise<LocalChainResult> {
   const { dataDir, port = 0, host = "127.0.0.1", issuersFile = DEV_ISSUERS_FILE } = parameters;
   const journal = opened?.contents;
   const connection = await network.create({ override: { initialDate: journal?.initialDate ?? firstDate } });
@@ -91,18 +96,27 @@ async function startChain(parameters: LocalChainParameters, journalFile: string,
         await provider.request({ method: entry.method, params: entry.params });
       } catch (error) {
         // A reverted transaction was mined all the same (it used its nonce): it fails again, identically.
-        if (!entry.reverted) throw new Error(`${journalFile}, line ${entry.line}: replaying the transaction failed: ${(error as Error).message}`, { cause: error });
+        if (!entry.reverted)
+          throw new Error(
+            `${journalFile}, line ${entry.line}: replaying the transaction failed: ${(error as Error).message}`,
+            { cause: error },
+          );
       }
     }
     // The chain's clock started at the first run's date: bring it to now.
-    const latest = (await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
+    const latest = (await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
+      timestamp: string;
+    };
     const behind = Math.floor(Date.now() / 1000) - Number(latest.timestamp);
     if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
   }
   if (opened) recordTransactions(provider, opened);
   const address = journal?.registry ?? (await deployRegistry());
   async function deployRegistry(): Promise<string> {
-    const { registry } = await ignition.deploy(RegistryModule, { parameters: { Registry: { adminDelay: 0 } }, displayUi: false });
+    const { registry } = await ignition.deploy(RegistryModule, {
+      parameters: { Registry: { adminDelay: 0 } },
+      displayUi: false,
+    });
     const deployed = await registry.getAddress();
     opened?.append({ type: "registry", address: deployed });
     return deployed;
@@ -157,9 +171,20 @@ function recordTransactions(provider: Eip1193, journal: OpenedJournal): void {
         hash = (error as { transactionHash?: unknown }).transactionHash;
         if (typeof hash !== "string") throw error; // refused, not mined
       }
-      const receipt = (await request({ method: "eth_getTransactionReceipt", params: [hash] })) as { blockNumber: string } | null;
-      const block = (await request({ method: "eth_getBlockByNumber", params: [receipt?.blockNumber ?? "latest", false] })) as { timestamp: string };
-      journal.append({ type: "tx", method, params: args.params ?? [], timestamp: Number(block.timestamp), ...(failure === undefined ? {} : { reverted: true as const }) });
+      const receipt = (await request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+        blockNumber: string;
+      } | null;
+      const block = (await request({
+        method: "eth_getBlockByNumber",
+        params: [receipt?.blockNumber ?? "latest", false],
+      })) as { timestamp: string };
+      journal.append({
+        type: "tx",
+        method,
+        params: args.params ?? [],
+        timestamp: Number(block.timestamp),
+        ...(failure === undefined ? {} : { reverted: true as const }),
+      });
       if (failure !== undefined) throw failure;
       return result;
     });

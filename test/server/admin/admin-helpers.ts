@@ -22,7 +22,9 @@ export interface CliResult {
 export async function certsAdmin(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ECERT_")));
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), "admin", ...args], { env: { ...base, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), "admin", ...args], {
+      env: { ...base, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -33,7 +35,9 @@ export async function certsAdmin(env: Record<string, string>, ...args: string[])
 /** Writes an encrypted JSON keystore of `key` (light scrypt, for test speed) and returns its path. */
 export async function writeKeystore(dir: string, name: string, key: string, password: string): Promise<string> {
   const wallet = new Wallet(key);
-  const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 10 } });
+  const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, {
+    scrypt: { N: 1 << 10 },
+  });
   const file = path.join(dir, `${name}.keystore.json`);
   await writeFile(file, json, { mode: 0o600 });
   return file;

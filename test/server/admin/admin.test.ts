@@ -2,10 +2,25 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, Interface, JsonRpcProvider, Wallet, encodeBytes32String, hexlify, parseEther, randomBytes } from "ethers";
+import {
+  Contract,
+  Interface,
+  JsonRpcProvider,
+  Wallet,
+  encodeBytes32String,
+  hexlify,
+  parseEther,
+  randomBytes,
+} from "ethers";
 import { certificateFingerprint } from "../../../server/chain/issuers.ts";
 import { DEV_KEYS, startLocalChain, type LocalChainResult } from "../../../server/chain/local-chain.ts";
-import { EXPLAINED_ERRORS, REGISTRY_ADMIN_ABI, decodeRegistryError, devAdminKey, formatTime } from "../../../server/admin/registry-admin.ts";
+import {
+  EXPLAINED_ERRORS,
+  REGISTRY_ADMIN_ABI,
+  decodeRegistryError,
+  devAdminKey,
+  formatTime,
+} from "../../../server/admin/registry-admin.ts";
 import { certsAdmin, writeKeystore, type CliResult } from "./admin-helpers.ts";
 
 const CSB_SIGNER = new Wallet(DEV_KEYS.CSB).address;
@@ -27,14 +42,37 @@ describe("certs admin: the governance admin's commands on the registry", functio
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-admin-"));
     chain = await startLocalChain({ dataDir, port: 0 });
-    await writeFile(path.join(dataDir, "dev.json"), JSON.stringify({ rpcUrl: "http://127.0.0.1:9/rpc", chainRpcUrl: chain.rpcUrl, chainId: chain.chainId, registry: chain.registry }));
-    provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-    artifactAbi = JSON.parse(await readFile(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8")).abi;
+    await writeFile(
+      path.join(dataDir, "dev.json"),
+      JSON.stringify({
+        rpcUrl: "http://127.0.0.1:9/rpc",
+        chainRpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        registry: chain.registry,
+      }),
+    );
+    provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+    });
+    artifactAbi = JSON.parse(
+      await readFile(new URL("../../../artifacts/contracts/Registry.sol/Registry.json", import.meta.url), "utf8"),
+    ).abi;
     admin = new Contract(chain.registry, artifactAbi as never, new Wallet(DEV_KEYS.admin, provider));
     adminKeystore = await writeKeystore(dataDir, "admin", DEV_KEYS.admin, PASSWORD);
     dev = (...args) => certsAdmin({ DATA_DIR: dataDir }, ...args);
     withKeystore = (keystore, ...args) =>
-      certsAdmin({ DATA_DIR: path.join(dataDir, "elsewhere"), ECERT_ADMIN_PASSWORD: PASSWORD }, ...args, "--keystore", keystore, "--rpc", chain.rpcUrl, "--registry", chain.registry);
+      certsAdmin(
+        { DATA_DIR: path.join(dataDir, "elsewhere"), ECERT_ADMIN_PASSWORD: PASSWORD },
+        ...args,
+        "--keystore",
+        keystore,
+        "--rpc",
+        chain.rpcUrl,
+        "--registry",
+        chain.registry,
+      );
   });
   after(async () => {
     provider?.destroy();
@@ -59,7 +97,10 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const data = iface.encodeErrorResult("RegistryCutOffNotEarlier", [CSB_SIGNER, 1798761600n, 1798675200n]);
       const refusal = decodeRegistryError({ code: "CALL_EXCEPTION", info: { error: { data } } })!;
       expect(refusal.name).to.equal("RegistryCutOffNotEarlier");
-      expect(refusal.sentence).to.include(CSB_SIGNER).and.include("2027-01-01 08:00:00 HKT (2027-01-01T00:00:00Z)").and.include("only move the end earlier");
+      expect(refusal.sentence)
+        .to.include(CSB_SIGNER)
+        .and.include("2027-01-01 08:00:00 HKT (2027-01-01T00:00:00Z)")
+        .and.include("only move the end earlier");
       expect(decodeRegistryError(new Error("no data"))).to.equal(undefined);
     });
 
@@ -73,7 +114,18 @@ describe("certs admin: the governance admin's commands on the registry", functio
     it("prints the help of certs admin and of each command, exit 0", async () => {
       const help = await dev("--help");
       expect(help.code).to.equal(0);
-      for (const command of ["issuer list", "issuer register", "issuer stop", "issuer reactivate", "signer add", "signer cut-off", "signing-cert add", "signing-cert remove", "restore certificate", "restore batch"]) {
+      for (const command of [
+        "issuer list",
+        "issuer register",
+        "issuer stop",
+        "issuer reactivate",
+        "signer add",
+        "signer cut-off",
+        "signing-cert add",
+        "signing-cert remove",
+        "restore certificate",
+        "restore batch",
+      ]) {
         expect(help.stdout).to.include(`certs admin ${command}`);
       }
       const one = await dev("signer", "cut-off", "--help");
@@ -87,10 +139,16 @@ describe("certs admin: the governance admin's commands on the registry", functio
         [["frobnicate"], /unknown command: admin frobnicate/],
         [["signer", "cut-off", "0x1234", "--from", "now"], /not an address: 0x1234/],
         [["signer", "cut-off", CSB_SIGNER, "--from", "2026-12-01 09:00"], /--from: expected ISO 8601 with a time zone/],
-        [["signer", "cut-off", CSB_SIGNER, "--from", "2026-12-01T09:00:00"], /--from: expected ISO 8601 with a time zone/],
+        [
+          ["signer", "cut-off", CSB_SIGNER, "--from", "2026-12-01T09:00:00"],
+          /--from: expected ISO 8601 with a time zone/,
+        ],
         [["signer", "cut-off", CSB_SIGNER], /needs --from TIME/],
         [["restore", "certificate", "CSB", "0x12", "--reason", "fraud"], /LEAF: expected 0x and 64 hex digits/],
-        [["restore", "batch", "CSB", `0x${"ab".repeat(32)}`, "--reason", "because"], /--reason: not a reason code: because/],
+        [
+          ["restore", "batch", "CSB", `0x${"ab".repeat(32)}`, "--reason", "because"],
+          /--reason: not a reason code: because/,
+        ],
         [["issuer", "register"], /needs --file issuers.json/],
         [["issuer", "list", "--private-key", DEV_KEYS.admin], /never taken on the command line/],
       ];
@@ -103,10 +161,30 @@ describe("certs admin: the governance admin's commands on the registry", functio
     });
 
     it("exits 64 with no keystore and no dev.json, and when the password cannot be asked", async () => {
-      const none = await certsAdmin({ DATA_DIR: path.join(dataDir, "elsewhere") }, "issuer", "stop", "CSB", "--rpc", chain.rpcUrl, "--registry", chain.registry);
+      const none = await certsAdmin(
+        { DATA_DIR: path.join(dataDir, "elsewhere") },
+        "issuer",
+        "stop",
+        "CSB",
+        "--rpc",
+        chain.rpcUrl,
+        "--registry",
+        chain.registry,
+      );
       expect(none.code).to.equal(64);
       expect(none.stderr).to.include("--keystore FILE");
-      const noPassword = await certsAdmin({ DATA_DIR: path.join(dataDir, "elsewhere") }, "issuer", "stop", "CSB", "--keystore", adminKeystore, "--rpc", chain.rpcUrl, "--registry", chain.registry);
+      const noPassword = await certsAdmin(
+        { DATA_DIR: path.join(dataDir, "elsewhere") },
+        "issuer",
+        "stop",
+        "CSB",
+        "--keystore",
+        adminKeystore,
+        "--rpc",
+        chain.rpcUrl,
+        "--registry",
+        chain.registry,
+      );
       expect(noPassword.code).to.equal(64);
       expect(noPassword.stderr).to.include("ECERT_ADMIN_PASSWORD");
     });
@@ -115,7 +193,18 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const missing = await withKeystore(path.join(dataDir, "nope.json"), "issuer", "stop", "CSB");
       expect(missing.code).to.equal(66);
       expect(missing.stderr).to.include("cannot read the keystore");
-      const wrong = await certsAdmin({ DATA_DIR: path.join(dataDir, "elsewhere"), ECERT_ADMIN_PASSWORD: "wrong" }, "issuer", "stop", "CSB", "--keystore", adminKeystore, "--rpc", chain.rpcUrl, "--registry", chain.registry);
+      const wrong = await certsAdmin(
+        { DATA_DIR: path.join(dataDir, "elsewhere"), ECERT_ADMIN_PASSWORD: "wrong" },
+        "issuer",
+        "stop",
+        "CSB",
+        "--keystore",
+        adminKeystore,
+        "--rpc",
+        chain.rpcUrl,
+        "--registry",
+        chain.registry,
+      );
       expect(wrong.code).to.equal(66);
       expect(wrong.stderr).to.include("cannot decrypt the keystore").and.not.include("wrong\n");
       const file = await dev("issuer", "register", "--file", path.join(dataDir, "missing-issuers.json"));
@@ -124,7 +213,15 @@ describe("certs admin: the governance admin's commands on the registry", functio
     });
 
     it("exits 69 when the chain cannot be reached", async () => {
-      const result = await certsAdmin({ DATA_DIR: path.join(dataDir, "elsewhere") }, "issuer", "list", "--rpc", "http://127.0.0.1:9", "--registry", chain.registry);
+      const result = await certsAdmin(
+        { DATA_DIR: path.join(dataDir, "elsewhere") },
+        "issuer",
+        "list",
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--registry",
+        chain.registry,
+      );
       expect(result.code).to.equal(69);
       expect(result.stderr).to.include("cannot reach the chain");
     });
@@ -154,7 +251,12 @@ describe("certs admin: the governance admin's commands on the registry", functio
       expect(result.stdout).to.include("FSD (issuer #2): Fire Services Department 消防處, hkfsd.gov.hk: active");
       const json = JSON.parse((await dev("issuer", "list", "--json")).stdout);
       expect(json.issuers.map((i: { id: string }) => i.id)).to.deep.equal(["CSB", "FSD"]);
-      expect(json.issuers[0].signers[0]).to.deep.include({ address: CSB_SIGNER, validFrom: "1767225600", validUntil: String(2n ** 64n - 1n), current: true });
+      expect(json.issuers[0].signers[0]).to.deep.include({
+        address: CSB_SIGNER,
+        validFrom: "1767225600",
+        validUntil: String(2n ** 64n - 1n),
+        current: true,
+      });
     });
 
     it("registers issuers from a file with a keystore, printing each transaction, and says already so the second time", async () => {
@@ -163,12 +265,25 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const fingerprint = hexlify(randomBytes(32));
       await writeFile(
         file,
-        JSON.stringify({ issuers: [{ id: "LD", nameEn: "Labour Department", nameZh: "勞工處", domain: "labour.gov.hk", signingCertificate: fingerprint, signers: [{ address: signer.address, validFrom: "2026-01-01T00:00:00Z" }] }] }),
+        JSON.stringify({
+          issuers: [
+            {
+              id: "LD",
+              nameEn: "Labour Department",
+              nameZh: "勞工處",
+              domain: "labour.gov.hk",
+              signingCertificate: fingerprint,
+              signers: [{ address: signer.address, validFrom: "2026-01-01T00:00:00Z" }],
+            },
+          ],
+        }),
       );
       const first = await withKeystore(adminKeystore, "issuer", "register", "--file", file);
       expect(first.code, first.stderr).to.equal(0);
       expect(first.stdout).to.match(/^issuer LD: registered: transaction 0x[0-9a-f]{64}, block \d+$/m);
-      expect(first.stdout).to.match(new RegExp(`^issuer LD: signer added ${signer.address}: transaction 0x[0-9a-f]{64}, block \\d+$`, "m"));
+      expect(first.stdout).to.match(
+        new RegExp(`^issuer LD: signer added ${signer.address}: transaction 0x[0-9a-f]{64}, block \\d+$`, "m"),
+      );
       const view = await admin.issuer(encodeBytes32String("LD"));
       expect(view.nameEn).to.equal("Labour Department");
       expect(view.signingCertificate).to.equal(fingerprint);
@@ -182,19 +297,33 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const other = await writeKeystore(dataDir, "not-admin", DEV_KEYS.FSD, PASSWORD);
       const result = await withKeystore(other, "issuer", "update", "LD", "--domain", "evil.example");
       expect(result.code).to.equal(1);
-      expect(result.stderr).to.include(`the registry refused: ${new Wallet(DEV_KEYS.FSD).address} is not the registry's governance admin`).and.include("(AccessControlUnauthorizedAccount)");
+      expect(result.stderr)
+        .to.include(`the registry refused: ${new Wallet(DEV_KEYS.FSD).address} is not the registry's governance admin`)
+        .and.include("(AccessControlUnauthorizedAccount)");
       expect((await admin.issuer(encodeBytes32String("LD"))).domain).to.equal("labour.gov.hk");
     });
 
     it("updates an issuer's names and domain; the same again is already so; an empty field is refused with its name", async () => {
-      const updated = await dev("issuer", "update", "LD", "--name-en", "Labour Department (HKSAR)", "--domain", "www.labour.gov.hk");
+      const updated = await dev(
+        "issuer",
+        "update",
+        "LD",
+        "--name-en",
+        "Labour Department (HKSAR)",
+        "--domain",
+        "www.labour.gov.hk",
+      );
       expect(updated.code, updated.stderr).to.equal(0);
-      expect(updated.stdout).to.match(/^issuer LD updated to Labour Department \(HKSAR\) 勞工處, www\.labour\.gov\.hk: transaction 0x[0-9a-f]{64}, block \d+$/m);
+      expect(updated.stdout).to.match(
+        /^issuer LD updated to Labour Department \(HKSAR\) 勞工處, www\.labour\.gov\.hk: transaction 0x[0-9a-f]{64}, block \d+$/m,
+      );
       const again = await dev("issuer", "update", "LD", "--domain", "www.labour.gov.hk");
       expect(again.stdout).to.match(/^already so: issuer LD is Labour Department \(HKSAR\)/m);
       const empty = await dev("issuer", "update", "LD", "--name-zh", "");
       expect(empty.code).to.equal(1);
-      expect(empty.stderr).to.include("the registry refused: The issuer's nameZh cannot be empty. (RegistryEmptyIssuerField)");
+      expect(empty.stderr).to.include(
+        "the registry refused: The issuer's nameZh cannot be empty. (RegistryEmptyIssuerField)",
+      );
       const unknown = await dev("issuer", "update", "NOPE", "--domain", "x.gov.hk");
       expect(unknown.code).to.equal(1);
       expect(unknown.stderr).to.include("Issuer NOPE is not registered in this registry. (RegistryUnknownIssuer)");
@@ -205,7 +334,12 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const [ldSigner] = (await admin.signersOf(id)) as string[];
       const stop = await dev("issuer", "stop", "LD");
       expect(stop.code, stop.stderr).to.equal(0);
-      expect(stop.stdout).to.match(new RegExp(`^issuer LD stopped \\(1 signer cut off now: ${ldSigner}\\): transaction 0x[0-9a-f]{64}, block \\d+$`, "m"));
+      expect(stop.stdout).to.match(
+        new RegExp(
+          `^issuer LD stopped \\(1 signer cut off now: ${ldSigner}\\): transaction 0x[0-9a-f]{64}, block \\d+$`,
+          "m",
+        ),
+      );
       expect(stop.stdout).to.include("stopped at ");
       const record = await admin.signerRecord(ldSigner);
       expect(record.validUntil).to.be.lessThan(2n ** 64n - 1n);
@@ -232,18 +366,47 @@ describe("certs admin: the governance admin's commands on the registry", functio
   describe("signers", () => {
     it("adds a signer with a window; already so the second time; an address of another issuer and an empty window are refused", async () => {
       const signer = Wallet.createRandom().address;
-      const added = await dev("signer", "add", "LD", signer, "--from", "2026-12-01T09:00:00+08:00", "--until", "2027-12-01T00:00:00Z");
+      const added = await dev(
+        "signer",
+        "add",
+        "LD",
+        signer,
+        "--from",
+        "2026-12-01T09:00:00+08:00",
+        "--until",
+        "2027-12-01T00:00:00Z",
+      );
       expect(added.code, added.stderr).to.equal(0);
-      expect(added.stdout).to.include(`signer ${signer} added to LD, window [2026-12-01 09:00:00 HKT (2026-12-01T01:00:00Z), 2027-12-01 08:00:00 HKT (2027-12-01T00:00:00Z)): transaction 0x`);
+      expect(added.stdout).to.include(
+        `signer ${signer} added to LD, window [2026-12-01 09:00:00 HKT (2026-12-01T01:00:00Z), 2027-12-01 08:00:00 HKT (2027-12-01T00:00:00Z)): transaction 0x`,
+      );
       const record = await admin.signerRecord(signer);
       expect([record.validFrom, record.validUntil]).to.deep.equal([1796086800n, 1827619200n]);
-      const again = await dev("signer", "add", "LD", signer, "--from", "2026-12-01T09:00:00+08:00", "--until", "2027-12-01T00:00:00Z");
+      const again = await dev(
+        "signer",
+        "add",
+        "LD",
+        signer,
+        "--from",
+        "2026-12-01T09:00:00+08:00",
+        "--until",
+        "2027-12-01T00:00:00Z",
+      );
       expect(again.code).to.equal(0);
       expect(again.stdout).to.match(new RegExp(`^already so: ${signer} is a signer of LD`, "m"));
       const elsewhere = await dev("signer", "add", "FSD", signer);
       expect(elsewhere.code).to.equal(1);
       expect(elsewhere.stderr).to.include(`Signer ${signer} was already added`).and.include("(RegistrySignerExists)");
-      const empty = await dev("signer", "add", "LD", Wallet.createRandom().address, "--from", "2027-01-01T00:00:00Z", "--until", "2026-01-01T00:00:00Z");
+      const empty = await dev(
+        "signer",
+        "add",
+        "LD",
+        Wallet.createRandom().address,
+        "--from",
+        "2027-01-01T00:00:00Z",
+        "--until",
+        "2026-01-01T00:00:00Z",
+      );
       expect(empty.code).to.equal(1);
       expect(empty.stderr).to.include("The validity window is empty").and.include("(RegistryInvalidWindow)");
     });
@@ -253,12 +416,19 @@ describe("certs admin: the governance admin's commands on the registry", functio
       expect((await dev("signer", "add", "LD", signer, "--from", "2026-01-01T00:00:00Z")).code).to.equal(0);
       const cut = await dev("signer", "cut-off", signer, "--from", "2026-06-01T00:00:00Z");
       expect(cut.code, cut.stderr).to.equal(0);
-      expect(cut.stdout).to.match(new RegExp(`^signer ${signer} \\(LD\\) cut off from 2026-06-01 08:00:00 HKT \\(2026-06-01T00:00:00Z\\): transaction 0x[0-9a-f]{64}, block \\d+$`, "m"));
+      expect(cut.stdout).to.match(
+        new RegExp(
+          `^signer ${signer} \\(LD\\) cut off from 2026-06-01 08:00:00 HKT \\(2026-06-01T00:00:00Z\\): transaction 0x[0-9a-f]{64}, block \\d+$`,
+          "m",
+        ),
+      );
       expect((await admin.signerRecord(signer)).validUntil).to.equal(1780272000n);
       for (const time of ["2026-06-01T00:00:00Z", "now"]) {
         const again = await dev("signer", "cut-off", signer, "--from", time);
         expect(again.code).to.equal(0);
-        expect(again.stdout).to.match(new RegExp(`^already so: ${signer} \\(LD\\)'s window already ends at 2026-06-01 08:00:00 HKT`, "m"));
+        expect(again.stdout).to.match(
+          new RegExp(`^already so: ${signer} \\(LD\\)'s window already ends at 2026-06-01 08:00:00 HKT`, "m"),
+        );
       }
       const unknown = Wallet.createRandom().address;
       const refused = await dev("signer", "cut-off", unknown, "--from", "now");
@@ -272,15 +442,26 @@ describe("certs admin: the governance admin's commands on the registry", functio
       const fingerprint = hexlify(randomBytes(32));
       const added = await dev("signing-cert", "add", "FSD", fingerprint);
       expect(added.code, added.stderr).to.equal(0);
-      expect(added.stdout).to.match(new RegExp(`^signing certificate ${fingerprint} registered for FSD \\(now its current one\\): transaction 0x`, "m"));
+      expect(added.stdout).to.match(
+        new RegExp(
+          `^signing certificate ${fingerprint} registered for FSD \\(now its current one\\): transaction 0x`,
+          "m",
+        ),
+      );
       expect(await admin.isSigningCertificate(encodeBytes32String("FSD"), fingerprint)).to.equal(true);
       const list = await dev("issuer", "list");
       const fsd = list.stdout.slice(list.stdout.indexOf("FSD (issuer #2)"));
-      expect(fsd).to.include(`${fingerprint}  (current)`).and.include(await certificateFingerprint(path.join(dataDir, "pki", "FSD.cert.pem")));
-      expect((await dev("signing-cert", "add", "FSD", fingerprint)).stdout).to.match(/^already so: signing certificate 0x[0-9a-f]{64} is registered for FSD/m);
+      expect(fsd)
+        .to.include(`${fingerprint}  (current)`)
+        .and.include(await certificateFingerprint(path.join(dataDir, "pki", "FSD.cert.pem")));
+      expect((await dev("signing-cert", "add", "FSD", fingerprint)).stdout).to.match(
+        /^already so: signing certificate 0x[0-9a-f]{64} is registered for FSD/m,
+      );
       const removed = await dev("signing-cert", "remove", "FSD", fingerprint);
       expect(removed.stdout).to.match(/withdrawn from FSD: PDFs it signed no longer verify: transaction 0x/);
-      expect((await dev("signing-cert", "remove", "FSD", fingerprint)).stdout).to.match(/^already so: signing certificate 0x[0-9a-f]{64} is not registered for FSD/m);
+      expect((await dev("signing-cert", "remove", "FSD", fingerprint)).stdout).to.match(
+        /^already so: signing certificate 0x[0-9a-f]{64} is not registered for FSD/m,
+      );
       const pem = await dev("signing-cert", "add", "CSB", path.join(dataDir, "pki", "CSB.cert.pem"));
       expect(pem.code).to.equal(0);
       expect(pem.stdout).to.match(/^already so: signing certificate 0x[0-9a-f]{64} is registered for CSB/m);
@@ -295,7 +476,9 @@ describe("certs admin: the governance admin's commands on the registry", functio
   describe("restores", () => {
     it("restores a revoked certificate and a revoked batch to valid; already so when valid; a root never anchored is refused", async () => {
       const signer = new Wallet(hexlify(randomBytes(32)), provider);
-      await (await new Wallet(DEV_KEYS.admin, provider).sendTransaction({ to: signer.address, value: parseEther("1") })).wait();
+      await (
+        await new Wallet(DEV_KEYS.admin, provider).sendTransaction({ to: signer.address, value: parseEther("1") })
+      ).wait();
       expect((await dev("signer", "add", "CSB", signer.address, "--from", "2026-01-01T00:00:00Z")).code).to.equal(0);
       const asSigner = admin.connect(signer) as Contract;
       const root = hexlify(randomBytes(32));
@@ -308,17 +491,26 @@ describe("certs admin: the governance admin's commands on the registry", functio
 
       const restored = await dev("restore", "certificate", "CSB", leaf, "--reason", "issued-in-error");
       expect(restored.code, restored.stderr).to.equal(0);
-      expect(restored.stdout).to.match(new RegExp(`^certificate ${leaf} restored to valid in CSB's namespace, reason 1: transaction 0x[0-9a-f]{64}, block \\d+$`, "m"));
+      expect(restored.stdout).to.match(
+        new RegExp(
+          `^certificate ${leaf} restored to valid in CSB's namespace, reason 1: transaction 0x[0-9a-f]{64}, block \\d+$`,
+          "m",
+        ),
+      );
       const again = await dev("restore", "certificate", "CSB", leaf, "--reason", "1");
       expect(again.code).to.equal(0);
       expect(again.stdout).to.include(`already so: certificate ${leaf} is valid in CSB's namespace`);
 
       const batch = await dev("restore", "batch", "CSB", root, "--reason", "unspecified");
       expect(batch.code, batch.stderr).to.equal(0);
-      expect(batch.stdout).to.match(/^batch 0x[0-9a-f]{64} of CSB restored \(no longer revoked\), reason 0: transaction/m);
+      expect(batch.stdout).to.match(
+        /^batch 0x[0-9a-f]{64} of CSB restored \(no longer revoked\), reason 0: transaction/m,
+      );
       const status = await admin.certificateStatus(csb, root, leaf, `0x${"00".repeat(32)}`);
       expect([status.leafStatus, status.batchRevoked]).to.deep.equal([0n, false]);
-      expect((await dev("restore", "batch", "CSB", root, "--reason", "unspecified")).stdout).to.include(`already so: batch ${root} of CSB is not revoked`);
+      expect((await dev("restore", "batch", "CSB", root, "--reason", "unspecified")).stdout).to.include(
+        `already so: batch ${root} of CSB is not revoked`,
+      );
 
       const never = hexlify(randomBytes(32));
       const refused = await dev("restore", "batch", "CSB", never, "--reason", "unspecified");

@@ -30,7 +30,11 @@ const CSB_SIGNER = new Wallet(DEV_KEYS.CSB).address;
 
 /** The header and the first `count` rows of a sample CSV. */
 function firstRows(csv: Uint8Array, count: number): Uint8Array {
-  const lines = new TextDecoder().decode(csv).replace(/^\uFEFF/, "").split(/\r?\n/).filter(Boolean);
+  const lines = new TextDecoder()
+    .decode(csv)
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .filter(Boolean);
   return new TextEncoder().encode(`${lines.slice(0, count + 1).join("\r\n")}\r\n`);
 }
 
@@ -45,7 +49,10 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
   const pdfs = new Map<string, Uint8Array>();
 
   const verifyPdf = (pdf: Uint8Array): Promise<VerificationResult> =>
-    verify(pdf, { providers: [server.dev?.rpcUrl ?? `${server.url}/rpc`], trusted: { chainId: 31337, registry: registry() } });
+    verify(pdf, {
+      providers: [server.dev?.rpcUrl ?? `${server.url}/rpc`],
+      trusted: { chainId: 31337, registry: registry() },
+    });
   let registryAddress: string;
   const registry = () => registryAddress;
 
@@ -54,8 +61,11 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
     expect(res.status, JSON.stringify(res.json)).to.equal(202);
     const batchId = res.json.batchId as string;
     await waitFor(async () => (await api(server, "GET", `/batches/${batchId}`, { key })).json.done === true);
-    expect((await api(server, "GET", `/batches/${batchId}`, { key })).json.progress.issued).to.equal(res.json.certificates.length);
-    for (const c of res.json.certificates as Issued) pdfs.set(c.id, (await api(server, "GET", `/certificates/${c.id}/pdf`, { key })).bytes);
+    expect((await api(server, "GET", `/batches/${batchId}`, { key })).json.progress.issued).to.equal(
+      res.json.certificates.length,
+    );
+    for (const c of res.json.certificates as Issued)
+      pdfs.set(c.id, (await api(server, "GET", `/certificates/${c.id}/pdf`, { key })).bytes);
     return res.json.certificates;
   }
 
@@ -95,19 +105,33 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
     expect(Date.parse(cutOffAt)).to.be.greaterThan(Date.parse(a0.anchor!.anchoredAt));
 
     // After T, the key revokes one of A's certificates (through the service): it counts, for now.
-    const revoked = await api(server, "POST", `/certificates/${batchA[1].id}/revoke`, { key, json: { reason: "fraud" } });
+    const revoked = await api(server, "POST", `/certificates/${batchA[1].id}/revoke`, {
+      key,
+      json: { reason: "fraud" },
+    });
     expect(revoked.status).to.equal(202);
-    await waitFor(async () => (await api(server, "GET", `/certificates/${batchA[1].id}`, { key })).json.status === "revoked");
+    await waitFor(
+      async () => (await api(server, "GET", `/certificates/${batchA[1].id}`, { key })).json.status === "revoked",
+    );
     expect((await verifyPdf(pdfs.get(batchA[1].id)!)).reasons).to.deep.equal(["REVOKED"]);
 
     // 2. The admin cuts the key off from T.
     const cut = await certsAdmin({ DATA_DIR: dataDir }, "signer", "cut-off", CSB_SIGNER, "--from", cutOffAt);
     expect(cut.code, cut.stderr).to.equal(0);
-    expect(cut.stdout).to.match(new RegExp(`^signer ${CSB_SIGNER} \\(CSB\\) cut off from .* HKT \\(${cutOffAt}\\): transaction 0x[0-9a-f]{64}, block \\d+$`, "m"));
-    expect((await certsAdmin({ DATA_DIR: dataDir }, "signer", "cut-off", CSB_SIGNER, "--from", cutOffAt)).stdout).to.match(/^already so: /m);
+    expect(cut.stdout).to.match(
+      new RegExp(
+        `^signer ${CSB_SIGNER} \\(CSB\\) cut off from .* HKT \\(${cutOffAt}\\): transaction 0x[0-9a-f]{64}, block \\d+$`,
+        "m",
+      ),
+    );
+    expect(
+      (await certsAdmin({ DATA_DIR: dataDir }, "signer", "cut-off", CSB_SIGNER, "--from", cutOffAt)).stdout,
+    ).to.match(/^already so: /m);
     const list = await certsAdmin({ DATA_DIR: dataDir }, "issuer", "list", "--json");
     const csb = JSON.parse(list.stdout).issuers.find((i: { id: string }) => i.id === "CSB");
-    expect(csb.signers).to.deep.equal([{ address: CSB_SIGNER, validFrom: "1767225600", validUntil: String(Date.parse(cutOffAt) / 1000), current: false }]);
+    expect(csb.signers).to.deep.equal([
+      { address: CSB_SIGNER, validFrom: "1767225600", validUntil: String(Date.parse(cutOffAt) / 1000), current: false },
+    ]);
 
     // 3. Anchored at or after T: ISSUER_KEY_REVOKED. Before T: VALID, and the revocation made after T no longer counts.
     for (const c of batchB) {
@@ -119,9 +143,15 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
       expect(result.status, `${c.certificateNumber}: ${result.reasons.join()}`).to.equal("VALID");
     }
     // The same through the public POST /verify.
-    const viaApi = await api(server, "POST", "/verify", { body: pdfs.get(batchB[0].id)!, contentType: "application/pdf" });
+    const viaApi = await api(server, "POST", "/verify", {
+      body: pdfs.get(batchB[0].id)!,
+      contentType: "application/pdf",
+    });
     expect(viaApi.json.reasons).to.deep.equal(["ISSUER_KEY_REVOKED"]);
-    expect((await api(server, "POST", "/verify", { body: pdfs.get(batchA[1].id)!, contentType: "application/pdf" })).json.status).to.equal("VALID");
+    expect(
+      (await api(server, "POST", "/verify", { body: pdfs.get(batchA[1].id)!, contentType: "application/pdf" })).json
+        .status,
+    ).to.equal("VALID");
   });
 
   let newSigner: Wallet;
@@ -131,10 +161,18 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
     newSigner = Wallet.createRandom() as unknown as Wallet;
     const added = await certsAdmin({ DATA_DIR: dataDir }, "signer", "add", "CSB", newSigner.address);
     expect(added.code, added.stderr).to.equal(0);
-    expect(added.stdout).to.match(new RegExp(`^signer ${newSigner.address} added to CSB, window \\[.*, no end\\): transaction 0x`, "m"));
+    expect(added.stdout).to.match(
+      new RegExp(`^signer ${newSigner.address} added to CSB, window \\[.*, no end\\): transaction 0x`, "m"),
+    );
     // The department funds its new key (on the local chain, from the development admin account).
-    const rpc = new JsonRpcProvider(server.dev!.chainRpcUrl, 31337, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-    await (await new Wallet(DEV_KEYS.admin, rpc).sendTransaction({ to: newSigner.address, value: parseEther("1") })).wait();
+    const rpc = new JsonRpcProvider(server.dev!.chainRpcUrl, 31337, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+    });
+    await (
+      await new Wallet(DEV_KEYS.admin, rpc).sendTransaction({ to: newSigner.address, value: parseEther("1") })
+    ).wait();
     rpc.destroy();
     keystore = await writeKeystore(dataDir, "csb-signer-2", newSigner.privateKey, "csb drill password");
 
@@ -160,7 +198,9 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
         CONFIRMATIONS: "0",
       }),
     );
-    const list = JSON.parse((await certsAdmin({}, "issuer", "list", "--json", "--rpc", chain.rpcUrl, "--registry", chain.registry)).stdout);
+    const list = JSON.parse(
+      (await certsAdmin({}, "issuer", "list", "--json", "--rpc", chain.rpcUrl, "--registry", chain.registry)).stdout,
+    );
     const csb = list.issuers.find((i: { id: string }) => i.id === "CSB");
     expect(csb.signers.map((s: { address: string; current: boolean }) => [s.address, s.current])).to.deep.equal([
       [CSB_SIGNER, false],
@@ -172,7 +212,10 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
   });
 
   it("5. renews B's certificates through the service: the renewals VALID (anchored by the new signer), the old ones ISSUER_KEY_REVOKED", async () => {
-    const rows = parse(new TextDecoder().decode(firstRows(sampleCsv("csb-blnst.csv"), 3)), { columns: true, bom: true }) as Record<string, string>[];
+    const rows = parse(new TextDecoder().decode(firstRows(sampleCsv("csb-blnst.csv"), 3)), {
+      columns: true,
+      bom: true,
+    }) as Record<string, string>[];
     const renewals: string[] = [];
     for (const [i, c] of batchB.entries()) {
       const res = await api(server, "POST", `/certificates/${c.id}/renew`, { key, json: { fields: rows[i] } });
@@ -180,7 +223,9 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
       renewals.push(res.json.certificates[0].id);
     }
     for (const [i, c] of batchB.entries()) {
-      await waitFor(async () => (await api(server, "GET", `/certificates/${c.id}`, { key })).json.status === "superseded");
+      await waitFor(
+        async () => (await api(server, "GET", `/certificates/${c.id}`, { key })).json.status === "superseded",
+      );
       const renewal = (await api(server, "GET", `/certificates/${renewals[i]}`, { key })).json;
       expect(renewal).to.deep.include({ status: "issued", supersedes: c.id, certificateNumber: c.certificateNumber });
     }

@@ -1,12 +1,21 @@
 import { expect } from "chai";
 import { makeError } from "ethers";
-import { backoffDelay, createThrottledLog, isTransientChainError, parseRetryAfter, retry, retryAfterMs } from "../../../server/chain/backoff.ts";
+import {
+  backoffDelay,
+  createThrottledLog,
+  isTransientChainError,
+  parseRetryAfter,
+  retry,
+  retryAfterMs,
+} from "../../../server/chain/backoff.ts";
 
 describe("backoffDelay", () => {
   const policy = { baseMs: 250, maxMs: 10_000 };
 
   it("is uniform below min(maxMs, baseMs·2^attempt): full jitter", () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { ...policy, random: () => 0.999999 }))).to.deep.equal([249, 499, 999, 1999, 3999, 7999, 9999]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { ...policy, random: () => 0.999999 }))).to.deep.equal([
+      249, 499, 999, 1999, 3999, 7999, 9999,
+    ]);
     expect(backoffDelay(3, { ...policy, random: () => 0.5 })).to.equal(1000);
     expect(backoffDelay(3, { ...policy, random: () => 0 })).to.equal(0);
   });
@@ -24,7 +33,7 @@ describe("backoffDelay", () => {
 
   it("spreads clients out: 1000 draws of attempt 4 cover [0, 4000)", () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const draws = Array.from({ length: 1000 }, () => backoffDelay(4, { ...policy, random }));
     expect(Math.min(...draws)).to.be.below(100);
     expect(Math.max(...draws)).to.be.within(3900, 3999);
@@ -76,9 +85,17 @@ describe("retry", () => {
     let calls = 0;
     const failing = () => {
       calls++;
-      return Promise.reject(Object.assign(makeError("throttled", "SERVER_ERROR"), { retryAfterMs: calls === 2 ? 3000 : undefined }));
+      return Promise.reject(
+        Object.assign(makeError("throttled", "SERVER_ERROR"), { retryAfterMs: calls === 2 ? 3000 : undefined }),
+      );
     };
-    const error = await retry(failing, { attempts: 4, baseMs: 100, maxMs: 5000, random: () => 0.5, sleep: async (ms) => void slept.push(ms) }).catch((e: Error) => e);
+    const error = await retry(failing, {
+      attempts: 4,
+      baseMs: 100,
+      maxMs: 5000,
+      random: () => 0.5,
+      sleep: async (ms) => void slept.push(ms),
+    }).catch((e: Error) => e);
     expect((error as Error).message).to.match(/throttled/);
     expect(calls).to.equal(4);
     expect(slept).to.deep.equal([50, 3000, 200]);
@@ -87,11 +104,22 @@ describe("retry", () => {
   it("returns the first success and does not retry an answer", async () => {
     let calls = 0;
     const slept: number[] = [];
-    const options = { attempts: 5, baseMs: 100, maxMs: 1000, random: () => 0, sleep: async (ms: number) => void slept.push(ms) };
-    expect(await retry(async () => (++calls < 3 ? Promise.reject(makeError("t", "TIMEOUT")) : "ok"), options)).to.equal("ok");
+    const options = {
+      attempts: 5,
+      baseMs: 100,
+      maxMs: 1000,
+      random: () => 0,
+      sleep: async (ms: number) => void slept.push(ms),
+    };
+    expect(await retry(async () => (++calls < 3 ? Promise.reject(makeError("t", "TIMEOUT")) : "ok"), options)).to.equal(
+      "ok",
+    );
     expect(calls).to.equal(3);
     calls = 0;
-    const reverted = await retry(async () => (calls++, Promise.reject(makeError("reverted", "CALL_EXCEPTION"))), options).catch((e: Error) => e);
+    const reverted = await retry(
+      async () => (calls++, Promise.reject(makeError("reverted", "CALL_EXCEPTION"))),
+      options,
+    ).catch((e: Error) => e);
     expect((reverted as Error).message).to.match(/reverted/);
     expect(calls).to.equal(1);
     expect(slept).to.deep.equal([0, 0]);

@@ -19,7 +19,11 @@ describe("ChainError", () => {
   it("is REVERTED, naming the registry's custom error, when the registry refuses a status change; the client gets 409", async () => {
     const { registry, signer, provider } = await deployed();
     const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0 });
-    const error = await chain.changeStatus("CSB", { kind: "reinstate", leaf: id("never-suspended") }, async () => expect.fail("must not be sent")).catch((e: unknown) => e);
+    const error = await chain
+      .changeStatus("CSB", { kind: "reinstate", leaf: id("never-suspended") }, async () =>
+        expect.fail("must not be sent"),
+      )
+      .catch((e: unknown) => e);
     expect(isChainError(error, "REVERTED")).to.equal(true);
     expect((error as ChainError).details).to.deep.include({ registryError: "RegistryInvalidTransition" });
     expect(isTransientChainError(error)).to.equal(false);
@@ -45,7 +49,13 @@ describe("ChainError", () => {
       });
     });
     const provider = createChainProvider([`http://127.0.0.1:${port}`], 31337, { timeoutMs: 500 });
-    const chain = new IssuerChain({ provider, registry: `0x${"1".repeat(40)}`, signers: {}, confirmations: 0, retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+    const chain = new IssuerChain({
+      provider,
+      registry: `0x${"1".repeat(40)}`,
+      signers: {},
+      confirmations: 0,
+      retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+    });
     try {
       const error = await chain.anchorOf("CSB", id("root")).catch((e: unknown) => e);
       expect(isChainError(error, "UNAVAILABLE")).to.equal(true);
@@ -62,7 +72,9 @@ describe("ChainError", () => {
     const { registry, signer, provider } = await deployed();
     const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0 });
     const busy = new StoreError("BUSY", "lock timeout");
-    const error = await chain.anchor("CSB", id("root-busy"), 1, async () => Promise.reject(busy)).catch((e: unknown) => e);
+    const error = await chain
+      .anchor("CSB", id("root-busy"), 1, async () => Promise.reject(busy))
+      .catch((e: unknown) => e);
     expect(error).to.equal(busy);
   });
 
@@ -73,7 +85,9 @@ describe("ChainError", () => {
     expect(chainErrorCode(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }))).to.equal("UNAVAILABLE");
     expect(chainErrorCode(new Error("read ECONNRESET"))).to.equal("UNAVAILABLE");
     // A message that looks like a revert or a connection failure does not make one when a code says otherwise.
-    expect(chainErrorCode(Object.assign(new Error("execution reverted: ECONNRESET"), { code: "INVALID_ARGUMENT" }))).to.equal(undefined);
+    expect(
+      chainErrorCode(Object.assign(new Error("execution reverted: ECONNRESET"), { code: "INVALID_ARGUMENT" })),
+    ).to.equal(undefined);
     expect(chainErrorCode(new StoreError("BUSY", "ECONNRESET"))).to.equal(undefined);
     expect(ChainError.from(makeError("t", "TIMEOUT")).cause).to.have.property("code", "TIMEOUT");
   });

@@ -48,13 +48,25 @@ describe("the production chain provider and IssuerChain against faulty endpoints
     return p;
   }
   function issuerChain(p: FailoverJsonRpcProvider, options: { retry?: { maxMs?: number } } = {}) {
-    return new IssuerChain({ provider: p, registry: chain.registry, signers: { CSB: new Wallet(DEV_KEYS.CSB, p) }, confirmations: 0, pollIntervalMs: 100, ...options });
+    return new IssuerChain({
+      provider: p,
+      registry: chain.registry,
+      signers: { CSB: new Wallet(DEV_KEYS.CSB, p) },
+      confirmations: 0,
+      pollIntervalMs: 100,
+      ...options,
+    });
   }
   /** RootAnchored logs for `root`, read from the chain directly. */
   async function anchoredLogs(root: string): Promise<unknown[]> {
     const res = await fetch(chain.rpcUrl, {
       method: "POST",
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getLogs", params: [{ address: chain.registry, fromBlock: "0x0", toBlock: "latest", topics: [ROOT_ANCHORED, root] }] }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "eth_getLogs",
+        params: [{ address: chain.registry, fromBlock: "0x0", toBlock: "latest", topics: [ROOT_ANCHORED, root] }],
+      }),
     });
     return ((await res.json()) as { result: unknown[] }).result;
   }
@@ -120,7 +132,9 @@ describe("the production chain provider and IssuerChain against faulty endpoints
     const anchored = await issuer.anchor("CSB", root, 9, async (hash) => void submitted.push(hash));
     await storm;
     const elapsed = Date.now() - started;
-    console.log(`      429 storm of ${stormMs} ms: ${duringStorm} requests reached the endpoint; anchored after ${elapsed} ms`);
+    console.log(
+      `      429 storm of ${stormMs} ms: ${duringStorm} requests reached the endpoint; anchored after ${elapsed} ms`,
+    );
     expect(duringStorm).to.be.within(2, 15); // one per Retry-After (1 s) at most, against ethers' 12 per call in ~45 ms
     expect(elapsed).to.be.within(stormMs, stormMs + 6000);
     expect(submitted).to.have.length(1);
@@ -183,8 +197,15 @@ describe("the production chain provider and IssuerChain against faulty endpoints
       setTimeout(() => (flaky.state.mode = "forward"), 2000);
     };
     const submitted: string[] = [];
-    const anchored = await new IssuerChain({ provider: p, registry: chain.registry, signers: { CSB: new Wallet(DEV_KEYS.CSB, p) }, confirmations: 0, replaceAfterMs: 500, pollIntervalMs: 100, retry: { maxMs: 1000 } })
-      .anchor("CSB", root, 1, async (hash) => void submitted.push(hash));
+    const anchored = await new IssuerChain({
+      provider: p,
+      registry: chain.registry,
+      signers: { CSB: new Wallet(DEV_KEYS.CSB, p) },
+      confirmations: 0,
+      replaceAfterMs: 500,
+      pollIntervalMs: 100,
+      retry: { maxMs: 1000 },
+    }).anchor("CSB", root, 1, async (hash) => void submitted.push(hash));
     expect(submitted).to.have.length(1);
     expect(anchored.txHash).to.equal(submitted[0]);
     expect(flaky.state.methods.filter((m) => m === "eth_sendRawTransaction")).to.have.length(1);
@@ -196,7 +217,9 @@ describe("the production chain provider and IssuerChain against faulty endpoints
     const second = await proxy("forward");
     const p = provider([first.url, second.url]);
     const error = await issuerChain(p)
-      .changeStatus("CSB", { kind: "reinstate", leaf: id("never-suspended") }, async () => expect.fail("must not be sent"))
+      .changeStatus("CSB", { kind: "reinstate", leaf: id("never-suspended") }, async () =>
+        expect.fail("must not be sent"),
+      )
       .catch((e: Error) => e);
     expect(String((error as Error).message)).to.match(/RegistryInvalidTransition|revert/);
     expect(second.state.requests).to.equal(0);
@@ -210,21 +233,36 @@ describe("the production chain provider and IssuerChain against faulty endpoints
     const p = provider([secretUrl], { log: { warn: (obj, msg) => void warnings.push({ obj, msg }) } });
     const error = (await p.getBlockNumber().catch((e: unknown) => e)) as Error;
     expect(isError(error, "SERVER_ERROR")).to.equal(true);
-    expect(down.state.headers[0].authorization).to.equal(`Basic ${Buffer.from("officer:s3cret-pass").toString("base64")}`);
+    expect(down.state.headers[0].authorization).to.equal(
+      `Basic ${Buffer.from("officer:s3cret-pass").toString("base64")}`,
+    );
     expect(error.message).to.include(`#1 ${new URL(down.url).protocol}//${new URL(down.url).host}: HTTP 502`);
     const everything = JSON.stringify({ message: error.message, error, warnings });
     expect(warnings).to.have.length(1);
-    for (const secret of ["s3cret-pass", "SECRET-API-KEY", "SECRET-QUERY", "officer"]) expect(everything).to.not.include(secret);
+    for (const secret of ["s3cret-pass", "SECRET-API-KEY", "SECRET-QUERY", "officer"])
+      expect(everything).to.not.include(secret);
   });
 
   it("refuses endpoints it cannot speak to", () => {
     expect(() => createChainProvider([], 1)).to.throw(/at least one JSON-RPC URL/);
-    expect(() => createChainProvider(["wss://rpc.example/ws/SECRET"], 1)).to.throw(/#1 \(wss:\/\/rpc\.example\): only http\(s\)/).with.property("message").that.does.not.match(/SECRET/);
+    expect(() => createChainProvider(["wss://rpc.example/ws/SECRET"], 1))
+      .to.throw(/#1 \(wss:\/\/rpc\.example\): only http\(s\)/)
+      .with.property("message")
+      .that.does.not.match(/SECRET/);
   });
 });
 
 describe("CHAIN_RPC_TIMEOUT_MS", () => {
-  const production = { CHAIN_RPC_URLS: "http://127.0.0.1:1", CHAIN_ID: "31337", REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, ISSUER_IDS: "CSB", CSB_SIGNER_KEYSTORE: "k.json", CSB_SIGNER_PASSWORD: "p", CSB_PADES_CERT: "c.pem", CSB_PADES_KEY: "k.pem" };
+  const production = {
+    CHAIN_RPC_URLS: "http://127.0.0.1:1",
+    CHAIN_ID: "31337",
+    REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`,
+    ISSUER_IDS: "CSB",
+    CSB_SIGNER_KEYSTORE: "k.json",
+    CSB_SIGNER_PASSWORD: "p",
+    CSB_PADES_CERT: "c.pem",
+    CSB_PADES_KEY: "k.pem",
+  };
 
   it("defaults to 5000 ms and takes a value in ms", () => {
     expect(loadConfig(production).chain!.rpcTimeoutMs).to.equal(5000);
@@ -233,7 +271,10 @@ describe("CHAIN_RPC_TIMEOUT_MS", () => {
 
   it("refuses a value that is not a whole number of ms between 100 and 600000, naming the variable", () => {
     for (const bad of ["abc", "0", "99", "1.5", "600001"]) {
-      expect(() => loadConfig({ ...production, CHAIN_RPC_TIMEOUT_MS: bad }), bad).to.throw(ConfigError, /^CHAIN_RPC_TIMEOUT_MS: /);
+      expect(() => loadConfig({ ...production, CHAIN_RPC_TIMEOUT_MS: bad }), bad).to.throw(
+        ConfigError,
+        /^CHAIN_RPC_TIMEOUT_MS: /,
+      );
     }
   });
 });

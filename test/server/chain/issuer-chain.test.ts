@@ -23,7 +23,14 @@ describe("IssuerChain", () => {
 
   it("sends a stuck anchor again with the same nonce and a higher fee, recording each hash before broadcast", async () => {
     const { registry, signer, provider } = await deployed();
-    const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0, replaceAfterMs: 400, pollIntervalMs: 50 });
+    const chain = new IssuerChain({
+      provider,
+      registry,
+      signers: { CSB: signer },
+      confirmations: 0,
+      replaceAfterMs: 400,
+      pollIntervalMs: 50,
+    });
     await eip1193.request({ method: "evm_setAutomine", params: [false] });
     const submitted: { hash: string; nonce: number }[] = [];
     // Mine only once the transaction has been replaced.
@@ -32,7 +39,12 @@ describe("IssuerChain", () => {
       await eip1193.request({ method: "evm_mine", params: [] });
     })();
     try {
-      const result = await chain.anchor("CSB", id("root-stuck"), 7, async (hash, nonce) => void submitted.push({ hash, nonce }));
+      const result = await chain.anchor(
+        "CSB",
+        id("root-stuck"),
+        7,
+        async (hash, nonce) => void submitted.push({ hash, nonce }),
+      );
       await miner;
       expect(submitted).to.have.length(2);
       expect(submitted[1].nonce).to.equal(submitted[0].nonce);
@@ -52,7 +64,11 @@ describe("IssuerChain", () => {
     const chain = new IssuerChain({ provider, registry, signers: { CSB: signer }, confirmations: 0 });
     let sent = false;
     try {
-      await chain.changeStatus("CSB", { kind: "reinstate", leaf: id("never-suspended") }, async () => void (sent = true));
+      await chain.changeStatus(
+        "CSB",
+        { kind: "reinstate", leaf: id("never-suspended") },
+        async () => void (sent = true),
+      );
       expect.fail("should have been refused");
     } catch (error) {
       expect(String((error as Error).message)).to.match(/RegistryInvalidTransition|revert/);

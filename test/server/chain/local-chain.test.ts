@@ -7,8 +7,18 @@ import { expect } from "chai";
 import { BrowserProvider, Contract, JsonRpcProvider, Wallet, encodeBytes32String, id } from "ethers";
 import { JournalCorruptError, openJournal } from "../../../server/chain/chain-journal.ts";
 import { IssuerChain } from "../../../server/chain/issuer-chain.ts";
-import { certificateFingerprint, loadIssuersFile, registerIssuers, type RegistryAdmin } from "../../../server/chain/issuers.ts";
-import { DEV_ISSUERS_FILE, DEV_KEYS, startLocalChain, type LocalChainResult } from "../../../server/chain/local-chain.ts";
+import {
+  certificateFingerprint,
+  loadIssuersFile,
+  registerIssuers,
+  type RegistryAdmin,
+} from "../../../server/chain/issuers.ts";
+import {
+  DEV_ISSUERS_FILE,
+  DEV_KEYS,
+  startLocalChain,
+  type LocalChainResult,
+} from "../../../server/chain/local-chain.ts";
 
 const REGISTRY_ABI = [
   "function issuer(bytes32) view returns ((bytes32 id, uint32 number, bool active, uint64 stoppedAt, string nameEn, string nameZh, string domain, bytes32 signingCertificate, address[] signers))",
@@ -76,7 +86,11 @@ describe("startLocalChain", () => {
     const admin = new Wallet(DEV_KEYS.admin, provider);
     const registry = new Contract(chain.registry, REGISTRY_ABI, admin);
     const [csb] = await loadIssuersFile(DEV_ISSUERS_FILE, { DATA_DIR: dataDir });
-    const renewed = { ...csb, signingCertificate: "0x" + "cd".repeat(32), signers: [...csb.signers, { address: Wallet.createRandom().address, validFrom: 1767225600 }] };
+    const renewed = {
+      ...csb,
+      signingCertificate: "0x" + "cd".repeat(32),
+      signers: [...csb.signers, { address: Wallet.createRandom().address, validFrom: 1767225600 }],
+    };
     const steps = await registerIssuers(registry as unknown as RegistryAdmin, [renewed]);
     expect(steps.map((s) => s.action)).to.deep.equal(["added-signing-certificate", "added-signer"]);
     expect(await registry.isSigningCertificate(encodeBytes32String("CSB"), "0x" + "cd".repeat(32))).to.equal(true);
@@ -124,12 +138,19 @@ describe("startLocalChain with persist: the journal", function () {
   afterEach(async () => rm(dataDir, { recursive: true, force: true }));
 
   /** Starts the persisted chain, runs `fn` with a CSB IssuerChain over it, closes it. */
-  async function withChain<T>(fn: (c: { chain: LocalChainResult; issuer: IssuerChain; csb: Wallet }) => Promise<T>, warnings: string[] = []): Promise<T> {
+  async function withChain<T>(
+    fn: (c: { chain: LocalChainResult; issuer: IssuerChain; csb: Wallet }) => Promise<T>,
+    warnings: string[] = [],
+  ): Promise<T> {
     const chain = await startLocalChain({ dataDir, persist: true, onWarning: (m) => warnings.push(m) });
     const provider = new BrowserProvider(chain.provider, undefined, { cacheTimeout: -1 });
     const csb = new Wallet(DEV_KEYS.CSB, provider);
     try {
-      return await fn({ chain, issuer: new IssuerChain({ provider, registry: chain.registry, signers: { CSB: csb }, confirmations: 0 }), csb });
+      return await fn({
+        chain,
+        issuer: new IssuerChain({ provider, registry: chain.registry, signers: { CSB: csb }, confirmations: 0 }),
+        csb,
+      });
     } finally {
       provider.destroy();
       await chain.close();
@@ -165,13 +186,17 @@ describe("startLocalChain with persist: the journal", function () {
       await issuer.anchor("CSB", id("root-3"), 7, async () => undefined);
     }, warnings);
     expect(warnings).to.have.length(1);
-    expect(warnings[0]).to.include(journalFile).and.match(/line \d+: the line has no newline/).and.include("truncated");
+    expect(warnings[0])
+      .to.include(journalFile)
+      .and.match(/line \d+: the line has no newline/)
+      .and.include("truncated");
 
     const lines = await journalLines();
     expect(lines.pop()).to.equal("");
     for (const line of lines) JSON.parse(line);
     await withChain(async ({ issuer }) => {
-      for (const root of ["root-1", "root-2", "root-3"]) expect(await issuer.anchorOf("CSB", id(root)), root).to.not.equal(undefined);
+      for (const root of ["root-1", "root-2", "root-3"])
+        expect(await issuer.anchorOf("CSB", id(root)), root).to.not.equal(undefined);
     }, warnings);
     expect(warnings).to.have.length(1);
   });
@@ -193,7 +218,9 @@ describe("startLocalChain with persist: the journal", function () {
       expect(error).to.be.instanceOf(JournalCorruptError);
       const message = (error as Error).message;
       expect(message).to.include(`${journalFile}, line 3: the line is not JSON`);
-      expect(message).to.match(/backup/).and.match(/move it aside/);
+      expect(message)
+        .to.match(/backup/)
+        .and.match(/move it aside/);
       expect(message).to.not.match(/delete|remove|rm -|wipe|erase/i);
     }
     // Left exactly as it was, for whoever repairs it.
@@ -205,7 +232,10 @@ describe("startLocalChain with persist: the journal", function () {
     await withChain(async ({ chain, issuer }) => {
       const events: string[] = [];
       const original = { writeSync: fs.writeSync, fsyncSync: fs.fsyncSync };
-      fs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => (events.push(`write ${args[0]}`), (original.writeSync as (...a: unknown[]) => number)(...args))) as typeof fs.writeSync;
+      fs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => (
+        events.push(`write ${args[0]}`),
+        (original.writeSync as (...a: unknown[]) => number)(...args)
+      )) as typeof fs.writeSync;
       fs.fsyncSync = ((fd: number) => (events.push(`fsync ${fd}`), original.fsyncSync(fd))) as typeof fs.fsyncSync;
       syncBuiltinESMExports();
       try {
@@ -274,7 +304,9 @@ describe("openJournal", () => {
     const journal = openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: () => undefined });
     journal.append({ type: "tx", method: "eth_sendRawTransaction", params: ["0x02"], timestamp: 5 });
     journal.close();
-    expect(fs.readFileSync(file, "utf8")).to.equal(`${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":["0x02"],"timestamp":5}\n`);
+    expect(fs.readFileSync(file, "utf8")).to.equal(
+      `${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":["0x02"],"timestamp":5}\n`,
+    );
   });
 
   it("starts again when not even the header was complete", async () => {
@@ -293,14 +325,24 @@ describe("openJournal", () => {
   });
 
   for (const [what, text, pattern] of [
-    ["a bad line in the middle", `${header}\n{oops\n${registry}\n`, /line 2: the line is not JSON, and it is not the last line/],
-    ["a transaction line without a timestamp", `${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":[]}\n${tx}\n`, /line 3: a transaction line without a method, params and timestamp/],
+    [
+      "a bad line in the middle",
+      `${header}\n{oops\n${registry}\n`,
+      /line 2: the line is not JSON, and it is not the last line/,
+    ],
+    [
+      "a transaction line without a timestamp",
+      `${header}\n${registry}\n{"type":"tx","method":"eth_sendRawTransaction","params":[]}\n${tx}\n`,
+      /line 3: a transaction line without a method, params and timestamp/,
+    ],
     ["no header", `${registry}\n${tx}\n`, /line 1: the first entry is not the journal's header/],
     ["a second registry line", `${header}\n${registry}\n${registry}\n`, /line 3: a second registry line/],
   ] as const) {
     it(`refuses ${what}, and leaves the file as it was`, async () => {
       await writeFile(file, text);
-      expect(() => openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: () => expect.fail("no warning") }))
+      expect(() =>
+        openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z", onWarning: () => expect.fail("no warning") }),
+      )
         .to.throw(JournalCorruptError, pattern)
         .with.property("message")
         .that.does.not.match(/delete/i);
@@ -342,7 +384,10 @@ describe("loadIssuersFile", () => {
 
   it("names the field when a signer address is malformed", async () => {
     const bad = { ...good, signers: [{ ...good.signers[0], address: "0x123" }] };
-    await expectRejection(load({ issuers: [bad] }), /issuers\.0\.signers\.0\.address: must be a 0x-prefixed 20-byte address/);
+    await expectRejection(
+      load({ issuers: [bad] }),
+      /issuers\.0\.signers\.0\.address: must be a 0x-prefixed 20-byte address/,
+    );
   });
 
   it("names the file when it is not JSON", async () => {
@@ -350,11 +395,17 @@ describe("loadIssuersFile", () => {
   });
 
   it("refuses a member given twice, naming it (strict JSON: the second would silently win)", async () => {
-    await expectRejection(load('{"issuers":[],"issuers":[]}'), /issuers\.json: not valid JSON .*"issuers" appears twice/);
+    await expectRejection(
+      load('{"issuers":[],"issuers":[]}'),
+      /issuers\.json: not valid JSON .*"issuers" appears twice/,
+    );
   });
 
   it("says which certificate file is missing", async () => {
-    await expectRejection(load({ issuers: [{ ...good, signingCertificate: "${DATA_DIR}/none.pem" }] }), /signing certificate file not found: .*none\.pem/);
+    await expectRejection(
+      load({ issuers: [{ ...good, signingCertificate: "${DATA_DIR}/none.pem" }] }),
+      /signing certificate file not found: .*none\.pem/,
+    );
   });
 
   it("refuses a certificate file that is not PEM", async () => {
