@@ -7,6 +7,7 @@ import { BrowserProvider, Contract, Wallet, encodeBytes32String, type AbstractPr
 import { pino, type Logger } from "pino";
 import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
+import { readinessChecks } from "./api/health-routes.ts";
 import { mountVerifier } from "./api/verifier-routes.ts";
 // Type only: the local chain (Hardhat, EDR, Ignition) is loaded by the embedded default alone, below.
 import type { LocalChainResult } from "./chain/local-chain.ts";
@@ -18,6 +19,7 @@ import type { Config } from "./config.ts";
 import { openStore } from "./db/open-store.ts";
 import type { Store } from "./db/store.ts";
 import { IssuanceService, type IssuerProfile } from "./issuance/issuance-service.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadSigningIdentity } from "./pdf/signing-identity.ts";
 import { ensureDevPki } from "./pki/dev-pki.ts";
 
@@ -41,6 +43,8 @@ export interface RunningServer {
   config: Config;
   store: Store;
   issuance: IssuanceService;
+  /** This instance's Prometheus registry and metrics (`GET /metrics`). */
+  metrics: Metrics;
   /** Set for the embedded default. */
   dev?: DevJson;
   /** The embedded default's local chain, with its full (not read-only) JSON-RPC URL: for tests and tools. */
@@ -125,6 +129,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const address = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`;
   const verifierUrl = config.verifierUrl ?? url;
+  const metrics = createMetrics({ store });
   const issuance = new IssuanceService({
     store,
     chain,
@@ -135,6 +140,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     batchSize: config.batchSize,
     batchWaitMs: config.batchWaitMs,
     log,
+    metrics,
   });
   const trusted = { chainId, registry };
   // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local
@@ -152,6 +158,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       publicRateLimit: config.publicRateLimit,
       verify: (input) => verify(input, { providers: verifyWith, trusted }),
       extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }),
+      metrics,
+      readiness: readinessChecks({
+        store,
+        provider,
+        registry,
+        signers: Object.fromEntries(Object.entries(signers).map(([id, wallet]) => [id, wallet.address])),
+      }),
     }),
   );
   issuance.start();
@@ -177,6 +190,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     config,
     store,
     issuance,
+    metrics,
     dev,
     ...(local ? { localChain: { rpcUrl: local.rpcUrl } } : {}),
     stop: () =>

@@ -5,12 +5,15 @@ import type { Logger } from "pino";
 import type { Store } from "../db/store.ts";
 import type { VerificationResult, VerifyInput } from "../../core/index.ts";
 import type { IssuanceService } from "../issuance/issuance-service.ts";
+import { createMetrics, type Metrics } from "../metrics.ts";
 import { mountClaimRoutes } from "./claim-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
+import { mountHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { mountIssuerRoutes } from "./issuer-routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { bodyLimit } from "./request.ts";
+import { requestIds } from "./request-id.ts";
 import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 import { mountVerifyRoute } from "./verify-route.ts";
 
@@ -32,20 +35,27 @@ export interface AppParameters {
   maxVerifyBytes?: number;
   /** Extra routes (the verifier page), mounted before the error handler. */
   extend?: (app: express.Express) => void;
+  /** The service's metrics, served at `/metrics` (default: a new registry over `store`). */
+  metrics?: Metrics;
+  /** What `GET /readyz` checks (`health-routes.ts` `readinessChecks`); none: it answers 200. */
+  readiness?: ReadinessCheck[];
 }
 
 /**
  * The issuer service's HTTP interface (`/api/v1`, OpenAPI 3.1 at `/api/v1/openapi.json`, `openapi.ts`),
  * composed here: the department routes behind `Authorization: Bearer <api key>` (`issuer-routes.ts`,
  * with `Idempotency-Key`: `idempotency.ts`), the candidate claim routes (`claim-routes.ts`), verification
- * (`verify-route.ts`), the read-only JSON-RPC proxy (`rpc-proxy.ts`). One error shape, one error handler
- * (`errors.ts`: the one table from error codes to HTTP statuses).
+ * (`verify-route.ts`), the read-only JSON-RPC proxy (`rpc-proxy.ts`), and at the root `/healthz`,
+ * `/readyz` and `/metrics` (`health-routes.ts`). Every request has an id (`request-id.ts`). One error
+ * shape, one error handler (`errors.ts`: the one table from error codes to HTTP statuses).
  */
 export function createApp(parameters: AppParameters): express.Express {
   const { store, issuance, log, maxBodyBytes } = parameters;
+  const metrics = parameters.metrics ?? createMetrics({ store });
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  app.use(requestIds(log));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -78,12 +88,15 @@ export function createApp(parameters: AppParameters): express.Express {
   const rpcLimit = limiter("rpc");
   const api = express.Router();
 
+  // Probes and metrics at the root, before any rate limiter.
+  mountHealthRoutes(app, { checks: parameters.readiness, metrics });
+
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
   mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });
   mountClaimRoutes(api, { reads: issuance.reads, limit: claimLimit });
   if (parameters.verify) {
     mountVerifyRoute(api, {
-      verify: parameters.verify,
+      verify: metrics.timedVerify(parameters.verify),
       maxVerifyBytes: parameters.maxVerifyBytes ?? 8 * 2 ** 20,
       limit: verifyLimit,
     });
@@ -95,6 +108,6 @@ export function createApp(parameters: AppParameters): express.Express {
   parameters.extend?.(app);
   app.use("/api/v1", api);
   app.use(notFound);
-  app.use(errorHandler({ log, maxBodyBytes }));
+  app.use(errorHandler({ log, maxBodyBytes, metrics }));
   return app;
 }

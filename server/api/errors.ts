@@ -13,7 +13,8 @@
  *   with `Retry-After` (the chain endpoint's own, when it gave one and it is longer) and a generic message;
  * - `"internal"`: a bug or a deployment error, answered 500 `INTERNAL` ("Internal error") and logged.
  *
- * The body is always `{ "error": { "code", "message", "details"? } }`.
+ * The body is always `{ "error": { "code", "message", "details"?, "requestId"? } }` (the handler adds the
+ * request's id, `request-id.ts`, also in the `X-Request-Id` header).
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -23,7 +24,9 @@ import { ChainError, type ChainErrorCode } from "../chain/chain-error.ts";
 import { retryAfterMs } from "../chain/backoff.ts";
 import { StoreError, type StoreErrorCode } from "../db/store-error.ts";
 import { ServiceError, type ServiceErrorCode } from "../errors.ts";
+import type { Metrics } from "../metrics.ts";
 import { PDF_SIGNING_ERROR_CODES, PdfSigningError, type PdfSigningErrorCode } from "../pdf/signing-error.ts";
+import { requestIdOf, requestLog } from "./request-id.ts";
 
 /** Every code an {@link ApiError} can carry. Only ever add to this list. */
 export const API_ERROR_CODES = [
@@ -171,7 +174,7 @@ function rowOf(error: unknown): { error: BaseError; answer: ErrorAnswer; public:
 export interface ErrorResponse {
   status: number;
   headers: Record<string, string>;
-  body: { error: { code: string; message: string; details?: unknown } };
+  body: { error: { code: string; message: string; details?: unknown; requestId?: string } };
   /** 500: a bug or a deployment error, logged with the error. */
   internal: boolean;
 }
@@ -225,17 +228,22 @@ export function errorResponse(error: unknown, options: { bodyLimit?: number } = 
 }
 
 /**
- * The one Express error handler: answers with {@link errorResponse}; logs a 500 as an error with the
- * error, a 503 as a warning.
+ * The one Express error handler: answers with {@link errorResponse}, the request's id in the body; logs
+ * (with the request's logger, so with its id) a 500 as an error with the error, a 503 as a warning; counts
+ * chain and database errors in `metrics`.
  */
-export function errorHandler(options: { log: Logger; maxBodyBytes: number }): ErrorRequestHandler {
+export function errorHandler(options: { log: Logger; maxBodyBytes: number; metrics?: Metrics }): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const bodyLimit = (req as Request & { bodyLimit?: number }).bodyLimit ?? options.maxBodyBytes;
     const answer = errorResponse(error, { bodyLimit });
-    if (answer.internal) options.log.error({ err: error, path: req.path }, "request failed");
+    const log = requestLog(req, options.log);
+    options.metrics?.countError(error);
+    if (answer.internal) log.error({ err: error, path: req.path }, "request failed");
     else if (answer.status === 503)
-      options.log.warn({ err: error, path: req.path }, "request refused: a dependency is unavailable");
-    res.status(answer.status).set(answer.headers).json(answer.body);
+      log.warn({ err: error, path: req.path }, "request refused: a dependency is unavailable");
+    const requestId = requestIdOf(req);
+    const body = requestId === undefined ? answer.body : { error: { ...answer.body.error, requestId } };
+    res.status(answer.status).set(answer.headers).json(body);
   };
 }
 

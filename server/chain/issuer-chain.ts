@@ -37,6 +37,12 @@ export const REGISTRY_ISSUER_ABI = [
 
 const ZERO = `0x${"0".repeat(64)}`;
 
+/** A sent registry transaction: its hash, and the gas it used when its receipt was read. */
+interface SendResult {
+  txHash: string;
+  gasUsed?: bigint;
+}
+
 export interface AnchorInfo {
   blockNumber: number;
   anchoredAt: string;
@@ -139,7 +145,7 @@ export class IssuerChain {
     root: string,
     count: number,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
-  ): Promise<AnchorInfo & { txHash: string | null }> {
+  ): Promise<AnchorInfo & { txHash: string | null; gasUsed?: bigint }> {
     return chainCall(() => this.#anchor(issuerId, root, count, onSubmitted));
   }
 
@@ -148,18 +154,23 @@ export class IssuerChain {
     root: string,
     count: number,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
-  ): Promise<AnchorInfo & { txHash: string | null }> {
+  ): Promise<AnchorInfo & { txHash: string | null; gasUsed?: bigint }> {
     const anchorOf = () => this.#retrying("anchorOf", () => this.anchorOf(issuerId, root));
     const existing = await anchorOf();
     if (existing) return { ...existing, txHash: null };
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);
-    const txHash = await this.#send(issuerId, data, onSubmitted, async () => (await anchorOf()) !== undefined);
+    const { txHash, gasUsed } = await this.#send(
+      issuerId,
+      data,
+      onSubmitted,
+      async () => (await anchorOf()) !== undefined,
+    );
     const info = await anchorOf();
     if (!info)
       throw new ChainError("NOT_APPLIED", `anchor transaction ${txHash} was mined but root ${root} is not anchored`, {
         details: { txHash, root },
       });
-    return { ...info, txHash };
+    return { ...info, txHash, ...(gasUsed === undefined ? {} : { gasUsed }) };
   }
 
   /** Sends one status change for `issuerId`; resolves with the transaction hash once final. */
@@ -185,23 +196,29 @@ export class IssuerChain {
         data = i.encodeFunctionData("revokeBatch", [call.root, call.reason]);
         break;
     }
-    return chainCall(() =>
-      this.#send(
-        issuerId,
-        data,
-        (hash) => onSubmitted(hash),
-        async () => false,
-      ),
+    return chainCall(
+      async () =>
+        (
+          await this.#send(
+            issuerId,
+            data,
+            (hash) => onSubmitted(hash),
+            async () => false,
+          )
+        ).txHash,
     );
   }
 
-  /** Signs and sends `data` to the registry from the issuer's signer, in that signer's queue. */
+  /**
+   * Signs and sends `data` to the registry from the issuer's signer, in that signer's queue; resolves with
+   * the transaction hash and, when its receipt was read, the gas it used (for the metrics).
+   */
   #send(
     issuerId: string,
     data: string,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
     alreadyDone: () => Promise<boolean>,
-  ): Promise<string> {
+  ): Promise<SendResult> {
     const signer = this.#p.signers[issuerId];
     if (!signer)
       return Promise.reject(
@@ -218,7 +235,7 @@ export class IssuerChain {
     data: string,
     onSubmitted: (txHash: string, nonce: number) => Promise<void>,
     alreadyDone: () => Promise<boolean>,
-  ): Promise<string> {
+  ): Promise<SendResult> {
     const { provider, confirmations, replaceAfterMs = 60_000 } = this.#p;
     const from = await signer.getAddress();
     const request: TransactionRequest = await this.#retrying("prepare", async () => {
@@ -247,9 +264,9 @@ export class IssuerChain {
           throw new ChainError("REVERTED", `registry transaction ${tx.hash} reverted`, {
             details: { txHash: tx.hash },
           });
-        return tx.hash!;
+        return { txHash: tx.hash!, gasUsed: receipt.gasUsed };
       }
-      if (await alreadyDone()) return tx.hash!;
+      if (await alreadyDone()) return { txHash: tx.hash! };
       // Stuck: same nonce, fees up by 25%.
       if (request.maxFeePerGas != null) {
         request.maxFeePerGas = (BigInt(request.maxFeePerGas) * 125n) / 100n;

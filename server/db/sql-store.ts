@@ -243,6 +243,10 @@ export class SqlStore implements Store {
   }
 
   /** Waits for the open transaction (SQLite), then closes the connection or pool. Later calls fail with `CLOSED`. */
+  async ping(): Promise<void> {
+    await this.#q("ping", "SELECT 1");
+  }
+
   async close(): Promise<void> {
     if (this.#scope.depth !== 0)
       throw new StoreError("INVALID_STATE", "close: a transaction's store handle cannot close the store");
@@ -422,6 +426,11 @@ export class SqlStore implements Store {
   async uploadProgress(uploadId: string): Promise<Partial<Record<CertificateStatus, number>>> {
     const sql = "SELECT status, count(*) AS count FROM certificates WHERE upload_id = ? GROUP BY status";
     return toProgress(await this.#rows("uploadProgress", sql, [uploadId]));
+  }
+
+  async certificateCounts(): Promise<Partial<Record<CertificateStatus, number>>> {
+    const sql = "SELECT status, count(*) AS count FROM certificates GROUP BY status";
+    return toProgress(await this.#rows("certificateCounts", sql));
   }
 
   async findCertificate(id: string): Promise<CertificateRow | undefined> {

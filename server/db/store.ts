@@ -167,6 +167,8 @@ export interface Store {
    * on the store passed in nests as a savepoint: its failure undoes only its own writes.
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** One trivial query (`SELECT 1`): resolves when the database answers (the readiness check, `GET /readyz`). */
+  ping(): Promise<void>;
 
   // API keys
   insertApiKey(row: ApiKeyRow): Promise<void>;
@@ -200,6 +202,8 @@ export interface Store {
   findUpload(issuerId: string, id: string): Promise<UploadRow | undefined>;
   /** Counts of the upload's certificates by status. */
   uploadProgress(uploadId: string): Promise<Partial<Record<CertificateStatus, number>>>;
+  /** Counts of all certificates by status (one `COUNT ... GROUP BY`: the metrics' gauge, read at scrape time). */
+  certificateCounts(): Promise<Partial<Record<CertificateStatus, number>>>;
   findCertificate(id: string): Promise<CertificateRow | undefined>;
   findCertificateByClaimHash(claimCodeHash: string): Promise<CertificateRow | undefined>;
   /**

@@ -23,6 +23,7 @@ import { isStoreError } from "../db/store-error.ts";
 import { ServiceError } from "../errors.ts";
 import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
 import { DocumentWorkers, type BatchIssuer } from "../documents/document-workers.ts";
+import type { Metrics } from "../metrics.ts";
 import type { SigningIdentity } from "../pdf/signing-identity.ts";
 import { BatchTrees } from "./batch-trees.ts";
 import { claimCodeHash, newClaimCode } from "./claim-code.ts";
@@ -48,6 +49,8 @@ export interface IssuanceServiceParameters {
   now?: () => Date;
   /** Worker threads per certificate type (default: the number of cores). */
   workers?: number;
+  /** Where batch sizes, anchor latency and gas, and the pipeline's chain and database errors are counted. */
+  metrics?: Metrics;
 }
 
 export interface AcceptedCertificate {
@@ -392,6 +395,7 @@ export class IssuanceService {
       })
       .catch((error: unknown) => {
         this.#failures += 1;
+        this.#p.metrics?.countError(error);
         // An unreachable chain or busy database: back off exponentially, with jitter, honouring Retry-After.
         delay = Math.max(
           delay,
@@ -429,6 +433,7 @@ export class IssuanceService {
         await fn();
       } catch (error) {
         if (isTransient(error)) throw error;
+        this.#p.metrics?.countError(error);
         if (context.batchId) await this.#batchFailed(context.batchId, error);
         else
           this.#logThrottled(
@@ -521,6 +526,7 @@ export class IssuanceService {
       },
       certificates.map((c) => c.id),
     );
+    this.#p.metrics?.batchSize.observe(certificates.length);
     this.#p.log.info({ batchId, issuerId, count: certificates.length, root: tree.root }, "batch closed");
     crashPoint("batch-closed");
     return batchId;
@@ -571,6 +577,11 @@ export class IssuanceService {
       });
       await store.markBatchAnchored(batch.id, anchored.blockNumber, anchored.anchoredAt, anchored.txHash);
       crashPoint("anchored");
+      if (anchored.txHash !== null && this.#p.metrics) {
+        // Anchored now (not found anchored by an earlier run): from the batch's close to its anchor.
+        this.#p.metrics.anchorLatency.observe(Math.max(0, this.#now().getTime() - Date.parse(batch.createdAt)) / 1000);
+        if (anchored.gasUsed !== undefined) this.#p.metrics.anchorGas.observe(Number(anchored.gasUsed));
+      }
       await store.insertEvent({
         issuerId: batch.issuerId,
         certificateId: null,

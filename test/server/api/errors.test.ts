@@ -310,6 +310,7 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         expect((await res.json()).error).to.deep.equal({
           code: "BUSY",
           message: "The database is busy: try again shortly",
+          requestId: res.headers.get("x-request-id"),
         });
       } finally {
         other.exec("ROLLBACK");

@@ -1,0 +1,126 @@
+/**
+ * Health, readiness and metrics, at the root (not under `/api/v1`) and outside rate limiting, for load
+ * balancers, orchestrators and Prometheus:
+ *
+ * - `GET /healthz`: the process is up: 200 `{ "status": "ok" }`, always (nothing is checked).
+ * - `GET /readyz`: 200 `{ "status": "ready", "checks": [...] }` when the database answers, the chain
+ *   answers, the registry has code at its address and every signer has funds where gas is paid (a chain
+ *   whose gas price is not zero); otherwise 503 `{ "status": "not ready", "checks": [...] }` with
+ *   `Retry-After`, each check `{ "name", "ok", "error"? }` saying why it failed. Each check is bounded in
+ *   time, so a hanging chain gives a 503, not a hanging probe.
+ * - `GET /metrics`: the Prometheus text format (`server/metrics.ts`).
+ */
+import type { Express } from "express";
+import type { AbstractProvider } from "ethers";
+import type { Store } from "../db/store.ts";
+import type { Metrics } from "../metrics.ts";
+
+/** One readiness check: resolves when it holds; throws (or rejects) saying why it does not. */
+export interface ReadinessCheck {
+  name: string;
+  run(): Promise<void>;
+}
+
+/** One check's outcome in the `/readyz` body. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface HealthParameters {
+  /** The readiness checks (see {@link readinessChecks}); none: `/readyz` answers 200. */
+  checks?: ReadinessCheck[];
+  /** Time allowed for each check (ms, default 3000). */
+  timeoutMs?: number;
+  /** `Retry-After` of a 503 (seconds, default 5). */
+  retryAfterSeconds?: number;
+  /** Served at `/metrics` when given. */
+  metrics?: Metrics;
+}
+
+/**
+ * The service's readiness checks: `database` (one trivial query), `chain` (the block number), `registry`
+ * (code at its address) and `signers` (each signer's balance above zero, when the gas price is not zero).
+ */
+export function readinessChecks(parameters: {
+  store: Store;
+  provider: AbstractProvider;
+  registry: string;
+  /** Per issuer id, its signer's address. */
+  signers: Record<string, string>;
+}): ReadinessCheck[] {
+  const { store, provider, registry, signers } = parameters;
+  return [
+    { name: "database", run: () => store.ping() },
+    { name: "chain", run: async () => void (await provider.getBlockNumber()) },
+    {
+      name: "registry",
+      run: async () => {
+        const code = await provider.getCode(registry);
+        if (code === "0x") throw new Error(`no contract code at the registry address ${registry}`);
+      },
+    },
+    {
+      name: "signers",
+      run: async () => {
+        const fees = await provider.getFeeData();
+        const price = fees.gasPrice ?? fees.maxFeePerGas ?? 0n;
+        if (price === 0n) return; // gas is free on this chain
+        const empty: string[] = [];
+        for (const [id, address] of Object.entries(signers)) {
+          if ((await provider.getBalance(address)) === 0n) empty.push(`${id} (${address})`);
+        }
+        if (empty.length > 0) throw new Error(`no funds to pay for gas: ${empty.join(", ")}`);
+      },
+    },
+  ];
+}
+
+/** Runs every check at once, each bounded by `timeoutMs`. */
+export async function runChecks(checks: ReadinessCheck[], timeoutMs: number): Promise<CheckResult[]> {
+  return Promise.all(
+    checks.map(async ({ name, run }): Promise<CheckResult> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([run(), timeout]);
+        return { name, ok: true };
+      } catch (error) {
+        return { name, ok: false, error: describe(error) };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+/** A failed check's reason, short: the error's code (a store or chain error's) and first line. */
+function describe(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = String(e?.message ?? error)
+    .split("\n")[0]
+    .slice(0, 300);
+  return typeof e?.code === "string" && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
+}
+
+/** Mounts `GET /healthz`, `GET /readyz` and (with `metrics`) `GET /metrics` on `app`, at the root. */
+export function mountHealthRoutes(app: Express, parameters: HealthParameters): void {
+  const { checks = [], timeoutMs = 3000, retryAfterSeconds = 5, metrics } = parameters;
+  app.get("/healthz", (_req, res) => void res.set("cache-control", "no-store").json({ status: "ok" }));
+  app.get("/readyz", async (_req, res) => {
+    const results = await runChecks(checks, timeoutMs);
+    const ready = results.every((r) => r.ok);
+    res.set("cache-control", "no-store");
+    if (!ready) res.status(503).set("retry-after", String(retryAfterSeconds));
+    res.json({ status: ready ? "ready" : "not ready", checks: results });
+  });
+  if (metrics) {
+    app.get("/metrics", async (_req, res) => {
+      const text = await metrics.registry.metrics();
+      res.set("cache-control", "no-store").type(metrics.registry.contentType).send(text);
+    });
+  }
+}
