@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
-import { REVOCATION_REASONS } from "../../core/index.ts";
+import { REVOCATION_REASONS, revocationReasonOf } from "../../core/index.ts";
 import type { CertificateRow } from "../db/store.ts";
 import type { IssuanceService, ReserveHook, SubmitResult } from "../issuance/issuance-service.ts";
 import { ApiError } from "./errors.ts";
@@ -37,7 +37,10 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   const json = jsonBody(maxBodyBytes);
   const csv = express.raw({ type: ["text/csv", "application/octet-stream"], limit: maxBodyBytes });
 
-  api.get("/me", auth, (req: AuthedRequest, res) => void res.json(reads.issuer(req.issuerId!)));
+  api.get("/me", auth, (req: AuthedRequest, res) => {
+    const body: z.infer<typeof schemas.Me> = reads.issuer(req.issuerId!);
+    res.json(body);
+  });
 
   api.post("/certificates", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
     const body = parse(schemas.CertificateRequest, req.body);
@@ -110,14 +113,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   });
 
   api.get("/certificates", auth, async (req: AuthedRequest, res) => {
-    const query = z.object({
-      q: z.string().max(200).optional(),
-      status: schemas.CertificateSummary.shape.status.optional(),
-      batch: z.string().max(40).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(50),
-      offset: z.coerce.number().int().min(0).default(0),
-    });
-    const q = parse(query, req.query);
+    const q = parse(schemas.CertificateQuery, req.query);
     const rows = await reads.findCertificates(req.issuerId!, {
       query: q.q,
       status: q.status,
@@ -131,8 +127,13 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
 
   api.get("/certificates/:id", auth, async (req: AuthedRequest, res) => {
     const row = await reads.certificate(req.issuerId!, String(req.params.id));
-    // The events' details are the objects the pipeline stored (`issuance-service.ts`'s `detailJson`).
-    const history = (await reads.history(row)) as z.infer<typeof schemas.Certificate>["history"];
+    // The events' details are the objects the pipeline stored (`issuance-service.ts`'s `detailJson`); a
+    // reason code gets its name beside it, the name requests take.
+    const history = ((await reads.history(row)) as z.infer<typeof schemas.Certificate>["history"]).map((event) =>
+      typeof event.detail.reason === "number"
+        ? { ...event, detail: { ...event.detail, reasonName: revocationReasonOf(event.detail.reason) } }
+        : event,
+    );
     const body: z.infer<typeof schemas.Certificate> = { ...summary(row), history };
     res.json(body);
   });
@@ -148,10 +149,15 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   for (const kind of ["revoke", "suspend", "reinstate"] as const) {
     api.post(`/certificates/:id/${kind}`, auth, ...json, idempotent, async (req: AuthedRequest, res) => {
       const body = parse(schemas.StatusChangeRequest, req.body ?? {});
-      const queued = (operation: { id: string; certificateId: string | null; status: string }) => ({
-        status: 202,
-        body: { operationId: operation.id, certificateId: operation.certificateId, kind, status: operation.status },
-      });
+      const queued = (operation: { id: string; certificateId: string | null; status: string }) => {
+        const answer: z.infer<typeof schemas.StatusChangeQueued> = {
+          operationId: operation.id,
+          certificateId: operation.certificateId,
+          kind,
+          status: operation.status,
+        };
+        return { status: 202, body: answer };
+      };
       await idempotency.respondOnce(req, res, queued, (reserve) =>
         issuance.changeStatus(
           req.issuerId!,
@@ -194,6 +200,7 @@ function summary(row: CertificateRow): z.infer<typeof schemas.CertificateSummary
     batchId: row.uploadId,
     row: row.row,
     reason: row.reason,
+    reasonName: row.reason === null ? null : (revocationReasonOf(row.reason) ?? null),
     supersedes: row.supersedes,
     search: JSON.parse(row.searchJson),
     createdAt: row.createdAt,

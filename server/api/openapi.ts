@@ -3,9 +3,22 @@
  * generated from them (`GET /api/v1/openapi.json`).
  */
 import { z } from "zod";
-import { REVOCATION_REASONS, type RevocationReason } from "../../core/index.ts";
+import {
+  CHECK_IDS,
+  CHECK_STATUSES,
+  REASON_CODES,
+  REVOCATION_REASONS,
+  VERIFICATION_STATUSES,
+  type RevocationReason,
+} from "../../core/index.ts";
 
 const fieldsSchema = z.record(z.string(), z.unknown()).describe("Fields keyed by the type's CSV column names");
+
+/** A reason of a status change, by the name requests take (`core/revocationReasons.ts`). */
+const revocationReason = z.enum(Object.keys(REVOCATION_REASONS) as [RevocationReason, ...RevocationReason[]]);
+
+/** Words in English and Traditional Chinese (Hong Kong). */
+const localized = z.object({ en: z.string(), "zh-HK": z.string() });
 
 /** A certificate's status (`server/db/store.ts`'s `CertificateStatus`). */
 const certificateStatus = z.enum(["pending", "anchoring", "issued", "revoked", "suspended", "superseded", "failed"]);
@@ -27,6 +40,9 @@ const certificateSummary = z.object({
   batchId: z.string().describe("The upload (batch) it came in"),
   row: z.number().int().describe("1-based row of the upload"),
   reason: z.number().int().nullable().describe("Reason code of the last status change (revoke, suspend)"),
+  reasonName: revocationReason
+    .nullable()
+    .describe("The same reason by the name requests take (null when none, or a code with no name)"),
   supersedes: z.string().nullable().describe("The certificate this one renews"),
   search: z
     .object({
@@ -42,9 +58,7 @@ const certificateSummary = z.object({
 export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
   BatchRequest: z.strictObject({ type: z.string().min(1).max(40), rows: z.array(fieldsSchema).min(1).max(100_000) }),
-  StatusChangeRequest: z.strictObject({
-    reason: z.enum(Object.keys(REVOCATION_REASONS) as [RevocationReason, ...RevocationReason[]]).default("unspecified"),
-  }),
+  StatusChangeRequest: z.strictObject({ reason: revocationReason.default("unspecified") }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
   RowError: rowError,
   /** `POST /certificates`, `POST /batches`, `POST /certificates/{id}/renew`: 202, or 422 when nothing was accepted. */
@@ -85,160 +99,489 @@ export const schemas = {
         actor: z.string().describe('An API key ("api-key:<id>"), "system", or an officer'),
         at: z.string(),
         detail: z
-          .looseObject({ reason: z.number().int().optional() })
-          .describe("What the event records: a status change its reason code"),
+          .looseObject({
+            reason: z.number().int().optional().describe("A status change: its reason code"),
+            reasonName: revocationReason.optional().describe("The same reason by the name requests take"),
+          })
+          .describe("What the event records: a status change its reason (code and name)"),
       }),
     ),
   }),
-  Error: z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) }),
+  /** `GET /certificates`'s query. */
+  CertificateQuery: z.object({
+    q: z.string().max(200).optional().describe("Words of the certificate number, the candidate number or the name"),
+    status: certificateStatus.optional().describe("Only certificates with this status"),
+    batch: z.string().max(40).optional().describe("Only the certificates of this upload (batch id)"),
+    limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many certificates"),
+    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+  }),
+  /** `GET /me`: the department an API key acts for. */
+  Me: z.object({ id: z.string(), name: localized, domain: z.string(), types: z.array(z.string()) }),
+  /** `POST /certificates/{id}/revoke`, `suspend`, `reinstate`: 202, the change is queued for the registry. */
+  StatusChangeQueued: z.object({
+    operationId: z.string(),
+    certificateId: z.string().nullable(),
+    kind: z.enum(["revoke", "suspend", "reinstate"]),
+    status: z.string().describe('The operation\'s state, e.g. "pending"'),
+  }),
+  /** `GET /claim/{code}`: the certificate a claim code opens. */
+  Claim: z.object({ id: z.string(), type: z.string(), certificateNumber: z.string(), status: certificateStatus }),
+  /** A verifiable credential (`core/credential.ts`): its members the API relies on; the rest as issued. */
+  Credential: z
+    .looseObject({
+      "@context": z.array(z.string()),
+      type: z.array(z.string()),
+      id: z.string(),
+      issuer: z.string(),
+      validFrom: z.string(),
+      validUntil: z.string().optional(),
+      credentialSchema: z.looseObject({ id: z.string(), type: z.string() }),
+      credentialSubject: z.looseObject({}),
+      proof: z.looseObject({}),
+    })
+    .describe("The W3C verifiable credential of a certificate, with its Merkle proof"),
+  /** `POST /verify` with a verifier (QR) URL. */
+  VerifyUrlRequest: z.strictObject({ url: z.string().min(1).describe("A verifier URL, as in the QR code") }),
+  /** `POST /verify`: the core's result (`core/verify/types.ts`), the same as the CLI's and the page's. */
+  VerificationResult: z.object({
+    status: z.enum(VERIFICATION_STATUSES),
+    reasons: z.array(z.enum(REASON_CODES)).describe("Empty when VALID; otherwise the reasons in check order"),
+    checks: z.array(z.object({ id: z.enum(CHECK_IDS), status: z.enum(CHECK_STATUSES), message: localized })),
+    certificate: z
+      .object({
+        id: z.string(),
+        type: z.string(),
+        fields: z.record(z.string(), z.unknown()),
+        hidden: z.array(z.string()),
+        validFrom: z.string(),
+        validUntil: z.string().nullable(),
+        successor: z.string().optional(),
+      })
+      .nullable()
+      .describe("null when no credential could be read"),
+    issuer: z.object({ id: z.string(), name: localized, domain: z.string() }).nullable(),
+    anchor: z
+      .object({
+        chainId: z.number().int(),
+        registry: z.string(),
+        root: z.string(),
+        txHash: z.string().nullable(),
+        blockNumber: z.number().int(),
+        anchoredAt: z.string(),
+      })
+      .nullable(),
+  }),
+  /** Every 4xx and 5xx answer (`errors.ts`). */
+  Error: z.object({
+    error: z.object({
+      code: z.string().describe("A stable code, e.g. NOT_FOUND, INVALID_REQUEST, UNAVAILABLE"),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string().optional().describe("The request's id, as in the service's log"),
+    }),
+  }),
 };
+
+type SchemaName = keyof typeof schemas;
+
+/** Request bodies: described as the handlers read them (defaults make members optional). */
+const REQUEST_COMPONENTS = [
+  "CertificateRequest",
+  "BatchRequest",
+  "StatusChangeRequest",
+  "RenewRequest",
+  "VerifyUrlRequest",
+] as const satisfies SchemaName[];
+
+/** Response bodies: described as the handlers write them (no member beyond those listed, unless loose). */
+const RESPONSE_COMPONENTS = [
+  "RowError",
+  "Accepted",
+  "Batch",
+  "CertificateSummary",
+  "CertificateList",
+  "Certificate",
+  "Me",
+  "StatusChangeQueued",
+  "Claim",
+  "Credential",
+  "VerificationResult",
+  "Error",
+] as const satisfies SchemaName[];
+
+/** JSON Schemas of `names`, a schema used inside another as a `$ref` to its component. */
+function components(names: readonly SchemaName[], io: "input" | "output"): Record<string, object> {
+  const registry = z.registry<{ id: string }>();
+  for (const name of names) registry.add(schemas[name], { id: name });
+  const generated = z.toJSONSchema(registry, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  return Object.fromEntries(
+    Object.entries(generated).map(([name, { $schema: _schema, $id: _id, ...schema }]) => [name, schema]),
+  );
+}
+
+/** `GET /certificates`'s query parameters, from the schema the handler parses the query with. */
+function queryParameters(schema: z.ZodObject): object[] {
+  const json = z.toJSONSchema(schema, { target: "draft-2020-12", io: "output" }) as {
+    properties: Record<string, { description?: string }>;
+  };
+  return Object.entries(json.properties).map(([name, { description, ...property }]) => ({
+    name,
+    in: "query",
+    required: false,
+    description,
+    schema: property,
+  }));
+}
 
 /** The OpenAPI 3.1 document, with request and response bodies generated from `schemas`. */
 export function openApiDocument(): object {
-  const component = (schema: z.ZodType) =>
-    z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
-  const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
-  const json = (description: string, name: keyof typeof schemas) => ({
+  const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+  const json = (description: string, schema: object, example?: unknown) => ({
     description,
-    content: { "application/json": { schema: ref(name) } },
+    content: { "application/json": { schema, ...(example === undefined ? {} : { example }) } },
   });
-  const error = json("Error", "Error");
-  const bearer = [{ apiKey: [] }];
-  const accepted = json("Accepted: certificates are being issued", "Accepted");
-  const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
-  const codeParam = [{ name: "code", in: "path", required: true, schema: { type: "string" } }];
-  const statusChange = (kind: string) => ({
-    post: {
-      summary: `${kind[0].toUpperCase()}${kind.slice(1)} an issued certificate (sent to the registry)`,
-      security: bearer,
-      parameters: [...idParam, { name: "Idempotency-Key", in: "header", schema: { type: "string" } }],
-      requestBody: { content: { "application/json": { schema: ref("StatusChangeRequest") } } },
-      responses: { "202": { description: "Queued" }, "401": error, "404": error, "409": error },
-    },
+  const error = (description: string) => json(description, ref("Error"));
+  const pdf = {
+    description: "The signed PDF (PAdES), as a download",
+    content: { "application/pdf": { schema: { type: "string", contentMediaType: "application/pdf" } } },
+  };
+  const tooMany = {
+    description: "Too many requests from this client: try again after the RateLimit-Policy window",
+    content: { "text/plain": { schema: { type: "string" } } },
+  };
+  const idempotencyKey = { $ref: "#/components/parameters/IdempotencyKey" };
+  const idParam = {
+    name: "id",
+    in: "path",
+    required: true,
+    description: "The certificate id",
+    schema: { type: "string" },
+  };
+  const codeParam = {
+    name: "code",
+    in: "path",
+    required: true,
+    description: "The candidate's claim code, e.g. ABCD-EFGH-JKLM (any case)",
+    schema: { type: "string" },
+  };
+  const department = (operation: object) => ({
+    tags: ["Department"],
+    ...operation,
   });
-  const document = {
-    openapi: "3.1.0",
-    info: { title: "HK e-Cert issuer API", version: "1.0.0" },
-    servers: [{ url: "/api/v1" }],
-    components: {
-      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A department's API key" } },
-      schemas: Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, component(schema)])),
-    },
-    paths: {
-      "/me": {
-        get: {
-          summary: "The department this API key acts for, and the certificate types it issues",
-          security: bearer,
-          responses: { "200": { description: "Department" }, "401": error },
+  const invalid = error("The request is not valid (the field is named in details.field)");
+  const unauthenticated = error("No API key, or one that is not valid");
+  const notFound = error("No such certificate of the caller's department (another's is not revealed)");
+  const tooLarge = error("The body is larger than the service takes");
+  const unsupported = error("A body of a media type this route does not take");
+  const rejectedOrReused = json("Nothing was accepted (see errors and fileError), or an Idempotency-Key reused", {
+    anyOf: [ref("Accepted"), ref("Error")],
+  });
+  const accepted = json("Accepted: certificates are being issued", ref("Accepted"));
+  // A row of examples/csb-cre.csv, keyed by its columns.
+  const exampleFields = {
+    candidate_number: "CRE2026000001",
+    name_en: "CHAN Tai Man",
+    name_zh: "陳大文",
+    hkid_partial: "A123***(*)",
+    sitting_date: "2026-09-12",
+    uc_result: "L2",
+    ue_result: "L1",
+    at_result: "Pass",
+  };
+  const statusChange = (kind: "revoke" | "suspend" | "reinstate") => ({
+    post: department({
+      operationId: `${kind}Certificate`,
+      summary: `${kind[0].toUpperCase()}${kind.slice(1)} an issued certificate`,
+      description: "Queued (202) and applied on the registry by the service; GET /certificates/{id} follows it.",
+      parameters: [idParam, idempotencyKey],
+      requestBody: {
+        content: {
+          "application/json": {
+            schema: ref("StatusChangeRequest"),
+            example: { reason: kind === "suspend" ? "under-investigation" : "issued-in-error" },
+          },
         },
       },
-      "/certificates": {
-        post: {
-          summary: "Issue one certificate",
-          security: bearer,
-          parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string" } }],
-          requestBody: { required: true, content: { "application/json": { schema: ref("CertificateRequest") } } },
-          responses: { "202": accepted, "400": error, "401": error, "403": error, "422": error },
-        },
-        get: {
-          summary: "Find certificates of the caller's department",
-          security: bearer,
-          responses: { "200": json("Certificates", "CertificateList"), "401": error },
-        },
+      responses: {
+        "202": json("Queued for the registry", ref("StatusChangeQueued")),
+        "400": invalid,
+        "401": unauthenticated,
+        "404": notFound,
+        "409": error("The certificate's status does not allow this change"),
+        "413": tooLarge,
+        "415": unsupported,
+        "422": error("The Idempotency-Key was used with another request"),
       },
-      "/batches": {
-        post: {
-          summary: "Issue many certificates: a CSV file (?type=...) or JSON rows",
-          security: bearer,
-          parameters: [
-            { name: "type", in: "query", schema: { type: "string" } },
-            { name: "Idempotency-Key", in: "header", schema: { type: "string" } },
-          ],
-          requestBody: {
-            required: true,
-            content: {
-              "text/csv": { schema: { type: "string" } },
-              "application/json": { schema: ref("BatchRequest") },
+    }),
+  });
+  const paths = {
+    "/me": {
+      get: department({
+        operationId: "getMe",
+        summary: "The department this API key acts for, and the certificate types it issues",
+        responses: { "200": json("The department", ref("Me")), "401": unauthenticated },
+      }),
+    },
+    "/certificates": {
+      post: department({
+        operationId: "issueCertificate",
+        summary: "Issue one certificate",
+        parameters: [idempotencyKey],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: ref("CertificateRequest"),
+              example: { type: "csb-cre", fields: exampleFields },
             },
           },
-          responses: { "202": accepted, "400": error, "401": error, "413": error, "422": accepted },
+        },
+        responses: {
+          "202": accepted,
+          "400": invalid,
+          "401": unauthenticated,
+          "403": error("The type is another department's"),
+          "413": tooLarge,
+          "415": unsupported,
+          "422": rejectedOrReused,
+        },
+      }),
+      get: department({
+        operationId: "listCertificates",
+        summary: "Find certificates of the caller's department",
+        parameters: queryParameters(schemas.CertificateQuery),
+        responses: {
+          "200": json("The certificates that match, newest first", ref("CertificateList")),
+          "400": invalid,
+          "401": unauthenticated,
+        },
+      }),
+    },
+    "/batches": {
+      post: department({
+        operationId: "issueBatch",
+        summary: "Issue many certificates: a CSV file (?type=...) or JSON rows",
+        parameters: [
+          {
+            name: "type",
+            in: "query",
+            description: "The certificate type of a CSV upload",
+            schema: { type: "string", minLength: 1, maxLength: 40 },
+          },
+          idempotencyKey,
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            "text/csv": { schema: { type: "string" } },
+            "application/json": {
+              schema: ref("BatchRequest"),
+              example: { type: "csb-cre", rows: [exampleFields] },
+            },
+          },
+        },
+        responses: {
+          "202": accepted,
+          "400": invalid,
+          "401": unauthenticated,
+          "403": error("The type is another department's"),
+          "413": tooLarge,
+          "415": unsupported,
+          "422": rejectedOrReused,
+        },
+      }),
+    },
+    "/batches/{id}": {
+      get: department({
+        operationId: "getBatch",
+        summary: "Progress and per-row errors of a batch",
+        parameters: [{ ...idParam, description: "The batch id (batchId of the upload's answer)" }],
+        responses: {
+          "200": json("The batch", ref("Batch")),
+          "401": unauthenticated,
+          "404": error("No such batch of the caller's department"),
+        },
+      }),
+    },
+    "/certificates/{id}": {
+      get: department({
+        operationId: "getCertificate",
+        summary: "A certificate's status and history",
+        parameters: [idParam],
+        responses: {
+          "200": json("The certificate", ref("Certificate")),
+          "401": unauthenticated,
+          "404": notFound,
+        },
+      }),
+    },
+    "/certificates/{id}/pdf": {
+      get: department({
+        operationId: "getCertificatePdf",
+        summary: "The signed PDF",
+        parameters: [idParam],
+        responses: {
+          "200": pdf,
+          "401": unauthenticated,
+          "404": notFound,
+          "409": error("Not issued yet"),
+        },
+      }),
+    },
+    "/certificates/{id}/credential": {
+      get: department({
+        operationId: "getCertificateCredential",
+        summary: "The verifiable credential (JSON)",
+        parameters: [idParam],
+        responses: {
+          "200": json("The credential", ref("Credential")),
+          "401": unauthenticated,
+          "404": notFound,
+          "409": error("Not issued yet"),
+        },
+      }),
+    },
+    "/certificates/{id}/revoke": statusChange("revoke"),
+    "/certificates/{id}/suspend": statusChange("suspend"),
+    "/certificates/{id}/reinstate": statusChange("reinstate"),
+    "/certificates/{id}/renew": {
+      post: department({
+        operationId: "renewCertificate",
+        summary: "Issue a renewal that supersedes this certificate",
+        parameters: [idParam, idempotencyKey],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: ref("RenewRequest"), example: { fields: exampleFields } } },
+        },
+        responses: {
+          "202": accepted,
+          "400": invalid,
+          "401": unauthenticated,
+          "404": notFound,
+          "409": error("The certificate's status does not allow a renewal"),
+          "413": tooLarge,
+          "415": unsupported,
+          "422": rejectedOrReused,
+        },
+      }),
+    },
+    "/claim/{code}": {
+      get: {
+        tags: ["Candidate"],
+        operationId: "getClaim",
+        summary: "The certificate a claim code opens",
+        security: [],
+        parameters: [codeParam],
+        responses: {
+          "200": json("The certificate", ref("Claim")),
+          "404": error("No certificate has this claim code"),
+          "429": tooMany,
         },
       },
-      "/batches/{id}": {
-        get: {
-          summary: "Progress and per-row errors of a batch",
-          security: bearer,
-          parameters: idParam,
-          responses: { "200": json("Batch", "Batch"), "404": error },
+    },
+    "/claim/{code}/pdf": {
+      get: {
+        tags: ["Candidate"],
+        operationId: "getClaimPdf",
+        summary: "The candidate's download of the PDF",
+        security: [],
+        parameters: [codeParam],
+        responses: {
+          "200": pdf,
+          "404": error("No certificate has this claim code"),
+          "409": error("Not issued yet"),
+          "429": tooMany,
         },
       },
-      "/certificates/{id}": {
-        get: {
-          summary: "Status and history",
-          security: bearer,
-          parameters: idParam,
-          responses: { "200": json("Certificate", "Certificate"), "404": error },
+    },
+    "/claim/{code}/credential": {
+      get: {
+        tags: ["Candidate"],
+        operationId: "getClaimCredential",
+        summary: "The candidate's download of the credential",
+        security: [],
+        parameters: [codeParam],
+        responses: {
+          "200": json("The credential", ref("Credential")),
+          "404": error("No certificate has this claim code"),
+          "409": error("Not issued yet"),
+          "429": tooMany,
         },
       },
-      "/certificates/{id}/pdf": {
-        get: {
-          summary: "The signed PDF",
-          security: bearer,
-          parameters: idParam,
-          responses: { "200": { description: "PDF", content: { "application/pdf": {} } }, "409": error },
+    },
+    "/verify": {
+      post: {
+        tags: ["Verification"],
+        operationId: "verify",
+        summary: "Verify a PDF, a credential or a verifier (QR) URL",
+        description: "Public. The same result JSON as the core, `certs verify --json` and the verifier page.",
+        security: [],
+        requestBody: {
+          required: true,
+          content: {
+            "application/pdf": { schema: { type: "string", contentMediaType: "application/pdf" } },
+            "application/json": {
+              schema: { anyOf: [ref("VerifyUrlRequest"), ref("Credential")] },
+              example: { url: "https://verify.example.gov.hk/#v1:..." },
+            },
+          },
         },
-      },
-      "/certificates/{id}/credential": {
-        get: {
-          summary: "The verifiable credential (JSON)",
-          security: bearer,
-          parameters: idParam,
-          responses: { "200": { description: "Credential" }, "409": error },
-        },
-      },
-      "/certificates/{id}/revoke": statusChange("revoke"),
-      "/certificates/{id}/suspend": statusChange("suspend"),
-      "/certificates/{id}/reinstate": statusChange("reinstate"),
-      "/certificates/{id}/renew": {
-        post: {
-          summary: "Issue a renewal that supersedes this certificate",
-          security: bearer,
-          parameters: idParam,
-          requestBody: { content: { "application/json": { schema: ref("RenewRequest") } } },
-          responses: { "202": accepted, "409": error },
-        },
-      },
-      "/claim/{code}": {
-        get: {
-          summary: "The certificate a claim code opens",
-          parameters: codeParam,
-          responses: { "200": { description: "Certificate" }, "404": error, "429": error },
-        },
-      },
-      "/claim/{code}/pdf": {
-        get: {
-          summary: "Candidate download of the PDF",
-          parameters: codeParam,
-          responses: { "200": { description: "PDF" }, "404": error },
-        },
-      },
-      "/claim/{code}/credential": {
-        get: {
-          summary: "Candidate download of the credential",
-          parameters: codeParam,
-          responses: { "200": { description: "Credential" }, "404": error },
+        responses: {
+          "200": json("The verification result (VALID, INVALID or UNABLE_TO_CHECK)", ref("VerificationResult")),
+          "400": error("Neither a PDF nor a JSON object"),
+          "413": tooLarge,
+          "429": tooMany,
         },
       },
     },
   };
-  // Every operation may meet a busy or unreachable database (see errors.ts's table).
+  // Every operation may fail inside (500) or meet a busy or unreachable database or chain (503).
   const unavailable = {
     description: "The database (or the chain) is busy or cannot be reached: try again after Retry-After seconds",
-    headers: { "Retry-After": { schema: { type: "integer" } } },
+    headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer" } } },
     content: { "application/json": { schema: ref("Error") } },
   };
-  for (const operations of Object.values(document.paths) as Record<string, { responses: Record<string, unknown> }>[]) {
-    for (const operation of Object.values(operations)) operation.responses["503"] = unavailable;
+  for (const operations of Object.values(paths) as Record<string, { responses: Record<string, unknown> }>[]) {
+    for (const operation of Object.values(operations)) {
+      operation.responses["500"] = error("Internal error (logged by the service)");
+      operation.responses["503"] = unavailable;
+    }
   }
-  return document;
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "HK e-Cert issuer API",
+      version: "1.0.0",
+      description:
+        "Issue, follow, revoke and verify HK e-Cert certificates. Department routes take " +
+        "`Authorization: Bearer <api key>`; the candidate and verification routes are public. This document: " +
+        "`GET /api/v1/openapi.json`.",
+      license: { name: "UNLICENSED", identifier: "LicenseRef-UNLICENSED" },
+    },
+    servers: [{ url: "/api/v1" }],
+    security: [{ apiKey: [] }],
+    tags: [
+      { name: "Department", description: "A department's issuance and status changes (API key)" },
+      { name: "Candidate", description: "A candidate's certificate by claim code (public, rate-limited)" },
+      { name: "Verification", description: "Verification by anyone (public, rate-limited)" },
+    ],
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A department's API key" } },
+      parameters: {
+        IdempotencyKey: {
+          name: "Idempotency-Key",
+          in: "header",
+          description: "A retry with the same key gets the first answer again (another request: 422)",
+          schema: { type: "string", maxLength: 200 },
+        },
+      },
+      schemas: { ...components(REQUEST_COMPONENTS, "input"), ...components(RESPONSE_COMPONENTS, "output") },
+    },
+    paths,
+  };
 }

@@ -3,8 +3,10 @@
  * and the verifier page.
  */
 import express, { type RequestHandler, type Router } from "express";
+import type { z } from "zod";
 import { scanJsonText, type VerificationResult, type VerifyInput } from "../../core/index.ts";
 import { ApiError } from "./errors.ts";
+import type { schemas } from "./openapi.ts";
 import { bodyLimit, type AuthedRequest } from "./request.ts";
 
 export interface VerifyRouteParameters {
@@ -44,7 +46,8 @@ export function mountVerifyRoute(api: Router, parameters: VerifyRouteParameters)
           "INVALID_REQUEST",
           'Send a PDF (application/pdf), a credential or { "url": ... } (application/json)',
         );
-      res.json(await verify(input));
+      const result: z.infer<typeof schemas.VerificationResult> = await verify(input);
+      res.json(result);
     },
   );
 }
