@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { ConfigError, loadConfig } from "../../server/config.ts";
 
@@ -36,5 +39,35 @@ describe("loadConfig", () => {
       ConfigError,
       /^CHAIN_RPC_TIMEOUT_MS: /,
     );
+  });
+});
+
+describe("config/production.env.example", () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+  const text = readFileSync(path.join(root, "config/production.env.example"), "utf8");
+  const env = Object.fromEntries(
+    text
+      .split("\n")
+      .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+
+  it("is a valid production configuration", () => {
+    const config = loadConfig(env);
+    expect(config.chain?.rpcUrls).to.have.length(2);
+    expect(config.chain?.pades.CSB).to.have.property("p12File");
+  });
+
+  it("names every variable server/config.ts reads", () => {
+    const source = readFileSync(path.join(root, "server/config.ts"), "utf8");
+    const schema = source.slice(
+      source.indexOf("const envSchema"),
+      source.indexOf("});", source.indexOf("const envSchema")),
+    );
+    const read = [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+    const perIssuer = [...source.matchAll(/need\("([A-Z0-9_]+)"\)/g)].map((m) => `CSB_${m[1]}`);
+    expect(read).to.include.members(["PORT", "CHAIN_RPC_URLS", "LOG_LEVEL"]);
+    const named = new Set([...text.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    for (const variable of [...read, ...new Set(perIssuer)]) expect(named.has(variable), variable).to.equal(true);
   });
 });
