@@ -59,6 +59,7 @@ export type { VerifyInput, VerifyOptions, VerifyParameters, VerifyResult } from 
 export { verdict } from "./verify/verdict.ts";
 export type { VerdictResult } from "./verify/verdict.ts";
 export { REASON_CODES, CHECK_IDS, CHECK_STATUSES, VERIFICATION_STATUSES } from "./verify/codes.ts";
+export { authenticDetails } from "./verify/authentic-details.ts";
 export type { ReasonCode, CheckId, CheckStatus, VerificationStatus } from "./verify/codes.ts";
 export type {
   AnchorSummary,

@@ -5,8 +5,11 @@
  * result JSON only; every text comes from `strings.ts`, the schemas or the core's bilingual messages.
  */
 import { getCertificateType } from "../../core/types/index.ts";
+import { authenticDetails } from "../../core/verify/authentic-details.ts";
 import type { CertificateTypeSchema } from "../../core/types/index.ts";
 import type { CheckStatus, ReasonCode, VerificationStatus } from "../../core/verify/codes.ts";
+
+export { authenticDetails };
 import type { CertificateSummary, VerificationResult } from "../../core/verify/types.ts";
 import { h, svg } from "./dom.ts";
 import { fieldList, formatDate, formatDateTime, formatValue, numberLabel, valueAt } from "./format.ts";
@@ -133,24 +136,6 @@ function renderNextSteps(result: VerificationResult, lang: Language): HTMLElemen
     t("next.heading", lang),
     h("ul", { class: "next__list" }, ...keys.map((k) => h("li", {}, t(k, lang)))),
   );
-}
-
-/**
- * Whether the credential's details can be shown as the issuer's: its digest and Merkle proof hold, its
- * root is anchored in the trusted registry by its issuer, and a PDF's signature did not fail. Then a
- * revoked or expired certificate still shows its (authentic) details; a changed one, or one the chain
- * could not confirm, does not.
- */
-export function authenticDetails(result: VerificationResult): boolean {
-  if (!result.certificate) return false;
-  const status = (id: string): CheckStatus | undefined => result.checks.find((c) => c.id === id)?.status;
-  const passed = ["credential-digest", "merkle-proof", "network", "anchor", "issuer"].every(
-    (id) => status(id) === "pass",
-  );
-  const signatureOk = ["pdf-signature", "signing-certificate"].every(
-    (id) => status(id) === "pass" || status(id) === "skip",
-  );
-  return passed && signatureOk;
 }
 
 function renderCertificate(result: VerificationResult, shown: boolean, lang: Language): HTMLElement | null {

@@ -13,11 +13,19 @@ import { api, waitFor } from "./api-helpers.ts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const run = promisify(execFile);
 
+type Run = { code: number; stdout: string; stderr: string };
+
 /** Runs `certs ...` (bin/certs.ts) with DATA_DIR pointing at the server's dev.json. */
-async function certs(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function certs(dataDir: string, ...args: string[]): Promise<Run> {
+  return certsWith({ DATA_DIR: dataDir }, ...args);
+}
+
+/** Runs `certs ...` with `env` over this process's environment (its ECERT_ variables left out). */
+async function certsWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ECERT_")));
   try {
     const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, "bin/certs.ts"), ...args], {
-      env: { ...process.env, DATA_DIR: dataDir },
+      env: { ...base, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -46,6 +54,8 @@ describe("certs CLI (issue, revoke, status)", function () {
     const { code, stdout, stderr } = await certs(dataDir, "issue", "--type", "csb-cre", "--csv", csv);
     expect(code).to.equal(1); // some rows were rejected
     expect(stderr).to.match(/\[#{30}\] 100%/);
+    // stderr is not a terminal here: the progress comes a line at a time, never redrawn with \r.
+    expect(stderr).to.not.include("\r");
     expect(stdout).to.include("3 of 3 certificates issued");
     expect(stdout).to.include("9 rows rejected");
     const errors = await readFile(path.join(dataDir, "bad-rows.errors.csv"), "utf8");
@@ -61,13 +71,39 @@ describe("certs CLI (issue, revoke, status)", function () {
     await writeFile(csv, sampleCsv("csb-cre.csv"));
     expect((await certs(dataDir, "issue", "--type", "csb-cre", "--csv", csv)).code).to.equal(0);
     const id = (await readFile(path.join(dataDir, "good.claims.csv"), "utf8")).split("\r\n")[1].split(",")[1];
-    const revoked = await certs(dataDir, "revoke", id, "--reason", "fraud", "--issuer", "CSB");
-    expect(revoked.code).to.equal(0);
+    // No --issuer: of dev.json's keys, the department's that has the certificate.
+    const revoked = await certs(dataDir, "revoke", id, "--reason", "fraud");
+    expect(revoked.code, revoked.stderr).to.equal(0);
     expect(revoked.stdout).to.include(`revocation of ${id} queued`);
     await waitFor(
       async () =>
         (await api(server, "GET", `/certificates/${id}`, { key: server.dev!.apiKeys.CSB })).json.status === "revoked",
     );
+    // A key names its department (GET /me): no --issuer and no dev.json needed; the reason by its name.
+    const keyed = {
+      DATA_DIR: "/nonexistent",
+      ECERT_API_URL: `${server.url}/api/v1`,
+      ECERT_API_KEY: server.dev!.apiKeys.CSB,
+    };
+    const status = await certsWith(keyed, "status", id);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(JSON.parse(status.stdout)).to.include({ id, status: "revoked", reason: 3, reasonName: "fraud" });
+    // --issuer with a key of another department: one line, exit 64, nothing sent.
+    const wrong = await certsWith(
+      { ...keyed, ECERT_API_KEY: server.dev!.apiKeys.FSD },
+      "revoke",
+      id,
+      "--issuer",
+      "CSB",
+    );
+    expect(wrong.code).to.equal(64);
+    expect(wrong.stderr.trim().split("\n")).to.deep.equal([
+      "certs: --issuer CSB, but this API key acts for FSD (usage: certs revoke --help)",
+    ]);
+    // An id no department of dev.json has: the API's 404, exit 1.
+    const unknown = await certs(dataDir, "status", "00000000-0000-0000-0000-000000000000");
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.match(/^certs: GET \/certificates\/0{8}-.*404/);
   });
 
   it("verifies a PDF with no issuer API involved: exit 0 VALID, 1 INVALID (tampered), and --json gives the result JSON", async () => {
@@ -82,6 +118,9 @@ describe("certs CLI (issue, revoke, status)", function () {
     const valid = await certs("/nonexistent", "verify", file, ...rpc);
     expect(valid.code).to.equal(0);
     expect(valid.stdout).to.match(/^VALID 有效/);
+    expect(valid.stdout)
+      .to.match(/^certificate BLNST\d+/m)
+      .and.match(/^issued by Civil Service Bureau/m);
     const json = await certs(dataDir, "verify", file, "--json");
     expect(JSON.parse(json.stdout).status).to.equal("VALID");
     pdf[2000] ^= 1;
@@ -89,6 +128,11 @@ describe("certs CLI (issue, revoke, status)", function () {
     const invalid = await certs(dataDir, "verify", file);
     expect(invalid.code).to.equal(1);
     expect(invalid.stdout).to.match(/^INVALID 無效: .*TAMPERED/);
+    // As the page: a changed document's details, issuer and anchor are withheld; the checks are listed.
+    expect(invalid.stdout).to.include("certificate details not shown");
+    expect(invalid.stdout).to.not.match(/^(certificate BLNST|issued by|anchored)/m);
+    expect(invalid.stdout).to.not.include("BLNST");
+    expect(invalid.stdout).to.match(/^ {2}fail {2}[a-z-]+: /m);
   });
 
   it("exits 2 UNABLE TO CHECK when the chain cannot be reached", async () => {
@@ -150,9 +194,52 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(result.stdout).to.match(/^10 of 10 certificates issued/);
   });
 
-  it("exits 64 with the usage for an unknown command", async () => {
-    const { code, stderr } = await certs(dataDir, "frobnicate");
-    expect(code).to.equal(64);
-    expect(stderr).to.include("usage:");
+  it("exits 64 with one line (pointing at the usage) for an unknown command or option, and no stack trace", async () => {
+    for (const args of [
+      ["frobnicate"],
+      [],
+      ["status", "x", "--frob"],
+      ["verify", "a.pdf", "--csv", "x"],
+      ["issue", "--type"],
+    ]) {
+      const { code, stdout, stderr } = await certs(dataDir, ...args);
+      expect(code, args.join(" ")).to.equal(64);
+      expect(stdout).to.equal("");
+      expect(stderr.trim().split("\n"), args.join(" ")).to.have.length(1);
+      expect(stderr).to.match(/^certs: .*\(usage: certs [a-z ]*--help\)$/m);
+    }
+    expect((await certs(dataDir, "frobnicate")).stderr).to.include("unknown command: frobnicate");
+  });
+
+  it("prints the help and the version on stdout and exits 0: certs --help, certs <command> --help, --version", async () => {
+    const help = await certs(dataDir, "--help");
+    expect([help.code, help.stderr]).to.deep.equal([0, ""]);
+    expect(help.stdout)
+      .to.match(/^usage: certs <command>/)
+      .and.include("exit codes:");
+    for (const command of ["issue", "revoke", "status", "verify", "apikey", "check", "admin"]) {
+      const one = await certs(dataDir, command, "--help");
+      expect([one.code, one.stderr], command).to.deep.equal([0, ""]);
+      expect(one.stdout, command).to.match(new RegExp(`^usage: certs ${command}`));
+    }
+    expect((await certs(dataDir, "help", "verify")).stdout).to.include("0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK");
+    const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8"));
+    expect(await certs(dataDir, "--version")).to.deep.equal({ code: 0, stdout: `certs ${version}\n`, stderr: "" });
+  });
+
+  it("keeps verify's 0, 1 and 2 for verdicts: 66 a missing file, 64 bad usage, 78 no chain configured", async () => {
+    const chain = ["--rpc", server.dev!.rpcUrl, "--chain-id", "31337", "--registry", server.dev!.registry];
+    const missing = await certs("/nonexistent", "verify", path.join(dataDir, "no-such.pdf"), ...chain);
+    expect(missing.code).to.equal(66);
+    expect(missing.stderr).to.match(/^certs: cannot read .*no-such\.pdf\n$/);
+    expect((await certs("/nonexistent", "verify", ...chain)).code).to.equal(64);
+    expect((await certs("/nonexistent", "verify", "a.pdf", "b.pdf", ...chain)).code).to.equal(64);
+    const badChainId = await certs("/nonexistent", "verify", "a.pdf", "--chain-id", "abc");
+    expect(badChainId.code).to.equal(64);
+    const file = path.join(dataDir, "cert.pdf");
+    const unconfigured = await certs("/nonexistent", "verify", file);
+    expect(unconfigured.code).to.equal(78);
+    expect(unconfigured.stderr).to.match(/^certs: verify: say which chain to trust/);
+    expect((await certs("/nonexistent", "status", "x")).code).to.equal(78); // no API configured
   });
 });
