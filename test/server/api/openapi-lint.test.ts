@@ -204,7 +204,7 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
     expect(query).to.deep.equal(["q", "status", "batch", "limit", "offset"]);
   });
 
-  it("describes each 200/202 JSON response as the server really answers it", async () => {
+  it("describes each 200/202 JSON response (and the errors) as the server really answers them", async () => {
     const key = server.dev!.apiKeys.CSB;
     const post = (route: string, json: unknown) => api(server, "POST", route, { key, json });
     const get = (route: string) => api(server, "GET", route, { key });
@@ -278,6 +278,29 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       }
     }
     expect(checked).to.equal(Object.keys(answers).length);
+    // The PDFs are PDFs.
+    for (const route of [`/certificates/${d.id}/pdf`, `/claim/${c.claimCode}/pdf`]) {
+      const res = await api(server, "GET", route, { key });
+      expect([res.status, res.headers.get("content-type")], route).to.deep.equal([200, "application/pdf"]);
+      expect(new TextDecoder().decode(res.bytes.subarray(0, 5))).to.equal("%PDF-");
+    }
+    // Real error answers hold the documented error shape of their status.
+    const errors: [string, string, number, ApiResponse][] = [
+      ["/me", "get", 401, await api(server, "GET", "/me")],
+      ["/certificates", "post", 400, await post("/certificates", { type: "csb-cre" })],
+      ["/certificates", "get", 400, await get("/certificates?limit=0")],
+      ["/certificates/{id}", "get", 404, await get("/certificates/00000000-0000-0000-0000-000000000000")],
+      ["/certificates/{id}/revoke", "post", 409, await post(`/certificates/${a.id}/revoke`, {})],
+      ["/claim/{code}", "get", 404, await api(server, "GET", "/claim/AAAA-BBBB-CCCC")],
+      ["/verify", "post", 400, await api(server, "POST", "/verify", { body: pdf, contentType: "text/plain" })],
+    ];
+    for (const [route, method, status, answer] of errors) {
+      const where = `${method.toUpperCase()} ${route} ${status}`;
+      expect(answer.status, `${where}: ${JSON.stringify(answer.json)}`).to.equal(status);
+      const schema = doc.paths[route][method].responses[String(status)].content!["application/json"].schema;
+      const problems = check(doc, schema, answer.json);
+      expect(problems, `${where}:\n${problems.join("\n")}`).to.deep.equal([]);
+    }
     // And the check does fail a response that breaks its schema.
     const wrong = { ...answers.getCertificate.json, extra: 1, status: "lost" };
     expect(check(doc, { $ref: "#/components/schemas/Certificate" }, wrong)).to.have.length(2);
