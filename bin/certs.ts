@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     const topic = command === "help" ? rest[0] : undefined;
-    if (topic !== undefined && !(topic in COMMAND_HELP)) return usage(`unknown command: ${topic}`);
+    if (topic !== undefined && !Object.hasOwn(COMMAND_HELP, topic)) return usage(`unknown command: ${topic}`);
     if (command === undefined) return usage("no command");
     console.log(topic === undefined ? USAGE : COMMAND_HELP[topic as Command]);
     return 0;
@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     const { runAdminCommand } = await import("../server/admin/cli.ts");
     return runAdminCommand(rest);
   }
-  if (!(command in COMMAND_OPTIONS)) return usage(`unknown command: ${command}`);
+  if (!Object.hasOwn(COMMAND_OPTIONS, command)) return usage(`unknown command: ${command}`);
   const name = command as keyof typeof COMMAND_OPTIONS;
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(COMMAND_HELP[name]);

@@ -197,6 +197,7 @@ describe("certs CLI (issue, revoke, status)", function () {
   it("exits 64 with one line (pointing at the usage) for an unknown command or option, and no stack trace", async () => {
     for (const args of [
       ["frobnicate"],
+      ["toString"],
       [],
       ["status", "x", "--frob"],
       ["verify", "a.pdf", "--csv", "x"],
