@@ -7,7 +7,7 @@ import type { VerificationResult, VerifyInput } from "../../core/index.ts";
 import type { IssuanceService } from "../issuance/issuance-service.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 import { mountClaimRoutes } from "./claim-routes.ts";
-import { errorHandler, notFound } from "./errors.ts";
+import { ApiError, errorHandler, notFound } from "./errors.ts";
 import { mountHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { mountIssuerRoutes } from "./issuer-routes.ts";
@@ -82,6 +82,14 @@ export function createApp(parameters: AppParameters): express.Express {
       standardHeaders: "draft-8",
       legacyHeaders: false,
       identifier: name,
+      // Answered by the error handler, in the Error shape of every other refusal.
+      handler: (_req, _res, next, options) =>
+        next(
+          new ApiError(
+            "RATE_LIMITED",
+            `Too many ${name} requests from this address: at most ${String(options.limit)} a minute; try again after the time the RateLimit header gives`,
+          ),
+        ),
     });
   const claimLimit = limiter("claim");
   const verifyLimit = limiter("verify");

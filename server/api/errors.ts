@@ -48,6 +48,8 @@ export const API_ERROR_CODES = [
   "VERIFIER_UNAVAILABLE",
   /** Anything else: the details are in the server's log only. */
   "INTERNAL",
+  /** Too many requests of one public use from one address within the window (RateLimit headers say when). */
+  "RATE_LIMITED",
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -103,6 +105,7 @@ export const ERROR_STATUS = {
       TOO_LARGE: 413,
       VERIFIER_UNAVAILABLE: 503,
       INTERNAL: "internal",
+      RATE_LIMITED: 429,
     } satisfies Record<ApiErrorCode, ErrorAnswer>,
   },
   ServiceError: {

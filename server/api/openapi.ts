@@ -250,14 +250,13 @@ export function openApiDocument(): object {
     description: "The signed PDF (PAdES), as a download",
     content: { "application/pdf": { schema: { type: "string", contentMediaType: "application/pdf" } } },
   };
-  // The rate limiter's own answer (express-rate-limit in app.ts): a sentence, not the Error shape.
+  // The rate limiter's refusal (express-rate-limit in app.ts), answered by the error handler: RATE_LIMITED.
   const tooMany = {
-    description: "Too many requests from this client: try again after the window of the RateLimit headers",
+    ...error("Too many requests from this client (RATE_LIMITED): try again after the window of the RateLimit headers"),
     headers: {
       RateLimit: { description: "Limit, remaining and reset of this client's window", schema: { type: "string" } },
       "RateLimit-Policy": { description: "The limit and window", schema: { type: "string" } },
     },
-    content: { "text/html": { schema: { type: "string" }, example: "Too many requests, please try again later." } },
   };
   const idempotencyKey = { $ref: "#/components/parameters/IdempotencyKey" };
   const idParam = {

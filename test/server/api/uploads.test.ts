@@ -347,6 +347,12 @@ describe("public route limits (local chain, SQLite)", function () {
     for (let i = 0; i < 7; i++) claims.push((await api(server, "GET", `/claim/AAAA-BBBB-CC${i}C`)).status);
     expect(claims.slice(0, 5)).to.deep.equal([404, 404, 404, 404, 404]);
     expect(claims.slice(5)).to.deep.equal([429, 429]);
+    // The refusal in the Error shape of every other one, with the limiter's headers.
+    const refused = await api(server, "GET", "/claim/AAAA-BBBB-CC9C");
+    expect(refused.status).to.equal(429);
+    expect(refused.json.error.code).to.equal("RATE_LIMITED");
+    expect(refused.json.error.message).to.match(/at most 5 a minute/);
+    expect(refused.headers.get("ratelimit")).to.be.a("string");
     expect((await api(server, "POST", "/verify", { json: { url: "https://example.invalid/#x" } })).status).to.equal(
       200,
     );
