@@ -392,7 +392,15 @@ async function call(
     });
   }
   const text = await res.text();
-  const json = text ? JSON.parse(text) : undefined;
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not the API's JSON (a proxy's HTML 502, say): the API refused, not an internal error.
+    throw new CliError("API_REFUSED", `${method} ${route}: ${res.status} ${text.slice(0, 200)}`, {
+      details: { status: res.status },
+    });
+  }
   if (!res.ok && res.status !== 422)
     throw new CliError(
       "API_REFUSED",

@@ -71,7 +71,17 @@ export async function deployRegistry(parameters: {
     if (code === "0x") return { action: "no-contract", address };
     return { action: "reused", address, how: "given", sameCode: code === expected };
   }
-  const nonce = await provider.getTransactionCount(deployer.address, "latest");
+  const [nonce, pending] = await Promise.all([
+    provider.getTransactionCount(deployer.address, "latest"),
+    provider.getTransactionCount(deployer.address, "pending"),
+  ]);
+  // A transaction of the deployer still pending may be an earlier run's deployment: deploying again now
+  // could make a second registry.
+  if (pending > nonce) {
+    throw new Error(
+      `the deployer ${deployer.address} has ${pending - nonce} transaction(s) pending (nonces ${nonce} to ${pending - 1}): wait until they are mined, then run deploy again`,
+    );
+  }
   const candidates = Array.from({ length: Math.min(nonce, SCAN_NONCES) }, (_, n) =>
     getCreateAddress({ from: deployer.address, nonce: n }),
   );

@@ -97,7 +97,7 @@ export function createApp(parameters: AppParameters): express.Express {
   const api = express.Router();
 
   // Probes and metrics at the root, before any rate limiter.
-  mountHealthRoutes(app, { checks: parameters.readiness, metrics });
+  mountHealthRoutes(app, { checks: parameters.readiness, metrics, log });
 
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
   mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });

@@ -26,7 +26,7 @@ import { StoreError, type StoreErrorCode } from "../db/store-error.ts";
 import { ServiceError, type ServiceErrorCode } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import { PDF_SIGNING_ERROR_CODES, PdfSigningError, type PdfSigningErrorCode } from "../pdf/signing-error.ts";
-import { requestIdOf, requestLog } from "./request-id.ts";
+import { loggedPath, requestIdOf, requestLog } from "./request-id.ts";
 
 /** Every code an {@link ApiError} can carry. Only ever add to this list. */
 export const API_ERROR_CODES = [
@@ -240,10 +240,11 @@ export function errorHandler(options: { log: Logger; maxBodyBytes: number; metri
     const bodyLimit = (req as Request & { bodyLimit?: number }).bodyLimit ?? options.maxBodyBytes;
     const answer = errorResponse(error, { bodyLimit });
     const log = requestLog(req, options.log);
-    options.metrics?.countError(error);
-    if (answer.internal) log.error({ err: error, path: req.path }, "request failed");
+    // Dependency failures only: a 404 or 409 the store or the chain answered is the client's.
+    if (answer.internal || answer.status >= 500) options.metrics?.countError(error);
+    if (answer.internal) log.error({ err: error, path: loggedPath(req.path) }, "request failed");
     else if (answer.status === 503)
-      log.warn({ err: error, path: req.path }, "request refused: a dependency is unavailable");
+      log.warn({ err: error, path: loggedPath(req.path) }, "request refused: a dependency is unavailable");
     const requestId = requestIdOf(req);
     const body = requestId === undefined ? answer.body : { error: { ...answer.body.error, requestId } };
     res.status(answer.status).set(answer.headers).json(body);

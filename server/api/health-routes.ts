@@ -11,6 +11,7 @@
  * - `GET /metrics`: the Prometheus text format (`server/metrics.ts`).
  */
 import type { Express } from "express";
+import type { Logger } from "pino";
 import type { AbstractProvider } from "ethers";
 import type { Store } from "../db/store.ts";
 import type { Metrics } from "../metrics.ts";
@@ -37,6 +38,8 @@ export interface HealthParameters {
   retryAfterSeconds?: number;
   /** Served at `/metrics` when given. */
   metrics?: Metrics;
+  /** Where a failed check's whole error goes (the answer gives only its code). */
+  log?: Logger;
 }
 
 /**
@@ -78,7 +81,7 @@ export function readinessChecks(parameters: {
 }
 
 /** Runs every check at once, each bounded by `timeoutMs`. */
-export async function runChecks(checks: ReadinessCheck[], timeoutMs: number): Promise<CheckResult[]> {
+export async function runChecks(checks: ReadinessCheck[], timeoutMs: number, log?: Logger): Promise<CheckResult[]> {
   return Promise.all(
     checks.map(async ({ name, run }): Promise<CheckResult> => {
       let timer: NodeJS.Timeout | undefined;
@@ -89,6 +92,7 @@ export async function runChecks(checks: ReadinessCheck[], timeoutMs: number): Pr
         await Promise.race([run(), timeout]);
         return { name, ok: true };
       } catch (error) {
+        log?.warn({ err: error, check: name }, "readiness check failed");
         return { name, ok: false, error: describe(error) };
       } finally {
         clearTimeout(timer);
@@ -97,21 +101,29 @@ export async function runChecks(checks: ReadinessCheck[], timeoutMs: number): Pr
   );
 }
 
-/** A failed check's reason, short: the error's code (a store or chain error's) and first line. */
+/**
+ * A failed check's reason, for anyone who asks: the error's code when it has one (a store's, a chain's,
+ * a driver's: never its message, which may name hosts, users or endpoints), else the first line of the
+ * check's own message. The whole error goes to the log.
+ */
 function describe(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
-  const message = String(e?.message ?? error)
+  if (typeof e?.code === "string") return e.code;
+  return String(e?.message ?? error)
     .split("\n")[0]
     .slice(0, 300);
-  return typeof e?.code === "string" && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }
 
 /** Mounts `GET /healthz`, `GET /readyz` and (with `metrics`) `GET /metrics` on `app`, at the root. */
 export function mountHealthRoutes(app: Express, parameters: HealthParameters): void {
-  const { checks = [], timeoutMs = 3000, retryAfterSeconds = 5, metrics } = parameters;
+  const { checks = [], timeoutMs = 3000, retryAfterSeconds = 5, metrics, log } = parameters;
   app.get("/healthz", (_req, res) => void res.set("cache-control", "no-store").json({ status: "ok" }));
+  // One run of the checks at a time, shared by every request that comes meanwhile: a flood of probes
+  // costs the chain and the database no more than one.
+  let running: Promise<CheckResult[]> | undefined;
   app.get("/readyz", async (_req, res) => {
-    const results = await runChecks(checks, timeoutMs);
+    running ??= runChecks(checks, timeoutMs, log).finally(() => (running = undefined));
+    const results = await running;
     const ready = results.every((r) => r.ok);
     res.set("cache-control", "no-store");
     if (!ready) res.status(503).set("retry-after", String(retryAfterSeconds));

@@ -29,7 +29,7 @@ export function requestIds(log: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const path = req.originalUrl.split("?")[0];
+      const path = loggedPath(req.originalUrl.split("?")[0]);
       req.log!.debug(
         { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         "request answered",
@@ -47,4 +47,9 @@ export function requestLog(req: Request, fallback: Logger): Logger {
 /** The request's id, if {@link requestIds} gave it one. */
 export function requestIdOf(req: Request): string | undefined {
   return (req as RequestWithId).id;
+}
+
+/** A request path as logged: a claim code is a bearer secret (stored only as a hash), so it is masked. */
+export function loggedPath(path: string): string {
+  return path.replace(/\/claim\/[^/]+/, "/claim/***");
 }

@@ -46,6 +46,11 @@ export const PDF_SIGNING_ERROR_CODES = [
    * certificate is not given, or the certificate given under its name does not verify its signature.
    */
   "INCOMPLETE_CHAIN",
+  /**
+   * PEM chain files holding a certificate that is not on the signing certificate's chain (a stray root, a
+   * cross-certificate): every signature would carry it, and verifiers refuse such a signature.
+   */
+  "CERTIFICATE_NOT_ON_CHAIN",
 ] as const;
 
 export type PdfSigningErrorCode = (typeof PDF_SIGNING_ERROR_CODES)[number];

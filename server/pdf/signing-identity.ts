@@ -359,7 +359,16 @@ function pemChain(leaf: X509Certificate, leafDer: Uint8Array, others: Uint8Array
   const [path, rest] = orderChain(leaf, others);
   if (path.length === 0 && rest.length === 0) return [];
   const top = path.at(-1) ?? leafDer;
-  if (isSelfSigned(top)) return [...path, ...rest];
+  if (isSelfSigned(top)) {
+    if (rest.length > 0) {
+      throw new PdfSigningError(
+        "CERTIFICATE_NOT_ON_CHAIN",
+        `The chain files ${files.slice(1).join(", ")} hold a certificate ("${displayName(rest[0], "subject")}") that is not on the signing certificate's chain; every signature would carry it, and verifiers refuse such a signature. Give only the chain from the signing certificate's issuer up to its root`,
+        { file: files[0], details: { certificate: displayName(rest[0], "subject") } },
+      );
+    }
+    return path;
+  }
   const name = displayName(top, "subject");
   const issuerName = displayName(top, "issuer");
   const where = files.join(", ");

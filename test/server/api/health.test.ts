@@ -12,6 +12,7 @@ import { JsonRpcProvider, Wallet, type AbstractProvider } from "ethers";
 import { pino } from "pino";
 import { createApp } from "../../../server/api/app.ts";
 import { readinessChecks } from "../../../server/api/health-routes.ts";
+import { loggedPath } from "../../../server/api/request-id.ts";
 import { createChainProvider } from "../../../server/chain/chain-provider.ts";
 import { DEV_KEYS } from "../../../server/chain/local-chain.ts";
 import { loadConfig } from "../../../server/config.ts";
@@ -291,5 +292,13 @@ describe("operations: health, readiness, metrics and request ids", function () {
     for (const line of lines) expect(line.requestId, JSON.stringify(line)).to.equal("req-42");
     const answered = lines.find((l) => l.msg === "request answered")!;
     expect(answered).to.include({ method: "POST", path: "/api/v1/certificates", status: 503 });
+  });
+});
+
+describe("logged request paths", () => {
+  it("mask a claim code (a bearer secret) and keep every other path as it is", () => {
+    expect(loggedPath("/api/v1/claim/4PSG-KNKY-5CNL/pdf")).to.equal("/api/v1/claim/***/pdf");
+    expect(loggedPath("/api/v1/claim/4PSG-KNKY-5CNL")).to.equal("/api/v1/claim/***");
+    expect(loggedPath("/api/v1/certificates/327c8a64")).to.equal("/api/v1/certificates/327c8a64");
   });
 });

@@ -309,6 +309,12 @@ describe("loadSigningIdentity", () => {
         "CN=PEM Root",
       ]);
       expect((await loadSigningIdentity(leaf)).chainDer).to.deep.equal([]);
+      // A whole chain plus a certificate not on it: every signature would carry it, and verifiers refuse that.
+      await expectLoadError(
+        { ...leaf, chainFiles: [await chain("stray", ["root", "int", "impostor"])] },
+        "CERTIFICATE_NOT_ON_CHAIN",
+        /hold a certificate \("PEM Intermediate"\) that is not on the signing certificate's chain/,
+      );
     });
   });
 
