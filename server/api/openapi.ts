@@ -58,7 +58,8 @@ const certificateSummary = z.object({
 export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
   BatchRequest: z.strictObject({ type: z.string().min(1).max(40), rows: z.array(fieldsSchema).min(1).max(100_000) }),
-  StatusChangeRequest: z.strictObject({ reason: revocationReason.default("unspecified") }),
+  // "superseded" is the service's own reason, set by a renewal with its successor; a department cannot give it.
+  StatusChangeRequest: z.strictObject({ reason: revocationReason.exclude(["superseded"]).default("unspecified") }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
   RowError: rowError,
   /** `POST /certificates`, `POST /batches`, `POST /certificates/{id}/renew`: 202, or 422 when nothing was accepted. */

@@ -285,6 +285,22 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       provider.destroy();
     });
 
+    it("refuses superseded as a department's reason (only a renewal sets it) and changes nothing", async () => {
+      const { id } = csbBatch.certificates[6];
+      for (const kind of ["revoke", "suspend"]) {
+        const res = await api(server, "POST", `/certificates/${id}/${kind}`, {
+          key: csbKey,
+          json: { reason: "superseded" },
+        });
+        expect(res.status, kind).to.equal(400);
+        expect(JSON.stringify(res.json), kind).to.match(/reason/);
+      }
+      const after = (await api(server, "GET", `/certificates/${id}`, { key: csbKey })).json;
+      expect(after.status).to.equal("issued");
+      const types = after.history.map((e: { type: string }) => e.type);
+      expect(types.filter((t: string) => /revoke|suspend/.test(t))).to.deep.equal([]);
+    });
+
     it("suspends and then reinstates a certificate, each applied on chain", async () => {
       const { id } = csbBatch.certificates[9];
       const status = async () => (await api(server, "GET", `/certificates/${id}`, { key: csbKey })).json.status;
