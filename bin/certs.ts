@@ -24,12 +24,10 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BaseError, type BaseErrorOptions } from "../core/base-error.ts";
-import { REVOCATION_REASONS } from "../core/revocationReasons.ts";
+import { DEPARTMENT_REASONS } from "../core/revocationReasons.ts";
 
 /** The reasons a department gives (the names the API takes; "superseded" is the service's own). */
-const REASON_NAMES = Object.keys(REVOCATION_REASONS)
-  .filter((name) => name !== "superseded")
-  .join(", ");
+const REASON_NAMES = DEPARTMENT_REASONS.join(", ");
 
 /** Each command's usage line and help (`certs <command> --help`). */
 const COMMAND_HELP = {
@@ -155,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
   const id = positionals[0];
   if (!id || positionals.length > 1) return usage(`${name} needs one certificate id`, name);
   const reason = text("reason");
-  if (name === "revoke" && !Object.hasOwn(REVOCATION_REASONS, reason!))
+  if (name === "revoke" && !(DEPARTMENT_REASONS as readonly string[]).includes(reason!))
     return usage(`--reason: one of ${REASON_NAMES}, not ${reason}`, name);
   const route = `/certificates/${encodeURIComponent(id)}`;
   const { api, key } = await certificateEndpoint(text("api"), text("key"), text("issuer"), route);

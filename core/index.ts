@@ -83,5 +83,5 @@ export { scanPdf, looksLikePdf } from "./verify/scanPdf.ts";
 export type { PdfCredentialScan, PdfSignatureScan, ScanPdfResult } from "./verify/scanPdf.ts";
 export { verifyPadesCms } from "./verify/verifyPadesCms.ts";
 export type { PadesSigner, VerifyPadesCmsParameters, VerifyPadesCmsResult } from "./verify/verifyPadesCms.ts";
-export { REVOCATION_REASONS, revocationReasonOf } from "./revocationReasons.ts";
-export type { RevocationReason } from "./revocationReasons.ts";
+export { DEPARTMENT_REASONS, REVOCATION_REASONS, revocationReasonOf } from "./revocationReasons.ts";
+export type { DepartmentReason, RevocationReason } from "./revocationReasons.ts";

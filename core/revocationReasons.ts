@@ -16,6 +16,12 @@ export const REVOCATION_REASONS = Object.freeze({
 
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
+/** The reasons a department gives when it revokes or suspends: all but "superseded", which the service sets on renewal. */
+export type DepartmentReason = Exclude<RevocationReason, "superseded">;
+export const DEPARTMENT_REASONS: readonly DepartmentReason[] = Object.freeze(
+  (Object.keys(REVOCATION_REASONS) as RevocationReason[]).filter((r): r is DepartmentReason => r !== "superseded"),
+);
+
 /** The reason whose code is `code`, if any. */
 export function revocationReasonOf(code: number): RevocationReason | undefined {
   return (Object.keys(REVOCATION_REASONS) as RevocationReason[]).find((name) => REVOCATION_REASONS[name].code === code);

@@ -7,8 +7,10 @@ import {
   CHECK_IDS,
   CHECK_STATUSES,
   REASON_CODES,
+  DEPARTMENT_REASONS,
   REVOCATION_REASONS,
   VERIFICATION_STATUSES,
+  type DepartmentReason,
   type RevocationReason,
 } from "../../core/index.ts";
 
@@ -59,7 +61,9 @@ export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
   BatchRequest: z.strictObject({ type: z.string().min(1).max(40), rows: z.array(fieldsSchema).min(1).max(100_000) }),
   // "superseded" is the service's own reason, set by a renewal with its successor; a department cannot give it.
-  StatusChangeRequest: z.strictObject({ reason: revocationReason.exclude(["superseded"]).default("unspecified") }),
+  StatusChangeRequest: z.strictObject({
+    reason: z.enum(DEPARTMENT_REASONS as [DepartmentReason, ...DepartmentReason[]]).default("unspecified"),
+  }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
   RowError: rowError,
   /** `POST /certificates`, `POST /batches`, `POST /certificates/{id}/renew`: 202, or 422 when nothing was accepted. */

@@ -202,6 +202,8 @@ describe("certs CLI (issue, revoke, status)", function () {
       ["status", "x", "--frob"],
       ["verify", "a.pdf", "--csv", "x"],
       ["issue", "--type"],
+      // "superseded" is the service's own reason (a renewal sets it): refused before anything is sent.
+      ["revoke", "x", "--reason", "superseded"],
     ]) {
       const { code, stdout, stderr } = await certs(dataDir, ...args);
       expect(code, args.join(" ")).to.equal(64);
@@ -210,6 +212,9 @@ describe("certs CLI (issue, revoke, status)", function () {
       expect(stderr).to.match(/^certs: .*\(usage: certs [a-z ]*--help\)$/m);
     }
     expect((await certs(dataDir, "frobnicate")).stderr).to.include("unknown command: frobnicate");
+    expect((await certs(dataDir, "revoke", "x", "--reason", "superseded")).stderr).to.include(
+      "--reason: one of unspecified, issued-in-error, key-compromise, fraud, licence-cancelled, under-investigation, non-compliance, not superseded",
+    );
   });
 
   it("prints the help and the version on stdout and exits 0: certs --help, certs <command> --help, --version", async () => {

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { schemas } from "../../../server/api/app.ts";
 import type { IssuanceService } from "../../../server/issuance/issuance-service.ts";
 import type { Credential } from "../../../core/credential.ts";
-import type { RevocationReason } from "../../../core/revocationReasons.ts";
+import type { DepartmentReason } from "../../../core/revocationReasons.ts";
 import { ApiError, callApi } from "../portal.ts";
 import { session } from "./state.ts";
 
@@ -94,7 +94,7 @@ export function credential(id: string): Promise<Credential> {
 }
 
 /** `POST /certificates/{id}/revoke|suspend|reinstate`: queued (202); the chain has it a little later. */
-export async function changeStatus(id: string, kind: StatusChange, reason: RevocationReason): Promise<void> {
+export async function changeStatus(id: string, kind: StatusChange, reason: DepartmentReason): Promise<void> {
   const body: z.input<typeof schemas.StatusChangeRequest> = { reason };
   await callApi(`/certificates/${encodeURIComponent(id)}/${kind}`, postJson(body));
 }

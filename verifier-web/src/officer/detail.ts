@@ -2,8 +2,8 @@
  * One certificate: its status and history, and the status changes it allows (revoke, suspend,
  * reinstate) with a reason, sent after a confirmation step and followed until the chain has them.
  */
-import { REVOCATION_REASONS, revocationReasonOf } from "../../../core/revocationReasons.ts";
-import type { RevocationReason } from "../../../core/revocationReasons.ts";
+import { DEPARTMENT_REASONS, REVOCATION_REASONS, revocationReasonOf } from "../../../core/revocationReasons.ts";
+import type { DepartmentReason } from "../../../core/revocationReasons.ts";
 import { byId, h } from "../dom.ts";
 import { fieldList, formatDateTime } from "../format.ts";
 import { EVENT_TEXT, pt, statusText } from "../portal-strings.ts";
@@ -31,7 +31,7 @@ const elements = {
 
 const state = {
   /** The change awaiting confirmation. */
-  pending: undefined as { kind: StatusChange; reason: RevocationReason } | undefined,
+  pending: undefined as { kind: StatusChange; reason: DepartmentReason } | undefined,
 };
 
 /** Wires the change form and its confirmation. */
@@ -40,7 +40,7 @@ export function wireDetail(): void {
     event.preventDefault();
     state.pending = {
       kind: elements.actionKind.value as StatusChange,
-      reason: elements.actionReason.value as RevocationReason,
+      reason: elements.actionReason.value as DepartmentReason,
     };
     portal.say(elements.actionMessage, undefined);
     drawConfirm();
@@ -135,8 +135,9 @@ export function drawDetail(): void {
   elements.actionKind.replaceChildren(...kinds.map((k) => h("option", { value: k }, pt(`action.${k}`, lang))));
   if (kinds.includes(kind as StatusChange)) elements.actionKind.value = kind;
   const reasonName = elements.actionReason.value;
-  const reasons = (Object.keys(REVOCATION_REASONS) as RevocationReason[]).filter((r) => r !== "superseded");
-  elements.actionReason.replaceChildren(...reasons.map((r) => h("option", { value: r }, REVOCATION_REASONS[r][lang])));
+  elements.actionReason.replaceChildren(
+    ...DEPARTMENT_REASONS.map((r) => h("option", { value: r }, REVOCATION_REASONS[r][lang])),
+  );
   if (reasonName) elements.actionReason.value = reasonName;
 }
 
