@@ -26,8 +26,74 @@ describe("cachingReader", () => {
     chain.state.block = 2;
     chain.state.status = "revoked";
     await new Promise((r) => setTimeout(r, 30));
+    // The block number is re-read in the background, then block 2's answer is read once: within two
+    // round trips of the new block, the change is seen.
+    await reader.request(call);
+    await reader.request(call);
     expect(await reader.request(call)).to.equal("revoked");
     expect(chain.state.calls).to.equal(2);
+  });
+
+  it("does not make a request wait for the block number or a new block's answer while the last ones are fresh", async () => {
+    // A chain whose answers are held until released: the requests must not wait for them.
+    const held: (() => void)[] = [];
+    const state = { block: 1, status: "valid", calls: 0 };
+    const reader = cachingReader(
+      {
+        request: ({ method }) =>
+          new Promise((resolve) => {
+            const answer = () =>
+              resolve(method === "eth_blockNumber" ? `0x${state.block.toString(16)}` : (state.calls++, state.status));
+            if (state.calls === 0 && method !== "eth_blockNumber") answer();
+            else if (method === "eth_blockNumber" && state.block === 1) answer();
+            else held.push(answer);
+          }),
+      },
+      { blockMs: 10, staleMs: 1000 },
+    );
+    const call = { method: "eth_call", params: [{ to: "0x1", data: "0x2" }, "latest"] };
+    expect(await reader.request(call)).to.equal("valid");
+    state.block = 2;
+    state.status = "revoked";
+    await new Promise((r) => setTimeout(r, 20));
+    // The block number is stale: re-read in the background (held), block 1 still used.
+    expect(await reader.request(call)).to.equal("valid");
+    expect(held).to.have.length(1);
+    held.shift()!(); // block 2 arrives
+    await new Promise((r) => setTimeout(r, 0));
+    // Block 2's answer is being read (held): block 1's answer is given meanwhile.
+    expect(await reader.request(call)).to.equal("valid");
+    expect(held).to.have.length(1);
+    held.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await reader.request(call)).to.equal("revoked");
+    expect(state.calls).to.equal(2);
+  });
+
+  it("gives no answer older than staleMs while the chain does not answer: the request waits, and fails with the chain", async () => {
+    let down = false;
+    const reader = cachingReader(
+      {
+        async request({ method }) {
+          if (down) throw new Error("down");
+          return method === "eth_blockNumber" ? "0x1" : "valid";
+        },
+      },
+      { blockMs: 10, staleMs: 50 },
+    );
+    const call = { method: "eth_call", params: [{ to: "0x1", data: "0x2" }, "latest"] };
+    expect(await reader.request(call)).to.equal("valid");
+    down = true;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await reader.request(call)).to.equal("valid"); // within staleMs: block 1's answer
+    await new Promise((r) => setTimeout(r, 60));
+    const late = await reader.request(call).then(
+      (v) => v,
+      (e: Error) => e.message,
+    );
+    expect(late).to.equal("down");
+    down = false;
+    expect(await reader.request(call)).to.equal("valid");
   });
 
   it("keeps a non-empty eth_getLogs answer", async () => {
