@@ -15,6 +15,8 @@ import type { Logger } from "pino";
 import type { AbstractProvider } from "ethers";
 import type { Store } from "../db/store.ts";
 import type { Metrics } from "../metrics.ts";
+import type { z } from "zod";
+import type { schemas } from "./openapi.ts";
 
 /** One readiness check: resolves when it holds; throws (or rejects) saying why it does not. */
 export interface ReadinessCheck {
@@ -22,12 +24,8 @@ export interface ReadinessCheck {
   run(): Promise<void>;
 }
 
-/** One check's outcome in the `/readyz` body. */
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  error?: string;
-}
+/** One check's outcome in the `/readyz` body (`schemas.Readiness` of the OpenAPI document). */
+export type CheckResult = z.infer<typeof schemas.Readiness>["checks"][number];
 
 export interface HealthParameters {
   /** The readiness checks (see {@link readinessChecks}); none: `/readyz` answers 200. */
@@ -117,7 +115,8 @@ function describe(error: unknown): string {
 /** Mounts `GET /healthz`, `GET /readyz` and (with `metrics`) `GET /metrics` on `app`, at the root. */
 export function mountHealthRoutes(app: Express, parameters: HealthParameters): void {
   const { checks = [], timeoutMs = 3000, retryAfterSeconds = 5, metrics, log } = parameters;
-  app.get("/healthz", (_req, res) => void res.set("cache-control", "no-store").json({ status: "ok" }));
+  const health: z.infer<typeof schemas.Health> = { status: "ok" };
+  app.get("/healthz", (_req, res) => void res.set("cache-control", "no-store").json(health));
   // One run of the checks at a time, shared by every request that comes meanwhile: a flood of probes
   // costs the chain and the database no more than one.
   let running: Promise<CheckResult[]> | undefined;
@@ -127,7 +126,8 @@ export function mountHealthRoutes(app: Express, parameters: HealthParameters): v
     const ready = results.every((r) => r.ok);
     res.set("cache-control", "no-store");
     if (!ready) res.status(503).set("retry-after", String(retryAfterSeconds));
-    res.json({ status: ready ? "ready" : "not ready", checks: results });
+    const body: z.infer<typeof schemas.Readiness> = { status: ready ? "ready" : "not ready", checks: results };
+    res.json(body);
   });
   if (metrics) {
     app.get("/metrics", async (_req, res) => {

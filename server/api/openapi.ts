@@ -176,6 +176,22 @@ export const schemas = {
       })
       .nullable(),
   }),
+  /** `GET /healthz` (`health-routes.ts`): the process is up. */
+  Health: z.strictObject({ status: z.literal("ok") }),
+  /** `GET /readyz` (`health-routes.ts`): 200 when every check passes, 503 otherwise, with the same body. */
+  Readiness: z.strictObject({
+    status: z.enum(["ready", "not ready"]),
+    checks: z.array(
+      z.strictObject({
+        name: z.string().describe("database, chain, registry or signers"),
+        ok: z.boolean(),
+        error: z
+          .string()
+          .optional()
+          .describe("Why it failed: the error's code, or the first line of the check's own message"),
+      }),
+    ),
+  }),
   /** Every 4xx and 5xx answer (`errors.ts`). */
   Error: z.object({
     error: z.object({
@@ -211,6 +227,8 @@ const RESPONSE_COMPONENTS = [
   "Claim",
   "Credential",
   "VerificationResult",
+  "Health",
+  "Readiness",
   "Error",
 ] as const satisfies SchemaName[];
 
@@ -561,6 +579,58 @@ export function openApiDocument(): object {
       operation.responses["503"] = unavailable;
     }
   }
+  // Probes and metrics (`health-routes.ts`): at the service's root, not under /api/v1; public, not rate-limited.
+  const root = [{ url: "/", description: "The service's root, for load balancers, orchestrators and Prometheus" }];
+  const readiness = (description: string) => json(description, ref("Readiness"));
+  // The one refusal a probe can meet: Node's HTTP server answers it before any route (no body).
+  const headersTooLarge = { description: "The request's headers are larger than the server takes (no body)" };
+  const operations = {
+    "/healthz": {
+      servers: root,
+      get: {
+        tags: ["Operations"],
+        operationId: "getHealth",
+        summary: "Whether the process is up (nothing else is checked)",
+        security: [],
+        responses: { "200": json("The process is up", ref("Health"), { status: "ok" }), "431": headersTooLarge },
+      },
+    },
+    "/readyz": {
+      servers: root,
+      get: {
+        tags: ["Operations"],
+        operationId: "getReadiness",
+        summary: "Whether the service can work: database, chain, registry and signers' gas funds",
+        description:
+          "Each check is bounded in time; one run of the checks at a time is shared by every probe that comes meanwhile.",
+        security: [],
+        responses: {
+          "200": readiness("Every check passed"),
+          "503": {
+            ...readiness("A check failed: each check says why"),
+            headers: { "Retry-After": { description: "Seconds to wait", schema: { type: "integer" } } },
+          },
+          "431": headersTooLarge,
+        },
+      },
+    },
+    "/metrics": {
+      servers: root,
+      get: {
+        tags: ["Operations"],
+        operationId: "getMetrics",
+        summary: "Prometheus metrics (certificates by state, batches, anchoring, verification, errors)",
+        security: [],
+        responses: {
+          "200": {
+            description: "The Prometheus text exposition format",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          "431": headersTooLarge,
+        },
+      },
+    },
+  };
   return {
     openapi: "3.1.0",
     info: {
@@ -578,6 +648,7 @@ export function openApiDocument(): object {
       { name: "Department", description: "A department's issuance and status changes (API key)" },
       { name: "Candidate", description: "A candidate's certificate by claim code (public, rate-limited)" },
       { name: "Verification", description: "Verification by anyone (public, rate-limited)" },
+      { name: "Operations", description: "Health, readiness and metrics, at the service's root (public)" },
     ],
     components: {
       securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A department's API key" } },
@@ -591,6 +662,6 @@ export function openApiDocument(): object {
       },
       schemas: { ...components(REQUEST_COMPONENTS, "input"), ...components(RESPONSE_COMPONENTS, "output") },
     },
-    paths,
+    paths: { ...paths, ...operations },
   };
 }

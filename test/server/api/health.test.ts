@@ -22,6 +22,12 @@ import { startServer, type RunningServer } from "../../../server/start.ts";
 import { faultyProxy } from "../../helpers/faulty-rpc.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, waitFor } from "./api-helpers.ts";
+import { check, type Document } from "./schema-check.ts";
+import { openApiDocument } from "../../../server/api/openapi.ts";
+
+/** The problems of a /readyz body against the OpenAPI document's Readiness schema. */
+const readinessProblems = (body: unknown) =>
+  check(openApiDocument() as Document, { $ref: "#/components/schemas/Readiness" }, body);
 
 /** A sample of the Prometheus text format: the value of `name{labels}` (0 when absent). */
 function sample(text: string, name: string, labels = ""): number {
@@ -98,6 +104,9 @@ describe("operations: health, readiness, metrics and request ids", function () {
     expect(res.status).to.equal(200);
     expect(await res.json()).to.deep.equal({ status: "ok" });
     expect((await fetch(`${server.url}/api/v1/healthz`)).status).to.equal(404);
+    // The 4xx the OpenAPI document gives the probes: headers over Node's limit (16 KiB), before any route.
+    const big = await fetch(`${server.url}/healthz`, { headers: { "x-padding": "a".repeat(20_000) } });
+    expect(big.status).to.equal(431);
   });
 
   it("is ready on the embedded default: database, chain, registry and signers all pass", async () => {
@@ -136,6 +145,7 @@ describe("operations: health, readiness, metrics and request ids", function () {
     expect(res.status).to.equal(503);
     expect(res.headers.get("retry-after")).to.equal("5");
     const body = await res.json();
+    expect(readinessProblems(body)).to.deep.equal([]);
     expect(body.status).to.equal("not ready");
     const failing = body.checks.filter((c: { ok: boolean }) => !c.ok);
     expect(failing.map((c: { name: string }) => c.name)).to.deep.equal(["database"]);
@@ -156,6 +166,7 @@ describe("operations: health, readiness, metrics and request ids", function () {
     expect(res.status).to.equal(503);
     expect(res.headers.get("retry-after")).to.equal("5");
     const body = await res.json();
+    expect(readinessProblems(body)).to.deep.equal([]);
     const failing = Object.fromEntries(
       body.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string; error: string }) => [c.name, c.error]),
     );

@@ -11,6 +11,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, waitFor, type ApiResponse } from "./api-helpers.ts";
+import { check, operationsOf, urlOf, type Document, type Operation } from "./schema-check.ts";
 
 const run = promisify(execFile);
 const REDOCLY = createRequire(import.meta.url).resolve("@redocly/cli/bin/cli.js");
@@ -27,109 +28,6 @@ net.Socket.prototype.connect = function (options) {
 };
 globalThis.fetch = async (url) => refuse(String(url));
 `)}`;
-
-type Schema = Record<string, unknown>;
-type Document = {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
-};
-type Operation = {
-  operationId: string;
-  parameters?: { name?: string; in?: string; schema?: Schema }[];
-  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
-};
-
-/** Keywords that only annotate: they never make a value invalid. */
-const ANNOTATIONS = new Set(["description", "default", "examples", "title", "contentMediaType", "deprecated"]);
-
-/**
- * The problems of `value` against `schema` (the JSON Schema subset the document's components use; a
- * keyword this does not know is itself a problem, so the check never passes by ignoring one).
- */
-function check(doc: Document, schema: Schema, value: unknown, at = ""): string[] {
-  const problems: string[] = [];
-  const fail = (message: string) => problems.push(`${at || "/"}: ${message}`);
-  const typeOf = (v: unknown) =>
-    v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v;
-  for (const [keyword, argument] of Object.entries(schema)) {
-    const arg = argument as any;
-    switch (keyword) {
-      case "$ref": {
-        const name = String(arg).replace("#/components/schemas/", "");
-        const target = doc.components.schemas[name];
-        if (!target) fail(`no component ${arg}`);
-        else problems.push(...check(doc, target, value, at));
-        break;
-      }
-      case "type": {
-        const types = Array.isArray(arg) ? arg : [arg];
-        const actual = typeOf(value);
-        if (!types.includes(actual) && !(actual === "integer" && types.includes("number")))
-          fail(`${JSON.stringify(value)?.slice(0, 60)} is not ${types.join(" or ")}`);
-        break;
-      }
-      case "properties":
-        if (typeOf(value) !== "object") break;
-        for (const [name, sub] of Object.entries(arg as Record<string, Schema>)) {
-          if (name in (value as object))
-            problems.push(...check(doc, sub, (value as Record<string, unknown>)[name], `${at}/${name}`));
-        }
-        break;
-      case "required":
-        if (typeOf(value) !== "object") break;
-        for (const name of arg as string[]) if (!(name in (value as object))) fail(`${name} is missing`);
-        break;
-      case "additionalProperties":
-        if (typeOf(value) !== "object") break;
-        for (const [name, sub] of Object.entries(value as Record<string, unknown>)) {
-          if (name in ((schema.properties as object | undefined) ?? {})) continue;
-          if (arg === false) fail(`${name} is not in the schema`);
-          else problems.push(...check(doc, arg as Schema, sub, `${at}/${name}`));
-        }
-        break;
-      case "propertyNames":
-        if (typeOf(value) !== "object") break;
-        for (const name of Object.keys(value as object)) problems.push(...check(doc, arg, name, `${at}/${name}`));
-        break;
-      case "items":
-        if (Array.isArray(value)) value.forEach((item, i) => problems.push(...check(doc, arg, item, `${at}/${i}`)));
-        break;
-      case "enum":
-        if (!(arg as unknown[]).includes(value)) fail(`${JSON.stringify(value)} is not one of ${arg.join(", ")}`);
-        break;
-      case "const":
-        if (value !== arg) fail(`${JSON.stringify(value)} is not ${JSON.stringify(arg)}`);
-        break;
-      case "anyOf":
-        if (!(arg as Schema[]).some((sub) => check(doc, sub, value, at).length === 0))
-          fail(
-            `matches none of anyOf: ${(arg as Schema[]).map((sub) => check(doc, sub, value, at).join("; ")).join(" | ")}`,
-          );
-        break;
-      case "minimum":
-        if (typeof value === "number" && value < arg) fail(`${value} < ${arg}`);
-        break;
-      case "maximum":
-        if (typeof value === "number" && value > arg) fail(`${value} > ${arg}`);
-        break;
-      case "minLength":
-        if (typeof value === "string" && value.length < arg) fail(`shorter than ${arg}`);
-        break;
-      case "maxLength":
-        if (typeof value === "string" && value.length > arg) fail(`longer than ${arg}`);
-        break;
-      case "minItems":
-        if (Array.isArray(value) && value.length < arg) fail(`fewer than ${arg} items`);
-        break;
-      case "maxItems":
-        if (Array.isArray(value) && value.length > arg) fail(`more than ${arg} items`);
-        break;
-      default:
-        if (!ANNOTATIONS.has(keyword)) fail(`the check does not know the keyword ${keyword}`);
-    }
-  }
-  return problems;
-}
 
 describe("OpenAPI document (a running server's /api/v1/openapi.json)", function () {
   this.timeout(180_000);
@@ -180,7 +78,7 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
 
   it("documents every operation with an operationId, a tag, a summary, and the error shape on every 4xx/5xx JSON answer", () => {
     for (const [route, operations] of Object.entries(doc.paths)) {
-      for (const [method, operation] of Object.entries(operations)) {
+      for (const [method, operation] of operationsOf(operations)) {
         const where = `${method.toUpperCase()} ${route}`;
         expect(operation.operationId, where).to.be.a("string");
         expect((operation as { tags?: string[] }).tags, where).to.have.length.greaterThan(0);
@@ -188,14 +86,31 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
         for (const [status, response] of Object.entries(operation.responses)) {
           if (!/^[45]/.test(status) || !response.content?.["application/json"]) continue;
           const schema = JSON.stringify(response.content["application/json"].schema);
+          // The one exception: a probe's "not ready" is the readiness body, naming the failed checks.
+          if (route === "/readyz" && status === "503") {
+            expect(schema, where).to.equal(JSON.stringify({ $ref: "#/components/schemas/Readiness" }));
+            continue;
+          }
           expect(schema, `${where} ${status}`).to.include("#/components/schemas/Error");
         }
       }
     }
-    const publicRoutes = ["/claim/{code}", "/claim/{code}/pdf", "/claim/{code}/credential", "/verify"];
+    const publicRoutes = [
+      "/claim/{code}",
+      "/claim/{code}/pdf",
+      "/claim/{code}/credential",
+      "/verify",
+      "/healthz",
+      "/readyz",
+      "/metrics",
+    ];
     for (const route of publicRoutes) {
-      for (const operation of Object.values(doc.paths[route]))
-        expect((operation as { security?: [] }).security).to.deep.equal([]);
+      for (const [, operation] of operationsOf(doc.paths[route]))
+        expect((operation as { security?: [] }).security, route).to.deep.equal([]);
+      // The probes and metrics are at the service's root, the rest under /api/v1.
+      for (const route of ["/healthz", "/readyz", "/metrics"])
+        expect(urlOf(doc, "http://x", route), route).to.equal(`http://x${route}`);
+      expect(urlOf(doc, "http://x", "/verify")).to.equal("http://x/api/v1/verify");
     }
     expect(doc.paths["/verify"].post.responses["200"].content?.["application/json"].schema).to.deep.equal({
       $ref: "#/components/schemas/VerificationResult",
@@ -210,10 +125,16 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
     const get = (route: string) => api(server, "GET", route, { key });
     const example = (operationId: string) => {
       for (const operations of Object.values(doc.paths))
-        for (const operation of Object.values(operations) as (Operation & { requestBody?: any })[])
+        for (const [, operation] of operationsOf(operations) as [string, Operation & { requestBody?: any }][])
           if (operation.operationId === operationId)
             return operation.requestBody.content["application/json"].example as Record<string, any>;
       throw new Error(`no operation ${operationId}`);
+    };
+    // A route the document puts at the service's root (the probes), fetched where it says.
+    const rootGet = async (d: Document, route: string): Promise<ApiResponse> => {
+      const res = await fetch(urlOf(d, server.url, route));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, headers: res.headers, json: JSON.parse(new TextDecoder().decode(bytes)), bytes };
     };
     const statusOf = async (id: string) => (await get(`/certificates/${id}`)).json.status as string;
 
@@ -252,6 +173,8 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       getClaim: await api(server, "GET", `/claim/${c.claimCode}`),
       getClaimCredential: await api(server, "GET", `/claim/${c.claimCode}/credential`),
       verify,
+      getHealth: await rootGet(doc, "/healthz"),
+      getReadiness: await rootGet(doc, "/readyz"),
     };
     // The names of a revoked certificate's reason, beside its code, as requests give it.
     const revoked = answers.getCertificate.json;
@@ -263,7 +186,7 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
 
     let checked = 0;
     for (const [route, operations] of Object.entries(doc.paths)) {
-      for (const [method, operation] of Object.entries(operations)) {
+      for (const [method, operation] of operationsOf(operations)) {
         for (const status of ["200", "202"]) {
           const schema = operation.responses[status]?.content?.["application/json"]?.schema;
           if (!schema) continue;
@@ -278,6 +201,11 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       }
     }
     expect(checked).to.equal(Object.keys(answers).length);
+    // The metrics are Prometheus text where the document says.
+    const metrics = await fetch(urlOf(doc, server.url, "/metrics"));
+    expect(metrics.status).to.equal(200);
+    expect(metrics.headers.get("content-type")).to.match(/^text\/plain/);
+    expect(await metrics.text()).to.match(/^# HELP /m);
     // The PDFs are PDFs.
     for (const route of [`/certificates/${d.id}/pdf`, `/claim/${c.claimCode}/pdf`]) {
       const res = await api(server, "GET", route, { key });
