@@ -171,13 +171,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-/** A URL with any user name, password or query removed, for messages and logs. */
+/**
+ * Whether a URL path segment looks like a secret: JSON-RPC providers put the API key in the path
+ * (Infura's `/v3/KEY`, Alchemy's `/v2/KEY`, Ankr's `/eth/KEY`). A run of letters, digits, `-` and `_`
+ * of 16 or more with a digit among them, or of 20 or more of any of them; short ordinary words (`v3`,
+ * `eth`, `rpc`, `api`) are not.
+ */
+function looksSecret(segment: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) return false;
+  return segment.length >= 20 || (segment.length >= 16 && /\d/.test(segment));
+}
+
+/**
+ * A URL for messages and logs: any user name, password or query removed, and each path segment that
+ * looks like an API key ({@link looksSecret}) replaced by `***`.
+ *
+ * @example
+ * redact("https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef") // "https://mainnet.infura.io/v3/***"
+ * redact("https://user:pw@rpc.example.org/eth?key=abc") // "https://rpc.example.org/eth"
+ */
 export function redact(url: string): string {
   try {
     const u = new URL(url);
     u.username = "";
     u.password = "";
     u.search = "";
+    if (u.pathname.startsWith("/"))
+      u.pathname = u.pathname
+        .split("/")
+        .map((segment) => (looksSecret(segment) ? "***" : segment))
+        .join("/");
     return u.toString();
   } catch {
     return "(unparseable URL)";

@@ -444,8 +444,7 @@ async function connect(values: Values, env: NodeJS.ProcessEnv, write: boolean): 
     );
   }
   for (const url of rpcUrls)
-    if (!/^https?:\/\//i.test(url))
-      throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+    if (!/^https?:\/\//i.test(url)) throw usageError(`--rpc: not an http(s) URL: ${shownUrl(url)}`);
   if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress))
     throw usageError(`--registry: not an address: ${registryAddress.slice(0, 50)}`);
 
@@ -489,8 +488,7 @@ async function connectForDeploy(values: Values, env: NodeJS.ProcessEnv): Promise
     [];
   if (rpcUrls.length === 0) throw usageError("admin deploy needs --rpc URL (or ECERT_RPC_URLS)");
   for (const url of rpcUrls)
-    if (!/^https?:\/\//i.test(url))
-      throw usageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+    if (!/^https?:\/\//i.test(url)) throw usageError(`--rpc: not an http(s) URL: ${shownUrl(url)}`);
   if (!keystore)
     throw usageError(
       "admin deploy needs the deployer's key: --keystore FILE (an encrypted JSON keystore), or ECERT_ADMIN_KEYSTORE",
@@ -501,6 +499,16 @@ async function connectForDeploy(values: Values, env: NodeJS.ProcessEnv): Promise
   const wallet = new Wallet(key, provider);
   // The registry is set by `deploy` once it is found or deployed.
   return { provider, registry: undefined as unknown as Contract, admin: wallet.address, chainId, rpcUrl: url, wallet };
+}
+
+/** An --rpc value for a message: {@link redact}ed, or (when it does not parse) cut short with its user info hidden. */
+function shownUrl(url: string): string {
+  const shown = redact(url);
+  if (shown !== "(unparseable URL)") return shown.slice(0, 120);
+  return url
+    .replace(/\/\/[^/@]*@/, "//***@")
+    .replace(/[\w-]{16,}/g, "***")
+    .slice(0, 80);
 }
 
 /** The first endpoint that answers `eth_chainId` within 10 s. */
