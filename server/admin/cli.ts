@@ -7,8 +7,11 @@
  * line. With no keystore and the embedded default's DATA_DIR/dev.json present, its development admin
  * key and the local chain's own JSON-RPC URL (`chainRpcUrl`) are used.
  *
+ * Each transaction is waited for at most ECERT_ADMIN_TX_TIMEOUT_MS milliseconds (default 5 minutes).
+ *
  * Exit codes: 0 done (or already so), 1 the registry refused, 64 bad usage, 66 unreadable input
- * (keystore, issuers file, certificate), 69 the chain cannot be reached, 70 an unexpected error.
+ * (keystore, issuers file, certificate), 69 the chain cannot be reached, 70 an unexpected error, 75 a
+ * transaction sent but not mined in time (it may still be mined: check before sending it again).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -31,7 +34,14 @@ import {
   listIssuers,
   type IssuerListing,
 } from "./registry-admin.ts";
-import { DEFAULT_ADMIN_DELAY, deployRegistry, readRegistryArtifact } from "./deploy.ts";
+import {
+  DEFAULT_ADMIN_DELAY,
+  DEFAULT_TX_TIMEOUT_MS,
+  TransactionNotMinedError,
+  deployRegistry,
+  readRegistryArtifact,
+  waitMined,
+} from "./deploy.ts";
 
 const CONNECTION_HELP = `admin key: --keystore FILE (or ECERT_ADMIN_KEYSTORE): an encrypted JSON keystore; its password from
            ECERT_ADMIN_PASSWORD or, on a terminal, a prompt. Never a plaintext key on the command line.
@@ -39,7 +49,8 @@ const CONNECTION_HELP = `admin key: --keystore FILE (or ECERT_ADMIN_KEYSTORE): a
            development admin key.
 chain:     --rpc URL (repeatable, tried in turn) --registry ADDR, or ECERT_RPC_URLS, ECERT_REGISTRY,
            or DATA_DIR/dev.json (the local chain's own URL, chainRpcUrl, and its registry)
-TIME:      ISO 8601 with a time zone (2026-12-01T09:00:00+08:00, 2026-12-01T01:00:00Z), or now`;
+TIME:      ISO 8601 with a time zone (2026-12-01T09:00:00+08:00, 2026-12-01T01:00:00Z), or now
+waiting:   each transaction at most ECERT_ADMIN_TX_TIMEOUT_MS milliseconds to be mined (default ${DEFAULT_TX_TIMEOUT_MS / 60_000} minutes)`;
 
 /** Every command: its usage line and what it does. */
 const COMMANDS: Record<string, { usage: string; what: string }> = {
@@ -113,7 +124,8 @@ ${CONNECTION_HELP}
 CODE:      a reason code (${REASONS}) or a number 0-255
 
 exit codes: 0 done (or already so), 1 the registry refused (the error is explained), 64 bad usage,
-            66 unreadable input (keystore, file), 69 the chain cannot be reached, 70 an unexpected error`;
+            66 unreadable input (keystore, file), 69 the chain cannot be reached, 70 an unexpected error,
+            75 a transaction sent but not mined in time (it may still be mined: check before retrying)`;
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name];
@@ -128,6 +140,8 @@ const ADMIN_ERROR_EXIT_CODES = {
   UNREADABLE_INPUT: 66,
   /** No chain endpoint answered. */
   CHAIN_UNREACHABLE: 69,
+  /** A transaction was sent but not mined within ECERT_ADMIN_TX_TIMEOUT_MS (EX_TEMPFAIL: it may still be). */
+  TX_NOT_MINED: 75,
 } as const;
 
 type AdminErrorCode = keyof typeof ADMIN_ERROR_EXIT_CODES;
@@ -218,8 +232,12 @@ export async function runAdminCommand(args: string[], env: NodeJS.ProcessEnv = p
   }
   const rest = positionals.slice(2);
   try {
+    const txTimeoutMs = txTimeoutOf(env);
     const plan = planCommand(name, rest, values, env);
-    const connection = name === "deploy" ? await connectForDeploy(values, env) : await connect(values, env, plan.write);
+    const connection = {
+      ...(name === "deploy" ? await connectForDeploy(values, env) : await connect(values, env, plan.write)),
+      txTimeoutMs,
+    };
     try {
       await plan.run(connection);
     } finally {
@@ -236,7 +254,18 @@ function usage(problem: string): number {
   return 64;
 }
 
+/** ECERT_ADMIN_TX_TIMEOUT_MS: how long each transaction is waited for, in milliseconds. */
+function txTimeoutOf(env: NodeJS.ProcessEnv): number {
+  const text = env.ECERT_ADMIN_TX_TIMEOUT_MS?.trim();
+  if (text === undefined || text === "") return DEFAULT_TX_TIMEOUT_MS;
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 31 - 1)
+    throw usageError(`ECERT_ADMIN_TX_TIMEOUT_MS: milliseconds (1 to 2147483647), got ${text.slice(0, 20)}`);
+  return Number(text);
+}
+
 function report(error: unknown): number {
+  if (error instanceof TransactionNotMinedError)
+    error = new AdminError("TX_NOT_MINED", error.message, { cause: error });
   if (error instanceof AdminError) {
     if (error.exitCode === 64) return usage(error.message);
     console.error(error.message);
@@ -277,6 +306,8 @@ interface Connection {
   rpcUrl: string;
   /** The admin's (deployer's) wallet, for `deploy`. */
   wallet?: Wallet;
+  /** How long each transaction is waited for to be mined (ECERT_ADMIN_TX_TIMEOUT_MS). */
+  txTimeoutMs?: number;
 }
 
 interface Plan {
@@ -582,7 +613,7 @@ function promptHidden(question: string): Promise<string> {
 /** Sends a transaction, waits for it and prints what it did with its hash and block. */
 async function send(c: Connection, what: string, tx: () => Promise<ContractTransactionResponse>): Promise<void> {
   const response = await tx();
-  const receipt = await response.wait();
+  const receipt = await waitMined(response, c.txTimeoutMs ?? DEFAULT_TX_TIMEOUT_MS);
   console.log(`${what}: transaction ${response.hash}, block ${receipt?.blockNumber}`);
 }
 
@@ -679,7 +710,7 @@ async function issuerRegister(c: Connection, file: string, env: NodeJS.ProcessEn
       continue;
     }
     const tx = sent[k++];
-    const receipt = await tx.wait();
+    const receipt = await waitMined(tx, c.txTimeoutMs ?? DEFAULT_TX_TIMEOUT_MS);
     const words = {
       registered: "registered",
       "added-signing-certificate": "signing certificate added",
@@ -720,6 +751,7 @@ async function deploy(
     artifact,
     given: options.registry,
     adminDelay: options.adminDelay,
+    txTimeoutMs: c.txTimeoutMs,
   });
   if (outcome.action === "no-contract")
     throw usageError(

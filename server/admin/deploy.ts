@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ContractFactory, getAddress, getCreateAddress, type JsonRpcProvider, type Wallet } from "ethers";
+import { ContractFactory, getAddress, getCreateAddress, isError, type JsonRpcProvider, type Wallet } from "ethers";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -18,6 +18,48 @@ export const SCAN_NONCES = 64;
 
 /** The admin handover delay of a new registry unless told otherwise: 3 days, as the Ignition module. */
 export const DEFAULT_ADMIN_DELAY = 3 * 24 * 60 * 60;
+
+/**
+ * How long a command waits for a transaction it sent to be mined unless told otherwise
+ * (`ECERT_ADMIN_TX_TIMEOUT_MS` for `certs admin`): 5 minutes.
+ */
+export const DEFAULT_TX_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** A transaction sent but not mined within the time allowed: it is not known to have failed, and may still be mined. */
+export class TransactionNotMinedError extends Error {
+  override name = "TransactionNotMinedError";
+  readonly hash: string;
+  readonly timeoutMs: number;
+  constructor(hash: string, timeoutMs: number, options?: ErrorOptions) {
+    super(
+      `transaction ${hash} was sent but not mined within ${timeoutMs / 1000} s: it may still be mined later; check the account's nonce (or an explorer) before sending it again`,
+      options,
+    );
+    this.hash = hash;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Waits at most `timeoutMs` for `tx` to be mined (one confirmation), instead of forever (a nonce stuck
+ * behind another, a gas price too low, a chain that stopped making blocks).
+ *
+ * @throws TransactionNotMinedError when it is not mined by then.
+ */
+export async function waitMined<R>(
+  tx: { hash: string; wait(confirms?: number, timeout?: number): Promise<R> },
+  timeoutMs: number,
+): Promise<R> {
+  const started = Date.now();
+  try {
+    return await tx.wait(1, timeoutMs);
+  } catch (error) {
+    // ethers' "wait for transaction timeout"; a request's own timeout before then is the chain's trouble.
+    if (isError(error, "TIMEOUT") && Date.now() - started >= timeoutMs)
+      throw new TransactionNotMinedError(tx.hash, timeoutMs, { cause: error });
+    throw error;
+  }
+}
 
 export interface RegistryArtifact {
   abi: unknown[];
@@ -55,6 +97,8 @@ export type DeployOutcome =
  * The registry to use: `given` if set (`no-contract` when it holds no code; `sameCode` says whether it is
  * this build's), else
  * one the deployer already created with this build's code, else a new one with the deployer as its admin.
+ *
+ * @throws TransactionNotMinedError when the deployment is not mined within `txTimeoutMs`.
  */
 export async function deployRegistry(parameters: {
   provider: JsonRpcProvider;
@@ -62,8 +106,17 @@ export async function deployRegistry(parameters: {
   artifact: RegistryArtifact;
   given?: string;
   adminDelay?: number;
+  /** How long to wait for the deployment to be mined (default {@link DEFAULT_TX_TIMEOUT_MS}). */
+  txTimeoutMs?: number;
 }): Promise<DeployOutcome> {
-  const { provider, deployer, artifact, given, adminDelay = DEFAULT_ADMIN_DELAY } = parameters;
+  const {
+    provider,
+    deployer,
+    artifact,
+    given,
+    adminDelay = DEFAULT_ADMIN_DELAY,
+    txTimeoutMs = DEFAULT_TX_TIMEOUT_MS,
+  } = parameters;
   const expected = artifact.deployedBytecode.toLowerCase();
   if (given) {
     const address = getAddress(given);
@@ -93,7 +146,7 @@ export async function deployRegistry(parameters: {
   const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, deployer);
   const contract = await factory.deploy(adminDelay, deployer.address);
   const tx = contract.deploymentTransaction()!;
-  const receipt = await tx.wait();
+  const receipt = await waitMined(tx, txTimeoutMs);
   if (!receipt || receipt.status !== 1) throw new Error(`the registry's deployment transaction ${tx.hash} failed`);
   return {
     action: "deployed",
