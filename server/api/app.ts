@@ -39,6 +39,8 @@ export interface AppParameters {
   metrics?: Metrics;
   /** What `GET /readyz` checks (`health-routes.ts` `readinessChecks`); none: it answers 200. */
   readiness?: ReadinessCheck[];
+  /** How long one run of the readiness checks answers every probe (ms, default 1000). */
+  readinessCacheMs?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export function createApp(parameters: AppParameters): express.Express {
   const api = express.Router();
 
   // Probes and metrics at the root, before any rate limiter.
-  mountHealthRoutes(app, { checks: parameters.readiness, metrics, log });
+  mountHealthRoutes(app, { checks: parameters.readiness, cacheMs: parameters.readinessCacheMs, metrics, log });
 
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
   mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });

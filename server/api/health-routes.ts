@@ -7,7 +7,7 @@
  *   answers, the registry has code at its address and every signer has funds where gas is paid (a chain
  *   whose gas price is not zero); otherwise 503 `{ "status": "not ready", "checks": [...] }` with
  *   `Retry-After`, each check `{ "name", "ok", "error"? }` saying why it failed. Each check is bounded in
- *   time, so a hanging chain gives a 503, not a hanging probe.
+ *   time, so a hanging chain gives a 503, not a hanging probe; a run answers every probe for a second.
  * - `GET /metrics`: the Prometheus text format (`server/metrics.ts`).
  */
 import type { Express } from "express";
@@ -32,6 +32,8 @@ export interface HealthParameters {
   checks?: ReadinessCheck[];
   /** Time allowed for each check (ms, default 3000). */
   timeoutMs?: number;
+  /** A run's results answer every probe for this long after it (ms, default 1000; 0: every probe runs them). */
+  cacheMs?: number;
   /** `Retry-After` of a 503 (seconds, default 5). */
   retryAfterSeconds?: number;
   /** Served at `/metrics` when given. */
@@ -114,15 +116,26 @@ function describe(error: unknown): string {
 
 /** Mounts `GET /healthz`, `GET /readyz` and (with `metrics`) `GET /metrics` on `app`, at the root. */
 export function mountHealthRoutes(app: Express, parameters: HealthParameters): void {
-  const { checks = [], timeoutMs = 3000, retryAfterSeconds = 5, metrics, log } = parameters;
+  const { checks = [], timeoutMs = 3000, cacheMs = 1000, retryAfterSeconds = 5, metrics, log } = parameters;
   const health: z.infer<typeof schemas.Health> = { status: "ok" };
   app.get("/healthz", (_req, res) => void res.set("cache-control", "no-store").json(health));
-  // One run of the checks at a time, shared by every request that comes meanwhile: a flood of probes
-  // costs the chain and the database no more than one.
+  // One run of the checks at a time, shared by every probe that comes meanwhile and for `cacheMs` after:
+  // a flood of probes costs the chain and the database at most one run a `cacheMs`.
   let running: Promise<CheckResult[]> | undefined;
+  let last: { at: number; results: CheckResult[] } | undefined;
   app.get("/readyz", async (_req, res) => {
-    running ??= runChecks(checks, timeoutMs, log).finally(() => (running = undefined));
-    const results = await running;
+    let results: CheckResult[];
+    if (last && Date.now() - last.at < cacheMs) results = last.results;
+    else {
+      running ??= runChecks(checks, timeoutMs, log).then(
+        (r) => ((last = { at: Date.now(), results: r }), (running = undefined), r),
+        (error: unknown) => {
+          running = undefined;
+          throw error;
+        },
+      );
+      results = await running;
+    }
     const ready = results.every((r) => r.ok);
     res.set("cache-control", "no-store");
     if (!ready) res.status(503).set("retry-after", String(retryAfterSeconds));

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, type AbstractProvider } from "ethers";
 import { pino } from "pino";
 import { createApp } from "../../../server/api/app.ts";
-import { readinessChecks } from "../../../server/api/health-routes.ts";
+import { readinessChecks, type ReadinessCheck } from "../../../server/api/health-routes.ts";
 import { loggedPath } from "../../../server/api/request-id.ts";
 import { createChainProvider } from "../../../server/chain/chain-provider.ts";
 import { DEV_KEYS } from "../../../server/chain/local-chain.ts";
@@ -48,6 +48,9 @@ describe("operations: health, readiness, metrics and request ids", function () {
     log?: pino.Logger;
     publicRateLimit?: number;
     signers?: Record<string, string>;
+    /** Default 0: each probe of these tests sees the state it set up. */
+    readinessCacheMs?: number;
+    readiness?: ReadinessCheck[];
   }): Promise<string> {
     const signers = options.signers ?? {
       CSB: new Wallet(DEV_KEYS.CSB).address,
@@ -59,12 +62,15 @@ describe("operations: health, readiness, metrics and request ids", function () {
       log: options.log ?? pino({ level: "silent" }),
       maxBodyBytes: 1 << 20,
       publicRateLimit: options.publicRateLimit,
-      readiness: readinessChecks({
-        store: options.store,
-        provider: options.provider,
-        registry: server.dev!.registry,
-        signers,
-      }),
+      readinessCacheMs: options.readinessCacheMs ?? 0,
+      readiness:
+        options.readiness ??
+        readinessChecks({
+          store: options.store,
+          provider: options.provider,
+          registry: server.dev!.registry,
+          signers,
+        }),
     });
     const http: Server = createServer(app);
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
@@ -133,6 +139,41 @@ describe("operations: health, readiness, metrics and request ids", function () {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/api/v1/claim/NOPE-NOPE/pdf`)).status);
     expect(statuses[2]).to.equal(429);
+  });
+
+  it("runs the checks at most once a cacheMs under a flood of probes, and sees a change after it", async () => {
+    let runs = 0;
+    let ok = true;
+    const slow: ReadinessCheck = {
+      name: "database",
+      run: async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 20));
+        if (!ok) throw new Error("down");
+      },
+    };
+    const provider = new JsonRpcProvider(server.localChain!.rpcUrl, undefined, { staticNetwork: true });
+    extra.push({ close: async () => provider.destroy() });
+    const url = await sideApp({ store: server.store, provider, readiness: [slow], readinessCacheMs: 300 });
+    const started = Date.now();
+    let probes = 0;
+    // 20 probes at a time for 1 s: about 1,000 probes.
+    while (Date.now() - started < 1000) {
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${url}/readyz`).then((r) => r.status)),
+      );
+      expect(new Set(statuses)).to.deep.equal(new Set([200]));
+      probes += statuses.length;
+    }
+    const elapsed = Date.now() - started;
+    expect(probes).to.be.greaterThan(100);
+    // One run, then one a cacheMs (300 ms) at most, each taking 20 ms.
+    expect(runs)
+      .to.be.at.least(2)
+      .and.at.most(Math.ceil(elapsed / 300) + 1);
+    ok = false;
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await fetch(`${url}/readyz`)).status).to.equal(503);
   });
 
   it("answers 503 naming the database, with Retry-After, when the store is closed", async () => {
