@@ -206,3 +206,13 @@ export function redact(url: string): string {
     return "(unparseable URL)";
   }
 }
+
+/** A URL someone typed, for a usage message: {@link redact}ed, or (when it does not parse) cut short with its user info and long runs hidden. */
+export function shownUrl(url: string): string {
+  const shown = redact(url);
+  if (shown !== "(unparseable URL)") return shown.slice(0, 120);
+  return url
+    .replace(/\/\/[^/@]*@/, "//***@")
+    .replace(/[\w-]{16,}/g, "***")
+    .slice(0, 80);
+}

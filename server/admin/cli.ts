@@ -21,7 +21,7 @@ import { Contract, JsonRpcProvider, Wallet, getAddress, type ContractTransaction
 import { BaseError, type BaseErrorOptions } from "../../core/base-error.ts";
 import { REVOCATION_REASONS } from "../../core/revocationReasons.ts";
 import { certificateFingerprint, loadIssuersFile, registerIssuers, type RegistryAdmin } from "../chain/issuers.ts";
-import { redact } from "../config.ts";
+import { redact, shownUrl } from "../config.ts";
 import {
   NO_END,
   REGISTRY_ADMIN_ABI,
@@ -530,16 +530,6 @@ async function connectForDeploy(values: Values, env: NodeJS.ProcessEnv): Promise
   const wallet = new Wallet(key, provider);
   // The registry is set by `deploy` once it is found or deployed.
   return { provider, registry: undefined as unknown as Contract, admin: wallet.address, chainId, rpcUrl: url, wallet };
-}
-
-/** An --rpc value for a message: {@link redact}ed, or (when it does not parse) cut short with its user info hidden. */
-function shownUrl(url: string): string {
-  const shown = redact(url);
-  if (shown !== "(unparseable URL)") return shown.slice(0, 120);
-  return url
-    .replace(/\/\/[^/@]*@/, "//***@")
-    .replace(/[\w-]{16,}/g, "***")
-    .slice(0, 80);
 }
 
 /** The first endpoint that answers `eth_chainId` within 10 s. */

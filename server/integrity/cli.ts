@@ -12,6 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { BaseError } from "../../core/base-error.ts";
 import { createJsonRpcProvider, type ChainReader } from "../../core/index.ts";
+import { shownUrl } from "../config.ts";
 import { openStore, resolveDatabaseLocation } from "../db/open-store.ts";
 import { isStoreError } from "../db/store-error.ts";
 import type { Store } from "../db/store.ts";
@@ -166,8 +167,7 @@ async function chainOf(
     );
   }
   for (const url of rpc)
-    if (!/^https?:\/\//i.test(url))
-      throw new UsageError(`--rpc: not an http(s) URL: ${url.replace(/\/\/[^/@]*@/, "//***@").slice(0, 80)}`);
+    if (!/^https?:\/\//i.test(url)) throw new UsageError(`--rpc: not an http(s) URL: ${shownUrl(url)}`);
   if (!/^\d{1,15}$/.test(chainIdText) || Number(chainIdText) < 1)
     throw new UsageError(`--chain-id: not a chain id: ${chainIdText.slice(0, 20)}`);
   if (!/^0x[0-9a-fA-F]{40}$/.test(registry))

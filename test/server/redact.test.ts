@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ConfigError, loadConfig, redact } from "../../server/config.ts";
+import { ConfigError, loadConfig, redact, shownUrl } from "../../server/config.ts";
 
 const INFURA_KEY = "0123456789abcdef0123456789abcdef"; // 32 hex, as Infura's project ids
 const ALCHEMY_KEY = "aB3dE_fGhIjK-LmNoPqRsTuVwXyZ0123"; // 32 of letters, digits, - and _
@@ -60,5 +60,14 @@ describe("redact: URLs for messages and logs", () => {
     )
       .to.throw(ConfigError, /not wss:\/\/mainnet\.infura\.io\/ws\/v3\/\*\*\*$/)
       .and.satisfy((e: Error) => !e.message.includes(INFURA_KEY));
+  });
+
+  it("shows a URL someone typed in a usage message without its key, even when it does not parse (shownUrl)", () => {
+    expect(shownUrl(`wss://user:pw@mainnet.infura.io/ws/v3/${INFURA_KEY}`)).to.equal(
+      "wss://mainnet.infura.io/ws/v3/***",
+    );
+    const typo = shownUrl(`htps//user:pw@mainnet.infura.io/v3/${INFURA_KEY}`);
+    expect(typo).to.not.include(INFURA_KEY).and.not.include("pw");
+    expect(typo).to.equal("htps//***@mainnet.infura.io/v3/***");
   });
 });

@@ -375,6 +375,12 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       const badUsage = await certs({}, "check", "--chain-id", "x");
       expect(badUsage.code).to.equal(64);
       expect(badUsage.stderr).to.include("usage: certs check");
+      // A mistyped --rpc is named without the API key in its path.
+      const key = "0123456789abcdef0123456789abcdef";
+      const badRpc = await certs({}, "check", "--rpc", `wss://mainnet.infura.io/ws/v3/${key}`);
+      expect(badRpc.code).to.equal(64);
+      expect(badRpc.stderr).to.include("--rpc: not an http(s) URL: wss://mainnet.infura.io/ws/v3/***");
+      expect(badRpc.stderr).to.not.include(key);
       const chainFlags = ["--rpc", server.dev!.rpcUrl, "--chain-id", "31337", "--registry", server.dev!.registry];
       const noDatabase = await certs(
         { DATA_DIR: path.join(dataDir, "nothing-here"), DATABASE_URL: undefined },
