@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
@@ -152,42 +153,56 @@ type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<
  * Appends every transaction the chain accepts to the journal, durably, before its result goes back:
  * with the time of the block it went into (the chain automines: one transaction, one block). Sends
  * are taken one at a time so the lines are in block order. A transaction that reverted was mined all
- * the same and is recorded too (marked `reverted`), or the replayed nonces would diverge.
+ * the same and is recorded too (marked `reverted`), or the replayed nonces would diverge. Other requests
+ * wait for the sends before them to be journaled, so no one reads a transaction that a crash can take
+ * back; and once an append failed, every request is refused (the chain holds a transaction the journal
+ * does not) until a restart.
  */
 function recordTransactions(provider: Eip1193, journal: OpenedJournal): void {
+  const insideSend = new AsyncLocalStorage<true>();
   const request = provider.request.bind(provider);
   let previous: Promise<unknown> = Promise.resolve();
   provider.request = (args) => {
-    if (args.method !== "eth_sendTransaction" && args.method !== "eth_sendRawTransaction") return request(args);
+    if (journal.failure) return Promise.reject(journal.failure);
+    if (args.method !== "eth_sendTransaction" && args.method !== "eth_sendRawTransaction") {
+      // Nothing is seen of a transaction before its line is durable: a read waits for the sends before it
+      // (a receipt or an anchor seen, then lost with a torn line, would have been trusted by its reader).
+      // (Requests the chain makes of itself while it runs a send go straight through.)
+      if (insideSend.getStore()) return request(args);
+      return previous.then(() => (journal.failure ? Promise.reject(journal.failure) : request(args)));
+    }
     const method = args.method;
-    const run = previous.then(async () => {
-      let result: unknown;
-      let failure: unknown;
-      let hash: unknown;
-      try {
-        hash = result = await request(args);
-      } catch (error) {
-        failure = error;
-        hash = (error as { transactionHash?: unknown }).transactionHash;
-        if (typeof hash !== "string") throw error; // refused, not mined
-      }
-      const receipt = (await request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
-        blockNumber: string;
-      } | null;
-      const block = (await request({
-        method: "eth_getBlockByNumber",
-        params: [receipt?.blockNumber ?? "latest", false],
-      })) as { timestamp: string };
-      journal.append({
-        type: "tx",
-        method,
-        params: args.params ?? [],
-        timestamp: Number(block.timestamp),
-        ...(failure === undefined ? {} : { reverted: true as const }),
-      });
-      if (failure !== undefined) throw failure;
-      return result;
-    });
+    const run = previous.then(() =>
+      insideSend.run(true, async () => {
+        if (journal.failure) throw journal.failure;
+        let result: unknown;
+        let failure: unknown;
+        let hash: unknown;
+        try {
+          hash = result = await request(args);
+        } catch (error) {
+          failure = error;
+          hash = (error as { transactionHash?: unknown }).transactionHash;
+          if (typeof hash !== "string") throw error; // refused, not mined
+        }
+        const receipt = (await request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+          blockNumber: string;
+        } | null;
+        const block = (await request({
+          method: "eth_getBlockByNumber",
+          params: [receipt?.blockNumber ?? "latest", false],
+        })) as { timestamp: string };
+        journal.append({
+          type: "tx",
+          method,
+          params: args.params ?? [],
+          timestamp: Number(block.timestamp),
+          ...(failure === undefined ? {} : { reverted: true as const }),
+        });
+        if (failure !== undefined) throw failure;
+        return result;
+      }),
+    );
     previous = run.catch(() => undefined);
     return run;
   };

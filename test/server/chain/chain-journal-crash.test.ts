@@ -1,9 +1,11 @@
+import fs from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { BrowserProvider, Wallet, id } from "ethers";
-import { JournalCorruptError } from "../../../server/chain/chain-journal.ts";
+import { JournalCorruptError, JournalWriteError, openJournal } from "../../../server/chain/chain-journal.ts";
 import { IssuerChain } from "../../../server/chain/issuer-chain.ts";
 import { DEV_KEYS, startLocalChain, type LocalChainResult } from "../../../server/chain/local-chain.ts";
 
@@ -260,6 +262,153 @@ describe("local chain journal: restarting after a crash mid-append", function ()
         target.number,
         /more than one record on the line \(a newline lost\)/,
       );
+    }
+  });
+});
+
+describe("local chain journal: an append that fails, and reads while a line is written", function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "ecert-journal-fail-"));
+  });
+  afterEach(async () => {
+    Object.assign(fs, original);
+    syncBuiltinESMExports();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const original = { writeSync: fs.writeSync, fsyncSync: fs.fsyncSync };
+  const journalFile = () => path.join(dataDir, "chain", "journal.jsonl");
+
+  /** The next journal write stores half its bytes, then fails as a full disk does. */
+  function failNextWrite(): void {
+    fs.writeSync = ((fd: number, buffer: Uint8Array, offset: number, length: number) => {
+      const half = Math.floor(length / 2);
+      (original.writeSync as (...a: unknown[]) => number)(fd, buffer, offset, half);
+      fs.writeSync = original.writeSync;
+      syncBuiltinESMExports();
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }) as unknown as typeof fs.writeSync;
+    syncBuiltinESMExports();
+  }
+
+  it("openJournal: cuts the half-written line back off and refuses every later append", async () => {
+    const file = journalFile();
+    const journal = openJournal(file, { initialDate: "2030-01-01T00:00:00.000Z" });
+    const before = await readFile(file);
+    failNextWrite();
+    const tx = { type: "tx" as const, method: "eth_sendRawTransaction" as const, params: ["0x02"], timestamp: 5 };
+    expect(() => journal.append(tx))
+      .to.throw(JournalWriteError, /ENOSPC/)
+      .with.property("message")
+      .that.includes(file)
+      .and.match(/refuses every request from now on/)
+      .and.match(/restart/);
+    expect(journal.failure).to.be.instanceOf(JournalWriteError);
+    expect(journal.failure!.details).to.deep.equal({ file, offset: before.length });
+    expect(await readFile(file)).to.deep.equal(before);
+    // The disk has room again, but nothing more goes after a failed append until a restart.
+    expect(() => journal.append(tx)).to.throw(JournalWriteError);
+    expect(await readFile(file)).to.deep.equal(before);
+    journal.close();
+  });
+
+  it("startLocalChain: the send that could not be journaled fails, every later request is refused, and a restart is as before it", async () => {
+    const warnings: string[] = [];
+    let blockBefore: number;
+    {
+      const chain = await startLocalChain({ dataDir, persist: true, onWarning: (m) => warnings.push(m) });
+      const provider = new BrowserProvider(chain.provider, undefined, { cacheTimeout: -1 });
+      try {
+        const issuer = new IssuerChain({
+          provider,
+          registry: chain.registry,
+          signers: { CSB: new Wallet(DEV_KEYS.CSB, provider) },
+          confirmations: 0,
+        });
+        await issuer.anchor("CSB", id("root-1"), 5, async () => undefined);
+        blockBefore = Number(await chain.provider.request({ method: "eth_blockNumber" }));
+        const raw = await new Wallet(DEV_KEYS.CSB, provider).signTransaction({
+          to: chain.registry,
+          data: issuer.registry.interface.encodeFunctionData("anchor", [id("root-2"), 6]),
+          gasLimit: 200_000,
+          nonce: await provider.getTransactionCount(new Wallet(DEV_KEYS.CSB).address),
+          chainId: chain.chainId,
+          maxFeePerGas: 10n ** 10n,
+          maxPriorityFeePerGas: 1n,
+        });
+        failNextWrite();
+        await chain.provider.request({ method: "eth_sendRawTransaction", params: [raw] }).then(
+          () => expect.fail("the send should fail"),
+          (error: Error) => expect(error).to.be.instanceOf(JournalWriteError),
+        );
+        // The chain in memory mined it, but no one gets to see it or build on it.
+        for (const method of ["eth_blockNumber", "eth_getTransactionCount"]) {
+          await chain.provider
+            .request({
+              method,
+              params: method === "eth_blockNumber" ? [] : [new Wallet(DEV_KEYS.CSB).address, "latest"],
+            })
+            .then(
+              () => expect.fail(`${method} should be refused`),
+              (error: Error) => expect(error, method).to.be.instanceOf(JournalWriteError),
+            );
+        }
+        const res = await fetch(chain.rpcUrl, {
+          method: "POST",
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+        });
+        expect(((await res.json()) as { error?: { message: string } }).error?.message).to.match(/journal/);
+      } finally {
+        provider.destroy();
+        await chain.close();
+      }
+    }
+    const chain = await startLocalChain({ dataDir, persist: true, onWarning: (m) => warnings.push(m) });
+    const provider = new BrowserProvider(chain.provider, undefined, { cacheTimeout: -1 });
+    try {
+      expect(warnings, "the half line was cut back at once").to.deep.equal([]);
+      expect(Number(await chain.provider.request({ method: "eth_blockNumber" }))).to.equal(blockBefore);
+      const issuer = new IssuerChain({
+        provider,
+        registry: chain.registry,
+        signers: { CSB: new Wallet(DEV_KEYS.CSB, provider) },
+        confirmations: 0,
+      });
+      expect(await issuer.anchorOf("CSB", id("root-1"))).to.not.equal(undefined);
+      expect(await issuer.anchorOf("CSB", id("root-2"))).to.equal(undefined);
+    } finally {
+      provider.destroy();
+      await chain.close();
+    }
+  });
+
+  it("answers a read sent while a transaction is being journaled only once its line is durable", async () => {
+    const chain = await startLocalChain({ dataDir, persist: true });
+    try {
+      const events: string[] = [];
+      fs.fsyncSync = ((fd: number) => (events.push("fsync"), original.fsyncSync(fd))) as typeof fs.fsyncSync;
+      syncBuiltinESMExports();
+      const [admin] = (await chain.provider.request({ method: "eth_accounts" })) as string[];
+      const before = Number(await chain.provider.request({ method: "eth_blockNumber" }));
+      const send = chain.provider.request({
+        method: "eth_sendTransaction",
+        params: [{ from: admin, to: admin, value: "0x1" }],
+      });
+      // Sent right behind it: the block it is mined in exists before its line is written.
+      const reads = [0, 1, 2, 5].map(async (delay) => {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        const block = Number(await chain.provider.request({ method: "eth_blockNumber" }));
+        events.push(`read ${block - before}`);
+      });
+      await Promise.all([send, ...reads]);
+      // Every read answered after the fsync, or before the transaction was mined; none saw it unjournaled.
+      const fsync = events.indexOf("fsync");
+      expect(fsync, events.join(", ")).to.not.equal(-1);
+      for (const [i, event] of events.entries())
+        if (event === "read 1") expect(i, events.join(", ")).to.be.greaterThan(fsync);
+    } finally {
+      await chain.close();
     }
   });
 });
