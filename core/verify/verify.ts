@@ -145,6 +145,10 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
 
   // 1. Read the input.
   const read = readInput(input);
+  // Read without a problem but without a credential either (`{ credential: undefined }`): every check
+  // would skip and the verdict would be VALID for nothing (found by test/core/fuzz). Refused as unreadable.
+  if (read.problem === undefined && read.credential === undefined)
+    read.problem = message("no credential is given", "未有提供憑證");
   const context: VerificationContext = {
     now,
     trusted,
