@@ -241,6 +241,30 @@ describe("local chain journal: restarting after a crash mid-append", function ()
     }
   });
 
+  it("deploys the registry again when the crash tore its line on the first start (nothing had its address yet)", async () => {
+    const line = lines().find((l) => journalBytes.subarray(l.start, l.end).toString().includes('"type":"registry"'))!;
+    const dataDir = await dataDirWith(journalBytes.subarray(0, line.start + 10));
+    const warnings: string[] = [];
+    await withChain(
+      dataDir,
+      async ({ chain, issuer }) => {
+        expect(chain.registry).to.not.equal(registry);
+        expect(chain.registration.map((r) => r.action)).to.include("registered");
+        await issuer.anchor("CSB", id("root-1"), 5, async () => undefined);
+      },
+      warnings,
+    );
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include(`byte offset ${line.start}`);
+    const again: string[] = [];
+    await withChain(
+      dataDir,
+      async ({ issuer }) => expect(await issuer.anchorOf("CSB", id("root-1"))).to.not.equal(undefined),
+      again,
+    );
+    expect(again).to.deep.equal([]);
+  });
+
   it("refuses to start on a zero-filled line before the last", async () => {
     const target = lines().at(-2)!;
     await expectRefused(
