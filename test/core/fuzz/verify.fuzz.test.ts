@@ -63,7 +63,7 @@ const windows = pdfs.map((pdf) => {
 });
 
 const MAX_MS_PER_INPUT = 1000;
-const counts: Record<string, { inputs: number; ms: number; verdicts: Map<string, number> }> = {};
+const counts: Record<string, { inputs: number; ms: number; max: number; verdicts: Map<string, number> }> = {};
 
 /**
  * The input as a file, for the message of a failure: copy it to `regressions/` to keep it (`.bin` for
@@ -98,13 +98,13 @@ describe("fuzz: verify never throws, answers within 1 s, and is VALID only for a
     const total = Object.values(counts).reduce((n, c) => n + c.inputs, 0);
     const lines = Object.entries(counts).map(([name, c]) => {
       const top = [...c.verdicts].sort((a, b) => b[1] - a[1]).slice(0, 4);
-      return `    ${name}: ${c.inputs} inputs in ${(c.ms / 1000).toFixed(1)} s (${top.map(([v, n]) => `${v} ${n}`).join(", ")})`;
+      return `    ${name}: ${c.inputs} inputs in ${(c.ms / 1000).toFixed(1)} s, slowest ${c.max.toFixed(1)} ms (${top.map(([v, n]) => `${v} ${n}`).join(", ")})`;
     });
     console.log(`  fuzz (seed ${FUZZ_SEED}): verify, ${total} inputs\n${lines.join("\n")}`);
   });
 
   async function check(property: string, input: unknown): Promise<void> {
-    const entry = (counts[property] ??= { inputs: 0, ms: 0, verdicts: new Map() });
+    const entry = (counts[property] ??= { inputs: 0, ms: 0, max: 0, verdicts: new Map() });
     const started = performance.now();
     let result;
     try {
@@ -112,8 +112,10 @@ describe("fuzz: verify never throws, answers within 1 s, and is VALID only for a
     } catch (error) {
       throw new Error(`verify threw ${String(error)} (input saved to ${saveFailure(input)})`, { cause: error });
     } finally {
+      const elapsed = performance.now() - started;
       entry.inputs++;
-      entry.ms += performance.now() - started;
+      entry.ms += elapsed;
+      entry.max = Math.max(entry.max, elapsed);
     }
     const ms = performance.now() - started;
     const verdict = `${result.status} ${result.reasons.join("+")}`.trim();
