@@ -27,6 +27,8 @@ export interface Metrics {
   readonly chainErrors: Counter<"code">;
   /** Database errors met by requests and by the pipeline, by code. */
   readonly databaseErrors: Counter<"code">;
+  /** 1 while an issuer's signer cannot pay for gas (its batches and status changes wait), 0 once it could again. */
+  readonly signerUnfunded: Gauge<"issuer">;
   /** `verify`, its latency and verdict counted (`POST /verify`, `verify-route.ts`). */
   timedVerify<I, R extends { status: string }>(verify: (input: I) => Promise<R>): (input: I) => Promise<R>;
   /** Counts the first chain or database error of `error`'s cause chain (nothing else is counted). */
@@ -98,6 +100,12 @@ export function createMetrics(options: { store?: Store } = {}): Metrics {
     }),
     chainErrors,
     databaseErrors,
+    signerUnfunded: new Gauge({
+      name: "ecert_signer_unfunded",
+      help: "1 while the issuer's chain signer cannot pay for gas (its batches and status changes wait), else 0",
+      labelNames: ["issuer"] as const,
+      registers,
+    }),
     timedVerify(verify) {
       return async (input) => {
         const timer = this.verifyLatency.startTimer();

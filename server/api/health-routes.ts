@@ -5,7 +5,7 @@
  * - `GET /healthz`: the process is up: 200 `{ "status": "ok" }`, always (nothing is checked).
  * - `GET /readyz`: 200 `{ "status": "ready", "checks": [...] }` when the database answers, the chain
  *   answers, the registry has code at its address and every signer has funds where gas is paid (a chain
- *   whose gas price is not zero); otherwise 503 `{ "status": "not ready", "checks": [...] }` with
+ *   whose gas price is not zero: enough for 100,000 gas); otherwise 503 `{ "status": "not ready", "checks": [...] }` with
  *   `Retry-After`, each check `{ "name", "ok", "error"? }` saying why it failed. Each check is bounded in
  *   time, so a hanging chain gives a 503, not a hanging probe; a run answers every probe for a second.
  * - `GET /metrics`: the Prometheus text format (`server/metrics.ts`).
@@ -17,6 +17,9 @@ import type { Store } from "../db/store.ts";
 import type { Metrics } from "../metrics.ts";
 import type { z } from "zod";
 import type { schemas } from "./openapi.ts";
+
+/** The gas a signer must be able to pay for to be ready: about two anchors (`ecert_anchor_gas_used`). */
+const ONE_TRANSACTION_GAS = 100_000n;
 
 /** One readiness check: resolves when it holds; throws (or rejects) saying why it does not. */
 export interface ReadinessCheck {
@@ -44,7 +47,8 @@ export interface HealthParameters {
 
 /**
  * The service's readiness checks: `database` (one trivial query), `chain` (the block number), `registry`
- * (code at its address) and `signers` (each signer's balance above zero, when the gas price is not zero).
+ * (code at its address) and `signers` (each signer's balance enough for 100,000 gas at the current price,
+ * when the gas price is not zero).
  */
 export function readinessChecks(parameters: {
   store: Store;
@@ -70,9 +74,11 @@ export function readinessChecks(parameters: {
         const fees = await provider.getFeeData();
         const price = fees.gasPrice ?? fees.maxFeePerGas ?? 0n;
         if (price === 0n) return; // gas is free on this chain
+        // Less than one anchoring's gas (about 50,000; twice that for headroom) is as good as none.
+        const needed = price * ONE_TRANSACTION_GAS;
         const empty: string[] = [];
         for (const [id, address] of Object.entries(signers)) {
-          if ((await provider.getBalance(address)) === 0n) empty.push(`${id} (${address})`);
+          if ((await provider.getBalance(address)) < needed) empty.push(`${id} (${address})`);
         }
         if (empty.length > 0) throw new Error(`no funds to pay for gas: ${empty.join(", ")}`);
       },

@@ -76,6 +76,8 @@ export type ReserveHook<T> = (store: Store, result: T) => Promise<void>;
 
 /** A batch step that failed this many times (for a reason other than an unreachable chain) is set aside. */
 export const MAX_BATCH_ATTEMPTS = 3;
+/** How long an issuer whose signer could not pay for gas waits before its chain steps are tried again (ms). */
+export const FUNDS_WAIT_MS = 5000;
 
 /**
  * The issuer service: accepts certificates (validated, credentials made and stored at once), groups
@@ -101,6 +103,8 @@ export class IssuanceService {
   #reconciled = false;
   /** Logs a repeated failure at once, then at most once a minute per key, with the count of repeats. */
   readonly #logThrottled: ThrottledLog;
+  /** Issuers whose signer could not pay for gas, and until when their chain steps wait. */
+  readonly #unfunded = new Map<string, number>();
 
   constructor(parameters: IssuanceServiceParameters) {
     this.#p = parameters;
@@ -421,18 +425,37 @@ export class IssuanceService {
    * chain or a busy database) counts an attempt, and is set aside after {@link MAX_BATCH_ATTEMPTS}, or at
    * once when what it would store is not its holder's. A transient failure (the chain or the database
    * out of reach) ends the pass at once: the other steps would only wait on the same outage; the next
-   * pass backs off.
+   * pass backs off. A signer that cannot pay for gas makes its issuer's steps wait {@link FUNDS_WAIT_MS}
+   * and try again, uncounted (the `ecert_signer_unfunded` metric and `/readyz` say so), until it is funded.
    */
   async tick(): Promise<void> {
     const { store } = this.#p;
     const step = async (
       fn: () => Promise<void>,
-      context: { batchId?: string; operationId?: string; group?: string },
+      context: { batchId?: string; operationId?: string; group?: string; issuerId?: string },
     ) => {
+      const { issuerId } = context;
+      // A signer that cannot pay for gas: the issuer's chain steps wait (not counted as failures).
+      if (issuerId && (this.#unfunded.get(issuerId) ?? 0) > Date.now()) return;
       try {
         await fn();
+        if (issuerId && this.#unfunded.delete(issuerId)) {
+          this.#p.metrics?.signerUnfunded.set({ issuer: issuerId }, 0);
+          this.#p.log.info({ issuerId }, "the signer can pay for gas again: the issuer's batches and changes go on");
+        }
       } catch (error) {
         if (isTransient(error)) throw error;
+        if (issuerId && hasCode(error, "INSUFFICIENT_FUNDS")) {
+          this.#unfunded.set(issuerId, Date.now() + FUNDS_WAIT_MS);
+          this.#p.metrics?.signerUnfunded.set({ issuer: issuerId }, 1);
+          this.#p.metrics?.countError(error);
+          this.#logThrottled(
+            `funds ${issuerId}`,
+            { ...context, err: error },
+            "the issuer's chain signer cannot pay for gas: its batches and status changes wait until it is funded",
+          );
+          return;
+        }
         this.#p.metrics?.countError(error);
         if (context.batchId) await this.#batchFailed(context.batchId, error);
         else
@@ -445,7 +468,7 @@ export class IssuanceService {
     };
     if (!this.#reconciled) await step(async () => void (await this.reconcile()), {});
     for (const batch of await store.unfinishedBatches())
-      await step(() => this.#advance(batch.id), { batchId: batch.id });
+      await step(() => this.#advance(batch.id), { batchId: batch.id, issuerId: batch.issuerId });
     for (const group of await store.pendingGroups()) {
       const due =
         group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
@@ -454,10 +477,10 @@ export class IssuanceService {
       await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
         group: `${group.issuerId}/${group.typeId}`,
       });
-      if (batchId) await step(() => this.#advance(batchId!), { batchId });
+      if (batchId) await step(() => this.#advance(batchId!), { batchId, issuerId: group.issuerId });
     }
     for (const operation of await store.unfinishedOperations())
-      await step(() => this.#apply(operation), { operationId: operation.id });
+      await step(() => this.#apply(operation), { operationId: operation.id, issuerId: operation.issuerId });
   }
 
   /**
