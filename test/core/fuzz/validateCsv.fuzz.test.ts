@@ -16,7 +16,10 @@
  * The seed is fixed (`FUZZ_SEED`, `FUZZ_RUNS`, `FUZZ_TIME_MS` override it); every `*.csv` of
  * `regressions/` (named `<type id>__<anything>.csv`) is run through the same checks.
  */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { expect } from "chai";
 import { parse } from "csv-parse/sync";
@@ -238,6 +241,18 @@ const counts: Record<string, { inputs: number; ms: number; max: number; outcomes
 
 /** Checks one input against the contract (see the module comment). */
 function check(property: string, bytes: Uint8Array, typeId: string, secrets: readonly string[] = []): void {
+  try {
+    checkContract(property, bytes, typeId, secrets);
+  } catch (error) {
+    // The input as a file, to copy to regressions/ once the bug is fixed.
+    const name = `${typeId}__fuzz-${createHash("sha256").update(bytes).digest("hex").slice(0, 12)}.csv`;
+    const file = path.join(tmpdir(), name);
+    writeFileSync(file, bytes);
+    throw new Error(`${(error as Error).message} (input saved to ${file})`, { cause: error });
+  }
+}
+
+function checkContract(property: string, bytes: Uint8Array, typeId: string, secrets: readonly string[]): void {
   const entry = (counts[property] ??= { inputs: 0, ms: 0, max: 0, outcomes: new Map() });
   const started = performance.now();
   let result;
