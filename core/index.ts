@@ -56,7 +56,7 @@ export {
 export type { EncodeCredentialPayloadOptions } from "./qr/index.ts";
 export { verify, MAX_VERIFY_INPUT_BYTES } from "./verify/verify.ts";
 export type { VerifyInput, VerifyOptions, VerifyParameters, VerifyResult } from "./verify/verify.ts";
-export { verdict } from "./verify/verdict.ts";
+export { verdict, REQUIRED_FOR_VALID } from "./verify/verdict.ts";
 export type { VerdictResult } from "./verify/verdict.ts";
 export { REASON_CODES, CHECK_IDS, CHECK_STATUSES, VERIFICATION_STATUSES } from "./verify/codes.ts";
 export { authenticDetails } from "./verify/authentic-details.ts";

@@ -1,6 +1,22 @@
 import { CHECK_IDS } from "./codes.ts";
-import type { ReasonCode, VerificationStatus } from "./codes.ts";
+import type { CheckId, ReasonCode, VerificationStatus } from "./codes.ts";
 import type { CheckFragment } from "./types.ts";
+
+/**
+ * The checks that must pass for VALID, whatever the input: what makes a certificate one (read, its digest
+ * reaching an anchored root of the trusted network, its issuer, its status, its dates). The PDF's own
+ * checks are not here: a QR URL or a credential has no PDF signature.
+ */
+export const REQUIRED_FOR_VALID: readonly CheckId[] = Object.freeze([
+  "well-formed",
+  "credential-digest",
+  "merkle-proof",
+  "network",
+  "anchor",
+  "issuer",
+  "certificate-status",
+  "validity-period",
+]);
 
 /** The status and reasons a set of check fragments amounts to. */
 export type VerdictResult = { status: VerificationStatus; reasons: ReasonCode[] };
@@ -16,8 +32,10 @@ export type VerdictResult = { status: VerificationStatus; reasons: ReasonCode[] 
  * 2. Otherwise **UNABLE_TO_CHECK** when any check is `error`, with their reasons: `["CHAIN_UNREACHABLE"]`
  *    (the only reason an `error` carries). An
  *    unreachable chain therefore never turns into INVALID, and never into VALID.
- * 3. Otherwise **VALID**, no reasons. `skip` never counts against a certificate: a check skips only when
- *    it does not apply (no PDF signature for a QR URL) or when another check already failed.
+ * 3. Otherwise **VALID**, no reasons, if every check of {@link REQUIRED_FOR_VALID} passed: `skip` counts
+ *    against a certificate only there (a check skips when it does not apply, such as the PDF signature of
+ *    a QR URL, or when another check already failed). When one of them did not pass and nothing failed,
+ *    nothing proves the certificate (an input with nothing in it to check): **INVALID**, `MALFORMED`.
  *
  * @param fragments what the checks returned (any order).
  * @returns `{ status, reasons }`.
@@ -43,5 +61,7 @@ export function verdict(fragments: readonly CheckFragment[]): VerdictResult {
   if (failed.length > 0) return { status: "INVALID", reasons: failed };
   const unknown = reasonsOf("error");
   if (unknown.length > 0) return { status: "UNABLE_TO_CHECK", reasons: unknown };
+  const passed = new Set(ordered.filter((f) => f.status === "pass").map((f) => f.id));
+  if (!REQUIRED_FOR_VALID.every((id) => passed.has(id))) return { status: "INVALID", reasons: ["MALFORMED"] };
   return { status: "VALID", reasons: [] };
 }

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   CHECK_IDS,
   REASON_CODES,
+  REQUIRED_FOR_VALID,
   verdict,
   type CheckFragment,
   type CheckId,
@@ -24,6 +25,20 @@ describe("verdict", () => {
       id === "pdf-signature" || id === "signing-certificate" ? skip(id) : pass(id),
     );
     expect(verdict(fragments)).to.deep.equal({ status: "VALID", reasons: [] });
+  });
+
+  it("is never VALID unless every check that makes a certificate one passed: INVALID MALFORMED otherwise", () => {
+    // Nothing failed and nothing errored, but nothing was proven either (an input with nothing to check).
+    expect(verdict(CHECK_IDS.map(skip))).to.deep.equal({ status: "INVALID", reasons: ["MALFORMED"] });
+    expect(verdict([])).to.deep.equal({ status: "INVALID", reasons: ["MALFORMED"] });
+    for (const id of REQUIRED_FOR_VALID) {
+      const fragments = CHECK_IDS.map((other) => (other === id ? skip(other) : pass(other)));
+      expect(verdict(fragments), id).to.deep.equal({ status: "INVALID", reasons: ["MALFORMED"] });
+      expect(verdict(fragments.filter((f) => f.id !== id)), `${id} missing`).to.deep.equal({
+        status: "INVALID",
+        reasons: ["MALFORMED"],
+      });
+    }
   });
 
   it("returns INVALID with the failed check's reason", () => {
