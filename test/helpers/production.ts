@@ -47,6 +47,37 @@ export async function keystoreFile(dir: string, name: string, key: string, passw
   return file;
 }
 
+/**
+ * A network set up as a department's service expects it: `certs admin deploy` with a deployer keystore of
+ * `deployerKey` and `issuersFile`, then `certs apikey create --issuer CSB` in `dir` (`env` adds e.g. a
+ * DATABASE_URL). Throws, with the command's stderr, when either fails.
+ */
+export async function deployForService(
+  dir: string,
+  rpcUrl: string,
+  deployerKey: string,
+  issuersFile: string,
+  env: Record<string, string> = {},
+): Promise<{ registry: string; key: string; deployOutput: string }> {
+  const deployer = await keystoreFile(dir, "deployer", deployerKey, "pw");
+  const deployed = await certs(
+    { ECERT_ADMIN_PASSWORD: "pw", DATA_DIR: dir },
+    "admin",
+    "deploy",
+    "--rpc",
+    rpcUrl,
+    "--keystore",
+    deployer,
+    "--issuers",
+    issuersFile,
+  );
+  if (deployed.code !== 0) throw new Error(`certs admin deploy exited ${deployed.code}: ${deployed.stderr}`);
+  const registry = /^REGISTRY_ADDRESS=(0x[0-9a-fA-F]{40})$/m.exec(deployed.stdout)![1];
+  const created = await certs({ DATA_DIR: dir, ...env }, "apikey", "create", "--issuer", "CSB");
+  if (created.code !== 0) throw new Error(`certs apikey create exited ${created.code}: ${created.stderr}`);
+  return { registry, key: created.stdout.trim(), deployOutput: deployed.stdout };
+}
+
 export interface Department {
   id: "CSB" | "FSD";
   nameEn: string;

@@ -16,10 +16,9 @@ import { startGanache, type Ganache } from "../helpers/ganache.ts";
 import {
   CSB,
   call,
-  certs,
   departmentFiles,
   exampleRows,
-  keystoreFile,
+  deployForService,
   registryOutgrowsSizeLimit,
   startServiceProcess,
   until,
@@ -68,24 +67,8 @@ describe("a chain endpoint answering 429 to the production service (separate pro
     // A block a second, as a network makes them (the service waits for CONFIRMATIONS=1 on its anchors).
     node = await startGanache({ chainId: CHAIN_ID, blockTime: 1, unlimitedContractSize: registryOutgrowsSizeLimit() });
     proxy = await faultyProxy(node.rpcUrl);
-    const deployer = await keystoreFile(dir, "deployer", node.keys[0], "pw");
     const departments = await departmentFiles(dir, [{ ...CSB, signerKey: node.keys[1] }]);
-    const deployed = await certs(
-      { ECERT_ADMIN_PASSWORD: "pw", DATA_DIR: dir },
-      "admin",
-      "deploy",
-      "--rpc",
-      node.rpcUrl,
-      "--keystore",
-      deployer,
-      "--issuers",
-      departments.issuersFile,
-    );
-    expect(deployed.code, deployed.stderr).to.equal(0);
-    registry = /^REGISTRY_ADDRESS=(0x[0-9a-fA-F]{40})$/m.exec(deployed.stdout)![1];
-    const created = await certs({ DATA_DIR: dir }, "apikey", "create", "--issuer", "CSB");
-    expect(created.code, created.stderr).to.equal(0);
-    key = created.stdout.trim();
+    ({ registry, key } = await deployForService(dir, node.rpcUrl, node.keys[0], departments.issuersFile));
     service = await startServiceProcess({
       DATA_DIR: dir,
       CHAIN_RPC_URLS: proxy.url,

@@ -13,10 +13,9 @@ import { startGanache, type Ganache } from "../helpers/ganache.ts";
 import {
   CSB,
   call,
-  certs,
   departmentFiles,
   exampleRows,
-  keystoreFile,
+  deployForService,
   registryOutgrowsSizeLimit,
   startServiceProcess,
   until,
@@ -35,29 +34,14 @@ describe(`CONFIRMATIONS=${CONFIRMATIONS} on a node that mines on demand (ganache
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-confirmations-"));
     node = await startGanache({ chainId: 1338, unlimitedContractSize: registryOutgrowsSizeLimit() });
-    const deployer = await keystoreFile(dir, "deployer", node.keys[0], "pw");
     const departments = await departmentFiles(dir, [{ ...CSB, signerKey: node.keys[1] }]);
-    const deployed = await certs(
-      { ECERT_ADMIN_PASSWORD: "pw", DATA_DIR: dir },
-      "admin",
-      "deploy",
-      "--rpc",
-      node.rpcUrl,
-      "--keystore",
-      deployer,
-      "--issuers",
-      departments.issuersFile,
-    );
-    expect(deployed.code, deployed.stderr).to.equal(0);
-    const registry = /^REGISTRY_ADDRESS=(0x[0-9a-fA-F]{40})$/m.exec(deployed.stdout)![1];
-    const created = await certs({ DATA_DIR: dir }, "apikey", "create", "--issuer", "CSB");
-    expect(created.code, created.stderr).to.equal(0);
-    key = created.stdout.trim();
+    const deployed = await deployForService(dir, node.rpcUrl, node.keys[0], departments.issuersFile);
+    key = deployed.key;
     service = await startServiceProcess({
       DATA_DIR: dir,
       CHAIN_RPC_URLS: node.rpcUrl,
       CHAIN_ID: "1338",
-      REGISTRY_ADDRESS: registry,
+      REGISTRY_ADDRESS: deployed.registry,
       CONFIRMATIONS: String(CONFIRMATIONS),
       BATCH_WAIT_MS: "100",
       ...departments.env,
