@@ -273,6 +273,24 @@ CREATE INDEX certificates_upload_batch_idx ON certificates (upload_id, batch_id)
 `;
 }
 
+/**
+ * Issue 13: several issuer instances on one database. A lease names one writer among them (the
+ * anchoring writer of a signer, the instance advancing a batch or applying a status change): its holder,
+ * its epoch (the fencing token, incremented each time it changes hands, never reused) and when it
+ * expires (ms since 1970, the database's clock) unless renewed.
+ */
+function leases(dialect: Dialect): string {
+  const { bigint, strict } = dialectParts(dialect);
+  return `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 200),
+  holder TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 200),
+  epoch ${bigint} NOT NULL CHECK (epoch >= 1),
+  expires_at ${bigint} NOT NULL CHECK (expires_at >= 0)
+)${strict};
+`;
+}
+
 /** Every migration of this build, in order. Only ever append. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -285,6 +303,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "one live certificate number per issuer, unique digests, failed batches set aside",
     sql: everyCertificateItsHolders,
   },
+  { version: 3, name: "leases: one writer among several instances, with a fencing epoch", sql: leases },
 ];
 
 /** The newest schema version this build knows. */

@@ -113,6 +113,7 @@ export async function openPostgresStore(
     },
     begin: (db: SqlConnection) => db.exec("BEGIN"),
     forUpdate: " FOR UPDATE",
+    clockMs: "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
     inList: (values: readonly string[]) => ({ sql: "= ANY(?::text[])", param: values }),
     // The same match as rows.ts certificateMatches: the number, or any string or number in search_json.
     matches: (needle: string) => ({
@@ -172,16 +173,16 @@ export async function openPostgresStore(
       return count;
     },
     // One statement (atomic without a transaction, one round trip): the PDF is stored, and its hash set,
-    // only if the certificate is anchoring.
+    // only if the certificate is anchoring and has none yet (the first PDF stored stays).
     async putPdf(db: SqlConnection, certificateId: string, pdf: Buffer, pdfHash: string, now: string) {
       const { count } = await db.query(
         `WITH certificate AS (
-           UPDATE certificates SET pdf_hash = ?::text, updated_at = ?::text WHERE id = ? AND status = 'anchoring'
+           UPDATE certificates SET pdf_hash = ?::text, updated_at = ?::text
+           WHERE id = ? AND status = 'anchoring' AND pdf_hash IS NULL
            RETURNING id)
          INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at)
          SELECT id, ?::bytea, ?::text, ?::text FROM certificate
-         ON CONFLICT (certificate_id) DO UPDATE SET pdf = excluded.pdf, pdf_hash = excluded.pdf_hash,
-           created_at = excluded.created_at`,
+         ON CONFLICT (certificate_id) DO NOTHING`,
         [pdfHash, now, certificateId, pdf, pdfHash, now],
       );
       return count;

@@ -54,6 +54,7 @@ import {
 } from "./rows.ts";
 import type {
   ApiKeyRow,
+  LeaseRow,
   BatchLeaf,
   BatchMemberPdf,
   BatchRow,
@@ -96,6 +97,8 @@ export interface SqlDriver {
   begin(db: SqlConnection): Promise<void>;
   /** Appended to a SELECT whose rows another instance must not take meanwhile (`FOR UPDATE`, or ""). */
   readonly forUpdate: string;
+  /** An SQL expression: the database's clock now, in ms since 1970 (leases expire by it). */
+  readonly clockMs: string;
   /** `column IN` a list of strings given as one parameter: the SQL to put after the column, and the parameter. */
   inList(values: readonly string[]): { sql: string; param: unknown };
   /** The match of `listCertificates`' query on certificates `c` (see rows.ts `certificateMatches`). */
@@ -298,6 +301,53 @@ export class SqlStore implements Store {
       scope.end();
       release?.(broken);
     }
+  }
+
+  // --- leases ---------------------------------------------------------------------------------------
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRow | undefined> {
+    checkLease("acquireLease", name, holder);
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > 86_400_000)
+      throw new StoreError("INVALID_ARGUMENT", `acquireLease: ttlMs must be an integer from 1 to 86400000, not ${ttlMs}`);
+    const now = this.#s.driver.clockMs;
+    const row = await this.#row(
+      "acquireLease",
+      `INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, 1, ${now} + ?)
+       ON CONFLICT (name) DO UPDATE SET
+         epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ${now}
+                      THEN leases.epoch ELSE leases.epoch + 1 END,
+         holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= ${now}
+       RETURNING epoch, expires_at AS "expiresAt"`,
+      [name, holder, ttlMs],
+    );
+    return row ? { name, holder, epoch: Number(row.epoch), expiresAt: Number(row.expiresAt) } : undefined;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    checkLease("releaseLease", name, holder);
+    await this.#q("releaseLease", "UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?", [
+      name,
+      holder,
+      epoch,
+    ]);
+  }
+
+  async assertLease(name: string, holder: string, epoch: number): Promise<void> {
+    checkLease("assertLease", name, holder);
+    const row = await this.#row(
+      "assertLease",
+      `SELECT holder, epoch, CASE WHEN expires_at > ${this.#s.driver.clockMs} THEN 1 ELSE 0 END AS live
+       FROM leases WHERE name = ?${this.#s.driver.forUpdate}`,
+      [name],
+    );
+    if (row && row.holder === holder && Number(row.epoch) === epoch && Number(row.live) === 1) return;
+    const now = !row
+      ? "nobody has held it"
+      : row.holder === holder && Number(row.epoch) === epoch
+        ? "it expired"
+        : `it is held at epoch ${Number(row.epoch)}${Number(row.live) === 1 ? "" : " (expired)"} by another holder`;
+    throw new StoreError("LEASE_LOST", `lease ${name}: epoch ${epoch} is no longer ${holder}'s: ${now}`);
   }
 
   // --- API keys -------------------------------------------------------------------------------------
@@ -658,21 +708,23 @@ export class SqlStore implements Store {
       ? await this.#hook("putPdf", (db) => driver.putPdf!(db, certificateId, bytes, pdfHash, this.#now()))
       : await this.#atomic(async (tx) => {
           const now = tx.#now();
-          const sql = "UPDATE certificates SET pdf_hash = ?, updated_at = ? WHERE id = ? AND status = 'anchoring'";
+          const sql =
+            "UPDATE certificates SET pdf_hash = ?, updated_at = ? WHERE id = ? AND status = 'anchoring' AND pdf_hash IS NULL";
           const { count } = await tx.#q("putPdf", sql, [pdfHash, now, certificateId]);
           if (count === 0) return 0;
           await tx.#q(
             "putPdf",
             `INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (certificate_id) DO UPDATE SET pdf = excluded.pdf, pdf_hash = excluded.pdf_hash,
-               created_at = excluded.created_at`,
+             ON CONFLICT (certificate_id) DO NOTHING`,
             [certificateId, bytes, pdfHash, now],
           );
           return count;
         });
     if (changed === 0) {
-      const status = await this.#status("putPdf", "certificates", certificateId);
-      throw refusedStep("certificate", certificateId, status, "store its PDF (only while anchoring)");
+      const row = await this.#row("putPdf", "SELECT status, pdf_hash FROM certificates WHERE id = ?", [certificateId]);
+      // Rendered first by another instance: its PDF stays (the first one stored is the one served).
+      if (row?.status === "anchoring" && row.pdf_hash !== null) return;
+      throw refusedStep("certificate", certificateId, row?.status as string | undefined, "store its PDF (only while anchoring)");
     }
   }
 
@@ -934,5 +986,16 @@ export class SqlStore implements Store {
   async duplicateLiveNumbers(limit: number): Promise<{ total: number; groups: DuplicateLiveNumber[] }> {
     const keys = { issuerId: "c.issuer_id", certificateNumber: "c.certificate_number" };
     return this.#duplicates<DuplicateLiveNumber>("duplicateLiveNumbers", keys, LIVE_FOR_CHECK, limit);
+  }
+}
+
+/** A lease's name and holder: 1 to 200 characters (the table's limits), refused before any statement. */
+function checkLease(method: string, name: string, holder: string): void {
+  for (const [what, value] of [
+    ["name", name],
+    ["holder", holder],
+  ] as const) {
+    if (typeof value !== "string" || value.length < 1 || value.length > 200)
+      throw new StoreError("INVALID_ARGUMENT", `${method}: the lease ${what} must be 1 to 200 characters`);
   }
 }

@@ -127,6 +127,7 @@ function sqliteDriver(file: string, db: Database.Database, busyTimeoutMs: number
       }
     },
     forUpdate: "", // BEGIN IMMEDIATE has taken the write lock already
+    clockMs: "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
     inList: (values) => ({ sql: "IN (SELECT value FROM json_each(?))", param: JSON.stringify(values) }),
     matches: (needle) => ({ sql: "ecert_matches(c.certificate_number, c.search_json, ?)", params: [needle] }),
     // One prepared statement per row, inside the caller's transaction: no round trips to save.

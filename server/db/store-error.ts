@@ -35,6 +35,8 @@ export const STORE_ERROR_CODES = [
   "INVALID_STATE",
   /** A concurrent transaction got in the way (lock timeout, deadlock, serialisation): retrying may succeed. */
   "BUSY",
+  /** A step was fenced by a lease (`assertLease`) that its caller no longer holds: another instance took it over. */
+  "LEASE_LOST",
 ] as const;
 
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];

@@ -39,6 +39,16 @@ export interface ApiKeyRow {
   revokedAt: string | null;
 }
 
+/** A lease as {@link Store.acquireLease} granted it. */
+export interface LeaseRow {
+  name: string;
+  holder: string;
+  /** 1, 2, 3 ...: incremented each time the lease changes hands (or is taken again after it expired). */
+  epoch: number;
+  /** When it expires unless renewed (ms since 1970, the database's clock). */
+  expiresAt: number;
+}
+
 /** One upload (`POST /batches` or a single `POST /certificates`) as the department sees it. */
 export interface UploadRow {
   id: string;
@@ -170,6 +180,23 @@ export interface Store {
   /** One trivial query (`SELECT 1`): resolves when the database answers (the readiness check, `GET /readyz`). */
   ping(): Promise<void>;
 
+  // Leases (one writer among several instances; DESIGN.md "Several instances")
+  /**
+   * Takes lease `name` for `holder` until `ttlMs` from now (the database's clock, so instances on hosts
+   * whose clocks differ agree): granted when it is free, expired, or already `holder`'s. A renewal of a
+   * live lease keeps its epoch; any other grant increments it, so an epoch names one tenure (the
+   * fencing token of {@link Store.assertLease}). Undefined when another holder's lease is live.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRow | undefined>;
+  /** Gives lease `name` up at once (if `holder` still holds it at `epoch`); its epoch is kept, never reused. */
+  releaseLease(name: string, holder: string, epoch: number): Promise<void>;
+  /**
+   * Fails with `LEASE_LOST` unless `holder` holds lease `name` at `epoch` and it has not expired. Called
+   * inside a transaction before the writes it fences: on PostgreSQL the lease row stays locked until the
+   * transaction ends, so a takeover waits for it, and a step of a holder that lost its lease writes nothing.
+   */
+  assertLease(name: string, holder: string, epoch: number): Promise<void>;
+
   // API keys
   insertApiKey(row: ApiKeyRow): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
@@ -246,7 +273,10 @@ export interface Store {
   /** Records the anchor transaction (before waiting for it): status `submitted`. */
   markBatchSubmitted(batchId: string, txHash: string, txNonce: number): Promise<void>;
   markBatchAnchored(batchId: string, blockNumber: number, anchoredAt: string, txHash: string | null): Promise<void>;
-  /** Stores one rendered PDF (bytes and hash). */
+  /**
+   * Stores one rendered PDF (bytes and hash), unless the certificate has one already (another instance
+   * rendered it first): the first PDF stored is the one served, ever.
+   */
   putPdf(certificateId: string, pdf: Uint8Array, pdfHash: string): Promise<void>;
   getPdf(certificateId: string): Promise<Uint8Array | undefined>;
   /**

@@ -38,6 +38,7 @@ const TABLES = [
   "certificates",
   "events",
   "idempotency_keys",
+  "leases",
   "operations",
   "schema_migrations",
   "uploads",
@@ -718,8 +719,8 @@ function storeContract(harness: Harness): void {
     });
 
     describe("PDFs", () => {
-      it("stores a PDF's bytes and hash, returns the same bytes, and replaces them on a second put", async () => {
-        const { certificates } = await seedPending(store, 1);
+      it("stores a PDF's bytes and hash, returns the same bytes, and keeps the first PDF on a second put", async () => {
+        const { certificates } = await seedPending(store, 2);
         await seedBatch(store, certificates);
         const id = certificates[0].id;
         expect(await store.getPdf(id)).to.equal(undefined);
@@ -727,10 +728,15 @@ function storeContract(harness: Harness): void {
         await store.putPdf(id, first, sha256(first));
         expect(Buffer.from((await store.getPdf(id))!).equals(Buffer.from(first))).to.equal(true);
         expect((await mustFind(store, id)).pdfHash).to.equal(sha256(first));
-        const large = new Uint8Array(3_000_000).map((_, i) => (i * 31) & 0xff);
-        await store.putPdf(id, large.subarray(1000), sha256(large.subarray(1000)));
-        expect(Buffer.from((await store.getPdf(id))!).equals(Buffer.from(large.subarray(1000)))).to.equal(true);
-        expect((await mustFind(store, id)).pdfHash).to.equal(sha256(large.subarray(1000)));
+        // Another instance rendered it too: the PDF served never changes.
+        const again = pdfBytes("rendered again");
+        await store.putPdf(id, again, sha256(again));
+        expect(Buffer.from((await store.getPdf(id))!).equals(Buffer.from(first))).to.equal(true);
+        expect((await mustFind(store, id)).pdfHash).to.equal(sha256(first));
+        const large = new Uint8Array(3_000_000).map((_, i) => (i * 31) & 0xff).subarray(1000);
+        await store.putPdf(certificates[1].id, large, sha256(large));
+        expect(Buffer.from((await store.getPdf(certificates[1].id))!).equals(Buffer.from(large))).to.equal(true);
+        expect((await mustFind(store, certificates[1].id)).pdfHash).to.equal(sha256(large));
       });
 
       it("refuses a PDF for a pending certificate with INVALID_STATE, and for an unknown one with NOT_FOUND", async () => {
@@ -992,6 +998,68 @@ function storeContract(harness: Harness): void {
         }
         expect(total).to.equal(60);
         for (const c of certificates) expect((await mustFind(store, c.id)).status).to.equal("anchoring");
+      });
+    });
+
+    describe("leases", () => {
+      it("grants a free lease at epoch 1, refuses it to another holder while live, renews it at the same epoch", async () => {
+        const a = await store.acquireLease("chain:0xabc", "instance-a", 60_000);
+        expect(a).to.include({ name: "chain:0xabc", holder: "instance-a", epoch: 1 });
+        expect(a!.expiresAt).to.be.within(Date.now() + 55_000, Date.now() + 65_000);
+        expect(await store.acquireLease("chain:0xabc", "instance-b", 60_000)).to.equal(undefined);
+        const renewed = await store.acquireLease("chain:0xabc", "instance-a", 60_000);
+        expect(renewed!.epoch).to.equal(1);
+        expect(renewed!.expiresAt).to.be.at.least(a!.expiresAt);
+        await store.assertLease("chain:0xabc", "instance-a", 1);
+        await expectStoreError(store.assertLease("chain:0xabc", "instance-b", 1), "LEASE_LOST", /another holder/);
+        await expectStoreError(store.assertLease("chain:0xabc", "instance-a", 2), "LEASE_LOST");
+        await expectStoreError(store.assertLease("batch:none", "instance-a", 1), "LEASE_LOST", /nobody/);
+      });
+
+      it("hands an expired or released lease over with the next epoch, and fences the old holder's writes", async () => {
+        expect((await store.acquireLease("batch:b1", "instance-a", 150))!.epoch).to.equal(1);
+        await sleep(300);
+        await expectStoreError(store.assertLease("batch:b1", "instance-a", 1), "LEASE_LOST", /expired/);
+        expect((await store.acquireLease("batch:b1", "instance-b", 60_000))!.epoch).to.equal(2);
+        // The old holder's step, fenced: nothing it wrote in the transaction stays.
+        const { upload } = await seedPending(store, 1);
+        await expectStoreError(
+          store.transaction(async (s) => {
+            await s.setUploadErrors(upload.id, JSON.stringify([{ row: 1 }]));
+            await s.assertLease("batch:b1", "instance-a", 1);
+          }),
+          "LEASE_LOST",
+        );
+        expect((await store.findUpload(CSB, upload.id))!.errorsJson).to.equal(upload.errorsJson);
+        await store.releaseLease("batch:b1", "instance-a", 1); // not a's any more: no effect
+        expect(await store.acquireLease("batch:b1", "instance-c", 60_000)).to.equal(undefined);
+        await store.releaseLease("batch:b1", "instance-b", 2);
+        expect((await store.acquireLease("batch:b1", "instance-c", 60_000))!.epoch).to.equal(3);
+        // The same holder taking its lease again after it lapsed is a new tenure too.
+        await store.releaseLease("batch:b1", "instance-c", 3);
+        expect((await store.acquireLease("batch:b1", "instance-c", 60_000))!.epoch).to.equal(4);
+      });
+
+      it("grants a lease to exactly one of many stores racing for it, and each takeover to one", async () => {
+        const peers = [store, await openMigrated(), await openMigrated()];
+        for (let round = 0; round < 5; round++) {
+          const granted = await Promise.all(
+            peers.flatMap((s, i) => [0, 1].map((j) => s.acquireLease("race", `holder-${round}-${i}-${j}`, 100))),
+          );
+          const winners = granted.filter((g) => g !== undefined);
+          expect(winners, `round ${round}`).to.have.length(1);
+          expect(winners[0]!.epoch).to.equal(round + 1);
+          await sleep(150);
+        }
+      });
+
+      it("refuses a name or holder past 200 characters, and a ttl out of range, before any statement", async () => {
+        await expectStoreError(store.acquireLease("x".repeat(201), "a", 1000), "INVALID_ARGUMENT", /name/);
+        await expectStoreError(store.acquireLease("x", "", 1000), "INVALID_ARGUMENT", /holder/);
+        await expectStoreError(store.acquireLease("x", "a", 0), "INVALID_ARGUMENT", /ttlMs/);
+        const longest = await store.acquireLease("n".repeat(200), "h".repeat(200), 86_400_000);
+        expect(longest!.name).to.have.length(200);
+        await store.assertLease("n".repeat(200), "h".repeat(200), 1);
       });
     });
 
