@@ -134,6 +134,7 @@ export const ERROR_STATUS = {
       INVALID_ARGUMENT: "internal",
       INVALID_STATE: 409,
       BUSY: DATABASE_BUSY,
+      LEASE_LOST: "internal", // the pipeline's, never a request's
     } satisfies Record<StoreErrorCode, ErrorAnswer>,
   },
   ChainError: {

@@ -308,7 +308,10 @@ export class SqlStore implements Store {
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRow | undefined> {
     checkLease("acquireLease", name, holder);
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > 86_400_000)
-      throw new StoreError("INVALID_ARGUMENT", `acquireLease: ttlMs must be an integer from 1 to 86400000, not ${ttlMs}`);
+      throw new StoreError(
+        "INVALID_ARGUMENT",
+        `acquireLease: ttlMs must be an integer from 1 to 86400000, not ${ttlMs}`,
+      );
     const now = this.#s.driver.clockMs;
     const row = await this.#row(
       "acquireLease",
@@ -724,7 +727,12 @@ export class SqlStore implements Store {
       const row = await this.#row("putPdf", "SELECT status, pdf_hash FROM certificates WHERE id = ?", [certificateId]);
       // Rendered first by another instance: its PDF stays (the first one stored is the one served).
       if (row?.status === "anchoring" && row.pdf_hash !== null) return;
-      throw refusedStep("certificate", certificateId, row?.status as string | undefined, "store its PDF (only while anchoring)");
+      throw refusedStep(
+        "certificate",
+        certificateId,
+        row?.status as string | undefined,
+        "store its PDF (only while anchoring)",
+      );
     }
   }
 
@@ -803,6 +811,11 @@ export class SqlStore implements Store {
   async unfinishedOperations(): Promise<OperationRow[]> {
     const sql = `SELECT ${OPERATION_COLUMNS} FROM operations WHERE status IN ('queued', 'submitted') ORDER BY created_at, id`;
     return (await this.#rows("unfinishedOperations", sql)).map(toOperation);
+  }
+
+  async findOperation(id: string): Promise<OperationRow | undefined> {
+    const row = await this.#row("findOperation", `SELECT ${OPERATION_COLUMNS} FROM operations WHERE id = ?`, [id]);
+    return row ? toOperation(row) : undefined;
   }
 
   async markOperationSubmitted(id: string, txHash: string): Promise<void> {

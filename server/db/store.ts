@@ -288,6 +288,7 @@ export interface Store {
   // Status changes
   insertOperation(row: OperationRow): Promise<void>;
   unfinishedOperations(): Promise<OperationRow[]>;
+  findOperation(id: string): Promise<OperationRow | undefined>;
   markOperationSubmitted(id: string, txHash: string): Promise<void>;
   /** Atomically: operation `confirmed` and the certificate's status and reason set. */
   confirmOperation(id: string, certificateStatus: CertificateStatus | null, reason: number | null): Promise<void>;

@@ -29,6 +29,8 @@ import { BatchTrees } from "./batch-trees.ts";
 import { claimCodeHash, newClaimCode } from "./claim-code.ts";
 import { crashPoint } from "./crash-point.ts";
 import { IssuanceReads } from "./issuance-reads.ts";
+import { InstanceLeases } from "./instance-leases.ts";
+import { StoreError } from "../db/store-error.ts";
 import { searchJson } from "./search-fields.ts";
 
 /** An issuing department as the service knows it. */
@@ -51,6 +53,15 @@ export interface IssuanceServiceParameters {
   workers?: number;
   /** Where batch sizes, anchor latency and gas, and the pipeline's chain and database errors are counted. */
   metrics?: Metrics;
+  /**
+   * Per issuer id, its chain signer's address: instances sharing a database take one lease per signer,
+   * so one of them at a time sends that signer's transactions (without it, one lease per issuer).
+   */
+  signerAddresses?: Record<string, string>;
+  /** How long this instance's leases last unless renewed (ms; default `DEFAULT_LEASE_TTL_MS`). */
+  leaseTtlMs?: number;
+  /** This instance's name in the leases table (default: host, process id and a random part). */
+  instanceId?: string;
 }
 
 export interface AcceptedCertificate {
@@ -99,8 +110,13 @@ export class IssuanceService {
   /** Failed passes in a row (an unreachable chain, a busy database), and no new pass before this time. */
   #failures = 0;
   #backoffUntil = 0;
-  /** Whether the anchors of stored batches have been checked against the chain since start. */
-  #reconciled = false;
+  /**
+   * The leases this instance holds: per chain signer (its one anchoring writer among the instances),
+   * per batch and per status change being worked on.
+   */
+  readonly #leases: InstanceLeases;
+  /** Per signer lease, the epoch in which the anchors of its issuers' batches were checked against the chain. */
+  readonly #reconciledEpochs = new Map<string, number>();
   /** Logs a repeated failure at once, then at most once a minute per key, with the count of repeats. */
   readonly #logThrottled: ThrottledLog;
   /** Issuers whose signer could not pay for gas, and until when their chain steps wait. */
@@ -110,12 +126,47 @@ export class IssuanceService {
     this.#p = parameters;
     this.#logThrottled = createThrottledLog(parameters.log, 60_000);
     this.#trees = new BatchTrees(parameters.store);
+    this.#leases = new InstanceLeases(parameters.store, {
+      holder: parameters.instanceId,
+      ttlMs: parameters.leaseTtlMs,
+      log: parameters.log,
+    });
     const { store, chainId, registry, issuers } = parameters;
     this.reads = new IssuanceReads({ store, chainId, registry, issuers, trees: this.#trees });
   }
 
   #now(): Date {
     return this.#p.now?.() ?? new Date();
+  }
+
+  /** This instance's name among those sharing the database (the holder of its leases). */
+  get instanceId(): string {
+    return this.#leases.holder;
+  }
+
+  /** The lease of the one instance that sends an issuer's chain transactions (per signer). */
+  #writerLease(issuerId: string): string {
+    const address = this.#p.signerAddresses?.[issuerId];
+    return address ? `signer:${address.toLowerCase()}` : `issuer:${issuerId}`;
+  }
+
+  /**
+   * Inside a transaction of `store`: fails with `LEASE_LOST` unless this instance holds each lease at
+   * its epoch (the signer lease at the epoch held now), so a step of an instance that lost a lease to
+   * another writes nothing.
+   */
+  async #fence(store: Store, ...leases: { name: string; epoch: number | undefined }[]): Promise<void> {
+    for (const { name, epoch } of leases) {
+      if (epoch === undefined)
+        throw new StoreError("LEASE_LOST", `lease ${name} is no longer held by ${this.#leases.holder}`);
+      await this.#leases.fence(store, name, epoch);
+    }
+  }
+
+  /** The signer lease of `issuerId` as a fence: the epoch this instance holds now, if any. */
+  #writer(issuerId: string): { name: string; epoch: number | undefined } {
+    const name = this.#writerLease(issuerId);
+    return { name, epoch: this.#leases.epoch(name) };
   }
 
   /** Validates and accepts certificates from a CSV file or JSON objects (keyed by CSV column names). */
@@ -380,6 +431,8 @@ export class IssuanceService {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running;
+    // Given up, so the other instances take this one's work at once rather than when the leases expire.
+    await this.#leases.close();
     await Promise.all([...this.#workers.values()].map((w) => w.close()));
     this.#workers.clear();
   }
@@ -445,6 +498,11 @@ export class IssuanceService {
         }
       } catch (error) {
         if (isTransient(error)) throw error;
+        if (hasCode(error, "LEASE_LOST")) {
+          // Another instance took the work over (this one was too slow to renew): nothing was written.
+          this.#p.log.warn({ ...context, err: error }, "pipeline step stopped: its lease went to another instance");
+          return;
+        }
         if (issuerId && hasCode(error, "INSUFFICIENT_FUNDS")) {
           this.#unfunded.set(issuerId, Date.now() + FUNDS_WAIT_MS);
           this.#p.metrics?.signerUnfunded.set({ issuer: issuerId }, 1);
@@ -466,10 +524,37 @@ export class IssuanceService {
           );
       }
     };
-    if (!this.#reconciled) await step(async () => void (await this.reconcile()), {});
-    for (const batch of await store.unfinishedBatches())
-      await step(() => this.#advance(batch.id), { batchId: batch.id, issuerId: batch.issuerId });
+    // This instance is the anchoring writer of the signers whose lease it holds (renewed meanwhile);
+    // on taking one over, it first checks its issuers' anchors against the chain.
+    const writing = new Set<string>();
+    for (const issuerId of Object.keys(this.#p.issuers)) {
+      const name = this.#writerLease(issuerId);
+      const tenure = await this.#leases.take(name);
+      if (!tenure) continue;
+      writing.add(issuerId);
+      if (this.#reconciledEpochs.get(name) === tenure.epoch) continue;
+      const issuerIds = Object.keys(this.#p.issuers).filter((id) => this.#writerLease(id) === name);
+      await step(async () => {
+        await this.reconcile(issuerIds);
+        this.#reconciledEpochs.set(name, tenure.epoch);
+      }, {});
+    }
+    const writes = (issuerId: string) =>
+      writing.has(issuerId) && this.#reconciledEpochs.get(this.#writerLease(issuerId)) !== undefined;
+    /** `fn` under the lease `name` (one instance at a time); skipped while another instance holds it. */
+    const claimed = (name: string, fn: (epoch: number) => Promise<void>) => async () =>
+      void (await this.#leases.with(name, fn));
+    // A batch still to be anchored is advanced by its issuer's anchoring writer; an anchored one (PDFs to
+    // render, the CPU's work) by any instance: each batch by one instance at a time.
+    for (const batch of await store.unfinishedBatches()) {
+      if ((batch.status === "closed" || batch.status === "submitted") && !writes(batch.issuerId)) continue;
+      await step(
+        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch)),
+        { batchId: batch.id, issuerId: batch.issuerId },
+      );
+    }
     for (const group of await store.pendingGroups()) {
+      if (!writes(group.issuerId)) continue;
       const due =
         group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
       if (!due) continue;
@@ -477,19 +562,36 @@ export class IssuanceService {
       await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
         group: `${group.issuerId}/${group.typeId}`,
       });
-      if (batchId) await step(() => this.#advance(batchId!), { batchId, issuerId: group.issuerId });
+      if (batchId)
+        await step(
+          claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch)),
+          {
+            batchId,
+            issuerId: group.issuerId,
+          },
+        );
     }
-    for (const operation of await store.unfinishedOperations())
-      await step(() => this.#apply(operation), { operationId: operation.id, issuerId: operation.issuerId });
+    for (const operation of await store.unfinishedOperations()) {
+      if (!writes(operation.issuerId)) continue;
+      await step(
+        claimed(`operation:${operation.id}`, (epoch) => this.#apply(operation.id, epoch)),
+        {
+          operationId: operation.id,
+          issuerId: operation.issuerId,
+        },
+      );
+    }
   }
 
   /**
    * Checks that every batch the database holds as anchored (or issued) has its root on chain, and
    * anchors again any root that is missing (a local chain whose journal lost its tail, a reorganisation):
    * the certificates' proofs name the root, not the transaction, so they verify again once it is back.
-   * Runs once after start; returns the counts.
+   * Runs for an issuer's batches whenever this instance becomes its anchoring writer (at start, or taking
+   * over from an instance that stopped), before anything else is sent; `issuerIds` (default all) limits
+   * it. Returns the counts.
    */
-  async reconcile(): Promise<{ checked: number; missing: number }> {
+  async reconcile(issuerIds?: readonly string[]): Promise<{ checked: number; missing: number }> {
     const { store, chain, log } = this.#p;
     let checked = 0;
     let missing = 0;
@@ -497,6 +599,7 @@ export class IssuanceService {
       const page = await store.anchoredBatches(after, 200);
       if (page.length === 0) break;
       for (const batch of page) {
+        if (issuerIds && !issuerIds.includes(batch.issuerId)) continue;
         checked += 1;
         if (await chain.anchorOf(batch.issuerId, batch.root)) continue;
         missing += 1;
@@ -504,7 +607,11 @@ export class IssuanceService {
           { batchId: batch.id, root: batch.root, block: batch.blockNumber },
           "an anchored batch's root is not on chain: anchoring it again",
         );
-        const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async () => undefined);
+        // Sent only while this instance is still the issuer's anchoring writer (when it is one).
+        const writer = this.#writer(batch.issuerId);
+        const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, () =>
+          writer.epoch === undefined ? Promise.resolve() : store.transaction((s) => this.#fence(s, writer)),
+        );
         await store.insertEvent({
           issuerId: batch.issuerId,
           certificateId: null,
@@ -519,7 +626,6 @@ export class IssuanceService {
       const last = page[page.length - 1];
       after = { createdAt: last.createdAt, id: last.id };
     }
-    this.#reconciled = true;
     if (checked > 0) log.info({ checked, missing }, "anchors reconciled with the chain");
     return { checked, missing };
   }
@@ -588,17 +694,30 @@ export class IssuanceService {
     );
   }
 
-  /** Moves one batch as far as it can go: anchored, then rendered. */
-  async #advance(batchId: string): Promise<void> {
+  /**
+   * Moves one batch as far as it can go: anchored, then rendered. Runs holding the batch's lease at
+   * `epoch`: each state it stores is fenced by it (and the anchor transaction, before it is sent, by the
+   * signer's lease too), so an instance that lost the batch to another stores nothing more of it.
+   */
+  async #advance(batchId: string, epoch: number): Promise<void> {
     const { store, chain, log } = this.#p;
+    const claim = { name: `batch:${batchId}`, epoch };
     let batch = (await store.findBatch(batchId))!;
     if (batch.failure) return;
     if (batch.status === "closed" || batch.status === "submitted") {
+      const writer = this.#writer(batch.issuerId);
+      if (writer.epoch === undefined) return; // another instance is the issuer's anchoring writer now
       const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async (txHash, nonce) => {
-        await store.markBatchSubmitted(batch.id, txHash, nonce);
+        await store.transaction(async (s) => {
+          await this.#fence(s, claim, writer);
+          await s.markBatchSubmitted(batch.id, txHash, nonce);
+        });
         crashPoint("anchor-recorded");
       });
-      await store.markBatchAnchored(batch.id, anchored.blockNumber, anchored.anchoredAt, anchored.txHash);
+      await store.transaction(async (s) => {
+        await this.#fence(s, claim);
+        await s.markBatchAnchored(batch.id, anchored.blockNumber, anchored.anchoredAt, anchored.txHash);
+      });
       crashPoint("anchored");
       if (anchored.txHash !== null && this.#p.metrics) {
         // Anchored now (not found anchored by an earlier run): from the batch's close to its anchor.
@@ -646,6 +765,7 @@ export class IssuanceService {
         );
       }
       await store.transaction(async (s) => {
+        await this.#fence(s, claim);
         await s.markBatchRendered(batchId);
         for (const renewal of members.filter((m) => m.supersedes)) {
           const at = this.#now().toISOString();
@@ -669,9 +789,18 @@ export class IssuanceService {
     }
   }
 
-  /** Sends one status change to the chain and records the outcome. */
-  async #apply(operation: OperationRow): Promise<void> {
+  /**
+   * Sends one status change to the chain and records the outcome, holding the operation's lease at
+   * `epoch` (each state it stores is fenced by it, the transaction before it is sent by the signer's too).
+   */
+  async #apply(operationId: string, epoch: number): Promise<void> {
     const { store, chain } = this.#p;
+    const claim = { name: `operation:${operationId}`, epoch };
+    // Read again under the lease: another instance may have applied it since the list was read.
+    const operation = await store.findOperation(operationId);
+    if (!operation || (operation.status !== "queued" && operation.status !== "submitted")) return;
+    const writer = this.#writer(operation.issuerId);
+    if (writer.epoch === undefined) return;
     const target = operation.certificateId ? await store.findCertificate(operation.certificateId) : undefined;
     let call: StatusCall;
     let after: CertificateRow["status"] | null;
@@ -700,9 +829,13 @@ export class IssuanceService {
     }
     try {
       const txHash = await chain.changeStatus(operation.issuerId, call, (hash) =>
-        store.markOperationSubmitted(operation.id, hash),
+        store.transaction(async (s) => {
+          await this.#fence(s, claim, writer);
+          await s.markOperationSubmitted(operation.id, hash);
+        }),
       );
       await store.transaction(async (s) => {
+        await this.#fence(s, claim);
         await s.confirmOperation(operation.id, after, operation.kind === "reinstate" ? null : operation.reason);
         await s.insertEvent({
           issuerId: operation.issuerId,
@@ -716,7 +849,11 @@ export class IssuanceService {
       });
     } catch (error) {
       // A revert is final (the registry refused); anything else is retried on the next pass.
-      if (isChainError(error, "REVERTED")) await store.failOperation(operation.id, error.message.slice(0, 500));
+      if (isChainError(error, "REVERTED"))
+        await store.transaction(async (s) => {
+          await this.#fence(s, claim);
+          await s.failOperation(operation.id, error.message.slice(0, 500));
+        });
       else throw error;
     }
   }
