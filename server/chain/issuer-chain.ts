@@ -37,10 +37,23 @@ export const REGISTRY_ISSUER_ABI = [
 
 const ZERO = `0x${"0".repeat(64)}`;
 
-/** A sent registry transaction: its hash, and the gas it used when its receipt was read. */
+/**
+ * Nonces a transaction may lose in a row to other transactions of its signer (another instance of the
+ * service with the same key) before it gives up (`NONCE_CONFLICT`): each time, prepared again with a fresh one.
+ */
+const MAX_NONCES_TAKEN = 10;
+/** How soon a nonce that looks taken by another transaction is looked at again, to be sure (ms). */
+const TAKEN_RECHECK_MS = 200;
+
+/**
+ * A sent registry transaction: its hash, and the gas it used when its receipt was read. `ours` is false
+ * when what it was to do was found done otherwise (`alreadyDone`: by another transaction, maybe another
+ * instance's), and `txHash` is then the last one signed here.
+ */
 interface SendResult {
   txHash: string;
   gasUsed?: bigint;
+  ours: boolean;
 }
 
 export interface AnchorInfo {
@@ -159,18 +172,29 @@ export class IssuerChain {
     const existing = await anchorOf();
     if (existing) return { ...existing, txHash: null };
     const data = this.registry.interface.encodeFunctionData("anchor", [root, count]);
-    const { txHash, gasUsed } = await this.#send(
-      issuerId,
-      data,
-      onSubmitted,
-      async () => (await anchorOf()) !== undefined,
-    );
+    const sent = await this.#send(issuerId, data, onSubmitted, async () => (await anchorOf()) !== undefined);
+    const { gasUsed } = sent;
     const info = await anchorOf();
     if (!info)
-      throw new ChainError("NOT_APPLIED", `anchor transaction ${txHash} was mined but root ${root} is not anchored`, {
-        details: { txHash, root },
-      });
+      throw new ChainError(
+        "NOT_APPLIED",
+        `anchor transaction ${sent.txHash} was mined but root ${root} is not anchored`,
+        { details: { txHash: sent.txHash, root } },
+      );
+    // Anchored by another transaction (another instance's, same key): name that one, when it can be found.
+    const txHash = sent.ours ? sent.txHash : ((await this.#anchoringTx(info.blockNumber, data)) ?? sent.txHash);
     return { ...info, txHash, ...(gasUsed === undefined ? {} : { gasUsed }) };
+  }
+
+  /** The hash of the transaction of block `blockNumber` that sent `data` to the registry, if one did. */
+  async #anchoringTx(blockNumber: number, data: string): Promise<string | undefined> {
+    const registry = String(this.registry.target).toLowerCase();
+    try {
+      const block = await this.#retrying("block", () => this.#p.provider.getBlock(blockNumber, true));
+      return block?.prefetchedTransactions.find((t) => t.to?.toLowerCase() === registry && t.data === data)?.hash;
+    } catch {
+      return undefined; // the hash is for the record only: the anchor is there
+    }
   }
 
   /** Sends one status change for `issuerId`; resolves with the transaction hash once final. */
@@ -238,68 +262,148 @@ export class IssuerChain {
   ): Promise<SendResult> {
     const { provider, confirmations, replaceAfterMs = 60_000 } = this.#p;
     const from = await signer.getAddress();
-    const request: TransactionRequest = await this.#retrying("prepare", async () => {
-      const populated = await signer.populateTransaction({ to: this.registry.target as string, data });
-      // Refuse early, with the registry's own error, what the chain would revert.
-      await provider.call({ ...populated, from });
-      return populated;
-    });
-    for (let attempt = 0; ; attempt++) {
-      const signed = await signer.signTransaction(request);
-      const tx = Transaction.from(signed);
-      await onSubmitted(tx.hash!, Number(request.nonce));
-      await this.#retrying("broadcast", () =>
-        provider.broadcastTransaction(signed).catch((error: unknown) => {
-          // A replacement may race the original, and a broadcast that timed out may have arrived: "nonce too
-          // low" (ethers' NONCE_EXPIRED) / "already known" (no ethers code: the node's message) mean one is in.
-          if (isError(error, "NONCE_EXPIRED") || /already known/i.test(String((error as Error).message)))
-            return undefined;
-          throw error;
-        }),
-      );
-      crashPoint("anchor-broadcast");
-      const receipt = await this.#waitForReceipt(tx.hash!, confirmations, replaceAfterMs);
-      if (receipt) {
-        if (receipt.status !== 1)
-          throw new ChainError("REVERTED", `registry transaction ${tx.hash} reverted`, {
-            details: { txHash: tx.hash },
-          });
-        return { txHash: tx.hash!, gasUsed: receipt.gasUsed };
+    const prepare = () =>
+      this.#retrying("prepare", async () => {
+        // A fresh `pending` nonce each time (after another transaction of the signer took the last one).
+        const populated = await signer.populateTransaction({ to: this.registry.target as string, data });
+        // Refuse early, with the registry's own error, what the chain would revert.
+        await provider.call({ ...populated, from });
+        return populated;
+      });
+    /** The hashes signed so far, newest last (of every nonce tried). */
+    const signedHashes: string[] = [];
+    for (let prepared = 0; ; prepared++) {
+      if (prepared > 0) {
+        // The last nonce was taken by another transaction of the signer (another instance with the same key).
+        if (await alreadyDone()) return { txHash: signedHashes[signedHashes.length - 1], ours: false };
+        if (prepared > MAX_NONCES_TAKEN)
+          throw new ChainError(
+            "NONCE_CONFLICT",
+            `registry transaction from ${from} lost ${prepared} nonces in a row to other transactions of the same signer`,
+            { details: { from, noncesTaken: prepared, txHashes: signedHashes } },
+          );
       }
-      if (await alreadyDone()) return { txHash: tx.hash! };
-      // Stuck: same nonce, fees up by 25%.
-      if (request.maxFeePerGas != null) {
-        request.maxFeePerGas = (BigInt(request.maxFeePerGas) * 125n) / 100n;
-        request.maxPriorityFeePerGas = (BigInt(request.maxPriorityFeePerGas ?? 0n) * 125n) / 100n;
-      } else if (request.gasPrice != null) {
-        request.gasPrice = (BigInt(request.gasPrice) * 125n) / 100n;
-      }
-      if (attempt > 20)
-        throw new ChainError(
-          "NOT_MINED",
-          `registry transaction from ${from} is still not mined after ${attempt} replacements`,
-          { details: { from, replacements: attempt } },
+      const request: TransactionRequest = await prepare();
+      const nonce = Number(request.nonce);
+      /** This nonce's transaction and its replacements, newest last. */
+      const hashes: string[] = [];
+      for (let attempt = 0; ; attempt++) {
+        const signed = await signer.signTransaction(request);
+        const tx = Transaction.from(signed);
+        hashes.push(tx.hash!);
+        signedHashes.push(tx.hash!);
+        await onSubmitted(tx.hash!, nonce);
+        const refusal = await this.#retrying("broadcast", () =>
+          provider.broadcastTransaction(signed).then(
+            () => undefined,
+            (error: unknown) => {
+              // A broadcast that timed out may have arrived ("already known": the node's message, no ethers
+              // code); the nonce may have been used ("nonce too low", ethers' NONCE_EXPIRED: by one of ours,
+              // the original of a replacement, or by another transaction); another transaction may be
+              // pending with it (REPLACEMENT_UNDERPRICED). Which it is is found out below.
+              if (/already known|already imported|known transaction/i.test(String((error as Error).message)))
+                return "known" as const;
+              if (isError(error, "NONCE_EXPIRED")) return "nonce-used" as const;
+              if (isError(error, "REPLACEMENT_UNDERPRICED")) return "underpriced" as const;
+              throw error;
+            },
+          ),
         );
+        crashPoint("anchor-broadcast");
+        // "nonce too low" and none of ours known to the node: a first sign that the nonce was taken.
+        const takenSigns = refusal === "nonce-used" && !(await this.#anyKnown(hashes)) ? 1 : 0;
+        const outcome = await this.#waitForReceipt(from, nonce, hashes, confirmations, replaceAfterMs, takenSigns);
+        if (outcome === "taken") break; // prepared again, with a fresh nonce
+        if (outcome !== "stuck") {
+          const receipt = outcome;
+          if (receipt.status !== 1) {
+            // An anchor that reverted because the root got anchored meanwhile (by another instance) is done.
+            if (await alreadyDone()) return { txHash: receipt.hash, ours: false };
+            throw new ChainError("REVERTED", `registry transaction ${receipt.hash} reverted`, {
+              details: { txHash: receipt.hash },
+            });
+          }
+          return { txHash: receipt.hash, gasUsed: receipt.gasUsed, ours: true };
+        }
+        if (await alreadyDone()) return { txHash: tx.hash!, ours: false };
+        // Stuck: same nonce, fees up by 25%.
+        if (request.maxFeePerGas != null) {
+          request.maxFeePerGas = (BigInt(request.maxFeePerGas) * 125n) / 100n;
+          request.maxPriorityFeePerGas = (BigInt(request.maxPriorityFeePerGas ?? 0n) * 125n) / 100n;
+        } else if (request.gasPrice != null) {
+          request.gasPrice = (BigInt(request.gasPrice) * 125n) / 100n;
+        }
+        if (attempt > 20)
+          throw new ChainError(
+            "NOT_MINED",
+            `registry transaction from ${from} is still not mined after ${attempt} replacements`,
+            { details: { from, replacements: attempt } },
+          );
+      }
     }
   }
 
+  /** Whether the node knows any of `hashes` (pending or mined). */
+  async #anyKnown(hashes: readonly string[]): Promise<boolean> {
+    const { provider } = this.#p;
+    for (const hash of hashes) {
+      const [tx, receipt] = await this.#retrying("lookup", () =>
+        Promise.all([provider.getTransaction(hash), provider.getTransactionReceipt(hash)]),
+      );
+      if (tx || receipt) return true;
+    }
+    return false;
+  }
+
   /**
-   * The receipt of `hash` once `confirmations` blocks are on top of it; null if it is still not mined
-   * after `timeoutMs` (stuck: the caller sends it again with a higher fee). Transit failures are retried
-   * with backoff: the chain being unreachable is not the transaction being stuck.
+   * The receipt of whichever of `hashes` (one nonce's transaction and its replacements) was mined, once
+   * `confirmations` blocks are on top of it. "stuck" if none is mined after `timeoutMs` (the caller sends it
+   * again with a higher fee). "taken" as soon as another transaction used the nonce: the account's mined
+   * nonce is past `nonce` and none of `hashes` has a receipt, seen twice in a row (`takenSigns` counts a
+   * sign seen before, a "nonce too low" for a hash the node does not know), so that one lagging endpoint
+   * is not taken at its word. Transit failures are retried with backoff: the chain being unreachable is
+   * not the transaction being stuck.
    */
-  async #waitForReceipt(hash: string, confirmations: number, timeoutMs: number): Promise<TransactionReceipt | null> {
+  async #waitForReceipt(
+    from: string,
+    nonce: number,
+    hashes: readonly string[],
+    confirmations: number,
+    timeoutMs: number,
+    takenSigns = 0,
+  ): Promise<TransactionReceipt | "stuck" | "taken"> {
     const { provider, pollIntervalMs = 1000 } = this.#p;
     const { attempts, ...backoff } = this.#backoff;
     const deadline = Date.now() + timeoutMs;
+    const latest = hashes[hashes.length - 1];
+    /** The mined one of `hashes`, once known. */
+    let mined: string | undefined;
     for (let failures = 0; ;) {
       try {
-        const receipt = await provider.getTransactionReceipt(hash);
+        let receipt = await provider.getTransactionReceipt(mined ?? latest);
+        if (!receipt && (await provider.getTransactionCount(from, "latest")) > nonce) {
+          // The nonce is used: by one of ours (the original of a replacement, or the latest, mined since
+          // it was looked up), or by another transaction.
+          for (const hash of [...hashes].reverse()) {
+            receipt = await provider.getTransactionReceipt(hash);
+            if (receipt) break;
+          }
+          if (receipt) takenSigns = 0;
+          else if (++takenSigns >= 2) return "taken";
+        } else {
+          takenSigns = 0;
+        }
+        if (receipt) mined = receipt.hash;
         const head = receipt && confirmations > 0 ? await provider.getBlockNumber() : undefined;
         failures = 0;
         if (receipt && (head === undefined || head - receipt.blockNumber >= confirmations)) return receipt;
         // A mined transaction waits for its confirmations, however long; one not mined in time is stuck.
-        if (!receipt && Date.now() >= deadline) return null;
+        if (!receipt && takenSigns === 0 && Date.now() >= deadline) return "stuck";
+        // A nonce seen taken is looked at again soon (a second sign, or ours after all), not after the timeout.
+        if (takenSigns > 0) {
+          await this.#sleep(Math.min(pollIntervalMs, TAKEN_RECHECK_MS));
+          continue;
+        }
         await this.#sleep(receipt ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(0, deadline - Date.now())));
       } catch (error) {
         if (!isTransientChainError(error) || ++failures >= attempts) throw error;
