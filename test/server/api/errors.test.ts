@@ -39,6 +39,7 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         INVALID_ARGUMENT: [500, "INTERNAL"],
         INVALID_STATE: [409, "INVALID_STATE"],
         BUSY: [503, "BUSY", "1"],
+        LEASE_LOST: [500, "INTERNAL"],
       },
       ServiceError: {
         NOT_FOUND: [404, "NOT_FOUND"],
