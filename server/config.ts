@@ -37,6 +37,8 @@ export interface Config {
   confirmations: number;
   /** How long an instance's leases (its signer's anchoring, a batch it works on) last unless renewed (ms). */
   leaseTtlMs: number;
+  /** How often the anchoring writer checks that the last day's anchored roots are still on chain (ms). */
+  anchorRecheckMs: number;
   /** Largest request body, bytes (CSV uploads, PDFs to verify). */
   maxBodyBytes: number;
   /** Requests per minute per client on public routes (claim downloads, verification, JSON-RPC). */
@@ -64,6 +66,7 @@ const envSchema = z.object({
   BATCH_WAIT_MS: intIn(0, 3_600_000).default(2000),
   CONFIRMATIONS: intIn(0, 100).default(1),
   LEASE_TTL_MS: intIn(1000, 600_000).default(15_000),
+  ANCHOR_RECHECK_MS: intIn(1000, 86_400_000).default(60_000),
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
   PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchWaitMs: e.BATCH_WAIT_MS,
     confirmations: e.CONFIRMATIONS,
     leaseTtlMs: e.LEASE_TTL_MS,
+    anchorRecheckMs: e.ANCHOR_RECHECK_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,

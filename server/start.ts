@@ -143,6 +143,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     metrics,
     signerAddresses: Object.fromEntries(Object.entries(signers).map(([id, wallet]) => [id, wallet.address])),
     leaseTtlMs: config.leaseTtlMs,
+    anchorRecheckMs: config.anchorRecheckMs,
   });
   const trusted = { chainId, registry };
   // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local

@@ -343,6 +343,16 @@ export class IssuerChain {
     }
   }
 
+  /**
+   * `receipt` while its block is still the chain's block at that height; null once a reorganisation
+   * replaced it (some nodes, ganache among them, go on answering a dropped transaction's old receipt).
+   */
+  async #canonical(receipt: TransactionReceipt | null): Promise<TransactionReceipt | null> {
+    if (!receipt) return null;
+    const block = await this.#p.provider.getBlock(receipt.blockNumber);
+    return block?.hash === receipt.blockHash ? receipt : null;
+  }
+
   /** Whether the node knows any of `hashes` (pending or mined). */
   async #anyKnown(hashes: readonly string[]): Promise<boolean> {
     const { provider } = this.#p;
@@ -361,8 +371,9 @@ export class IssuerChain {
    * again with a higher fee). "taken" as soon as another transaction used the nonce: the account's mined
    * nonce is past `nonce` and none of `hashes` has a receipt, seen twice in a row (`takenSigns` counts a
    * sign seen before, a "nonce too low" for a hash the node does not know), so that one lagging endpoint
-   * is not taken at its word. Transit failures are retried with backoff: the chain being unreachable is
-   * not the transaction being stuck.
+   * is not taken at its word. A receipt whose block is no longer the chain's counts as none, and one seen
+   * mined and then gone with its nonce unused (a reorganisation) is "stuck" at once: sent again. Transit
+   * failures are retried with backoff: the chain being unreachable is not the transaction being stuck.
    */
   async #waitForReceipt(
     from: string,
@@ -380,18 +391,27 @@ export class IssuerChain {
     let mined: string | undefined;
     for (let failures = 0; ;) {
       try {
-        let receipt = await provider.getTransactionReceipt(mined ?? latest);
+        let receipt = await this.#canonical(await provider.getTransactionReceipt(mined ?? latest));
         if (!receipt && (await provider.getTransactionCount(from, "latest")) > nonce) {
           // The nonce is used: by one of ours (the original of a replacement, or the latest, mined since
           // it was looked up), or by another transaction.
           for (const hash of [...hashes].reverse()) {
-            receipt = await provider.getTransactionReceipt(hash);
+            receipt = await this.#canonical(await provider.getTransactionReceipt(hash));
             if (receipt) break;
           }
           if (receipt) takenSigns = 0;
           else if (++takenSigns >= 2) return "taken";
         } else {
           takenSigns = 0;
+          if (!receipt && mined !== undefined) {
+            // Mined, and now neither mined nor its nonce used: the block that held it left the chain (a
+            // reorganisation) and the node did not put it back in its pool. Sent again at once.
+            this.#p.log?.warn(
+              { txHash: mined, nonce },
+              "a mined registry transaction was reorganised out; sending it again",
+            );
+            return "stuck";
+          }
         }
         if (receipt) mined = receipt.hash;
         const head = receipt && confirmations > 0 ? await provider.getBlockNumber() : undefined;

@@ -18,7 +18,7 @@ import {
   retryAfterMs,
   type ThrottledLog,
 } from "../chain/backoff.ts";
-import type { CertificateRow, NewCertificate, OperationKind, OperationRow, Store } from "../db/store.ts";
+import type { CertificateRow, NewCertificate, OperationKind, OperationRow, PdfToStore, Store } from "../db/store.ts";
 import { isStoreError } from "../db/store-error.ts";
 import { ServiceError } from "../errors.ts";
 import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
@@ -62,7 +62,16 @@ export interface IssuanceServiceParameters {
   leaseTtlMs?: number;
   /** This instance's name in the leases table (default: host, process id and a random part). */
   instanceId?: string;
+  /**
+   * How often the anchoring writer of a signer checks that the roots of its issuers' batches created in
+   * the last {@link RECHECK_WINDOW_MS} are still on chain (ms, default 60 000): a reorganisation deeper
+   * than `CONFIRMATIONS` is noticed and the root anchored again.
+   */
+  anchorRecheckMs?: number;
 }
+
+/** How far back the periodic check of anchors looks (by batch creation): a day. */
+const RECHECK_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface AcceptedCertificate {
   row: number;
@@ -117,6 +126,8 @@ export class IssuanceService {
   readonly #leases: InstanceLeases;
   /** Per signer lease, the epoch in which the anchors of its issuers' batches were checked against the chain. */
   readonly #reconciledEpochs = new Map<string, number>();
+  /** Per signer lease, when its issuers' recent anchors are next checked against the chain. */
+  readonly #nextRecheck = new Map<string, number>();
   /** Logs a repeated failure at once, then at most once a minute per key, with the count of repeats. */
   readonly #logThrottled: ThrottledLog;
   /** Issuers whose signer could not pay for gas, and until when their chain steps wait. */
@@ -532,12 +543,22 @@ export class IssuanceService {
       const tenure = await this.#leases.take(name);
       if (!tenure) continue;
       writing.add(issuerId);
-      if (this.#reconciledEpochs.get(name) === tenure.epoch) continue;
       const issuerIds = Object.keys(this.#p.issuers).filter((id) => this.#writerLease(id) === name);
-      await step(async () => {
-        await this.reconcile(issuerIds);
-        this.#reconciledEpochs.set(name, tenure.epoch);
-      }, {});
+      const recheckMs = this.#p.anchorRecheckMs ?? 60_000;
+      if (this.#reconciledEpochs.get(name) !== tenure.epoch) {
+        await step(async () => {
+          await this.reconcile(issuerIds);
+          this.#reconciledEpochs.set(name, tenure.epoch);
+          this.#nextRecheck.set(name, Date.now() + recheckMs);
+        }, {});
+      } else if (Date.now() >= (this.#nextRecheck.get(name) ?? 0)) {
+        // Later, the last day's anchors again: a reorganisation deeper than CONFIRMATIONS (or a chain
+        // that lost blocks) is noticed within `anchorRecheckMs`.
+        this.#nextRecheck.set(name, Date.now() + recheckMs);
+        await step(async () => {
+          await this.reconcile(issuerIds, new Date(this.#now().getTime() - RECHECK_WINDOW_MS));
+        }, {});
+      }
     }
     const writes = (issuerId: string) =>
       writing.has(issuerId) && this.#reconciledEpochs.get(this.#writerLease(issuerId)) !== undefined;
@@ -588,14 +609,15 @@ export class IssuanceService {
    * anchors again any root that is missing (a local chain whose journal lost its tail, a reorganisation):
    * the certificates' proofs name the root, not the transaction, so they verify again once it is back.
    * Runs for an issuer's batches whenever this instance becomes its anchoring writer (at start, or taking
-   * over from an instance that stopped), before anything else is sent; `issuerIds` (default all) limits
-   * it. Returns the counts.
+   * over from an instance that stopped), before anything else is sent, and then every `anchorRecheckMs`
+   * for the batches created `since`; `issuerIds` (default all) limits it. Returns the counts.
    */
-  async reconcile(issuerIds?: readonly string[]): Promise<{ checked: number; missing: number }> {
+  async reconcile(issuerIds?: readonly string[], since?: Date): Promise<{ checked: number; missing: number }> {
     const { store, chain, log } = this.#p;
     let checked = 0;
     let missing = 0;
-    for (let after: { createdAt: string; id: string } | null = null; ;) {
+    let after: { createdAt: string; id: string } | null = since ? { createdAt: since.toISOString(), id: "" } : null;
+    for (;;) {
       const page = await store.anchoredBatches(after, 200);
       if (page.length === 0) break;
       for (const batch of page) {
@@ -626,7 +648,7 @@ export class IssuanceService {
       const last = page[page.length - 1];
       after = { createdAt: last.createdAt, id: last.id };
     }
-    if (checked > 0) log.info({ checked, missing }, "anchors reconciled with the chain");
+    if (checked > 0 && (!since || missing > 0)) log.info({ checked, missing }, "anchors reconciled with the chain");
     return { checked, missing };
   }
 
@@ -744,6 +766,14 @@ export class IssuanceService {
         if (tree.root !== batch.root)
           throw this.#integrityFailure(`the members of batch ${batchId} do not give its root`, { batchId });
         const anchor = { root: tree.root, chainId: this.#p.chainId, registry: this.#p.registry };
+        // Stored in chunks, each in one transaction fenced by the batch's lease (a few round trips and one
+        // commit a chunk, not a PDF): the first half (at the crash point) as soon as it is there.
+        let unstored: PdfToStore[] = [];
+        const storePdfs = async () => {
+          const items = unstored;
+          unstored = [];
+          if (items.length > 0) await store.putPdfs(items, (s) => this.#fence(s, claim));
+        };
         await this.#documents(batch.issuerId, batch.typeId).render(
           missing.map((m) => m.credentialJson),
           (i) => ({ ...anchor, path: tree.proof(missing[i].leafIndex!) }),
@@ -759,10 +789,15 @@ export class IssuanceService {
               throw this.#integrityFailure(`certificate ${member.id} (${member.certificateNumber}): ${problem}`, {
                 batchId,
               });
-            await store.putPdf(member.id, pdf, sha256(pdf));
-            if (i === Math.floor(missing.length / 2)) crashPoint("rendering");
+            unstored.push({ certificateId: member.id, pdf, pdfHash: sha256(pdf) });
+            if (unstored.length >= 256) await storePdfs();
+            if (i === Math.floor(missing.length / 2)) {
+              await storePdfs();
+              crashPoint("rendering");
+            }
           },
         );
+        await storePdfs();
       }
       await store.transaction(async (s) => {
         await this.#fence(s, claim);
