@@ -5,7 +5,7 @@
  *   certs issue --type csb-cre --csv results.csv [--api URL] [--key KEY]
  *   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
  *   certs status <certificate id> [--api URL] [--key KEY]
- *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+ *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--quorum K] [--registry ADDR] [--chain-id N]
  *   certs apikey create --issuer ID [--label TEXT]     (administrator, on the service's database)
  *   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (the database against itself and the chain)
  *   certs admin <command> ...   (the governance admin on the registry: issuers, signers, stop, restore; certs admin --help)
@@ -45,10 +45,13 @@ exit codes: 0 queued, 1 the API refused it, 64 usage, 69 the API cannot be reach
   status: `usage: certs status <certificate id> [--issuer ID] [--api URL] [--key KEY]
 Prints the certificate's status and history (JSON). The key as for certs revoke.
 exit codes: 0 printed, 1 the API refused it, 64 usage, 69 the API cannot be reached, 78 no API configured`,
-  verify: `usage: certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+  verify: `usage: certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--quorum K] [--registry ADDR] [--chain-id N]
 Verifies against the chain alone (no issuer server). The chain to trust: the flags, or ECERT_RPC_URLS,
 ECERT_CHAIN_ID and ECERT_REGISTRY, or DATA_DIR/dev.json. The certificate's details are shown only when its
 digest, proof, anchor and signature hold (as on the verifier page).
+--quorum K (default 1: the first endpoint that answers is believed): every endpoint is read at one agreed
+block, K of them must answer and none may disagree (UNABLE_TO_CHECK otherwise, CHAIN_DISAGREEMENT naming
+them). Use K >= 2 endpoints of independent operators: then no single endpoint can make a forgery VALID.
 exit codes: 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK; and never one of those for anything else: 64 usage,
 66 the file cannot be read, 70 an internal error, 78 no chain configured`,
   apikey: `usage: certs apikey create --issuer ID [--label TEXT]
@@ -64,7 +67,7 @@ const USAGE = `usage: certs <command> [options]   (certs <command> --help for on
   certs issue --type <type id> --csv <file> [--api URL] [--key KEY]
   certs revoke <certificate id> --reason <code> [--api URL] [--key KEY]
   certs status <certificate id> [--api URL] [--key KEY]
-  certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]
+  certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--quorum K] [--registry ADDR] [--chain-id N]
   certs apikey create --issuer ID [--label TEXT]   (on the database of DATABASE_URL, or DATA_DIR's SQLite)
   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (integrity of that database and the chain; certs check --help)
   certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
@@ -89,7 +92,7 @@ const COMMAND_OPTIONS = {
   },
   revoke: { ...API_OPTIONS, reason: { type: "string", default: "unspecified" } },
   status: API_OPTIONS,
-  verify: { ...CHAIN_OPTIONS, json: { type: "boolean", default: false } },
+  verify: { ...CHAIN_OPTIONS, quorum: { type: "string" }, json: { type: "boolean", default: false } },
   apikey: { issuer: { type: "string" }, label: { type: "string", default: "department" } },
 } as const;
 
@@ -139,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
       rpc: values.rpc as string[] | undefined,
       registry: text("registry"),
       chainId: text("chain-id"),
+      quorum: text("quorum"),
     });
   }
   if (name === "issue") {
@@ -168,10 +172,12 @@ async function main(argv: string[]): Promise<number> {
 
 async function verifyCommand(
   target: string,
-  options: { json: boolean; rpc?: string[]; registry?: string; chainId?: string },
+  options: { json: boolean; rpc?: string[]; registry?: string; chainId?: string; quorum?: string },
 ): Promise<number> {
   if (options.chainId !== undefined && !/^[1-9][0-9]{0,15}$/.test(options.chainId))
     throw new CliError("USAGE", `--chain-id takes a chain id (a positive integer), not ${options.chainId}`);
+  if (options.quorum !== undefined && !/^[1-9][0-9]{0,5}$/.test(options.quorum))
+    throw new CliError("USAGE", `--quorum takes a number of endpoints (a positive integer), not ${options.quorum}`);
   const { verify, authenticDetails } = await import("../core/index.ts");
   let input: Uint8Array | string | { url: string };
   // A URL by its scheme (a file name may well contain "#").
@@ -198,7 +204,13 @@ async function verifyCommand(
       "verify: say which chain to trust: --rpc URL, --chain-id N and --registry ADDR (or ECERT_RPC_URLS, ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json)",
     );
   }
-  const result = await verify(input, { providers: rpc, trusted: { chainId, registry } });
+  const quorum = Number(options.quorum ?? 1);
+  if (quorum > rpc.length)
+    throw new CliError(
+      "USAGE",
+      `--quorum ${quorum} is more than the ${rpc.length} JSON-RPC endpoint${rpc.length === 1 ? "" : "s"} given (--rpc or ECERT_RPC_URLS)`,
+    );
+  const result = await verify(input, { providers: rpc, trusted: { chainId, registry }, quorum });
   if (options.json) console.log(JSON.stringify(result, null, 2));
   else {
     const words = { VALID: "VALID 有效", INVALID: "INVALID 無效", UNABLE_TO_CHECK: "UNABLE TO CHECK 無法核實" }[

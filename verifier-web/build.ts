@@ -24,6 +24,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { Plugin } from "esbuild";
+import { parseStrictJson } from "../core/strictJson.ts";
+import { parseConfig } from "./src/config.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPOSITORY = path.dirname(HERE);
@@ -49,7 +51,7 @@ export type BuildVerifierWebParameters = {
   /** Output directory (replaced as a whole). Default `verifier-web/dist`. */
   outDir?: string;
   /** Written to `config.json` in the output when given (a static deployment). */
-  config?: { rpcUrls: string[]; chainId: number; registry: string };
+  config?: { rpcUrls: string[]; chainId: number; registry: string; quorum?: number };
   /** Default true. */
   minify?: boolean;
   /** Script budgets to enforce (default {@link SCRIPT_BUDGETS}); only enforced on minified builds. */
@@ -299,9 +301,11 @@ function parseArguments(argv: string[]): { outDir?: string; configFile?: string 
 if (import.meta.main) {
   try {
     const { outDir, configFile } = parseArguments(process.argv.slice(2));
-    const config = configFile ? JSON.parse(await readFile(configFile, "utf8")) : undefined;
+    const config = configFile ? parseStrictJson(await readFile(configFile, "utf8")) : undefined;
+    // Checked as the page will check it (a quorum above the number of endpoints, a bad address ...).
+    if (config !== undefined) parseConfig(config, new URL("http://localhost/"));
     const started = performance.now();
-    const result = await buildVerifierWeb({ outDir, config });
+    const result = await buildVerifierWeb({ outDir, config: config as BuildVerifierWebParameters["config"] });
     console.log(
       `Built the verifier page into ${path.relative(process.cwd(), result.outDir) || "."} in ${Math.round(performance.now() - started)} ms:`,
     );

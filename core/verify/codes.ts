@@ -6,8 +6,8 @@
  */
 
 /**
- * Why a certificate is not VALID. Every code but `CHAIN_UNREACHABLE` comes with status `INVALID`;
- * `CHAIN_UNREACHABLE` comes only with `UNABLE_TO_CHECK`.
+ * Why a certificate is not VALID. Every code but `CHAIN_UNREACHABLE` and `CHAIN_DISAGREEMENT` comes with
+ * status `INVALID`; those two come only with `UNABLE_TO_CHECK`.
  */
 export const REASON_CODES = Object.freeze([
   /** The input is not a PDF, credential or verifier URL this verifier can read, or the credential breaks the format. */
@@ -36,8 +36,17 @@ export const REASON_CODES = Object.freeze([
   "NOT_YET_VALID",
   /** The credential names a chain id or registry other than the ones this verifier trusts. */
   "WRONG_NETWORK",
-  /** No JSON-RPC endpoint of the trusted chain answered. */
+  /**
+   * No JSON-RPC endpoint of the trusted chain answered (with a quorum of k endpoints: fewer than k
+   * answered).
+   */
   "CHAIN_UNREACHABLE",
+  /**
+   * With a quorum of k >= 2 endpoints: the endpoints that answered gave different answers about the
+   * certificate (its status, its anchoring transaction, or the chain's latest block): one of them may be
+   * lying, so nothing is believed.
+   */
+  "CHAIN_DISAGREEMENT",
 ] as const);
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -32,7 +32,8 @@ export type MerkleStage = { state: "absent" } | { state: "mismatch"; root: Hex }
 
 /** The registry read (only when the credential names the trusted network). */
 export type ChainStage =
-  { ok: false; failures: string[] } | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null };
+  | { ok: false; failures: string[]; disagreement?: true }
+  | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null };
 
 export type VerificationContext = {
   now: Date;
@@ -71,9 +72,23 @@ export function skip(id: CheckId, en: string, zh: string): CheckFragment {
   return { id, status: "skip", message: message(en, zh) };
 }
 
-/** The chain could not be read: `error`, reason CHAIN_UNREACHABLE. */
-export function unreachable(id: CheckId, failures: readonly string[]): CheckFragment {
+/**
+ * The chain could not be read: `error`, reason CHAIN_UNREACHABLE; or, when the endpoints gave different
+ * answers (`disagreement`, a quorum of two or more), reason CHAIN_DISAGREEMENT.
+ */
+export function unreachable(id: CheckId, failures: readonly string[], disagreement = false): CheckFragment {
   const detail = failures.join("; ");
+  if (disagreement) {
+    return {
+      id,
+      status: "error",
+      reason: "CHAIN_DISAGREEMENT",
+      message: message(
+        `Could not be checked: the blockchain endpoints gave different answers, so none is believed (${detail}). One of them may be wrong or compromised.`,
+        `未能檢查：各區塊鏈節點的答覆不一致，因此不採信任何答覆（${detail}）。其中可能有節點出錯或被入侵。`,
+      ),
+    };
+  }
   return {
     id,
     status: "error",
@@ -102,7 +117,7 @@ export function chainUnavailable(id: CheckId, context: VerificationContext): Che
       "未檢查：證書指明的網絡並非本核實服務所信任的網絡。",
     );
   }
-  if (!chain.ok) return unreachable(id, chain.failures);
+  if (!chain.ok) return unreachable(id, chain.failures, chain.disagreement);
   if (!chain.status.anchored) {
     return skip(
       id,

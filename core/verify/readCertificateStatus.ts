@@ -15,6 +15,20 @@
  * with every verification. The
  * log is read from the endpoint that answered, then from the others; when none returns it, `txHash` is
  * null (the status itself is complete without it).
+ *
+ * ## A quorum of endpoints (`quorum` k >= 2)
+ * With `quorum: 1` (the default) the first endpoint that answers is believed, as above: a lying endpoint
+ * tried first could report a forgery as anchored. With k >= 2, no single endpoint is believed: every
+ * endpoint is asked at once for its chain id and its latest block number (`eth_blockNumber`); those that
+ * serve the trusted chain and are at most {@link QUORUM_MAX_BLOCK_SPREAD} blocks behind the highest block
+ * reported are read at one agreed block, the lowest block number among them (`eth_call` at that block
+ * number, so that honest endpoints at slightly different heights give the very same answer), and the
+ * anchoring transaction's log from each of them. Every status answer must be byte-identical, and at least
+ * k endpoints must have given it; the transaction hash is reported only when k endpoints return the same
+ * one. Two different answers (or two different transaction hashes, or endpoints more than the spread
+ * apart) are a disagreement: `{ ok: false, disagreement: true }`, whatever the majority says. Fewer than
+ * k answers: `{ ok: false }`. Either way the verifier says UNABLE_TO_CHECK, never VALID: a forgery needs
+ * every endpoint that answers, and at least k of them, to lie alike.
  */
 import { checksumAddress } from "../address.ts";
 import { BaseError } from "../base-error.ts";
@@ -72,11 +86,34 @@ export type ReadCertificateStatusParameters = {
   /** SHA-256 fingerprint of the PDF's signing certificate; zero when there is none. */
   signingCertificate: Hex;
   timeoutMs: number;
+  /**
+   * How many endpoints must give the same answer (an integer from 1 to the number of endpoints; default
+   * 1: the first endpoint that answers is believed). See the module comment.
+   */
+  quorum?: number;
 };
 
 export type ReadCertificateStatusResult =
-  | { ok: true; status: RegistryCertificateStatus; txHash: Hex | null; endpoint: string }
-  | { ok: false; failures: string[] };
+  | {
+      ok: true;
+      status: RegistryCertificateStatus;
+      txHash: Hex | null;
+      /** The endpoint that answered, or (quorum >= 2) those that agreed, comma-separated. */
+      endpoint: string;
+    }
+  | {
+      ok: false;
+      failures: string[];
+      /** Set when endpoints gave different answers (quorum >= 2): one of them may be lying. */
+      disagreement?: true;
+    };
+
+/**
+ * With a quorum of 2 or more: how far (in blocks) an endpoint's latest block may be behind the highest
+ * latest block reported, to be read at the agreed block (the lowest latest block among those within it).
+ * An endpoint further behind is left out, and counts as a disagreement about the chain's head.
+ */
+export const QUORUM_MAX_BLOCK_SPREAD = 16;
 
 /**
  * How long an endpoint's chain id is taken as known (ms): within it, `eth_chainId` is not asked again,
@@ -169,6 +206,7 @@ export async function readCertificateStatus(
   parameters: ReadCertificateStatusParameters,
 ): Promise<ReadCertificateStatusResult> {
   const { endpoints, chainId, root, leaf, signingCertificate, timeoutMs } = parameters;
+  const quorum = parameters.quorum ?? 1;
   const registry = checksummed(parameters.registry);
   // certificateStatus(bytes32,bytes32,bytes32,bytes32): the selector and four static words.
   const data =
@@ -177,6 +215,11 @@ export async function readCertificateStatus(
     wordOf(root) +
     wordOf(leaf) +
     wordOf(signingCertificate);
+  if (quorum !== 1) {
+    if (!Number.isSafeInteger(quorum) || quorum < 1 || quorum > Math.max(endpoints.length, 1))
+      return { ok: false, failures: [`the quorum ${String(quorum)} is not between 1 and ${endpoints.length}`] };
+    return readWithQuorum(endpoints, chainId, registry, root, data, timeoutMs, quorum);
+  }
   const failures: string[] = [];
   for (let i = 0; i < endpoints.length; i++) {
     const { reader, label } = endpoints[i];
@@ -213,6 +256,153 @@ export async function readCertificateStatus(
     return { ok: true, status, txHash, endpoint: label };
   }
   return { ok: false, failures: endpoints.length > 0 ? failures : ["no JSON-RPC endpoint is configured"] };
+}
+
+/** The chain id an endpoint serves (asked, or known for a minute), checked against the trusted one. */
+async function checkChainId(endpoint: LabelledReader, chainId: number, timeoutMs: number): Promise<void> {
+  const { reader, key } = endpoint;
+  if (key !== undefined && knownChainId(key) === chainId) return;
+  const answered = await withTimeout(() => reader.request({ method: "eth_chainId", params: [] }), timeoutMs);
+  const served = typeof answered === "number" ? answered : parseQuantity(answered);
+  if (served === undefined)
+    throw new EndpointProblem("BAD_ANSWER", "answered eth_chainId with something that is not a chain id");
+  if (served !== chainId)
+    throw new EndpointProblem("WRONG_CHAIN", `serves chain ${served}, not the trusted chain ${chainId}`);
+  if (key !== undefined) rememberChainId(key, served);
+}
+
+/** `labels` as "A", "A and B", "A, B and C". */
+function listed(labels: readonly string[]): string {
+  return labels.length <= 1 ? (labels[0] ?? "") : `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}`;
+}
+
+/** "one answer from A, another from B[, another from C]". */
+function oneAndAnother(sides: readonly string[]): string {
+  return [`one answer from ${sides[0]}`, ...sides.slice(1).map((side) => `another from ${side}`)].join(", ");
+}
+
+/**
+ * The quorum read (k >= 2) of the module comment: every endpoint at once, at one agreed block; every
+ * answer must agree, and at least `quorum` must answer.
+ */
+async function readWithQuorum(
+  endpoints: readonly LabelledReader[],
+  chainId: number,
+  registry: string,
+  root: Hex,
+  data: string,
+  timeoutMs: number,
+  quorum: number,
+): Promise<ReadCertificateStatusResult> {
+  const failures: (string | undefined)[] = endpoints.map(() => undefined);
+  const failed = (i: number, error: unknown) => void (failures[i] = `${endpoints[i].label}: ${describe(error)}`);
+  const collected = () => failures.filter((f): f is string => f !== undefined);
+  const tooFew = (answered: number): ReadCertificateStatusResult => ({
+    ok: false,
+    failures: [
+      ...collected(),
+      `only ${answered} of ${endpoints.length} endpoints answered, and ${quorum} must agree (the quorum)`,
+    ],
+  });
+
+  // 1. Each endpoint's chain id and latest block.
+  const heads = await Promise.all(
+    endpoints.map(async (endpoint, i) => {
+      try {
+        const [, height] = await Promise.all([
+          checkChainId(endpoint, chainId, timeoutMs),
+          withTimeout(() => endpoint.reader.request({ method: "eth_blockNumber", params: [] }), timeoutMs),
+        ]);
+        const block = typeof height === "number" && Number.isSafeInteger(height) ? height : parseQuantity(height);
+        if (block === undefined)
+          throw new EndpointProblem("BAD_ANSWER", "answered eth_blockNumber with something that is not a block number");
+        return { i, block };
+      } catch (error) {
+        failed(i, error);
+        return undefined;
+      }
+    }),
+  );
+  const live = heads.filter((h) => h !== undefined);
+  if (live.length < quorum) return tooFew(live.length);
+  const highest = Math.max(...live.map((h) => h.block));
+  const near = live.filter((h) => highest - h.block <= QUORUM_MAX_BLOCK_SPREAD);
+  if (near.length < live.length) {
+    const ahead = near.map((h) => endpoints[h.i].label);
+    const behind = live.filter((h) => !near.includes(h));
+    return {
+      ok: false,
+      disagreement: true,
+      failures: [
+        ...collected(),
+        `the endpoints disagree on the chain's latest block: ${listed(ahead)} report block ${highest}, ` +
+          behind.map((h) => `${endpoints[h.i].label} block ${h.block}`).join(", ") +
+          ` (more than ${QUORUM_MAX_BLOCK_SPREAD} blocks apart)`,
+      ],
+    };
+  }
+  const block = Math.min(...near.map((h) => h.block));
+  const blockTag = "0x" + block.toString(16);
+
+  // 2. The status, at the agreed block, from each of them.
+  const answers = await Promise.all(
+    near.map(async ({ i }) => {
+      try {
+        const answer = await withTimeout(
+          () => endpoints[i].reader.request({ method: "eth_call", params: [{ to: registry, data }, blockTag] }),
+          timeoutMs,
+        );
+        const status = decodeStatus(answer);
+        return { i, raw: (answer as string).toLowerCase(), status };
+      } catch (error) {
+        failed(i, error);
+        return undefined;
+      }
+    }),
+  );
+  const answered = answers.filter((a) => a !== undefined);
+  const groups = new Map<string, number[]>();
+  for (const a of answered) groups.set(a.raw, [...(groups.get(a.raw) ?? []), a.i]);
+  if (groups.size > 1) {
+    const sides = [...groups.values()].map((members) => listed(members.map((i) => endpoints[i].label)));
+    return {
+      ok: false,
+      disagreement: true,
+      failures: [
+        ...collected(),
+        `the endpoints disagree on the certificate's status at block ${block}: ${oneAndAnother(sides)}`,
+      ],
+    };
+  }
+  if (answered.length < quorum) return tooFew(answered.length);
+  const { status } = answered[0];
+  const agreeing = answered.map((a) => a.i);
+
+  // 3. The anchoring transaction, from each of them: reported when `quorum` of them return the same one.
+  let txHash: Hex | null = null;
+  if (status.anchored) {
+    const hashes = await Promise.all(
+      agreeing.map((i) =>
+        readAnchorTransaction(endpoints[i].reader, registry, root, status, timeoutMs).catch(() => null),
+      ),
+    );
+    const distinct = [...new Set(hashes.filter((h): h is Hex => h !== null))];
+    if (distinct.length > 1) {
+      const sides = distinct.map((hash) =>
+        listed(agreeing.filter((_, j) => hashes[j] === hash).map((i) => endpoints[i].label)),
+      );
+      return {
+        ok: false,
+        disagreement: true,
+        failures: [
+          ...collected(),
+          `the endpoints disagree on the transaction that anchored the root: ${oneAndAnother(sides)}`,
+        ],
+      };
+    }
+    if (distinct.length === 1 && hashes.filter((h) => h === distinct[0]).length >= quorum) txHash = distinct[0];
+  }
+  return { ok: true, status, txHash, endpoint: agreeing.map((i) => endpoints[i].label).join(", ") };
 }
 
 function decodeStatus(answer: unknown): RegistryCertificateStatus {

@@ -30,8 +30,8 @@ export type VerdictResult = { status: VerificationStatus; reasons: ReasonCode[] 
  *    has passed, a credential for another network), so it is reported even when the chain could not be
  *    read; the checks that needed the chain are then listed with status `error`.
  * 2. Otherwise **UNABLE_TO_CHECK** when any check is `error`, with their reasons: `["CHAIN_UNREACHABLE"]`
- *    (the only reason an `error` carries). An
- *    unreachable chain therefore never turns into INVALID, and never into VALID.
+ *    or `["CHAIN_DISAGREEMENT"]` (the only reasons an `error` carries). An unreachable chain, or
+ *    endpoints that disagree, therefore never turn into INVALID, and never into VALID.
  * 3. Otherwise **VALID**, no reasons, if every check of {@link REQUIRED_FOR_VALID} passed: `skip` counts
  *    against a certificate only there (a check skips when it does not apply, such as the PDF signature of
  *    a QR URL, or when another check already failed). When one of them did not pass and nothing failed,

@@ -29,8 +29,15 @@
  *
  * An endpoint that answers for another chain id is skipped like one that does not answer (the trusted
  * chain was not reached through it); WRONG_NETWORK is about the certificate, which names another chain
- * or registry. The JSON-RPC endpoints are trusted to report the chain's state: use several independent
- * ones, or your own node.
+ * or registry.
+ *
+ * ## No single endpoint to trust (`quorum`)
+ * With `quorum: 1` (the default) the first endpoint that answers is believed: an endpoint that lies and
+ * is tried first can make a forgery VALID. With `quorum: k` (2 or more, at most the number of endpoints),
+ * every endpoint is read at one agreed block (`readCertificateStatus.ts`): every answer must agree and at
+ * least k must answer. Endpoints that disagree make the chain checks `error` with reason
+ * CHAIN_DISAGREEMENT (naming the endpoints by host), fewer than k answers CHAIN_UNREACHABLE: either is
+ * UNABLE_TO_CHECK, never VALID. Use k >= 2 endpoints of independent operators, or your own node.
  *
  * ## Performance
  * No PDF object model is built (a targeted byte scan), the CMS is read with a minimal DER reader, the
@@ -96,6 +103,11 @@ export type VerifyOptions = {
   fetch?: Fetch;
   /** Time limit of each JSON-RPC request, in milliseconds. Default 4000. */
   timeoutMs?: number;
+  /**
+   * How many endpoints must give the same answer: an integer from 1 to the number of `providers`.
+   * Default 1 (the first endpoint that answers is believed). See "No single endpoint to trust".
+   */
+  quorum?: number;
   /** WebCrypto for hashing and signatures. Default: `globalThis.crypto.subtle`. */
   subtle?: SubtleCrypto;
 };
@@ -127,7 +139,7 @@ const CHECKS: readonly Check[] = [
  * @param input the PDF bytes, credential JSON, verifier URL, or a tagged `{ pdf }`, `{ credential }`,
  *   `{ url }` (see {@link VerifyInput}).
  * @param options `providers` (endpoints, tried in turn), `trusted` `{ chainId, registry }`, and optionally
- *   `now`, `fetch`, `timeoutMs`, `subtle`.
+ *   `now`, `fetch`, `timeoutMs`, `subtle`, `quorum`.
  * @returns the result JSON of DESIGN.md: `status`, `reasons`, every check with bilingual messages,
  *   `certificate`, `issuer`, `anchor`. Never rejects for a bad input or an unreachable chain.
  * @throws CoreError `INVALID_ARGUMENT` for bad options (a trusted registry that is not an address ...).
@@ -141,7 +153,7 @@ const CHECKS: readonly Check[] = [
  * ```
  */
 export async function verify(input: VerifyParameters, options: VerifyOptions): Promise<VerifyResult> {
-  const { trusted, now, subtle, endpoints, timeoutMs } = resolveOptions(options);
+  const { trusted, now, subtle, endpoints, timeoutMs, quorum } = resolveOptions(options);
 
   // 1. Read the input.
   const read = readInput(input);
@@ -187,10 +199,11 @@ export async function verify(input: VerifyParameters, options: VerifyOptions): P
       leaf: credential.digest,
       signingCertificate: signer?.fingerprint ?? ZERO_FINGERPRINT,
       timeoutMs,
+      quorum,
     });
     context.chain = chainRead.ok
       ? { ok: true, status: chainRead.status, txHash: chainRead.txHash }
-      : { ok: false, failures: chainRead.failures };
+      : { ok: false, failures: chainRead.failures, ...(chainRead.disagreement ? { disagreement: true } : {}) };
   }
 
   // 5. The checks and the verdict.
@@ -211,6 +224,7 @@ type ResolvedOptions = {
   subtle: SubtleCrypto;
   endpoints: LabelledReader[];
   timeoutMs: number;
+  quorum: number;
 };
 
 function resolveOptions(options: VerifyOptions): ResolvedOptions {
@@ -249,7 +263,14 @@ function resolveOptions(options: VerifyOptions): ResolvedOptions {
       throw new CoreError("INVALID_ARGUMENT", `Endpoint ${i + 1} has no request function`);
     return { reader: provider, label: `endpoint ${i + 1}`, key: provider };
   });
-  return { trusted: { chainId, registry: checksummed(registry) }, now, subtle, endpoints, timeoutMs };
+  const quorum = options.quorum ?? 1;
+  if (!Number.isSafeInteger(quorum) || quorum < 1 || quorum > Math.max(endpoints.length, 1)) {
+    throw new CoreError(
+      "INVALID_ARGUMENT",
+      `quorum must be an integer from 1 to the number of providers (${endpoints.length}), not ${String(quorum)}`,
+    );
+  }
+  return { trusted: { chainId, registry: checksummed(registry) }, now, subtle, endpoints, timeoutMs, quorum };
 }
 
 type ReadInputResult = InputStage & {

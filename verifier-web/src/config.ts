@@ -1,16 +1,20 @@
 /**
  * The page's configuration, `config.json` next to `index.html`:
- * `{ "rpcUrls": ["https://rpc-1.example.hk", "/rpc"], "chainId": 31337, "registry": "0x..." }`.
+ * `{ "rpcUrls": ["https://rpc-1.example.hk", "/rpc"], "chainId": 31337, "registry": "0x...", "quorum": 2 }`.
  * The chain id and registry are the ones this verifier trusts (never taken from a certificate); the
- * JSON-RPC endpoints are tried in turn. A relative endpoint is resolved against the address of
+ * JSON-RPC endpoints are tried in turn, or, with `quorum` k >= 2, all read at one agreed block and k of
+ * them must agree (none may disagree). A relative endpoint is resolved against the address of
  * `config.json` (so `"/rpc"` means "this web server's /rpc").
  */
+import { parseStrictJson } from "../../core/strictJson.ts";
 
 export type VerifierConfig = {
   /** Absolute http(s) URLs. */
   rpcUrls: string[];
   chainId: number;
   registry: string;
+  /** How many endpoints must agree: 1 (the default: the first that answers) to `rpcUrls.length`. */
+  quorum: number;
 };
 
 /**
@@ -27,7 +31,12 @@ export async function loadConfig(
   const address = new URL(url, document.baseURI);
   const response = await fetchImpl(address, { cache: "no-cache", credentials: "omit" });
   if (!response.ok) throw new Error(`${address.pathname}: HTTP ${response.status}`);
-  const json = (await response.json()) as unknown;
+  let json: unknown;
+  try {
+    json = parseStrictJson(await response.text());
+  } catch (error) {
+    throw new Error(`config.json: ${error instanceof Error ? error.message : "not JSON"}`, { cause: error });
+  }
   return parseConfig(json, address);
 }
 
@@ -37,8 +46,9 @@ export async function loadConfig(
  * @throws Error naming the key that is wrong.
  */
 export function parseConfig(json: unknown, base: URL): VerifierConfig {
-  if (typeof json !== "object" || json === null) throw new Error("config.json: not a JSON object");
-  const { rpcUrls, chainId, registry } = json as Record<string, unknown>;
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new Error("config.json: not a JSON object");
+  const { rpcUrls, chainId, registry, quorum = 1 } = json as Record<string, unknown>;
   if (!Array.isArray(rpcUrls) || rpcUrls.length === 0 || !rpcUrls.every((u) => typeof u === "string")) {
     throw new Error("config.json: rpcUrls must be a non-empty list of JSON-RPC endpoint URLs");
   }
@@ -52,5 +62,10 @@ export function parseConfig(json: unknown, base: URL): VerifierConfig {
     throw new Error("config.json: chainId must be a positive integer");
   if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry))
     throw new Error("config.json: registry must be a 0x-prefixed contract address");
-  return { rpcUrls: resolved, chainId, registry };
+  if (typeof quorum !== "number" || !Number.isSafeInteger(quorum) || quorum < 1 || quorum > resolved.length) {
+    throw new Error(
+      `config.json: quorum must be an integer from 1 to the number of rpcUrls (${resolved.length}), not ${JSON.stringify(quorum)}`,
+    );
+  }
+  return { rpcUrls: resolved, chainId, registry, quorum };
 }

@@ -144,6 +144,7 @@ async function check(
     const result = await verify(value, {
       providers: config.rpcUrls,
       trusted: { chainId: config.chainId, registry: config.registry },
+      quorum: config.quorum,
       fetch: (url, init) =>
         fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
     });

@@ -95,10 +95,13 @@ const VERDICT_ICON: Record<VerificationStatus, IconName> = {
   UNABLE_TO_CHECK: "warning",
 };
 
+/** The reasons that say the chain could not be read (reliably): UNABLE_TO_CHECK's, not the certificate's. */
+const CHAIN_REASONS: readonly ReasonCode[] = ["CHAIN_UNREACHABLE", "CHAIN_DISAGREEMENT"];
+
 function renderVerdict(result: VerificationResult, lang: Language): HTMLElement {
   const status = result.status;
-  const reasons = result.reasons.filter((r) => status === "UNABLE_TO_CHECK" || r !== "CHAIN_UNREACHABLE");
-  const alsoUnreachable = status === "INVALID" && result.reasons.includes("CHAIN_UNREACHABLE");
+  const reasons = result.reasons.filter((r) => status === "UNABLE_TO_CHECK" || !CHAIN_REASONS.includes(r));
+  const alsoUnreachable = status === "INVALID" && result.reasons.some((r) => CHAIN_REASONS.includes(r));
   const issuerName = result.issuer?.name[lang] ?? result.issuer?.id ?? "";
   return h(
     "div",
@@ -126,9 +129,7 @@ function renderNextSteps(result: VerificationResult, lang: Language): HTMLElemen
   if (result.status === "VALID") keys = ["next.VALID.identity", "next.VALID.address"];
   else if (result.status === "UNABLE_TO_CHECK") keys = ["next.UNABLE_TO_CHECK.retry", "next.UNABLE_TO_CHECK.wait"];
   else {
-    const reasons = result.reasons.filter(
-      (r): r is Exclude<ReasonCode, "CHAIN_UNREACHABLE"> => r !== "CHAIN_UNREACHABLE",
-    );
+    const reasons = result.reasons.filter((r) => !CHAIN_REASONS.includes(r));
     keys = ["next.INVALID.reject", ...new Set(reasons.map((r) => NEXT_STEP_FOR_REASON[r]))];
   }
   return section(

@@ -109,8 +109,8 @@ export const STRINGS = {
   },
   "verdict.summary.INVALID": { en: "Do not rely on this document. Why:", "zh-HK": "請勿依賴此文件。原因：" },
   "verdict.summary.UNABLE_TO_CHECK": {
-    en: "The official registry could not be reached, so this certificate could not be checked. This does not mean it is fake.",
-    "zh-HK": "未能連接官方登記冊，因此未能核實此證書。這並不表示證書是偽造的。",
+    en: "The official registry could not be reached, or its answers could not be trusted, so this certificate could not be checked. This does not mean it is fake.",
+    "zh-HK": "未能連接官方登記冊，或其答覆未能確認可信，因此未能核實此證書。這並不表示證書是偽造的。",
   },
   "verdict.alsoInvalid": {
     en: "The registry could not be reached either, so other problems may exist.",
@@ -254,8 +254,12 @@ export const REASON_TEXT: Record<ReasonCode, Text> = {
     "zh-HK": "此證書記錄於本核實工具不信任的另一登記冊（例如測試系統）。",
   },
   CHAIN_UNREACHABLE: {
-    en: "None of the registry's blockchain endpoints answered.",
-    "zh-HK": "登記冊的區塊鏈節點均沒有回應。",
+    en: "Not enough of the registry's blockchain endpoints answered.",
+    "zh-HK": "回應的登記冊區塊鏈節點不足。",
+  },
+  CHAIN_DISAGREEMENT: {
+    en: "The registry's blockchain endpoints gave different answers, so none of them is believed (one may be wrong or compromised).",
+    "zh-HK": "登記冊的區塊鏈節點答覆不一致，因此不採信任何答覆（其中可能有節點出錯或被入侵）。",
   },
 };
 
@@ -275,6 +279,7 @@ export const NEXT_STEP_FOR_REASON: Record<ReasonCode, StringKey> = {
   NOT_YET_VALID: "next.INVALID.notYet",
   WRONG_NETWORK: "next.INVALID.confirm",
   CHAIN_UNREACHABLE: "next.UNABLE_TO_CHECK.retry",
+  CHAIN_DISAGREEMENT: "next.UNABLE_TO_CHECK.retry",
 };
 
 /** What each check looks at, as a short title. */

@@ -19,7 +19,7 @@ export function checkAnchor(context: VerificationContext): CheckFragment {
       "未檢查：證書指明的網絡並非本核實服務所信任的網絡。",
     );
   }
-  if (!chain.ok) return unreachable("anchor", chain.failures);
+  if (!chain.ok) return unreachable("anchor", chain.failures, chain.disagreement);
   const { status } = chain;
   if (!status.anchored) {
     return fail(

@@ -124,6 +124,19 @@ describe("checks (each a pure function of the verification context)", () => {
       expect(fragment.message.en).to.include("endpoint 1 (a): connection refused; endpoint 2: no answer within 10 ms");
       expect(fragment.message["zh-HK"]).to.match(/^未能檢查：無法連接區塊鏈/);
     });
+
+    it("is an error with CHAIN_DISAGREEMENT in every chain check when the endpoints disagree", () => {
+      const failures = [
+        "the endpoints disagree on the certificate's status at block 7: one answer from endpoint 1 (a)",
+      ];
+      const c = context({ chain: { ok: false, failures, disagreement: true } });
+      for (const check of [checkAnchor, checkIssuer, checkCertificateStatus]) {
+        const fragment = check(c);
+        expect(fragment).to.deep.include({ status: "error", reason: "CHAIN_DISAGREEMENT" });
+        expect(fragment.message.en).to.include("gave different answers").and.to.include(failures[0]);
+        expect(fragment.message["zh-HK"]).to.match(/^未能檢查：各區塊鏈節點的答覆不一致/);
+      }
+    });
   });
 
   describe("issuer", () => {

@@ -105,6 +105,7 @@ describe("reason codes and check ids", () => {
       "NOT_YET_VALID",
       "WRONG_NETWORK",
       "CHAIN_UNREACHABLE",
+      "CHAIN_DISAGREEMENT",
     ]);
   });
 });

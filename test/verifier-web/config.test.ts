@@ -1,0 +1,31 @@
+import { expect } from "chai";
+import { parseConfig } from "../../verifier-web/src/config.ts";
+
+const BASE = new URL("https://verify.example.hk/config.json");
+const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const config = (extra: Record<string, unknown> = {}) => ({
+  rpcUrls: ["/rpc", "https://rpc-2.example.org"],
+  chainId: 31337,
+  registry: REGISTRY,
+  ...extra,
+});
+
+describe("verifier page: config.json", () => {
+  it("takes quorum 1 when it is not given, and a quorum from 1 to the number of endpoints", () => {
+    expect(parseConfig(config(), BASE)).to.deep.equal({
+      rpcUrls: ["https://verify.example.hk/rpc", "https://rpc-2.example.org/"],
+      chainId: 31337,
+      registry: REGISTRY,
+      quorum: 1,
+    });
+    expect(parseConfig(config({ quorum: 2 }), BASE).quorum).to.equal(2);
+  });
+
+  it("refuses a quorum that is not an integer from 1 to the number of rpcUrls, naming the field", () => {
+    for (const quorum of [0, 3, 1.5, -1, "2", null, true]) {
+      expect(() => parseConfig(config({ quorum }), BASE), JSON.stringify(quorum)).to.throw(
+        `config.json: quorum must be an integer from 1 to the number of rpcUrls (2), not ${JSON.stringify(quorum)}`,
+      );
+    }
+  });
+});
