@@ -2,7 +2,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Mode = "forward" | "hang" | "429" | "503" | "502" | "drop";
+/**
+ * "forward" passes requests on (and, when the chain behind does not answer, drops the connection, as a
+ * load balancer whose backend restarts would); "cut" passes them on and sends half of the chain's answer
+ * (the full Content-Length announced) before closing the connection.
+ */
+export type Mode = "forward" | "hang" | "429" | "503" | "502" | "drop" | "cut";
 
 /** A JSON-RPC front for `target` whose behaviour can be switched; counts the requests that reach it. */
 export async function faultyProxy(target: string, mode: Mode = "forward") {
@@ -40,9 +45,27 @@ export async function faultyProxy(target: string, mode: Mode = "forward") {
           return void res.writeHead(502, { "content-type": "text/html" }).end("<h1>Bad Gateway</h1>");
         case "drop":
           return void req.socket.destroy();
-        case "forward": {
-          const answer = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
-          res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+        case "forward":
+        case "cut": {
+          let answer: Buffer;
+          let status: number;
+          try {
+            const reply = await fetch(target, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body,
+            });
+            status = reply.status;
+            answer = Buffer.from(await reply.arrayBuffer());
+          } catch {
+            return void req.socket.destroy(); // the chain behind is down (restarting)
+          }
+          const headers = { "content-type": "application/json", "content-length": String(answer.length) };
+          if (state.mode === "cut") {
+            res.writeHead(status, headers).write(answer.subarray(0, Math.floor(answer.length / 2)));
+            return void setTimeout(() => req.socket.destroy(), 10);
+          }
+          res.writeHead(status, headers).end(answer);
           state.onForwarded?.(state.methods[state.methods.length - 1]);
         }
       }

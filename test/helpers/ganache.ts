@@ -31,6 +31,8 @@ export interface GanacheOptions {
    * (npm test), which outgrows it; the registry as built is well under it.
    */
   unlimitedContractSize?: boolean;
+  /** A directory to keep the chain in (`--database.dbPath`), so that {@link Ganache.restart} keeps it. */
+  dbPath?: string;
 }
 
 export interface Ganache {
@@ -46,6 +48,11 @@ export interface Ganache {
   /** Whatever ganache wrote (for a failing test's message). */
   output(): string;
   stop(): Promise<void>;
+  /**
+   * Stops the process and, after `downMs`, starts it again on the same port (with `dbPath`, on the same
+   * chain); resolves once it answers again.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** A free TCP port on 127.0.0.1 (asked of the OS; another process may take it, rarely). */
@@ -69,7 +76,7 @@ export function freePort(): Promise<number> {
  * await node.stop();
  */
 export async function startGanache(options: GanacheOptions = {}): Promise<Ganache> {
-  const { chainId = 1337, accounts = 6, blockTime = 0, unlimitedContractSize = false } = options;
+  const { chainId = 1337, accounts = 6, blockTime = 0, unlimitedContractSize = false, dbPath } = options;
   const port = await freePort();
   const args = [
     CLI,
@@ -91,16 +98,22 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     String(blockTime),
     "--logging.quiet",
     ...(unlimitedContractSize ? ["--chain.allowUnlimitedContractSize"] : []),
+    ...(dbPath ? ["--database.dbPath", dbPath] : []),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Never left running by a test process that ends without stopping it.
-  const orphanGuard = () => child.kill("SIGKILL");
-  process.once("exit", orphanGuard);
-  void exited.then(() => process.off("exit", orphanGuard));
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = () => {
+    child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    const self = child;
+    exited = new Promise<void>((resolve) => self.once("exit", () => resolve()));
+    // Never left running by a test process that ends without stopping it.
+    const orphanGuard = () => self.kill("SIGKILL");
+    process.once("exit", orphanGuard);
+    void exited.then(() => process.off("exit", orphanGuard));
+  };
   const rpcUrl = `http://127.0.0.1:${port}`;
   let id = 0;
   const send = async (method: string, params: unknown[] = []): Promise<unknown> => {
@@ -113,20 +126,32 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result;
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`ganache exited (${child.exitCode}): ${output}`);
-    try {
-      if (Number(await send("eth_chainId")) === chainId) break;
-    } catch {
-      // not listening yet
+  const answering = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`ganache exited (${child.exitCode}): ${output}`);
+      try {
+        if (Number(await send("eth_chainId")) === chainId) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`ganache did not answer within 60 s: ${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`ganache did not answer within 60 s: ${output}`);
+  };
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
     }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  launch();
+  await answering();
   const keys = Array.from(
     { length: accounts },
     (_, i) => HDNodeWallet.fromPhrase(GANACHE_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey,
@@ -141,13 +166,12 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     },
     blockNumber: async () => Number(await send("eth_blockNumber")),
     output: () => output,
-    stop: async () => {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+    stop,
+    restart: async (downMs = 0) => {
+      await stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      launch();
+      await answering();
     },
   };
 }
