@@ -12,7 +12,8 @@ import pg from "pg";
 import type { PoolClient, PoolConfig } from "pg";
 import { LIVE_NUMBER_PREDICATE, MIGRATIONS, type Migration } from "./migrations.ts";
 import type { DbRow } from "./rows.ts";
-import { SqlStore, sqlShared, type SqlConnection } from "./sql-store.ts";
+import { SqlStore, sqlShared, type PdfRow, type SqlConnection } from "./sql-store.ts";
+import { PUT_PDFS_CHUNK_BYTES, PUT_PDFS_CHUNK_ROWS } from "./store.ts";
 import { isStoreError, StoreError } from "./store-error.ts";
 
 export type PostgresStoreOptions = {
@@ -187,10 +188,57 @@ export async function openPostgresStore(
       );
       return count;
     },
+    // One statement a chunk (bounded in rows and bytes), each PDF a binary parameter of a VALUES list
+    // (an array parameter would travel as hex text, twice the bytes): the same conditions as putPdf.
+    async putPdfs(db: SqlConnection, items: readonly PdfRow[], now: string) {
+      const stored = new Set<string>();
+      for (let start = 0; start < items.length;) {
+        let end = start + 1;
+        let bytes = items[start].pdf.length;
+        while (
+          end < items.length &&
+          end - start < PUT_PDFS_CHUNK_ROWS &&
+          bytes + items[end].pdf.length <= PUT_PDFS_CHUNK_BYTES
+        )
+          bytes += items[end++].pdf.length;
+        const chunk = items.slice(start, end);
+        const { rows } = await db.query(putPdfsSql(chunk.length), [
+          now,
+          ...chunk.flatMap((r) => [r.certificateId, r.pdf, r.pdfHash]),
+          now,
+        ]);
+        for (const r of rows) stored.add(String(r.id));
+        start = end;
+      }
+      return stored;
+    },
     mapError: pgError,
     close: () => pool.end(),
   };
   return new PostgresStore(sqlShared(driver, options.now, options.migrations ?? MIGRATIONS));
+}
+
+const putPdfsStatements = new Map<number, string>();
+
+/** The statement of one `putPdfs` chunk of `rows` rows: `now`, then each row's id, PDF and hash, then `now`. */
+function putPdfsSql(rows: number): string {
+  let sql = putPdfsStatements.get(rows);
+  if (sql === undefined) {
+    const values = Array.from({ length: rows }, (_, i) =>
+      i === 0 ? "(?::text, ?::bytea, ?::text)" : "(?, ?, ?)",
+    ).join(", ");
+    sql = `WITH certificate AS (
+        UPDATE certificates c SET pdf_hash = v.pdf_hash, updated_at = ?::text
+        FROM (VALUES ${values}) AS v(id, pdf, pdf_hash)
+        WHERE c.id = v.id AND c.status = 'anchoring' AND c.pdf_hash IS NULL
+        RETURNING c.id, v.pdf, v.pdf_hash)
+      INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at)
+      SELECT id, pdf, pdf_hash, ?::text FROM certificate
+      ON CONFLICT (certificate_id) DO NOTHING
+      RETURNING certificate_id AS id`;
+    putPdfsStatements.set(rows, sql);
+  }
+  return sql;
 }
 
 function describeConnectionError(error: unknown): string {

@@ -66,6 +66,7 @@ import type {
   IdempotencyRow,
   NewCertificate,
   OperationRow,
+  PdfToStore,
   RefusedCertificate,
   Store,
   UploadRow,
@@ -122,10 +123,19 @@ export interface SqlDriver {
     pdfHash: string,
     now: string,
   ) => Promise<number>;
+  /**
+   * `putPdfs` for one chunk in one statement (PostgreSQL: one round trip), inside the caller's
+   * transaction: stores each PDF whose certificate is anchoring without one, and returns the ids stored;
+   * absent: two statements a PDF.
+   */
+  readonly putPdfs?: (db: SqlConnection, items: readonly PdfRow[], now: string) => Promise<Set<string>>;
   /** The driver's error as a {@link StoreError} (constraint, lock, connection ...); other errors as they are. */
   mapError(error: unknown, method: string): unknown;
   close(): Promise<void>;
 }
+
+/** One PDF of `putPdfs` as the driver gets it: the bytes as a Buffer. */
+export type PdfRow = { certificateId: string; pdf: Buffer; pdfHash: string };
 
 /** What every handle on one database shares. */
 export type SqlShared = {
@@ -734,6 +744,67 @@ export class SqlStore implements Store {
         "store its PDF (only while anchoring)",
       );
     }
+  }
+
+  async putPdfs(items: readonly PdfToStore[], fence?: (store: Store) => Promise<void>): Promise<number> {
+    const method = "putPdfs";
+    this.#assertOpen(method);
+    if (!Array.isArray(items)) throw new StoreError("INVALID_ARGUMENT", `${method}: items must be an array`);
+    const rows: PdfRow[] = items.map((item) => ({
+      certificateId: item.certificateId,
+      pdf: asBuffer(item.pdf),
+      pdfHash: item.pdfHash,
+    }));
+    const ids = rows.map((r) => r.certificateId);
+    if (new Set(ids).size !== ids.length) {
+      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+      throw new StoreError("INVALID_ARGUMENT", `${method}: certificate ${twice} appears twice`);
+    }
+    if (rows.length === 0 && fence === undefined) return 0;
+    return this.#atomic(async (tx) => {
+      if (fence) await fence(tx);
+      if (rows.length === 0) return 0;
+      const now = tx.#now();
+      const { driver } = this.#s;
+      let stored: Set<string>;
+      if (driver.putPdfs) {
+        stored = await tx.#hook(method, (db) => driver.putPdfs!(db, rows, now));
+      } else {
+        stored = new Set();
+        for (const r of rows) {
+          const { count } = await tx.#q(
+            method,
+            "UPDATE certificates SET pdf_hash = ?, updated_at = ? WHERE id = ? AND status = 'anchoring' AND pdf_hash IS NULL",
+            [r.pdfHash, now, r.certificateId],
+          );
+          if (count === 0) continue;
+          await tx.#q(
+            method,
+            `INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (certificate_id) DO NOTHING`,
+            [r.certificateId, r.pdf, r.pdfHash, now],
+          );
+          stored.add(r.certificateId);
+        }
+      }
+      const others = ids.filter((id) => !stored.has(id));
+      if (others.length === 0) return stored.size;
+      // Rendered first by another instance: its PDF stays. Anything else refuses the whole call.
+      const list = driver.inList(others);
+      const found = new Map(
+        (
+          await tx.#rows(method, `SELECT id, status, pdf_hash AS "pdfHash" FROM certificates WHERE id ${list.sql}`, [
+            list.param,
+          ])
+        ).map((r) => [String(r.id), r]),
+      );
+      for (const id of others) {
+        const row = found.get(id);
+        if (row?.status === "anchoring" && row.pdfHash !== null) continue;
+        throw refusedStep("certificate", id, row?.status as string | undefined, "store its PDF (only while anchoring)");
+      }
+      return stored.size;
+    });
   }
 
   /** Runs a driver hook on this handle's connection, as `#q` runs a statement. */

@@ -278,6 +278,18 @@ export interface Store {
    * rendered it first): the first PDF stored is the one served, ever.
    */
   putPdf(certificateId: string, pdf: Uint8Array, pdfHash: string): Promise<void>;
+  /**
+   * `putPdf` for many certificates at once, atomically (in a new transaction, or a savepoint of the
+   * caller's): `fence`, when given, runs first inside that transaction (the pipeline asserts its batch
+   * lease there, so an instance that lost the batch stores nothing), then the PDFs are written in
+   * chunks (on PostgreSQL one multi-row statement per chunk of at most {@link PUT_PDFS_CHUNK_ROWS} rows
+   * and {@link PUT_PDFS_CHUNK_BYTES} bytes of PDF; on SQLite one statement pair per PDF in the same
+   * transaction). A certificate that has a PDF already keeps it, as with `putPdf`. Returns how many PDFs
+   * were stored (the ones kept are not counted).
+   * @throws StoreError `INVALID_ARGUMENT` when a certificate appears twice; `NOT_FOUND` or
+   *   `INVALID_STATE` (as `putPdf`) when one is unknown or not anchoring: then nothing is stored
+   */
+  putPdfs(items: readonly PdfToStore[], fence?: (store: Store) => Promise<void>): Promise<number>;
   getPdf(certificateId: string): Promise<Uint8Array | undefined>;
   /**
    * Atomically: batch `rendered`, its certificates `issued`, and the certificates they supersede
@@ -325,6 +337,19 @@ export interface Store {
 }
 
 /** One leaf of a batch's Merkle tree (`batchLeaves`). */
+/** One rendered PDF for {@link Store.putPdfs}. */
+export interface PdfToStore {
+  certificateId: string;
+  pdf: Uint8Array;
+  /** The PDF's SHA-256, lowercase hex. */
+  pdfHash: string;
+}
+
+/** Most rows in one statement of `putPdfs` on PostgreSQL (three parameters each, well under 65,535). */
+export const PUT_PDFS_CHUNK_ROWS = 256;
+/** Most PDF bytes in one statement of `putPdfs` on PostgreSQL (a larger PDF goes alone). */
+export const PUT_PDFS_CHUNK_BYTES = 32 * 1024 * 1024;
+
 export interface BatchLeaf {
   certificateId: string;
   leafIndex: number;

@@ -3,7 +3,8 @@ import Database from "better-sqlite3";
 import { expect } from "chai";
 import pg from "pg";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../server/db/migrations.ts";
-import type { Store } from "../../../server/db/store.ts";
+import { PUT_PDFS_CHUNK_BYTES, PUT_PDFS_CHUNK_ROWS, type Store } from "../../../server/db/store.ts";
+import { MAX_VERIFY_INPUT_BYTES } from "../../../core/verify/verify.ts";
 import { isStoreError } from "../../../server/db/store-error.ts";
 import {
   at,
@@ -745,6 +746,103 @@ function storeContract(harness: Harness): void {
         await expectStoreError(store.putPdf(certificates[0].id, pdf, sha256(pdf)), "INVALID_STATE", /pending/);
         expect(await store.getPdf(certificates[0].id)).to.equal(undefined);
         await expectStoreError(store.putPdf("no-such-id", pdf, sha256(pdf)), "NOT_FOUND");
+      });
+    });
+
+    describe("putPdfs", () => {
+      /** A distinct PDF-like byte string of `size` bytes for a certificate. */
+      function sizedPdf(certificateId: string, size: number): Uint8Array {
+        const head = Buffer.from(`%PDF-1.7\n% ${certificateId}\n`, "latin1");
+        const bytes = new Uint8Array(size);
+        bytes.set(head.subarray(0, size));
+        for (let i = head.length; i < size; i++) bytes[i] = (i * 131 + head[head.length - 2]) & 0xff;
+        return bytes;
+      }
+      const item = (certificateId: string, pdf = pdfBytes(certificateId)) => ({
+        certificateId,
+        pdf,
+        pdfHash: sha256(pdf),
+      });
+      async function expectStored(items: { certificateId: string; pdf: Uint8Array; pdfHash: string }[]) {
+        for (const { certificateId, pdf, pdfHash } of items) {
+          const stored = await store.getPdf(certificateId);
+          expect(stored && Buffer.from(stored).equals(Buffer.from(pdf)), `PDF of ${certificateId}`).to.equal(true);
+          expect((await mustFind(store, certificateId)).pdfHash).to.equal(pdfHash);
+        }
+      }
+
+      it("stores every PDF across chunk boundaries (rows), each with its own bytes and hash, and counts them", async () => {
+        const count = 2 * PUT_PDFS_CHUNK_ROWS + 1;
+        const { certificates } = await seedPending(store, count);
+        await seedBatch(store, certificates);
+        const items = certificates.map((c, i) => item(c.id, sizedPdf(c.id, 40 + (i % 7))));
+        clock.set(300);
+        expect(await store.putPdfs(items)).to.equal(count);
+        await expectStored(items);
+        expect((await mustFind(store, certificates[count - 1].id)).updatedAt).to.equal(at(300));
+        expect(await store.putPdfs([])).to.equal(0);
+      });
+
+      it("splits by bytes: a PDF at the chunk's byte limit, one over it and one the verifier's largest go through intact", async () => {
+        const { certificates } = await seedPending(store, 6);
+        await seedBatch(store, certificates);
+        const sizes = [100, PUT_PDFS_CHUNK_BYTES, 200, PUT_PDFS_CHUNK_BYTES + 1, MAX_VERIFY_INPUT_BYTES, 300];
+        const items = certificates.map((c, i) => item(c.id, sizedPdf(c.id, sizes[i])));
+        expect(await store.putPdfs(items)).to.equal(6);
+        await expectStored(items);
+      });
+
+      it("keeps a PDF stored already (another instance rendered it first) and stores the others", async () => {
+        const { certificates } = await seedPending(store, 3);
+        await seedBatch(store, certificates);
+        const first = item(certificates[1].id);
+        await store.putPdf(first.certificateId, first.pdf, first.pdfHash);
+        const items = certificates.map((c) => item(c.id, pdfBytes(`again ${c.id}`)));
+        expect(await store.putPdfs(items)).to.equal(2);
+        await expectStored([items[0], first, items[2]]);
+        expect(await store.putPdfs(items)).to.equal(0);
+        await expectStored([items[0], first, items[2]]);
+      });
+
+      it("stores nothing when one certificate is not anchoring (INVALID_STATE), unknown (NOT_FOUND) or given twice (INVALID_ARGUMENT)", async () => {
+        const pending = await seedPending(store, 1);
+        const { certificates } = await seedPending(store, 3);
+        await seedBatch(store, certificates);
+        const items = certificates.map((c) => item(c.id));
+        await expectStoreError(store.putPdfs([...items, item(pending.certificates[0].id)]), "INVALID_STATE", /pending/);
+        await expectStoreError(store.putPdfs([items[0], item("no-such-id"), items[1]]), "NOT_FOUND");
+        await expectStoreError(store.putPdfs([items[0], items[1], items[0]]), "INVALID_ARGUMENT", /twice/);
+        for (const c of [...certificates, pending.certificates[0]]) {
+          expect(await store.getPdf(c.id)).to.equal(undefined);
+          expect((await mustFind(store, c.id)).pdfHash).to.equal(null);
+        }
+      });
+
+      it("runs the fence first in the same transaction: a lost lease stores nothing, a held one stores all", async () => {
+        const { certificates } = await seedPending(store, PUT_PDFS_CHUNK_ROWS + 2);
+        await seedBatch(store, certificates);
+        const items = certificates.map((c) => item(c.id));
+        const old = (await store.acquireLease("batch:b1", "instance-a", 60_000))!;
+        await store.releaseLease("batch:b1", "instance-a", old.epoch);
+        const now = (await store.acquireLease("batch:b1", "instance-b", 60_000))!;
+        await expectStoreError(
+          store.putPdfs(items, (tx) => tx.assertLease("batch:b1", "instance-a", old.epoch)),
+          "LEASE_LOST",
+        );
+        for (const c of certificates) expect(await store.getPdf(c.id)).to.equal(undefined);
+        // A fence that fails after the PDFs were written (its transaction rolls back) keeps nothing either.
+        await expectStoreError(
+          store.transaction(async (tx) => {
+            await tx.putPdfs(items);
+            await tx.assertLease("batch:b1", "instance-a", old.epoch);
+          }),
+          "LEASE_LOST",
+        );
+        expect((await mustFind(store, certificates[0].id)).pdfHash).to.equal(null);
+        expect(await store.putPdfs(items, (tx) => tx.assertLease("batch:b1", "instance-b", now.epoch))).to.equal(
+          items.length,
+        );
+        await expectStored(items);
       });
     });
 
