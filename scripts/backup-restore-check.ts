@@ -259,13 +259,14 @@ const HALF_WRITTEN: Record<string, string> = {
 };
 
 /**
- * Holds the service's pipeline before it stores the PDF after the first `rows / 2` (rounded down) it
- * stores from now on: `reached` resolves once it waits there (rejects after a minute), `release` lets it
- * go on. The hold is in the service's `putPdf` (in this process), before it writes anything.
+ * Holds the service's pipeline once it has stored the first `rows / 2` (rounded down) PDFs from now on:
+ * `reached` resolves once it waits there (rejects after a minute), `release` lets it go on. The hold is in
+ * the service's `putPdfs` (in this process): a chunk that would go past the half-way mark is split there,
+ * its first part stored, and the rest waits before it writes anything.
  */
 function holdHalfWay(server: RunningServer, rows: number) {
   const store = server.store;
-  const putPdf = store.putPdf.bind(store);
+  const putPdfs = store.putPdfs.bind(store);
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let reachedIt!: () => void;
@@ -276,13 +277,16 @@ function holdHalfWay(server: RunningServer, rows: number) {
       60_000,
     ).unref();
   });
+  const half = Math.floor(rows / 2);
   let stored = 0;
-  store.putPdf = async (certificateId, pdf, pdfHash) => {
-    if (stored++ >= Math.floor(rows / 2)) {
-      reachedIt();
-      await released;
-    }
-    return putPdf(certificateId, pdf, pdfHash);
+  store.putPdfs = async (items, fence) => {
+    const room = Math.max(0, half - stored);
+    stored += items.length;
+    if (items.length <= room) return putPdfs(items, fence);
+    const before = room > 0 ? await putPdfs(items.slice(0, room), fence) : 0;
+    reachedIt();
+    await released;
+    return before + (await putPdfs(items.slice(room), fence));
   };
   return { reached, release };
 }
