@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { AbiCoder, Interface, encodeBytes32String, id } from "ethers";
-import { decodeCertificateStatus, issuerIdWord, issuerIdOfUrn } from "../../../core/verify/readCertificateStatus.ts";
+import {
+  QUORUM_MAX_BLOCK_SPREAD,
+  decodeCertificateStatus,
+  issuerIdWord,
+  issuerIdOfUrn,
+} from "../../../core/verify/readCertificateStatus.ts";
 import {
   JsonRpcError,
   REGISTRY_VERIFIER_ABI,
@@ -368,6 +373,112 @@ describe("chain access", () => {
 
     it("decodes answers ethers' AbiCoder would (sanity check of the fixture encoding)", () => {
       expect(AbiCoder.defaultAbiCoder().decode(["bool"], statusAnswer().slice(0, 2 + 64 * 2))).to.have.length(1);
+    });
+  });
+
+  describe("readCertificateStatus with a quorum", () => {
+    const readQuorum = (quorum: number, ...readers: ChainReader[]) =>
+      readCertificateStatus({
+        endpoints: labelled(...readers),
+        chainId: 31337,
+        registry: REGISTRY,
+        issuerId: "CSB",
+        root: ROOT,
+        leaf: LEAF,
+        signingCertificate: ZERO,
+        timeoutMs: 1000,
+        quorum,
+      });
+    /** A healthy endpoint at block `height` that records the block tag of its eth_call. */
+    const atHeight = (height: number, answers: Partial<Record<string, (params: unknown[]) => unknown>> = {}) => {
+      const tags: unknown[] = [];
+      const reader = endpoint({
+        eth_chainId: () => "0x7a69",
+        eth_blockNumber: () => `0x${height.toString(16)}`,
+        eth_call: ([, tag]) => (tags.push(tag), statusAnswer()),
+        eth_getLogs: () => [
+          { address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: TX },
+        ],
+        ...answers,
+      });
+      return Object.assign(reader, { tags });
+    };
+
+    it("reads every endpoint at the lowest latest block and reports the agreed status and transaction", async () => {
+      const a = atHeight(120);
+      const b = atHeight(112);
+      const result = await readQuorum(2, a, b);
+      expect(result).to.deep.include({ ok: true, txHash: TX, endpoint: "endpoint 1, endpoint 2" });
+      expect([...a.tags, ...b.tags]).to.deep.equal(["0x70", "0x70"]);
+    });
+
+    it("is a disagreement when two answers differ, even when a majority agrees", async () => {
+      const liar = atHeight(100, { eth_call: () => statusAnswer({ leafStatus: 1 }) });
+      const result = await readQuorum(2, atHeight(100), liar, atHeight(100));
+      expect(result).to.deep.equal({
+        ok: false,
+        disagreement: true,
+        failures: [
+          "the endpoints disagree on the certificate's status at block 100: one answer from endpoint 1 and endpoint 3, another from endpoint 2",
+        ],
+      });
+    });
+
+    it("is a disagreement when the endpoints name different anchoring transactions", async () => {
+      const other = `0x${"55".repeat(32)}`;
+      const liar = atHeight(100, {
+        eth_getLogs: () => [
+          { address: REGISTRY, topics: [id("RootAnchored(bytes32,uint256)"), ROOT], transactionHash: other },
+        ],
+      });
+      const result = await readQuorum(2, atHeight(100), liar);
+      expect(result).to.deep.include({ ok: false, disagreement: true });
+      expect(!result.ok && result.failures[0]).to.equal(
+        "the endpoints disagree on the transaction that anchored the root: one answer from endpoint 1, another from endpoint 2",
+      );
+    });
+
+    it("reports no transaction hash when fewer than the quorum return it (the status still agreed)", async () => {
+      const result = await readQuorum(2, atHeight(100), atHeight(100, { eth_getLogs: () => [] }));
+      expect(result).to.deep.include({ ok: true, txHash: null });
+    });
+
+    it("is a disagreement when an endpoint is more than QUORUM_MAX_BLOCK_SPREAD blocks from the highest", async () => {
+      const result = await readQuorum(2, atHeight(100 + QUORUM_MAX_BLOCK_SPREAD + 1), atHeight(100));
+      expect(result).to.deep.include({ ok: false, disagreement: true });
+      expect(!result.ok && result.failures[0]).to.equal(
+        `the endpoints disagree on the chain's latest block: endpoint 1 report block ${117}, endpoint 2 block 100 (more than 16 blocks apart)`,
+      );
+      expect((await readQuorum(2, atHeight(116), atHeight(100))).ok).to.equal(true);
+    });
+
+    it("counts an endpoint that fails, serves another chain or answers nonsense as not answering, not as disagreeing", async () => {
+      const wrongChain = atHeight(100, { eth_chainId: () => "0x1" });
+      const nonsense = atHeight(100, { eth_call: () => "0x1234" });
+      const down: ChainReader = {
+        request: async () => {
+          throw new JsonRpcError("connection refused");
+        },
+      };
+      const result = await readQuorum(2, wrongChain, atHeight(100), nonsense, down);
+      expect(result).to.deep.equal({
+        ok: false,
+        failures: [
+          "endpoint 1: serves chain 1, not the trusted chain 31337",
+          "endpoint 3: answered with data that is not the registry's certificate status",
+          "endpoint 4: connection refused",
+          "only 1 of 4 endpoints answered, and 2 must agree (the quorum)",
+        ],
+      });
+    });
+
+    it("refuses a quorum outside 1 to the number of endpoints (never throws)", async () => {
+      for (const quorum of [0, 3, 1.5]) {
+        expect(await readQuorum(quorum, atHeight(1), atHeight(1))).to.deep.equal({
+          ok: false,
+          failures: [`the quorum ${quorum} is not between 1 and 2`],
+        });
+      }
     });
   });
 });
