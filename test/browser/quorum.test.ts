@@ -65,8 +65,9 @@ describe("verifier page in Chromium: a quorum of endpoints, one of them lying", 
       const text = (selector: string) => page.evaluate((s) => document.querySelector(s)?.textContent ?? "", selector);
       const reasons = await text(".verdict__reasons");
       const checks = await text(".panel--checks");
+      const next = await text(".panel--next");
       expect(errors).to.deep.equal([]);
-      return { ...verdict, reasons: verdict.reasons, reasonText: reasons, checks };
+      return { ...verdict, reasons: verdict.reasons, reasonText: reasons, checks, next };
     } finally {
       await page.close();
       await host.close();
@@ -87,8 +88,10 @@ describe("verifier page in Chromium: a quorum of endpoints, one of them lying", 
     });
     expect(verdict.reasonText).to.include("gave different answers");
     expect(verdict.checks).to.include(liar.host).and.to.include(honest.host);
+    expect(verdict.next).to.include("tell the operator of this verifier site");
     const zh = await verdictFor({ rpcUrls: [honest.url, liar.url], quorum: 2 }, "zh-HK");
     expect(zh).to.deep.include({ status: "UNABLE_TO_CHECK", reasons: ["CHAIN_DISAGREEMENT"], title: "未能核實" });
     expect(zh.reasonText).to.include("答覆不一致");
+    expect(zh.next).to.include("請通知本核實網站的營運者");
   });
 });

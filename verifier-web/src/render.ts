@@ -127,8 +127,10 @@ function renderVerdict(result: VerificationResult, lang: Language): HTMLElement 
 function renderNextSteps(result: VerificationResult, lang: Language): HTMLElement {
   let keys: StringKey[];
   if (result.status === "VALID") keys = ["next.VALID.identity", "next.VALID.address"];
-  else if (result.status === "UNABLE_TO_CHECK") keys = ["next.UNABLE_TO_CHECK.retry", "next.UNABLE_TO_CHECK.wait"];
-  else {
+  else if (result.status === "UNABLE_TO_CHECK") {
+    keys = ["next.UNABLE_TO_CHECK.retry", "next.UNABLE_TO_CHECK.wait"];
+    if (result.reasons.includes("CHAIN_DISAGREEMENT")) keys.push("next.UNABLE_TO_CHECK.disagreement");
+  } else {
     const reasons = result.reasons.filter((r) => !CHAIN_REASONS.includes(r));
     keys = ["next.INVALID.reject", ...new Set(reasons.map((r) => NEXT_STEP_FOR_REASON[r]))];
   }

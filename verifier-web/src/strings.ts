@@ -155,6 +155,10 @@ export const STRINGS = {
     en: "Do not treat the certificate as valid until it has been checked. If this keeps happening, the registry's endpoints may be down: try again later or contact the issuing department.",
     "zh-HK": "在完成核實前，請勿視證書為有效。如情況持續，登記冊節點可能暫時停止服務：請稍後再試或聯絡簽發部門。",
   },
+  "next.UNABLE_TO_CHECK.disagreement": {
+    en: "The registry's endpoints this page reads gave different answers: tell the operator of this verifier site, as one of them may have been tampered with.",
+    "zh-HK": "本網頁所讀取的登記冊節點答覆不一致：請通知本核實網站的營運者，因為其中可能有節點被篡改。",
+  },
   "next.again": { en: "Check another certificate", "zh-HK": "核實另一份證書" },
 
   "cert.heading": { en: "Certificate details", "zh-HK": "證書資料" },
