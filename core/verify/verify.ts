@@ -44,7 +44,8 @@
  * registry's answer is decoded by hand; public keys and verified certificate links are cached per
  * `SubtleCrypto`, and an endpoint's chain id for a minute. Measured on the 2-core development machine:
  * about 0.6 ms of CPU per certificate PDF (median) besides the JSON-RPC round trips, 0.2 ms per QR URL,
- * 0.1 ms per credential JSON; a verification makes two JSON-RPC requests (`eth_call`, `eth_getLogs`).
+ * 0.1 ms per credential JSON; a verification makes two JSON-RPC requests (`eth_call`, `eth_getLogs`), or,
+ * with a quorum of 2 or more, three to every endpoint at once (`eth_blockNumber` too).
  */
 import { decodeCredentialUrl } from "../qr/index.ts";
 import { analyseCredential, digestOfAnalysed } from "../credential.ts";
