@@ -239,6 +239,12 @@ CREATE INDEX events_batch_idx ON events (batch_id, id) WHERE batch_id IS NOT NUL
 `;
 }
 
+/**
+ * The text the PostgreSQL search index holds (migration 4): the certificate number and the search
+ * fields' JSON, lowercased, apart by a character no search can hold (U+0001).
+ */
+export const SEARCH_TEXT = "lower(certificate_number || chr(1) || search_json)";
+
 /** The certificate statuses in which a certificate number is taken (DESIGN.md "Guarantees"). */
 export const LIVE_STATUSES = `'pending', 'anchoring', 'issued', 'suspended'`;
 
@@ -291,6 +297,42 @@ CREATE TABLE leases (
 `;
 }
 
+/**
+ * Issue 13: the officer's search at a registry's size (a million certificates). On PostgreSQL, a trigram
+ * index (the `pg_trgm` extension, shipped with PostgreSQL and trusted: a database owner may create it) on
+ * the lowercased certificate number and search fields, as text: `SEARCH_TEXT`, the expression the search's
+ * `LIKE` prefilter names (`postgres-store.ts`). Created in `public` when this role may, else in the
+ * current schema; where the extension cannot be created at all, the search scans the table as before
+ * (a NOTICE says so). Taken under a database-wide lock: the extension is one per database. On SQLite
+ * (the zero-configuration default of smaller departments) the search scans, in process.
+ */
+function searchIndex(dialect: Dialect): string {
+  if (dialect === "sqlite") return "-- SQLite: the certificate search scans the table in process.";
+  return `
+SELECT pg_advisory_xact_lock(hashtext('ecert: CREATE EXTENSION pg_trgm'));
+DO $$
+DECLARE trgm_schema text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    BEGIN
+      CREATE EXTENSION pg_trgm WITH SCHEMA public;
+    EXCEPTION WHEN OTHERS THEN
+      BEGIN
+        CREATE EXTENSION pg_trgm;
+      EXCEPTION WHEN OTHERS THEN
+        RAISE NOTICE 'pg_trgm cannot be created (%): the certificate search scans the table', SQLERRM;
+      END;
+    END;
+  END IF;
+  SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+  IF trgm_schema IS NOT NULL THEN
+    EXECUTE format('CREATE INDEX certificates_search_trgm_idx ON certificates USING gin ((${SEARCH_TEXT}) %I.gin_trgm_ops)', trgm_schema);
+  END IF;
+END $$;
+`;
+}
+
 /** Every migration of this build, in order. Only ever append. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -304,6 +346,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: everyCertificateItsHolders,
   },
   { version: 3, name: "leases: one writer among several instances, with a fencing epoch", sql: leases },
+  { version: 4, name: "a trigram index for the certificate search (PostgreSQL)", sql: searchIndex },
 ];
 
 /** The newest schema version this build knows. */

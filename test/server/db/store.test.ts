@@ -515,6 +515,42 @@ function storeContract(harness: Harness): void {
         expect(await find("   ")).to.deep.equal([chan.id, wong.id, lee.id]);
       });
 
+      it("matches LIKE's wildcards, quotes and backslashes as themselves (the PostgreSQL index's prefilter)", async () => {
+        const upload = newUpload({ rowCount: 3 });
+        const odd = newCertificate(upload, 1, {
+          certificateNumber: "X-1",
+          searchJson: JSON.stringify({
+            name: { en: 'O"NEIL 50%_off \\ Ltd', "zh-HK": "歐尼爾" },
+            candidateNumber: "Q1",
+          }),
+        });
+        const plain = newCertificate(upload, 2, {
+          certificateNumber: "X-2",
+          searchJson: JSON.stringify({ name: { en: "O NEIL 50 off Ltd", "zh-HK": "歐尼" }, candidateNumber: "Q2" }),
+        });
+        await store.insertUpload(upload, [odd, plain]);
+        const find = async (query: string) =>
+          (await store.listCertificates(CSB, { query, limit: 10, offset: 0 })).map((r) => r.id);
+        expect(await find("50%_off")).to.deep.equal([odd.id]);
+        expect(await find("0_o")).to.deep.equal([]);
+        expect(await find('o"neil')).to.deep.equal([odd.id]);
+        expect(await find("off \\ ltd")).to.deep.equal([odd.id]);
+        expect(await find("50 off")).to.deep.equal([plain.id]);
+        expect(await find("歐尼爾")).to.deep.equal([odd.id]);
+        expect(await find("歐尼")).to.deep.equal([odd.id, plain.id]);
+        expect(await find(" ltd")).to.deep.equal([odd.id, plain.id]);
+        // Never across two fields: the number and a name, a name and the candidate number.
+        expect(await find("x-1o")).to.deep.equal([]);
+        expect(await find("ltdq1")).to.deep.equal([]);
+        if (harness.dialect === "postgres") {
+          const indexes = await harness.query(
+            location,
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'certificates'",
+          );
+          expect(indexes.map((r) => r.indexname)).to.include("certificates_search_trgm_idx");
+        }
+      });
+
       it("never matches JSON keys or another issuer's certificates", async () => {
         await seedPending(store, 2);
         const fsd = await seedPending(store, 1, { issuerId: FSD, typeId: DG });
