@@ -197,7 +197,7 @@ try {
     );
     if (copy % 10 === 0) console.log(`${(copy + 1) * 10_000} certificates after ${seconds(t)} s`);
   }
-  await sql.query("ANALYZE");
+  await sql.query("VACUUM ANALYZE");
   const fillSeconds = seconds(t);
   await store.close();
   const counts = (await sql.query("SELECT status, count(*)::int AS n FROM certificates GROUP BY status")).rows;
