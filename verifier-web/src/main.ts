@@ -13,13 +13,14 @@
 import { BaseError } from "../../core/base-error.ts";
 import { MAX_VERIFY_INPUT_BYTES, verify } from "../../core/verify/verify.ts";
 import type { VerifyInput } from "../../core/verify/verify.ts";
+import type { LocalizedMessage, VerificationResult } from "../../core/verify/types.ts";
 import { CameraError, startScan } from "./camera.ts";
 import type { Scanner } from "./camera.ts";
 import { loadConfig } from "./config.ts";
 import type { VerifierConfig } from "./config.ts";
-import { byId } from "./dom.ts";
+import { byId, h } from "./dom.ts";
 import { PageLanguage } from "./language.ts";
-import { renderChecking, renderProblem, renderResult } from "./render.ts";
+import { renderChecking, renderProblem, renderResult, sourceText } from "./render.ts";
 import type { ResultView, Source } from "./render.ts";
 import { t } from "./strings.ts";
 import type { Message, StringKey } from "./strings.ts";
@@ -32,6 +33,8 @@ type ResultState =
   | { kind: "checking"; source: Source }
   | { kind: "result"; view: ResultView }
   | { kind: "problem"; message: Message }
+  /** The input is not a certificate (a link to another site, a mistyped fragment): not a verdict. */
+  | { kind: "notCertificateLink"; source: Source; detail?: LocalizedMessage }
   | { kind: "empty" };
 
 const state = {
@@ -41,6 +44,8 @@ const state = {
   /** Incremented for each verification; a slower, older one never overwrites a newer verdict. */
   sequence: 0,
   scanner: undefined as Scanner | undefined,
+  /** The last input checked, for "Try again" after UNABLE TO CHECK. */
+  last: undefined as { input: VerifyInput | (() => Promise<VerifyInput>); source: Source } | undefined,
 };
 
 const elements = {
@@ -95,6 +100,7 @@ function drawResult(announce: boolean): void {
   delete container.dataset.status;
   delete container.dataset.reasons;
   delete container.dataset.elapsedMs;
+  delete container.dataset.inputError;
   switch (current.kind) {
     case "empty":
       container.replaceChildren();
@@ -104,6 +110,13 @@ function drawResult(announce: boolean): void {
       break;
     case "problem":
       container.replaceChildren(...renderProblem(current.message, lang));
+      break;
+    case "notCertificateLink":
+      container.dataset.inputError = "not-certificate-link";
+      container.replaceChildren(
+        ...renderProblem({ key: "input.notCertificateLink" }, lang, current.detail?.[lang]),
+        h("p", { class: "source" }, sourceText(current.source, lang)),
+      );
       break;
     case "result":
       container.dataset.status = current.view.result.status;
@@ -130,6 +143,7 @@ async function check(
   startedAt: number,
 ): Promise<void> {
   const sequence = ++state.sequence;
+  state.last = { input, source };
   state.result = { kind: "checking", source };
   drawResult(false);
   try {
@@ -149,7 +163,9 @@ async function check(
         fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
     });
     if (sequence !== state.sequence) return;
-    state.result = { kind: "result", view: { result, source, elapsedMs: performance.now() - startedAt } };
+    state.result = notACertificate(value, result)
+      ? { kind: "notCertificateLink", source, detail: result.checks.find((c) => c.id === "well-formed")?.message }
+      : { kind: "result", view: { result, source, elapsedMs: performance.now() - startedAt } };
   } catch (error) {
     if (sequence !== state.sequence) return;
     console.error("verification failed", error);
@@ -159,6 +175,16 @@ async function check(
     };
   }
   drawResult(true);
+}
+
+/**
+ * Whether a link (not a file, not credential JSON) gave nothing but MALFORMED, no credential read from it:
+ * then it is not a certificate link (another site's address, a mistyped or cut fragment), an input error
+ * the page says as such rather than an INVALID verdict about a document. The result itself is unchanged.
+ */
+function notACertificate(input: VerifyInput, result: VerificationResult): boolean {
+  const isLink = (typeof input === "string" && !input.startsWith("{")) || (typeof input === "object" && "url" in input);
+  return isLink && result.certificate === null && result.reasons.length === 1 && result.reasons[0] === "MALFORMED";
 }
 
 /** A dropped or chosen file the browser could not read (moved, deleted, no permission). */
@@ -267,6 +293,14 @@ function carriesDroppable(event: DragEvent): boolean {
 function checkText(text: string, kind: "link" | "qr", startedAt: number): void {
   const trimmed = text.trim();
   forgetAddressPayload();
+  if (!trimmed.startsWith("{") && !PAYLOAD_PATTERN.test(trimmed)) {
+    // Not a verifier link at all (another site, no #1- fragment): nothing to read from the chain.
+    state.sequence++;
+    state.last = undefined;
+    state.result = { kind: "notCertificateLink", source: { kind } };
+    drawResult(true);
+    return;
+  }
   void check(trimmed, { kind }, startedAt);
 }
 
@@ -343,7 +377,12 @@ function stopScanning(): void {
 function wireResultActions(): void {
   elements.result.addEventListener("click", (event) => {
     const target = (event.target as Element | null)?.closest("[data-action]");
-    if (target?.getAttribute("data-action") !== "again") return;
+    const action = target?.getAttribute("data-action");
+    if (action === "retry" && state.last) {
+      void check(state.last.input, state.last.source, performance.now());
+      return;
+    }
+    if (action !== "again") return;
     forgetAddressPayload();
     state.sequence++;
     state.result = { kind: "empty" };

@@ -53,6 +53,11 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
     h(
       "p",
       { class: "again" },
+      // UNABLE TO CHECK is about the registry, not the document: the same input can simply be checked again.
+      result.status === "UNABLE_TO_CHECK"
+        ? h("button", { type: "button", class: "button", "data-action": "retry" }, t("next.retry", lang))
+        : null,
+      result.status === "UNABLE_TO_CHECK" ? " " : null,
       h("button", { type: "button", class: "button button--secondary", "data-action": "again" }, t("next.again", lang)),
     ),
   ].filter((node): node is HTMLElement => node !== null);
@@ -72,13 +77,23 @@ export function renderChecking(source: Source, lang: Language): Node[] {
 }
 
 /** A message in the result area that is not a verdict (the page's configuration is broken ...). */
-export function renderProblem(message: Message, lang: Language): Node[] {
+export function renderProblem(message: Message, lang: Language, detail?: string): Node[] {
   return [
-    h("div", { class: "problem" }, icon("warning", "problem__icon"), h("p", {}, t(message.key, lang, message.values))),
+    h(
+      "div",
+      { class: "problem" },
+      icon("warning", "problem__icon"),
+      h(
+        "div",
+        {},
+        h("p", {}, t(message.key, lang, message.values)),
+        detail ? h("p", { class: "problem__detail" }, detail) : null,
+      ),
+    ),
   ];
 }
 
-function sourceText(source: Source, lang: Language): string {
+export function sourceText(source: Source, lang: Language): string {
   switch (source.kind) {
     case "pdf":
       return t("status.source.pdf", lang, { name: source.name });

@@ -45,6 +45,10 @@ export const STRINGS = {
   },
   "input.linkButton": { en: "Check link", "zh-HK": "核實連結" },
   "input.linkEmpty": { en: "Paste a verification link first.", "zh-HK": "請先貼上核實連結。" },
+  "input.notCertificateLink": {
+    en: "This is not a certificate link. A certificate link is the address in the certificate's QR code (it contains #1-): check that it was copied completely, or choose the certificate's PDF instead.",
+    "zh-HK": "這並非證書連結。證書連結是證書二維碼內的網址（包含 #1-）：請檢查是否已完整複製，或改為選擇證書的PDF。",
+  },
   "input.scanHeading": { en: "Or scan the QR code", "zh-HK": "或掃描二維碼" },
   "input.scan": { en: "Scan QR code with camera", "zh-HK": "用相機掃描二維碼" },
   "input.scanStop": { en: "Stop camera", "zh-HK": "關閉相機" },
@@ -159,6 +163,7 @@ export const STRINGS = {
     en: "The registry's endpoints this page reads gave different answers: tell the operator of this verifier site, as one of them may have been tampered with.",
     "zh-HK": "本網頁所讀取的登記冊節點答覆不一致：請通知本核實網站的營運者，因為其中可能有節點被篡改。",
   },
+  "next.retry": { en: "Try again", "zh-HK": "再試一次" },
   "next.again": { en: "Check another certificate", "zh-HK": "核實另一份證書" },
 
   "cert.heading": { en: "Certificate details", "zh-HK": "證書資料" },

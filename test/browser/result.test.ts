@@ -1,0 +1,172 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { buildVerifierWeb } from "../../verifier-web/build.ts";
+import { startEcertFixture, type EcertFixture, type IssuedBatch } from "../helpers/ecert-fixture.ts";
+import { honestProxy } from "../helpers/lying-rpc.ts";
+import { CHROMIUM, CHROMIUM_ARGS, closeBrowser, dropFile, readVerdict, serveStatic } from "./browser-helpers.ts";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+
+/** The page's serious or critical axe-core violations, as lines. */
+async function axeProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(context: Document): Promise<{
+            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+          }>;
+        };
+      }
+    ).axe;
+    const { violations } = await axe.run(document);
+    return violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+}
+
+describe("verifier page in Chromium: input that is not a certificate, try again", function () {
+  this.timeout(120_000);
+  let f: EcertFixture;
+  let dir: string;
+  let browser: Browser;
+  let host: Awaited<ReturnType<typeof serveStatic>>;
+  let batch: IssuedBatch;
+  /** The chain's endpoint with CORS, as a public JSON-RPC endpoint answers the page. */
+  let rpc: Awaited<ReturnType<typeof honestProxy>>;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(
+        `    (skipped: ${CHROMIUM} is missing; install Debian's chromium package to run the verifier page tests)`,
+      );
+      this.skip();
+    }
+    f = await startEcertFixture();
+    dir = await mkdtemp(path.join(tmpdir(), "ecert-result-page-"));
+    batch = await f.issue("csb-cre.csv", "csb-cre", { rows: [0] });
+    await buildVerifierWeb({ outDir: path.join(dir, "site") });
+    rpc = await honestProxy(f.rpcUrl);
+    host = await serveStatic(path.join(dir, "site"), { rpcUrls: [rpc.url], chainId: f.chainId, registry: f.registry });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await closeBrowser(browser);
+    await Promise.all([host?.close(), rpc?.close()]);
+    await f?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A page at `url` in its own context (axe needs the CSP bypassed), failing on any page error. */
+  async function open(url: string, locale: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
+    const context = await browser.newContext({ locale, bypassCSP: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(url);
+    await page.waitForSelector("body.ready");
+    return { page, context, errors };
+  }
+
+  /** The input error shown in the result area, or a verdict when there is one. */
+  async function inputError(page: Page) {
+    await page.waitForSelector("#result[data-input-error], #result[data-status]");
+    return page.evaluate(() => {
+      const result = document.getElementById("result")!;
+      return {
+        inputError: result.dataset.inputError ?? null,
+        status: result.dataset.status ?? null,
+        text: result.textContent ?? "",
+        focused: document.activeElement === result,
+      };
+    });
+  }
+
+  it("says a link to another site is not a certificate link (an input error, not INVALID), in English and Chinese, axe clean", async () => {
+    for (const [locale, words, notWords] of [
+      ["en-GB", "This is not a certificate link", "Do not rely"],
+      ["zh-HK", "這並非證書連結", "請勿依賴"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await page.fill("#link", "https://www.example.com/jobs/apply?id=42");
+        await page.press("#link", "Enter");
+        const shown = await inputError(page);
+        expect(shown).to.deep.include({ inputError: "not-certificate-link", status: null, focused: true });
+        expect(shown.text).to.include(words).and.not.include(notWords);
+        expect(await page.$("#verdict-title")).to.equal(null);
+        expect(await axeProblems(page)).to.deep.equal([]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it("says a mistyped certificate link opened in the page is not a certificate link, with what is wrong with it", async () => {
+    const good = f.qrUrl(batch.credentials[0]);
+    const fragment = new URL(good).hash;
+    // Cut short, as a link copied from a message that wrapped it would be.
+    const cut = `${host.url}/${fragment.slice(0, Math.floor(fragment.length / 2))}`;
+    for (const [locale, words] of [
+      ["en-GB", "This is not a certificate link"],
+      ["zh-HK", "這並非證書連結"],
+    ] as const) {
+      const { page, context, errors } = await open(cut, locale);
+      try {
+        const shown = await inputError(page);
+        expect(shown).to.deep.include({ inputError: "not-certificate-link", status: null });
+        expect(shown.text).to.include(words);
+        // The core's own words on what could not be read (its well-formed check), in the page's language.
+        expect(await page.textContent(".problem__detail")).to.not.equal("");
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+    // The same link whole is a certificate: VALID.
+    const { page, context } = await open(`${host.url}/${fragment}`, "en-GB");
+    try {
+      expect((await readVerdict(page)).status).to.equal("VALID");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('offers "Try again" on UNABLE TO CHECK, which checks the same document again (English and Chinese, axe clean)', async () => {
+    const pdf = f.pdf(batch.credentials[0]);
+    for (const [locale, button, verdict] of [
+      ["en-GB", "Try again", "VALID"],
+      ["zh-HK", "再試一次", "有效"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        let down = true;
+        await page.route(`${rpc.url}/**`, (route) => (down ? route.abort("connectionrefused") : route.continue()));
+        await dropFile(page, pdf, "certificate.pdf", "application/pdf");
+        expect(await readVerdict(page)).to.deep.include({ status: "UNABLE_TO_CHECK", reasons: ["CHAIN_UNREACHABLE"] });
+        expect(await page.textContent("[data-action=retry]")).to.equal(button);
+        expect(await axeProblems(page)).to.deep.equal([]);
+        down = false;
+        await page.click("[data-action=retry]");
+        await page.waitForSelector("#result[data-status=VALID]");
+        expect((await readVerdict(page)).title).to.equal(verdict);
+        expect(await page.textContent(".source")).to.include("certificate.pdf");
+        // Only UNABLE TO CHECK offers it: a verdict on the document is not changed by asking again.
+        expect(await page.$("[data-action=retry]")).to.equal(null);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+});
