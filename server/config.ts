@@ -1,4 +1,5 @@
 import path from "node:path";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { BaseError, type BaseErrorOptions } from "../core/base-error.ts";
 
@@ -37,6 +38,8 @@ export interface Config {
   confirmations: number;
   /** How long an instance's leases (its signer's anchoring, a batch it works on) last unless renewed (ms). */
   leaseTtlMs: number;
+  /** Worker threads for `POST /verify` (0: on the main thread). */
+  verifyThreads: number;
   /** How often the anchoring writer checks that the last day's anchored roots are still on chain (ms). */
   anchorRecheckMs: number;
   /** Largest request body, bytes (CSV uploads, PDFs to verify). */
@@ -67,6 +70,7 @@ const envSchema = z.object({
   CONFIRMATIONS: intIn(0, 100).default(1),
   LEASE_TTL_MS: intIn(1000, 600_000).default(15_000),
   ANCHOR_RECHECK_MS: intIn(1000, 86_400_000).default(60_000),
+  VERIFY_THREADS: intIn(0, 64).default(availableParallelism()),
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
   PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -173,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     confirmations: e.CONFIRMATIONS,
     leaseTtlMs: e.LEASE_TTL_MS,
     anchorRecheckMs: e.ANCHOR_RECHECK_MS,
+    verifyThreads: e.VERIFY_THREADS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,

@@ -22,6 +22,7 @@ import { IssuanceService, type IssuerProfile } from "./issuance/issuance-service
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadSigningIdentity } from "./pdf/signing-identity.ts";
 import { ensureDevPki } from "./pki/dev-pki.ts";
+import { VerifyWorkers } from "./verification/verify-workers.ts";
 
 /** What `DATA_DIR/dev.json` holds for the embedded default (DESIGN.md "Embedded default"). */
 export interface DevJson {
@@ -149,7 +150,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local
   // chain, or the configured endpoints through the failover provider (each request bounded, failing
   // endpoints rested).
-  const verifyWith = [cachingReader(rpcBackend)];
+  const verifyWith = cachingReader(rpcBackend);
+  const verifyWorkers =
+    config.verifyThreads > 0 ? new VerifyWorkers(verifyWith, { trusted }, config.verifyThreads) : undefined;
   server.on(
     "request",
     createApp({
@@ -159,7 +162,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       maxBodyBytes: config.maxBodyBytes,
       rpc: { backend: rpcBackend, registry },
       publicRateLimit: config.publicRateLimit,
-      verify: (input) => verify(input, { providers: verifyWith, trusted }),
+      verify: (input) => verifyWorkers?.verify(input) ?? verify(input, { providers: [verifyWith], trusted }),
       extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }),
       metrics,
       readiness: readinessChecks({
@@ -201,6 +204,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await issuance.stop();
+        await verifyWorkers?.close();
         await store.close();
         await local?.close();
         log.info("stopped");
