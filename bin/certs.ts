@@ -179,6 +179,7 @@ async function verifyCommand(
   if (options.quorum !== undefined && !/^[1-9][0-9]{0,5}$/.test(options.quorum))
     throw new CliError("USAGE", `--quorum takes a number of endpoints (a positive integer), not ${options.quorum}`);
   const { verify, authenticDetails } = await import("../core/index.ts");
+  const { testNetworkSigns } = await import("../core/verify/test-network.ts");
   let input: Uint8Array | string | { url: string };
   // A URL by its scheme (a file name may well contain "#").
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) input = { url: target };
@@ -211,12 +212,30 @@ async function verifyCommand(
       `--quorum ${quorum} is more than the ${rpc.length} JSON-RPC endpoint${rpc.length === 1 ? "" : "s"} given (--rpc or ECERT_RPC_URLS)`,
     );
   const result = await verify(input, { providers: rpc, trusted: { chainId, registry }, quorum });
-  if (options.json) console.log(JSON.stringify(result, null, 2));
-  else {
+  // A development or test network (or signing certificate): said plainly, on stderr beside --json's result.
+  const signs = testNetworkSigns(result, chainId);
+  const banner = signs
+    ? [
+        "TEST NETWORK 測試網絡: not an official certificate 並非正式證書",
+        ...(signs.chain
+          ? [
+              `  chain ${signs.chain.chainId} (${signs.chain.name}) is a development or test network, not the official registry`,
+            ]
+          : []),
+        ...(signs.signer
+          ? [`  the PDF was signed with a development signing certificate ("${signs.signer.commonName}")`]
+          : []),
+      ]
+    : [];
+  if (options.json) {
+    console.log(JSON.stringify(result, null, 2));
+    for (const line of banner) console.error(line);
+  } else {
     const words = { VALID: "VALID 有效", INVALID: "INVALID 無效", UNABLE_TO_CHECK: "UNABLE TO CHECK 無法核實" }[
       result.status
     ];
     console.log(`${words}${result.reasons.length ? `: ${result.reasons.join(", ")}` : ""}`);
+    for (const line of banner) console.log(line);
     // As the verifier page: the certificate's details, its issuer and anchor only when they are the issuer's.
     if (result.certificate && !authenticDetails(result))
       console.log("certificate details not shown: they could not be confirmed as the issuer's");

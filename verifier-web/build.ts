@@ -51,7 +51,7 @@ export type BuildVerifierWebParameters = {
   /** Output directory (replaced as a whole). Default `verifier-web/dist`. */
   outDir?: string;
   /** Written to `config.json` in the output when given (a static deployment). */
-  config?: { rpcUrls: string[]; chainId: number; registry: string; quorum?: number };
+  config?: { rpcUrls: string[]; chainId: number; registry: string; quorum?: number; explorerUrl?: string };
   /** Default true. */
   minify?: boolean;
   /** Script budgets to enforce (default {@link SCRIPT_BUDGETS}); only enforced on minified builds. */

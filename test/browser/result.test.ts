@@ -33,13 +33,15 @@ async function axeProblems(page: Page): Promise<string[]> {
   });
 }
 
-describe("verifier page in Chromium: input that is not a certificate, try again", function () {
+describe("verifier page in Chromium: input that is not a certificate, try again, the network and its links", function () {
   this.timeout(120_000);
   let f: EcertFixture;
   let dir: string;
   let browser: Browser;
   let host: Awaited<ReturnType<typeof serveStatic>>;
   let batch: IssuedBatch;
+  /** Issued naming chain 999 (not a test network): read through {@link asChain999}. */
+  let production: IssuedBatch;
   /** The chain's endpoint with CORS, as a public JSON-RPC endpoint answers the page. */
   let rpc: Awaited<ReturnType<typeof honestProxy>>;
 
@@ -53,6 +55,7 @@ describe("verifier page in Chromium: input that is not a certificate, try again"
     f = await startEcertFixture();
     dir = await mkdtemp(path.join(tmpdir(), "ecert-result-page-"));
     batch = await f.issue("csb-cre.csv", "csb-cre", { rows: [0] });
+    production = await f.issue("csb-cre.csv", "csb-cre", { rows: [1], chainId: 999 });
     await buildVerifierWeb({ outDir: path.join(dir, "site") });
     rpc = await honestProxy(f.rpcUrl);
     host = await serveStatic(path.join(dir, "site"), { rpcUrls: [rpc.url], chainId: f.chainId, registry: f.registry });
@@ -169,4 +172,80 @@ describe("verifier page in Chromium: input that is not a certificate, try again"
       }
     }
   });
+
+  it('shows "Test network: not an official certificate" for the local chain 31337 and a development signing certificate (both languages, axe clean), and links the issuer\'s website', async () => {
+    for (const [locale, title, chain, signer] of [
+      ["en-GB", "Test network: not an official certificate", "chain 31337", "development signing certificate"],
+      ["zh-HK", "測試網絡：並非正式證書", "鏈 31337", "開發用簽署證書"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await dropFile(page, f.pdf(batch.credentials[0]), "certificate.pdf", "application/pdf");
+        expect((await readVerdict(page)).status).to.equal("VALID");
+        expect(await page.getAttribute(".test-network", "data-test-network")).to.equal("chain signer");
+        const banner = await page.textContent(".test-network");
+        expect(banner).to.include(title).and.include(chain).and.include(signer);
+        expect(banner).to.include("Civil Service Bureau (development)");
+        // Above the verdict: read first.
+        expect(await page.$eval("#result", (r) => r.firstElementChild?.className)).to.equal("test-network");
+        expect(await page.getAttribute(".panel--issuer a", "href")).to.equal("https://csb.gov.hk/");
+        // No explorerUrl in this config.json: the transaction is shown, not linked.
+        expect(await page.$(".anchor__explorer")).to.equal(null);
+        expect(await axeProblems(page)).to.deep.equal([]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it("shows no test-network banner on a production chain, and links the anchoring transaction in the configured block explorer", async () => {
+    const other = await serveStatic(path.join(dir, "site"), {
+      rpcUrls: [rpc.url],
+      chainId: 999,
+      registry: f.registry,
+      explorerUrl: "https://explorer.example.hk/hk-chain/",
+    });
+    const { page, context, errors } = await open(
+      `${other.url}/${new URL(f.qrUrl(production.credentials[0])).hash}`,
+      "en-GB",
+    );
+    try {
+      await asChain999(page);
+      await page.reload();
+      const verdict = await readVerdict(page);
+      expect(verdict.status).to.equal("VALID");
+      expect(await page.$(".test-network")).to.equal(null);
+      expect(await page.textContent("#result")).to.not.include("Test network");
+      const link = await page.getAttribute(".anchor__explorer", "href");
+      expect(link).to.equal(`https://explorer.example.hk/hk-chain/tx/${production.txHash}`);
+      expect(await page.getAttribute(".anchor__explorer", "rel")).to.equal("noopener noreferrer");
+      await page.click("#lang-switch");
+      expect(await page.textContent(".anchor__explorer")).to.include("在區塊瀏覽器查看");
+      expect(await axeProblems(page)).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+      await other.close();
+    }
+  });
+
+  /** The endpoint's `eth_chainId` answers 999 (0x3e7) in this page: a chain that is no test network. */
+  async function asChain999(page: Page): Promise<void> {
+    await page.route(`${rpc.url}/**`, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      const response = await route.fetch();
+      const asked = JSON.parse(route.request().postData() ?? "null") as unknown;
+      const answered = (await response.json()) as unknown;
+      const list = (value: unknown) =>
+        (Array.isArray(value) ? value : [value]) as { id: unknown; method?: string; result?: unknown }[];
+      const chainIdCalls = new Set(
+        list(asked)
+          .filter((r) => r.method === "eth_chainId")
+          .map((r) => r.id),
+      );
+      for (const answer of list(answered)) if (chainIdCalls.has(answer.id)) answer.result = "0x3e7";
+      await route.fulfill({ response, json: answered });
+    });
+  }
 });

@@ -28,4 +28,34 @@ describe("verifier page: config.json", () => {
       );
     }
   });
+
+  it("takes a block explorer's address (explorerUrl) only as an absolute http(s) URL ending in /, without credentials, query or fragment", () => {
+    expect(parseConfig(config(), BASE)).to.not.have.property("explorerUrl");
+    expect(parseConfig(config({ explorerUrl: "https://explorer.example.hk/" }), BASE).explorerUrl).to.equal(
+      "https://explorer.example.hk/",
+    );
+    expect(parseConfig(config({ explorerUrl: "http://127.0.0.1:4000/chain/" }), BASE).explorerUrl).to.equal(
+      "http://127.0.0.1:4000/chain/",
+    );
+    for (const explorerUrl of [
+      "javascript:alert(1)//",
+      "/explorer/",
+      "explorer.example.hk/",
+      "https://explorer.example.hk",
+      "https://explorer.example.hk/tx",
+      "https://user:pw@explorer.example.hk/",
+      "https://explorer.example.hk/?x=/",
+      "https://explorer.example.hk/#/",
+      "https://EXPLORER.example.hk/",
+      "ftp://explorer.example.hk/",
+      "",
+      1,
+      null,
+      ["https://explorer.example.hk/"],
+    ]) {
+      expect(() => parseConfig(config({ explorerUrl }), BASE), JSON.stringify(explorerUrl)).to.throw(
+        `config.json: explorerUrl must be a block explorer's absolute http(s) address ending in "/"`,
+      );
+    }
+  });
 });

@@ -4,7 +4,9 @@
  * The chain id and registry are the ones this verifier trusts (never taken from a certificate); the
  * JSON-RPC endpoints are tried in turn, or, with `quorum` k >= 2, all read at one agreed block and k of
  * them must agree (none may disagree). A relative endpoint is resolved against the address of
- * `config.json` (so `"/rpc"` means "this web server's /rpc").
+ * `config.json` (so `"/rpc"` means "this web server's /rpc"). `explorerUrl` (optional) is a block
+ * explorer's address, `https://explorer.example.hk/`, under which the page links an anchoring
+ * transaction as `tx/<hash>` (as Etherscan and Blockscout do).
  */
 import { parseStrictJson } from "../../core/strictJson.ts";
 
@@ -15,6 +17,8 @@ export type VerifierConfig = {
   registry: string;
   /** How many endpoints must agree: 1 (the default: the first that answers) to `rpcUrls.length`. */
   quorum: number;
+  /** A block explorer's absolute http(s) base URL, ending in `/`, without credentials, query or fragment. */
+  explorerUrl?: string;
 };
 
 /**
@@ -48,7 +52,7 @@ export async function loadConfig(
 export function parseConfig(json: unknown, base: URL): VerifierConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json))
     throw new Error("config.json: not a JSON object");
-  const { rpcUrls, chainId, registry, quorum = 1 } = json as Record<string, unknown>;
+  const { rpcUrls, chainId, registry, quorum = 1, explorerUrl } = json as Record<string, unknown>;
   if (!Array.isArray(rpcUrls) || rpcUrls.length === 0 || !rpcUrls.every((u) => typeof u === "string")) {
     throw new Error("config.json: rpcUrls must be a non-empty list of JSON-RPC endpoint URLs");
   }
@@ -67,5 +71,23 @@ export function parseConfig(json: unknown, base: URL): VerifierConfig {
       `config.json: quorum must be an integer from 1 to the number of rpcUrls (${resolved.length}), not ${JSON.stringify(quorum)}`,
     );
   }
-  return { rpcUrls: resolved, chainId, registry, quorum };
+  const config: VerifierConfig = { rpcUrls: resolved, chainId, registry, quorum };
+  if (explorerUrl !== undefined) config.explorerUrl = parseExplorerUrl(explorerUrl);
+  return config;
+}
+
+/** `explorerUrl`, checked: an absolute http(s) URL ending in `/`, no credentials, query or fragment. */
+function parseExplorerUrl(value: unknown): string {
+  const wrong = `config.json: explorerUrl must be a block explorer's absolute http(s) address ending in "/" (e.g. "https://explorer.example.hk/"), without credentials, query or fragment, not ${JSON.stringify(value)}`;
+  if (typeof value !== "string" || !URL.canParse(value)) throw new Error(wrong);
+  const url = new URL(value);
+  const plain = !url.username && !url.password && !value.includes("?") && !value.includes("#");
+  if (
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    !plain ||
+    !url.pathname.endsWith("/") ||
+    url.href !== value
+  )
+    throw new Error(wrong);
+  return url.href;
 }

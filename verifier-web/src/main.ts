@@ -165,7 +165,15 @@ async function check(
     if (sequence !== state.sequence) return;
     state.result = notACertificate(value, result)
       ? { kind: "notCertificateLink", source, detail: result.checks.find((c) => c.id === "well-formed")?.message }
-      : { kind: "result", view: { result, source, elapsedMs: performance.now() - startedAt } };
+      : {
+          kind: "result",
+          view: {
+            result,
+            source,
+            elapsedMs: performance.now() - startedAt,
+            network: { chainId: config.chainId, explorerUrl: config.explorerUrl },
+          },
+        };
   } catch (error) {
     if (sequence !== state.sequence) return;
     console.error("verification failed", error);

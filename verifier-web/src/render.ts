@@ -6,6 +6,8 @@
  */
 import { getCertificateType } from "../../core/types/index.ts";
 import { authenticDetails } from "../../core/verify/authentic-details.ts";
+import { testNetworkSigns } from "../../core/verify/test-network.ts";
+import type { TestNetworkSigns } from "../../core/verify/test-network.ts";
 import type { CertificateTypeSchema } from "../../core/types/index.ts";
 import type { CheckStatus, ReasonCode, VerificationStatus } from "../../core/verify/codes.ts";
 
@@ -25,6 +27,8 @@ export type ResultView = {
   source: Source;
   /** From the input (drop, choice, scan, link) to the verdict, in milliseconds. */
   elapsedMs: number;
+  /** The chain this page trusts (config.json), and where its block explorer shows a transaction. */
+  network: { chainId: number; explorerUrl?: string };
 };
 
 /**
@@ -36,6 +40,7 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
   const { result } = view;
   const shown = authenticDetails(result);
   return [
+    renderTestNetwork(testNetworkSigns(result, view.network.chainId), lang),
     renderVerdict(result, lang),
     h(
       "p",
@@ -48,7 +53,7 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
     renderCertificate(result, shown, lang),
     // Who anchored it, and when, only alongside details that are the issuer's (not beside a changed PDF).
     shown && result.issuer ? renderIssuer(result.issuer, lang) : null,
-    shown && result.anchor ? renderAnchor(result.anchor, lang) : null,
+    shown && result.anchor ? renderAnchor(result.anchor, view.network.explorerUrl, lang) : null,
     renderChecks(result, lang),
     h(
       "p",
@@ -112,6 +117,31 @@ const VERDICT_ICON: Record<VerificationStatus, IconName> = {
 
 /** The reasons that say the chain could not be read (reliably): UNABLE_TO_CHECK's, not the certificate's. */
 const CHAIN_REASONS: readonly ReasonCode[] = ["CHAIN_UNREACHABLE", "CHAIN_DISAGREEMENT"];
+
+/** The "test network / not an official certificate" banner, above the verdict; nothing for production. */
+function renderTestNetwork(signs: TestNetworkSigns | undefined, lang: Language): HTMLElement | null {
+  if (!signs) return null;
+  return h(
+    "div",
+    {
+      class: "test-network",
+      "data-test-network": [signs.chain ? "chain" : "", signs.signer ? "signer" : ""].join(" ").trim(),
+    },
+    icon("warning", "test-network__icon"),
+    h(
+      "div",
+      {},
+      h("p", { class: "test-network__title" }, t("network.title", lang)),
+      signs.chain
+        ? h("p", {}, t("network.chain", lang, { chainId: String(signs.chain.chainId), name: signs.chain.name }))
+        : null,
+      signs.signer ? h("p", {}, t("network.signer", lang, { name: signs.signer.commonName })) : null,
+    ),
+  );
+}
+
+/** A registered domain name, as the issuer's website can be linked (anything else is shown as text). */
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 function renderVerdict(result: VerificationResult, lang: Language): HTMLElement {
   const status = result.status;
@@ -229,20 +259,52 @@ function renderIssuer(issuer: NonNullable<VerificationResult["issuer"]>, lang: L
     t("issuer.heading", lang),
     fieldList([
       [t("issuer.name", lang), issuer.name[lang]],
-      [t("issuer.domain", lang), issuer.domain],
+      [
+        t("issuer.domain", lang),
+        DOMAIN.test(issuer.domain)
+          ? h(
+              "a",
+              { href: `https://${issuer.domain}/`, rel: "noopener noreferrer", class: "issuer__website" },
+              issuer.domain,
+            )
+          : issuer.domain,
+      ],
       [t("issuer.id", lang), issuer.id],
     ]),
   );
 }
 
-function renderAnchor(anchor: NonNullable<VerificationResult["anchor"]>, lang: Language): HTMLElement {
+function renderAnchor(
+  anchor: NonNullable<VerificationResult["anchor"]>,
+  explorerUrl: string | undefined,
+  lang: Language,
+): HTMLElement {
+  const tx: Node | string = anchor.txHash
+    ? h(
+        "span",
+        {},
+        h("code", { class: "hex" }, anchor.txHash),
+        explorerUrl
+          ? h(
+              "a",
+              {
+                href: new URL(`tx/${anchor.txHash}`, explorerUrl).href,
+                rel: "noopener noreferrer",
+                class: "anchor__explorer",
+              },
+              " ",
+              t("anchor.explorer", lang),
+            )
+          : null,
+      )
+    : t("anchor.txUnknown", lang);
   return section(
     "anchor",
     t("anchor.heading", lang),
     fieldList([
       [t("anchor.at", lang), formatDateTime(anchor.anchoredAt, lang)],
       [t("anchor.block", lang), String(anchor.blockNumber)],
-      [t("anchor.tx", lang), anchor.txHash ? h("code", { class: "hex" }, anchor.txHash) : t("anchor.txUnknown", lang)],
+      [t("anchor.tx", lang), tx],
       [t("anchor.chain", lang), String(anchor.chainId)],
       [t("anchor.registry", lang), h("code", { class: "hex" }, anchor.registry)],
       [t("anchor.root", lang), h("code", { class: "hex" }, anchor.root)],

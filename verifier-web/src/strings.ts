@@ -121,6 +121,20 @@ export const STRINGS = {
     "zh-HK": "此外亦未能連接登記冊，因此可能還有其他問題。",
   },
 
+  "network.title": {
+    en: "Test network: not an official certificate",
+    "zh-HK": "測試網絡：並非正式證書",
+  },
+  "network.chain": {
+    en: "This verifier reads a development or test registry (chain {chainId}, {name}), not the government's official one: whatever it shows, VALID included, has no official standing.",
+    "zh-HK":
+      "本核實工具讀取的是開發或測試登記冊（鏈 {chainId}，{name}），並非政府的正式登記冊：此處顯示的任何結果（包括「有效」）均不具正式效力。",
+  },
+  "network.signer": {
+    en: "The PDF was signed with a development signing certificate (“{name}”), not a department's official one.",
+    "zh-HK": "PDF以開發用簽署證書（「{name}」）簽署，並非部門的正式簽署證書。",
+  },
+
   "next.heading": { en: "What to do next", "zh-HK": "下一步" },
   "next.VALID.identity": {
     en: "Check that the name on the certificate matches the person or company presenting it (for example against their identity document).",
@@ -201,6 +215,7 @@ export const STRINGS = {
   "anchor.at": { en: "Recorded at", "zh-HK": "記錄時間" },
   "anchor.block": { en: "Block", "zh-HK": "區塊" },
   "anchor.tx": { en: "Transaction", "zh-HK": "交易" },
+  "anchor.explorer": { en: "(view in the block explorer)", "zh-HK": "（在區塊瀏覽器查看）" },
   "anchor.txUnknown": { en: "not returned by the endpoint", "zh-HK": "節點沒有提供" },
   "anchor.chain": { en: "Chain ID", "zh-HK": "鏈編號" },
   "anchor.registry": { en: "Registry contract", "zh-HK": "登記冊合約" },

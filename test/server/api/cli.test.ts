@@ -123,6 +123,8 @@ describe("certs CLI (issue, revoke, status)", function () {
       .and.match(/^issued by Civil Service Bureau/m);
     const json = await certs(dataDir, "verify", file, "--json");
     expect(JSON.parse(json.stdout).status).to.equal("VALID");
+    // The embedded default's chain and development PKI: a test network, said plainly (stderr beside --json).
+    expect(json.stderr).to.match(/^TEST NETWORK 測試網絡: not an official certificate 並非正式證書$/m);
     pdf[2000] ^= 1;
     await writeFile(file, pdf);
     const invalid = await certs(dataDir, "verify", file);
@@ -133,6 +135,28 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(invalid.stdout).to.not.match(/^(certificate BLNST|issued by|anchored)/m);
     expect(invalid.stdout).to.not.include("BLNST");
     expect(invalid.stdout).to.match(/^ {2}fail {2}[a-z-]+: /m);
+  });
+
+  it("says TEST NETWORK under the verdict for the embedded default's chain 31337 and a development signing certificate, and nothing of the kind for another chain", async () => {
+    const code = (await readFile(path.join(dataDir, "verify.claims.csv"), "utf8")).split("\r\n")[1].split(",")[3];
+    const file = path.join(dataDir, "banner.pdf");
+    await writeFile(file, (await api(server, "GET", `/claim/${code}/pdf`)).bytes);
+    const dev = await certs(dataDir, "verify", file);
+    expect(dev.code, dev.stderr).to.equal(0);
+    expect(dev.stdout.split("\n").slice(0, 4)).to.deep.equal([
+      "VALID 有效",
+      "TEST NETWORK 測試網絡: not an official certificate 並非正式證書",
+      "  chain 31337 (Hardhat (local development)) is a development or test network, not the official registry",
+      '  the PDF was signed with a development signing certificate ("Civil Service Bureau (development)")',
+    ]);
+    // A credential (no PDF signer) checked against chain 999, not a test network's: no banner at all
+    // (the credential names 31337: WRONG_NETWORK).
+    const credential = path.join(dataDir, "banner.json");
+    await writeFile(credential, JSON.stringify((await api(server, "GET", `/claim/${code}/credential`)).json));
+    const other = await certs(dataDir, "verify", credential, "--chain-id", "999");
+    expect(other.code, other.stderr).to.equal(1);
+    expect(other.stdout).to.match(/^INVALID 無效: .*WRONG_NETWORK/);
+    expect(other.stdout + other.stderr).to.not.match(/TEST NETWORK|測試網絡|development/);
   });
 
   it("exits 2 UNABLE TO CHECK when the chain cannot be reached", async () => {
