@@ -8,7 +8,16 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { buildVerifierWeb } from "../../verifier-web/build.ts";
 import { startEcertFixture, type EcertFixture, type IssuedBatch } from "../helpers/ecert-fixture.ts";
 import { honestProxy } from "../helpers/lying-rpc.ts";
-import { CHROMIUM, CHROMIUM_ARGS, closeBrowser, dropFile, readVerdict, serveStatic } from "./browser-helpers.ts";
+import { DEV_KEYS } from "../../server/chain/local-chain.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  closeBrowser,
+  dropFile,
+  flipByte,
+  readVerdict,
+  serveStatic,
+} from "./browser-helpers.ts";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
@@ -33,7 +42,7 @@ async function axeProblems(page: Page): Promise<string[]> {
   });
 }
 
-describe("verifier page in Chromium: input that is not a certificate, try again, the network and its links", function () {
+describe("verifier page in Chromium: input that is not a certificate, try again, the network and its links, the report", function () {
   this.timeout(120_000);
   let f: EcertFixture;
   let dir: string;
@@ -42,6 +51,10 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
   let batch: IssuedBatch;
   /** Issued naming chain 999 (not a test network): read through {@link asChain999}. */
   let production: IssuedBatch;
+  /** Row 2 of csb-cre.csv, revoked on chain (reason 3, fraud). */
+  let revoked: IssuedBatch;
+  /** A second honest endpoint, for a quorum read at an agreed block. */
+  let rpc2: Awaited<ReturnType<typeof honestProxy>>;
   /** The chain's endpoint with CORS, as a public JSON-RPC endpoint answers the page. */
   let rpc: Awaited<ReturnType<typeof honestProxy>>;
 
@@ -56,6 +69,9 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
     dir = await mkdtemp(path.join(tmpdir(), "ecert-result-page-"));
     batch = await f.issue("csb-cre.csv", "csb-cre", { rows: [0] });
     production = await f.issue("csb-cre.csv", "csb-cre", { rows: [1], chainId: 999 });
+    revoked = await f.issue("csb-cre.csv", "csb-cre", { rows: [2] });
+    await (await f.registryAs(DEV_KEYS.CSB).revoke(revoked.digests[0], 3)).wait();
+    rpc2 = await honestProxy(f.rpcUrl);
     await buildVerifierWeb({ outDir: path.join(dir, "site") });
     rpc = await honestProxy(f.rpcUrl);
     host = await serveStatic(path.join(dir, "site"), { rpcUrls: [rpc.url], chainId: f.chainId, registry: f.registry });
@@ -64,7 +80,7 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
 
   after(async () => {
     await closeBrowser(browser);
-    await Promise.all([host?.close(), rpc?.close()]);
+    await Promise.all([host?.close(), rpc?.close(), rpc2?.close()]);
     await f?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -187,7 +203,7 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
         expect(banner).to.include(title).and.include(chain).and.include(signer);
         expect(banner).to.include("Civil Service Bureau (development)");
         // Above the verdict: read first.
-        expect(await page.$eval("#result", (r) => r.firstElementChild?.className)).to.equal("test-network");
+        expect(await page.$("#result > .test-network + .verdict")).to.not.equal(null);
         expect(await page.getAttribute(".panel--issuer a", "href")).to.equal("https://csb.gov.hk/");
         // No explorerUrl in this config.json: the transaction is shown, not linked.
         expect(await page.$(".anchor__explorer")).to.equal(null);
@@ -248,4 +264,159 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
       await route.fulfill({ response, json: answered });
     });
   }
+
+  it("says when (Hong Kong time), where and against what the check was made, and shows the checks' times as the details do (both languages)", async () => {
+    const hkDate = (locale: string) =>
+      new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "Asia/Hong_Kong" }).format(new Date());
+    for (const [locale, lang, hkTime, latest] of [
+      ["en-GB", "en-HK", "(Hong Kong time)", /^the latest block \(block (\d+) when checked\)$/],
+      ["zh-HK", "zh-HK", "（香港時間）", /^最新區塊（核實時為第 (\d+) 個區塊）$/],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await dropFile(page, f.pdf(batch.credentials[0]), "certificate.pdf", "application/pdf");
+        expect((await readVerdict(page)).status).to.equal("VALID");
+        const rows = async () =>
+          Object.fromEntries(
+            await page.$$eval(".panel--report .fields__row", (items) =>
+              items.map((i, n) => [n, i.querySelector("dd")!.textContent ?? ""]),
+            ),
+          ) as Record<number, string>;
+        await page.waitForFunction(() => /\d/.test(document.querySelector("[data-report=block]")?.textContent ?? ""));
+        const [at, verifier, chain, registry, block] = Object.values(await rows());
+        expect(at).to.include(hkDate(lang)).and.include(hkTime);
+        expect(verifier).to.equal(`${host.url}/`);
+        expect(chain).to.equal("31337");
+        expect(registry).to.equal(f.registry);
+        const latestBlock = Number(block.match(latest)?.[1]);
+        expect(latestBlock).to.be.at.least(batch.blockNumber!);
+        // The anchor time in the checks list is the one of the details, in Hong Kong time, not raw UTC.
+        const recordedAt = await page.$eval(".panel--anchor .fields__row dd", (dd) => dd.textContent ?? "");
+        const checks = await page.textContent(".panel--checks");
+        expect(checks).to.include(recordedAt).and.include(hkTime);
+        expect(checks).to.not.match(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+    // With a quorum, the agreed block every endpoint was read at.
+    const quorum = await serveStatic(path.join(dir, "site"), {
+      rpcUrls: [rpc.url, rpc2.url],
+      quorum: 2,
+      chainId: f.chainId,
+      registry: f.registry,
+    });
+    const { page, context } = await open(`${quorum.url}/`, "en-GB");
+    try {
+      await dropFile(page, f.pdf(batch.credentials[0]), "certificate.pdf", "application/pdf");
+      expect((await readVerdict(page)).status).to.equal("VALID");
+      expect(await page.textContent("[data-report=block]")).to.equal(
+        `block ${Number(rpc2.state.callBlockTags.at(-1))}`,
+      );
+    } finally {
+      await context.close();
+      await quorum.close();
+    }
+  });
+
+  it('prints a clean report ("Print report"): the verdict, the details as verified, issuer, anchor, the check and every check, without the page around it (both languages)', async () => {
+    for (const [locale, button, heading] of [
+      ["en-GB", "Print report", "HK e-Cert verification report"],
+      ["zh-HK", "列印報告", "香港電子證書核實報告"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await dropFile(page, f.pdf(batch.credentials[0]), "certificate.pdf", "application/pdf");
+        expect((await readVerdict(page)).status).to.equal("VALID");
+        await page.evaluate(() => {
+          (window as unknown as { printed: number }).printed = 0;
+          window.print = () => void (window as unknown as { printed: number }).printed++;
+        });
+        expect(await page.textContent("[data-action=print]")).to.equal(button);
+        expect(await page.isVisible(".print-heading")).to.equal(false);
+        await page.click("[data-action=print]");
+        expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).to.equal(1);
+        await page.emulateMedia({ media: "print" });
+        const visible = async (selector: string) => page.isVisible(selector);
+        for (const shown of [
+          ".print-heading",
+          ".verdict",
+          ".panel--certificate",
+          ".panel--issuer",
+          ".panel--anchor",
+          ".panel--report",
+          ".panel--checks",
+        ])
+          expect(await visible(shown), shown).to.equal(true);
+        for (const hidden of [".masthead", ".inputs", ".again", ".footer", ".tagline"])
+          expect(await visible(hidden), hidden).to.equal(false);
+        expect(await page.textContent(".print-heading")).to.equal(heading);
+        const pdf = await page.pdf({ format: "A4" });
+        expect(Buffer.from(pdf.subarray(0, 5)).toString("latin1")).to.equal("%PDF-");
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it("lists a tampered document's checks as not trusted, not as green ticks (both languages, axe clean)", async () => {
+    const pdf = f.pdf(batch.credentials[0]);
+    for (const [locale, word] of [
+      ["en-GB", "Not trusted"],
+      ["zh-HK", "不可信"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await dropFile(page, flipByte(pdf, Math.floor(pdf.length / 2)), "certificate.pdf", "application/pdf");
+        expect(await readVerdict(page)).to.deep.include({ status: "INVALID", reasons: ["TAMPERED"] });
+        const checks = await page.$$eval("[data-check]", (items) =>
+          items.map((i) => ({
+            status: i.getAttribute("data-check-status"),
+            shown: i.getAttribute("data-check-shown"),
+            word: i.querySelector(".check__status")?.textContent,
+            pass: i.classList.contains("check--pass"),
+          })),
+        );
+        const passed = checks.filter((c) => c.status === "pass");
+        expect(passed.length).to.be.above(0);
+        for (const check of passed) expect(check).to.deep.include({ shown: "untrusted", word, pass: false });
+        expect(checks.some((c) => c.pass)).to.equal(false);
+        expect(await axeProblems(page)).to.deep.equal([]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+    // A genuine one keeps its ticks.
+    const { page, context } = await open(`${host.url}/`, "en-GB");
+    try {
+      await dropFile(page, pdf, "certificate.pdf", "application/pdf");
+      expect((await readVerdict(page)).status).to.equal("VALID");
+      expect(await page.$$eval(".check--pass", (items) => items.length)).to.equal(10);
+      expect(await page.$("[data-check-shown=untrusted]")).to.equal(null);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("gives the revocation's date and reason in the verdict box (both languages)", async () => {
+    for (const [locale, words] of [
+      ["en-GB", ["revoked on", "reason: "]],
+      ["zh-HK", ["被撤銷", "（"]],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/`, locale);
+      try {
+        await dropFile(page, f.pdf(revoked.credentials[0]), "certificate.pdf", "application/pdf");
+        expect(await readVerdict(page)).to.deep.include({ status: "INVALID", reasons: ["REVOKED"] });
+        const detail = (await page.textContent(".verdict [data-reason=REVOKED] .verdict__detail"))!.trim();
+        for (const word of words) expect(detail).to.include(word);
+        expect(detail).to.equal((await page.textContent("[data-check=certificate-status] .check__message"))!.trim());
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
 });

@@ -20,7 +20,7 @@ import { loadConfig } from "./config.ts";
 import type { VerifierConfig } from "./config.ts";
 import { byId, h } from "./dom.ts";
 import { PageLanguage } from "./language.ts";
-import { renderChecking, renderProblem, renderResult, sourceText } from "./render.ts";
+import { blockText, renderChecking, renderProblem, renderResult, sourceText } from "./render.ts";
 import type { ResultView, Source } from "./render.ts";
 import { t } from "./strings.ts";
 import type { Message, StringKey } from "./strings.ts";
@@ -155,14 +155,20 @@ async function check(
       return;
     }
     const value = typeof input === "function" ? await input() : input;
+    const calls: RegistryCall[] = [];
     const result = await verify(value, {
       providers: config.rpcUrls,
       trusted: { chainId: config.chainId, registry: config.registry },
       quorum: config.quorum,
-      fetch: (url, init) =>
-        fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" }),
+      fetch: (url, init) => {
+        noteRegistryCall(calls, String(url), init?.body);
+        return fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+      },
     });
     if (sequence !== state.sequence) return;
+    // The block read at, when the registry's answers were taken (not when the chain could not be read).
+    const chainRead = !result.reasons.some((r) => r === "CHAIN_UNREACHABLE" || r === "CHAIN_DISAGREEMENT");
+    const last = chainRead ? calls.at(-1) : undefined;
     state.result = notACertificate(value, result)
       ? { kind: "notCertificateLink", source, detail: result.checks.find((c) => c.id === "well-formed")?.message }
       : {
@@ -171,9 +177,16 @@ async function check(
             result,
             source,
             elapsedMs: performance.now() - startedAt,
-            network: { chainId: config.chainId, explorerUrl: config.explorerUrl },
+            network: { chainId: config.chainId, registry: config.registry, explorerUrl: config.explorerUrl },
+            checkedAt: new Date(),
+            verifier: location.origin + location.pathname,
+            readAt: last && last.blockTag !== "latest" ? { block: Number(last.blockTag), latest: false } : undefined,
           },
         };
+    drawResult(true);
+    if (last?.blockTag === "latest" && state.result.kind === "result")
+      void fillLatestBlock(state.result.view, last.url);
+    return;
   } catch (error) {
     if (sequence !== state.sequence) return;
     console.error("verification failed", error);
@@ -193,6 +206,52 @@ async function check(
 function notACertificate(input: VerifyInput, result: VerificationResult): boolean {
   const isLink = (typeof input === "string" && !input.startsWith("{")) || (typeof input === "object" && "url" in input);
   return isLink && result.certificate === null && result.reasons.length === 1 && result.reasons[0] === "MALFORMED";
+}
+
+/** A registry read the page saw go out: the endpoint and the block it asked at (`latest`, or a block number). */
+type RegistryCall = { url: string; blockTag: string };
+
+/** Notes the `eth_call`s in a JSON-RPC request body (the status reads, the only calls the core makes). */
+function noteRegistryCall(calls: RegistryCall[], url: string, body: unknown): void {
+  if (typeof body !== "string") return;
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return;
+  }
+  for (const item of Array.isArray(request) ? request : [request]) {
+    const { method, params } = (item ?? {}) as { method?: unknown; params?: unknown };
+    const tag = Array.isArray(params) ? params[1] : undefined;
+    if (method === "eth_call" && typeof tag === "string" && (tag === "latest" || /^0x[0-9a-f]{1,16}$/i.test(tag)))
+      calls.push({ url, blockTag: tag });
+  }
+}
+
+/**
+ * One endpoint read at its latest block: the block it was at, asked of that endpoint right after, then
+ * written into the report (in place, so that the verdict is not announced again).
+ */
+async function fillLatestBlock(view: ResultView, url: string): Promise<void> {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+      signal: AbortSignal.timeout(5_000),
+    });
+    const { result } = (await response.json()) as { result?: unknown };
+    if (typeof result !== "string" || !/^0x[0-9a-f]{1,16}$/i.test(result)) return;
+    view.readAt = { block: Number(result), latest: true };
+  } catch {
+    return;
+  }
+  const shown = elements.result.querySelector("[data-report=block]");
+  if (state.result.kind === "result" && state.result.view === view && shown)
+    shown.textContent = blockText(view.readAt, language.lang);
 }
 
 /** A dropped or chosen file the browser could not read (moved, deleted, no permission). */
@@ -386,6 +445,10 @@ function wireResultActions(): void {
   elements.result.addEventListener("click", (event) => {
     const target = (event.target as Element | null)?.closest("[data-action]");
     const action = target?.getAttribute("data-action");
+    if (action === "print") {
+      window.print();
+      return;
+    }
     if (action === "retry" && state.last) {
       void check(state.last.input, state.last.source, performance.now());
       return;

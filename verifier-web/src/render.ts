@@ -12,7 +12,7 @@ import type { CertificateTypeSchema } from "../../core/types/index.ts";
 import type { CheckStatus, ReasonCode, VerificationStatus } from "../../core/verify/codes.ts";
 
 export { authenticDetails };
-import type { CertificateSummary, VerificationResult } from "../../core/verify/types.ts";
+import type { CertificateSummary, LocalizedMessage, VerificationResult } from "../../core/verify/types.ts";
 import { h, svg } from "./dom.ts";
 import { fieldList, formatDate, formatDateTime, formatValue, numberLabel, valueAt } from "./format.ts";
 import { CHECK_STATUS_TEXT, CHECK_TEXT, NEXT_STEP_FOR_REASON, REASON_TEXT, pick, t, verdictText } from "./strings.ts";
@@ -27,8 +27,18 @@ export type ResultView = {
   source: Source;
   /** From the input (drop, choice, scan, link) to the verdict, in milliseconds. */
   elapsedMs: number;
-  /** The chain this page trusts (config.json), and where its block explorer shows a transaction. */
-  network: { chainId: number; explorerUrl?: string };
+  /** The chain and registry this page trusts (config.json), and where its block explorer shows a transaction. */
+  network: { chainId: number; registry: string; explorerUrl?: string };
+  /** When the verdict came. */
+  checkedAt: Date;
+  /** This page's address (the verifier an employer can name in a file). */
+  verifier: string;
+  /**
+   * The block the registry was read at: the agreed block of a quorum read, or (one endpoint, read at
+   * its latest block) that endpoint's latest block number asked right after; absent until known, or when
+   * the registry was not read.
+   */
+  readAt?: { block: number; latest: boolean };
 };
 
 /**
@@ -40,6 +50,7 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
   const { result } = view;
   const shown = authenticDetails(result);
   return [
+    h("p", { class: "print-heading" }, t("report.title", lang)),
     renderTestNetwork(testNetworkSigns(result, view.network.chainId), lang),
     renderVerdict(result, lang),
     h(
@@ -54,10 +65,17 @@ export function renderResult(view: ResultView, lang: Language): Node[] {
     // Who anchored it, and when, only alongside details that are the issuer's (not beside a changed PDF).
     shown && result.issuer ? renderIssuer(result.issuer, lang) : null,
     shown && result.anchor ? renderAnchor(result.anchor, view.network.explorerUrl, lang) : null,
+    renderReport(view, lang),
     renderChecks(result, lang),
     h(
       "p",
       { class: "again" },
+      h(
+        "button",
+        { type: "button", class: "button button--secondary", "data-action": "print" },
+        t("report.print", lang),
+      ),
+      " ",
       // UNABLE TO CHECK is about the registry, not the document: the same input can simply be checked again.
       result.status === "UNABLE_TO_CHECK"
         ? h("button", { type: "button", class: "button", "data-action": "retry" }, t("next.retry", lang))
@@ -115,6 +133,9 @@ const VERDICT_ICON: Record<VerificationStatus, IconName> = {
   UNABLE_TO_CHECK: "warning",
 };
 
+/** The reasons the registry's status of the certificate gives (its message says when, and why). */
+const STATUS_REASONS: readonly ReasonCode[] = ["REVOKED", "SUSPENDED", "SUPERSEDED"];
+
 /** The reasons that say the chain could not be read (reliably): UNABLE_TO_CHECK's, not the certificate's. */
 const CHAIN_REASONS: readonly ReasonCode[] = ["CHAIN_UNREACHABLE", "CHAIN_DISAGREEMENT"];
 
@@ -148,6 +169,9 @@ function renderVerdict(result: VerificationResult, lang: Language): HTMLElement 
   const reasons = result.reasons.filter((r) => status === "UNABLE_TO_CHECK" || !CHAIN_REASONS.includes(r));
   const alsoUnreachable = status === "INVALID" && result.reasons.some((r) => CHAIN_REASONS.includes(r));
   const issuerName = result.issuer?.name[lang] ?? result.issuer?.id ?? "";
+  // A revocation, suspension or replacement: its date and reason, as the registry states them.
+  const statusResult = result.checks.find((c) => c.id === "certificate-status");
+  const statusCheck = statusResult?.status === "fail" ? checkMessage(statusResult.message, lang) : undefined;
   return h(
     "div",
     { class: `verdict verdict--${status.toLowerCase().replaceAll("_", "-")}` },
@@ -162,7 +186,16 @@ function renderVerdict(result: VerificationResult, lang: Language): HTMLElement 
         : h(
             "ul",
             { class: "verdict__reasons" },
-            ...reasons.map((r) => h("li", { "data-reason": r }, pick(REASON_TEXT[r], lang))),
+            ...reasons.map((r) =>
+              h(
+                "li",
+                { "data-reason": r },
+                pick(REASON_TEXT[r], lang),
+                STATUS_REASONS.includes(r) && statusCheck
+                  ? h("span", { class: "verdict__detail" }, " ", statusCheck)
+                  : null,
+              ),
+            ),
           ),
       alsoUnreachable ? h("p", { class: "verdict__note" }, t("verdict.alsoInvalid", lang)) : null,
     ),
@@ -312,20 +345,59 @@ function renderAnchor(
   );
 }
 
+/** When, where and against what the check was made: what a filed report must say. */
+function renderReport(view: ResultView, lang: Language): HTMLElement {
+  return section(
+    "report",
+    t("report.heading", lang),
+    fieldList([
+      [t("report.at", lang), t("report.hkTime", lang, { time: formatDateTime(view.checkedAt.toISOString(), lang) })],
+      [t("report.verifier", lang), h("code", { class: "hex" }, view.verifier)],
+      [t("report.chain", lang), String(view.network.chainId)],
+      [t("report.registry", lang), h("code", { class: "hex" }, view.network.registry)],
+      [t("report.block", lang), h("span", { "data-report": "block" }, blockText(view.readAt, lang))],
+    ]),
+  );
+}
+
+/** The block the registry was read at, in words. */
+export function blockText(readAt: ResultView["readAt"], lang: Language): string {
+  return readAt
+    ? t(readAt.latest ? "report.blockLatest" : "report.blockAt", lang, { block: String(readAt.block) })
+    : t("report.blockUnknown", lang);
+}
+
+/** An instant the core writes in a check's message (`2026-11-20T09:00:00Z`): shown in Hong Kong time, as the details. */
+const INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z\b/g;
+
+/** A check's message in `lang`, its instants in Hong Kong time. */
+export function checkMessage(message: LocalizedMessage, lang: Language): string {
+  return message[lang].replace(INSTANT, (instant) => t("report.hkTime", lang, { time: formatDateTime(instant, lang) }));
+}
+
 const CHECK_ICON: Record<CheckStatus, IconName> = { pass: "valid", fail: "invalid", skip: "skip", error: "warning" };
 
 function renderChecks(result: VerificationResult, lang: Language): HTMLElement {
+  // A changed or unconfirmed document: what it passed was computed from data that cannot be trusted.
+  const untrusted = result.status !== "VALID" && !authenticDetails(result);
   return section(
     "checks",
     t("checks.heading", lang),
+    untrusted ? h("p", { class: "note" }, t("checks.untrusted", lang)) : null,
     h(
       "ol",
       { class: "checks__list" },
-      ...result.checks.map((check) =>
-        h(
+      ...result.checks.map((check) => {
+        const notTrusted = untrusted && check.status === "pass";
+        return h(
           "li",
-          { class: `check check--${check.status}`, "data-check": check.id, "data-check-status": check.status },
-          icon(CHECK_ICON[check.status], "check__icon"),
+          {
+            class: `check check--${notTrusted ? "untrusted" : check.status}`,
+            "data-check": check.id,
+            "data-check-status": check.status,
+            "data-check-shown": notTrusted ? "untrusted" : check.status,
+          },
+          icon(notTrusted ? "skip" : CHECK_ICON[check.status], "check__icon"),
           h(
             "div",
             { class: "check__body" },
@@ -334,12 +406,16 @@ function renderChecks(result: VerificationResult, lang: Language): HTMLElement {
               { class: "check__title" },
               h("span", { class: "check__name" }, pick(CHECK_TEXT[check.id], lang)),
               " ",
-              h("span", { class: "check__status" }, pick(CHECK_STATUS_TEXT[check.status], lang)),
+              h(
+                "span",
+                { class: "check__status" },
+                notTrusted ? t("checks.notTrusted", lang) : pick(CHECK_STATUS_TEXT[check.status], lang),
+              ),
             ),
-            h("p", { class: "check__message" }, check.message[lang]),
+            h("p", { class: "check__message" }, checkMessage(check.message, lang)),
           ),
-        ),
-      ),
+        );
+      }),
     ),
   );
 }

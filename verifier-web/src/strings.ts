@@ -222,6 +222,27 @@ export const STRINGS = {
   "anchor.root": { en: "Batch root", "zh-HK": "批次根值" },
 
   "checks.heading": { en: "Checks", "zh-HK": "檢查項目" },
+  "checks.untrusted": {
+    en: "This document could not be confirmed as the issuer's, so no check it passed can be relied on: those are marked “not trusted”.",
+    "zh-HK": "由於未能確認此文件出自簽發機構，其通過的檢查均不可依賴，並標示為「不可信」。",
+  },
+  "checks.notTrusted": { en: "Not trusted", "zh-HK": "不可信" },
+
+  "report.heading": { en: "About this check", "zh-HK": "是次核實" },
+  "report.title": { en: "HK e-Cert verification report", "zh-HK": "香港電子證書核實報告" },
+  "report.at": { en: "Checked at", "zh-HK": "核實時間" },
+  "report.hkTime": { en: "{time} (Hong Kong time)", "zh-HK": "{time}（香港時間）" },
+  "report.verifier": { en: "Verifier", "zh-HK": "核實工具" },
+  "report.chain": { en: "Chain ID", "zh-HK": "鏈編號" },
+  "report.registry": { en: "Registry contract", "zh-HK": "登記冊合約" },
+  "report.block": { en: "Registry read at", "zh-HK": "登記冊讀取區塊" },
+  "report.blockAt": { en: "block {block}", "zh-HK": "第 {block} 個區塊" },
+  "report.blockLatest": {
+    en: "the latest block (block {block} when checked)",
+    "zh-HK": "最新區塊（核實時為第 {block} 個區塊）",
+  },
+  "report.blockUnknown": { en: "not read", "zh-HK": "未有讀取" },
+  "report.print": { en: "Print report", "zh-HK": "列印報告" },
 
   "footer.registry": {
     en: "Trusted registry: chain {chainId}, contract {registry}.",
