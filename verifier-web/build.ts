@@ -1,7 +1,7 @@
 /**
  * Builds the verifier page into static files (`verifier-web/dist/` by default) that any web host can
  * serve: `index.html` (the verifier), `claim.html` (candidates), `officer.html` (department officers),
- * `app-<hash>.js` (the page and the `core/` verification code, bundled for the
+ * `issuers.html` (the issuer directory), `app-<hash>.js` (the page and the `core/` verification code, bundled for the
  * browser by esbuild), `app-<hash>.css`, `favicon.svg`, and `config.json` when one is given. The
  * hashed names can be cached for ever; `index.html` and `config.json` should not be cached.
  *
@@ -41,10 +41,13 @@ const TARGETS = ["es2022", "chrome105", "edge105", "firefox110", "safari16"];
  * build stops with an error naming the script above its budget. Measured at 191 / 63 KB (`app`, the
  * verifier), 106 / 40 KB (`claim`), 38 / 13 KB (`officer`).
  */
-export const SCRIPT_BUDGETS: Readonly<Record<"app" | "claim" | "officer", { bytes: number; gzipBytes: number }>> = {
+export const SCRIPT_BUDGETS: Readonly<
+  Record<"app" | "claim" | "officer" | "issuers", { bytes: number; gzipBytes: number }>
+> = {
   app: { bytes: 250_000, gzipBytes: 90_000 },
   claim: { bytes: 250_000, gzipBytes: 90_000 },
   officer: { bytes: 100_000, gzipBytes: 35_000 },
+  issuers: { bytes: 100_000, gzipBytes: 35_000 },
 };
 
 export type BuildVerifierWebParameters = {
@@ -92,6 +95,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
         { in: path.join(HERE, "app.css"), out: "app" },
         { in: path.join(HERE, "src/claim.ts"), out: "claim" },
         { in: path.join(HERE, "src/officer.ts"), out: "officer" },
+        { in: path.join(HERE, "src/issuers.ts"), out: "issuers" },
         { in: path.join(HERE, "portal.css"), out: "portal" },
       ],
       entryNames: "[name]-[hash]",
@@ -120,6 +124,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       ["index", "app", "app"],
       ["claim", "claim", "portal"],
       ["officer", "officer", "portal"],
+      ["issuers", "issuers", "app"],
     ] as const) {
       const source = await readFile(path.join(HERE, `${html}.html`), "utf8");
       const page = replaceOnce(
@@ -138,6 +143,7 @@ export async function buildVerifierWeb(parameters: BuildVerifierWebParameters = 
       "verifier-web/index.html",
       "verifier-web/claim.html",
       "verifier-web/officer.html",
+      "verifier-web/issuers.html",
       "verifier-web/favicon.svg",
     ].sort();
     const info: BuildInfo = { builtAt: new Date().toISOString(), inputs };
@@ -226,7 +232,7 @@ async function isFresh(outDir: string): Promise<boolean> {
     for (const file of await readdir(dir, { recursive: true }))
       if (file.endsWith(".ts")) sources.add(path.join(dir, file));
   }
-  for (const file of ["app.css", "portal.css", "index.html", "claim.html", "officer.html"])
+  for (const file of ["app.css", "portal.css", "index.html", "claim.html", "officer.html", "issuers.html"])
     sources.add(path.join(HERE, file));
   for (const file of sources) {
     try {

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { encodeBytes32String } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildVerifierWeb } from "../../verifier-web/build.ts";
 import { startEcertFixture, type EcertFixture, type IssuedBatch } from "../helpers/ecert-fixture.ts";
@@ -42,7 +43,7 @@ async function axeProblems(page: Page): Promise<string[]> {
   });
 }
 
-describe("verifier page in Chromium: input that is not a certificate, try again, the network and its links, the report", function () {
+describe("verifier page in Chromium: input that is not a certificate, try again, the network and its links, the report, the issuer directory", function () {
   this.timeout(120_000);
   let f: EcertFixture;
   let dir: string;
@@ -417,6 +418,64 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
       } finally {
         await context.close();
       }
+    }
+  });
+
+  // Last: it stops FSD and adds and withdraws a CSB fingerprint on the shared chain.
+  it("lists every registered department from the registry's events: names, website, signing-certificate fingerprints, active or stopped (both languages, axe clean)", async () => {
+    const admin = f.registryAs(DEV_KEYS.admin);
+    const csb = encodeBytes32String("CSB");
+    const fsd = encodeBytes32String("FSD");
+    const extra = `0x${"ab".repeat(32)}`;
+    const csbCertificate = ((await admin.issuer(csb)) as { signingCertificate: string }).signingCertificate;
+    expect(csbCertificate).to.match(/^0x(?!0{64})[0-9a-f]{64}$/);
+    await (await admin.addSigningCertificate(csb, extra)).wait();
+    await (await admin.removeSigningCertificate(csb, extra)).wait();
+    await (await admin.stopIssuer(fsd)).wait();
+    const fsdCertificate = ((await admin.issuer(fsd)) as { signingCertificate: string }).signingCertificate;
+    for (const [locale, heading, csbName, active, stopped, withdrawn] of [
+      ["en-GB", "Registered departments (2)", "Civil Service Bureau", "Active: may issue", "Stopped on", "(withdrawn)"],
+      ["zh-HK", "已登記部門（2）", "公務員事務局", "有效：可簽發", "終止", "（已撤回）"],
+    ] as const) {
+      const { page, context, errors } = await open(`${host.url}/issuers.html`, locale);
+      try {
+        await page.waitForSelector("#issuers[data-count]");
+        expect(await page.textContent(".issuers__heading")).to.equal(heading);
+        const entries = await page.$$eval(".issuer-entry", (items) =>
+          items.map((i) => ({
+            id: i.getAttribute("data-issuer"),
+            state: i.getAttribute("data-issuer-state"),
+            name: i.querySelector("h3")?.textContent,
+            website: i.querySelector("a")?.getAttribute("href"),
+            text: i.textContent ?? "",
+            certificates: [...i.querySelectorAll("[data-fingerprint]")].map((c) => [
+              c.getAttribute("data-fingerprint"),
+              c.getAttribute("data-withdrawn"),
+            ]),
+          })),
+        );
+        expect(entries.map((e) => [e.id, e.state, e.website])).to.deep.equal([
+          ["CSB", "active", "https://csb.gov.hk/"],
+          ["FSD", "stopped", "https://hkfsd.gov.hk/"],
+        ]);
+        expect(entries[0].name).to.equal(csbName);
+        expect(entries[0].text).to.include(active).and.include(withdrawn);
+        expect(entries[0].certificates).to.deep.include([csbCertificate, "false"]).and.deep.include([extra, "true"]);
+        expect(entries[1].certificates).to.deep.include([fsdCertificate, "false"]);
+        expect(entries[1].text).to.include(stopped);
+        expect(await page.textContent("#footer-endpoints")).to.include(rpc.host);
+        expect(await axeProblems(page)).to.deep.equal([]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    }
+    // The verifier page links to it.
+    const { page, context } = await open(`${host.url}/`, "en-GB");
+    try {
+      expect(await page.getAttribute("footer a", "href")).to.equal("issuers.html");
+    } finally {
+      await context.close();
     }
   });
 });

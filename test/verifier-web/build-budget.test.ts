@@ -46,6 +46,13 @@ describe("verifier-web/build.ts: script budgets", function () {
     expect(claim.gzipBytes).to.be.below(90_000);
   });
 
+  it("keeps the issuer directory's script under 100 KB minified and 35 KB gzipped, with no package bundled", async () => {
+    const issuers = script("issuers");
+    expect(issuers.bytes).to.be.below(100_000);
+    expect(issuers.gzipBytes).to.be.below(35_000);
+    expect(await bundledPackages(path.join(dir, "dist"), issuers.name)).to.deep.equal([]);
+  });
+
   it("bundles neither ethers nor the full zod into the verifier and claim pages", async () => {
     for (const name of ["app", "claim"]) {
       const packages = await bundledPackages(path.join(dir, "dist"), script(name).name);

@@ -58,4 +58,13 @@ describe("verifier page: config.json", () => {
       );
     }
   });
+
+  it("takes the registry's deployment block (registryFromBlock, for the issuer directory) only as a block number", () => {
+    expect(parseConfig(config({ registryFromBlock: 1234 }), BASE).registryFromBlock).to.equal(1234);
+    for (const registryFromBlock of [-1, 1.5, "12", null, 2 ** 60]) {
+      expect(() => parseConfig(config({ registryFromBlock }), BASE), JSON.stringify(registryFromBlock)).to.throw(
+        `config.json: registryFromBlock must be a block number (an integer from 0), not ${JSON.stringify(registryFromBlock)}`,
+      );
+    }
+  });
 });

@@ -19,6 +19,8 @@ export type VerifierConfig = {
   quorum: number;
   /** A block explorer's absolute http(s) base URL, ending in `/`, without credentials, query or fragment. */
   explorerUrl?: string;
+  /** The block the registry was deployed in (the issuer directory reads its events from there); default 0. */
+  registryFromBlock?: number;
 };
 
 /**
@@ -52,7 +54,7 @@ export async function loadConfig(
 export function parseConfig(json: unknown, base: URL): VerifierConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json))
     throw new Error("config.json: not a JSON object");
-  const { rpcUrls, chainId, registry, quorum = 1, explorerUrl } = json as Record<string, unknown>;
+  const { rpcUrls, chainId, registry, quorum = 1, explorerUrl, registryFromBlock } = json as Record<string, unknown>;
   if (!Array.isArray(rpcUrls) || rpcUrls.length === 0 || !rpcUrls.every((u) => typeof u === "string")) {
     throw new Error("config.json: rpcUrls must be a non-empty list of JSON-RPC endpoint URLs");
   }
@@ -73,6 +75,13 @@ export function parseConfig(json: unknown, base: URL): VerifierConfig {
   }
   const config: VerifierConfig = { rpcUrls: resolved, chainId, registry, quorum };
   if (explorerUrl !== undefined) config.explorerUrl = parseExplorerUrl(explorerUrl);
+  if (registryFromBlock !== undefined) {
+    if (typeof registryFromBlock !== "number" || !Number.isSafeInteger(registryFromBlock) || registryFromBlock < 0)
+      throw new Error(
+        `config.json: registryFromBlock must be a block number (an integer from 0), not ${JSON.stringify(registryFromBlock)}`,
+      );
+    config.registryFromBlock = registryFromBlock;
+  }
   return config;
 }
 

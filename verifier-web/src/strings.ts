@@ -244,6 +244,33 @@ export const STRINGS = {
   "report.blockUnknown": { en: "not read", "zh-HK": "未有讀取" },
   "report.print": { en: "Print report", "zh-HK": "列印報告" },
 
+  "footer.directory": { en: "Who may issue: the issuer directory", "zh-HK": "誰可簽發：簽發部門名錄" },
+
+  "issuers.title": { en: "HK e-Cert issuers", "zh-HK": "香港電子證書簽發部門" },
+  "issuers.tagline": {
+    en: "Every department registered in the official registry to issue certificates, read from the registry's records on the blockchain.",
+    "zh-HK": "所有已在官方登記冊登記、可簽發證書的部門，資料取自區塊鏈上的登記冊紀錄。",
+  },
+  "issuers.back": { en: "Check a certificate", "zh-HK": "核實證書" },
+  "issuers.loading": { en: "Reading the registry…", "zh-HK": "正在讀取登記冊…" },
+  "issuers.heading": { en: "Registered departments ({count})", "zh-HK": "已登記部門（{count}）" },
+  "issuers.otherName": { en: "Chinese name", "zh-HK": "英文名稱" },
+  "issuers.status": { en: "Status", "zh-HK": "狀態" },
+  "issuers.active": { en: "Active: may issue", "zh-HK": "有效：可簽發" },
+  "issuers.inactive": { en: "Deactivated: may not issue now", "zh-HK": "已停用：現時不可簽發" },
+  "issuers.stopped": {
+    en: "Stopped on {at}: every signer cut off, may not issue",
+    "zh-HK": "已於 {at} 終止：所有簽署密鑰已停用，不可簽發",
+  },
+  "issuers.certificates": { en: "PDF signing certificates (SHA-256)", "zh-HK": "PDF簽署證書（SHA-256）" },
+  "issuers.withdrawn": { en: "(withdrawn)", "zh-HK": "（已撤回）" },
+  "issuers.noCertificate": { en: "none registered", "zh-HK": "未有登記" },
+  "issuers.readFrom": { en: "Read from {endpoint}.", "zh-HK": "讀取自 {endpoint}。" },
+  "issuers.unreachable": {
+    en: "The registry could not be read, so the directory cannot be shown. Try again later.",
+    "zh-HK": "未能讀取登記冊，因此無法顯示名錄。請稍後再試。",
+  },
+
   "footer.registry": {
     en: "Trusted registry: chain {chainId}, contract {registry}.",
     "zh-HK": "信任的登記冊：鏈 {chainId}，合約 {registry}。",
