@@ -235,6 +235,7 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
       expect(await page.$(".test-network")).to.equal(null);
       expect(await page.textContent("#result")).to.not.include("Test network");
       const link = await page.getAttribute(".anchor__explorer", "href");
+      expect(await page.textContent(".anchor__explorer")).to.equal("(view in the block explorer)");
       expect(link).to.equal(`https://explorer.example.hk/hk-chain/tx/${production.txHash}`);
       expect(await page.getAttribute(".anchor__explorer", "rel")).to.equal("noopener noreferrer");
       await page.click("#lang-switch");
@@ -441,6 +442,8 @@ describe("verifier page in Chromium: input that is not a certificate, try again,
       try {
         await page.waitForSelector("#issuers[data-count]");
         expect(await page.textContent(".issuers__heading")).to.equal(heading);
+        // The local chain 31337: the same test-network banner as the verifier page.
+        expect(await page.getAttribute(".test-network", "data-test-network")).to.equal("chain");
         const entries = await page.$$eval(".issuer-entry", (items) =>
           items.map((i) => ({
             id: i.getAttribute("data-issuer"),

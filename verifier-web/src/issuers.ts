@@ -12,6 +12,7 @@
 import { toHex, utf8 } from "../../core/bytes.ts";
 import { keccak256Bytes } from "../../core/keccak.ts";
 import { createJsonRpcProvider } from "../../core/verify/jsonRpc.ts";
+import { TEST_CHAIN_IDS } from "../../core/verify/test-network.ts";
 import { loadConfig } from "./config.ts";
 import type { VerifierConfig } from "./config.ts";
 import { byId, h } from "./dom.ts";
@@ -174,10 +175,25 @@ function draw(): void {
     container.replaceChildren(h("div", { class: "problem", role: "alert" }, h("p", {}, t(state.key, lang))));
   else {
     container.dataset.count = String(state.issuers.length);
-    container.replaceChildren(
+    const testNetwork = config ? TEST_CHAIN_IDS.get(config.chainId) : undefined;
+    const nodes = [
+      // As on the verifier page: a development or test registry's departments are not the government's.
+      testNetwork && config
+        ? h(
+            "div",
+            { class: "test-network", "data-test-network": "chain" },
+            h(
+              "div",
+              {},
+              h("p", { class: "test-network__title" }, t("network.title", lang)),
+              h("p", {}, t("network.chain", lang, { chainId: String(config.chainId), name: testNetwork })),
+            ),
+          )
+        : null,
       h("h2", { class: "issuers__heading" }, t("issuers.heading", lang, { count: String(state.issuers.length) })),
       ...state.issuers.map((issuer) => renderIssuer(issuer, lang)),
-    );
+    ].filter((node): node is HTMLElement => node !== null);
+    container.replaceChildren(...nodes);
   }
 }
 
@@ -213,7 +229,10 @@ function renderIssuer(issuer: DirectoryIssuer, lang: Language): HTMLElement {
     },
     h("h3", { id }, lang === "en" ? issuer.nameEn : issuer.nameZh),
     fieldList([
-      [t("issuers.otherName", lang), lang === "en" ? issuer.nameZh : issuer.nameEn],
+      [
+        t("issuers.otherName", lang),
+        h("span", { lang: lang === "en" ? "zh-HK" : "en" }, lang === "en" ? issuer.nameZh : issuer.nameEn),
+      ],
       [t("issuer.id", lang), issuer.id],
       [t("issuer.domain", lang), website],
       [t("issuers.status", lang), status],

@@ -317,6 +317,7 @@ function renderAnchor(
         "span",
         {},
         h("code", { class: "hex" }, anchor.txHash),
+        explorerUrl ? " " : null,
         explorerUrl
           ? h(
               "a",
@@ -325,7 +326,6 @@ function renderAnchor(
                 rel: "noopener noreferrer",
                 class: "anchor__explorer",
               },
-              " ",
               t("anchor.explorer", lang),
             )
           : null,
