@@ -16,6 +16,12 @@ import { SqlStore, sqlShared, type PdfRow, type SqlConnection } from "./sql-stor
 import { PUT_PDFS_CHUNK_BYTES, PUT_PDFS_CHUNK_ROWS } from "./store.ts";
 import { isStoreError, StoreError } from "./store-error.ts";
 
+/**
+ * The member names a certificate's `searchJson` can hold (`server/issuance/search-fields.ts`: the search
+ * fields, and a name's languages), lowercased.
+ */
+const SEARCH_MEMBER_NAMES = ["name", "candidatenumber", "en", "zh-hk"];
+
 export type PostgresStoreOptions = {
   /** Most connections this instance opens (default 10). */
   maxConnections?: number;
@@ -119,7 +125,7 @@ export async function openPostgresStore(
     // The same match as rows.ts certificateMatches: the number, or any string or number in search_json.
     // A needle of 3 characters or more that JSON writes as it is (no quote, backslash or control
     // character) is in the search text wherever it matches: that LIKE, on the trigram index of migration
-    // 4, narrows the rows first, and the exact match decides.
+    // 4, narrows the rows first, and the exact match decides where the LIKE alone could match more.
     matches: (needle: string) => {
       const exact = `(strpos(lower(c.certificate_number), ?) > 0 OR EXISTS (
         SELECT 1 FROM jsonb_path_query(c.search_json::jsonb, 'strict $.**') AS v(value)
@@ -127,10 +133,13 @@ export async function openPostgresStore(
       // eslint-disable-next-line no-control-regex
       if ([...needle].length < 3 || /["\\\u0000-\u001f]/.test(needle)) return { sql: exact, params: [needle, needle] };
       const like = `%${needle.replace(/[%_]/g, (c) => `\\${c}`)}%`;
-      return {
-        sql: `(${SEARCH_TEXT.replace(/\b(certificate_number|search_json)\b/g, "c.$1")} LIKE ? AND ${exact})`,
-        params: [like, needle, needle],
-      };
+      const text = SEARCH_TEXT.replace(/\b(certificate_number|search_json)\b/g, "c.$1");
+      // Nor any of JSON's punctuation, nor a part of a member name: then the text holds the needle exactly
+      // where the number or a value does (a value is between quotes, a number between punctuation), and
+      // the LIKE alone decides, which lets the planner stop at the first `limit` rows in order.
+      if (!/[{}[\],:]/.test(needle) && !SEARCH_MEMBER_NAMES.some((name) => name.includes(needle)))
+        return { sql: `${text} LIKE ?`, params: [like] };
+      return { sql: `(${text} LIKE ? AND ${exact})`, params: [like, needle, needle] };
     },
     // Each chunk is one INSERT, its columns as arrays through unnest.
     async insertCertificates(
