@@ -565,32 +565,42 @@ export class IssuanceService {
     /** `fn` under the lease `name` (one instance at a time); skipped while another instance holds it. */
     const claimed = (name: string, fn: (epoch: number) => Promise<void>) => async () =>
       void (await this.#leases.with(name, fn));
-    // A batch still to be anchored is advanced by its issuer's anchoring writer; an anchored one (PDFs to
-    // render, the CPU's work) by any instance: each batch by one instance at a time.
+    // Each batch is advanced by one instance at a time (its lease). First the issuers' anchoring writer
+    // anchors what is closed and closes and anchors every due batch; then any instance renders anchored
+    // batches (the CPU's work), so that another instance can render one batch while the writer anchors
+    // the next, or renders another.
     for (const batch of await store.unfinishedBatches()) {
-      if ((batch.status === "closed" || batch.status === "submitted") && !writes(batch.issuerId)) continue;
+      if (batch.status !== "closed" && batch.status !== "submitted") continue;
+      if (!writes(batch.issuerId)) continue;
       await step(
-        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch)),
+        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "anchor")),
         { batchId: batch.id, issuerId: batch.issuerId },
       );
     }
     for (const group of await store.pendingGroups()) {
       if (!writes(group.issuerId)) continue;
-      const due =
-        group.count >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
-      if (!due) continue;
-      let batchId: string | undefined;
-      await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
-        group: `${group.issuerId}/${group.typeId}`,
-      });
-      if (batchId)
+      // Every batch due: the rows of one upload waited as long as each other.
+      for (let left = group.count; left > 0; left -= this.#p.batchSize) {
+        const due =
+          left >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
+        if (!due) break;
+        let batchId: string | undefined;
+        await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
+          group: `${group.issuerId}/${group.typeId}`,
+        });
+        if (!batchId) break;
         await step(
-          claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch)),
-          {
-            batchId,
-            issuerId: group.issuerId,
-          },
+          claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch, "anchor")),
+          { batchId, issuerId: group.issuerId },
         );
+      }
+    }
+    for (const batch of await store.unfinishedBatches()) {
+      if (batch.status !== "anchored") continue;
+      await step(
+        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "render")),
+        { batchId: batch.id, issuerId: batch.issuerId },
+      );
     }
     for (const operation of await store.unfinishedOperations()) {
       if (!writes(operation.issuerId)) continue;
@@ -717,16 +727,18 @@ export class IssuanceService {
   }
 
   /**
-   * Moves one batch as far as it can go: anchored, then rendered. Runs holding the batch's lease at
+   * Moves one batch through one `stage`: "anchor" (by the issuer's anchoring writer: a closed batch
+   * anchored) or "render" (by any instance: an anchored batch's PDFs rendered, checked and stored, then
+   * its certificates issued). Runs holding the batch's lease at
    * `epoch`: each state it stores is fenced by it (and the anchor transaction, before it is sent, by the
    * signer's lease too), so an instance that lost the batch to another stores nothing more of it.
    */
-  async #advance(batchId: string, epoch: number): Promise<void> {
+  async #advance(batchId: string, epoch: number, stage: "anchor" | "render"): Promise<void> {
     const { store, chain, log } = this.#p;
     const claim = { name: `batch:${batchId}`, epoch };
     let batch = (await store.findBatch(batchId))!;
     if (batch.failure) return;
-    if (batch.status === "closed" || batch.status === "submitted") {
+    if (stage === "anchor" && (batch.status === "closed" || batch.status === "submitted")) {
       const writer = this.#writer(batch.issuerId);
       if (writer.epoch === undefined) return; // another instance is the issuer's anchoring writer now
       const anchored = await chain.anchor(batch.issuerId, batch.root, batch.certificateCount, async (txHash, nonce) => {
@@ -758,7 +770,7 @@ export class IssuanceService {
       log.info({ batchId, root: batch.root, block: anchored.blockNumber }, "batch anchored");
       batch = (await store.findBatch(batchId))!;
     }
-    if (batch.status === "anchored") {
+    if (stage === "render" && batch.status === "anchored") {
       const members = await store.batchCertificates(batchId);
       const missing = members.filter((m) => m.pdfHash === null);
       if (missing.length > 0) {
