@@ -37,7 +37,7 @@ export { createCredential } from "./createCredential.ts";
 export type { CreateCredentialParameters, CreateCredentialResult, GetRandomValues } from "./createCredential.ts";
 export { computeCredentialDigest } from "./computeCredentialDigest.ts";
 export type { ComputeCredentialDigestParameters, ComputeCredentialDigestResult } from "./computeCredentialDigest.ts";
-export { hideClaims } from "./hideClaims.ts";
+export { brokenDisclosureRule, hideClaims } from "./hideClaims.ts";
 export type { HideClaimsParameters, HideClaimsResult } from "./hideClaims.ts";
 export { withMerkleProof } from "./withMerkleProof.ts";
 export { buildBatch } from "./buildBatch.ts";

@@ -1,5 +1,5 @@
 /** Basic Law and National Security Law Test (BLNST) result, issued by the Civil Service Bureau. Permanent. */
-import { CSB_CANDIDATE_COLUMNS } from "./csb-candidate.ts";
+import { CSB_CANDIDATE_COLUMNS, CSB_CANDIDATE_DISCLOSURE } from "./csb-candidate.ts";
 import { defineCertificateType } from "./schema.ts";
 
 /** The pass mark: a score of 50 or above passes. */
@@ -20,6 +20,7 @@ export default defineCertificateType({
     // BLNST2026000001 tested 2026-10-03 -> BLNST2026000001-20261003 (candidate numbers recur across tests).
     derive: (values) => `${values.candidate_number}-${String(values.test_date).replaceAll("-", "")}`,
   },
+  disclosure: CSB_CANDIDATE_DISCLOSURE,
   columns: [
     ...CSB_CANDIDATE_COLUMNS,
     {

@@ -2,7 +2,7 @@
  * The candidate columns every Civil Service Bureau examination result shares: candidate number, names in
  * English and Chinese, partial HKID.
  */
-import type { ColumnSchema } from "./schema.ts";
+import type { ColumnSchema, DisclosureRule } from "./schema.ts";
 
 export const CSB_CANDIDATE_COLUMNS = [
   {
@@ -47,3 +47,14 @@ export const CSB_CANDIDATE_COLUMNS = [
     label: { en: "HKID No. (partial)", "zh-HK": "香港身份證號碼（部分）" },
   },
 ] as const satisfies readonly ColumnSchema[];
+
+/** At least one name stays disclosed: the verifier tells employers to compare the name with an ID. */
+export const CSB_CANDIDATE_DISCLOSURE = [
+  {
+    atLeastOneOf: ["name_en", "name_zh"],
+    reason: {
+      en: "At least one name must stay shown: an employer compares the name with your identity document.",
+      "zh-HK": "最少須顯示一個姓名：僱主會把姓名與你的身份證明文件核對。",
+    },
+  },
+] as const satisfies readonly DisclosureRule[];

@@ -1,5 +1,5 @@
 /** Common Recruitment Examination (CRE) result, issued by the Civil Service Bureau. Permanent. */
-import { CSB_CANDIDATE_COLUMNS } from "./csb-candidate.ts";
+import { CSB_CANDIDATE_COLUMNS, CSB_CANDIDATE_DISCLOSURE } from "./csb-candidate.ts";
 import { defineCertificateType } from "./schema.ts";
 
 const grade = {
@@ -21,6 +21,7 @@ export default defineCertificateType({
     // CRE2026000001 sitting 2026-09-12 -> CRE2026000001-20260912.
     derive: (values) => `${values.candidate_number}-${String(values.sitting_date).replaceAll("-", "")}`,
   },
+  disclosure: CSB_CANDIDATE_DISCLOSURE,
   columns: [
     ...CSB_CANDIDATE_COLUMNS,
     {

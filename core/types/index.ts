@@ -75,6 +75,18 @@ export function assertValidSchema(schema: CertificateTypeSchema): void {
       fail(`${c.column}: list values must not contain the separator`);
     }
   }
+  for (const rule of schema.disclosure ?? []) {
+    const columns = rule.atLeastOneOf;
+    if (columns.length < 2 || new Set(columns).size !== columns.length) {
+      fail("a disclosure rule needs at least two different columns");
+    }
+    for (const name of columns) {
+      const column = schema.columns.find((c) => c.column === name);
+      if (!column) fail(`disclosure rule: ${name} is not a column`);
+      else if (!column.hideable) fail(`disclosure rule: ${name} is not hideable, so the rule says nothing`);
+    }
+    if (!rule.reason.en.trim() || !rule.reason["zh-HK"].trim()) fail("a disclosure rule needs its reason in both languages");
+  }
 }
 
 const byId = new Map<string, CertificateTypeSchema>();

@@ -113,6 +113,20 @@ export type Validity =
    */
   | { readonly kind: "period"; readonly validFrom: ValidityColumn; readonly validUntil: ValidityColumn };
 
+/**
+ * A disclosure rule: of these columns, at least one that the credential carries must stay disclosed when
+ * the holder hides claims (`hideClaims` refuses a hide that leaves none of them, and the candidate page
+ * disables the box that would). Both names, for instance: the verifier tells employers to compare the
+ * name with the holder's identity document. The rule binds the holder's tools only; a credential that
+ * breaks it still verifies (its digest is unchanged), so credentials made before a rule are unaffected.
+ */
+export type DisclosureRule = {
+  /** Column names (at least two, each hideable). */
+  readonly atLeastOneOf: readonly string[];
+  /** Why, in words the holder reads beside the disabled box and in the refusal. */
+  readonly reason: LocalizedText;
+};
+
 export type CertificateTypeSchema = {
   /** Type id, e.g. `csb-cre`: `credentialSubject.type`, and part of the schema id. */
   readonly id: string;
@@ -134,6 +148,8 @@ export type CertificateTypeSchema = {
     readonly label: LocalizedText;
     readonly derive: (values: RowValues) => string;
   };
+  /** What the holder must keep disclosed when hiding claims (none when absent). */
+  readonly disclosure?: readonly DisclosureRule[];
   /** Cross-field rules, run only when every column they read is individually valid. */
   readonly check?: (values: RowValues) => CrossFieldIssue[];
 };

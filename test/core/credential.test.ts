@@ -6,11 +6,12 @@ import { computeCredentialDigest } from "../../core/computeCredentialDigest.ts";
 import { createCredential } from "../../core/createCredential.ts";
 import type { Credential } from "../../core/credential.ts";
 import { CoreError } from "../../core/errors.ts";
-import { hideClaims } from "../../core/hideClaims.ts";
+import { brokenDisclosureRule, hideClaims } from "../../core/hideClaims.ts";
 import { buildMerkleTree } from "../../core/merkle.ts";
 import { validateRecord } from "../../core/validateRecord.ts";
+import { getCertificateType } from "../../core/types/index.ts";
 import { withMerkleProof } from "../../core/withMerkleProof.ts";
-import { VALID_ROWS, deterministicRandom, fixedClock } from "./helpers.ts";
+import { VALID_ROWS, deterministicRandom, fixedClock, hideIgnoringDisclosureRules } from "./helpers.ts";
 import type { SampleTypeId } from "./helpers.ts";
 
 const REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
@@ -339,12 +340,13 @@ describe("hideClaims", function () {
   it("hides every claim under an object pointer and removes the emptied object", function () {
     const { credential, digest } = issue("csb-cre");
 
-    const shared = hideClaims(credential, ["/credentialSubject/name"]);
+    const shared = hideClaims(credential, ["/credentialSubject/results"]);
 
-    expect(shared.credentialSubject).to.not.have.property("name");
+    expect(shared.credentialSubject).to.not.have.property("results");
     expect(Object.keys(shared.proof.hidden)).to.deep.equal([
-      "/credentialSubject/name/en",
-      "/credentialSubject/name/zh-HK",
+      "/credentialSubject/results/uc",
+      "/credentialSubject/results/ue",
+      "/credentialSubject/results/at",
     ]);
     expect(computeCredentialDigest(shared)).to.equal(digest);
   });
@@ -369,7 +371,7 @@ describe("hideClaims", function () {
     const { credential } = issue("csb-cre");
     const before = JSON.stringify(credential);
 
-    hideClaims(credential, ["/credentialSubject/name", "/credentialSubject/hkidPartial"]);
+    hideClaims(credential, ["/credentialSubject/name/zh-HK", "/credentialSubject/hkidPartial"]);
 
     expect(JSON.stringify(credential)).to.equal(before);
   });
@@ -412,6 +414,76 @@ describe("hideClaims", function () {
     );
     // An object pointer covering one non-hideable claim is refused as a whole.
     expectCoreError(() => hideClaims(issue("csb-cre").credential, ["/credentialSubject"]), "NOT_HIDEABLE");
+  });
+
+  describe("the schema's disclosure rule: at least one name stays disclosed", function () {
+    const both = "/credentialSubject/name/en and /credentialSubject/name/zh-HK may not all be hidden";
+    const reason = (typeId: SampleTypeId) => getCertificateType(typeId).disclosure![0].reason;
+
+    it("refuses hiding both names, at once, by their object or in two steps, with NOT_HIDEABLE and the reason in both languages", function () {
+      for (const typeId of ["csb-cre", "csb-blnst"] as const) {
+        const { credential } = issue(typeId);
+        const { en, "zh-HK": zh } = reason(typeId);
+        for (const pointers of [
+          ["/credentialSubject/name/en", "/credentialSubject/name/zh-HK"],
+          ["/credentialSubject/name"],
+          ["/credentialSubject/hkidPartial", "/credentialSubject/name"],
+        ]) {
+          expectCoreError(() => hideClaims(credential, pointers), "NOT_HIDEABLE", both);
+          expect(brokenDisclosureRule(credential, pointers)?.reason.en).to.equal(en);
+        }
+        const once = hideClaims(credential, ["/credentialSubject/name/zh-HK"]);
+        let thrown: CoreError | undefined;
+        try {
+          hideClaims(once, ["/credentialSubject/name/en"]);
+        } catch (e) {
+          thrown = e as CoreError;
+        }
+        expect(thrown?.code).to.equal("NOT_HIDEABLE");
+        expect(thrown?.message).to.include(en).and.include(zh);
+        expect(zh).to.match(/姓名/);
+        expect(thrown?.details).to.deep.equal({
+          pointers: ["/credentialSubject/name/en", "/credentialSubject/name/zh-HK"],
+          columns: ["name_en", "name_zh"],
+          reason: { en, "zh-HK": zh },
+        });
+      }
+    });
+
+    it("lets either name be hidden alone, with everything else", function () {
+      const { credential, digest } = issue("csb-cre");
+      for (const name of ["/credentialSubject/name/en", "/credentialSubject/name/zh-HK"]) {
+        const others = ["/credentialSubject/hkidPartial", "/credentialSubject/results"];
+        expect(brokenDisclosureRule(credential, [name, ...others])).to.equal(undefined);
+        const shared = hideClaims(credential, [name, ...others]);
+        expect(computeCredentialDigest(shared)).to.equal(digest);
+      }
+    });
+
+    it("keeps the English name when there is no Chinese name", function () {
+      const { credential } = issue("csb-cre", "no-chinese-name", { name_zh: "" });
+      expect(credential.credentialSubject).to.not.have.nested.property("name.zh-HK");
+      expectCoreError(() => hideClaims(credential, ["/credentialSubject/name/en"]), "NOT_HIDEABLE", both);
+      expect(brokenDisclosureRule(credential, ["/credentialSubject/name/en"])).to.not.equal(undefined);
+      expect(brokenDisclosureRule(credential, ["/credentialSubject/hkidPartial"])).to.equal(undefined);
+    });
+
+    it("still verifies a credential made before the rule with both names hidden, and hides its other claims", function () {
+      const { credential, digest } = issue("csb-cre");
+      const old = hideIgnoringDisclosureRules(credential, ["/credentialSubject/name"]);
+      expect(Object.keys(old.proof.hidden)).to.have.members([
+        "/credentialSubject/name/en",
+        "/credentialSubject/name/zh-HK",
+      ]);
+      expect(computeCredentialDigest(old)).to.equal(digest);
+      const more = hideClaims(old, ["/credentialSubject/hkidPartial", "/credentialSubject/name/en"]);
+      expect(computeCredentialDigest(more)).to.equal(digest);
+      expect(more.proof.hidden).to.have.property("/credentialSubject/hkidPartial");
+    });
+
+    it("asks nothing of types without a rule", function () {
+      expect(brokenDisclosureRule(issue("fsd-dg-licence").credential, [])).to.equal(undefined);
+    });
   });
 
   it("refuses a pointer that addresses no claim with UNKNOWN_CLAIM", function () {

@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import type { GetRandomValues } from "../../core/createCredential.ts";
+import { copyJson, fieldDigest, type Credential } from "../../core/credential.ts";
+import { pathTokens } from "../../core/types/index.ts";
 
 /** The sample inputs in `examples/` (see its README). */
 export const SAMPLE_DATA_DIR = new URL("../../examples/", import.meta.url);
@@ -103,4 +105,31 @@ export function csvOf(typeId: SampleTypeId, ...rows: Record<string, string | und
     lines.push(columns.map((c) => cell(row[c] ?? "")).join(","));
   }
   return csv(lines.join("\n") + "\n");
+}
+
+/**
+ * Hides claims as `hideClaims` did before the schemas' disclosure rules: what an older or another tool may
+ * have made (both names hidden, say), which verifiers must still accept with the same digest. Written out
+ * here, not through `hideClaims`, which refuses such a hide. A pointer hides the disclosed claims at or
+ * under it; hidden ones are skipped; no other check.
+ */
+export function hideIgnoringDisclosureRules(credential: Credential, pointers: readonly string[]): Credential {
+  const result = copyJson(credential);
+  for (const pointer of pointers) {
+    for (const claim of Object.keys(credential.proof.salts)) {
+      if (claim !== pointer && !claim.startsWith(pointer + "/")) continue;
+      if (!Object.hasOwn(result.proof.salts, claim)) continue;
+      const tokens = pathTokens(claim);
+      const parents: Record<string, unknown>[] = [result as unknown as Record<string, unknown>];
+      for (const token of tokens.slice(0, -1))
+        parents.push(parents[parents.length - 1][token] as Record<string, unknown>);
+      const last = tokens[tokens.length - 1];
+      result.proof.hidden[claim] = fieldDigest(credential.proof.salts[claim], claim, parents[parents.length - 1][last]);
+      delete result.proof.salts[claim];
+      delete parents[parents.length - 1][last];
+      for (let i = parents.length - 1; i > 0 && Object.keys(parents[i]).length === 0; i--)
+        delete parents[i - 1][tokens[i - 1]];
+    }
+  }
+  return result;
 }

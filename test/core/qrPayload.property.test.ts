@@ -7,7 +7,7 @@ import { createCredential } from "../../core/createCredential.ts";
 import { claimSlots } from "../../core/credential.ts";
 import type { CertificateRecord, Credential, Hex } from "../../core/credential.ts";
 import { isCoreError } from "../../core/errors.ts";
-import { hideClaims } from "../../core/hideClaims.ts";
+import { brokenDisclosureRule, hideClaims } from "../../core/hideClaims.ts";
 import {
   decodeCredentialPayload,
   decodeCredentialUrl,
@@ -15,6 +15,7 @@ import {
   encodeCredentialUrl,
 } from "../../core/qr/index.ts";
 import { getCertificateType } from "../../core/types/index.ts";
+import { hideIgnoringDisclosureRules } from "./helpers.ts";
 
 const anyText = fc.string({ unit: "binary", minLength: 1, maxLength: 40 });
 const date = fc
@@ -139,7 +140,17 @@ const credential: fc.Arbitrary<Credential> = fc
     if (anchor) vc.proof.merkle = anchor;
     const slots = claimSlots(getCertificateType(vc.credentialSubject.type));
     const hideable = Object.keys(vc.proof.salts).filter((p) => slots.get(p)?.hideable);
-    return fc.subarray(hideable).map((toHide) => (toHide.length > 0 ? hideClaims(vc, toHide) : vc));
+    // A hide that breaks the schema's disclosure rule (both names) is one made before the rule: hideClaims
+    // refuses it now, and the payload must still carry it.
+    return fc
+      .subarray(hideable)
+      .map((toHide) =>
+        toHide.length === 0
+          ? vc
+          : brokenDisclosureRule(vc, toHide)
+            ? hideIgnoringDisclosureRules(vc, toHide)
+            : hideClaims(vc, toHide),
+      );
   });
 
 const form = fc.constantFrom("numeric" as const, "base64url" as const);

@@ -12,6 +12,11 @@ function broken(change: (schema: Record<string, unknown>) => void): CertificateT
   return copy as unknown as CertificateTypeSchema;
 }
 
+/** A disclosure rule over `columns`, with a reason in both languages. */
+function rule(columns: string[]) {
+  return { atLeastOneOf: columns, reason: { en: "Why", "zh-HK": "原因" } };
+}
+
 describe("certificate type registry", function () {
   it("lists the four types, each from its issuer, with bilingual titles and labels", function () {
     expect(CERTIFICATE_TYPES.map((t) => [t.id, t.issuer, t.validity.kind])).to.deep.equal([
@@ -24,6 +29,23 @@ describe("certificate type registry", function () {
       expect(type.title.en).to.not.equal("");
       expect(type.title["zh-HK"]).to.not.equal("");
       for (const column of type.columns) expect(column.label["zh-HK"], `${type.id}.${column.column}`).to.not.equal("");
+    }
+  });
+
+  it("keeps at least one name of a CSB candidate disclosed, with the reason in both languages; FSD types hide nothing", function () {
+    for (const id of ["csb-cre", "csb-blnst"]) {
+      const [only, ...more] = getCertificateType(id).disclosure ?? [];
+      expect(more, id).to.deep.equal([]);
+      expect(only.atLeastOneOf, id).to.deep.equal(["name_en", "name_zh"]);
+      expect(only.reason.en).to.match(/name/);
+      expect(only.reason["zh-HK"]).to.match(/姓名/);
+    }
+    for (const id of ["fsd-dg-licence", "fsd-fsi-contractor"]) {
+      expect(getCertificateType(id).disclosure, id).to.equal(undefined);
+      expect(
+        getCertificateType(id).columns.some((c) => c.hideable),
+        id,
+      ).to.equal(false);
     }
   });
 
@@ -55,6 +77,17 @@ describe("certificate type registry", function () {
       ["for no certificate number", (s) => delete s.certificateNumber],
       ["for two certificate numbers", (s) => ((s.columns as { path: string }[])[0].path = "/certificateNumber")],
       ["for an enum value longer than maxLength", (s) => ((s.columns as { maxLength: number }[])[5].maxLength = 1)],
+      ["for a disclosure rule on a column that does not exist", (s) => (s.disclosure = [rule(["name_en", "nope"])])],
+      [
+        "for a disclosure rule on a column that is not hideable",
+        (s) => (s.disclosure = [rule(["name_en", "sitting_date"])]),
+      ],
+      ["for a disclosure rule of one column", (s) => (s.disclosure = [rule(["name_en"])])],
+      ["for a disclosure rule naming a column twice", (s) => (s.disclosure = [rule(["name_en", "name_en"])])],
+      [
+        "for a disclosure rule with no Chinese reason",
+        (s) => (s.disclosure = [{ ...rule(["name_en", "name_zh"]), reason: { en: "Why", "zh-HK": " " } }]),
+      ],
     ];
     for (const [label, change] of cases) {
       it(label, function () {

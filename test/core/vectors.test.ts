@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import { computeCredentialDigest } from "../../core/computeCredentialDigest.ts";
 import { createCredential } from "../../core/createCredential.ts";
 import type { Credential } from "../../core/credential.ts";
-import { hideClaims } from "../../core/hideClaims.ts";
+import { brokenDisclosureRule, hideClaims } from "../../core/hideClaims.ts";
 import { buildMerkleTree, verifyMerkleProof } from "../../core/merkle.ts";
 import { validateRecord } from "../../core/validateRecord.ts";
-import { deterministicRandom } from "./helpers.ts";
+import { deterministicRandom, hideIgnoringDisclosureRules } from "./helpers.ts";
 
 // Generated once by scripts/generate-core-vectors.ts. If a test here fails, the credential format
 // changed: that breaks every certificate already issued, so fix the code, not the vectors.
@@ -71,7 +71,16 @@ describe("committed test vectors", function () {
       });
 
       it("hides the same way and keeps the digest", function () {
-        expect(hideClaims(vector.credential, vector.hiddenPointers)).to.deep.equal(vector.hiddenCredential);
+        if (brokenDisclosureRule(vector.credential, vector.hiddenPointers)) {
+          // Made before the schema's disclosure rule (both names hidden): hideClaims now refuses this
+          // hide, and the hidden credential, what hiding gave, still keeps the digest.
+          expect(() => hideClaims(vector.credential, vector.hiddenPointers)).to.throw(/may not all be hidden/);
+          expect(hideIgnoringDisclosureRules(vector.credential, vector.hiddenPointers)).to.deep.equal(
+            vector.hiddenCredential,
+          );
+        } else {
+          expect(hideClaims(vector.credential, vector.hiddenPointers)).to.deep.equal(vector.hiddenCredential);
+        }
         expect(computeCredentialDigest(vector.hiddenCredential)).to.equal(vector.digest);
       });
     });
