@@ -1,12 +1,17 @@
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { expect } from "chai";
+import jsQRModule from "jsqr";
+import { PNG } from "pngjs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Credential } from "../../core/credential.ts";
 import type { RunningServer } from "../../server/start.ts";
 import { api } from "../server/api/api-helpers.ts";
 import { CHROMIUM, closeBrowser, readVerdict } from "./browser-helpers.ts";
 import { axeProblems, portalPages, startPortal, type Accepted, type PageWithErrors } from "./portal-helpers.ts";
+
+// jsqr is CommonJS with an ES-style `export default` in its types: the function is the module itself.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 describe("candidate /claim page in Chromium (embedded default server)", function () {
   this.timeout(240_000);
@@ -147,6 +152,130 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       expect(text).to.include(issued[0].certificateNumber);
       await verifier.close();
       await page.close();
+    });
+
+    it("downloads the share's QR code as a PNG and an SVG image of the share link, and offers the share sheet only where the browser has one", async () => {
+      /** The text of the QR code in a PNG's bytes. */
+      const qrText = (bytes: Buffer): string | undefined => {
+        const png = PNG.sync.read(bytes);
+        return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+      };
+      const page = (await context.newPage()) as PageWithErrors;
+      page.errors = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") page.errors.push(message.text());
+      });
+      // A browser with a share sheet: record what the page hands it.
+      // (A string: the test's compiled functions may call helpers the page does not have.)
+      await page.addInitScript(`
+        window.shared = [];
+        Object.defineProperty(Navigator.prototype, "share", {
+          configurable: true,
+          value: function (data) { window.shared.push(data); return Promise.resolve(); },
+        });
+      `);
+      await page.goto(`${server.url}/claim#${issued[0].claimCode}`);
+      await page.waitForSelector("#certificate:not([hidden])");
+      await page.check("#hide-hkid_partial");
+      await page.click("#share-make");
+      await page.waitForSelector("#share-result:not([hidden])");
+      const link = await page.inputValue("#share-link");
+
+      const [pngDownload] = await Promise.all([page.waitForEvent("download"), page.click("#share-qr-png")]);
+      expect(pngDownload.suggestedFilename()).to.equal(`${issued[0].certificateNumber}-share-qr.png`);
+      const png = await readFile((await pngDownload.path())!);
+      expect([...png.subarray(0, 8)]).to.deep.equal([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(qrText(png)).to.equal(link);
+
+      const [svgDownload] = await Promise.all([page.waitForEvent("download"), page.click("#share-qr-svg")]);
+      expect(svgDownload.suggestedFilename()).to.equal(`${issued[0].certificateNumber}-share-qr.svg`);
+      const svg = await readFile((await svgDownload.path())!, "utf8");
+      // The SVG parses as SVG, and drawn by the browser (at 600 px) it is the same QR code.
+      const drawn = await page.evaluate(async (text) => {
+        const parsed = new DOMParser().parseFromString(text, "image/svg+xml");
+        const root = parsed.documentElement;
+        if (parsed.querySelector("parsererror") || root.localName !== "svg") return { parsed: false, png: "" };
+        const image = new Image();
+        image.src = `data:image/svg+xml;base64,${btoa(text)}`;
+        await image.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 600;
+        const context2d = canvas.getContext("2d")!;
+        context2d.fillStyle = "#fff";
+        context2d.fillRect(0, 0, 600, 600);
+        context2d.drawImage(image, 0, 0, 600, 600);
+        return { parsed: true, png: canvas.toDataURL("image/png").split(",")[1] };
+      }, svg);
+      expect(drawn.parsed).to.equal(true);
+      expect(qrText(Buffer.from(drawn.png, "base64"))).to.equal(link);
+
+      expect(await page.isVisible("#share-native")).to.equal(true);
+      await page.click("#share-native");
+      await page.waitForFunction(() => (window as unknown as { shared: ShareData[] }).shared.length > 0);
+      expect(await page.evaluate(() => (window as unknown as { shared: ShareData[] }).shared)).to.deep.equal([
+        { title: "Common Recruitment Examination Result", url: link },
+      ]);
+      expect(page.errors).to.deep.equal([]);
+      await page.close();
+
+      // Where there is no share sheet, no button for it.
+      const plain = (await context.newPage()) as PageWithErrors;
+      await plain.addInitScript("delete Navigator.prototype.share");
+      await plain.goto(`${server.url}/claim#${issued[0].claimCode}`);
+      await plain.waitForSelector("#certificate:not([hidden])");
+      await plain.click("#share-make");
+      await plain.waitForSelector("#share-result:not([hidden])");
+      expect(await plain.isHidden("#share-native")).to.equal(true);
+      expect(await plain.isVisible("#share-qr-png")).to.equal(true);
+      await plain.close();
+    });
+
+    it("keeps one name shown: the last name's box is disabled with the reason beside it (both languages, axe clean), and a candidate with no Chinese name cannot hide the English one", async () => {
+      const en = "At least one name must stay shown: an employer compares the name with your identity document.";
+      const zh = "最少須顯示一個姓名：僱主會把姓名與你的身份證明文件核對。";
+      const checked = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await openClaim(issued[0].claimCode, checked);
+        expect(await page.isDisabled("#hide-name_zh")).to.equal(false);
+        expect(await page.isHidden("#hide-name_zh-why")).to.equal(true);
+        await page.check("#hide-name_en");
+        expect(await page.isDisabled("#hide-name_zh")).to.equal(true);
+        expect(await page.isDisabled("#hide-name_en")).to.equal(false);
+        expect(await page.textContent("#hide-name_zh-why")).to.equal(en);
+        expect(await page.getAttribute("#hide-name_zh", "aria-describedby")).to.equal("hide-name_zh-why");
+        // The focus stays on the box just ticked (the choices are updated in place).
+        expect(await page.evaluate(() => document.activeElement?.id)).to.equal("hide-name_en");
+        await page.click("#share-make");
+        await page.waitForSelector("#share-result:not([hidden])");
+        expect(await page.textContent("#share-summary")).to.equal("Hidden: Name (English).");
+        expect(await axeProblems(page, "a name's box disabled")).to.deep.equal([]);
+        // axeProblems left the page in Chinese: the reason is in Chinese too.
+        expect(await page.getAttribute("html", "lang")).to.equal("zh-HK");
+        expect(await page.textContent("#hide-name_zh-why")).to.equal(zh);
+        expect(await page.isDisabled("#hide-name_zh")).to.equal(true);
+        await page.uncheck("#hide-name_en");
+        expect(await page.isDisabled("#hide-name_zh")).to.equal(false);
+        expect(await page.isHidden("#hide-name_zh-why")).to.equal(true);
+        expect(await page.getAttribute("#hide-name_zh", "aria-describedby")).to.equal(null);
+        await page.check("#hide-name_zh");
+        expect(await page.isDisabled("#hide-name_en")).to.equal(true);
+        expect(await page.textContent("#hide-name_en-why")).to.equal(zh);
+        expect(page.errors).to.deep.equal([]);
+        await page.close();
+
+        const noChineseName = issued.find((c) => c.certificateNumber.startsWith("CRE2026000008-"))!;
+        const single = await openClaim(noChineseName.claimCode, checked);
+        expect(await single.$("#hide-name_zh")).to.equal(null);
+        expect(await single.isDisabled("#hide-name_en")).to.equal(true);
+        // The language chosen above is kept; the reason follows a switch.
+        expect(await single.textContent("#hide-name_en-why")).to.equal(zh);
+        await single.click("#lang-switch");
+        expect(await single.textContent("#hide-name_en-why")).to.equal(en);
+        expect(await single.isDisabled("#hide-hkid_partial")).to.equal(false);
+        await single.close();
+      } finally {
+        await checked.close();
+      }
     });
 
     it("speaks Traditional Chinese: every label, the schema's field labels and the share summary", async () => {

@@ -6,13 +6,17 @@
  * certificate with the labels of its type schema, downloads the signed PDF and the credential JSON, and
  * makes a "share with less" link and QR code that hide the details they tick. The share is derived in
  * the browser with `hideClaims` and `encodeCredentialUrl`: nothing is sent to the server to make it.
+ * The QR code downloads as a PNG or SVG image, and the browser's share sheet (`navigator.share`) is
+ * offered where there is one. A box whose hide the schema's disclosure rule forbids (both names) is
+ * disabled, with the rule's reason beside it.
  */
 import QRCode from "qrcode";
 import type { Credential } from "../../core/credential.ts";
-import { hideClaims } from "../../core/hideClaims.ts";
+import { isCoreError } from "../../core/errors.ts";
+import { brokenDisclosureRule, hideClaims } from "../../core/hideClaims.ts";
 import { encodeCredentialUrl } from "../../core/qr/index.ts";
 import { getCertificateType } from "../../core/types/index.ts";
-import type { CertificateTypeSchema, ColumnSchema } from "../../core/types/index.ts";
+import type { CertificateTypeSchema, ColumnSchema, LocalizedText } from "../../core/types/index.ts";
 import { byId, h } from "./dom.ts";
 import { fieldList, formatDate, formatValue, numberLabel, valueAt } from "./format.ts";
 import { pt } from "./portal-strings.ts";
@@ -42,6 +46,9 @@ const elements = {
   shareLink: byId<HTMLTextAreaElement>("share-link"),
   shareSummary: byId("share-summary"),
   shareCopy: byId<HTMLButtonElement>("share-copy"),
+  shareNative: byId<HTMLButtonElement>("share-native"),
+  shareQrPng: byId<HTMLAnchorElement>("share-qr-png"),
+  shareQrSvg: byId<HTMLAnchorElement>("share-qr-svg"),
   shareOpen: byId<HTMLAnchorElement>("share-open"),
   shareCopied: byId("share-copied"),
   shareQr: byId<HTMLImageElement>("share-qr"),
@@ -57,6 +64,7 @@ const portal = new Portal(redraw);
 
 function redraw(): void {
   drawCertificate();
+  drawShareChoices();
   drawShareSummary();
 }
 
@@ -147,9 +155,7 @@ function drawCertificate(): void {
 function drawShareChoices(): void {
   const claimed = state.claimed;
   if (!claimed) return;
-  const ticked = new Set(
-    [...elements.shareFields.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value),
-  );
+  const ticked = new Set(tickedPointers());
   elements.shareFields.replaceChildren(
     ...hideableColumns(claimed).map((column) => {
       const pointer = `/credentialSubject${column.path}`;
@@ -165,9 +171,34 @@ function drawShareChoices(): void {
           checked: ticked.has(pointer),
         }),
         h("label", { for: id }, column.label[portal.lang]),
+        h("p", { id: `${id}-why`, class: "hint choice__why", hidden: true }),
       );
     }),
   );
+  lockShareChoices();
+}
+
+function tickedPointers(): string[] {
+  return [...elements.shareFields.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value);
+}
+
+/**
+ * Disables each unticked box that would break a disclosure rule of the schema if ticked too (the last
+ * name left shown), with the rule's reason under it and linked to it; updated in place, so the focus stays.
+ */
+function lockShareChoices(): void {
+  const claimed = state.claimed;
+  if (!claimed) return;
+  const ticked = tickedPointers();
+  for (const input of elements.shareFields.querySelectorAll<HTMLInputElement>("input[type=checkbox]")) {
+    const why = byId(`${input.id}-why`);
+    const rule = input.checked ? undefined : brokenDisclosureRule(claimed.credential, [...ticked, input.value]);
+    input.disabled = rule !== undefined;
+    why.hidden = rule === undefined;
+    why.textContent = rule ? rule.reason[portal.lang] : "";
+    if (rule) input.setAttribute("aria-describedby", why.id);
+    else input.removeAttribute("aria-describedby");
+  }
 }
 
 function hideableColumns(claimed: Claimed): ColumnSchema[] {
@@ -180,13 +211,22 @@ function hideableColumns(claimed: Claimed): ColumnSchema[] {
 async function makeShare(): Promise<void> {
   const claimed = state.claimed;
   if (!claimed) return;
-  const pointers = [...elements.shareFields.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value);
+  const pointers = tickedPointers();
   try {
     const shared = pointers.length > 0 ? hideClaims(claimed.credential, pointers) : claimed.credential;
     const url = encodeCredentialUrl(new URL("/", location.href).href, shared);
-    const qr = await QRCode.toDataURL(url, { errorCorrectionLevel: "M", margin: 4, scale: 4 });
+    const options = { errorCorrectionLevel: "M", margin: 4 } as const;
+    const [qr, png, svg] = await Promise.all([
+      QRCode.toDataURL(url, { ...options, scale: 4 }),
+      QRCode.toDataURL(url, { ...options, scale: 10 }),
+      QRCode.toString(url, { ...options, type: "svg" }),
+    ]);
+    const name = `${claimed.summary.certificateNumber.replace(/[^A-Za-z0-9._-]+/g, "_")}-share-qr`;
+    setDownload(elements.shareQrPng, dataUrlBlob(png), `${name}.png`);
+    setDownload(elements.shareQrSvg, new Blob([svg], { type: "image/svg+xml" }), `${name}.svg`);
     elements.shareLink.value = url;
     elements.shareOpen.href = url;
+    elements.shareNative.hidden = typeof navigator.share !== "function";
     elements.shareQr.src = qr;
     elements.shareQr.alt = pt("share.qrAlt", portal.lang);
     state.sharedHidden = pointers;
@@ -196,9 +236,13 @@ async function makeShare(): Promise<void> {
     elements.shareResult.hidden = false;
   } catch (error) {
     console.error("share failed", error);
+    // A disclosure rule's refusal carries its reason in both languages: say it in the page's.
+    const reason = isCoreError(error, "NOT_HIDEABLE")
+      ? (error.details?.reason as LocalizedText | undefined)
+      : undefined;
     portal.say(elements.shareMessage, {
       key: "share.failed",
-      values: { message: error instanceof Error ? error.message : String(error) },
+      values: { message: reason ? reason[portal.lang] : error instanceof Error ? error.message : String(error) },
     });
   }
 }
@@ -219,6 +263,15 @@ function drawShareSummary(): void {
   drawShareChoices();
 }
 
+/** The bytes of a `data:` URL (the PNG `QRCode.toDataURL` makes) as a Blob; no fetch, which the CSP may not allow. */
+function dataUrlBlob(url: string): Blob {
+  const [head, body] = url.split(",", 2);
+  const binary = atob(body);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Blob([bytes], { type: head.slice(5).split(";")[0] });
+}
+
 /** A code in the address (`/claim#<code>`): opened at once, then removed from the address bar and history. */
 function codeFromAddress(): string | undefined {
   const fragment = decodeURIComponent(location.hash.slice(1)).trim();
@@ -232,6 +285,17 @@ elements.form.addEventListener("submit", (event) => {
   void open(elements.code.value);
 });
 elements.shareMake.addEventListener("click", () => void makeShare());
+elements.shareFields.addEventListener("change", () => lockShareChoices());
+elements.shareNative.addEventListener("click", () => {
+  const claimed = state.claimed;
+  if (!claimed) return;
+  void navigator
+    .share({ title: claimed.schema.title[portal.lang], url: elements.shareLink.value })
+    .catch((error: unknown) => {
+      // Closing the sheet is no error; anything else leaves the link selected to copy by hand.
+      if (!(error instanceof DOMException && error.name === "AbortError")) elements.shareLink.select();
+    });
+});
 elements.shareCopy.addEventListener("click", () => {
   void navigator.clipboard
     ?.writeText(elements.shareLink.value)

@@ -72,6 +72,9 @@ export const PORTAL_STRINGS = {
   "share.summaryNone": { en: "Nothing hidden: every detail is disclosed.", "zh-HK": "沒有隱藏任何資料。" },
   "share.summary": { en: "Hidden: {fields}.", "zh-HK": "已隱藏：{fields}。" },
   "share.failed": { en: "The share link could not be made: {message}", "zh-HK": "無法產生分享連結：{message}" },
+  "share.native": { en: "Share…", "zh-HK": "分享…" },
+  "share.qrPng": { en: "Download QR image (PNG)", "zh-HK": "下載二維碼圖片（PNG）" },
+  "share.qrSvg": { en: "Download QR image (SVG)", "zh-HK": "下載二維碼圖片（SVG）" },
 
   // Officer page
   "officer.title": { en: "HK e-Cert: department officers", "zh-HK": "香港電子證書：部門人員" },
