@@ -33,6 +33,8 @@ export interface ProductionService {
   pdfs: Uint8Array[];
   /** Seconds each step took. */
   steps: Record<string, number>;
+  /** Posts a CSB CSV to `POST /batches` and resolves, with the seconds it took, once every row is issued. */
+  issue(csv: Uint8Array): Promise<{ issued: number; seconds: number }>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,22 @@ export async function startProductionService(count = 20): Promise<ProductionServ
       chainPid: childPid("ganache"),
       pdfs,
       steps,
+      issue: async (csv) => {
+        const started = performance.now();
+        const posted = await call(running.url, "POST", "/batches?type=csb-cre", { key, csv });
+        if (posted.status !== 202) throw new Error(`POST /batches: ${posted.status} ${JSON.stringify(posted.json)}`);
+        const accepted = (posted.json.certificates as unknown[]).length;
+        let issued = 0;
+        await until(
+          async () =>
+            (issued =
+              (await call(running.url, "GET", `/batches/${posted.json.batchId}`, { key })).json.progress?.issued ??
+              0) === accepted,
+          600_000,
+          `${accepted} certificates issued`,
+        );
+        return { issued, seconds: (performance.now() - started) / 1000 };
+      },
       stop: async () => {
         await running.stop();
         await chain.stop();

@@ -38,6 +38,8 @@ const { values } = parseArgs({
     certificates: { type: "string", default: "1000000" },
     requests: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "4" },
+    /** Keep the database (its name is printed) for a closer look: EXPLAIN, other queries. */
+    keep: { type: "boolean", default: false },
   },
 });
 const total = Number(values.certificates);
@@ -57,7 +59,8 @@ url.pathname = `/${name}`;
 const databaseUrl = url.toString();
 const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-bench-scale-"));
 const cleanUp = async () => {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  if (values.keep) console.log(`kept: ${databaseUrl}`);
+  else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
   await rm(dataDir, { recursive: true, force: true });
 };
@@ -269,7 +272,19 @@ try {
     console.log(`${label}: p50 ${result.p50} ms, p95 ${result.p95} ms, p99 ${result.p99} ms, ${result.perSecond}/s`);
     return result;
   };
+  const kinds = ["a certificate number", "a surname", "a Chinese name", "an English name's last word"];
+  const searches = [];
+  for (const [k, kind] of kinds.entries()) {
+    const some = queries.filter((_, i) => i % 4 === k);
+    searches.push(
+      await measure(
+        `GET /certificates?q= ${kind}`,
+        (i) => `/certificates?q=${encodeURIComponent(some[i % some.length])}&limit=20`,
+      ),
+    );
+  }
   const reads = [
+    ...searches,
     await measure("GET /certificates?q=", (i) => `/certificates?q=${encodeURIComponent(queries[i])}&limit=20`),
     await measure("GET /certificates/{id}", (i) => `/certificates/${ids[i]}`),
     await measure("GET /batches/{id}", (i) => `/batches/${uploads[i % uploads.length]}`),

@@ -15,11 +15,13 @@
  * `npm run chain`: an independent EVM implementation, set up with the production tools (`certs admin
  * deploy`, encrypted keystores), making blocks on its own clock as a real network does, where `npm run
  * chain` is this repository's own EDR chain and JSON-RPC server, mining only on a transaction, deployed
- * with the development keys. Each load run reports the CPU time of the service, of the chain and of this
- * process (the load generator), in cores, and the load average. The last line is one JSON object.
+ * with the development keys. (5) Verification and issuance at once in production mode: a 10,000-row upload
+ * posted as the saturated load starts (its latency and rate while the pipeline works), then another
+ * 10,000 alone, each timed to `issued`. Each load run reports the CPU time of the service, of the chain and
+ * of this process (the load generator), in cores, and the load average. The last line is one JSON object.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -203,7 +205,16 @@ try {
   }
 
   // (4) Production mode: the service, the chain and this load generator, three processes on the machine.
-  let prod: { saturated: LoadResult; cached: LoadResult; setupS: number } | undefined;
+  let prod:
+    | {
+        saturated: LoadResult;
+        cached: LoadResult;
+        setupS: number;
+        both: LoadResult;
+        issueWithLoadS: number;
+        issueAloneS: number;
+      }
+    | undefined;
   if (production) {
     await stopServer(); // idle, but its process and in-process chain need not share the machine
     const setupStart = performance.now();
@@ -221,7 +232,19 @@ try {
       await new Promise((r) => setTimeout(r, 1500));
       const cached = await loadRun("POST /verify (production, chain reads cached)", p.apiUrl, p.pdfs, pids);
       await p.chain.send("miner_start");
-      prod = { saturated: sat, cached, setupS };
+      // (5) Verification and issuance at once: a 10,000-row upload posted as the saturated load starts, then
+      // the same upload (other numbers) alone.
+      const withLoad = sitting(2027);
+      const [issuing, both] = await Promise.all([
+        p.issue(withLoad),
+        loadRun("POST /verify while 10,000 certificates are issued (production)", p.apiUrl, p.pdfs, pids),
+      ]);
+      console.log(
+        `10,000 certificates issued in ${issuing.seconds.toFixed(1)} s with verification load beside (its first 10 s)`,
+      );
+      const alone = await p.issue(sitting(2028));
+      console.log(`10,000 certificates issued in ${alone.seconds.toFixed(1)} s alone`);
+      prod = { saturated: sat, cached, setupS, both, issueWithLoadS: issuing.seconds, issueAloneS: alone.seconds };
       console.log(`production mode: ${((performance.now() - setupStart) / 1000).toFixed(1)} s in all`);
     } finally {
       await p.stop();
@@ -255,6 +278,10 @@ try {
             productionCachedPerSecond: Math.round(prod.cached.perSecond),
             productionCachedP95Ms: round(prod.cached.p95),
             productionSetupS: round(prod.setupS),
+            productionWithIssuancePerSecond: Math.round(prod.both.perSecond),
+            productionWithIssuanceP95Ms: round(prod.both.p95),
+            issue10kWithVerifyLoadS: round(prod.issueWithLoadS),
+            issue10kAloneS: round(prod.issueAloneS),
             targets: { perSecond: 1000, p95Ms: 50 },
           }
         : {}),
@@ -265,6 +292,12 @@ try {
 } finally {
   await stopServer();
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/** examples/csb-cre-10k.csv with every candidate number moved to the year `year` (a new sitting). */
+function sitting(year: number): Uint8Array {
+  const text = readFileSync("examples/csb-cre-10k.csv", "utf8");
+  return new TextEncoder().encode(text.replace(/^CRE2026(\d{6}),/gm, `CRE${year}$1,`));
 }
 
 function pct(values: number[], p: number): number {

@@ -46,6 +46,8 @@ export class VerifyWorkers {
       workerData: setup,
       minThreads: threads,
       maxThreads: threads,
+      // A task waits for its chain reads (answered by the main thread): meanwhile its worker takes others.
+      concurrentTasksPerWorker: 16,
       idleTimeout: Number.POSITIVE_INFINITY,
     });
   }
