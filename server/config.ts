@@ -1,5 +1,4 @@
 import path from "node:path";
-import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { BaseError, type BaseErrorOptions } from "../core/base-error.ts";
 
@@ -70,7 +69,7 @@ const envSchema = z.object({
   CONFIRMATIONS: intIn(0, 100).default(1),
   LEASE_TTL_MS: intIn(1000, 600_000).default(15_000),
   ANCHOR_RECHECK_MS: intIn(1000, 86_400_000).default(60_000),
-  VERIFY_THREADS: intIn(0, 64).default(availableParallelism()),
+  VERIFY_THREADS: intIn(0, 64).default(0),
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
   PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
