@@ -264,6 +264,42 @@ export function exampleRows(name: string, count: number): Uint8Array {
   return new TextEncoder().encode(`${lines.slice(0, count + 1).join("\r\n")}\r\n`);
 }
 
+/**
+ * Posts rows `from` to `to` (1-based) of examples/csb-cre.csv to a service process as one CSB upload (each
+ * upload its own candidates); its 202 answer.
+ */
+export async function uploadCsbRows(
+  url: string,
+  key: string,
+  from: number,
+  to: number,
+): Promise<{ batchId: string; certificates: { id: string; claimCode: string }[] }> {
+  const lines = new TextDecoder().decode(exampleRows("csb-cre.csv", to)).split("\r\n");
+  const csv = new TextEncoder().encode(`${[lines[0], ...lines.slice(from, to + 1)].join("\r\n")}\r\n`);
+  const res = await call(url, "POST", "/batches?type=csb-cre", { key, csv });
+  if (res.status !== 202) throw new Error(`POST /batches: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json;
+}
+
+/** A certificate's PDF from a service process, through its claim code. */
+export async function claimPdf(url: string, claimCode: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetch(`${url}/api/v1/claim/${claimCode}/pdf`)).arrayBuffer());
+}
+
+/** `POST /api/v1/verify` of a PDF to a service process: the verification result. */
+export async function verifyPdf(
+  url: string,
+  pdf: Uint8Array,
+): Promise<{ status: string; reasons: string[]; anchor: { root: string; blockNumber: number } | null }> {
+  const res = await fetch(`${url}/api/v1/verify`, {
+    method: "POST",
+    headers: { "content-type": "application/pdf" },
+    body: pdf as BodyInit,
+  });
+  if (res.status !== 200) throw new Error(`POST /verify: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
 /** Polls `check` every 100 ms until it is true, or fails after `timeoutMs`. */
 export async function until(check: () => Promise<boolean>, timeoutMs = 60_000, what = "the condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -16,12 +16,14 @@ import { startGanache, type Ganache } from "../helpers/ganache.ts";
 import {
   CSB,
   call,
+  claimPdf,
   departmentFiles,
-  exampleRows,
   deployForService,
   registryOutgrowsSizeLimit,
   startServiceProcess,
   until,
+  uploadCsbRows,
+  verifyPdf,
   type ServiceProcess,
 } from "../helpers/production.ts";
 
@@ -36,31 +38,15 @@ describe("a chain endpoint answering 429 to the production service (separate pro
   let key: string;
   let registry: string;
 
-  const verify = async (pdf: Uint8Array) => {
-    const res = await fetch(`${service!.url}/api/v1/verify`, {
-      method: "POST",
-      headers: { "content-type": "application/pdf" },
-      body: pdf as BodyInit,
-    });
-    expect(res.status).to.equal(200);
-    return (await res.json()) as { status: string; reasons: string[] };
-  };
-  /** Rows `from` to `to` (1-based) of examples/csb-cre.csv: each upload its own candidates. */
-  const upload = async (from: number, to: number) => {
-    const lines = new TextDecoder().decode(exampleRows("csb-cre.csv", to)).split("\r\n");
-    const csv = new TextEncoder().encode(`${[lines[0], ...lines.slice(from, to + 1)].join("\r\n")}\r\n`);
-    const res = await call(service!.url, "POST", "/batches?type=csb-cre", { key, csv });
-    expect(res.status, JSON.stringify(res.json)).to.equal(202);
-    return res.json as { batchId: string; certificates: { id: string; claimCode: string }[] };
-  };
+  const verify = (pdf: Uint8Array) => verifyPdf(service!.url, pdf);
+  const upload = (from: number, to: number) => uploadCsbRows(service!.url, key, from, to);
   let lastProgress: unknown;
   const progress = async (batchId: string) =>
     (lastProgress = (await call(service!.url, "GET", `/batches/${batchId}`, { key })).json) as {
       done: boolean;
       progress: Record<string, number>;
     };
-  const pdfOf = async (claimCode: string) =>
-    new Uint8Array(await (await fetch(`${service!.url}/api/v1/claim/${claimCode}/pdf`)).arrayBuffer());
+  const pdfOf = (claimCode: string) => claimPdf(service!.url, claimCode);
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "ecert-429-"));
