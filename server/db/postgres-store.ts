@@ -22,6 +22,9 @@ import { isStoreError, StoreError } from "./store-error.ts";
  */
 const SEARCH_MEMBER_NAMES = ["name", "candidatenumber", "en", "zh-hk"];
 
+/** {@link SEARCH_TEXT} on the certificates of `listCertificates` (alias `c`). */
+const SEARCH_TEXT_OF_C = SEARCH_TEXT.replace(/\b(certificate_number|search_json)\b/g, "c.$1");
+
 export type PostgresStoreOptions = {
   /** Most connections this instance opens (default 10). */
   maxConnections?: number;
@@ -133,13 +136,12 @@ export async function openPostgresStore(
       // eslint-disable-next-line no-control-regex
       if ([...needle].length < 3 || /["\\\u0000-\u001f]/.test(needle)) return { sql: exact, params: [needle, needle] };
       const like = `%${needle.replace(/[%_]/g, (c) => `\\${c}`)}%`;
-      const text = SEARCH_TEXT.replace(/\b(certificate_number|search_json)\b/g, "c.$1");
       // Nor any of JSON's punctuation, nor a part of a member name: then the text holds the needle exactly
       // where the number or a value does (a value is between quotes, a number between punctuation), and
       // the LIKE alone decides, which lets the planner stop at the first `limit` rows in order.
       if (!/[{}[\],:]/.test(needle) && !SEARCH_MEMBER_NAMES.some((name) => name.includes(needle)))
-        return { sql: `${text} LIKE ?`, params: [like] };
-      return { sql: `(${text} LIKE ? AND ${exact})`, params: [like, needle, needle] };
+        return { sql: `${SEARCH_TEXT_OF_C} LIKE ?`, params: [like] };
+      return { sql: `(${SEARCH_TEXT_OF_C} LIKE ? AND ${exact})`, params: [like, needle, needle] };
     },
     // Each chunk is one INSERT, its columns as arrays through unnest.
     async insertCertificates(

@@ -6,34 +6,19 @@
  * wait, and nothing is released; once it forwards again, everything is issued, each root anchored once on
  * the chain, and every PDF verifies VALID.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { ROOT_ANCHORED_TOPIC } from "../../core/registry-abi.ts";
-import { faultyProxy } from "../helpers/faulty-rpc.ts";
-import { startGanache, type Ganache } from "../helpers/ganache.ts";
-import {
-  CSB,
-  call,
-  claimPdf,
-  departmentFiles,
-  deployForService,
-  registryOutgrowsSizeLimit,
-  startServiceProcess,
-  until,
-  uploadCsbRows,
-  verifyPdf,
-  type ServiceProcess,
-} from "../helpers/production.ts";
+import type { Ganache } from "../helpers/ganache.ts";
+import { call, claimPdf, until, uploadCsbRows, verifyPdf, type ServiceProcess } from "../helpers/production.ts";
+import { startProxiedService, type ProxiedService } from "../helpers/proxied-service.ts";
 
 const CHAIN_ID = 1342;
 
 describe("a chain endpoint answering 429 to the production service (separate processes)", function () {
   this.timeout(180_000);
-  let dir: string;
+  let stop: (() => Promise<void>) | undefined;
   let node: Ganache;
-  let proxy: Awaited<ReturnType<typeof faultyProxy>>;
+  let proxy: ProxiedService["proxy"];
   let service: ServiceProcess | undefined;
   let key: string;
   let registry: string;
@@ -49,23 +34,7 @@ describe("a chain endpoint answering 429 to the production service (separate pro
   const pdfOf = (claimCode: string) => claimPdf(service!.url, claimCode);
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "ecert-429-"));
-    // A block a second, as a network makes them (the service waits for CONFIRMATIONS=1 on its anchors).
-    node = await startGanache({ chainId: CHAIN_ID, blockTime: 1, unlimitedContractSize: registryOutgrowsSizeLimit() });
-    proxy = await faultyProxy(node.rpcUrl);
-    const departments = await departmentFiles(dir, [{ ...CSB, signerKey: node.keys[1] }]);
-    ({ registry, key } = await deployForService(dir, node.rpcUrl, node.keys[0], departments.issuersFile));
-    service = await startServiceProcess({
-      DATA_DIR: dir,
-      CHAIN_RPC_URLS: proxy.url,
-      CHAIN_ID: String(CHAIN_ID),
-      REGISTRY_ADDRESS: registry,
-      CHAIN_RPC_TIMEOUT_MS: "1000",
-      CONFIRMATIONS: "1",
-      BATCH_WAIT_MS: "100",
-      PUBLIC_RATE_LIMIT: "100000",
-      ...departments.env,
-    });
+    ({ node, proxy, service, key, registry, stop } = await startProxiedService(CHAIN_ID));
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed" && service)
@@ -78,13 +47,7 @@ describe("a chain endpoint answering 429 to the production service (separate pro
           .join("\n"),
       );
   });
-  after(async () => {
-    const code = await service?.stop();
-    if (service && code !== 0) console.error(service.output().slice(-4000));
-    await proxy?.close();
-    await node?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stop?.());
 
   it("answers UNABLE_TO_CHECK and 503 not ready while the chain answers 429, holds the upload, then issues it once", async () => {
     const first = await upload(1, 3);

@@ -8,27 +8,13 @@
  * At the end: every root anchored once on the chain, the signer sent one transaction per root (no double
  * send survived a cut answer to `eth_sendRawTransaction`), and every PDF verifies VALID.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { ROOT_ANCHORED_TOPIC } from "../../core/registry-abi.ts";
-import { faultyProxy, type Mode } from "../helpers/faulty-rpc.ts";
-import { startGanache, type Ganache } from "../helpers/ganache.ts";
-import {
-  CSB,
-  call,
-  claimPdf,
-  departmentFiles,
-  deployForService,
-  registryOutgrowsSizeLimit,
-  startServiceProcess,
-  until,
-  uploadCsbRows,
-  verifyPdf,
-  type ServiceProcess,
-} from "../helpers/production.ts";
+import type { Mode } from "../helpers/faulty-rpc.ts";
+import type { Ganache } from "../helpers/ganache.ts";
+import { call, claimPdf, until, uploadCsbRows, verifyPdf, type ServiceProcess } from "../helpers/production.ts";
+import { startProxiedService, type ProxiedService } from "../helpers/proxied-service.ts";
 
 const CHAIN_ID = 1345;
 /** How long each fault lasts (ms). */
@@ -36,9 +22,9 @@ const FAULT_MS = 5000;
 
 describe("faults on the way to the chain: cut answers, 502, dropped connections, the chain restarted (separate processes)", function () {
   this.timeout(300_000);
-  let dir: string;
+  let stop: (() => Promise<void>) | undefined;
   let node: Ganache;
-  let proxy: Awaited<ReturnType<typeof faultyProxy>>;
+  let proxy: ProxiedService["proxy"];
   let service: ServiceProcess | undefined;
   let key: string;
   let registry: string;
@@ -51,27 +37,7 @@ describe("faults on the way to the chain: cut answers, 502, dropped connections,
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "ecert-faults-"));
-    node = await startGanache({
-      chainId: CHAIN_ID,
-      blockTime: 1,
-      dbPath: path.join(dir, "chain"),
-      unlimitedContractSize: registryOutgrowsSizeLimit(),
-    });
-    proxy = await faultyProxy(node.rpcUrl);
-    const departments = await departmentFiles(dir, [{ ...CSB, signerKey: node.keys[1] }]);
-    ({ registry, key } = await deployForService(dir, node.rpcUrl, node.keys[0], departments.issuersFile));
-    service = await startServiceProcess({
-      DATA_DIR: dir,
-      CHAIN_RPC_URLS: proxy.url,
-      CHAIN_ID: String(CHAIN_ID),
-      REGISTRY_ADDRESS: registry,
-      CHAIN_RPC_TIMEOUT_MS: "1000",
-      CONFIRMATIONS: "1",
-      BATCH_WAIT_MS: "100",
-      PUBLIC_RATE_LIMIT: "100000",
-      ...departments.env,
-    });
+    ({ node, proxy, service, key, registry, stop } = await startProxiedService(CHAIN_ID, { dbPath: "chain" }));
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed" && service)
@@ -82,13 +48,7 @@ describe("faults on the way to the chain: cut answers, 502, dropped connections,
           .join("\n"),
       );
   });
-  after(async () => {
-    const code = await service?.stop();
-    if (service && code !== 0) console.error(service.output().slice(-4000));
-    await proxy?.close();
-    await node?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stop?.());
 
   it("holds each upload through the fault, answers UNABLE_TO_CHECK meanwhile, then issues it, each root anchored once", async () => {
     const first = await upload(1, 3);
