@@ -46,6 +46,11 @@ export interface Config {
   /** Requests per minute per client on public routes (claim downloads, verification, JSON-RPC). */
   publicRateLimit: number;
   logLevel: string;
+  /**
+   * Which departments need a second officer's approval to issue an upload and change a status
+   * (maker-checker): "all" (the default), "none", or a list of issuer ids (`APPROVALS=CSB,FSD`).
+   */
+  approvals: "all" | "none" | string[];
 }
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -73,6 +78,12 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
   PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  APPROVALS: z
+    .string()
+    .regex(/^(all|none|[A-Z][A-Z0-9_]{0,31}(,[A-Z][A-Z0-9_]{0,31})*)$/, {
+      message: 'give "all", "none", or a comma-separated list of issuer ids, e.g. CSB,FSD',
+    })
+    .default("all"),
 });
 
 /** Every code a {@link ConfigError} can carry. Only ever add to this list. */
@@ -180,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: e.MAX_BODY_BYTES,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,
+    approvals: e.APPROVALS === "all" || e.APPROVALS === "none" ? e.APPROVALS : e.APPROVALS.split(","),
   };
 }
 

@@ -26,6 +26,12 @@ export const SERVICE_ERROR_CODES = [
   "INTEGRITY",
   /** No signing identity is configured for the issuer (a deployment error). */
   "NO_IDENTITY",
+  /** An officer tried to release or approve their own request: another officer must (maker-checker). */
+  "SELF_APPROVAL",
+  /** The upload or change request was decided already (or never needed approval). */
+  "NOT_AWAITING_APPROVAL",
+  /** The department does not require approvals: there is nothing to approve. */
+  "APPROVALS_OFF",
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];

@@ -50,6 +50,12 @@ export const API_ERROR_CODES = [
   "INTERNAL",
   /** Too many requests of one public use from one address within the window (RateLimit headers say when). */
   "RATE_LIMITED",
+  /** Signed in, but the officer's roles or the key's scopes do not allow this (the message says which do). */
+  "FORBIDDEN",
+  /** A state-changing request with a session cookie but without its `X-CSRF-Token`. */
+  "CSRF_TOKEN_INVALID",
+  /** An officer's session that ended, expired or was idle too long: sign in again. */
+  "SESSION_EXPIRED",
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -106,6 +112,9 @@ export const ERROR_STATUS = {
       VERIFIER_UNAVAILABLE: 503,
       INTERNAL: "internal",
       RATE_LIMITED: 429,
+      FORBIDDEN: 403,
+      CSRF_TOKEN_INVALID: 403,
+      SESSION_EXPIRED: 401,
     } satisfies Record<ApiErrorCode, ErrorAnswer>,
   },
   ServiceError: {
@@ -118,6 +127,9 @@ export const ERROR_STATUS = {
       UNKNOWN_TYPE: 400,
       INTEGRITY: 500,
       NO_IDENTITY: 500,
+      SELF_APPROVAL: 403,
+      NOT_AWAITING_APPROVAL: 409,
+      APPROVALS_OFF: 409,
     } satisfies Record<ServiceErrorCode, ErrorAnswer>,
   },
   StoreError: {
@@ -135,6 +147,7 @@ export const ERROR_STATUS = {
       INVALID_STATE: 409,
       BUSY: DATABASE_BUSY,
       LEASE_LOST: "internal", // the pipeline's, never a request's
+      SELF_APPROVAL: 403,
     } satisfies Record<StoreErrorCode, ErrorAnswer>,
   },
   ChainError: {

@@ -333,6 +333,150 @@ END $$;
 `;
 }
 
+/**
+ * Issue 14: people, not API keys.
+ * - API keys are scoped (`scopes_json`: a JSON array of "issue", "read", "status") and may expire.
+ * - An upload waits as `awaiting-approval` until an approver (not its requester) releases or rejects it;
+ *   the batcher takes only pending certificates of released uploads. Uploads stored before this
+ *   migration are released.
+ * - A status change is a `change_requests` row: requested by one officer, applied (an operation queued)
+ *   only once another approves it; at most one request per certificate is open at a time. The case note
+ *   is kept here, never on chain.
+ * - Officers' sessions (the cookie's SHA-256, never the cookie) and sign-ins under way (OIDC state, PKCE
+ *   verifier, nonce), so several instances share them.
+ * - The audit trail: per department an append-only list whose entries are hash-chained (`prev_hash`,
+ *   `hash`); `audit_heads` holds each department's last entry, and its row lock orders appends.
+ * - The e-mail outbox: one row per certificate whose row carried an address (never in the credential);
+ *   the claim code is kept only until the message is sent.
+ * - `events.actor_name`: the person (or key label) behind an event, for the history by person.
+ */
+function people(dialect: Dialect): string {
+  const { strict, bigint, sha256, json } = dialectParts(dialect);
+  return `
+ALTER TABLE api_keys ADD COLUMN scopes_json TEXT NOT NULL DEFAULT '["issue","read","status"]';
+ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+ALTER TABLE events ADD COLUMN actor_name TEXT;
+ALTER TABLE uploads ADD COLUMN state TEXT NOT NULL DEFAULT 'released'
+  CONSTRAINT uploads_state_check CHECK (state IN ('awaiting-approval', 'released', 'rejected'));
+ALTER TABLE uploads ADD COLUMN requested_by TEXT;
+ALTER TABLE uploads ADD COLUMN requested_by_name TEXT;
+ALTER TABLE uploads ADD COLUMN decided_by TEXT;
+ALTER TABLE uploads ADD COLUMN decided_by_name TEXT;
+ALTER TABLE uploads ADD COLUMN decided_at TEXT;
+ALTER TABLE uploads ADD COLUMN decision_reason TEXT;
+CREATE INDEX uploads_issuer_state_idx ON uploads (issuer_id, state, created_at);
+
+CREATE TABLE change_requests (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  certificate_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  reason INTEGER NOT NULL,
+  note TEXT,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_by_name TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_by_name TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  operation_id TEXT,
+  CONSTRAINT change_requests_certificate_fk FOREIGN KEY (certificate_id, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT change_requests_operation_fk FOREIGN KEY (operation_id) REFERENCES operations (id),
+  CONSTRAINT change_requests_kind_check CHECK (kind IN ('revoke', 'suspend', 'reinstate')),
+  CONSTRAINT change_requests_state_check CHECK (state IN ('awaiting-approval', 'approved', 'rejected')),
+  CONSTRAINT change_requests_reason_range CHECK (reason >= 0),
+  CONSTRAINT change_requests_note_length CHECK (note IS NULL OR length(note) <= 2000),
+  CONSTRAINT change_requests_decision_reason_length CHECK (decision_reason IS NULL OR length(decision_reason) <= 500),
+  CONSTRAINT change_requests_decided CHECK (state = 'awaiting-approval' OR (decided_by IS NOT NULL AND decided_at IS NOT NULL)),
+  CONSTRAINT change_requests_rejected_has_reason CHECK (state <> 'rejected' OR decision_reason IS NOT NULL),
+  CONSTRAINT change_requests_approved_has_operation CHECK (state <> 'approved' OR operation_id IS NOT NULL)
+)${strict};
+CREATE UNIQUE INDEX change_requests_open_unique ON change_requests (certificate_id) WHERE state = 'awaiting-approval';
+CREATE INDEX change_requests_issuer_idx ON change_requests (issuer_id, state, requested_at);
+CREATE INDEX change_requests_certificate_idx ON change_requests (certificate_id, requested_at);
+
+CREATE TABLE officer_sessions (
+  id_hash TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT,
+  roles_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ended_at TEXT,
+  CONSTRAINT officer_sessions_id_hash_format CHECK ${sha256("id_hash")},
+  CONSTRAINT officer_sessions_roles_json_valid CHECK ${json("roles_json")}
+)${strict};
+CREATE INDEX officer_sessions_expiry_idx ON officer_sessions (expires_at);
+
+CREATE TABLE login_attempts (
+  state TEXT PRIMARY KEY,
+  code_verifier TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  return_to TEXT NOT NULL,
+  created_at TEXT NOT NULL
+)${strict};
+CREATE INDEX login_attempts_created_idx ON login_attempts (created_at);
+
+CREATE TABLE audit_heads (
+  issuer_id TEXT PRIMARY KEY,
+  seq ${bigint} NOT NULL CHECK (seq >= 0),
+  hash TEXT NOT NULL,
+  CONSTRAINT audit_heads_hash_format CHECK ${sha256("hash")}
+)${strict};
+
+CREATE TABLE audit_log (
+  issuer_id TEXT NOT NULL,
+  seq ${bigint} NOT NULL,
+  at TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  source TEXT,
+  certificate_id TEXT,
+  upload_id TEXT,
+  batch_id TEXT,
+  detail_json TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  CONSTRAINT audit_log_pkey PRIMARY KEY (issuer_id, seq),
+  CONSTRAINT audit_log_seq_range CHECK (seq >= 1),
+  CONSTRAINT audit_log_hash_format CHECK ${sha256("hash")},
+  CONSTRAINT audit_log_prev_hash_format CHECK ${sha256("prev_hash")},
+  CONSTRAINT audit_log_detail_json_valid CHECK ${json("detail_json")}
+)${strict};
+CREATE INDEX audit_log_action_idx ON audit_log (issuer_id, action, seq);
+CREATE INDEX audit_log_actor_idx ON audit_log (issuer_id, actor_id, seq);
+CREATE INDEX audit_log_certificate_idx ON audit_log (certificate_id, seq) WHERE certificate_id IS NOT NULL;
+CREATE INDEX audit_log_upload_idx ON audit_log (upload_id, seq) WHERE upload_id IS NOT NULL;
+
+CREATE TABLE email_outbox (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL,
+  certificate_id TEXT NOT NULL,
+  to_address TEXT NOT NULL,
+  claim_code TEXT,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  sent_at TEXT,
+  CONSTRAINT email_outbox_certificate_unique UNIQUE (certificate_id),
+  CONSTRAINT email_outbox_certificate_fk FOREIGN KEY (certificate_id, issuer_id) REFERENCES certificates (id, issuer_id),
+  CONSTRAINT email_outbox_status_check CHECK (status IN ('waiting', 'sent', 'failed', 'cancelled')),
+  CONSTRAINT email_outbox_address_length CHECK (length(to_address) BETWEEN 3 AND 254),
+  CONSTRAINT email_outbox_attempts_range CHECK (attempts >= 0),
+  CONSTRAINT email_outbox_code_until_sent CHECK (status = 'waiting' OR claim_code IS NULL)
+)${strict};
+CREATE INDEX email_outbox_due_idx ON email_outbox (next_attempt_at) WHERE status = 'waiting';
+`;
+}
+
 /** Every migration of this build, in order. Only ever append. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -347,6 +491,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 3, name: "leases: one writer among several instances, with a fencing epoch", sql: leases },
   { version: 4, name: "a trigram index for the certificate search (PostgreSQL)", sql: searchIndex },
+  {
+    version: 5,
+    name: "officers: scoped keys, approvals, change requests, sessions, the audit trail, the e-mail outbox",
+    sql: people,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -5,7 +5,11 @@
  */
 import type {
   ApiKeyRow,
+  AuditRow,
   BatchRow,
+  ChangeRequestRow,
+  EmailRow,
+  SessionRow,
   CertificateRow,
   CertificateStatus,
   EventRow,
@@ -17,13 +21,31 @@ import type {
 import { StoreError } from "./store-error.ts";
 
 export const API_KEY_COLUMNS = `id, issuer_id AS "issuerId", label, key_hash AS "keyHash", created_at AS "createdAt",
-  revoked_at AS "revokedAt"`;
+  revoked_at AS "revokedAt", scopes_json AS "scopesJson", expires_at AS "expiresAt"`;
 
 export const IDEMPOTENCY_COLUMNS = `issuer_id AS "issuerId", idempotency_key AS "key", request_hash AS "requestHash",
   status_code AS "statusCode", response_json AS "responseJson", created_at AS "createdAt"`;
 
 export const UPLOAD_COLUMNS = `id, issuer_id AS "issuerId", type_id AS "typeId", row_count AS "rowCount",
-  errors_json AS "errorsJson", created_at AS "createdAt"`;
+  errors_json AS "errorsJson", created_at AS "createdAt", state, requested_by AS "requestedBy",
+  requested_by_name AS "requestedByName", decided_by AS "decidedBy", decided_by_name AS "decidedByName",
+  decided_at AS "decidedAt", decision_reason AS "decisionReason"`;
+
+export const CHANGE_REQUEST_COLUMNS = `id, issuer_id AS "issuerId", certificate_id AS "certificateId", kind, reason, note,
+  state, requested_by AS "requestedBy", requested_by_name AS "requestedByName", requested_at AS "requestedAt",
+  decided_by AS "decidedBy", decided_by_name AS "decidedByName", decided_at AS "decidedAt",
+  decision_reason AS "decisionReason", operation_id AS "operationId"`;
+
+export const SESSION_COLUMNS = `id_hash AS "idHash", issuer_id AS "issuerId", subject, name, email, roles_json AS "rolesJson",
+  created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt", ended_at AS "endedAt"`;
+
+export const AUDIT_COLUMNS = `issuer_id AS "issuerId", seq, at, actor_id AS "actorId", actor_name AS "actorName", action,
+  source, certificate_id AS "certificateId", upload_id AS "uploadId", batch_id AS "batchId", detail_json AS "detailJson",
+  prev_hash AS "prevHash", hash`;
+
+export const EMAIL_COLUMNS = `e.id, e.issuer_id AS "issuerId", e.certificate_id AS "certificateId", e.to_address AS "toAddress",
+  e.claim_code AS "claimCode", e.status, e.attempts, e.last_error AS "lastError", e.next_attempt_at AS "nextAttemptAt",
+  e.created_at AS "createdAt", e.sent_at AS "sentAt"`;
 
 /** Certificate columns of the table aliased `c`. */
 export const CERTIFICATE_COLUMNS = `c.id, c.issuer_id AS "issuerId", c.type_id AS "typeId", c.upload_id AS "uploadId",
@@ -45,7 +67,7 @@ export const OPERATION_COLUMNS = `id, issuer_id AS "issuerId", kind, certificate
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export const EVENT_COLUMNS = `id, issuer_id AS "issuerId", certificate_id AS "certificateId", batch_id AS "batchId",
-  type, actor, detail_json AS "detailJson", at`;
+  type, actor, actor_name AS "actorName", detail_json AS "detailJson", at`;
 
 /** A driver row: column alias to value. */
 export type DbRow = Record<string, unknown>;
@@ -63,6 +85,77 @@ export function toApiKey(r: DbRow): ApiKeyRow {
     keyHash: str(r.keyHash),
     createdAt: str(r.createdAt),
     revokedAt: strOrNull(r.revokedAt),
+    scopes: JSON.parse(str(r.scopesJson)) as string[],
+    expiresAt: strOrNull(r.expiresAt),
+  };
+}
+
+export function toChangeRequest(r: DbRow): ChangeRequestRow {
+  return {
+    id: str(r.id),
+    issuerId: str(r.issuerId),
+    certificateId: str(r.certificateId),
+    kind: str(r.kind) as ChangeRequestRow["kind"],
+    reason: num(r.reason),
+    note: strOrNull(r.note),
+    state: str(r.state) as ChangeRequestRow["state"],
+    requestedBy: str(r.requestedBy),
+    requestedByName: str(r.requestedByName),
+    requestedAt: str(r.requestedAt),
+    decidedBy: strOrNull(r.decidedBy),
+    decidedByName: strOrNull(r.decidedByName),
+    decidedAt: strOrNull(r.decidedAt),
+    decisionReason: strOrNull(r.decisionReason),
+    operationId: strOrNull(r.operationId),
+  };
+}
+
+export function toSession(r: DbRow): SessionRow {
+  return {
+    idHash: str(r.idHash),
+    issuerId: str(r.issuerId),
+    subject: str(r.subject),
+    name: str(r.name),
+    email: strOrNull(r.email),
+    roles: JSON.parse(str(r.rolesJson)) as string[],
+    createdAt: str(r.createdAt),
+    lastSeenAt: str(r.lastSeenAt),
+    expiresAt: str(r.expiresAt),
+    endedAt: strOrNull(r.endedAt),
+  };
+}
+
+export function toAudit(r: DbRow): AuditRow {
+  return {
+    issuerId: str(r.issuerId),
+    seq: num(r.seq),
+    at: str(r.at),
+    actorId: str(r.actorId),
+    actorName: str(r.actorName),
+    action: str(r.action),
+    source: strOrNull(r.source),
+    certificateId: strOrNull(r.certificateId),
+    uploadId: strOrNull(r.uploadId),
+    batchId: strOrNull(r.batchId),
+    detailJson: str(r.detailJson),
+    prevHash: str(r.prevHash),
+    hash: str(r.hash),
+  };
+}
+
+export function toEmail(r: DbRow): EmailRow {
+  return {
+    id: str(r.id),
+    issuerId: str(r.issuerId),
+    certificateId: str(r.certificateId),
+    toAddress: str(r.toAddress),
+    claimCode: strOrNull(r.claimCode),
+    status: str(r.status) as EmailRow["status"],
+    attempts: num(r.attempts),
+    lastError: strOrNull(r.lastError),
+    nextAttemptAt: str(r.nextAttemptAt),
+    createdAt: str(r.createdAt),
+    sentAt: strOrNull(r.sentAt),
   };
 }
 
@@ -85,6 +178,13 @@ export function toUpload(r: DbRow): UploadRow {
     rowCount: num(r.rowCount),
     errorsJson: str(r.errorsJson),
     createdAt: str(r.createdAt),
+    state: str(r.state) as NonNullable<UploadRow["state"]>,
+    requestedBy: strOrNull(r.requestedBy),
+    requestedByName: strOrNull(r.requestedByName),
+    decidedBy: strOrNull(r.decidedBy),
+    decidedByName: strOrNull(r.decidedByName),
+    decidedAt: strOrNull(r.decidedAt),
+    decisionReason: strOrNull(r.decisionReason),
   };
 }
 
@@ -157,6 +257,7 @@ export function toEvent(r: DbRow): EventRow {
     batchId: strOrNull(r.batchId),
     type: str(r.type),
     actor: str(r.actor),
+    actorName: strOrNull(r.actorName),
     detailJson: str(r.detailJson),
     at: str(r.at),
   };

@@ -18,6 +18,7 @@
  * only roll back (calls fail with `INVALID_STATE`); a nested `transaction` around the call that may fail
  * keeps the outer one usable.
  */
+import { randomUUID } from "node:crypto";
 import {
   applyMigrations,
   LIVE_NUMBER_PREDICATE,
@@ -27,6 +28,14 @@ import {
 } from "./migrations.ts";
 import {
   API_KEY_COLUMNS,
+  AUDIT_COLUMNS,
+  CHANGE_REQUEST_COLUMNS,
+  EMAIL_COLUMNS,
+  SESSION_COLUMNS,
+  toAudit,
+  toChangeRequest,
+  toEmail,
+  toSession,
   asBuffer,
   BATCH_COLUMNS,
   CERTIFICATE_COLUMNS,
@@ -52,6 +61,17 @@ import {
   UPLOAD_COLUMNS,
   type DbRow,
 } from "./rows.ts";
+import {
+  AUDIT_GENESIS_HASH,
+  type AuditRow,
+  type ChangeRequestRow,
+  type Decision,
+  type EmailRow,
+  type LoginAttemptRow,
+  type NewAuditEntry,
+  type SessionRow,
+  type UploadState,
+} from "./store.ts";
 import type {
   ApiKeyRow,
   LeaseRow,
@@ -71,8 +91,11 @@ import type {
   Store,
   UploadRow,
 } from "./store.ts";
-import { StoreError } from "./store-error.ts";
+import { isStoreError, StoreError } from "./store-error.ts";
 import { TransactionScope } from "./transaction-scope.ts";
+
+/** Certificates `c` of released uploads: the batcher takes nothing still awaiting approval (issue 14). */
+const RELEASED = "EXISTS (SELECT 1 FROM uploads u WHERE u.id = c.upload_id AND u.state = 'released')";
 
 /** What one statement gives back: its rows (if it returns any) and how many rows it returned or changed. */
 export type SqlResult = { rows: DbRow[]; count: number };
@@ -368,8 +391,18 @@ export class SqlStore implements Store {
   async insertApiKey(row: ApiKeyRow): Promise<void> {
     await this.#q(
       "insertApiKey",
-      "INSERT INTO api_keys (id, issuer_id, label, key_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
-      [row.id, row.issuerId, row.label, row.keyHash, row.createdAt, row.revokedAt],
+      `INSERT INTO api_keys (id, issuer_id, label, key_hash, created_at, revoked_at, scopes_json, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        row.id,
+        row.issuerId,
+        row.label,
+        row.keyHash,
+        row.createdAt,
+        row.revokedAt,
+        JSON.stringify(row.scopes ?? ["issue", "read", "status"]),
+        row.expiresAt ?? null,
+      ],
     );
   }
 
@@ -383,6 +416,95 @@ export class SqlStore implements Store {
   async listApiKeys(issuerId: string): Promise<ApiKeyRow[]> {
     const sql = `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE issuer_id = ? ORDER BY created_at, id`;
     return (await this.#rows("listApiKeys", sql, [issuerId])).map(toApiKey);
+  }
+
+  async revokeApiKey(issuerId: string, id: string, at: string): Promise<boolean> {
+    const result = await this.#q(
+      "revokeApiKey",
+      "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND issuer_id = ? AND revoked_at IS NULL",
+      [at, id, issuerId],
+    );
+    return result.count === 1;
+  }
+
+  // --- officers' sessions and sign-ins --------------------------------------------------------------
+
+  async insertSession(row: SessionRow): Promise<void> {
+    await this.#q(
+      "insertSession",
+      `INSERT INTO officer_sessions (id_hash, issuer_id, subject, name, email, roles_json, created_at, last_seen_at,
+         expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        row.idHash,
+        row.issuerId,
+        row.subject,
+        row.name,
+        row.email,
+        JSON.stringify(row.roles),
+        row.createdAt,
+        row.lastSeenAt,
+        row.expiresAt,
+        row.endedAt,
+      ],
+    );
+  }
+
+  async findSession(idHash: string): Promise<SessionRow | undefined> {
+    const row = await this.#row("findSession", `SELECT ${SESSION_COLUMNS} FROM officer_sessions WHERE id_hash = ?`, [
+      idHash,
+    ]);
+    return row && toSession(row);
+  }
+
+  async touchSession(idHash: string, at: string): Promise<void> {
+    await this.#q(
+      "touchSession",
+      "UPDATE officer_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?",
+      [at, idHash, at],
+    );
+  }
+
+  async endSession(idHash: string, at: string): Promise<void> {
+    await this.#q("endSession", "UPDATE officer_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL", [
+      at,
+      idHash,
+    ]);
+  }
+
+  async insertLoginAttempt(row: LoginAttemptRow): Promise<void> {
+    await this.#q(
+      "insertLoginAttempt",
+      "INSERT INTO login_attempts (state, code_verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)",
+      [row.state, row.codeVerifier, row.nonce, row.returnTo, row.createdAt],
+    );
+  }
+
+  async takeLoginAttempt(state: string): Promise<LoginAttemptRow | undefined> {
+    const row = await this.#row(
+      "takeLoginAttempt",
+      `DELETE FROM login_attempts WHERE state = ?
+       RETURNING state, code_verifier AS "codeVerifier", nonce, return_to AS "returnTo", created_at AS "createdAt"`,
+      [state],
+    );
+    return (
+      row && {
+        state: String(row.state),
+        codeVerifier: String(row.codeVerifier),
+        nonce: String(row.nonce),
+        returnTo: String(row.returnTo),
+        createdAt: String(row.createdAt),
+      }
+    );
+  }
+
+  async pruneSessions(before: string): Promise<void> {
+    await this.#atomic(async (tx) => {
+      await tx.#q("pruneSessions", "DELETE FROM login_attempts WHERE created_at < ?", [before]);
+      await tx.#q("pruneSessions", "DELETE FROM officer_sessions WHERE expires_at < ? OR ended_at < ?", [
+        before,
+        before,
+      ]);
+    });
   }
 
   // --- idempotency ----------------------------------------------------------------------------------
@@ -412,8 +534,19 @@ export class SqlStore implements Store {
     return this.#atomic(async (tx) => {
       await tx.#q(
         "insertUpload",
-        "INSERT INTO uploads (id, issuer_id, type_id, row_count, errors_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [upload.id, upload.issuerId, upload.typeId, upload.rowCount, upload.errorsJson, upload.createdAt],
+        `INSERT INTO uploads (id, issuer_id, type_id, row_count, errors_json, created_at, state, requested_by,
+           requested_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          upload.id,
+          upload.issuerId,
+          upload.typeId,
+          upload.rowCount,
+          upload.errorsJson,
+          upload.createdAt,
+          upload.state ?? "released",
+          upload.requestedBy ?? null,
+          upload.requestedByName ?? null,
+        ],
       );
       // A number live already (in the database, or earlier in this upload) is skipped, not an error: the
       // unique index decides, and waits for a concurrent insert of the same number to commit.
@@ -422,6 +555,16 @@ export class SqlStore implements Store {
         stored = await this.#s.driver.insertCertificates(tx.#db, upload, certificates);
       } catch (error) {
         throw this.#s.driver.mapError(error, "insertUpload");
+      }
+      // The candidates' e-mails wait in the outbox until their certificates are issued (never on the row).
+      for (const c of certificates) {
+        if (!c.email || !stored.has(c.id)) continue;
+        await tx.#q(
+          "insertUpload",
+          `INSERT INTO email_outbox (id, issuer_id, certificate_id, to_address, claim_code, status, attempts,
+             next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`,
+          [randomUUID(), c.issuerId, c.id, c.email.toAddress, c.email.claimCode, upload.createdAt, upload.createdAt],
+        );
       }
       const skipped = certificates.filter((c) => !stored.has(c.id));
       if (skipped.length === 0) return { refused: [] };
@@ -543,7 +686,8 @@ export class SqlStore implements Store {
     const rows = await this.#rows(
       "pendingGroups",
       `SELECT issuer_id AS "issuerId", type_id AS "typeId", count(*) AS count, min(created_at) AS oldest
-       FROM certificates WHERE status = 'pending' GROUP BY issuer_id, type_id ORDER BY oldest, "issuerId", "typeId"`,
+       FROM certificates c WHERE status = 'pending' AND ${RELEASED}
+       GROUP BY issuer_id, type_id ORDER BY oldest, "issuerId", "typeId"`,
     );
     return rows.map(toPendingGroup);
   }
@@ -554,7 +698,8 @@ export class SqlStore implements Store {
     const rows = await this.#rows(
       "pendingCertificates",
       `SELECT ${CERTIFICATE_COLUMNS} FROM certificates c
-       WHERE c.issuer_id = ? AND c.type_id = ? AND c.status = 'pending' ORDER BY ${CERTIFICATE_ORDER} LIMIT ?`,
+       WHERE c.issuer_id = ? AND c.type_id = ? AND c.status = 'pending' AND ${RELEASED}
+       ORDER BY ${CERTIFICATE_ORDER} LIMIT ?`,
       [issuerId, typeId, limit],
     );
     return rows.map(toCertificate);
@@ -951,14 +1096,360 @@ export class SqlStore implements Store {
   async insertEvent(event: Omit<EventRow, "id">): Promise<void> {
     await this.#q(
       "insertEvent",
-      `INSERT INTO events (issuer_id, certificate_id, batch_id, type, actor, detail_json, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [event.issuerId, event.certificateId, event.batchId, event.type, event.actor, event.detailJson, event.at],
+      `INSERT INTO events (issuer_id, certificate_id, batch_id, type, actor, actor_name, detail_json, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        event.issuerId,
+        event.certificateId,
+        event.batchId,
+        event.type,
+        event.actor,
+        event.actorName ?? null,
+        event.detailJson,
+        event.at,
+      ],
     );
   }
 
   async certificateEvents(certificateId: string): Promise<EventRow[]> {
     const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE certificate_id = ? ORDER BY id`;
     return (await this.#rows("certificateEvents", sql, [certificateId])).map(toEvent);
+  }
+
+  // --- approvals (maker-checker) --------------------------------------------------------------------
+
+  async decideUpload(issuerId: string, uploadId: string, decision: Decision): Promise<boolean> {
+    if (decision.state === "approved") throw new StoreError("INVALID_ARGUMENT", "decideUpload: released or rejected");
+    return this.#atomic(async (tx) => {
+      const result = await tx.#q(
+        "decideUpload",
+        `UPDATE uploads SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?, decision_reason = ?
+         WHERE id = ? AND issuer_id = ? AND state = 'awaiting-approval' AND (requested_by IS NULL OR requested_by <> ?)`,
+        [decision.state, decision.by, decision.byName, decision.at, decision.reason, uploadId, issuerId, decision.by],
+      );
+      if (result.count === 0) {
+        const row = await tx.#row(
+          "decideUpload",
+          'SELECT state, requested_by AS "requestedBy" FROM uploads WHERE id = ? AND issuer_id = ?',
+          [uploadId, issuerId],
+        );
+        if (!row) throw new StoreError("NOT_FOUND", `upload ${uploadId} does not exist`);
+        if (row.state === "awaiting-approval" && row.requestedBy === decision.by)
+          throw new StoreError("SELF_APPROVAL", `upload ${uploadId}: its requester cannot decide it`);
+        return false;
+      }
+      if (decision.state === "rejected") {
+        await tx.#q(
+          "decideUpload",
+          `UPDATE certificates SET renewed_by = NULL, updated_at = ?
+           WHERE renewed_by IN (SELECT id FROM certificates WHERE upload_id = ? AND status = 'pending')`,
+          [decision.at, uploadId],
+        );
+        await tx.#q(
+          "decideUpload",
+          "UPDATE certificates SET status = 'failed', updated_at = ? WHERE upload_id = ? AND status = 'pending'",
+          [decision.at, uploadId],
+        );
+        await tx.#q(
+          "decideUpload",
+          `UPDATE email_outbox SET status = 'cancelled', claim_code = NULL
+           WHERE status = 'waiting' AND certificate_id IN (SELECT id FROM certificates WHERE upload_id = ?)`,
+          [uploadId],
+        );
+      }
+      return true;
+    });
+  }
+
+  async listUploads(
+    issuerId: string,
+    filter: { state?: UploadState; limit: number; offset: number },
+  ): Promise<UploadRow[]> {
+    checkLimit("listUploads", filter.limit);
+    const where = ["issuer_id = ?"];
+    const params: unknown[] = [issuerId];
+    if (filter.state !== undefined) {
+      where.push("state = ?");
+      params.push(filter.state);
+    }
+    const rows = await this.#rows(
+      "listUploads",
+      `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return rows.map(toUpload);
+  }
+
+  async insertChangeRequest(row: ChangeRequestRow): Promise<void> {
+    try {
+      await this.#q(
+        "insertChangeRequest",
+        `INSERT INTO change_requests (id, issuer_id, certificate_id, kind, reason, note, state, requested_by,
+           requested_by_name, requested_at, decided_by, decided_by_name, decided_at, decision_reason, operation_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          row.issuerId,
+          row.certificateId,
+          row.kind,
+          row.reason,
+          row.note,
+          row.state,
+          row.requestedBy,
+          row.requestedByName,
+          row.requestedAt,
+          row.decidedBy,
+          row.decidedByName,
+          row.decidedAt,
+          row.decisionReason,
+          row.operationId,
+        ],
+      );
+    } catch (error) {
+      if (isStoreError(error, "DUPLICATE"))
+        throw new StoreError("DUPLICATE", `certificate ${row.certificateId} has a change awaiting approval already`, {
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  async findChangeRequest(issuerId: string, id: string): Promise<ChangeRequestRow | undefined> {
+    const row = await this.#row(
+      "findChangeRequest",
+      `SELECT ${CHANGE_REQUEST_COLUMNS} FROM change_requests WHERE id = ? AND issuer_id = ?`,
+      [id, issuerId],
+    );
+    return row && toChangeRequest(row);
+  }
+
+  async listChangeRequests(
+    issuerId: string,
+    filter: { state?: ChangeRequestRow["state"]; certificateId?: string; limit: number; offset: number },
+  ): Promise<ChangeRequestRow[]> {
+    checkLimit("listChangeRequests", filter.limit);
+    const where = ["issuer_id = ?"];
+    const params: unknown[] = [issuerId];
+    if (filter.state !== undefined) {
+      where.push("state = ?");
+      params.push(filter.state);
+    }
+    if (filter.certificateId !== undefined) {
+      where.push("certificate_id = ?");
+      params.push(filter.certificateId);
+    }
+    const rows = await this.#rows(
+      "listChangeRequests",
+      `SELECT ${CHANGE_REQUEST_COLUMNS} FROM change_requests WHERE ${where.join(" AND ")}
+       ORDER BY requested_at DESC, id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return rows.map(toChangeRequest);
+  }
+
+  async decideChangeRequest(
+    issuerId: string,
+    id: string,
+    decision: Decision,
+    operation: OperationRow | null,
+  ): Promise<boolean> {
+    if (decision.state === "released")
+      throw new StoreError("INVALID_ARGUMENT", "decideChangeRequest: approved or rejected");
+    if ((decision.state === "approved") !== (operation !== null))
+      throw new StoreError(
+        "INVALID_ARGUMENT",
+        "decideChangeRequest: an approval queues an operation, a rejection none",
+      );
+    return this.#atomic(async (tx) => {
+      const current = await tx.#row(
+        "decideChangeRequest",
+        `SELECT state, requested_by AS "requestedBy" FROM change_requests WHERE id = ? AND issuer_id = ?${this.#s.driver.forUpdate}`,
+        [id, issuerId],
+      );
+      if (!current) throw new StoreError("NOT_FOUND", `change request ${id} does not exist`);
+      if (current.state !== "awaiting-approval") return false;
+      if (current.requestedBy === decision.by)
+        throw new StoreError("SELF_APPROVAL", `change request ${id}: its requester cannot decide it`);
+      if (operation) await tx.insertOperation(operation);
+      const result = await tx.#q(
+        "decideChangeRequest",
+        `UPDATE change_requests SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?, decision_reason = ?,
+           operation_id = ? WHERE id = ? AND state = 'awaiting-approval'`,
+        [decision.state, decision.by, decision.byName, decision.at, decision.reason, operation?.id ?? null, id],
+      );
+      if (result.count !== 1) throw new StoreError("BUSY", `change request ${id} was decided meanwhile`);
+      return true;
+    });
+  }
+
+  async replaceClaimCode(issuerId: string, certificateId: string, claimCodeHash: string): Promise<void> {
+    const result = await this.#q(
+      "replaceClaimCode",
+      "UPDATE certificates SET claim_code_hash = ?, updated_at = ? WHERE id = ? AND issuer_id = ?",
+      [claimCodeHash, this.#now(), certificateId, issuerId],
+    );
+    if (result.count === 0) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
+  }
+
+  // --- the audit trail ------------------------------------------------------------------------------
+
+  async appendAudit(entry: NewAuditEntry, hash: (seq: number, prevHash: string) => string): Promise<AuditRow> {
+    return this.#atomic(async (tx) => {
+      await tx.#q(
+        "appendAudit",
+        "INSERT INTO audit_heads (issuer_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT (issuer_id) DO NOTHING",
+        [entry.issuerId, AUDIT_GENESIS_HASH],
+      );
+      // The UPDATE takes the head row's lock (PostgreSQL) or the write lock (SQLite): appends of one
+      // department are serialised until this transaction ends.
+      await tx.#q("appendAudit", "UPDATE audit_heads SET seq = seq WHERE issuer_id = ?", [entry.issuerId]);
+      const head = await tx.#row("appendAudit", "SELECT seq, hash FROM audit_heads WHERE issuer_id = ?", [
+        entry.issuerId,
+      ]);
+      const seq = Number(head!.seq) + 1;
+      const prevHash = String(head!.hash);
+      const entryHash = hash(seq, prevHash);
+      await tx.#q(
+        "appendAudit",
+        `INSERT INTO audit_log (issuer_id, seq, at, actor_id, actor_name, action, source, certificate_id, upload_id,
+           batch_id, detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          entry.issuerId,
+          seq,
+          entry.at,
+          entry.actorId,
+          entry.actorName,
+          entry.action,
+          entry.source,
+          entry.certificateId,
+          entry.uploadId,
+          entry.batchId,
+          entry.detailJson,
+          prevHash,
+          entryHash,
+        ],
+      );
+      await tx.#q("appendAudit", "UPDATE audit_heads SET seq = ?, hash = ? WHERE issuer_id = ?", [
+        seq,
+        entryHash,
+        entry.issuerId,
+      ]);
+      return { ...entry, seq, prevHash, hash: entryHash };
+    });
+  }
+
+  async listAudit(
+    issuerId: string,
+    filter: {
+      afterSeq?: number;
+      action?: string;
+      actorId?: string;
+      certificateId?: string;
+      uploadId?: string;
+      from?: string;
+      to?: string;
+      limit: number;
+    },
+  ): Promise<AuditRow[]> {
+    checkLimit("listAudit", filter.limit);
+    const where = ["issuer_id = ?", "seq > ?"];
+    const params: unknown[] = [issuerId, filter.afterSeq ?? 0];
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      params.push(value);
+    };
+    if (filter.action !== undefined) add("action = ?", filter.action);
+    if (filter.actorId !== undefined) add("actor_id = ?", filter.actorId);
+    if (filter.certificateId !== undefined) add("certificate_id = ?", filter.certificateId);
+    if (filter.uploadId !== undefined) add("upload_id = ?", filter.uploadId);
+    if (filter.from !== undefined) add("at >= ?", filter.from);
+    if (filter.to !== undefined) add("at < ?", filter.to);
+    const rows = await this.#rows(
+      "listAudit",
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+      [...params, filter.limit],
+    );
+    return rows.map(toAudit);
+  }
+
+  async auditHead(issuerId: string): Promise<{ seq: number; hash: string }> {
+    const row = await this.#row("auditHead", "SELECT seq, hash FROM audit_heads WHERE issuer_id = ?", [issuerId]);
+    return row ? { seq: Number(row.seq), hash: String(row.hash) } : { seq: 0, hash: AUDIT_GENESIS_HASH };
+  }
+
+  async auditIssuers(): Promise<string[]> {
+    const rows = await this.#rows("auditIssuers", 'SELECT issuer_id AS "issuerId" FROM audit_heads ORDER BY issuer_id');
+    return rows.map((r) => String(r.issuerId));
+  }
+
+  // --- the e-mail outbox ----------------------------------------------------------------------------
+
+  async dueEmails(now: string, limit: number): Promise<(EmailRow & { certificateStatus: CertificateStatus })[]> {
+    checkLimit("dueEmails", limit);
+    const rows = await this.#rows(
+      "dueEmails",
+      `SELECT ${EMAIL_COLUMNS}, c.status AS "certificateStatus" FROM email_outbox e
+       JOIN certificates c ON c.id = e.certificate_id
+       WHERE e.status = 'waiting' AND e.next_attempt_at <= ? AND c.status NOT IN ('pending', 'anchoring')
+       ORDER BY e.next_attempt_at, e.id LIMIT ?`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ ...toEmail(r), certificateStatus: String(r.certificateStatus) as CertificateStatus }));
+  }
+
+  async markEmailSent(id: string, at: string): Promise<void> {
+    await this.#q(
+      "markEmailSent",
+      `UPDATE email_outbox SET status = 'sent', sent_at = ?, claim_code = NULL, attempts = attempts + 1, last_error = NULL
+       WHERE id = ? AND status = 'waiting'`,
+      [at, id],
+    );
+  }
+
+  async markEmailAttempt(id: string, error: string, nextAttemptAt: string, giveUp: boolean): Promise<void> {
+    await this.#q(
+      "markEmailAttempt",
+      `UPDATE email_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+         status = CASE WHEN ? = 1 THEN 'failed' ELSE status END,
+         claim_code = CASE WHEN ? = 1 THEN NULL ELSE claim_code END
+       WHERE id = ? AND status = 'waiting'`,
+      [error.slice(0, 1000), nextAttemptAt, giveUp ? 1 : 0, giveUp ? 1 : 0, id],
+    );
+  }
+
+  async cancelEmail(id: string): Promise<void> {
+    await this.#q(
+      "cancelEmail",
+      "UPDATE email_outbox SET status = 'cancelled', claim_code = NULL WHERE id = ? AND status = 'waiting'",
+      [id],
+    );
+  }
+
+  async findEmail(certificateId: string): Promise<EmailRow | undefined> {
+    const row = await this.#row("findEmail", `SELECT ${EMAIL_COLUMNS} FROM email_outbox e WHERE e.certificate_id = ?`, [
+      certificateId,
+    ]);
+    return row && toEmail(row);
+  }
+
+  async listEmails(
+    issuerId: string,
+    filter: { status?: EmailRow["status"]; limit: number; offset: number },
+  ): Promise<EmailRow[]> {
+    checkLimit("listEmails", filter.limit);
+    const where = ["e.issuer_id = ?"];
+    const params: unknown[] = [issuerId];
+    if (filter.status !== undefined) {
+      where.push("e.status = ?");
+      params.push(filter.status);
+    }
+    const rows = await this.#rows(
+      "listEmails",
+      `SELECT ${EMAIL_COLUMNS} FROM email_outbox e WHERE ${where.join(" AND ")}
+       ORDER BY e.created_at DESC, e.id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    return rows.map(toEmail);
   }
 
   // --- integrity check (read-only) ------------------------------------------------------------------

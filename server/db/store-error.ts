@@ -37,6 +37,8 @@ export const STORE_ERROR_CODES = [
   "BUSY",
   /** A step was fenced by a lease (`assertLease`) that its caller no longer holds: another instance took it over. */
   "LEASE_LOST",
+  /** An officer tried to approve or release their own request (maker-checker). */
+  "SELF_APPROVAL",
 ] as const;
 
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];

@@ -37,6 +37,113 @@ export interface ApiKeyRow {
   keyHash: string;
   createdAt: string;
   revokedAt: string | null;
+  /** What the key may do: any of "issue", "read", "status" (`server/auth/actor.ts`); on insert, default all three. */
+  scopes?: string[];
+  /** After this time the key is refused; null or absent: no expiry. */
+  expiresAt?: string | null;
+}
+
+/** An upload's approval state: it is batched and anchored only once `released`. */
+export type UploadState = "awaiting-approval" | "released" | "rejected";
+
+/** Who decided an upload or a change request, and why (a rejection's reason is required). */
+export interface Decision {
+  state: "released" | "approved" | "rejected";
+  /** The decider's actor id (`server/auth/actor.ts` `actorId`): never the requester's. */
+  by: string;
+  byName: string;
+  at: string;
+  reason: string | null;
+}
+
+/** A requested revocation, suspension or reinstatement, applied only once another officer approves it. */
+export interface ChangeRequestRow {
+  id: string;
+  issuerId: string;
+  certificateId: string;
+  kind: "revoke" | "suspend" | "reinstate";
+  reason: number;
+  /** The case note (free text, at most 2,000 characters; never on chain). */
+  note: string | null;
+  state: "awaiting-approval" | "approved" | "rejected";
+  requestedBy: string;
+  requestedByName: string;
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  /** The operation queued when it was approved. */
+  operationId: string | null;
+}
+
+/** A signed-in officer's session. The cookie is never stored: `idHash` is its SHA-256 (hex). */
+export interface SessionRow {
+  idHash: string;
+  issuerId: string;
+  subject: string;
+  name: string;
+  email: string | null;
+  roles: string[];
+  createdAt: string;
+  lastSeenAt: string;
+  /** The absolute end of the session (the idle time-out is checked against `lastSeenAt`). */
+  expiresAt: string;
+  endedAt: string | null;
+}
+
+/** An OpenID Connect sign-in under way (between the redirect to the provider and its callback). */
+export interface LoginAttemptRow {
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+  /** The console path to return to after signing in. */
+  returnTo: string;
+  createdAt: string;
+}
+
+/** One entry of a department's audit trail, as appended (the store sets `seq`, `prevHash` and `hash`). */
+export interface NewAuditEntry {
+  issuerId: string;
+  at: string;
+  actorId: string;
+  actorName: string;
+  /** e.g. "sign-in", "upload", "upload-released", "upload-rejected", "status-requested", "pdf-downloaded". */
+  action: string;
+  /** Where from: the client's IP address, or "cli". */
+  source: string | null;
+  certificateId: string | null;
+  uploadId: string | null;
+  batchId: string | null;
+  /** JSON text of what else the entry says (counts, reason, note ...). */
+  detailJson: string;
+}
+
+export interface AuditRow extends NewAuditEntry {
+  /** 1, 2, 3 ... per department. */
+  seq: number;
+  /** The previous entry's hash (64 zeros for the first). */
+  prevHash: string;
+  hash: string;
+}
+
+/** The hash of the first entry's predecessor. */
+export const AUDIT_GENESIS_HASH = "0".repeat(64);
+
+/** One e-mail to a candidate (their certificate's claim link), kept until sent or given up. */
+export interface EmailRow {
+  id: string;
+  issuerId: string;
+  certificateId: string;
+  toAddress: string;
+  /** The claim code, only until the message is sent (then null). */
+  claimCode: string | null;
+  status: "waiting" | "sent" | "failed" | "cancelled";
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string;
+  createdAt: string;
+  sentAt: string | null;
 }
 
 /** A lease as {@link Store.acquireLease} granted it. */
@@ -59,6 +166,15 @@ export interface UploadRow {
   /** Per-row errors, JSON text of `[{ row, column, code, message }]`. */
   errorsJson: string;
   createdAt: string;
+  /** Absent on insert: `released`. */
+  state?: UploadState;
+  /** The actor id and name of who uploaded it (absent: unknown, before issue 14). */
+  requestedBy?: string | null;
+  requestedByName?: string | null;
+  decidedBy?: string | null;
+  decidedByName?: string | null;
+  decidedAt?: string | null;
+  decisionReason?: string | null;
 }
 
 export interface NewCertificate {
@@ -81,6 +197,11 @@ export interface NewCertificate {
   supersedes: string | null;
   /** Candidate name etc. for the officer's search: JSON text of `{ name?, candidateNumber? }`. */
   searchJson: string;
+  /**
+   * Only on insert (never stored on the certificate): the candidate's e-mail address and claim code,
+   * queued in the outbox (status `waiting`) to be sent once the certificate is issued.
+   */
+  email?: { toAddress: string; claimCode: string } | null;
 }
 
 export interface CertificateRow extends NewCertificate {
@@ -152,6 +273,8 @@ export interface EventRow {
   type: string;
   /** The actor: an API key id, "system", or an officer id. */
   actor: string;
+  /** The person (or the key's label) behind `actor`, when known. */
+  actorName?: string | null;
   detailJson: string;
   at: string;
 }
@@ -201,6 +324,90 @@ export interface Store {
   insertApiKey(row: ApiKeyRow): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(issuerId: string): Promise<ApiKeyRow[]>;
+  /** Revokes a key of the issuer at `at`; false when there is no such live key. */
+  revokeApiKey(issuerId: string, id: string, at: string): Promise<boolean>;
+
+  // Officers' sessions and sign-ins (issue 14)
+  insertSession(row: SessionRow): Promise<void>;
+  findSession(idHash: string): Promise<SessionRow | undefined>;
+  /** Records the session's last use (its idle time-out counts from here). */
+  touchSession(idHash: string, at: string): Promise<void>;
+  endSession(idHash: string, at: string): Promise<void>;
+  insertLoginAttempt(row: LoginAttemptRow): Promise<void>;
+  /** Takes (reads and deletes, atomically: a state is used once) a sign-in under way. */
+  takeLoginAttempt(state: string): Promise<LoginAttemptRow | undefined>;
+  /** Deletes sign-ins started before `before` and sessions that ended or expired before it. */
+  pruneSessions(before: string): Promise<void>;
+
+  // Approvals (issue 14: maker-checker)
+  /**
+   * Releases or rejects an upload that is `awaiting-approval`, atomically, unless `decision.by` is who
+   * uploaded it. A rejection makes its pending certificates `failed` (their numbers are free again) and
+   * unmarks what they were renewing. False when the upload is no longer awaiting approval.
+   * @throws StoreError `SELF_APPROVAL` when the decider is the requester
+   */
+  decideUpload(issuerId: string, uploadId: string, decision: Decision): Promise<boolean>;
+  /** One issuer's uploads, newest first, optionally in one state. */
+  listUploads(issuerId: string, filter: { state?: UploadState; limit: number; offset: number }): Promise<UploadRow[]>;
+  /** @throws StoreError `DUPLICATE` when the certificate has an open request already */
+  insertChangeRequest(row: ChangeRequestRow): Promise<void>;
+  findChangeRequest(issuerId: string, id: string): Promise<ChangeRequestRow | undefined>;
+  listChangeRequests(
+    issuerId: string,
+    filter: { state?: ChangeRequestRow["state"]; certificateId?: string; limit: number; offset: number },
+  ): Promise<ChangeRequestRow[]>;
+  /**
+   * Approves (queuing `operation` in the same transaction) or rejects a request that is awaiting
+   * approval, unless `decision.by` requested it. False when it is no longer awaiting approval.
+   * @throws StoreError `SELF_APPROVAL` when the decider is the requester
+   */
+  decideChangeRequest(
+    issuerId: string,
+    id: string,
+    decision: Decision,
+    operation: OperationRow | null,
+  ): Promise<boolean>;
+  /** Gives a certificate a new claim code (the old one stops working at once). */
+  replaceClaimCode(issuerId: string, certificateId: string, claimCodeHash: string): Promise<void>;
+
+  // Audit trail (issue 14)
+  /**
+   * Appends an entry to its department's hash chain: `hash(seq, prevHash)` computes the entry's hash
+   * from its number and its predecessor's; appends of one department are serialised (the head row's lock).
+   */
+  appendAudit(entry: NewAuditEntry, hash: (seq: number, prevHash: string) => string): Promise<AuditRow>;
+  /** A department's entries in `seq` order after `afterSeq`, filtered, at most `limit`. */
+  listAudit(
+    issuerId: string,
+    filter: {
+      afterSeq?: number;
+      action?: string;
+      actorId?: string;
+      certificateId?: string;
+      uploadId?: string;
+      from?: string;
+      to?: string;
+      limit: number;
+    },
+  ): Promise<AuditRow[]>;
+  /** A department's last entry's number and hash (seq 0 and the genesis hash when it has none). */
+  auditHead(issuerId: string): Promise<{ seq: number; hash: string }>;
+  /** Departments that have an audit trail. */
+  auditIssuers(): Promise<string[]>;
+
+  // E-mail outbox (issue 14)
+  /** Waiting e-mails due at `now` whose certificate is issued (or failed: to be cancelled), oldest first. */
+  dueEmails(now: string, limit: number): Promise<(EmailRow & { certificateStatus: CertificateStatus })[]>;
+  /** Sent: the claim code is forgotten. */
+  markEmailSent(id: string, at: string): Promise<void>;
+  /** A failed attempt: tried again at `nextAttemptAt`, or given up (`failed`) when `giveUp`. */
+  markEmailAttempt(id: string, error: string, nextAttemptAt: string, giveUp: boolean): Promise<void>;
+  cancelEmail(id: string): Promise<void>;
+  findEmail(certificateId: string): Promise<EmailRow | undefined>;
+  listEmails(
+    issuerId: string,
+    filter: { status?: EmailRow["status"]; limit: number; offset: number },
+  ): Promise<EmailRow[]>;
 
   // Idempotency (`Idempotency-Key` header)
   findIdempotency(issuerId: string, key: string): Promise<IdempotencyRow | undefined>;
