@@ -113,20 +113,33 @@ export const VALIDATION_ISSUE_CODES = [
   // Against the issuer's database (the issuer service, not the core's validation).
   "DUPLICATE_CERTIFICATE", // the certificate number is live already (the message names that certificate)
   "TOO_LARGE_FOR_QR", // the row's values, once in a credential, would not fit in one QR code
+  // Contact data beside the certificate (never in the credential).
+  "INVALID_EMAIL", // the optional `email` column is not one e-mail address
 ] as const;
 
 export type ValidationIssueCode = (typeof VALIDATION_ISSUE_CODES)[number];
 
+/** A message in English and Traditional Chinese (Hong Kong): every validation message has both. */
+export type ValidationMessage = { en: string; "zh-HK": string };
+
 /**
  * One problem found in input data: a CSV cell, a CSV row, or a field of a JSON record.
- * `row` is 1-based after the header (for JSON, the `row` the caller passed, default 1); `column` is the
- * CSV column / JSON field name, or `null` when the problem concerns the whole row. Problems with the
- * whole file are not issues: see `validateCsv(...).fileError`.
- * Messages never repeat personal data that must not be stored (a full HKID) or very long values.
+ *
+ * `row` is the row as a spreadsheet shows it for a CSV upload (the header is row 1, the first data row
+ * row 2; blank rows are counted), and for JSON the `row` the caller passed (the issuer service passes the
+ * 1-based index of the element in the array; default 1). `column` is the CSV column / JSON field name, or
+ * `null` when the problem concerns the whole row; `columnLabel` is that column's label in both languages
+ * when the column is one the type (or the optional `email` column) defines. `code` is for programs;
+ * `message` is for people, in both languages, and names the column by its label with its name in
+ * brackets (`Use of Chinese (uc_result) must be one of ...`, `中文運用（uc_result）必須是...`).
+ * Problems with the whole file are not issues: see `validateCsv(...).fileError`.
+ * Messages never repeat personal data that must not be stored (a full HKID, an e-mail address) or very
+ * long values.
  */
 export type ValidationIssue = {
   row: number;
   column: string | null;
+  columnLabel?: ValidationMessage;
   code: ValidationIssueCode;
-  message: string;
+  message: ValidationMessage;
 };

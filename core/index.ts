@@ -5,10 +5,24 @@
  * parameters. See `credential.ts` for the format.
  */
 export { CoreError, isCoreError, CORE_ERROR_CODES, VALIDATION_ISSUE_CODES } from "./errors.ts";
-export type { CoreErrorCode, CoreErrorOptions, ValidationIssue, ValidationIssueCode } from "./errors.ts";
-export { CERTIFICATE_TYPES, getCertificateType, assertValidSchema, defineCertificateType } from "./types/index.ts";
+export type {
+  CoreErrorCode,
+  CoreErrorOptions,
+  ValidationIssue,
+  ValidationIssueCode,
+  ValidationMessage,
+} from "./errors.ts";
+export {
+  CERTIFICATE_TYPES,
+  EMAIL_COLUMN,
+  EMAIL_LABEL,
+  getCertificateType,
+  assertValidSchema,
+  defineCertificateType,
+} from "./types/index.ts";
 export type * from "./types/schema.ts";
 export { validateCsv } from "./validateCsv.ts";
+export { MAX_EMAIL_LENGTH } from "./validateRow.ts";
 
 export { parseStrictJson, scanJsonText } from "./strictJson.ts";
 export type { JsonTextScan } from "./strictJson.ts";

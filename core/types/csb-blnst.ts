@@ -64,7 +64,10 @@ export default defineCertificateType({
       {
         column: "result",
         code: "RESULT_MISMATCH",
-        message: `result is ${result} but a score of ${score} is a ${expected} (Pass is ${PASS_MARK} or above)`,
+        message: {
+          en: `Result (result) is ${result} but a score of ${score} is a ${expected} (Pass is ${PASS_MARK} or above)`,
+          "zh-HK": `結果（result）為 ${result}，但 ${score} 分應為 ${expected}（${PASS_MARK} 分或以上為 Pass）。`,
+        },
       },
     ];
   },

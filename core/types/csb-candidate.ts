@@ -10,7 +10,7 @@ export const CSB_CANDIDATE_COLUMNS = [
     path: "/candidateNumber",
     kind: "text",
     pattern: "[A-Z0-9]{4,20}",
-    patternHint: "4 to 20 capital letters and digits",
+    patternHint: { en: "4 to 20 capital letters and digits", "zh-HK": "由 4 至 20 個大寫英文字母及數字組成" },
     required: true,
     maxLength: 20,
     hideable: false,

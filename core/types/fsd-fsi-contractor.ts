@@ -21,7 +21,7 @@ export default defineCertificateType({
       path: "/certificateNumber",
       kind: "text",
       pattern: "[A-Z0-9][A-Z0-9/-]{2,39}",
-      patternHint: "capital letters, digits, / and -",
+      patternHint: { en: "capital letters, digits, / and -", "zh-HK": "由大寫英文字母、數字、/ 及 - 組成" },
       required: true,
       maxLength: 40,
       hideable: false,

@@ -13,6 +13,15 @@ import fsdFsiContractor from "./fsd-fsi-contractor.ts";
 export type * from "./schema.ts";
 export { defineCertificateType } from "./schema.ts";
 
+/**
+ * The optional contact column every CSV upload and JSON record may have, whatever the type: the
+ * candidate's e-mail address, for telling them their certificate exists. It is never part of a
+ * credential or of the search fields, so no type may define a column of that name.
+ */
+export const EMAIL_COLUMN = "email";
+/** The label of {@link EMAIL_COLUMN}. */
+export const EMAIL_LABEL = { en: "E-mail address", "zh-HK": "電郵地址" } as const;
+
 /** Every certificate type, in display order. */
 export const CERTIFICATE_TYPES: readonly CertificateTypeSchema[] = [csbCre, csbBlnst, fsdDgLicence, fsdFsiContractor];
 
@@ -44,6 +53,7 @@ export function assertValidSchema(schema: CertificateTypeSchema): void {
   const names = schema.columns.map((c) => c.column);
   if (schema.validity.kind === "period") names.push(schema.validity.validFrom.column, schema.validity.validUntil.column);
   for (const name of names) if (!/^[a-z][a-z0-9_]*$/.test(name)) fail(`column name ${name} must be snake_case`);
+  if (names.includes(EMAIL_COLUMN)) fail(`column name ${EMAIL_COLUMN} is reserved for the contact e-mail address`);
   if (new Set(names).size !== names.length) fail("column names must be unique");
   if (!schema.columns.some((c) => c.column === schema.keyColumn)) fail(`key column ${schema.keyColumn} is not a column`);
   const paths = schema.columns.map((c) => c.path);

@@ -23,7 +23,8 @@ export type CrossFieldIssue = {
   /** The column the message is attached to. */
   column: string;
   code: "RESULT_MISMATCH" | "DATE_ORDER";
-  message: string;
+  /** In both languages, naming the column by its label (and its name in brackets). */
+  message: LocalizedText;
 };
 
 type ColumnBase = {
@@ -61,8 +62,12 @@ export type TextColumn = ColumnBase & {
   readonly kind: "text";
   /** Optional regular expression (source, anchored by the validator) the whole value must match. */
   readonly pattern?: string;
-  /** What the pattern asks for, in words, for the error message (e.g. "capital letters and digits"). */
-  readonly patternHint?: string;
+  /**
+   * What the pattern asks for, in words, for the error message: the English completes "must be ..."
+   * (e.g. "4 to 20 capital letters and digits"), the Chinese completes 「必須……」 (e.g.
+   * 「由 4 至 20 個大寫英文字母及數字組成」).
+   */
+  readonly patternHint?: LocalizedText;
 };
 
 /** A calendar date written `YYYY-MM-DD`; stored as that string. */

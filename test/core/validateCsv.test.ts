@@ -15,7 +15,8 @@ describe("validateCsv: the shared sample files", function () {
 
     expect(result.fileError).to.equal(undefined);
     expect(result.errors).to.deep.equal([]);
-    expect(result.records.map((r) => r.row)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Rows as the spreadsheet shows them: the header is row 1.
+    expect(result.records.map((r) => r.row)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 2));
     const names = result.records.map((r) => (r.subject.name as Record<string, string>)["zh-HK"]);
     expect(names).to.include("張詠𡃁");
     expect(names).to.include("歐陽健峯");
@@ -110,33 +111,33 @@ describe("validateCsv: the shared sample files", function () {
 
     expect(result.errors).to.deep.equal([]);
     expect(result.records).to.have.length(10_000);
-    expect(result.records[9_999].row).to.equal(10_000);
+    expect(result.records[9_999].row).to.equal(10_001);
   });
 
   describe("csb-cre-bad-rows.csv", function () {
     const expected = [
-      { row: 2, column: "uc_result", code: "NOT_IN_ENUM" },
-      { row: 3, column: "sitting_date", code: "INVALID_DATE" },
-      { row: 4, column: "hkid_partial", code: "FULL_HKID" },
-      { row: 5, column: "name_en", code: "FORMULA" },
-      { row: 6, column: "candidate_number", code: "DUPLICATE_KEY" },
-      { row: 7, column: "name_en", code: "REQUIRED" },
-      { row: 8, column: "name_en", code: "TOO_LONG" },
-      { row: 9, column: "at_result", code: "ENUM_CASE" },
-      { row: 10, column: "name_zh", code: "FORBIDDEN_CHARACTER" },
+      { row: 3, column: "uc_result", code: "NOT_IN_ENUM" },
+      { row: 4, column: "sitting_date", code: "INVALID_DATE" },
+      { row: 5, column: "hkid_partial", code: "FULL_HKID" },
+      { row: 6, column: "name_en", code: "FORMULA" },
+      { row: 7, column: "candidate_number", code: "DUPLICATE_KEY" },
+      { row: 8, column: "name_en", code: "REQUIRED" },
+      { row: 9, column: "name_en", code: "TOO_LONG" },
+      { row: 10, column: "at_result", code: "ENUM_CASE" },
+      { row: 11, column: "name_zh", code: "FORBIDDEN_CHARACTER" },
     ];
 
-    it("rejects exactly rows 2 to 10, each once, naming the right column and problem", function () {
+    it("rejects exactly spreadsheet rows 3 to 11 (data rows 2 to 10), each once, naming the right column and problem", function () {
       const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
 
       expect(result.fileError).to.equal(undefined);
       expect(result.errors.map(({ row, column, code }) => ({ row, column, code }))).to.deep.equal(expected);
     });
 
-    it("accepts rows 1, 11 and 12", function () {
+    it("accepts spreadsheet rows 2, 12 and 13", function () {
       const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
 
-      expect(result.records.map((r) => r.row)).to.deep.equal([1, 11, 12]);
+      expect(result.records.map((r) => r.row)).to.deep.equal([2, 12, 13]);
       expect(result.records.map((r) => r.subject.candidateNumber)).to.deep.equal([
         "CRE2026000101",
         "CRE2026000111",
@@ -154,13 +155,33 @@ describe("validateCsv: the shared sample files", function () {
 
     it("explains each problem: allowed values, the impossible date, case-sensitivity, the earlier duplicate row", function () {
       const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
-      const message = (row: number): string => result.errors.find((e) => e.row === row)!.message;
+      const message = (row: number): string => result.errors.find((e) => e.row === row)!.message.en;
 
-      expect(message(2)).to.include("L2, L1, Fail").and.include("Level 3");
-      expect(message(3)).to.include("2026-02-30").and.include("not a real date");
-      expect(message(6)).to.include("row 1");
-      expect(message(9)).to.include("case-sensitive").and.include('"Pass"');
-      expect(message(10)).to.include("U+202E");
+      expect(message(3)).to.include("L2, L1, Fail").and.include("Level 3");
+      expect(message(4)).to.include("2026-02-30").and.include("not a real date");
+      expect(message(7)).to.include("row 2");
+      expect(message(10)).to.include("case-sensitive").and.include('"Pass"');
+      expect(message(11)).to.include("U+202E");
+    });
+
+    it("explains each problem in Chinese too, naming the column by its Chinese label and its name", function () {
+      const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
+      const zh = (row: number): string => result.errors.find((e) => e.row === row)!.message["zh-HK"];
+
+      expect(zh(3)).to.include("中文運用（uc_result）").and.include("L2、L1、Fail").and.include("Level 3");
+      expect(zh(4)).to.include("考試日期（sitting_date）").and.include("2026-02-30").and.include("並非真實日期");
+      expect(zh(7)).to.include("考生編號（candidate_number）").and.include("第 2 列");
+      expect(zh(8)).to.include("英文姓名（name_en）必須填寫");
+      expect(zh(10)).to.include("區分大小寫").and.include('"Pass"');
+      expect(zh(11)).to.include("U+202E");
+    });
+
+    it("names the column by its English label with its name in brackets, and gives the label", function () {
+      const result = validateCsv(sample("csb-cre-bad-rows.csv"), "csb-cre");
+      const issue = result.errors.find((e) => e.row === 3)!;
+
+      expect(issue.message.en).to.match(/^Use of Chinese \(uc_result\) must be one of L2, L1, Fail/);
+      expect(issue.columnLabel).to.deep.equal({ en: "Use of Chinese", "zh-HK": "中文運用" });
     });
 
     it("repeats neither the formula nor the 5,000-character name", function () {
@@ -168,7 +189,10 @@ describe("validateCsv: the shared sample files", function () {
 
       expect(allText(result)).to.not.include("HYPERLINK");
       expect(allText(result)).to.not.include("AAAAAAAAAA");
-      for (const e of result.errors) expect(e.message.length).to.be.below(300);
+      for (const e of result.errors) {
+        expect(e.message.en.length).to.be.below(300);
+        expect(e.message["zh-HK"].length).to.be.below(300);
+      }
     });
   });
 
@@ -179,7 +203,12 @@ describe("validateCsv: the shared sample files", function () {
     expect(result.errors).to.deep.equal([]);
     expect(result.fileError?.code).to.equal("MISSING_COLUMNS");
     expect(result.fileError?.columns).to.deep.equal(["hkid_partial", "at_result"]);
-    expect(result.fileError?.message).to.include("hkid_partial").and.include("at_result");
+    expect(result.fileError?.message.en)
+      .to.include("HKID No. (partial) (hkid_partial)")
+      .and.include("Aptitude Test (at_result)");
+    expect(result.fileError?.message["zh-HK"])
+      .to.include("香港身份證號碼（部分）（hkid_partial）")
+      .and.include("能力傾向測試（at_result）");
   });
 
   it("refuses csb-cre-not-utf8.csv, saying it is not UTF-8 and looks like Big5", function () {
@@ -187,7 +216,8 @@ describe("validateCsv: the shared sample files", function () {
 
     expect(result.records).to.deep.equal([]);
     expect(result.fileError?.code).to.equal("NOT_UTF8");
-    expect(result.fileError?.message).to.include("not UTF-8").and.include("Big5");
+    expect(result.fileError?.message.en).to.include("not UTF-8").and.include("Big5");
+    expect(result.fileError?.message["zh-HK"]).to.include("並非 UTF-8").and.include("Big5").and.include("第 2 行");
     expect(result.fileError?.line).to.equal(2);
   });
 });
@@ -198,7 +228,8 @@ describe("validateCsv: whole-file refusals", function () {
 
     expect(result.fileError?.code).to.equal("UNKNOWN_COLUMNS");
     expect(result.fileError?.columns).to.deep.equal(["remarks", "nickname"]);
-    expect(result.fileError?.message).to.include("remarks").and.include("nickname");
+    expect(result.fileError?.message.en).to.include("remarks").and.include("nickname");
+    expect(result.fileError?.message["zh-HK"]).to.include("remarks、nickname");
   });
 
   it("refuses a header naming a column twice", function () {
@@ -233,21 +264,24 @@ describe("validateCsv: whole-file refusals", function () {
     const result = validateCsv(csv('candidate_number,name_en\nCRE1,"CHAN\n'), "csb-cre");
 
     expect(result.fileError?.code).to.equal("CSV_SYNTAX");
-    expect(result.fileError?.message).to.include("line");
+    expect(result.fileError?.message.en).to.include("line");
+    expect(result.fileError?.message["zh-HK"]).to.match(/第 \d+ 行/);
   });
 
   it("refuses UTF-16 with a message that says so", function () {
     const result = validateCsv(new Uint8Array([0xff, 0xfe, 0x61, 0x00]), "csb-cre");
 
     expect(result.fileError?.code).to.equal("NOT_UTF8");
-    expect(result.fileError?.message).to.include("UTF-16");
+    expect(result.fileError?.message.en).to.include("UTF-16");
+    expect(result.fileError?.message["zh-HK"]).to.include("UTF-16");
   });
 
   it("refuses invalid UTF-8 that is not Big5 without mentioning Big5", function () {
     const result = validateCsv(new Uint8Array([0x61, 0x2c, 0x62, 0x0a, 0xff, 0xff]), "csb-cre");
 
     expect(result.fileError?.code).to.equal("NOT_UTF8");
-    expect(result.fileError?.message).to.not.include("Big5");
+    expect(result.fileError?.message.en).to.not.include("Big5");
+    expect(result.fileError?.message["zh-HK"]).to.not.include("Big5");
   });
 
   it("hints at the separator when a semicolon-separated file arrives", function () {
@@ -255,7 +289,8 @@ describe("validateCsv: whole-file refusals", function () {
     const result = validateCsv(csv(text + "CRE1;A;;A123***(*);2026-09-12;L2;L2;Pass\n"), "csb-cre");
 
     expect(result.fileError?.code).to.equal("MISSING_COLUMNS");
-    expect(result.fileError?.message).to.include("semicolons");
+    expect(result.fileError?.message.en).to.include("semicolons");
+    expect(result.fileError?.message["zh-HK"]).to.include("分號");
   });
 });
 
@@ -271,8 +306,8 @@ describe("validateCsv: row and cell checks", function () {
       "csb-cre",
     );
 
-    expect(result.records.map((r) => r.row)).to.deep.equal([1, 3]);
-    expect(result.errors.map((e) => [e.row, e.column])).to.deep.equal([[2, "uc_result"]]);
+    expect(result.records.map((r) => r.row)).to.deep.equal([2, 4]);
+    expect(result.errors.map((e) => [e.row, e.column])).to.deep.equal([[3, "uc_result"]]);
   });
 
   it("reports every bad cell of a row, not only the first", function () {
@@ -289,16 +324,18 @@ describe("validateCsv: row and cell checks", function () {
     const result = validateCsv(csv(text + "CRE2026000001,CHAN,,A123***(*),2026-09-12,L2,Pass\n"), "csb-cre");
 
     expect(result.errors).to.have.length(1);
-    expect(result.errors[0]).to.include({ row: 1, column: null, code: "COLUMN_COUNT" });
+    expect(result.errors[0]).to.include({ row: 2, column: null, code: "COLUMN_COUNT" });
+    expect(result.errors[0].message.en).to.include("Row 2 has 7 cells");
+    expect(result.errors[0].message["zh-HK"]).to.include("第 2 列有 7 個儲存格");
   });
 
-  it("skips blank lines but keeps counting them, so row numbers match the file", function () {
+  it("skips blank lines but keeps counting them, so row numbers match the spreadsheet", function () {
     const text = "candidate_number,name_en,name_zh,hkid_partial,sitting_date,uc_result,ue_result,at_result\n";
     const row = (n: string, uc: string): string => `CRE202600000${n},CHAN,,A123***(*),2026-09-12,${uc},L2,Pass\n`;
     const result = validateCsv(csv(text + row("1", "L2") + "\n,,,,,,,\n" + row("4", "bad")), "csb-cre");
 
-    expect(result.records.map((r) => r.row)).to.deep.equal([1]);
-    expect(result.errors.map((e) => e.row)).to.deep.equal([4]);
+    expect(result.records.map((r) => r.row)).to.deep.equal([2]);
+    expect(result.errors.map((e) => e.row)).to.deep.equal([5]);
   });
 
   it("NFC-normalises and trims text", function () {
@@ -323,7 +360,7 @@ describe("validateCsv: row and cell checks", function () {
       const result = validateCsv(csvOf("csb-cre", { name_en: value }), "csb-cre");
 
       expect(result.errors.map((e) => [e.column, e.code])).to.deep.equal([["name_en", "FORMULA"]]);
-      expect(result.errors[0].message).to.not.include(value.trim());
+      expect(JSON.stringify(result.errors[0].message)).to.not.include(JSON.stringify(value.trim()).slice(1, -1));
     });
   }
 
@@ -350,7 +387,8 @@ describe("validateCsv: row and cell checks", function () {
 
       expect(result.errors.map((e) => [e.column, e.code])).to.deep.equal([["name_zh", "FORBIDDEN_CHARACTER"]]);
       const hex = char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-      if (char >= "\u2000") expect(result.errors[0].message).to.include(`U+${hex}`);
+      if (char >= "\u2000") expect(result.errors[0].message.en).to.include(`U+${hex}`);
+      if (char >= "\u2000") expect(result.errors[0].message["zh-HK"]).to.include(`U+${hex}`);
     });
   }
 
@@ -372,7 +410,7 @@ describe("validateCsv: row and cell checks", function () {
     expect(validateCsv(csvOf("csb-cre", { hkid_partial: "AB123***(*)" }), "csb-cre").errors).to.deep.equal([]);
     const bad = validateCsv(csvOf("csb-cre", { hkid_partial: "A12***(*)" }), "csb-cre");
     expect(bad.errors.map((e) => e.code)).to.deep.equal(["INVALID_FORMAT"]);
-    expect(bad.errors[0].message).to.not.include("A12*");
+    expect(JSON.stringify(bad.errors[0].message)).to.not.include("A12*");
   });
 
   it("refuses impossible and badly written dates, accepting 29 February in a leap year", function () {
@@ -389,17 +427,19 @@ describe("validateCsv: row and cell checks", function () {
   it("refuses a duplicate key on the later row, naming the earlier one, and accepts the earlier row", function () {
     const result = validateCsv(csvOf("fsd-fsi-contractor", {}, { contractor_en: "Other Co." }), "fsd-fsi-contractor");
 
-    expect(result.records.map((r) => r.row)).to.deep.equal([1]);
+    expect(result.records.map((r) => r.row)).to.deep.equal([2]);
     expect(result.errors).to.have.length(1);
-    expect(result.errors[0]).to.include({ row: 2, column: "registration_number", code: "DUPLICATE_KEY" });
-    expect(result.errors[0].message).to.include("row 1");
+    expect(result.errors[0]).to.include({ row: 3, column: "registration_number", code: "DUPLICATE_KEY" });
+    expect(result.errors[0].message.en).to.include("row 2");
+    expect(result.errors[0].message["zh-HK"]).to.include("第 2 列");
   });
 
   it("refuses an over-long text with its length and the limit, not the text", function () {
     const result = validateCsv(csvOf("csb-cre", { name_en: "B".repeat(201) }), "csb-cre");
 
     expect(result.errors.map((e) => e.code)).to.deep.equal(["TOO_LONG"]);
-    expect(result.errors[0].message).to.include("201").and.include("200").and.not.include("BBBB");
+    expect(result.errors[0].message.en).to.include("201").and.include("200").and.not.include("BBBB");
+    expect(result.errors[0].message["zh-HK"]).to.include("201").and.include("200").and.not.include("BBBB");
     expect(validateCsv(csvOf("csb-cre", { name_en: "B".repeat(200) }), "csb-cre").errors).to.deep.equal([]);
   });
 

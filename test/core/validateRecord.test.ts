@@ -21,8 +21,9 @@ describe("validateRecord (one certificate as JSON)", function () {
     const header = lines[0].split(",");
 
     // csb-cre.csv has no quoted cells with commas in the Chinese or HKID columns; rebuild rows by position.
+    // `row` is the spreadsheet row (the header is row 1), so the file's line row - 1 (0-based).
     for (const { row, ...record } of fromCsv) {
-      const cells = lines[row]
+      const cells = lines[row - 1]
         .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
         .map((c) => c.replace(/,$/, "").replace(/^"|"$/g, ""));
       const object = Object.fromEntries(header.map((h, i) => [h, cells[i]]));
@@ -44,7 +45,16 @@ describe("validateRecord (one certificate as JSON)", function () {
       const { record, errors } = validateRecord("csb-cre", input);
       expect(record).to.equal(undefined);
       expect(errors).to.deep.equal([
-        { row: 1, column: "name_en", code: "REQUIRED", message: "name_en is required but empty" },
+        {
+          row: 1,
+          column: "name_en",
+          columnLabel: { en: "Name (English)", "zh-HK": "英文姓名" },
+          code: "REQUIRED",
+          message: {
+            en: "Name (English) (name_en) is required but empty",
+            "zh-HK": "英文姓名（name_en）必須填寫，但現時是空白的。",
+          },
+        },
       ]);
     }
   });
@@ -105,7 +115,8 @@ describe("validateRecord (one certificate as JSON)", function () {
       dg_items: Array.from({ length: 20 }, (_, k) => item(k, 300)),
     });
     expect(over.errors.map((e) => [e.column, e.code])).to.deep.equal([["dg_items", "TOO_LONG"]]);
-    expect(over.errors[0].message).to.include("6019").and.include("4000");
+    expect(over.errors[0].message.en).to.include("6019").and.include("4000");
+    expect(over.errors[0].message["zh-HK"]).to.include("6019").and.include("4000");
     // 13 items of 300 and one of 80, joined by ";": exactly 4,000.
     const items = [...Array.from({ length: 13 }, (_, k) => item(k, 300)), item(13, 4000 - 13 * 301)];
     expect(items.join(";")).to.have.length(4000);
@@ -127,7 +138,15 @@ describe("validateRecord (one certificate as JSON)", function () {
     }
   });
 
-  it("numbers the issues with the row option, for elements of a JSON array", function () {
+  it("names an unknown field in both languages, without a label", function () {
+    const { errors } = validateRecord("csb-cre", { ...VALID_ROWS["csb-cre"], nickname: "Ah Man" });
+
+    expect(errors[0]).to.not.have.property("columnLabel");
+    expect(errors[0].message.en).to.include('"nickname" is not a field of csb-cre');
+    expect(errors[0].message["zh-HK"]).to.include('"nickname" 不是 csb-cre 的欄位');
+  });
+
+  it("numbers the issues with the row option (the 1-based element index of a JSON array)", function () {
     const { errors } = validateRecord("csb-cre", { ...VALID_ROWS["csb-cre"], at_result: "pass" }, { row: 7 });
 
     expect(errors).to.have.length(1);

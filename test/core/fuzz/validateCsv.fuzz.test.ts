@@ -8,7 +8,9 @@
  * and `ValidationIssue` (`core/errors.ts`):
  * - a file-level refusal (`fileError`) has one of the file-level codes, a message, a `line` (when given)
  *   that is a line of the file, the `columns` for the column codes, and then no records and no errors;
- * - otherwise every error names a row, 1-based after the header and a line of the file, and a message;
+ * - every message is in both languages: non-empty English and Traditional Chinese (with a CJK character);
+ * - otherwise every error names a row as a spreadsheet numbers it (the header is row 1, so 2 or more,
+ *   and at most the file's line count), and a message;
  *   its `column` is `null` exactly for the row-level codes (COLUMN_COUNT, NOT_AN_OBJECT) and otherwise
  *   one of the type's columns (so every cell problem names its row and column); records and errors are
  *   in row order and no row is both a record and refused;
@@ -24,7 +26,13 @@ import { performance } from "node:perf_hooks";
 import { expect } from "chai";
 import { parse } from "csv-parse/sync";
 import fc from "fast-check";
-import { CERTIFICATE_TYPES, VALIDATION_ISSUE_CODES, getCertificateType, validateCsv } from "../../../core/index.ts";
+import {
+  CERTIFICATE_TYPES,
+  EMAIL_COLUMN,
+  VALIDATION_ISSUE_CODES,
+  getCertificateType,
+  validateCsv,
+} from "../../../core/index.ts";
 import { FUZZ_SEED, PROPERTY_TIMEOUT_MS, fuzzParameters, regressionFiles } from "./fuzz-helpers.ts";
 import { applyByteOps, byteOp, concat, onceIn } from "./mutations.ts";
 
@@ -273,18 +281,27 @@ function checkContract(property: string, bytes: Uint8Array, typeId: string, secr
   const columns = new Set(getCertificateType(typeId).columns.map((c) => c.column));
   const validity = getCertificateType(typeId).validity;
   if (validity.kind === "period") columns.add(validity.validFrom.column).add(validity.validUntil.column);
+  columns.add(EMAIL_COLUMN);
+  const bilingual = (message: { en: string; "zh-HK": string }, what: string) => {
+    expect(message.en, say(`${what} in English`))
+      .to.be.a("string")
+      .and.not.equal("");
+    expect(message["zh-HK"], say(`${what} in Chinese`))
+      .to.be.a("string")
+      .and.match(/\p{Script=Han}/u);
+  };
 
   const messages: string[] = [];
   if (result.fileError) {
     const e = result.fileError;
     expect(FILE_CODES, say("a file-level code")).to.include(e.code);
-    expect(e.message, say("a message")).to.be.a("string").and.not.equal("");
+    bilingual(e.message, "a message");
     if (e.line !== undefined)
       expect(Number.isInteger(e.line) && e.line >= 1 && e.line <= lines, say("a line of the file")).to.equal(true);
     if (COLUMN_CODES.includes(e.code)) expect(e.columns?.length, say("the columns named")).to.be.above(0);
     expect(result.records, say("no records with a file error")).to.deep.equal([]);
     expect(result.errors, say("no errors with a file error")).to.deep.equal([]);
-    messages.push(e.message);
+    messages.push(e.message.en, e.message["zh-HK"]);
   } else {
     let previous = 0;
     const refused = new Set<number>();
@@ -292,16 +309,16 @@ function checkContract(property: string, bytes: Uint8Array, typeId: string, secr
       expect(VALIDATION_ISSUE_CODES, say("a known code")).to.include(e.code);
       expect(FILE_CODES, say("not a file-level code")).to.not.include(e.code);
       expect(
-        Number.isInteger(e.row) && e.row >= 1 && e.row < lines,
-        say("a row that is a line after the header"),
+        Number.isInteger(e.row) && e.row >= 2 && e.row <= lines,
+        say("a row after the header (row 1), no further than the file's lines"),
       ).to.equal(true);
       expect(e.row >= previous, say("errors in row order")).to.equal(true);
       previous = e.row;
       if (ROW_CODES.includes(e.code)) expect(e.column, say("no column for a row problem")).to.equal(null);
       else expect(columns.has(e.column as string), say(`a column of ${typeId} for a cell problem`)).to.equal(true);
-      expect(e.message, say("a message")).to.be.a("string").and.not.equal("");
+      bilingual(e.message, "a message");
       refused.add(e.row);
-      messages.push(e.message);
+      messages.push(e.message.en, e.message["zh-HK"]);
     }
     let last = 0;
     for (const record of result.records) {
