@@ -33,8 +33,9 @@ const REASON_NAMES = DEPARTMENT_REASONS.join(", ");
 const COMMAND_HELP = {
   issue: `usage: certs issue --type <type id> --csv <file> [--errors-file FILE] [--claims-file FILE] [--issuer ID] [--api URL] [--key KEY]
 Issues every row of a CSV file through the issuer API and follows it until the chain has it. Writes
-<file>.claims.csv (the claim codes to hand out) and, when rows are refused, <file>.errors.csv (row, column,
-message). The key is --key, ECERT_API_KEY, or DATA_DIR/dev.json's key of the department the type names.
+<file>.claims.csv (the claim codes to hand out) and, when rows are refused, <file>.errors.csv (row as the
+spreadsheet numbers it, column, code, the message in English and in Chinese). The key is --key,
+ECERT_API_KEY, or DATA_DIR/dev.json's key of the department the type names.
 exit codes: 0 every row issued, 1 some rows refused or not issued, or the API refused the request,
 64 usage, 66 unreadable file, 69 the API cannot be reached, 78 no API configured`,
   revoke: `usage: certs revoke <certificate id> [--reason <code>] [--issuer ID] [--api URL] [--key KEY]
@@ -457,11 +458,11 @@ async function issue(
   const submitted = (await call(api, key, "POST", `/batches?type=${encodeURIComponent(type)}`, csv, "text/csv")) as {
     batchId: string;
     certificates: { row: number; id: string; certificateNumber: string; claimCode: string }[];
-    errors: { row: number | null; column: string | null; message: string }[];
-    fileError?: { message: string };
+    errors: { row: number | null; column: string | null; code: string; message: { en: string; "zh-HK": string } }[];
+    fileError?: { message: { en: string; "zh-HK": string } };
   };
   if (submitted.fileError) {
-    console.error(`${csvFile} was refused: ${submitted.fileError.message}`);
+    console.error(`${csvFile} was refused: ${submitted.fileError.message.en}`);
     return 1;
   }
   const base = csvFile.replace(/\.csv$/i, "");
@@ -478,10 +479,12 @@ async function issue(
   if (submitted.errors.length > 0) {
     await writeFile(
       errorsPath,
-      toCsv(
-        ["row", "column", "message"],
-        submitted.errors.map((e) => [e.row ?? "", e.column ?? "", e.message]),
-      ),
+      // A byte-order mark, so that Excel reads the Chinese messages as UTF-8.
+      "\ufeff" +
+        toCsv(
+          ["row", "column", "code", "message_en", "message_zh-HK"],
+          submitted.errors.map((e) => [e.row ?? "", e.column ?? "", e.code, e.message.en, e.message["zh-HK"]]),
+        ),
     );
   }
   const total = submitted.certificates.length;
@@ -508,7 +511,8 @@ async function issue(
   console.log(
     `${progress.issued ?? 0} of ${total} certificates issued in ${seconds} s; ${submitted.errors.length} rows rejected${submitted.errors.length ? ` (see ${errorsPath})` : ""}`,
   );
-  for (const e of submitted.errors.slice(0, 10)) console.log(`  row ${e.row ?? "-"}, ${e.column ?? "-"}: ${e.message}`);
+  for (const e of submitted.errors.slice(0, 10))
+    console.log(`  row ${e.row ?? "-"}, ${e.column ?? "-"}: ${e.message.en}`);
   if (submitted.errors.length > 10) console.log(`  ... ${submitted.errors.length - 10} more in ${errorsPath}`);
   for (const f of failures)
     console.log(

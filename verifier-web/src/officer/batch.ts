@@ -25,6 +25,14 @@ const state = {
   pollTimer: undefined as ReturnType<typeof setTimeout> | undefined,
 };
 
+/**
+ * A row error's message in the page's language. Uploads stored before messages were bilingual have one
+ * English string: it is shown as it is.
+ */
+function messageIn(message: { en: string; "zh-HK": string } | string, lang: "en" | "zh-HK"): string {
+  return typeof message === "string" ? message : message[lang];
+}
+
 /** Shows what an upload became and follows its batch until it is done. */
 export function showBatch(answer: Accepted): void {
   state.upload = answer;
@@ -134,7 +142,7 @@ export function drawBatch(): void {
           {},
           h("td", {}, e.row === null ? "–" : String(e.row)),
           h("td", {}, e.column ?? "–"),
-          h("td", { class: "table__message" }, e.message),
+          h("td", { class: "table__message" }, messageIn(e.message, lang)),
         ),
       ),
     ),

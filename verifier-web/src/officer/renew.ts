@@ -96,7 +96,7 @@ export function drawRenew(): void {
   const values = state.values;
   if (!schema || !values || elements.renew.hidden) return;
   const { lang } = portal;
-  const errors = new Map((state.errors ?? []).filter((e) => e.column).map((e) => [e.column!, e.message]));
+  const errors = new Map((state.errors ?? []).filter((e) => e.column).map((e) => [e.column!, e.message[lang]]));
   const field = (column: string, label: string, control: HTMLElement, hint?: string): HTMLElement => {
     const id = `renew-${column}`;
     control.id = id;

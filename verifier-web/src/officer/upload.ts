@@ -54,7 +54,7 @@ async function upload(): Promise<void> {
     if (answer.fileError) {
       portal.say(
         elements.uploadMessage,
-        { key: "upload.refused", values: { message: answer.fileError.message } },
+        { key: "upload.refused", values: { message: answer.fileError.message[portal.lang] } },
         "error",
       );
     } else {
