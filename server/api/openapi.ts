@@ -26,10 +26,21 @@ const localized = z.object({ en: z.string(), "zh-HK": z.string() });
 const certificateStatus = z.enum(["pending", "anchoring", "issued", "revoked", "suspended", "superseded", "failed"]);
 
 const rowError = z.object({
-  row: z.number().int().nullable(),
-  column: z.string().nullable(),
-  code: z.string(),
-  message: z.string(),
+  row: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "A CSV upload: the row as a spreadsheet shows it (the header is row 1, the first data row row 2). JSON rows: the 1-based index of the element in the array (1 for POST /certificates)",
+    ),
+  column: z.string().nullable().describe("The CSV column / JSON field name, or null for the whole row"),
+  columnLabel: localized
+    .optional()
+    .describe("The column's label in both languages, when the column is one the type defines"),
+  code: z.string().describe('For programs, e.g. "TOO_LONG" (core/errors.ts lists them)'),
+  message: localized.describe(
+    "For people, in both languages; it names the column by its label, with its name in brackets",
+  ),
   certificateId: z.string().optional().describe("DUPLICATE_CERTIFICATE: the live certificate that holds the number"),
 });
 
@@ -70,11 +81,21 @@ export const schemas = {
   Accepted: z.object({
     batchId: z.string(),
     certificates: z.array(
-      z.object({ row: z.number().int(), id: z.string(), certificateNumber: z.string(), claimCode: z.string() }),
+      z.object({
+        row: z.number().int().describe("The same row number as the errors use (see RowError.row)"),
+        id: z.string(),
+        certificateNumber: z.string(),
+        claimCode: z.string(),
+      }),
     ),
     errors: z.array(rowError),
     fileError: z
-      .object({ code: z.string(), message: z.string(), columns: z.array(z.string()).optional() })
+      .object({
+        code: z.string(),
+        message: localized.describe("In both languages"),
+        columns: z.array(z.string()).optional(),
+        line: z.number().int().optional().describe("The 1-based line of the file (the header is line 1)"),
+      })
       .optional()
       .describe("The whole file was refused (nothing accepted)"),
   }),
