@@ -107,18 +107,18 @@ describe("officer /officer page in Chromium (embedded default server)", function
       await page.close();
     });
 
-    it("uploads csb-cre-bad-rows.csv and shows exactly the per-row errors of rows 2 to 10 (row, column, message), as the API reports them", async () => {
+    it("uploads csb-cre-bad-rows.csv and shows exactly the per-row errors of spreadsheet rows 3 to 11 (row, column, message), as the API reports them", async () => {
       const page = await openOfficer(csbKey);
       const batchId = await uploadCsv(page, "csb-cre", "csb-cre-bad-rows.csv");
       await page.waitForSelector("#errors-table");
       const shown = await errorTable(page);
-      expect([...new Set(shown.map((e) => e.row))]).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect([...new Set(shown.map((e) => e.row))]).to.deep.equal([3, 4, 5, 6, 7, 8, 9, 10, 11]);
       const batch = (await api(server, "GET", `/batches/${batchId}`, { key: csbKey })).json;
       expect(shown).to.deep.equal(
-        batch.errors.map((e: { row: number; column: string | null; message: string }) => ({
+        batch.errors.map((e: { row: number; column: string | null; message: { en: string } }) => ({
           row: e.row,
           column: e.column ?? "–",
-          message: e.message,
+          message: e.message.en,
         })),
       );
       expect(await page.textContent("#upload-message")).to.equal("3 of 12 rows accepted; 9 rows have errors.");

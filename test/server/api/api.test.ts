@@ -137,18 +137,23 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(res.json.error.code).to.equal("WRONG_ISSUER");
     });
 
-    it("accepts the valid rows of csb-cre-bad-rows.csv and reports rows 2 to 10 with their columns", async () => {
+    it("accepts the valid rows of csb-cre-bad-rows.csv and reports spreadsheet rows 3 to 11 with their columns", async () => {
       const res = await api(server, "POST", "/batches?type=csb-cre", {
         key: csbKey,
         body: sampleCsv("csb-cre-bad-rows.csv"),
         contentType: "text/csv",
       });
       expect(res.status).to.equal(202);
-      expect(res.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([1, 11, 12]);
+      expect(res.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([2, 12, 13]);
       expect([...new Set(res.json.errors.map((e: { row: number }) => e.row))]).to.deep.equal([
-        2, 3, 4, 5, 6, 7, 8, 9, 10,
+        3, 4, 5, 6, 7, 8, 9, 10, 11,
       ]);
-      for (const e of res.json.errors) expect(e.column, JSON.stringify(e)).to.be.a("string");
+      for (const e of res.json.errors) {
+        expect(e.column, JSON.stringify(e)).to.be.a("string");
+        expect(e.columnLabel, JSON.stringify(e)).to.have.keys("en", "zh-HK");
+        expect(e.message.en, JSON.stringify(e)).to.be.a("string").and.include(`(${e.column})`);
+        expect(e.message["zh-HK"], JSON.stringify(e)).to.be.a("string").and.include(`（${e.column}）`);
+      }
       expect(JSON.stringify(res.json)).to.not.include("A123456");
       const batch = (await api(server, "GET", `/batches/${res.json.batchId}`, { key: csbKey })).json;
       expect(batch.errors).to.deep.equal(res.json.errors);
@@ -206,7 +211,8 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         contentType: "text/csv",
       });
       expect(res.status).to.equal(422);
-      expect(res.json.fileError.message).to.include("hkid_partial").and.include("at_result");
+      expect(res.json.fileError.message.en).to.include("hkid_partial").and.include("at_result");
+      expect(res.json.fileError.message["zh-HK"]).to.include("（hkid_partial）").and.include("（at_result）");
       expect(res.json.certificates).to.deep.equal([]);
     });
 
@@ -217,7 +223,8 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         contentType: "text/csv",
       });
       expect(res.status).to.equal(422);
-      expect(res.json.fileError.message).to.match(/UTF-8/);
+      expect(res.json.fileError.message.en).to.match(/UTF-8/);
+      expect(res.json.fileError.message["zh-HK"]).to.match(/UTF-8/);
     });
 
     it("names the field of a bad JSON body (400)", async () => {

@@ -59,11 +59,14 @@ describe("certs CLI (issue, revoke, status)", function () {
     expect(stdout).to.include("3 of 3 certificates issued");
     expect(stdout).to.include("9 rows rejected");
     const errors = await readFile(path.join(dataDir, "bad-rows.errors.csv"), "utf8");
-    expect(errors.split("\r\n")[0]).to.equal("row,column,message");
-    expect(errors).to.match(/^3,sitting_date,/m);
+    // A byte-order mark for Excel; rows as the spreadsheet numbers them (the header is row 1).
+    expect(errors.split("\r\n")[0]).to.equal("\ufeffrow,column,code,message_en,message_zh-HK");
+    expect(errors).to.match(
+      /^4,sitting_date,INVALID_DATE,"?Examination date \(sitting_date\) .*,"?考試日期（sitting_date）/m,
+    );
     const claims = (await readFile(path.join(dataDir, "bad-rows.claims.csv"), "utf8")).trim().split("\r\n");
     expect(claims).to.have.length(4);
-    expect(claims[1]).to.match(/^1,[0-9a-f-]{36},CRE2026000101-20260912,[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    expect(claims[1]).to.match(/^2,[0-9a-f-]{36},CRE2026000101-20260912,[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
   });
 
   it("revokes a certificate by id and the service applies it on chain", async () => {

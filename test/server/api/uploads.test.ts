@@ -107,19 +107,26 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(again.status).to.equal(422);
       expect(again.json.certificates).to.deep.equal([]);
       expect(again.json.errors.map((e: { row: number; code: string }) => [e.row, e.code])).to.deep.equal(
-        Array.from({ length: 10 }, (_, i) => [i + 1, "DUPLICATE_CERTIFICATE"]),
+        // Spreadsheet rows: the header is row 1, so the file's n-th certificate is row n + 1.
+        Array.from({ length: 10 }, (_, i) => [i + 2, "DUPLICATE_CERTIFICATE"]),
       );
       const holders = new Map(first.json.certificates.map((c: { row: number; id: string }) => [c.row, c.id]));
       for (const e of again.json.errors) {
         expect(e.certificateId).to.equal(holders.get(e.row));
-        expect(e.message).to.include(holders.get(e.row)).and.include(creNumber(e.row));
+        expect(e.message.en)
+          .to.include(holders.get(e.row))
+          .and.include(creNumber(e.row - 1));
+        expect(e.message["zh-HK"])
+          .to.include(holders.get(e.row))
+          .and.include(creNumber(e.row - 1))
+          .and.include("證書編號");
         expect(e.column).to.equal("candidate_number");
       }
       const stored = (await api(server, "GET", `/batches/${again.json.batchId}`, { key: csbKey })).json;
       expect(stored.errors).to.deep.equal(again.json.errors);
       expect(stored.accepted).to.equal(0);
       const numbers = await live();
-      for (let n = 1; n <= 10; n++) expect(numbers.get(creNumber(n))).to.deep.equal([holders.get(n)]);
+      for (let n = 1; n <= 10; n++) expect(numbers.get(creNumber(n))).to.deep.equal([holders.get(n + 1)]);
     });
 
     it("accepts only the new rows when a clerk uploads the whole file again after fixing it", async () => {
@@ -135,8 +142,8 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         contentType: "text/csv",
       });
       expect(whole.status).to.equal(202);
-      expect(whole.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([6, 7, 8, 9, 10, 11, 12]);
-      expect(whole.json.errors.map((e: { row: number }) => e.row)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(whole.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([7, 8, 9, 10, 11, 12, 13]);
+      expect(whole.json.errors.map((e: { row: number }) => e.row)).to.deep.equal([2, 3, 4, 5, 6]);
       await waitFor(
         async () => (await api(server, "GET", `/batches/${whole.json.batchId}`, { key: csbKey })).json.done === true,
       );
@@ -272,7 +279,9 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(res.json.certificates.map((c: { row: number }) => c.row)).to.deep.equal([2]);
       expect(res.json.errors).to.have.length(1);
       expect(res.json.errors[0]).to.include({ row: 1, code: "TOO_LARGE_FOR_QR" });
-      expect(res.json.errors[0].message).to.match(/QR code/);
+      // JSON rows keep the 1-based element index.
+      expect(res.json.errors[0].message.en).to.match(/QR code/);
+      expect(res.json.errors[0].message["zh-HK"]).to.match(/QR 碼/);
       await waitFor(
         async () => (await api(server, "GET", `/batches/${res.json.batchId}`, { key: fsdKey })).json.done === true,
         60_000,

@@ -230,6 +230,7 @@ export function makeUpload(
     type,
     issuer: schema.issuer,
     csv: toCsv(schema, fields),
-    rows: fields.map((f, i) => expectedRow(schema, f, i + 1)),
+    // Uploaded as CSV: rows as the spreadsheet numbers them, the header being row 1.
+    rows: fields.map((f, i) => expectedRow(schema, f, i + 2)),
   };
 }

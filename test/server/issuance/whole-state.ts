@@ -279,7 +279,7 @@ export async function checkWholeState(
       );
     }
     for (const c of res.json?.certificates ?? []) {
-      const input = upload.rows[c.row - 1];
+      const input = upload.rows.find((r) => r.row === c.row);
       if (!input || c.certificateNumber !== input.certificateNumber) {
         problem(
           "response",
