@@ -9,6 +9,7 @@
  *   certs apikey create --issuer ID [--label TEXT]     (administrator, on the service's database)
  *   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (the database against itself and the chain)
  *   certs admin <command> ...   (the governance admin on the registry: issuers, signers, stop, restore; certs admin --help)
+ *   certs audit verify [--issuer ID] | export --issuer ID [--from ISO] [--to ISO]   (the audit trail, on the service's database)
  *
  * `verify` needs no issuer server: it reads the chain over JSON-RPC (defaults: ECERT_RPC_URLS,
  * ECERT_CHAIN_ID, ECERT_REGISTRY, or DATA_DIR/dev.json) and exits 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK,
@@ -60,6 +61,8 @@ Creates a department's API key in the service's database (DATABASE_URL, or DATA_
 exit codes: 0 created, 64 usage`,
   check: "usage: certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (certs check --help)",
   admin: "usage: certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (certs admin --help)",
+  audit:
+    "usage: certs audit verify [--issuer ID] [--json] | export --issuer ID [--from ISO] [--to ISO]   (certs audit --help)",
 } as const;
 
 type Command = keyof typeof COMMAND_HELP;
@@ -72,6 +75,7 @@ const USAGE = `usage: certs <command> [options]   (certs <command> --help for on
   certs apikey create --issuer ID [--label TEXT]   (on the database of DATABASE_URL, or DATA_DIR's SQLite)
   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (integrity of that database and the chain; certs check --help)
   certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
+  certs audit verify [--issuer ID] | export --issuer ID [--from ISO] [--to ISO]   (the audit trail's hash chains, its CSV; certs audit --help)
 reason codes: ${REASON_NAMES}
 exit codes: 0 done (verify: VALID), 1 failed or refused (verify: INVALID), 2 (verify) UNABLE_TO_CHECK,
 64 usage, 66 unreadable input, 69 the API cannot be reached, 70 internal error, 78 not configured`;
@@ -118,6 +122,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "admin") {
     const { runAdminCommand } = await import("../server/admin/cli.ts");
     return runAdminCommand(rest);
+  }
+  if (command === "audit") {
+    const { runAuditCommand } = await import("../server/audit/cli.ts");
+    return runAuditCommand(rest);
   }
   if (!Object.hasOwn(COMMAND_OPTIONS, command)) return usage(`unknown command: ${command}`);
   const name = command as keyof typeof COMMAND_OPTIONS;
