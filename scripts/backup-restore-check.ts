@@ -137,6 +137,7 @@ async function run(command: string, args: string[]): Promise<{ stdout: string }>
 function serverEnv(dataDir: string, databaseUrl?: string): Record<string, string> {
   return {
     DATA_DIR: dataDir,
+    APPROVALS: "none",
     PORT: "0",
     LOG_LEVEL: "warn",
     BATCH_WAIT_MS: "200",

@@ -115,6 +115,7 @@ try {
   service = await startServiceProcess(
     {
       DATA_DIR: dataDir,
+      APPROVALS: "none",
       CHAIN_RPC_URLS: node.rpcUrl,
       CHAIN_ID: "1339",
       REGISTRY_ADDRESS: registry,

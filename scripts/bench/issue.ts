@@ -89,6 +89,7 @@ else await runEmbedded();
 async function runEmbedded(): Promise<void> {
   const server = await startServer(
     loadConfig({
+      APPROVALS: "none",
       DATA_DIR: dataDir,
       PORT: "0",
       BATCH_SIZE: batchSize,

@@ -75,6 +75,7 @@ export async function startProductionService(count = 20): Promise<ProductionServ
     const key = created.stdout.trim();
     service = await startServiceProcess({
       DATA_DIR: dataDir,
+      APPROVALS: "none",
       CHAIN_RPC_URLS: chain.rpcUrl,
       CHAIN_ID: String(CHAIN_ID),
       REGISTRY_ADDRESS: registry,

@@ -70,6 +70,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 const start = () =>
   startServer(
     loadConfig({
+      APPROVALS: "none",
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
       PORT: "0",

@@ -36,6 +36,7 @@ const server = spawn(process.execPath, ["server/main.ts"], {
   env: {
     ...process.env,
     DATA_DIR: dataDir,
+    APPROVALS: "none",
     PORT: "0",
     BATCH_WAIT_MS: "100",
     LOG_LEVEL: "warn",

@@ -1,22 +1,29 @@
 /**
- * The department routes of `/api/v1`, behind `Authorization: Bearer <api key>`: a key acts for its own
- * issuer only. Issuance, uploads and their progress, the search, status changes and renewals. What they
+ * The department routes of `/api/v1`, behind the department authentication (`auth.ts`: a scoped API key
+ * or an officer's session), each naming the permission it needs: an actor acts for its own issuer only. Issuance, uploads and their progress, the search, status changes and renewals. What they
  * read goes through the service's reads (`issuance-reads.ts`), what they change through the pipeline.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import { z } from "zod";
 import { REVOCATION_REASONS, revocationReasonOf } from "../../core/index.ts";
-import type { CertificateRow } from "../db/store.ts";
-import type { IssuanceService, ReserveHook, SubmitResult } from "../issuance/issuance-service.ts";
+import type { CertificateRow, ChangeRequestRow } from "../db/store.ts";
+import type { IssuanceService, ReserveHook, StatusChangeResult, SubmitResult } from "../issuance/issuance-service.ts";
 import { ApiError } from "./errors.ts";
 import type { Answer, Idempotency } from "./idempotency.ts";
 import { schemas } from "./openapi.ts";
 import { jsonBody, parse, sendPdf, type AuthedRequest } from "./request.ts";
+import { requirePermission } from "./auth.ts";
+import { recordAudit } from "../audit/audit-trail.ts";
+import type { Store } from "../db/store.ts";
 
 export interface IssuerRoutesParameters {
   issuance: IssuanceService;
   idempotency: Idempotency;
   maxBodyBytes: number;
+  /** The department authentication (`auth.ts` `authenticate`): sets `req.actor` and `req.issuerId`. */
+  auth: RequestHandler;
+  /** For the audit trail of officers' downloads. */
+  store: Store;
 }
 
 /** Mounts the department routes on `api`. */
@@ -24,25 +31,26 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   const { issuance, idempotency, maxBodyBytes } = parameters;
   const { reads } = issuance;
   const idempotent = idempotency.check;
-  const auth = async (req: AuthedRequest, _res: Response, next: NextFunction) => {
-    const header = req.get("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ApiError("UNAUTHENTICATED", "Send the department's API key: Authorization: Bearer <key>");
-    const key = await reads.apiKey(match[1]);
-    if (!key || key.revokedAt) throw new ApiError("UNAUTHENTICATED", "This API key is not valid");
-    req.issuerId = key.issuerId;
-    req.actor = `api-key:${key.id}`;
-    next();
-  };
+  const { auth: authenticated, store } = parameters;
+  const read = [authenticated, requirePermission("read")];
+  const issue = [authenticated, requirePermission("issue")];
+  const status = [authenticated, requirePermission("status")];
   const json = jsonBody(maxBodyBytes);
   const csv = express.raw({ type: ["text/csv", "application/octet-stream"], limit: maxBodyBytes });
 
-  api.get("/me", auth, (req: AuthedRequest, res) => {
-    const body: z.infer<typeof schemas.Me> = reads.issuer(req.issuerId!);
+  api.get("/me", ...read, (req: AuthedRequest, res) => {
+    const actor = req.actor!;
+    const body: z.infer<typeof schemas.Me> = {
+      ...reads.issuer(req.issuerId!),
+      actor:
+        actor.kind === "officer"
+          ? { kind: "officer", name: actor.name, roles: actor.roles }
+          : { kind: "api-key", name: actor.label, scopes: actor.scopes },
+    };
     res.json(body);
   });
 
-  api.post("/certificates", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+  api.post("/certificates", ...issue, ...json, idempotent, async (req: AuthedRequest, res) => {
     const body = parse(schemas.CertificateRequest, req.body);
     await idempotency.respondOnce(req, res, accepted, (reserve) =>
       issuance.submit({
@@ -50,6 +58,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
         typeId: body.type,
         records: [body.fields],
         actor: req.actor!,
+        source: req.ip,
         reserve,
       }),
     );
@@ -58,7 +67,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
   const batchTypes = ["text/csv", "application/octet-stream", "application/json"];
   api.post(
     "/batches",
-    auth,
+    ...issue,
     (req: Request, _res: Response, next: NextFunction) => {
       if (!req.is(batchTypes)) {
         throw new ApiError(
@@ -79,7 +88,14 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
           throw new ApiError("INVALID_REQUEST", "type: give the certificate type as ?type=<type id> for a CSV upload");
         const csvBytes = new Uint8Array(req.body);
         submit = (reserve) =>
-          issuance.submit({ issuerId: req.issuerId!, typeId: type.data, csv: csvBytes, actor: req.actor!, reserve });
+          issuance.submit({
+            issuerId: req.issuerId!,
+            typeId: type.data,
+            csv: csvBytes,
+            actor: req.actor!,
+            source: req.ip,
+            reserve,
+          });
       } else {
         const body = parse(schemas.BatchRequest, req.body);
         submit = (reserve) =>
@@ -88,6 +104,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
             typeId: body.type,
             records: body.rows,
             actor: req.actor!,
+            source: req.ip,
             reserve,
           });
       }
@@ -95,7 +112,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
     },
   );
 
-  api.get("/batches/:id", auth, async (req: AuthedRequest, res) => {
+  api.get("/batches/:id", ...read, async (req: AuthedRequest, res) => {
     const upload = await reads.upload(req.issuerId!, String(req.params.id));
     if (!upload) throw new ApiError("NOT_FOUND", `No batch ${String(req.params.id).slice(0, 40)}`);
     const body: z.infer<typeof schemas.Batch> = {
@@ -108,11 +125,16 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
       errors: upload.errors as z.infer<typeof schemas.RowError>[],
       failures: upload.failures,
       createdAt: upload.createdAt,
+      state: upload.state,
+      requestedBy: upload.requestedBy,
+      decidedBy: upload.decidedBy,
+      decidedAt: upload.decidedAt,
+      decisionReason: upload.decisionReason,
     };
     res.json(body);
   });
 
-  api.get("/certificates", auth, async (req: AuthedRequest, res) => {
+  api.get("/certificates", ...read, async (req: AuthedRequest, res) => {
     const q = parse(schemas.CertificateQuery, req.query);
     const rows = await reads.findCertificates(req.issuerId!, {
       query: q.q,
@@ -125,7 +147,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
     res.json(body);
   });
 
-  api.get("/certificates/:id", auth, async (req: AuthedRequest, res) => {
+  api.get("/certificates/:id", ...read, async (req: AuthedRequest, res) => {
     const row = await reads.certificate(req.issuerId!, String(req.params.id));
     // The events' details are the objects the pipeline stored (`issuance-service.ts`'s `detailJson`); a
     // reason code gets its name beside it, the name requests take.
@@ -134,27 +156,45 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
         ? { ...event, detail: { ...event.detail, reasonName: revocationReasonOf(event.detail.reason) } }
         : event,
     );
-    const body: z.infer<typeof schemas.Certificate> = { ...summary(row), history };
+    const requests = await store.listChangeRequests(req.issuerId!, { certificateId: row.id, limit: 100, offset: 0 });
+    const body: z.infer<typeof schemas.Certificate> = {
+      ...summary(row),
+      history,
+      changeRequests: requests.map(changeRequestBody),
+    };
     res.json(body);
   });
 
-  api.get("/certificates/:id/pdf", auth, async (req: AuthedRequest, res) => {
-    sendPdf(res, await reads.pdf(await reads.certificate(req.issuerId!, String(req.params.id))));
+  api.get("/certificates/:id/pdf", ...read, async (req: AuthedRequest, res) => {
+    const row = await reads.certificate(req.issuerId!, String(req.params.id));
+    const pdf = await reads.pdf(row);
+    // An officer's download of a candidate's PDF is in the audit trail (a system's bulk reads are not).
+    if (req.actor!.kind === "officer")
+      await recordAudit(store, {
+        issuerId: req.issuerId!,
+        actor: req.actor!,
+        action: "pdf-downloaded",
+        source: req.ip,
+        certificateId: row.id,
+      });
+    sendPdf(res, pdf);
   });
 
-  api.get("/certificates/:id/credential", auth, async (req: AuthedRequest, res) => {
+  api.get("/certificates/:id/credential", ...read, async (req: AuthedRequest, res) => {
     res.json(await reads.credential(await reads.certificate(req.issuerId!, String(req.params.id))));
   });
 
   for (const kind of ["revoke", "suspend", "reinstate"] as const) {
-    api.post(`/certificates/:id/${kind}`, auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+    api.post(`/certificates/:id/${kind}`, ...status, ...json, idempotent, async (req: AuthedRequest, res) => {
       const body = parse(schemas.StatusChangeRequest, req.body ?? {});
-      const queued = (operation: { id: string; certificateId: string | null; status: string }) => {
+      const queued = ({ request, operation }: StatusChangeResult) => {
         const answer: z.infer<typeof schemas.StatusChangeQueued> = {
-          operationId: operation.id,
-          certificateId: operation.certificateId,
+          requestId: request.id,
+          state: request.state === "approved" ? "approved" : "awaiting-approval",
+          operationId: operation?.id ?? null,
+          certificateId: request.certificateId,
           kind,
-          status: operation.status,
+          status: operation?.status ?? "awaiting-approval",
         };
         return { status: 202, body: answer };
       };
@@ -166,15 +206,16 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
           REVOCATION_REASONS[body.reason].code,
           req.actor!,
           reserve,
+          { note: body.note, source: req.ip },
         ),
       );
     });
   }
 
-  api.post("/certificates/:id/renew", auth, ...json, idempotent, async (req: AuthedRequest, res) => {
+  api.post("/certificates/:id/renew", ...issue, ...json, idempotent, async (req: AuthedRequest, res) => {
     const body = parse(schemas.RenewRequest, req.body);
     await idempotency.respondOnce(req, res, accepted, (reserve) =>
-      issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve),
+      issuance.renew(req.issuerId!, String(req.params.id), body.fields, req.actor!, reserve, req.ip),
     );
   });
 }
@@ -183,6 +224,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
 function accepted(result: SubmitResult): Answer {
   const body: z.infer<typeof schemas.Accepted> = {
     batchId: result.uploadId,
+    state: result.state,
     certificates: result.accepted,
     errors: result.errors,
     ...(result.fileError ? { fileError: result.fileError } : {}),
@@ -205,5 +247,23 @@ function summary(row: CertificateRow): z.infer<typeof schemas.CertificateSummary
     search: JSON.parse(row.searchJson),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+  };
+}
+
+/** A change request as the department routes show it. */
+export function changeRequestBody(r: ChangeRequestRow): z.infer<typeof schemas.ChangeRequest> {
+  return {
+    id: r.id,
+    certificateId: r.certificateId,
+    kind: r.kind,
+    reason: revocationReasonOf(r.reason) ?? null,
+    note: r.note,
+    state: r.state,
+    requestedBy: { id: r.requestedBy, name: r.requestedByName },
+    requestedAt: r.requestedAt,
+    decidedBy: r.decidedBy === null ? null : { id: r.decidedBy, name: r.decidedByName ?? r.decidedBy },
+    decidedAt: r.decidedAt,
+    decisionReason: r.decisionReason,
+    operationId: r.operationId,
   };
 }

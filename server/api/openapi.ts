@@ -44,6 +44,57 @@ const rowError = z.object({
   certificateId: z.string().optional().describe("DUPLICATE_CERTIFICATE: the live certificate that holds the number"),
 });
 
+const uploadState = z.enum(["awaiting-approval", "released", "rejected"]);
+const person = z.object({ id: z.string(), name: z.string() });
+
+const changeRequest = z.object({
+  id: z.string(),
+  certificateId: z.string(),
+  kind: z.enum(["revoke", "suspend", "reinstate"]),
+  reason: revocationReason.nullable(),
+  note: z.string().nullable().describe("The case note (never on chain)"),
+  state: z.enum(["awaiting-approval", "approved", "rejected"]),
+  requestedBy: person,
+  requestedAt: z.string(),
+  decidedBy: person.nullable(),
+  decidedAt: z.string().nullable(),
+  decisionReason: z.string().nullable(),
+  operationId: z.string().nullable(),
+});
+
+const batchBody = z.object({
+  id: z.string(),
+  type: z.string(),
+  rows: z.number().int().describe("Rows in the input, valid or not"),
+  accepted: z.number().int().describe("Certificates accepted from it, whatever their status now"),
+  progress: z.partialRecord(certificateStatus, z.number().int()).describe("Its certificates by status"),
+  done: z.boolean().describe("Something was accepted and nothing is pending or anchoring any more"),
+  errors: z.array(rowError),
+  failures: z
+    .array(z.object({ batch: z.string(), reason: z.string(), at: z.string() }))
+    .describe("Batches set aside by the pipeline, with the reason: their certificates are failed"),
+  createdAt: z.string(),
+  state: uploadState.describe("awaiting-approval: nothing is anchored until an approver releases it"),
+  requestedBy: person.nullable().describe("Who uploaded it"),
+  decidedBy: person.nullable().describe("Who released or rejected it"),
+  decidedAt: z.string().nullable(),
+  decisionReason: z.string().nullable().describe("A rejection's reason"),
+});
+
+/** A candidate's e-mail as the department routes show it (`outbox-routes.ts`). */
+const emailBody = z.object({
+  certificateId: z.string(),
+  status: z
+    .enum(["waiting", "sent", "failed", "cancelled"])
+    .describe("waiting (to be sent, or retried), sent, failed (given up after its last attempt), cancelled"),
+  attempts: z.number().int().describe("Attempts so far"),
+  lastError: z.string().nullable().describe("The SMTP server's answer to the last failed attempt"),
+  nextAttemptAt: z.string().nullable().describe("When it is tried next (null once sent, failed or cancelled)"),
+  sentAt: z.string().nullable(),
+  createdAt: z.string(),
+  toAddress: z.string().describe("The address, masked: its first character, then ***@ and the domain"),
+});
+
 /** A certificate as the department routes show it. */
 const certificateSummary = z.object({
   id: z.string(),
@@ -67,6 +118,28 @@ const certificateSummary = z.object({
   updatedAt: z.string(),
 });
 
+/** An instant of an audit query: an ISO 8601 date or date-time (with Z or an offset). */
+const auditInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+/** One entry of a department's audit trail (`server/audit/audit-trail.ts`). */
+const auditEntry = z.object({
+  seq: z.number().int().describe("1, 2, 3 ... per department"),
+  at: z.string().describe("When (ISO 8601, UTC)"),
+  actor: z
+    .object({ id: z.string(), name: z.string() })
+    .describe("Who: an officer, an API key (its label), or cli:<user>"),
+  action: z
+    .string()
+    .describe('What, e.g. "sign-in", "upload", "upload-released", "status-requested", "audit-exported"'),
+  source: z.string().nullable().describe('From where: the client\'s address, or "cli"'),
+  certificateId: z.string().nullable(),
+  uploadId: z.string().nullable(),
+  batchId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).describe("What else the entry says (counts, reason, note ...)"),
+  hash: z.string().describe("SHA-256 (hex) over the previous hash and this entry's fields"),
+  prevHash: z.string().describe("The previous entry's hash (64 zeros for the first)"),
+});
+
 /** The request and response bodies: the handlers validate with these, and the OpenAPI document is generated from them. */
 export const schemas = {
   CertificateRequest: z.strictObject({ type: z.string().min(1).max(40), fields: fieldsSchema }),
@@ -74,12 +147,37 @@ export const schemas = {
   // "superseded" is the service's own reason, set by a renewal with its successor; a department cannot give it.
   StatusChangeRequest: z.strictObject({
     reason: z.enum(DEPARTMENT_REASONS as [DepartmentReason, ...DepartmentReason[]]).default("unspecified"),
+    note: z.string().max(2000).optional().describe("The case note: kept by the service, never on chain"),
   }),
+  /** `POST /batches/{id}/release|reject`, `POST /change-requests/{id}/approve|reject`. */
+  DecisionRequest: z.strictObject({
+    reason: z.string().trim().min(1).max(500).optional().describe("Why: required to reject"),
+  }),
+  /** `GET /batches`'s query. */
+  BatchQuery: z.object({
+    state: uploadState.optional().describe("Only uploads in this state"),
+    limit: z.coerce.number().int().min(1).max(200).default(50).describe("At most this many uploads"),
+    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+  }),
+  /** `GET /change-requests`'s query. */
+  ChangeRequestQuery: z.object({
+    state: z.enum(["awaiting-approval", "approved", "rejected"]).optional().describe("Only requests in this state"),
+    certificate: z.string().max(40).optional().describe("Only the requests of this certificate"),
+    limit: z.coerce.number().int().min(1).max(200).default(50).describe("At most this many requests"),
+    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+  }),
+  /** A requested status change (maker-checker): applied once another officer approves it. */
+  ChangeRequest: changeRequest,
+  /** `GET /change-requests`: newest first. */
+  ChangeRequestList: z.object({ requests: z.array(changeRequest) }),
   RenewRequest: z.strictObject({ fields: fieldsSchema }),
   RowError: rowError,
   /** `POST /certificates`, `POST /batches`, `POST /certificates/{id}/renew`: 202, or 422 when nothing was accepted. */
   Accepted: z.object({
     batchId: z.string(),
+    state: z
+      .enum(["awaiting-approval", "released"])
+      .describe("awaiting-approval: nothing is anchored until an approver releases it (POST /batches/{id}/release)"),
     certificates: z.array(
       z.object({
         row: z.number().int().describe("The same row number as the errors use (see RowError.row)"),
@@ -100,18 +198,10 @@ export const schemas = {
       .describe("The whole file was refused (nothing accepted)"),
   }),
   /** `GET /batches/{id}`: an upload's progress, its refused rows and the batches of it set aside. */
-  Batch: z.object({
-    id: z.string(),
-    type: z.string(),
-    rows: z.number().int().describe("Rows in the input, valid or not"),
-    accepted: z.number().int().describe("Certificates accepted from it, whatever their status now"),
-    progress: z.partialRecord(certificateStatus, z.number().int()).describe("Its certificates by status"),
-    done: z.boolean().describe("Something was accepted and nothing is pending or anchoring any more"),
-    errors: z.array(rowError),
-    failures: z
-      .array(z.object({ batch: z.string(), reason: z.string(), at: z.string() }))
-      .describe("Batches set aside by the pipeline, with the reason: their certificates are failed"),
-    createdAt: z.string(),
+  Batch: batchBody,
+  /** `GET /batches`: the department's uploads, newest first, without their row errors. */
+  BatchList: z.object({
+    batches: z.array(batchBody.omit({ errors: true }).extend({ errorCount: z.number().int() })),
   }),
   /** One certificate of `GET /certificates`. */
   CertificateSummary: certificateSummary,
@@ -122,7 +212,8 @@ export const schemas = {
     history: z.array(
       z.object({
         type: z.string().describe('e.g. "accepted", "anchored", "issued", "revoke-requested", "revoked"'),
-        actor: z.string().describe('An API key ("api-key:<id>"), "system", or an officer'),
+        actor: z.string().describe('An API key ("api-key:<id>"), "system", or an officer ("officer:<subject>")'),
+        actorName: z.string().nullable().describe("The officer's name or the key's label"),
         at: z.string(),
         detail: z
           .looseObject({
@@ -132,6 +223,7 @@ export const schemas = {
           .describe("What the event records: a status change its reason (code and name)"),
       }),
     ),
+    changeRequests: z.array(changeRequest).describe("Its requested status changes, newest first"),
   }),
   /** `GET /certificates`'s query. */
   CertificateQuery: z.object({
@@ -142,16 +234,63 @@ export const schemas = {
     offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
   }),
   /** `GET /me`: the department an API key acts for. */
-  Me: z.object({ id: z.string(), name: localized, domain: z.string(), types: z.array(z.string()) }),
+  Me: z.object({
+    id: z.string(),
+    name: localized,
+    domain: z.string(),
+    types: z.array(z.string()),
+    actor: z
+      .object({
+        kind: z.enum(["officer", "api-key"]),
+        name: z.string().describe("The officer's name, or the key's label"),
+        roles: z.array(z.enum(["clerk", "approver", "auditor"])).optional(),
+        scopes: z.array(z.enum(["issue", "read", "status"])).optional(),
+      })
+      .describe("Who is calling"),
+  }),
   /** `POST /certificates/{id}/revoke`, `suspend`, `reinstate`: 202, the change is queued for the registry. */
   StatusChangeQueued: z.object({
-    operationId: z.string(),
+    requestId: z.string().describe("The change request (GET /change-requests)"),
+    state: z
+      .enum(["awaiting-approval", "approved"])
+      .describe("awaiting-approval: applied once another officer approves it"),
+    operationId: z.string().nullable().describe("The queued operation, once approved"),
     certificateId: z.string().nullable(),
     kind: z.enum(["revoke", "suspend", "reinstate"]),
     status: z.string().describe('The operation\'s state, e.g. "pending"'),
   }),
+  /** `POST /certificates/{id}/claim-code`: the certificate's new claim code, shown this once. */
+  NewClaimCode: z.object({
+    certificateId: z.string(),
+    claimCode: z.string().describe("The new claim code (XXXX-XXXX-XXXX): shown only in this answer"),
+    claimUrl: z.string().describe("The candidate's claim link: <verifier>/claim#<code>"),
+    previousCodeRevoked: z.literal(true).describe("The old claim code no longer opens the certificate"),
+    message: localized.describe("What to tell the officer, in both languages"),
+  }),
   /** `GET /claim/{code}`: the certificate a claim code opens. */
-  Claim: z.object({ id: z.string(), type: z.string(), certificateNumber: z.string(), status: certificateStatus }),
+  Claim: z.object({
+    id: z.string(),
+    type: z.string(),
+    certificateNumber: z.string(),
+    status: certificateStatus,
+    reason: revocationReason
+      .nullable()
+      .describe("Why it was revoked or suspended, by name (null when it is neither, or a code with no name)"),
+    reasonText: localized.nullable().describe("The same reason in words, in both languages"),
+    issuer: z
+      .object({ id: z.string(), name: localized })
+      .describe("The department that issued it: whom the candidate contacts about a revocation or suspension"),
+  }),
+  /** `GET /certificates/{id}/email`: the candidate's e-mail of a certificate (issue 14: candidates are told). */
+  Email: emailBody,
+  /** `GET /outbox`'s query. */
+  OutboxQuery: z.object({
+    status: z.enum(["waiting", "sent", "failed", "cancelled"]).optional().describe("Only the e-mails in this status"),
+    limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many e-mails"),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe("Skip this many first"),
+  }),
+  /** `GET /outbox`: the department's candidate e-mails, newest first. */
+  EmailList: z.object({ emails: z.array(emailBody) }),
   /** A verifiable credential (`core/credential.ts`): its members the API relies on; the rest as issued. */
   Credential: z
     .looseObject({
@@ -213,6 +352,55 @@ export const schemas = {
       }),
     ),
   }),
+  /** `GET /audit`'s query (`audit-routes.ts`). */
+  AuditQuery: z.object({
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("Only entries after this seq (the previous page's next)"),
+    action: z.string().min(1).max(64).optional().describe('Only entries of this action, e.g. "upload-released"'),
+    actor: z.string().min(1).max(300).optional().describe('Only entries of this actor id, e.g. "officer:<sub>"'),
+    certificate: z.string().min(1).max(100).optional().describe("Only entries about this certificate id"),
+    upload: z.string().min(1).max(100).optional().describe("Only entries about this upload (batch) id"),
+    from: auditInstant.optional().describe("Only entries at or after this instant (a date is midnight UTC)"),
+    to: auditInstant.optional().describe("Only entries before this instant"),
+    limit: z.coerce.number().int().min(1).max(1000).default(100).describe("At most this many entries"),
+  }),
+  /** `GET /audit.csv`'s query. */
+  AuditCsvQuery: z.object({
+    from: auditInstant.optional().describe("Only entries at or after this instant (a date is midnight UTC)"),
+    to: auditInstant.optional().describe("Only entries before this instant"),
+  }),
+  /** One entry of a department's audit trail. */
+  AuditEntry: auditEntry,
+  /** `GET /audit`: a page of entries in seq order. */
+  AuditPage: z.object({
+    entries: z.array(auditEntry),
+    next: z
+      .number()
+      .int()
+      .nullable()
+      .describe("A full page: pass it as ?after= for the next page; null when this page is the last"),
+  }),
+  /** `GET /audit/verify`: the department's hash chain recomputed (`server/audit/audit-trail.ts`). */
+  AuditVerification: z.object({
+    issuerId: z.string(),
+    entries: z.number().int().describe("Entries read"),
+    headSeq: z.number().int().describe("The seq of the last entry, as the trail's head names it"),
+    ok: z.boolean().describe("No entry was changed, deleted or added outside the trail"),
+    problems: z
+      .array(
+        z.object({
+          seq: z.number().int().describe("The first entry concerned (of missing ones: the first missing)"),
+          kind: z.enum(["changed", "missing", "broken-link", "not-in-head", "head-mismatch", "tail-missing"]),
+          problem: localized,
+        }),
+      )
+      .describe("In seq order, at most 100"),
+  }),
   /** Every 4xx and 5xx answer (`errors.ts`). */
   Error: z.object({
     error: z.object({
@@ -233,6 +421,7 @@ const REQUEST_COMPONENTS = [
   "StatusChangeRequest",
   "RenewRequest",
   "VerifyUrlRequest",
+  "DecisionRequest",
 ] as const satisfies SchemaName[];
 
 /** Response bodies: described as the handlers write them (no member beyond those listed, unless loose). */
@@ -240,14 +429,23 @@ const RESPONSE_COMPONENTS = [
   "RowError",
   "Accepted",
   "Batch",
+  "BatchList",
+  "ChangeRequest",
+  "ChangeRequestList",
   "CertificateSummary",
   "CertificateList",
   "Certificate",
   "Me",
   "StatusChangeQueued",
   "Claim",
+  "NewClaimCode",
+  "Email",
+  "EmailList",
   "Credential",
   "VerificationResult",
+  "AuditEntry",
+  "AuditPage",
+  "AuditVerification",
   "Health",
   "Readiness",
   "Error",
@@ -322,6 +520,10 @@ export function openApiDocument(): object {
     ...operation,
   });
   const invalid = error("The request is not valid (the field is named in details.field)");
+  // The audit trail: an officer with the auditor role, signed in (never an API key).
+  const audit = (operation: object) => ({ tags: ["Audit"], security: [{ officerSession: [] }], ...operation });
+  const notSignedIn = error("Not signed in, or the session ended");
+  const notAuditor = error("Not an officer with the auditor role (an API key never is): FORBIDDEN");
   const unauthenticated = error("No API key, or one that is not valid");
   const notFound = error("No such certificate of the caller's department (another's is not revealed)");
   const tooLarge = error("The body is larger than the service takes");
@@ -364,6 +566,59 @@ export function openApiDocument(): object {
         "413": tooLarge,
         "415": unsupported,
         "422": error("The Idempotency-Key was used with another request"),
+      },
+    }),
+  });
+  /** `?offset=&limit=` of a batch's zip and claim letters. */
+  const documentRange = (max: number, what: string) => [
+    {
+      name: "offset",
+      in: "query",
+      required: false,
+      description: `Skip this many of the batch's ${what} first (upload order)`,
+      schema: { type: "integer", minimum: 0, default: 0 },
+    },
+    {
+      name: "limit",
+      in: "query",
+      required: false,
+      description: `At most this many certificates (at most ${max}; without it, the whole batch if it has at most ${max})`,
+      schema: { type: "integer", minimum: 1, maximum: max },
+    },
+  ];
+  const forbidden = error(
+    "The caller's roles or scopes do not allow this (FORBIDDEN), or a session's CSRF token is missing",
+  );
+  /** An approver's decision on an upload or a change request (maker-checker). */
+  const decide = (
+    kind: "release" | "reject" | "approve",
+    operationId: string,
+    summary: string,
+    answer: SchemaName,
+  ) => ({
+    post: department({
+      operationId,
+      summary,
+      description:
+        "By an officer with the approver role who did not make the request (never an API key). A rejection needs a reason.",
+      parameters: [{ ...idParam, description: answer === "Batch" ? "The batch id" : "The change request id" }],
+      requestBody: {
+        content: {
+          "application/json": {
+            schema: ref("DecisionRequest"),
+            example: kind === "reject" ? { reason: "Wrong sitting date in every row" } : {},
+          },
+        },
+      },
+      responses: {
+        "200": json("Decided", ref(answer)),
+        "400": invalid,
+        "401": unauthenticated,
+        "403": error("Not an approver, or the approver's own request (SELF_APPROVAL)"),
+        "404": error("No such request of the caller's department"),
+        "409": error("It is no longer awaiting approval (NOT_AWAITING_APPROVAL), or the certificate's status changed"),
+        "413": tooLarge,
+        "415": unsupported,
       },
     }),
   });
@@ -444,6 +699,43 @@ export function openApiDocument(): object {
         },
       }),
     },
+    "/batches/{id}/release": decide(
+      "release",
+      "releaseBatch",
+      "Release an upload awaiting approval: it is then batched and anchored",
+      "Batch",
+    ),
+    "/batches/{id}/reject": decide(
+      "reject",
+      "rejectBatch",
+      "Reject an upload awaiting approval: its certificates become failed",
+      "Batch",
+    ),
+    "/change-requests": {
+      get: department({
+        operationId: "listChangeRequests",
+        summary: "Requested status changes of the caller's department, newest first",
+        parameters: queryParameters(schemas.ChangeRequestQuery),
+        responses: {
+          "200": json("The requests", ref("ChangeRequestList")),
+          "400": invalid,
+          "401": unauthenticated,
+          "403": forbidden,
+        },
+      }),
+    },
+    "/change-requests/{id}/approve": decide(
+      "approve",
+      "approveChangeRequest",
+      "Approve a requested status change: its operation is queued for the registry",
+      "ChangeRequest",
+    ),
+    "/change-requests/{id}/reject": decide(
+      "reject",
+      "rejectChangeRequest",
+      "Reject a requested status change",
+      "ChangeRequest",
+    ),
     "/batches/{id}": {
       get: department({
         operationId: "getBatch",
@@ -453,6 +745,88 @@ export function openApiDocument(): object {
           "200": json("The batch", ref("Batch")),
           "401": unauthenticated,
           "404": error("No such batch of the caller's department"),
+        },
+      }),
+    },
+    "/batches/{id}/pdfs.zip": {
+      get: department({
+        operationId: "getBatchPdfsZip",
+        summary: "Every PDF of a batch in one zip, streamed",
+        description:
+          "The PDFs of the batch's issued, suspended, revoked and superseded certificates, in upload order, " +
+          "named <row>-<certificate number>.pdf (only A-Z, a-z, 0-9, '.', '_' and '-'), stored uncompressed " +
+          "(a PDF is compressed already). At most 10,000 certificates per zip: a larger batch is asked for in " +
+          "parts with offset and limit. Recorded in the audit trail (pdfs-downloaded).",
+        parameters: [
+          { ...idParam, description: "The batch id (batchId of the upload's answer)" },
+          ...documentRange(10_000, "certificates"),
+        ],
+        responses: {
+          "200": {
+            description: "The zip, as a download (written as it is read: no Content-Length)",
+            content: { "application/zip": { schema: { type: "string", contentMediaType: "application/zip" } } },
+          },
+          "400": invalid,
+          "401": unauthenticated,
+          "403": forbidden,
+          "404": error("No such batch of the caller's department"),
+          "413": error(
+            "More than 10,000 certificates: ask in parts with offset and limit (the message says how, in both languages)",
+          ),
+        },
+      }),
+    },
+    "/batches/{id}/claim-letters": {
+      post: department({
+        operationId: "printClaimLetters",
+        summary: "Claim letters of a batch: one PDF, a page per issued certificate, each with a NEW claim code",
+        description:
+          "Each issued certificate of the batch (in upload order, from offset, at most limit) gets a new claim " +
+          "code first: THE OLD CODES STOP WORKING (an e-mail still waiting with one is cancelled). Each A4 page, " +
+          "in Traditional Chinese and English: the department, the candidate's name, the certificate's type and " +
+          "number, the claim code, the claim link (<verifier>/claim#<code>) and its QR code, and what to do. At " +
+          "most 5,000 letters per request. Recorded in the audit trail (claim-letters-printed).",
+        parameters: [
+          { ...idParam, description: "The batch id (batchId of the upload's answer)" },
+          ...documentRange(5_000, "issued certificates"),
+        ],
+        responses: {
+          "200": {
+            description: "The letters, as a download (written page by page: no Content-Length)",
+            headers: {
+              "X-Claim-Codes-Replaced": {
+                description: "How many certificates got a new claim code (their old codes no longer work)",
+                schema: { type: "integer" },
+              },
+            },
+            content: { "application/pdf": { schema: { type: "string", contentMediaType: "application/pdf" } } },
+          },
+          "400": invalid,
+          "401": unauthenticated,
+          "403": forbidden,
+          "404": error("No such batch of the caller's department"),
+          "409": error("No issued certificate in the batch (or from offset on)"),
+          "413": error(
+            "More than 5,000 issued certificates: ask in parts with offset and limit (the message says how, in both languages)",
+          ),
+        },
+      }),
+    },
+    "/certificates/{id}/claim-code": {
+      post: department({
+        operationId: "replaceClaimCode",
+        summary: "A new claim code for a candidate who lost theirs (the old one stops working)",
+        description:
+          "For an issued or suspended certificate. The new code is in this answer only (only its hash is " +
+          "stored); the old code no longer opens the certificate, and an e-mail still waiting with it is " +
+          "cancelled. Recorded in the audit trail (claim-code-replaced, without the code).",
+        parameters: [idParam],
+        responses: {
+          "200": json("The new claim code and claim link", ref("NewClaimCode")),
+          "401": unauthenticated,
+          "403": forbidden,
+          "404": notFound,
+          "409": error("The certificate is not issued or suspended"),
         },
       }),
     },
@@ -515,6 +889,78 @@ export function openApiDocument(): object {
           "413": tooLarge,
           "415": unsupported,
           "422": rejectedOrReused,
+        },
+      }),
+    },
+    "/audit": {
+      get: audit({
+        operationId: "listAudit",
+        summary: "A page of the department's audit trail, in seq order",
+        description: "Reading the trail is recorded in it (audit-read).",
+        parameters: queryParameters(schemas.AuditQuery),
+        responses: {
+          "200": json("The entries that match, oldest first", ref("AuditPage")),
+          "400": invalid,
+          "401": notSignedIn,
+          "403": notAuditor,
+        },
+      }),
+    },
+    "/audit.csv": {
+      get: audit({
+        operationId: "exportAuditCsv",
+        summary: "The department's audit trail as CSV (streamed)",
+        description:
+          "UTF-8 with a byte-order mark, CRLF line ends, every cell quoted; a cell that begins with = + - @, a tab or a carriage return is prefixed with a single quote. Columns: seq, at, actor_id, actor_name, action, source, certificate_id, upload_id, batch_id, detail (JSON), prev_hash, hash. The export is recorded in the trail (audit-exported).",
+        parameters: queryParameters(schemas.AuditCsvQuery),
+        responses: {
+          "200": {
+            description: "The entries as CSV, as a download",
+            content: { "text/csv": { schema: { type: "string" } } },
+          },
+          "400": invalid,
+          "401": notSignedIn,
+          "403": notAuditor,
+        },
+      }),
+    },
+    "/audit/verify": {
+      get: audit({
+        operationId: "verifyAudit",
+        summary: "The department's audit trail checked: every hash recomputed, no entry changed, deleted or added",
+        description: "The check is recorded in the trail (audit-verified).",
+        responses: {
+          "200": json("The result (ok, or the problems by seq)", ref("AuditVerification")),
+          "401": notSignedIn,
+          "403": notAuditor,
+        },
+      }),
+    },
+    "/certificates/{id}/email": {
+      get: department({
+        operationId: "getCertificateEmail",
+        summary: "The candidate's e-mail of a certificate: sent, waiting, retried or failed",
+        description:
+          "For certificates whose row carried an e-mail address. Failed attempts are retried after 1 minute, 2, 4 ... at most an hour, and given up after 8.",
+        parameters: [idParam],
+        responses: {
+          "200": json("The e-mail's state (the address masked)", ref("Email")),
+          "401": unauthenticated,
+          "403": error("The caller may not read the department's certificates"),
+          "404": error("No such certificate of the caller's department, or its row had no e-mail address"),
+        },
+      }),
+    },
+    "/outbox": {
+      get: department({
+        operationId: "listEmails",
+        summary: "The department's candidate e-mails, newest first (e.g. ?status=failed)",
+        parameters: queryParameters(schemas.OutboxQuery),
+        responses: {
+          "200": json("The e-mails (the addresses masked)", ref("EmailList")),
+          "400": invalid,
+          "401": unauthenticated,
+          "403": error("The caller may not read the department's certificates"),
         },
       }),
     },
@@ -669,10 +1115,19 @@ export function openApiDocument(): object {
       { name: "Department", description: "A department's issuance and status changes (API key)" },
       { name: "Candidate", description: "A candidate's certificate by claim code (public, rate-limited)" },
       { name: "Verification", description: "Verification by anyone (public, rate-limited)" },
+      { name: "Audit", description: "A department's audit trail (an officer with the auditor role)" },
       { name: "Operations", description: "Health, readiness and metrics, at the service's root (public)" },
     ],
     components: {
-      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A department's API key" } },
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "A department's API key" },
+        officerSession: {
+          type: "apiKey",
+          in: "cookie",
+          name: "ecert_session",
+          description: "A signed-in officer's session (the officer console's sign-in)",
+        },
+      },
       parameters: {
         IdempotencyKey: {
           name: "Idempotency-Key",

@@ -8,11 +8,12 @@ import type { z } from "zod";
 import { scanJsonText } from "../../core/index.ts";
 import { ApiError } from "./errors.ts";
 import type { IdempotencyKey } from "./idempotency.ts";
+import type { Actor } from "../auth/actor.ts";
 
 /** A request after the department routes' middleware: its issuer, actor, raw JSON body and idempotency key. */
 export type AuthedRequest = Request & {
   issuerId?: string;
-  actor?: string;
+  actor?: Actor;
   rawBody?: Buffer;
   idempotency?: IdempotencyKey;
 };

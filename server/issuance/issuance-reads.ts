@@ -33,12 +33,20 @@ export interface UploadView {
   /** Batches of this upload that were set aside: their certificates are `failed`, with the reason. */
   failures: { batch: string; reason: string; at: string }[];
   createdAt: string;
+  /** `awaiting-approval` until an approver releases (or rejects) it. */
+  state: "awaiting-approval" | "released" | "rejected";
+  requestedBy: { id: string; name: string } | null;
+  decidedBy: { id: string; name: string } | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
 }
 
 /** One event of a certificate's history. */
 export interface HistoryEvent {
   type: string;
   actor: string;
+  /** The person (or the key's label) behind `actor`, when known. */
+  actorName: string | null;
   at: string;
   detail: unknown;
 }
@@ -84,7 +92,29 @@ export class IssuanceReads {
   /** The certificate's history, oldest first. */
   async history(row: CertificateRow): Promise<HistoryEvent[]> {
     const events = await this.#p.store.certificateEvents(row.id);
-    return events.map((e) => ({ type: e.type, actor: e.actor, at: e.at, detail: JSON.parse(e.detailJson) }));
+    const history: HistoryEvent[] = events.map((e) => ({
+      type: e.type,
+      actor: e.actor,
+      actorName: e.actorName ?? null,
+      at: e.at,
+      detail: JSON.parse(e.detailJson),
+    }));
+    // The upload's release or rejection is the certificate's too (one decision for the whole upload).
+    const upload = await this.#p.store.findUpload(row.issuerId, row.uploadId);
+    if (upload?.decidedBy && upload.decidedAt) {
+      const event: HistoryEvent = {
+        type: upload.state === "rejected" ? "upload-rejected" : "upload-released",
+        actor: upload.decidedBy,
+        actorName: upload.decidedByName ?? null,
+        at: upload.decidedAt,
+        detail: upload.decisionReason
+          ? { uploadId: upload.id, rejection: upload.decisionReason }
+          : { uploadId: upload.id },
+      };
+      const at = history.findIndex((h) => h.at > event.at);
+      history.splice(at === -1 ? history.length : at, 0, event);
+    }
+    return history;
   }
 
   /** The certificates of `issuerId` that match `query`. */
@@ -110,6 +140,13 @@ export class IssuanceReads {
       errors: JSON.parse(upload.errorsJson),
       failures: failures.map((f) => ({ batch: f.batchId, reason: f.failure, at: f.failedAt })),
       createdAt: upload.createdAt,
+      state: upload.state ?? "released",
+      requestedBy: upload.requestedBy
+        ? { id: upload.requestedBy, name: upload.requestedByName ?? upload.requestedBy }
+        : null,
+      decidedBy: upload.decidedBy ? { id: upload.decidedBy, name: upload.decidedByName ?? upload.decidedBy } : null,
+      decidedAt: upload.decidedAt ?? null,
+      decisionReason: upload.decisionReason ?? null,
     };
   }
 

@@ -18,7 +18,17 @@ import {
   retryAfterMs,
   type ThrottledLog,
 } from "../chain/backoff.ts";
-import type { CertificateRow, NewCertificate, OperationKind, OperationRow, PdfToStore, Store } from "../db/store.ts";
+import type {
+  CertificateRow,
+  ChangeRequestRow,
+  NewCertificate,
+  OperationKind,
+  OperationRow,
+  PdfToStore,
+  Store,
+} from "../db/store.ts";
+import { actorId, actorName, type Actor } from "../auth/actor.ts";
+import { recordAudit } from "../audit/audit-trail.ts";
 import { isStoreError } from "../db/store-error.ts";
 import { ServiceError } from "../errors.ts";
 import { credentialMismatch, pdfMismatch } from "../integrity/matches.ts";
@@ -68,6 +78,37 @@ export interface IssuanceServiceParameters {
    * than `CONFIRMATIONS` is noticed and the root anchored again.
    */
   anchorRecheckMs?: number;
+  /**
+   * Whether a department needs a second officer's approval (maker-checker) before an upload is batched
+   * and anchored and before a status change is applied (default: none does; `npm start` says all do).
+   */
+  approvals?: (issuerId: string) => boolean;
+}
+
+/**
+ * Who asks: the request's actor (an officer or an API key), or a plain actor id (the pipeline's
+ * "system", tests). `source` is where the request came from (the client's address), for the audit trail.
+ */
+export type By = Actor | string;
+
+function byId(by: By): string {
+  return typeof by === "string" ? by : actorId(by);
+}
+
+function byName(by: By): string {
+  return typeof by === "string" ? by : actorName(by);
+}
+
+/** The audit trail's actor for `by`. */
+function auditActor(by: By): Actor | { id: string; name: string } {
+  return typeof by === "string" ? { id: by, name: by } : by;
+}
+
+/** A status change as requested: the request, and the operation queued once it is approved. */
+export interface StatusChangeResult {
+  request: ChangeRequestRow;
+  /** Queued at once when the department needs no approval; else null until an approver approves. */
+  operation: OperationRow | null;
 }
 
 /** How far back the periodic check of anchors looks (by batch creation): a day. */
@@ -83,9 +124,11 @@ export interface AcceptedCertificate {
 
 export interface SubmitResult {
   uploadId: string;
+  /** `awaiting-approval` until an approver releases it (maker-checker), else `released`. */
+  state: "awaiting-approval" | "released";
   accepted: AcceptedCertificate[];
   errors: (ValidationIssue & { certificateId?: string })[];
-  fileError?: { code: string; message: string; columns?: string[] };
+  fileError?: { code: string; message: { en: string; "zh-HK": string }; columns?: string[] };
 }
 
 /**
@@ -186,11 +229,44 @@ export class IssuanceService {
     typeId: string;
     csv?: Uint8Array;
     records?: unknown[];
-    actor: string;
+    actor: By;
+    /** The client's address, for the audit trail. */
+    source?: string | null;
     supersedes?: CertificateRow;
     reserve?: ReserveHook<SubmitResult>;
   }): Promise<SubmitResult> {
-    const { issuerId, typeId, actor } = input;
+    const { issuerId, typeId } = input;
+    const actor = byId(input.actor);
+    const state = this.#p.approvals?.(issuerId) ? ("awaiting-approval" as const) : ("released" as const);
+    const uploadRow = (rowCount: number, errorsJson: string, createdAt: string) => ({
+      id: uploadId,
+      issuerId,
+      typeId,
+      rowCount,
+      errorsJson,
+      createdAt,
+      state,
+      requestedBy: actor,
+      requestedByName: byName(input.actor),
+    });
+    const audit = (store: Store, result: SubmitResult) =>
+      recordAudit(store, {
+        issuerId,
+        actor: auditActor(input.actor),
+        action: input.supersedes ? "renewal-requested" : "upload",
+        source: input.source,
+        certificateId: input.supersedes?.id ?? null,
+        uploadId,
+        at: createdAt,
+        detail: {
+          typeId,
+          rows: rowCount,
+          accepted: result.accepted.length,
+          errors: result.errors.length,
+          ...(result.fileError ? { fileError: result.fileError.code } : {}),
+          state,
+        },
+      });
     let schema;
     try {
       schema = getCertificateType(typeId);
@@ -218,7 +294,8 @@ export class IssuanceService {
       errors = [];
       (input.records ?? []).forEach((record, i) => {
         const result = validateRecord(typeId, record, { row: i + 1 });
-        if (result.record) rows.push({ ...result.record, row: i + 1 });
+        if (result.record)
+          rows.push({ ...result.record, row: i + 1, ...(result.email ? { email: result.email } : {}) });
         errors.push(...result.errors);
       });
       rowCount = input.records?.length ?? 0;
@@ -227,12 +304,10 @@ export class IssuanceService {
     const createdAt = this.#now().toISOString();
     /** An upload with nothing accepted is stored too (with its errors), and answered. */
     const acceptNone = async (): Promise<SubmitResult> => {
-      const result: SubmitResult = { uploadId, accepted: [], errors, ...(fileError ? { fileError } : {}) };
+      const result: SubmitResult = { uploadId, state, accepted: [], errors, ...(fileError ? { fileError } : {}) };
       await this.#p.store.transaction(async (store) => {
-        await store.insertUpload(
-          { id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt },
-          [],
-        );
+        await store.insertUpload(uploadRow(rowCount, JSON.stringify(errors), createdAt), []);
+        await audit(store, result);
         await input.reserve?.(store, result);
       });
       return result;
@@ -257,7 +332,10 @@ export class IssuanceService {
         row: rows[i].row,
         column: null,
         code: "TOO_LARGE_FOR_QR",
-        message: `Row ${rows[i].row} cannot be issued: ${problem}; shorten its longest values`,
+        message: {
+          en: `Row ${rows[i].row} cannot be issued: ${problem}; shorten its longest values`,
+          "zh-HK": `第 ${rows[i].row} 列無法簽發：其數值製成證書後，一個 QR 碼容納不下；請縮短最長的數值。`,
+        },
       });
     }
     if (unfit.size > 0) errors.sort((a, b) => a.row - b.row);
@@ -287,6 +365,8 @@ export class IssuanceService {
         claimCodeHash: claimCodeHash(claimCode),
         supersedes: input.supersedes?.id ?? null,
         searchJson: searchJson(schema, record.subject as Record<string, unknown>),
+        // The candidate's address goes to the outbox only (never into the credential or the search).
+        email: emailOf(record) ? { toAddress: emailOf(record)!, claimCode } : null,
       };
     });
     const numberColumn = schema.columns.find((c) => c.path === "/certificateNumber")?.column ?? schema.keyColumn;
@@ -296,7 +376,7 @@ export class IssuanceService {
       if (old && certificates[0].certificateNumber === old.certificateNumber)
         await store.markRenewing(old.id, certificates[0].id);
       const { refused } = await store.insertUpload(
-        { id: uploadId, issuerId, typeId, rowCount, errorsJson: JSON.stringify(errors), createdAt },
+        uploadRow(rowCount, JSON.stringify(errors), createdAt),
         certificates,
       );
       const holders = new Map(refused.map((r) => [r.id, r.existingId]));
@@ -306,7 +386,10 @@ export class IssuanceService {
           row: c.row,
           column: numberColumn,
           code: "DUPLICATE_CERTIFICATE",
-          message: `Certificate number ${c.certificateNumber} already belongs to certificate ${holders.get(c.id)}, which is live; to replace it, renew it (or revoke it first)`,
+          message: {
+            en: `Certificate number ${c.certificateNumber} already belongs to certificate ${holders.get(c.id)}, which is live; to replace it, renew it (or revoke it first)`,
+            "zh-HK": `證書編號 ${c.certificateNumber} 已屬於仍然有效的證書 ${holders.get(c.id)}；如要取代該證書，請為其續期（或先將其撤銷）。`,
+          },
           certificateId: holders.get(c.id),
         }));
       const allErrors = duplicates.length > 0 ? [...errors, ...duplicates].sort((a, b) => a.row - b.row) : errors;
@@ -319,15 +402,18 @@ export class IssuanceService {
           batchId: null,
           type: "accepted",
           actor,
+          actorName: byName(input.actor),
           detailJson: JSON.stringify({ uploadId, row: c.row }),
           at: createdAt,
         });
       }
       const result: SubmitResult = {
         uploadId,
+        state,
         accepted: accepted.filter((a) => !holders.has(a.id)),
         errors: allErrors,
       };
+      await audit(store, result);
       await input.reserve?.(store, result);
       return result;
     });
@@ -336,8 +422,68 @@ export class IssuanceService {
       "certificates accepted",
     );
     crashPoint("accepted");
-    if (result.accepted.length > 0) this.#kick();
+    if (result.accepted.length > 0 && state === "released") this.#kick();
     return result;
+  }
+
+  /**
+   * Releases (to be batched and anchored) or rejects an upload awaiting approval: by an approver who
+   * did not upload it. A rejection needs a reason; its certificates become `failed`.
+   */
+  async decideUpload(
+    issuerId: string,
+    uploadId: string,
+    decision: "release" | "reject",
+    by: By,
+    options: { reason?: string | null; source?: string | null } = {},
+  ): Promise<void> {
+    const reason = options.reason?.trim() || null;
+    if (decision === "reject" && !reason)
+      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason (拒絕須附理由)");
+    const at = this.#now().toISOString();
+    await this.#decided(
+      this.#p.store.transaction(async (store) => {
+        const done = await store.decideUpload(issuerId, uploadId, {
+          state: decision === "release" ? "released" : "rejected",
+          by: byId(by),
+          byName: byName(by),
+          at,
+          reason,
+        });
+        if (done)
+          await recordAudit(store, {
+            issuerId,
+            actor: auditActor(by),
+            action: decision === "release" ? "upload-released" : "upload-rejected",
+            source: options.source,
+            uploadId,
+            at,
+            detail: reason ? { reason } : {},
+          });
+        return done;
+      }),
+      `batch ${uploadId}`,
+    );
+    this.#p.log.info({ issuerId, uploadId, decision }, "upload decided");
+    if (decision === "release") this.#kick();
+  }
+
+  /** Maps a decision's store refusals to the service's errors (and "no longer awaiting" to one). */
+  async #decided(decision: Promise<boolean>, what: string): Promise<void> {
+    let done: boolean;
+    try {
+      done = await decision;
+    } catch (error) {
+      if (isStoreError(error, "SELF_APPROVAL"))
+        throw new ServiceError(
+          "SELF_APPROVAL",
+          `You requested ${what}: another officer must approve it (你提出了這項申請，須由另一名人員批核)`,
+          { cause: error },
+        );
+      if (isStoreError(error, "NOT_FOUND")) throw new ServiceError("NOT_FOUND", `No ${what}`, { cause: error });
+      throw error;
+    }
+    if (!done) throw new ServiceError("NOT_AWAITING_APPROVAL", `${what} is not awaiting approval (已不在待批核狀態)`);
   }
 
   /** Logs and returns an error that stops a step because stored data would not be its holder's. */
@@ -351,21 +497,158 @@ export class IssuanceService {
     return this.reads.issuer(issuerId);
   }
 
-  /** Queues a status change of an issued certificate; it is sent to the chain by the pipeline. */
+  /**
+   * Requests a status change of an issued certificate, with a case note (kept here, never on chain).
+   * Where the department needs approvals it waits for another officer's ({@link decideStatusChange});
+   * else its operation is queued at once. The pipeline sends queued operations to the chain.
+   */
   async changeStatus(
     issuerId: string,
     id: string,
     kind: "revoke" | "suspend" | "reinstate",
     reason: number,
-    actor: string,
-    reserve?: ReserveHook<OperationRow>,
-  ): Promise<OperationRow> {
+    by: By,
+    reserve?: ReserveHook<StatusChangeResult>,
+    options: { note?: string | null; source?: string | null } = {},
+  ): Promise<StatusChangeResult> {
     const row = await this.reads.certificate(issuerId, id);
-    const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
-    if (!allowed.includes(row.status)) {
-      throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${id}: it is ${row.status}`);
+    assertChangeAllowed(row, kind);
+    const at = this.#now().toISOString();
+    const approvals = this.#p.approvals?.(issuerId) ?? false;
+    const operation = approvals ? null : this.#operationRow(issuerId, kind, row.id, null, reason, null, at);
+    const request: ChangeRequestRow = {
+      id: randomUUID(),
+      issuerId,
+      certificateId: row.id,
+      kind,
+      reason,
+      note: options.note?.trim() || null,
+      state: approvals ? "awaiting-approval" : "approved",
+      requestedBy: byId(by),
+      requestedByName: byName(by),
+      requestedAt: at,
+      // Without maker-checker the request is approved by the department's policy, at once.
+      decidedBy: approvals ? null : "policy:no-approval-required",
+      decidedByName: approvals ? null : "(no approval required)",
+      decidedAt: approvals ? null : at,
+      decisionReason: null,
+      operationId: operation?.id ?? null,
+    };
+    const result: StatusChangeResult = { request, operation };
+    try {
+      await this.#p.store.transaction(async (store) => {
+        if (operation) await store.insertOperation(operation);
+        await store.insertChangeRequest(request);
+        await store.insertEvent({
+          issuerId,
+          certificateId: row.id,
+          batchId: null,
+          type: `${kind}-requested`,
+          actor: byId(by),
+          actorName: byName(by),
+          detailJson: JSON.stringify({
+            reason,
+            requestId: request.id,
+            ...(operation ? { operationId: operation.id } : {}),
+          }),
+          at,
+        });
+        await recordAudit(store, {
+          issuerId,
+          actor: auditActor(by),
+          action: "status-change-requested",
+          source: options.source,
+          certificateId: row.id,
+          at,
+          detail: {
+            kind,
+            reason,
+            requestId: request.id,
+            approval: approvals ? "required" : "not required",
+            ...(request.note ? { note: request.note } : {}),
+          },
+        });
+        await reserve?.(store, result);
+      });
+    } catch (error) {
+      if (isStoreError(error, "DUPLICATE"))
+        throw new ServiceError(
+          "INVALID_STATUS",
+          `Certificate ${id} has a status change awaiting approval already (此證書已有待批核的狀態變更)`,
+          { cause: error },
+        );
+      throw error;
     }
-    return this.#queueOperation(issuerId, kind, row.id, null, reason, null, actor, reserve);
+    if (operation) this.#kick();
+    return result;
+  }
+
+  /**
+   * Approves (its operation is queued) or rejects (a reason is required) a requested status change:
+   * by an approver who did not request it.
+   */
+  async decideStatusChange(
+    issuerId: string,
+    requestId: string,
+    decision: "approve" | "reject",
+    by: By,
+    options: { reason?: string | null; source?: string | null } = {},
+  ): Promise<ChangeRequestRow> {
+    const reason = options.reason?.trim() || null;
+    if (decision === "reject" && !reason)
+      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason (拒絕須附理由)");
+    const request = await this.#p.store.findChangeRequest(issuerId, requestId);
+    if (!request) throw new ServiceError("NOT_FOUND", `No change request ${requestId.slice(0, 40)}`);
+    const at = this.#now().toISOString();
+    let operation: OperationRow | null = null;
+    if (decision === "approve") {
+      // The certificate may have changed since the request (another change applied, a renewal).
+      assertChangeAllowed(await this.reads.certificate(issuerId, request.certificateId), request.kind);
+      operation = this.#operationRow(issuerId, request.kind, request.certificateId, null, request.reason, null, at);
+    }
+    await this.#decided(
+      this.#p.store.transaction(async (store) => {
+        const done = await store.decideChangeRequest(
+          issuerId,
+          requestId,
+          { state: decision === "approve" ? "approved" : "rejected", by: byId(by), byName: byName(by), at, reason },
+          operation,
+        );
+        if (!done) return false;
+        await store.insertEvent({
+          issuerId,
+          certificateId: request.certificateId,
+          batchId: null,
+          type: decision === "approve" ? `${request.kind}-approved` : `${request.kind}-rejected`,
+          actor: byId(by),
+          actorName: byName(by),
+          detailJson: JSON.stringify({
+            requestId,
+            ...(operation ? { operationId: operation.id } : {}),
+            ...(reason ? { reason: request.reason, rejection: reason } : { reason: request.reason }),
+          }),
+          at,
+        });
+        await recordAudit(store, {
+          issuerId,
+          actor: auditActor(by),
+          action: decision === "approve" ? "status-change-approved" : "status-change-rejected",
+          source: options.source,
+          certificateId: request.certificateId,
+          at,
+          detail: {
+            kind: request.kind,
+            requestId,
+            requestedBy: request.requestedByName,
+            ...(reason ? { reason } : {}),
+          },
+        });
+        return true;
+      }),
+      `change request ${requestId}`,
+    );
+    if (operation) this.#kick();
+    return (await this.#p.store.findChangeRequest(issuerId, requestId))!;
   }
 
   /** Issues a renewal of `id` from new field values: when issued, it supersedes the old one. */
@@ -373,15 +656,24 @@ export class IssuanceService {
     issuerId: string,
     id: string,
     record: unknown,
-    actor: string,
+    actor: By,
     reserve?: ReserveHook<SubmitResult>,
+    source?: string | null,
   ): Promise<SubmitResult> {
     const row = await this.reads.certificate(issuerId, id);
     if (row.status !== "issued" && row.status !== "suspended") {
       throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: it is ${row.status}`);
     }
     try {
-      return await this.submit({ issuerId, typeId: row.typeId, records: [record], actor, supersedes: row, reserve });
+      return await this.submit({
+        issuerId,
+        typeId: row.typeId,
+        records: [record],
+        actor,
+        source,
+        supersedes: row,
+        reserve,
+      });
     } catch (error) {
       if (isStoreError(error, "INVALID_STATE"))
         throw new ServiceError("INVALID_STATUS", `Cannot renew certificate ${id}: ${error.message}`, { cause: error });
@@ -389,18 +681,17 @@ export class IssuanceService {
     }
   }
 
-  async #queueOperation(
+  /** A new operation, `queued`, as the pipeline sends it to the chain. */
+  #operationRow(
     issuerId: string,
     kind: OperationKind,
     certificateId: string | null,
     batchId: string | null,
     reason: number,
     successorId: string | null,
-    actor: string,
-    reserve?: ReserveHook<OperationRow>,
-  ): Promise<OperationRow> {
-    const at = this.#now().toISOString();
-    const operation: OperationRow = {
+    at: string,
+  ): OperationRow {
+    return {
       id: randomUUID(),
       issuerId,
       kind,
@@ -414,21 +705,6 @@ export class IssuanceService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.#p.store.transaction(async (store) => {
-      await store.insertOperation(operation);
-      await store.insertEvent({
-        issuerId,
-        certificateId,
-        batchId,
-        type: `${kind}-requested`,
-        actor,
-        detailJson: JSON.stringify({ reason, operationId: operation.id }),
-        at,
-      });
-      await reserve?.(store, operation);
-    });
-    this.#kick();
-    return operation;
   }
 
   /** Starts the pipeline: a pass now, then whenever work arrives and every `batchWaitMs / 2`. */
@@ -940,4 +1216,17 @@ function hasCode(error: unknown, code: string): boolean {
     if (e.code === code) return true;
   }
   return false;
+}
+
+/** Refuses a status change the certificate's status does not allow. */
+function assertChangeAllowed(row: CertificateRow, kind: "revoke" | "suspend" | "reinstate"): void {
+  const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
+  if (!allowed.includes(row.status))
+    throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${row.id}: it is ${row.status}`);
+}
+
+/** The candidate's e-mail address of a validated row, if it carried one (never part of the credential). */
+function emailOf(record: object): string | undefined {
+  const email = (record as { email?: unknown }).email;
+  return typeof email === "string" && email.length > 0 ? email : undefined;
 }

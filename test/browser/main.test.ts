@@ -56,7 +56,9 @@ describe("verifier page in Chromium (embedded default server)", function () {
       this.skip();
     }
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-verifier-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
     const csb = server.dev!.apiKeys.CSB;
     const fsd = server.dev!.apiKeys.FSD;
 

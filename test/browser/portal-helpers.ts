@@ -40,7 +40,9 @@ export async function startPortal(dataDirPrefix: string): Promise<Portal> {
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
     const csbKey = server.dev!.apiKeys.CSB;
     const fsdKey = server.dev!.apiKeys.FSD;
     const cre = await api(server, "POST", "/batches?type=csb-cre", {

@@ -167,7 +167,7 @@ export async function startServiceProcess(
   );
   const child = spawn(command[0], command.slice(1), {
     cwd,
-    env: { ...base, PORT: "0", LOG_LEVEL: "info", ...env },
+    env: { ...base, PORT: "0", LOG_LEVEL: "info", APPROVALS: "none", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

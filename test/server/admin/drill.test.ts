@@ -71,7 +71,9 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-drill-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
     key = server.dev!.apiKeys.CSB;
     registryAddress = server.dev!.registry;
   });
@@ -183,6 +185,7 @@ describe("the key-compromise drill: cut off CSB's signer, verify, new signer, re
     // ...and the service runs on it with CSB's new key, as a production deployment is configured.
     server = await startServer(
       loadConfig({
+        APPROVALS: "none",
         DATA_DIR: dataDir,
         PORT: "0",
         BATCH_WAIT_MS: "100",

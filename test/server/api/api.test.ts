@@ -31,6 +31,7 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       const databaseUrl = await postgres?.fresh();
       server = await startServer(
         loadConfig({
+          APPROVALS: "none",
           DATA_DIR: dataDir,
           PORT: "0",
           BATCH_WAIT_MS: "100",
@@ -71,6 +72,7 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         name: { en: "Fire Services Department", "zh-HK": "消防處" },
         domain: "hkfsd.gov.hk",
         types: ["fsd-dg-licence", "fsd-fsi-contractor"],
+        actor: { kind: "api-key", name: "development", scopes: ["issue", "read", "status"] },
       });
       expect((await api(server, "GET", "/me")).status).to.equal(401);
     });

@@ -41,7 +41,9 @@ describe("certs CLI (issue, revoke, status)", function () {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-cli-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
   });
   after(async () => {
     await server.stop();

@@ -97,7 +97,9 @@ describe("operations: health, readiness, metrics and request ids", function () {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-health-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
   });
   after(async () => {
     for (const e of extra.reverse()) await e.close();

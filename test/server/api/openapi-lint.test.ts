@@ -37,7 +37,9 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-openapi-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
     const res = await api(server, "GET", "/openapi.json");
     expect(res.status).to.equal(200);
     doc = res.json;

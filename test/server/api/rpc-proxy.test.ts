@@ -38,7 +38,9 @@ describe("the public JSON-RPC proxy (local chain)", function () {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-rpc-"));
-    server = await startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    server = await startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
     url = server.dev!.rpcUrl;
     registry = server.dev!.registry;
   });

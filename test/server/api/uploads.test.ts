@@ -47,6 +47,7 @@ async function startWith(
 ): Promise<RunningServer> {
   return startServer(
     loadConfig({
+      APPROVALS: "none",
       DATA_DIR: dataDir,
       PORT: "0",
       BATCH_WAIT_MS: "100",

@@ -152,6 +152,7 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       databaseUrl = await postgres?.fresh();
       server = await startServer(
         loadConfig({
+          APPROVALS: "none",
           DATA_DIR: dataDir,
           PORT: "0",
           BATCH_WAIT_MS: "100",

@@ -38,6 +38,7 @@ async function startIssuer(
     env: {
       ...process.env,
       DATA_DIR: dataDir,
+      APPROVALS: "none",
       PORT: "0",
       BATCH_WAIT_MS: "100",
       LOG_LEVEL: "warn",

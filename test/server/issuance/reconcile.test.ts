@@ -23,7 +23,9 @@ describe("reconciliation of stored anchors with the chain at start", function ()
   let dataDir: string;
   let server: RunningServer | undefined;
   const start = async () =>
-    startServer(loadConfig({ DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }));
+    startServer(
+      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+    );
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-reconcile-"));

@@ -114,6 +114,7 @@ export async function startTestServer(
   const databaseUrl = await postgres?.fresh();
   const server = await startServer(
     loadConfig({
+      APPROVALS: "none",
       DATA_DIR: dataDir,
       PORT: "0",
       LOG_LEVEL: "silent",
