@@ -474,7 +474,26 @@ CREATE TABLE email_outbox (
   CONSTRAINT email_outbox_code_until_sent CHECK (status = 'waiting' OR claim_code IS NULL)
 )${strict};
 CREATE INDEX email_outbox_due_idx ON email_outbox (next_attempt_at) WHERE status = 'waiting';
-`;
+${uploadDecisionChecks(dialect)}`;
+}
+
+/**
+ * An upload's decision as a change request's: a rejection carries its reason, of at most 500
+ * characters. SQLite cannot add a CHECK to a table after the fact, so there two triggers refuse it.
+ */
+function uploadDecisionChecks(dialect: Dialect): string {
+  const valid = `(decision_reason IS NULL OR length(decision_reason) <= 500) AND (state <> 'rejected' OR decision_reason IS NOT NULL)`;
+  if (dialect === "postgres") {
+    return `ALTER TABLE uploads ADD CONSTRAINT uploads_decision_check CHECK (${valid});\n`;
+  }
+  return ["INSERT", "UPDATE"]
+    .map(
+      (event) => `CREATE TRIGGER uploads_decision_check_${event.toLowerCase()} BEFORE ${event} ON uploads
+WHEN NOT (${valid.replace(/\b(decision_reason|state)\b/g, "NEW.$1")})
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: uploads_decision_check'); END;
+`,
+    )
+    .join("");
 }
 
 /** Every migration of this build, in order. Only ever append. */

@@ -1139,15 +1139,17 @@ export class SqlStore implements Store {
         return false;
       }
       if (decision.state === "rejected") {
+        // Failed first, then unmarked (as recordBatchFailure): a renewal still pending shares its number
+        // with the certificate it renews, so unmarking that one first would make the number live twice.
         await tx.#q(
           "decideUpload",
-          `UPDATE certificates SET renewed_by = NULL, updated_at = ?
-           WHERE renewed_by IN (SELECT id FROM certificates WHERE upload_id = ? AND status = 'pending')`,
+          "UPDATE certificates SET status = 'failed', updated_at = ? WHERE upload_id = ? AND status = 'pending'",
           [decision.at, uploadId],
         );
         await tx.#q(
           "decideUpload",
-          "UPDATE certificates SET status = 'failed', updated_at = ? WHERE upload_id = ? AND status = 'pending'",
+          `UPDATE certificates SET renewed_by = NULL, updated_at = ?
+           WHERE renewed_by IN (SELECT id FROM certificates WHERE upload_id = ? AND status = 'failed')`,
           [decision.at, uploadId],
         );
         await tx.#q(

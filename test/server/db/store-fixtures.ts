@@ -13,11 +13,17 @@ import type { Dialect, Migration } from "../../../server/db/migrations.ts";
 import { openPostgresStore } from "../../../server/db/postgres-store.ts";
 import { openSqliteStore } from "../../../server/db/sqlite-store.ts";
 import type {
+  ApiKeyRow,
   BatchRow,
   CertificateRow,
+  ChangeRequestRow,
+  Decision,
+  LoginAttemptRow,
+  NewAuditEntry,
   NewCertificate,
   OperationKind,
   OperationRow,
+  SessionRow,
   Store,
   UploadRow,
 } from "../../../server/db/store.ts";
@@ -183,6 +189,13 @@ export function newUpload(overrides: Partial<UploadRow> = {}): UploadRow {
     rowCount: 3,
     errorsJson: "[]",
     createdAt: at(0),
+    state: "released",
+    requestedBy: null,
+    requestedByName: null,
+    decidedBy: null,
+    decidedByName: null,
+    decidedAt: null,
+    decisionReason: null,
     ...overrides,
   };
 }
@@ -327,6 +340,135 @@ export function newOperation(
     updatedAt: at(30),
     ...overrides,
   };
+}
+
+/** An API key of CSB with every scope and no expiry, as the store reads it back. */
+export function newApiKey(overrides: Partial<ApiKeyRow> = {}): ApiKeyRow {
+  const id = overrides.id ?? randomUUID();
+  return {
+    id,
+    issuerId: CSB,
+    label: "ops",
+    keyHash: sha256(`key ${id}`),
+    createdAt: at(1),
+    revokedAt: null,
+    scopes: ["issue", "read", "status"],
+    expiresAt: null,
+    ...overrides,
+  };
+}
+
+/** Officers as the store sees them: an actor id and a name. */
+export type Person = { id: string; name: string };
+export const CLERK: Person = { id: "officer:clerk-1", name: "CHAN Siu Ming 陳小明" };
+export const APPROVER: Person = { id: "officer:approver-1", name: "WONG Mei Ling 黃美玲" };
+export const SECOND_APPROVER: Person = { id: "officer:approver-2", name: "LEE Ka Yan 李嘉欣" };
+
+/** A decision of `by` at 50 s (a rejection needs its reason). */
+export function decision(state: Decision["state"], by: Person = APPROVER, overrides: Partial<Decision> = {}): Decision {
+  return {
+    state,
+    by: by.id,
+    byName: by.name,
+    at: at(50),
+    reason: state === "rejected" ? "the results are not final" : null,
+    ...overrides,
+  };
+}
+
+/** Inserts an upload of `count` pending certificates awaiting approval, uploaded by `requester`. */
+export async function seedAwaiting(
+  store: Store,
+  count: number,
+  requester: Person = CLERK,
+  overrides: Partial<UploadRow> = {},
+): Promise<{ upload: UploadRow; certificates: NewCertificate[] }> {
+  return seedPending(store, count, {
+    state: "awaiting-approval",
+    requestedBy: requester.id,
+    requestedByName: requester.name,
+    ...overrides,
+  });
+}
+
+/** A revocation of `certificate` requested by the clerk, awaiting approval. */
+export function newChangeRequest(
+  certificate: { id: string; issuerId: string },
+  overrides: Partial<ChangeRequestRow> = {},
+): ChangeRequestRow {
+  return {
+    id: randomUUID(),
+    issuerId: certificate.issuerId,
+    certificateId: certificate.id,
+    kind: "revoke",
+    reason: 4,
+    note: "The candidate's result was revised on appeal (case 2025/117).",
+    state: "awaiting-approval",
+    requestedBy: CLERK.id,
+    requestedByName: CLERK.name,
+    requestedAt: at(40),
+    decidedBy: null,
+    decidedByName: null,
+    decidedAt: null,
+    decisionReason: null,
+    operationId: null,
+    ...overrides,
+  };
+}
+
+/** A session of the CSB clerk from 100 s, ending at the latest at 100 s + 8 h. */
+export function newSession(overrides: Partial<SessionRow> = {}): SessionRow {
+  return {
+    idHash: sha256(`session ${randomUUID()}`),
+    issuerId: CSB,
+    subject: "clerk-1",
+    name: CLERK.name,
+    email: "clerk-1@csb.gov.hk",
+    roles: ["clerk", "approver"],
+    createdAt: at(100),
+    lastSeenAt: at(100),
+    expiresAt: at(100 + 8 * 3600),
+    endedAt: null,
+    ...overrides,
+  };
+}
+
+export function newLoginAttempt(overrides: Partial<LoginAttemptRow> = {}): LoginAttemptRow {
+  return {
+    state: randomBytes(16).toString("base64url"),
+    codeVerifier: randomBytes(32).toString("base64url"),
+    nonce: randomBytes(16).toString("base64url"),
+    returnTo: "/officer/batches",
+    createdAt: at(100),
+    ...overrides,
+  };
+}
+
+/** An audit entry of CSB's clerk. */
+export function newAuditEntry(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry {
+  return {
+    issuerId: CSB,
+    at: at(60),
+    actorId: CLERK.id,
+    actorName: CLERK.name,
+    action: "upload",
+    source: "203.0.113.7",
+    certificateId: null,
+    uploadId: null,
+    batchId: null,
+    detailJson: '{"rows":3}',
+    ...overrides,
+  };
+}
+
+/** The hash of `entry` at `seq` after `prevHash` (the store only links them; any hash of both does). */
+export function entryHash(entry: NewAuditEntry, seq: number, prevHash: string): string {
+  return sha256(JSON.stringify([entry, seq, prevHash]));
+}
+
+/** `appendAudit(entry)` with {@link entryHash}. */
+export function append(store: Store, entry: NewAuditEntry) {
+  return store.appendAudit(entry, (seq, prevHash) => entryHash(entry, seq, prevHash));
 }
 
 // --- assertions -----------------------------------------------------------------------------------

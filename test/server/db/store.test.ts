@@ -3,25 +3,50 @@ import Database from "better-sqlite3";
 import { expect } from "chai";
 import pg from "pg";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../server/db/migrations.ts";
-import { PUT_PDFS_CHUNK_BYTES, PUT_PDFS_CHUNK_ROWS, type Store } from "../../../server/db/store.ts";
+import {
+  AUDIT_GENESIS_HASH,
+  PUT_PDFS_CHUNK_BYTES,
+  PUT_PDFS_CHUNK_ROWS,
+  type AuditRow,
+  type ChangeRequestRow,
+  type Decision,
+  type EmailRow,
+  type NewAuditEntry,
+  type NewCertificate,
+  type Store,
+  type UploadRow,
+  type UploadState,
+} from "../../../server/db/store.ts";
 import { MAX_VERIFY_INPUT_BYTES } from "../../../core/verify/verify.ts";
 import { isStoreError } from "../../../server/db/store-error.ts";
 import {
+  append,
+  APPROVER,
   at,
+  CLERK,
   CRE,
+  decision,
+  entryHash,
   CSB,
   DG,
   expectStoreError,
   FSD,
   hex32,
   mustFind,
+  newApiKey,
+  newAuditEntry,
   newBatch,
   newCertificate,
+  newChangeRequest,
+  newLoginAttempt,
   newOperation,
+  newSession,
   newUpload,
   newUploadWith,
   pdfBytes,
   postgresHarness,
+  SECOND_APPROVER,
+  seedAwaiting,
   seedBatch,
   seedIssued,
   seedPending,
@@ -34,12 +59,18 @@ import {
 
 const TABLES = [
   "api_keys",
+  "audit_heads",
+  "audit_log",
   "batches",
   "certificate_pdfs",
   "certificates",
+  "change_requests",
+  "email_outbox",
   "events",
   "idempotency_keys",
   "leases",
+  "login_attempts",
+  "officer_sessions",
   "operations",
   "schema_migrations",
   "uploads",
@@ -228,35 +259,47 @@ function storeContract(harness: Harness): void {
 
     describe("API keys", () => {
       it("finds a key by its hash and lists one issuer's keys oldest first, never another issuer's", async () => {
-        const newer = {
+        const newer = newApiKey({
           id: "k2",
-          issuerId: CSB,
           label: "batch job",
           keyHash: sha256("b"),
           createdAt: at(2),
           revokedAt: at(3),
-        };
-        const older = {
-          id: "k1",
-          issuerId: CSB,
-          label: "ops",
-          keyHash: sha256("a"),
-          createdAt: at(1),
-          revokedAt: null,
-        };
-        const other = {
-          id: "k3",
-          issuerId: FSD,
-          label: "ops",
-          keyHash: sha256("c"),
-          createdAt: at(0),
-          revokedAt: null,
-        };
+          scopes: ["read"],
+          expiresAt: at(86_400),
+        });
+        const older = newApiKey({ id: "k1", keyHash: sha256("a"), createdAt: at(1) });
+        const other = newApiKey({ id: "k3", issuerId: FSD, keyHash: sha256("c"), createdAt: at(0) });
         for (const row of [newer, older, other]) await store.insertApiKey(row);
         expect(await store.findApiKeyByHash(sha256("b"))).to.deep.equal(newer);
         expect(await store.findApiKeyByHash(sha256("nothing"))).to.equal(undefined);
         expect(await store.listApiKeys(CSB)).to.deep.equal([older, newer]);
         expect(await store.listApiKeys("NOBODY")).to.deep.equal([]);
+      });
+
+      it("keeps a key's scopes and expiry as given, and gives a key inserted without them every scope and no expiry", async () => {
+        const scoped = newApiKey({ scopes: ["issue", "status"], expiresAt: at(3600) });
+        const none = newApiKey({ scopes: [] });
+        const { scopes: _scopes, expiresAt: _expiresAt, ...legacy } = newApiKey();
+        for (const row of [scoped, none, legacy]) await store.insertApiKey(row);
+        expect(await store.findApiKeyByHash(scoped.keyHash)).to.deep.equal(scoped);
+        expect((await store.findApiKeyByHash(none.keyHash))!.scopes).to.deep.equal([]);
+        expect(await store.findApiKeyByHash(legacy.keyHash)).to.deep.equal({
+          ...legacy,
+          scopes: ["issue", "read", "status"],
+          expiresAt: null,
+        });
+      });
+
+      it("revokes a live key only for its own issuer, once", async () => {
+        const key = newApiKey();
+        await store.insertApiKey(key);
+        expect(await store.revokeApiKey(FSD, key.id, at(5))).to.equal(false);
+        expect((await store.findApiKeyByHash(key.keyHash))!.revokedAt).to.equal(null);
+        expect(await store.revokeApiKey(CSB, "no-such-key", at(5))).to.equal(false);
+        expect(await store.revokeApiKey(CSB, key.id, at(5))).to.equal(true);
+        expect(await store.revokeApiKey(CSB, key.id, at(6))).to.equal(false);
+        expect((await store.findApiKeyByHash(key.keyHash))!.revokedAt).to.equal(at(5));
       });
 
       it("refuses a second key with the same hash with DUPLICATE", async () => {
@@ -1356,6 +1399,827 @@ function storeContract(harness: Harness): void {
         expect(first.map((b) => b.id)).to.deep.equal(ids.slice(0, 2));
         const rest = await store.anchoredBatches({ createdAt: first[1].createdAt, id: first[1].id }, 2);
         expect(rest.map((b) => b.id)).to.deep.equal(ids.slice(2));
+      });
+    });
+
+    describe("approvals of uploads", () => {
+      const ids = (rows: readonly { id: string }[]) => rows.map((r) => r.id);
+      const decided = (upload: UploadRow, d: Decision): UploadRow => ({
+        ...upload,
+        state: d.state as UploadState,
+        decidedBy: d.by,
+        decidedByName: d.byName,
+        decidedAt: d.at,
+        decisionReason: d.reason,
+      });
+
+      it("stores an upload awaiting approval with who uploaded it, and lists one issuer's uploads newest first, by state, paged", async () => {
+        const released = await seedPending(store, 1, { createdAt: at(1) });
+        const awaiting = await seedAwaiting(store, 2, CLERK, { createdAt: at(2) });
+        const rejected = await seedAwaiting(store, 1, CLERK, { createdAt: at(3) });
+        const fsd = await seedAwaiting(store, 1, CLERK, { issuerId: FSD, typeId: DG, createdAt: at(4) });
+        const rejection = decision("rejected");
+        expect(await store.decideUpload(CSB, rejected.upload.id, rejection)).to.equal(true);
+        expect(await store.findUpload(CSB, awaiting.upload.id)).to.deep.equal(awaiting.upload);
+        expect(await store.listUploads(CSB, { limit: 10, offset: 0 })).to.deep.equal([
+          decided(rejected.upload, rejection),
+          awaiting.upload,
+          released.upload,
+        ]);
+        const list = (state: UploadState | undefined, limit = 10, offset = 0) =>
+          store.listUploads(CSB, { state, limit, offset }).then(ids);
+        expect(await list("awaiting-approval")).to.deep.equal([awaiting.upload.id]);
+        expect(await list("released")).to.deep.equal([released.upload.id]);
+        expect(await list("rejected")).to.deep.equal([rejected.upload.id]);
+        expect(await list(undefined, 1, 1)).to.deep.equal([awaiting.upload.id]);
+        expect(await list(undefined, 10, 3)).to.deep.equal([]);
+        expect(await store.listUploads(FSD, { limit: 10, offset: 0 })).to.deep.equal([fsd.upload]);
+        expect(await store.listUploads("NOBODY", { limit: 10, offset: 0 })).to.deep.equal([]);
+        await expectStoreError(store.listUploads(CSB, { limit: -1, offset: 0 }), "INVALID_ARGUMENT");
+      });
+
+      it("keeps the certificates of an upload awaiting approval or rejected from the batcher, and gives them to it once released", async () => {
+        const released = await seedPending(store, 1, { createdAt: at(1) });
+        const awaiting = await seedAwaiting(store, 2, CLERK, { createdAt: at(2) });
+        const rejected = await seedAwaiting(store, 2, CLERK, { createdAt: at(3) });
+        const fsd = await seedAwaiting(store, 1, CLERK, { issuerId: FSD, typeId: DG, createdAt: at(4) });
+        expect(await store.pendingGroups()).to.deep.equal([{ issuerId: CSB, typeId: CRE, count: 1, oldest: at(1) }]);
+        expect(ids(await store.pendingCertificates(CSB, CRE, 10))).to.deep.equal([released.certificates[0].id]);
+        expect(await store.pendingCertificates(FSD, DG, 10)).to.deep.equal([]);
+
+        expect(await store.decideUpload(CSB, rejected.upload.id, decision("rejected"))).to.equal(true);
+        expect(await store.pendingGroups()).to.deep.equal([{ issuerId: CSB, typeId: CRE, count: 1, oldest: at(1) }]);
+        expect(await store.decideUpload(CSB, awaiting.upload.id, decision("released"))).to.equal(true);
+        expect(await store.pendingGroups()).to.deep.equal([{ issuerId: CSB, typeId: CRE, count: 3, oldest: at(1) }]);
+        expect(ids(await store.pendingCertificates(CSB, CRE, 10))).to.deep.equal([
+          released.certificates[0].id,
+          ...ids(awaiting.certificates),
+        ]);
+        expect(await store.uploadProgress(rejected.upload.id)).to.deep.equal({ failed: 2 });
+
+        expect(await store.decideUpload(FSD, fsd.upload.id, decision("released"))).to.equal(true);
+        expect(await store.pendingGroups()).to.deep.equal([
+          { issuerId: CSB, typeId: CRE, count: 3, oldest: at(1) },
+          { issuerId: FSD, typeId: DG, count: 1, oldest: at(4) },
+        ]);
+        expect(ids(await store.pendingCertificates(FSD, DG, 10))).to.deep.equal(ids(fsd.certificates));
+      });
+
+      it("releases or rejects only an upload awaiting approval, never by its requester (SELF_APPROVAL)", async () => {
+        const a = await seedAwaiting(store, 1);
+        await expectStoreError(store.decideUpload(CSB, a.upload.id, decision("released", CLERK)), "SELF_APPROVAL");
+        await expectStoreError(store.decideUpload(CSB, a.upload.id, decision("rejected", CLERK)), "SELF_APPROVAL");
+        expect(await store.findUpload(CSB, a.upload.id)).to.deep.equal(a.upload);
+        await expectStoreError(store.decideUpload(FSD, a.upload.id, decision("released")), "NOT_FOUND");
+        await expectStoreError(store.decideUpload(CSB, "no-such-upload", decision("released")), "NOT_FOUND");
+        await expectStoreError(store.decideUpload(CSB, a.upload.id, decision("approved")), "INVALID_ARGUMENT");
+
+        const release = decision("released");
+        expect(await store.decideUpload(CSB, a.upload.id, release)).to.equal(true);
+        expect(await store.findUpload(CSB, a.upload.id)).to.deep.equal(decided(a.upload, release));
+        // Decided: no second decision, by anyone.
+        expect(await store.decideUpload(CSB, a.upload.id, decision("rejected", SECOND_APPROVER))).to.equal(false);
+        expect(await store.decideUpload(CSB, a.upload.id, decision("released", SECOND_APPROVER))).to.equal(false);
+        expect(await store.decideUpload(CSB, a.upload.id, decision("rejected", CLERK))).to.equal(false);
+        expect(await store.findUpload(CSB, a.upload.id)).to.deep.equal(decided(a.upload, release));
+        expect(await store.uploadProgress(a.upload.id)).to.deep.equal({ pending: 1 });
+
+        // An upload stored released (no approval asked for) is not awaiting approval either.
+        const released = await seedPending(store, 1);
+        expect(await store.decideUpload(CSB, released.upload.id, decision("rejected"))).to.equal(false);
+        expect(await store.uploadProgress(released.upload.id)).to.deep.equal({ pending: 1 });
+
+        const b = await seedAwaiting(store, 1);
+        expect(await store.decideUpload(CSB, b.upload.id, decision("rejected"))).to.equal(true);
+        expect(await store.decideUpload(CSB, b.upload.id, decision("released", SECOND_APPROVER))).to.equal(false);
+        expect((await store.findUpload(CSB, b.upload.id))!.state).to.equal("rejected");
+        expect(await store.uploadProgress(b.upload.id)).to.deep.equal({ failed: 1 });
+      });
+
+      it("refuses a rejection without its reason, or with one past 500 characters, changing nothing", async () => {
+        const { upload } = await seedAwaiting(store, 2);
+        await expectStoreError(
+          store.decideUpload(CSB, upload.id, decision("rejected", APPROVER, { reason: null })),
+          "INVALID_VALUE",
+          /uploads_decision_check/,
+        );
+        await expectStoreError(
+          store.decideUpload(CSB, upload.id, decision("rejected", APPROVER, { reason: "理".repeat(501) })),
+          "INVALID_VALUE",
+          /uploads_decision_check/,
+        );
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(upload);
+        expect(await store.uploadProgress(upload.id)).to.deep.equal({ pending: 2 });
+        const rejection = decision("rejected", APPROVER, { reason: "理".repeat(500) });
+        expect(await store.decideUpload(CSB, upload.id, rejection)).to.equal(true);
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(decided(upload, rejection));
+      });
+
+      it("rejects an upload: its certificates failed and their numbers free, what they renewed no longer marked, their e-mails cancelled", async () => {
+        const [old] = (await seedPending(store, 1)).certificates;
+        await seedIssued(store, [old]);
+        const upload = newUpload({
+          rowCount: 2,
+          state: "awaiting-approval",
+          requestedBy: CLERK.id,
+          requestedByName: CLERK.name,
+          createdAt: at(30),
+        });
+        const renewal = newCertificate(upload, 1, {
+          certificateNumber: old.certificateNumber,
+          supersedes: old.id,
+          email: { toAddress: "chan.tai.man@example.com", claimCode: "CLAIM-RENEWAL" },
+        });
+        const fresh = newCertificate(upload, 2, {
+          email: { toAddress: "wong.siu.ming@example.com", claimCode: "CLAIM-FRESH" },
+        });
+        await store.markRenewing(old.id, renewal.id);
+        expect((await store.insertUpload(upload, [renewal, fresh])).refused).to.deep.equal([]);
+        // While it awaits approval its numbers are taken: by the renewal (not the certificate it renews) and the new one.
+        const probe = newUpload({ rowCount: 2 });
+        const probes = [
+          newCertificate(probe, 1, { certificateNumber: old.certificateNumber }),
+          newCertificate(probe, 2, { certificateNumber: fresh.certificateNumber }),
+        ];
+        expect((await store.insertUpload(probe, probes)).refused.map((r) => r.existingId)).to.deep.equal([
+          renewal.id,
+          fresh.id,
+        ]);
+        expect((await store.findEmail(fresh.id))!.status).to.equal("waiting");
+
+        const rejection = decision("rejected", APPROVER, { reason: "the wrong sitting" });
+        expect(await store.decideUpload(CSB, upload.id, rejection)).to.equal(true);
+        for (const c of [renewal, fresh]) expect((await mustFind(store, c.id)).status).to.equal("failed");
+        expect((await mustFind(store, old.id)).status).to.equal("issued");
+        // The renewed certificate holds its number alone again, and can be renewed again; the new number is free.
+        const again = newUpload({ rowCount: 2 });
+        const copy = newCertificate(again, 1, { certificateNumber: old.certificateNumber });
+        const reuse = newCertificate(again, 2, { certificateNumber: fresh.certificateNumber });
+        expect((await store.insertUpload(again, [copy, reuse])).refused).to.deep.equal([
+          { id: copy.id, existingId: old.id },
+        ]);
+        expect((await mustFind(store, reuse.id)).status).to.equal("pending");
+        await store.markRenewing(old.id, "a-later-renewal");
+        for (const c of [renewal, fresh]) {
+          expect(await store.findEmail(c.id)).to.include({ status: "cancelled", claimCode: null, sentAt: null });
+        }
+        expect(await store.dueEmails(at(10_000_000), 10)).to.deep.equal([]);
+        expect(await store.findUpload(CSB, upload.id)).to.deep.equal(decided(upload, rejection));
+      });
+
+      it("lets exactly one of two approvers deciding an upload at once (on two instances) decide it", async () => {
+        const peer = await openMigrated();
+        const winners = new Set<string>();
+        for (let round = 0; round < 8; round++) {
+          const { upload } = await seedAwaiting(store, 2);
+          const release = () => store.decideUpload(CSB, upload.id, decision("released", APPROVER));
+          const reject = () => peer.decideUpload(CSB, upload.id, decision("rejected", SECOND_APPROVER));
+          const [released, rejected] =
+            round % 2 === 0
+              ? await Promise.all([release(), reject()])
+              : (await Promise.all([reject(), release()])).reverse();
+          expect([released, rejected].filter(Boolean), `round ${round}`).to.have.length(1);
+          winners.add(released ? "release" : "reject");
+          const row = (await store.findUpload(CSB, upload.id))!;
+          expect(row.state).to.equal(released ? "released" : "rejected");
+          expect(row.decidedBy).to.equal(released ? APPROVER.id : SECOND_APPROVER.id);
+          expect(await store.uploadProgress(upload.id)).to.deep.equal(released ? { pending: 2 } : { failed: 2 });
+        }
+        expect(winners.size).to.be.greaterThan(0);
+      });
+    });
+
+    describe("change requests", () => {
+      async function issuedCertificate(issuerId: string = CSB): Promise<NewCertificate> {
+        const seeded = await seedPending(store, 1, issuerId === CSB ? {} : { issuerId, typeId: DG });
+        await seedIssued(store, seeded.certificates);
+        return seeded.certificates[0];
+      }
+      const operationFor = (request: ChangeRequestRow) =>
+        newOperation(
+          request.kind,
+          { issuerId: request.issuerId, certificateId: request.certificateId },
+          {
+            reason: request.reason,
+          },
+        );
+      const decidedRequest = (request: ChangeRequestRow, d: Decision, operationId: string | null) => ({
+        ...request,
+        state: d.state,
+        decidedBy: d.by,
+        decidedByName: d.byName,
+        decidedAt: d.at,
+        decisionReason: d.reason,
+        operationId,
+      });
+
+      it("stores a request as given, finds it only for its issuer, and refuses a second open request for the certificate with DUPLICATE", async () => {
+        const certificate = await issuedCertificate();
+        const request = newChangeRequest(certificate);
+        await store.insertChangeRequest(request);
+        expect(await store.findChangeRequest(CSB, request.id)).to.deep.equal(request);
+        expect(await store.findChangeRequest(FSD, request.id)).to.equal(undefined);
+        expect(await store.findChangeRequest(CSB, "no-such-request")).to.equal(undefined);
+        await expectStoreError(
+          store.insertChangeRequest(newChangeRequest(certificate, { kind: "suspend" })),
+          "DUPLICATE",
+          /awaiting approval already/,
+        );
+        // Once decided, the certificate may have a new request.
+        expect(await store.decideChangeRequest(CSB, request.id, decision("rejected"), null)).to.equal(true);
+        const next = newChangeRequest(certificate, { kind: "suspend", note: null, requestedAt: at(60) });
+        await store.insertChangeRequest(next);
+        expect(await store.findChangeRequest(CSB, next.id)).to.deep.equal(next);
+      });
+
+      it("refuses a request naming another issuer's certificate or an unknown kind", async () => {
+        const fsd = await issuedCertificate(FSD);
+        await expectStoreError(
+          store.insertChangeRequest(newChangeRequest({ id: fsd.id, issuerId: CSB })),
+          "INVALID_REFERENCE",
+        );
+        const certificate = await issuedCertificate();
+        await expectStoreError(
+          store.insertChangeRequest(newChangeRequest(certificate, { kind: "supersede" as ChangeRequestRow["kind"] })),
+          "INVALID_VALUE",
+          /change_requests_kind_check/,
+        );
+        expect(await store.listChangeRequests(CSB, { limit: 10, offset: 0 })).to.deep.equal([]);
+      });
+
+      it("stores only one of two requests for one certificate inserted at once (on two instances): the other fails DUPLICATE", async () => {
+        const peer = await openMigrated();
+        const { certificates } = await seedPending(store, 6);
+        for (const certificate of certificates) {
+          const results = await Promise.allSettled([
+            store.insertChangeRequest(newChangeRequest(certificate, { kind: "revoke" })),
+            peer.insertChangeRequest(newChangeRequest(certificate, { kind: "suspend" })),
+          ]);
+          const failed = results.filter((r) => r.status === "rejected");
+          expect(failed, certificate.id).to.have.length(1);
+          expect(isStoreError(failed[0].reason, "DUPLICATE"), String(failed[0].reason)).to.equal(true);
+          const open = await store.listChangeRequests(CSB, { certificateId: certificate.id, limit: 10, offset: 0 });
+          expect(open).to.have.length(1);
+        }
+      });
+
+      it("approves a request once, by another officer, queuing its operation in the same transaction", async () => {
+        const certificate = await issuedCertificate();
+        const request = newChangeRequest(certificate);
+        await store.insertChangeRequest(request);
+        const operation = operationFor(request);
+        await expectStoreError(
+          store.decideChangeRequest(CSB, request.id, decision("approved", CLERK), operation),
+          "SELF_APPROVAL",
+        );
+        await expectStoreError(
+          store.decideChangeRequest(CSB, request.id, decision("approved"), null),
+          "INVALID_ARGUMENT",
+        );
+        await expectStoreError(
+          store.decideChangeRequest(CSB, request.id, decision("rejected"), operation),
+          "INVALID_ARGUMENT",
+        );
+        await expectStoreError(
+          store.decideChangeRequest(CSB, request.id, decision("released"), operation),
+          "INVALID_ARGUMENT",
+        );
+        await expectStoreError(
+          store.decideChangeRequest(FSD, request.id, decision("approved"), operation),
+          "NOT_FOUND",
+        );
+        await expectStoreError(
+          store.decideChangeRequest(CSB, "no-such-request", decision("approved"), operation),
+          "NOT_FOUND",
+        );
+        expect(await store.findOperation(operation.id)).to.equal(undefined);
+        expect(await store.findChangeRequest(CSB, request.id)).to.deep.equal(request);
+
+        const approval = decision("approved");
+        expect(await store.decideChangeRequest(CSB, request.id, approval, operation)).to.equal(true);
+        expect(await store.findChangeRequest(CSB, request.id)).to.deep.equal(
+          decidedRequest(request, approval, operation.id),
+        );
+        expect(await store.unfinishedOperations()).to.deep.equal([operation]);
+
+        const late = operationFor(request);
+        expect(await store.decideChangeRequest(CSB, request.id, decision("approved", SECOND_APPROVER), late)).to.equal(
+          false,
+        );
+        expect(await store.decideChangeRequest(CSB, request.id, decision("rejected", SECOND_APPROVER), null)).to.equal(
+          false,
+        );
+        expect(await store.findOperation(late.id)).to.equal(undefined);
+        expect(await store.unfinishedOperations()).to.deep.equal([operation]);
+      });
+
+      it("writes nothing when the decision cannot be stored: a rejection without a reason, a reason past 500 characters", async () => {
+        const certificate = await issuedCertificate();
+        const request = newChangeRequest(certificate);
+        await store.insertChangeRequest(request);
+        await expectStoreError(
+          store.decideChangeRequest(CSB, request.id, decision("rejected", APPROVER, { reason: null }), null),
+          "INVALID_VALUE",
+          /change_requests_rejected_has_reason/,
+        );
+        const operation = operationFor(request);
+        await expectStoreError(
+          store.decideChangeRequest(
+            CSB,
+            request.id,
+            decision("approved", APPROVER, { reason: "因".repeat(501) }),
+            operation,
+          ),
+          "INVALID_VALUE",
+          /change_requests_decision_reason_length/,
+        );
+        expect(await store.findOperation(operation.id)).to.equal(undefined);
+        expect(await store.unfinishedOperations()).to.deep.equal([]);
+        expect(await store.findChangeRequest(CSB, request.id)).to.deep.equal(request);
+
+        const rejection = decision("rejected", APPROVER, { reason: "因".repeat(500) });
+        expect(await store.decideChangeRequest(CSB, request.id, rejection, null)).to.equal(true);
+        expect(await store.findChangeRequest(CSB, request.id)).to.deep.equal(decidedRequest(request, rejection, null));
+        expect(await store.unfinishedOperations()).to.deep.equal([]);
+      });
+
+      it("keeps a case note of 2,000 characters, and refuses one of 2,001 with INVALID_VALUE", async () => {
+        const { certificates } = await seedPending(store, 2);
+        const longest = newChangeRequest(certificates[0], { note: "案".repeat(2000) });
+        await store.insertChangeRequest(longest);
+        expect((await store.findChangeRequest(CSB, longest.id))!.note).to.equal("案".repeat(2000));
+        await expectStoreError(
+          store.insertChangeRequest(newChangeRequest(certificates[1], { note: "案".repeat(2001) })),
+          "INVALID_VALUE",
+          /change_requests_note_length/,
+        );
+      });
+
+      it("lets exactly one of two approvers approving at once (on two instances) win, queuing exactly one operation", async () => {
+        const peer = await openMigrated();
+        const { certificates } = await seedPending(store, 6);
+        await seedIssued(store, certificates);
+        for (const certificate of certificates) {
+          const request = newChangeRequest(certificate);
+          await store.insertChangeRequest(request);
+          const [a, b] = [operationFor(request), operationFor(request)];
+          const results = await Promise.all([
+            store.decideChangeRequest(CSB, request.id, decision("approved", APPROVER), a),
+            peer.decideChangeRequest(CSB, request.id, decision("approved", SECOND_APPROVER), b),
+          ]);
+          expect(results.filter(Boolean), certificate.id).to.have.length(1);
+          const winner = results[0] ? a : b;
+          const queued = (await store.unfinishedOperations()).filter((o) => o.certificateId === certificate.id);
+          expect(queued).to.deep.equal([winner]);
+          const stored = (await store.findChangeRequest(CSB, request.id))!;
+          expect(stored).to.include({
+            state: "approved",
+            operationId: winner.id,
+            decidedBy: results[0] ? APPROVER.id : SECOND_APPROVER.id,
+          });
+        }
+      });
+
+      it("lists one issuer's requests newest first, by state and by certificate, paged", async () => {
+        const { certificates } = await seedPending(store, 3);
+        const fsd = await seedPending(store, 1, { issuerId: FSD, typeId: DG });
+        const first = newChangeRequest(certificates[0], { requestedAt: at(41) });
+        const second = newChangeRequest(certificates[1], { requestedAt: at(42), kind: "suspend" });
+        const third = newChangeRequest(certificates[0], { requestedAt: at(43), kind: "reinstate" });
+        const other = newChangeRequest(fsd.certificates[0], { requestedAt: at(44) });
+        await store.insertChangeRequest(first);
+        await store.insertChangeRequest(second);
+        await store.insertChangeRequest(other);
+        expect(await store.decideChangeRequest(CSB, first.id, decision("rejected"), null)).to.equal(true);
+        await store.insertChangeRequest(third);
+        const list = (filter: { state?: ChangeRequestRow["state"]; certificateId?: string }, limit = 10, offset = 0) =>
+          store.listChangeRequests(CSB, { ...filter, limit, offset }).then((rows) => rows.map((r) => r.id));
+        expect(await list({})).to.deep.equal([third.id, second.id, first.id]);
+        expect(await list({ state: "awaiting-approval" })).to.deep.equal([third.id, second.id]);
+        expect(await list({ state: "rejected" })).to.deep.equal([first.id]);
+        expect(await list({ state: "approved" })).to.deep.equal([]);
+        expect(await list({ certificateId: certificates[0].id })).to.deep.equal([third.id, first.id]);
+        expect(await list({ certificateId: certificates[0].id, state: "rejected" })).to.deep.equal([first.id]);
+        expect(await list({ certificateId: fsd.certificates[0].id })).to.deep.equal([]);
+        expect(await list({}, 1, 1)).to.deep.equal([second.id]);
+        expect(await store.listChangeRequests(FSD, { limit: 10, offset: 0 })).to.deep.equal([other]);
+        await expectStoreError(store.listChangeRequests(CSB, { limit: -1, offset: 0 }), "INVALID_ARGUMENT");
+      });
+    });
+
+    describe("officers' sessions and sign-ins", () => {
+      it("stores a session as given, records its last use (never backwards) and its end (once)", async () => {
+        const session = newSession();
+        await store.insertSession(session);
+        expect(await store.findSession(session.idHash)).to.deep.equal(session);
+        expect(await store.findSession(sha256("no such session"))).to.equal(undefined);
+        await store.touchSession(session.idHash, at(200));
+        await store.touchSession(session.idHash, at(150));
+        expect(await store.findSession(session.idHash)).to.deep.equal({ ...session, lastSeenAt: at(200) });
+        await store.endSession(session.idHash, at(300));
+        await store.endSession(session.idHash, at(400));
+        expect(await store.findSession(session.idHash)).to.deep.equal({
+          ...session,
+          lastSeenAt: at(200),
+          endedAt: at(300),
+        });
+        const other = newSession({ email: null, roles: ["auditor"], issuerId: FSD });
+        await store.insertSession(other);
+        expect(await store.findSession(other.idHash)).to.deep.equal(other);
+        await expectStoreError(store.insertSession({ ...newSession(), idHash: session.idHash }), "DUPLICATE");
+        await expectStoreError(
+          store.insertSession(newSession({ idHash: "the-cookie-itself" })),
+          "INVALID_VALUE",
+          /officer_sessions_id_hash_format/,
+        );
+      });
+
+      it("gives a sign-in under way once: a second take, and a take of an unknown state, find nothing", async () => {
+        const attempt = newLoginAttempt();
+        await store.insertLoginAttempt(attempt);
+        await expectStoreError(store.insertLoginAttempt({ ...newLoginAttempt(), state: attempt.state }), "DUPLICATE");
+        expect(await store.takeLoginAttempt(attempt.state)).to.deep.equal(attempt);
+        expect(await store.takeLoginAttempt(attempt.state)).to.equal(undefined);
+        expect(await store.takeLoginAttempt("no-such-state")).to.equal(undefined);
+      });
+
+      it("gives a sign-in to exactly one of two instances taking it at once", async () => {
+        const peer = await openMigrated();
+        for (let round = 0; round < 10; round++) {
+          const attempt = newLoginAttempt();
+          await store.insertLoginAttempt(attempt);
+          const taken = await Promise.all([
+            store.takeLoginAttempt(attempt.state),
+            peer.takeLoginAttempt(attempt.state),
+          ]);
+          expect(taken.filter((t) => t !== undefined)).to.deep.equal([attempt]);
+        }
+      });
+
+      it("prunes sign-ins started, and sessions that ended or expired, before the time given; keeps the rest", async () => {
+        const oldAttempt = newLoginAttempt({ createdAt: at(100) });
+        const newAttempt = newLoginAttempt({ createdAt: at(500) });
+        const expired = newSession({ expiresAt: at(400) });
+        const ended = newSession({ endedAt: at(300) });
+        const live = newSession();
+        const endedLater = newSession({ endedAt: at(600) });
+        for (const a of [oldAttempt, newAttempt]) await store.insertLoginAttempt(a);
+        for (const s of [expired, ended, live, endedLater]) await store.insertSession(s);
+        await store.pruneSessions(at(450));
+        expect(await store.findSession(expired.idHash)).to.equal(undefined);
+        expect(await store.findSession(ended.idHash)).to.equal(undefined);
+        expect(await store.findSession(live.idHash)).to.deep.equal(live);
+        expect(await store.findSession(endedLater.idHash)).to.deep.equal(endedLater);
+        expect(await store.takeLoginAttempt(oldAttempt.state)).to.equal(undefined);
+        expect(await store.takeLoginAttempt(newAttempt.state)).to.deep.equal(newAttempt);
+      });
+    });
+
+    describe("audit trail", () => {
+      it("numbers each department's entries 1, 2, 3 ..., each linked to the hash of the one before, and keeps the head", async () => {
+        expect(await store.auditHead(CSB)).to.deep.equal({ seq: 0, hash: AUDIT_GENESIS_HASH });
+        expect(await store.auditIssuers()).to.deep.equal([]);
+        const entries = [0, 1, 2].map((i) => newAuditEntry({ at: at(60 + i), detailJson: JSON.stringify({ i }) }));
+        const rows = [];
+        for (const entry of entries) rows.push(await append(store, entry));
+        const fsdEntry = newAuditEntry({ issuerId: FSD, source: null, detailJson: "{}" });
+        const fsd = await append(store, fsdEntry);
+        expect(rows.map((r) => r.seq)).to.deep.equal([1, 2, 3]);
+        expect(rows.map((r) => r.prevHash)).to.deep.equal([AUDIT_GENESIS_HASH, rows[0].hash, rows[1].hash]);
+        rows.forEach((r, i) =>
+          expect(r).to.deep.equal({
+            ...entries[i],
+            seq: i + 1,
+            prevHash: r.prevHash,
+            hash: entryHash(entries[i], i + 1, r.prevHash),
+          }),
+        );
+        expect(fsd).to.deep.equal({
+          ...fsdEntry,
+          seq: 1,
+          prevHash: AUDIT_GENESIS_HASH,
+          hash: entryHash(fsdEntry, 1, AUDIT_GENESIS_HASH),
+        });
+        expect(await store.auditHead(CSB)).to.deep.equal({ seq: 3, hash: rows[2].hash });
+        expect(await store.auditHead(FSD)).to.deep.equal({ seq: 1, hash: fsd.hash });
+        expect(await store.auditIssuers()).to.deep.equal([CSB, FSD]);
+        expect(await store.listAudit(CSB, { limit: 10 })).to.deep.equal(rows);
+        expect(await store.listAudit(FSD, { limit: 10 })).to.deep.equal([fsd]);
+      });
+
+      it("leaves no gap when an append fails or its transaction rolls back", async () => {
+        const first = await append(store, newAuditEntry());
+        await expectStoreError(append(store, newAuditEntry({ detailJson: "{not json" })), "INVALID_VALUE");
+        await expectStoreError(
+          store.appendAudit(newAuditEntry(), () => "not a hash"),
+          "INVALID_VALUE",
+          /audit_log_hash_format/,
+        );
+        const undo = new Error("undo");
+        let caught: unknown;
+        await store
+          .transaction(async (tx) => {
+            await append(tx, newAuditEntry());
+            throw undo;
+          })
+          .catch((e) => (caught = e));
+        expect(caught).to.equal(undo);
+        expect(await store.auditHead(CSB)).to.deep.equal({ seq: 1, hash: first.hash });
+        const second = await append(store, newAuditEntry());
+        expect(second).to.include({ seq: 2, prevHash: first.hash });
+        expect((await store.listAudit(CSB, { limit: 10 })).map((r) => r.seq)).to.deep.equal([1, 2]);
+        // A department's first append that fails leaves it no head either.
+        await expectStoreError(append(store, newAuditEntry({ issuerId: FSD, detailJson: "[" })), "INVALID_VALUE");
+        expect(await store.auditIssuers()).to.deep.equal([CSB]);
+      });
+
+      it("keeps each department's chain gap-free when 50 appends each run at once on two instances", async () => {
+        const peer = await openMigrated();
+        const entries = new Map<string, NewAuditEntry>();
+        const appends: Promise<AuditRow>[] = [];
+        for (let i = 0; i < 50; i++) {
+          for (const issuerId of [CSB, FSD]) {
+            const entry = newAuditEntry({ issuerId, detailJson: JSON.stringify({ issuerId, i }) });
+            entries.set(entry.detailJson, entry);
+            appends.push(append(i % 2 === 0 ? store : peer, entry));
+          }
+        }
+        const returned = await Promise.all(appends);
+        for (const issuerId of [CSB, FSD]) {
+          const chain = await store.listAudit(issuerId, { limit: 100 });
+          expect(chain.map((r) => r.seq)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+          chain.forEach((r, i) => {
+            expect(r.prevHash, `seq ${r.seq}`).to.equal(i === 0 ? AUDIT_GENESIS_HASH : chain[i - 1].hash);
+            expect(r.hash, `seq ${r.seq}`).to.equal(entryHash(entries.get(r.detailJson)!, r.seq, r.prevHash));
+          });
+          expect(new Set(chain.map((r) => r.detailJson)).size).to.equal(50);
+          expect(await store.auditHead(issuerId)).to.deep.equal({ seq: 50, hash: chain[49].hash });
+          const mine = returned.filter((r) => r.issuerId === issuerId).sort((a, b) => a.seq - b.seq);
+          expect(mine).to.deep.equal(chain);
+        }
+      });
+
+      it("lists entries by action, actor, certificate, upload, time (from inclusive, to exclusive) and after a number, at most limit", async () => {
+        const u = "upload-1";
+        const c = "certificate-1";
+        for (const entry of [
+          newAuditEntry({ at: at(60), action: "upload", uploadId: u }),
+          newAuditEntry({
+            at: at(61),
+            action: "upload-released",
+            actorId: APPROVER.id,
+            actorName: APPROVER.name,
+            uploadId: u,
+          }),
+          newAuditEntry({ at: at(62), action: "status-requested", certificateId: c }),
+          newAuditEntry({
+            at: at(63),
+            action: "pdf-downloaded",
+            actorId: APPROVER.id,
+            actorName: APPROVER.name,
+            certificateId: c,
+            batchId: "batch-1",
+          }),
+          newAuditEntry({ at: at(64), action: "sign-in", source: "cli" }),
+          newAuditEntry({ issuerId: FSD, at: at(60), action: "upload", uploadId: u, certificateId: c }),
+        ])
+          await append(store, entry);
+        const seqs = async (filter: Omit<Parameters<Store["listAudit"]>[1], "limit"> & { limit?: number }) =>
+          (await store.listAudit(CSB, { limit: 100, ...filter })).map((r) => r.seq);
+        expect(await seqs({})).to.deep.equal([1, 2, 3, 4, 5]);
+        expect(await seqs({ action: "upload" })).to.deep.equal([1]);
+        expect(await seqs({ actorId: CLERK.id })).to.deep.equal([1, 3, 5]);
+        expect(await seqs({ certificateId: c })).to.deep.equal([3, 4]);
+        expect(await seqs({ uploadId: u })).to.deep.equal([1, 2]);
+        expect(await seqs({ from: at(61), to: at(63) })).to.deep.equal([2, 3]);
+        expect(await seqs({ from: at(64) })).to.deep.equal([5]);
+        expect(await seqs({ to: at(60) })).to.deep.equal([]);
+        expect(await seqs({ afterSeq: 3 })).to.deep.equal([4, 5]);
+        expect(await seqs({ limit: 2 })).to.deep.equal([1, 2]);
+        expect(await seqs({ afterSeq: 1, actorId: CLERK.id, limit: 1 })).to.deep.equal([3]);
+        expect(await seqs({ action: "sign-in", actorId: APPROVER.id })).to.deep.equal([]);
+        expect(await seqs({ action: "no-such-action" })).to.deep.equal([]);
+        expect((await store.listAudit(FSD, { limit: 100 })).map((r) => [r.seq, r.action])).to.deep.equal([
+          [1, "upload"],
+        ]);
+        expect(await store.listAudit("NOBODY", { limit: 100 })).to.deep.equal([]);
+        await expectStoreError(store.listAudit(CSB, { limit: -1 }), "INVALID_ARGUMENT");
+      });
+    });
+
+    describe("e-mail outbox", () => {
+      const mail = (n: number) => ({ toAddress: `candidate.${n}@example.com`, claimCode: `CLAIM-${n}-7Q4M-XK2P` });
+      async function seedWithEmail(count: number, overrides: Partial<UploadRow> = {}) {
+        const upload = newUpload({ rowCount: count, createdAt: at(10), ...overrides });
+        const certificates = Array.from({ length: count }, (_, i) =>
+          newCertificate(upload, i + 1, { email: mail(i + 1) }),
+        );
+        await store.insertUpload(upload, certificates);
+        return { upload, certificates };
+      }
+      const emailOf = async (certificateId: string) => {
+        const row = await store.findEmail(certificateId);
+        expect(row, `e-mail of ${certificateId}`).to.not.equal(undefined);
+        return row!;
+      };
+
+      it("queues a waiting e-mail with its claim code for each certificate stored with an address, none for a refused duplicate or a row without one", async () => {
+        const first = await seedPending(store, 1);
+        const upload = newUpload({ rowCount: 5, createdAt: at(10) });
+        const withAddress = newCertificate(upload, 1, { email: mail(1) });
+        const without = newCertificate(upload, 2);
+        const nullAddress = newCertificate(upload, 3, { email: null });
+        const liveElsewhere = newCertificate(upload, 4, {
+          email: mail(4),
+          certificateNumber: first.certificates[0].certificateNumber,
+        });
+        const twiceHere = newCertificate(upload, 5, {
+          email: mail(5),
+          certificateNumber: withAddress.certificateNumber,
+        });
+        const { refused } = await store.insertUpload(upload, [
+          withAddress,
+          without,
+          nullAddress,
+          liveElsewhere,
+          twiceHere,
+        ]);
+        expect(refused.map((r) => r.id)).to.deep.equal([liveElsewhere.id, twiceHere.id]);
+        const row = await emailOf(withAddress.id);
+        expect(row.id).to.match(/^[0-9a-f-]{36}$/);
+        expect(row).to.deep.equal({
+          id: row.id,
+          issuerId: CSB,
+          certificateId: withAddress.id,
+          toAddress: mail(1).toAddress,
+          claimCode: mail(1).claimCode,
+          status: "waiting",
+          attempts: 0,
+          lastError: null,
+          nextAttemptAt: at(10),
+          createdAt: at(10),
+          sentAt: null,
+        });
+        for (const c of [without, nullAddress, liveElsewhere, twiceHere])
+          expect(await store.findEmail(c.id)).to.equal(undefined);
+        expect(await store.listEmails(CSB, { limit: 10, offset: 0 })).to.deep.equal([row]);
+        // The certificate row itself never holds the address.
+        expect(JSON.stringify(await mustFind(store, withAddress.id))).to.not.include(mail(1).toAddress);
+      });
+
+      it("gives an e-mail as due only once its certificate is no longer pending or anchoring and its time has come, oldest first", async () => {
+        const { certificates } = await seedWithEmail(2);
+        const later = await seedWithEmail(1, { createdAt: at(20) });
+        expect(await store.dueEmails(at(10_000), 10)).to.deep.equal([]);
+        const batch = await seedBatch(store, [...certificates, ...later.certificates]);
+        expect(await store.dueEmails(at(10_000), 10)).to.deep.equal([]);
+        await store.markBatchSubmitted(batch.id, hex32(`tx ${batch.id}`), 7);
+        await store.markBatchAnchored(batch.id, 12, at(20), null);
+        for (const c of [...certificates, ...later.certificates]) {
+          const pdf = pdfBytes(c.id);
+          await store.putPdf(c.id, pdf, sha256(pdf));
+        }
+        expect(await store.dueEmails(at(10_000), 10)).to.deep.equal([]);
+        await store.markBatchRendered(batch.id);
+        const due = await store.dueEmails(at(10_000), 10);
+        const byTime = (await Promise.all(certificates.map((c) => emailOf(c.id)))).sort((a, b) =>
+          a.id < b.id ? -1 : 1,
+        );
+        expect(due).to.deep.equal([
+          ...byTime.map((e) => ({ ...e, certificateStatus: "issued" })),
+          { ...(await emailOf(later.certificates[0].id)), certificateStatus: "issued" },
+        ]);
+        expect((await store.dueEmails(at(9), 10)).length).to.equal(0);
+        expect((await store.dueEmails(at(10), 10)).length).to.equal(2);
+        expect((await store.dueEmails(at(10_000), 1)).map((e) => e.id)).to.deep.equal([byTime[0].id]);
+        await expectStoreError(store.dueEmails(at(10_000), -1), "INVALID_ARGUMENT");
+      });
+
+      it("gives the e-mail of a certificate whose batch was set aside as due, with its status failed (to be cancelled)", async () => {
+        const { certificates } = await seedWithEmail(1);
+        const batch = await seedBatch(store, certificates);
+        await store.recordBatchFailure(batch.id, "refused", { maxAttempts: 1 });
+        const due = await store.dueEmails(at(10_000), 10);
+        expect(due.map((e) => [e.certificateId, e.certificateStatus])).to.deep.equal([[certificates[0].id, "failed"]]);
+        await store.cancelEmail(due[0].id);
+        expect(await emailOf(certificates[0].id)).to.include({ status: "cancelled", claimCode: null });
+        expect(await store.dueEmails(at(10_000), 10)).to.deep.equal([]);
+      });
+
+      it("marks an e-mail sent once: its claim code forgotten, no longer due, nothing changed afterwards", async () => {
+        const { certificates } = await seedWithEmail(1);
+        await seedIssued(store, certificates);
+        const waiting = await emailOf(certificates[0].id);
+        await store.markEmailSent(waiting.id, at(500));
+        const sent = { ...waiting, status: "sent", claimCode: null, attempts: 1, sentAt: at(500) };
+        expect(await emailOf(certificates[0].id)).to.deep.equal(sent);
+        expect(await store.dueEmails(at(10_000), 10)).to.deep.equal([]);
+        await store.markEmailSent(waiting.id, at(600));
+        await store.markEmailAttempt(waiting.id, "late", at(700), true);
+        await store.cancelEmail(waiting.id);
+        expect(await emailOf(certificates[0].id)).to.deep.equal(sent);
+      });
+
+      it("counts failed attempts, tries again at the time given, and gives up keeping the last error", async () => {
+        const { certificates } = await seedWithEmail(1);
+        await seedIssued(store, certificates);
+        const waiting = await emailOf(certificates[0].id);
+        await store.markEmailAttempt(waiting.id, "421 4.3.0 try again later", at(2000), false);
+        expect(await emailOf(certificates[0].id)).to.deep.equal({
+          ...waiting,
+          attempts: 1,
+          lastError: "421 4.3.0 try again later",
+          nextAttemptAt: at(2000),
+        });
+        expect(await store.dueEmails(at(1999), 10)).to.deep.equal([]);
+        expect((await store.dueEmails(at(2000), 10)).map((e) => e.id)).to.deep.equal([waiting.id]);
+        await store.markEmailAttempt(waiting.id, "x".repeat(5000), at(4000), false);
+        const second = await emailOf(certificates[0].id);
+        expect(second).to.include({
+          attempts: 2,
+          status: "waiting",
+          claimCode: waiting.claimCode,
+          nextAttemptAt: at(4000),
+        });
+        expect(second.lastError).to.have.length(1000);
+        await store.markEmailAttempt(waiting.id, "550 5.1.1 no such user", at(8000), true);
+        const failed = {
+          ...waiting,
+          status: "failed",
+          claimCode: null,
+          attempts: 3,
+          lastError: "550 5.1.1 no such user",
+          nextAttemptAt: at(8000),
+        };
+        expect(await emailOf(certificates[0].id)).to.deep.equal(failed);
+        expect(await store.dueEmails(at(10_000_000), 10)).to.deep.equal([]);
+        await store.markEmailAttempt(waiting.id, "again", at(9000), false);
+        await store.markEmailSent(waiting.id, at(9000));
+        expect(await emailOf(certificates[0].id)).to.deep.equal(failed);
+      });
+
+      it("cancels a waiting e-mail, and lists one issuer's e-mails newest first, by status, paged", async () => {
+        const a = await seedWithEmail(1, { createdAt: at(10) });
+        const b = await seedWithEmail(1, { createdAt: at(11) });
+        const c = await seedWithEmail(1, { createdAt: at(12) });
+        const fsdUpload = newUpload({ issuerId: FSD, typeId: DG, rowCount: 1, createdAt: at(13) });
+        const fsdCertificate = newCertificate(fsdUpload, 1, { email: mail(9) });
+        await store.insertUpload(fsdUpload, [fsdCertificate]);
+        const [ea, eb, ec] = await Promise.all([a, b, c].map((s) => emailOf(s.certificates[0].id)));
+        await store.cancelEmail(eb.id);
+        await store.cancelEmail("no-such-email");
+        const cancelled = { ...eb, status: "cancelled", claimCode: null };
+        expect(await emailOf(b.certificates[0].id)).to.deep.equal(cancelled);
+        const list = (status: EmailRow["status"] | undefined, limit = 10, offset = 0) =>
+          store.listEmails(CSB, { status, limit, offset });
+        expect(await list(undefined)).to.deep.equal([ec, cancelled, ea]);
+        expect(await list("waiting")).to.deep.equal([ec, ea]);
+        expect(await list("cancelled")).to.deep.equal([cancelled]);
+        expect(await list("sent")).to.deep.equal([]);
+        expect(await list(undefined, 1, 1)).to.deep.equal([cancelled]);
+        expect((await store.listEmails(FSD, { limit: 10, offset: 0 })).map((e) => e.certificateId)).to.deep.equal([
+          fsdCertificate.id,
+        ]);
+        expect(await store.findEmail("no-such-certificate")).to.equal(undefined);
+        await expectStoreError(store.listEmails(CSB, { limit: -1, offset: 0 }), "INVALID_ARGUMENT");
+      });
+
+      it("keeps an address of 254 characters, and refuses one of 255 with INVALID_VALUE, storing nothing of the upload", async () => {
+        const domain = "@example.com";
+        const longest = `${"a".repeat(254 - domain.length)}${domain}`;
+        const upload = newUpload({ rowCount: 1 });
+        const ok = newCertificate(upload, 1, { email: { toAddress: longest, claimCode: "CLAIM" } });
+        await store.insertUpload(upload, [ok]);
+        expect((await emailOf(ok.id)).toAddress).to.equal(longest);
+        const tooLong = newUpload({ rowCount: 1 });
+        const refused = newCertificate(tooLong, 1, { email: { toAddress: `a${longest}`, claimCode: "CLAIM" } });
+        await expectStoreError(store.insertUpload(tooLong, [refused]), "INVALID_VALUE", /email_outbox_address_length/);
+        expect(await store.findUpload(CSB, tooLong.id)).to.equal(undefined);
+        expect(await store.findCertificate(refused.id)).to.equal(undefined);
+        expect(await store.findEmail(refused.id)).to.equal(undefined);
+      });
+    });
+
+    describe("claim codes", () => {
+      it("replaces a certificate's claim code: the old hash finds nothing, the new one finds it; only for its own issuer", async () => {
+        const { certificates } = await seedPending(store, 2);
+        await seedIssued(store, certificates);
+        const [mine, other] = certificates;
+        const fresh = sha256("a new claim code");
+        await expectStoreError(store.replaceClaimCode(FSD, mine.id, fresh), "NOT_FOUND");
+        await expectStoreError(store.replaceClaimCode(CSB, "no-such-certificate", fresh), "NOT_FOUND");
+        expect((await store.findCertificateByClaimHash(mine.claimCodeHash))!.id).to.equal(mine.id);
+        expect(await store.findCertificateByClaimHash(fresh)).to.equal(undefined);
+
+        clock.set(200);
+        await store.replaceClaimCode(CSB, mine.id, fresh);
+        expect(await store.findCertificateByClaimHash(mine.claimCodeHash)).to.equal(undefined);
+        const found = (await store.findCertificateByClaimHash(fresh))!;
+        expect(found).to.include({ id: mine.id, claimCodeHash: fresh, status: "issued", updatedAt: at(200) });
+        expect((await store.findCertificateByClaimHash(other.claimCodeHash))!.id).to.equal(other.id);
+        await expectStoreError(store.replaceClaimCode(CSB, mine.id, other.claimCodeHash), "DUPLICATE");
+        await expectStoreError(store.replaceClaimCode(CSB, mine.id, fresh.toUpperCase()), "INVALID_VALUE");
+        expect((await store.findCertificateByClaimHash(fresh))!.id).to.equal(mine.id);
       });
     });
 
