@@ -1285,13 +1285,22 @@ export class SqlStore implements Store {
   }
 
   async replaceClaimCode(issuerId: string, certificateId: string, claimCodeHash: string): Promise<void> {
-    const result = await this.#q(
-      "replaceClaimCode",
-      "UPDATE certificates SET claim_code_hash = ?, updated_at = ? WHERE id = ? AND issuer_id = ?",
-      [claimCodeHash, this.#now(), certificateId, issuerId],
-    );
-    if (result.count === 0) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
+    await this.#atomic(async (tx) => {
+      const result = await tx.#q(
+        "replaceClaimCode",
+        "UPDATE certificates SET claim_code_hash = ?, updated_at = ? WHERE id = ? AND issuer_id = ?",
+        [claimCodeHash, this.#now(), certificateId, issuerId],
+      );
+      if (result.count === 0) throw new StoreError("NOT_FOUND", `certificate ${certificateId} does not exist`);
+      // A waiting e-mail would carry the old code, which no longer works: the officer hands out the new one.
+      await tx.#q(
+        "replaceClaimCode",
+        "UPDATE email_outbox SET status = 'cancelled', claim_code = NULL WHERE certificate_id = ? AND status = 'waiting'",
+        [certificateId],
+      );
+    });
   }
+
 
   // --- the audit trail ------------------------------------------------------------------------------
 
