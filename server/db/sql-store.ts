@@ -1301,7 +1301,6 @@ export class SqlStore implements Store {
     });
   }
 
-
   // --- the audit trail ------------------------------------------------------------------------------
 
   async appendAudit(entry: NewAuditEntry, hash: (seq: number, prevHash: string) => string): Promise<AuditRow> {
