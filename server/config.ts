@@ -45,6 +45,14 @@ export interface Config {
   maxBodyBytes: number;
   /** Requests per minute per client on public routes (claim downloads, verification, JSON-RPC). */
   publicRateLimit: number;
+  /**
+   * Candidates' e-mail (`server/mail/`): the SMTP server (`smtp://` or `smtps://`, credentials allowed in
+   * the URL: never logged) and the From address. Undefined: the embedded default runs its own SMTP sink
+   * (`GET /dev/outbox`); production mode keeps the e-mails waiting.
+   */
+  mail: { smtpUrl: string; from: string } | undefined;
+  /** The base of the claim link in candidates' e-mails (`<claimUrl>/claim#<code>`); undefined: the verifier URL. */
+  claimUrl: string | undefined;
   logLevel: string;
   /**
    * Which departments need a second officer's approval to issue an upload and change a status
@@ -77,6 +85,17 @@ const envSchema = z.object({
   VERIFY_THREADS: intIn(0, 64).default(0),
   MAX_BODY_BYTES: intIn(1024, 512 * 2 ** 20).default(32 * 2 ** 20),
   PUBLIC_RATE_LIMIT: intIn(1, 10_000_000).default(600),
+  SMTP_URL: z
+    .string()
+    .max(2000)
+    .refine((v) => /^smtps?:\/\/[^/]/i.test(v) && URL.canParse(v), "must be an smtp:// or smtps:// URL")
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .max(320)
+    .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address, e.g. "HK e-Cert <no-reply@ecert.gov.hk>"')
+    .optional(),
+  CLAIM_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   APPROVALS: z
     .string()
@@ -175,6 +194,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pades,
     };
   }
+  if (e.SMTP_URL !== undefined && e.MAIL_FROM === undefined)
+    throw new ConfigError("MISSING_VALUE", "MAIL_FROM: required when SMTP_URL is set", {
+      details: { variable: "MAIL_FROM" },
+    });
   return {
     port: e.PORT,
     host: e.HOST,
@@ -190,6 +213,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     verifyThreads: e.VERIFY_THREADS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,
+    mail: e.SMTP_URL !== undefined ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM! } : undefined,
+    claimUrl: e.CLAIM_URL?.replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
     approvals: e.APPROVALS === "all" || e.APPROVALS === "none" ? e.APPROVALS : e.APPROVALS.split(","),
   };

@@ -19,6 +19,9 @@ import type { Config } from "./config.ts";
 import { openStore } from "./db/open-store.ts";
 import type { Store } from "./db/store.ts";
 import { IssuanceService, type IssuerProfile } from "./issuance/issuance-service.ts";
+import { Mailer } from "./mail/mailer.ts";
+import { SmtpSink } from "./mail/smtp-sink.ts";
+import { mountDevOutbox } from "./api/outbox-routes.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadSigningIdentity } from "./pdf/signing-identity.ts";
 import { ensureDevPki } from "./pki/dev-pki.ts";
@@ -48,6 +51,10 @@ export interface RunningServer {
   metrics: Metrics;
   /** Set for the embedded default. */
   dev?: DevJson;
+  /** The sender of candidates' e-mails; undefined when e-mail is off (production mode without SMTP_URL). */
+  mailer?: Mailer;
+  /** The embedded default's SMTP sink (without SMTP_URL): what `GET /dev/outbox` shows. */
+  outbox?: SmtpSink;
   /** The embedded default's local chain, with its full (not read-only) JSON-RPC URL: for tests and tools. */
   localChain?: { rpcUrl: string };
   /** Stops accepting requests, finishes the pipeline step in progress, closes the database and chain. */
@@ -146,6 +153,24 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     leaseTtlMs: config.leaseTtlMs,
     anchorRecheckMs: config.anchorRecheckMs,
   });
+  // Candidates' e-mail (server/mail/): SMTP_URL, or in the embedded default its own SMTP sink; in
+  // production mode without SMTP_URL the e-mails wait in the outbox.
+  const outbox =
+    !config.mail && local ? await SmtpSink.start({ dir: path.join(config.dataDir, "outbox"), log }) : undefined;
+  const smtp = config.mail
+    ? { url: config.mail.smtpUrl, from: config.mail.from }
+    : outbox && { url: outbox.url, from: "HK e-Cert (development) <no-reply@ecert.localhost>" };
+  const mailer = smtp
+    ? new Mailer({
+        store,
+        issuers,
+        claimUrl: config.claimUrl ?? verifierUrl,
+        smtp,
+        log,
+        holder: issuance.instanceId,
+        leaseTtlMs: config.leaseTtlMs,
+      })
+    : undefined;
   const trusted = { chainId, registry };
   // POST /verify reads through one cache in both modes (an eth_call answer kept for its block): the local
   // chain, or the configured endpoints through the failover provider (each request bounded, failing
@@ -163,7 +188,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       rpc: { backend: rpcBackend, registry },
       publicRateLimit: config.publicRateLimit,
       verify: (input) => verifyWorkers?.verify(input) ?? verify(input, { providers: [verifyWith], trusted }),
-      extend: (app) => mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log }),
+      extend: (app) => {
+        if (outbox) mountDevOutbox(app, outbox);
+        mountVerifier(app, { rpcUrls: ["/rpc"], chainId, registry, log });
+      },
       metrics,
       readiness: readinessChecks({
         store,
@@ -174,6 +202,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     }),
   );
   issuance.start();
+  mailer?.start();
+  if (!mailer) log.info("e-mail is off (no SMTP_URL): candidates' e-mails wait in the outbox until it is set");
+  else log.info({ smtp: mailer.server, ...(outbox ? { outbox: `${url}/dev/outbox` } : {}) }, "e-mail on");
 
   let dev: DevJson | undefined;
   if (local) {
@@ -198,12 +229,16 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     issuance,
     metrics,
     dev,
+    ...(mailer ? { mailer } : {}),
+    ...(outbox ? { outbox } : {}),
     ...(local ? { localChain: { rpcUrl: local.rpcUrl } } : {}),
     stop: () =>
       (stopping ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await issuance.stop();
+        await mailer?.stop();
+        await outbox?.close();
         await verifyWorkers?.close();
         await store.close();
         await local?.close();
