@@ -7,6 +7,7 @@
  *   certs status <certificate id> [--api URL] [--key KEY]
  *   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--quorum K] [--registry ADDR] [--chain-id N]
  *   certs apikey create --issuer ID [--label TEXT]     (administrator, on the service's database)
+ *   certs keys <create | list | revoke> --issuer ID ...   (administrator: scoped API keys; certs keys --help)
  *   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (the database against itself and the chain)
  *   certs admin <command> ...   (the governance admin on the registry: issuers, signers, stop, restore; certs admin --help)
  *   certs audit verify [--issuer ID] | export --issuer ID [--from ISO] [--to ISO]   (the audit trail, on the service's database)
@@ -60,6 +61,7 @@ exit codes: 0 VALID, 1 INVALID, 2 UNABLE_TO_CHECK; and never one of those for an
 Creates a department's API key in the service's database (DATABASE_URL, or DATA_DIR's SQLite); printed once.
 exit codes: 0 created, 64 usage`,
   check: "usage: certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (certs check --help)",
+  keys: "usage: certs keys <create | list | revoke> --issuer ID ...   (certs keys --help)",
   admin: "usage: certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (certs admin --help)",
   audit:
     "usage: certs audit verify [--issuer ID] [--json] | export --issuer ID [--from ISO] [--to ISO]   (certs audit --help)",
@@ -73,6 +75,7 @@ const USAGE = `usage: certs <command> [options]   (certs <command> --help for on
   certs status <certificate id> [--api URL] [--key KEY]
   certs verify <file.pdf | credential.json | qr-url> [--json] [--rpc URL]... [--quorum K] [--registry ADDR] [--chain-id N]
   certs apikey create --issuer ID [--label TEXT]   (on the database of DATABASE_URL, or DATA_DIR's SQLite)
+  certs keys create --issuer ID --label TEXT --scopes issue,read,status [--expires YYYY-MM-DD]   (also list, revoke; certs keys --help)
   certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N]   (integrity of that database and the chain; certs check --help)
   certs admin <command> [--keystore FILE] [--rpc URL] [--registry ADDR]   (the governance admin: issuers, signers, stop, restore; certs admin --help)
   certs audit verify [--issuer ID] | export --issuer ID [--from ISO] [--to ISO]   (the audit trail's hash chains, its CSV; certs audit --help)
@@ -118,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "check") {
     const { runCheckCommand } = await import("../server/integrity/cli.ts");
     return runCheckCommand(rest);
+  }
+  if (command === "keys") {
+    const { runKeysCommand } = await import("../server/auth/keys-cli.ts");
+    return runKeysCommand(rest);
   }
   if (command === "admin") {
     const { runAdminCommand } = await import("../server/admin/cli.ts");

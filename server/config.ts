@@ -59,6 +59,32 @@ export interface Config {
    * (maker-checker): "all" (the default), "none", or a list of issuer ids (`APPROVALS=CSB,FSD`).
    */
   approvals: "all" | "none" | string[];
+  /**
+   * Officers' sign-in (OpenID Connect, issue 14): `"embedded"` for the embedded default's own provider
+   * (no OIDC_ISSUER_URL and no chain configured), a configured provider, or undefined when officer
+   * sign-in is off (production without OIDC_ISSUER_URL: API keys only).
+   */
+  oidc: "embedded" | OidcConfig | undefined;
+  /** Officers' sessions: idle time-out and absolute lifetime. */
+  session: { idleMinutes: number; hours: number };
+}
+
+/** A department's OpenID Connect provider (production). */
+export interface OidcConfig {
+  issuerUrl: string;
+  clientId: string;
+  /** Never logged (start.ts redacts it). */
+  clientSecret: string;
+  /** Undefined: `<VERIFIER_URL or this server's URL>/auth/callback`. */
+  redirectUrl: string | undefined;
+  /** The claim that names the officer's department (an issuer id such as "CSB"). */
+  departmentClaim: string;
+  /** The claim that lists the officer's roles (an array, or a space- or comma-separated string). */
+  rolesClaim: string;
+  /** Scopes asked for (space-separated; always with `openid`). */
+  scopes: string;
+  /** Talk to the provider over plain http (only for http://localhost or 127.0.0.1, or when OIDC_ALLOW_HTTP=true). */
+  allowInsecure: boolean;
 }
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -96,6 +122,32 @@ const envSchema = z.object({
     .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address, e.g. "HK e-Cert <no-reply@ecert.gov.hk>"')
     .optional(),
   CLAIM_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_ISSUER_URL: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_REDIRECT_URL: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
+  OIDC_DEPARTMENT_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,200}$/, "must be a claim name")
+    .default("ecert_department"),
+  OIDC_ROLES_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,200}$/, "must be a claim name")
+    .default("ecert_roles"),
+  OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, "must be space-separated scope names")
+    .max(1000)
+    .default("openid profile email ecert"),
+  OIDC_ALLOW_HTTP: z.enum(["true", "false"]).optional(),
+  SESSION_IDLE_MINUTES: intIn(1, 24 * 60).default(30),
+  SESSION_HOURS: intIn(1, 24 * 7).default(12),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   APPROVALS: z
     .string()
@@ -132,6 +184,8 @@ export class ConfigError extends BaseError<ConfigErrorCode> {
  * `REGISTRY_ADDRESS`, `ISSUER_IDS` (e.g. `CSB`), and per issuer `<ID>_SIGNER_KEYSTORE` +
  * `<ID>_SIGNER_PASSWORD` (an encrypted JSON keystore: never a plaintext key) and either
  * `<ID>_PADES_P12` + `<ID>_PADES_P12_PASSWORD` or `<ID>_PADES_CERT` + `<ID>_PADES_KEY`.
+ * Officers sign in through `OIDC_ISSUER_URL` (with `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`; without it in
+ * production, officer sign-in is off; the embedded default runs its own provider).
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -194,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pades,
     };
   }
+  const oidc = oidcOf(e, production);
   if (e.SMTP_URL !== undefined && e.MAIL_FROM === undefined)
     throw new ConfigError("MISSING_VALUE", "MAIL_FROM: required when SMTP_URL is set", {
       details: { variable: "MAIL_FROM" },
@@ -217,6 +272,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     claimUrl: e.CLAIM_URL?.replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL,
     approvals: e.APPROVALS === "all" || e.APPROVALS === "none" ? e.APPROVALS : e.APPROVALS.split(","),
+    oidc,
+    session: { idleMinutes: e.SESSION_IDLE_MINUTES, hours: e.SESSION_HOURS },
+  };
+}
+
+/**
+ * Officers' sign-in from the OIDC_ variables: a configured provider (OIDC_ISSUER_URL with
+ * OIDC_CLIENT_ID and OIDC_CLIENT_SECRET), else the embedded provider in the embedded default, else off.
+ */
+function oidcOf(e: z.infer<typeof envSchema>, production: boolean): Config["oidc"] {
+  if (e.OIDC_ISSUER_URL === undefined) {
+    for (const key of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URL"] as const)
+      if (e[key] !== undefined)
+        throw new ConfigError("MISSING_VALUE", `OIDC_ISSUER_URL: required when ${key} is set`, {
+          details: { variable: "OIDC_ISSUER_URL" },
+        });
+    return production ? undefined : "embedded";
+  }
+  for (const key of ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const)
+    if (e[key] === undefined)
+      throw new ConfigError("MISSING_VALUE", `${key}: required when OIDC_ISSUER_URL is set`, {
+        details: { variable: key },
+      });
+  const issuer = new URL(e.OIDC_ISSUER_URL);
+  const local = issuer.hostname === "localhost" || issuer.hostname === "127.0.0.1" || issuer.hostname === "[::1]";
+  const allowInsecure = e.OIDC_ALLOW_HTTP === "true" || (issuer.protocol === "http:" && local);
+  if (issuer.protocol === "http:" && !allowInsecure)
+    throw new ConfigError(
+      "INVALID_VALUE",
+      "OIDC_ISSUER_URL: must be https:// (http only for localhost or 127.0.0.1, or with OIDC_ALLOW_HTTP=true)",
+      { details: { variable: "OIDC_ISSUER_URL" } },
+    );
+  const scopes = e.OIDC_SCOPES.split(" ");
+  return {
+    issuerUrl: e.OIDC_ISSUER_URL,
+    clientId: e.OIDC_CLIENT_ID!,
+    clientSecret: e.OIDC_CLIENT_SECRET!,
+    redirectUrl: e.OIDC_REDIRECT_URL,
+    departmentClaim: e.OIDC_DEPARTMENT_CLAIM,
+    rolesClaim: e.OIDC_ROLES_CLAIM,
+    scopes: (scopes.includes("openid") ? scopes : ["openid", ...scopes]).join(" "),
+    allowInsecure,
   };
 }
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BrowserProvider, Contract, Wallet, encodeBytes32String, type AbstractProvider } from "ethers";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { verify } from "../core/index.ts";
 import { createApp } from "./api/app.ts";
 import { readinessChecks } from "./api/health-routes.ts";
@@ -26,6 +26,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { loadSigningIdentity } from "./pdf/signing-identity.ts";
 import { ensureDevPki } from "./pki/dev-pki.ts";
 import { VerifyWorkers } from "./verification/verify-workers.ts";
+import { setUpOfficerSignIn } from "./auth/sign-in.ts";
 
 /** What `DATA_DIR/dev.json` holds for the embedded default (DESIGN.md "Embedded default"). */
 export interface DevJson {
@@ -40,6 +41,8 @@ export interface DevJson {
    * (`certs admin`): `rpcUrl` is the public read-only proxy, which refuses transactions.
    */
   chainRpcUrl: string;
+  /** The development officers of the embedded provider (`server/auth/dev-officers.ts`), to sign in with. */
+  officers: { username: string; password: string; issuerId: string; roles: string[]; name: string }[];
 }
 
 export interface RunningServer {
@@ -66,10 +69,27 @@ export interface RunningServer {
  * (kept across restarts), the registry, CSB and FSD with development keys and a development CA, SQLite
  * under DATA_DIR, and `DATA_DIR/dev.json`.
  */
-export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  /** `log`: a logger to use as it is; `logStream`: where this service's own logger writes (tests read it). */
+  options: { log?: Logger; logStream?: DestinationStream } = {},
+): Promise<RunningServer> {
   const log =
     options.log ??
-    pino({ level: config.logLevel, redact: ["req.headers.authorization", "*.password", "*.privateKey"] });
+    pino(
+      {
+        level: config.logLevel,
+        redact: [
+          "req.headers.authorization",
+          "req.headers.cookie",
+          "*.password",
+          "*.privateKey",
+          "*.clientSecret",
+          "*.oidc.clientSecret",
+        ],
+      },
+      options.logStream,
+    );
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   let local: LocalChainResult | undefined;
@@ -178,9 +198,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const verifyWith = cachingReader(rpcBackend);
   const verifyWorkers =
     config.verifyThreads > 0 ? new VerifyWorkers(verifyWith, { trusted }, config.verifyThreads) : undefined;
+  // Officers' sign-in (server/auth/): the embedded provider, OIDC_ISSUER_URL's, or off.
+  const signIn = await setUpOfficerSignIn({ config, serverUrl: url, store, issuerIds: Object.keys(issuers), log });
   server.on(
     "request",
     createApp({
+      sessions: signIn.sessions,
+      signIn: signIn.routes,
       store,
       issuance,
       log,
@@ -216,6 +240,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       registry,
       apiKeys: await devApiKeys(store, config.dataDir, Object.keys(issuers)),
       chainRpcUrl: local.rpcUrl,
+      officers: (signIn.officers ?? []).map(({ username, password, issuerId, roles, name }) => ({
+        username,
+        password,
+        issuerId,
+        roles,
+        name,
+      })),
     };
     await writeFile(path.join(config.dataDir, "dev.json"), `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
   }

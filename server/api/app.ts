@@ -14,6 +14,8 @@ import { mountIssuerRoutes } from "./issuer-routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { bodyLimit } from "./request.ts";
 import { requestIds } from "./request-id.ts";
+import type { SessionResolver } from "./auth.ts";
+import { mountSessionRoutes, type SessionRoutesParameters } from "./session-routes.ts";
 import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 import { mountVerifyRoute } from "./verify-route.ts";
 
@@ -41,6 +43,10 @@ export interface AppParameters {
   readiness?: ReadinessCheck[];
   /** How long one run of the readiness checks answers every probe (ms, default 1000). */
   readinessCacheMs?: number;
+  /** Officers' sessions (the session cookie), beside API keys, on the department routes. */
+  sessions?: SessionResolver;
+  /** Officers' sign-in routes (`session-routes.ts`: `/auth/*`, `/api/v1/session`, the embedded provider). */
+  signIn?: Omit<SessionRoutesParameters, "limit">;
 }
 
 /**
@@ -102,6 +108,7 @@ export function createApp(parameters: AppParameters): express.Express {
   mountHealthRoutes(app, { checks: parameters.readiness, cacheMs: parameters.readinessCacheMs, metrics, log });
 
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
+  if (parameters.signIn) mountSessionRoutes(app, api, { ...parameters.signIn, limit: limiter("sign-in") });
   mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });
   mountClaimRoutes(api, { reads: issuance.reads, limit: claimLimit });
   if (parameters.verify) {
