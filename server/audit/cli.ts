@@ -37,7 +37,7 @@ exit codes: 0 every chain holds (export: written), 1 a chain is broken, 64 bad u
             66 the database cannot be opened or read, 70 an unexpected error`;
 
 /** An ISO 8601 date or date-time with Z or an offset, as the API takes it. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /** Runs `certs audit` with the arguments after `audit`; resolves with the exit code. */
 export async function runAuditCommand(
@@ -81,7 +81,7 @@ export async function runAuditCommand(
       const value = values[name];
       if (value !== undefined && (!INSTANT.test(value) || Number.isNaN(Date.parse(value))))
         return usage(
-          `--${name}: an ISO 8601 date or date-time (2026-01-31, 2026-01-31T09:00:00+08:00), not ${value.slice(0, 40)}`,
+          `--${name}: an ISO 8601 date or date-time (2026-01-31, 2026-01-31T09:00:00+08:00; seconds required), not ${value.slice(0, 40)}`,
         );
     }
   }

@@ -1,6 +1,7 @@
 // The OpenAPI document of a running server: the real linter (@redocly/cli, recommended rules) finds
 // nothing in it, and each documented 200/202 JSON response schema holds for a real response.
 import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -160,6 +161,21 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
     const verify = await api(server, "POST", "/verify", { body: pdf, contentType: "application/pdf" });
     expect(verify.json.status).to.equal("VALID");
 
+    // An auditor's session, stored as the sign-in stores one, for the audit routes.
+    const auditorCookie = randomBytes(32).toString("base64url");
+    await server.store.insertSession({
+      idHash: createHash("sha256").update(auditorCookie).digest("hex"),
+      issuerId: "CSB",
+      subject: "openapi-auditor",
+      name: "Auditor",
+      email: null,
+      roles: ["auditor"],
+      createdAt: new Date().toISOString(),
+      lastSeenAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      endedAt: null,
+    });
+    const auditor = { headers: { cookie: `ecert_session=${auditorCookie}` } };
     const answers: Record<string, ApiResponse> = {
       getMe: await get("/me"),
       issueCertificate: one,
@@ -175,6 +191,8 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       getClaim: await api(server, "GET", `/claim/${c.claimCode}`),
       getClaimCredential: await api(server, "GET", `/claim/${c.claimCode}/credential`),
       verify,
+      listAudit: await api(server, "GET", "/audit?limit=5", auditor),
+      verifyAudit: await api(server, "GET", "/audit/verify", auditor),
       getHealth: await rootGet(doc, "/healthz"),
       getReadiness: await rootGet(doc, "/readyz"),
     };
