@@ -10,11 +10,15 @@ import { mountClaimRoutes } from "./claim-routes.ts";
 import { ApiError, errorHandler, notFound } from "./errors.ts";
 import { mountHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
 import { createIdempotency } from "./idempotency.ts";
+import { mountAuditRoutes } from "./audit-routes.ts";
+import { mountDocumentRoutes } from "./document-routes.ts";
 import { mountIssuerRoutes } from "./issuer-routes.ts";
+import { mountOutboxRoutes } from "./outbox-routes.ts";
+import { mountApprovalRoutes } from "./approval-routes.ts";
+import { authenticate, type SessionResolver } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { bodyLimit } from "./request.ts";
 import { requestIds } from "./request-id.ts";
-import type { SessionResolver } from "./auth.ts";
 import { mountSessionRoutes, type SessionRoutesParameters } from "./session-routes.ts";
 import { rpcProxy, type RpcProxyParameters } from "./rpc-proxy.ts";
 import { mountVerifyRoute } from "./verify-route.ts";
@@ -43,6 +47,8 @@ export interface AppParameters {
   readiness?: ReadinessCheck[];
   /** How long one run of the readiness checks answers every probe (ms, default 1000). */
   readinessCacheMs?: number;
+  /** The base of candidates' claim links (`<claimUrl>/claim#<code>`) in claim letters and new claim codes. */
+  claimUrl?: string;
   /** Officers' sessions (the session cookie), beside API keys, on the department routes. */
   sessions?: SessionResolver;
   /** Officers' sign-in routes (`session-routes.ts`: `/auth/*`, `/api/v1/session`, the embedded provider). */
@@ -109,7 +115,13 @@ export function createApp(parameters: AppParameters): express.Express {
 
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
   if (parameters.signIn) mountSessionRoutes(app, api, { ...parameters.signIn, limit: limiter("sign-in") });
-  mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes });
+  // The department routes: a scoped API key or an officer's session (auth.ts), one department each.
+  const auth = authenticate({ reads: issuance.reads, sessions: parameters.sessions });
+  mountIssuerRoutes(api, { issuance, idempotency: createIdempotency(store), maxBodyBytes, auth, store });
+  mountAuditRoutes(api, { store, auth });
+  mountDocumentRoutes(api, { store, issuance, auth, claimUrl: parameters.claimUrl, log });
+  mountApprovalRoutes(api, { issuance, store, auth, maxBodyBytes });
+  mountOutboxRoutes(api, { store, auth });
   mountClaimRoutes(api, { reads: issuance.reads, limit: claimLimit });
   if (parameters.verify) {
     mountVerifyRoute(api, {
