@@ -33,18 +33,21 @@ const REASON_NAMES = DEPARTMENT_REASONS.join(", ");
 
 /** Each command's usage line and help (`certs <command> --help`). */
 const COMMAND_HELP = {
-  issue: `usage: certs issue --type <type id> --csv <file> [--errors-file FILE] [--claims-file FILE] [--issuer ID] [--api URL] [--key KEY]
-Issues every row of a CSV file through the issuer API and follows it until the chain has it. Writes
+  issue: `usage: certs issue --type <type id> --csv <file> [--errors-file FILE] [--claims-file FILE] [--wait] [--issuer ID] [--api URL] [--key KEY]
+Issues every row of a CSV file through the issuer API and follows it until the chain has it. Where the
+department needs approvals (maker-checker), the upload waits until an approver releases it in the
+officer console: certs issue then says so and exits 0, or with --wait follows it until it is issued. Writes
 <file>.claims.csv (the claim codes to hand out) and, when rows are refused, <file>.errors.csv (row as the
 spreadsheet numbers it, column, code, the message in English and in Chinese). The key is --key,
 ECERT_API_KEY, or DATA_DIR/dev.json's key of the department the type names.
-exit codes: 0 every row issued, 1 some rows refused or not issued, or the API refused the request,
+exit codes: 0 every row issued (or accepted and awaiting approval), 1 some rows refused or not issued,
+the upload rejected, or the API refused the request,
 64 usage, 66 unreadable file, 69 the API cannot be reached, 78 no API configured`,
   revoke: `usage: certs revoke <certificate id> [--reason <code>] [--issuer ID] [--api URL] [--key KEY]
 Queues the revocation of a certificate; the service applies it on chain. The key is --key, ECERT_API_KEY,
 or DATA_DIR/dev.json's (--issuer ID, or the department whose key finds the certificate: GET /me names it).
 reason codes: ${REASON_NAMES}
-exit codes: 0 queued, 1 the API refused it, 64 usage, 69 the API cannot be reached, 78 no API configured`,
+exit codes: 0 queued (or requested, awaiting approval), 1 the API refused it, 64 usage, 69 the API cannot be reached, 78 no API configured`,
   status: `usage: certs status <certificate id> [--issuer ID] [--api URL] [--key KEY]
 Prints the certificate's status and history (JSON). The key as for certs revoke.
 exit codes: 0 printed, 1 the API refused it, 64 usage, 69 the API cannot be reached, 78 no API configured`,
@@ -97,6 +100,7 @@ const COMMAND_OPTIONS = {
     csv: { type: "string" },
     "errors-file": { type: "string" },
     "claims-file": { type: "string" },
+    wait: { type: "boolean", default: false },
   },
   revoke: { ...API_OPTIONS, reason: { type: "string", default: "unspecified" } },
   status: API_OPTIONS,
@@ -168,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     const { CERTIFICATE_TYPES } = await import("../core/types/index.ts");
     const issuer = text("issuer") ?? CERTIFICATE_TYPES.find((t) => t.id === text("type"))?.issuer;
     const { api, key } = await endpoint(text("api"), text("key"), issuer);
-    return issue(api, key, text("type")!, text("csv")!, text("errors-file"), text("claims-file"));
+    return issue(api, key, text("type")!, text("csv")!, text("errors-file"), text("claims-file"), values.wait === true);
   }
   const id = positionals[0];
   if (!id || positionals.length > 1) return usage(`${name} needs one certificate id`, name);
@@ -181,8 +185,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await call(api, key, "GET", route), null, 2));
     return 0;
   }
-  const res = (await call(api, key, "POST", `${route}/revoke`, { reason })) as { operationId: string };
-  console.log(`revocation of ${id} queued (operation ${res.operationId}); it is applied on chain by the service`);
+  const res = (await call(api, key, "POST", `${route}/revoke`, { reason })) as {
+    operationId: string | null;
+    requestId?: string;
+    state?: string;
+  };
+  if (res.state === "awaiting-approval")
+    console.log(
+      `revocation of ${id} requested (request ${res.requestId}); it is applied once an approver approves it in the officer console`,
+    );
+  else console.log(`revocation of ${id} queued (operation ${res.operationId}); it is applied on chain by the service`);
   return 0;
 }
 
@@ -462,6 +474,7 @@ async function issue(
   csvFile: string,
   errorsFile?: string,
   claimsFile?: string,
+  wait = false,
 ): Promise<number> {
   let csv: Uint8Array;
   try {
@@ -472,6 +485,7 @@ async function issue(
   const started = Date.now();
   const submitted = (await call(api, key, "POST", `/batches?type=${encodeURIComponent(type)}`, csv, "text/csv")) as {
     batchId: string;
+    state?: "awaiting-approval" | "released";
     certificates: { row: number; id: string; certificateNumber: string; claimCode: string }[];
     errors: { row: number | null; column: string | null; code: string; message: { en: string; "zh-HK": string } }[];
     fileError?: { message: { en: string; "zh-HK": string } };
@@ -506,6 +520,12 @@ async function issue(
   console.error(
     `batch ${submitted.batchId}: ${total} accepted, ${submitted.errors.length} rejected (claim codes: ${claimsPath})`,
   );
+  if (total > 0 && submitted.state === "awaiting-approval") {
+    console.error(
+      `batch ${submitted.batchId} is awaiting approval: an approver of the department must release it in the officer console${wait ? " (waiting)" : ""}`,
+    );
+    if (!wait) return submitted.errors.length > 0 ? 1 : 0;
+  }
   let progress: Record<string, number> = {};
   let failures: { reason: string }[] = [];
   let shown = "";
@@ -514,7 +534,16 @@ async function issue(
       progress: Record<string, number>;
       done: boolean;
       failures?: { reason: string }[];
+      state?: string;
+      decisionReason?: string | null;
     };
+    if (batch.state === "rejected") {
+      if (process.stderr.isTTY && shown) process.stderr.write("\n");
+      console.log(
+        `batch ${submitted.batchId} was rejected by an approver: ${batch.decisionReason ?? "(no reason given)"}`,
+      );
+      return 1;
+    }
     progress = batch.progress;
     failures = batch.failures ?? [];
     shown = bar(progress.issued ?? 0, total, progress, shown);

@@ -6,7 +6,7 @@
  * Officers' sessions are made in the store as the sign-in makes them (test/server/auth/ signs in
  * through the embedded provider itself).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -16,6 +16,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { AUDIT_GENESIS_HASH } from "../../../server/db/store.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
 import { describeOn } from "../../helpers/postgres.ts";
+import { certs } from "../../helpers/production.ts";
 import { postgresHarness } from "../db/store-fixtures.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, expectIntegrity, waitFor, type ApiResponse } from "./api-helpers.ts";
@@ -259,6 +260,39 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect((await as("csb-clerk", "GET", `/certificates/${issued.id}`)).json.status).to.equal("issued");
     });
 
+    it("certs issue says an upload awaits approval and exits 0; with --wait it follows it until an approver releases it", async () => {
+      const contractors = path.join(dataDir, "fsd-fsi-contractor.csv");
+      await writeFile(contractors, sampleCsv("fsd-fsi-contractor.csv"));
+      const first = await certs({ DATA_DIR: dataDir }, "issue", "--type", "fsd-fsi-contractor", "--csv", contractors);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stderr).to.match(/awaiting approval: an approver of the department must release it/);
+      expect(first.stdout).to.equal("");
+
+      const licences = path.join(dataDir, "fsd-dg-licence.csv");
+      await writeFile(licences, sampleCsv("fsd-dg-licence.csv"));
+      const waited = certs({ DATA_DIR: dataDir }, "issue", "--type", "fsd-dg-licence", "--csv", licences, "--wait");
+      let batch: { id: string; type: string } | undefined;
+      await waitFor(async () => {
+        const list = (await as("fsd-approver", "GET", "/batches?state=awaiting-approval")).json.batches;
+        batch = list.find((b: { type: string }) => b.type === "fsd-dg-licence");
+        return batch !== undefined;
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await as("fsd-approver", "POST", `/batches/${batch!.id}/release`, { json: {} })).status).to.equal(200);
+      const second = await waited;
+      expect(second.code, second.stderr).to.equal(0);
+      expect(second.stderr).to.match(/awaiting approval: .* \(waiting\)/);
+      expect(second.stdout).to.match(/^(\d+) of \1 certificates issued/);
+    });
+
+    it("certs revoke says the revocation awaits approval", async () => {
+      const issued = (await as("csb-clerk", "GET", "/certificates?status=issued&limit=5")).json.certificates.at(-1);
+      const res = await certs({ DATA_DIR: dataDir }, "revoke", issued.id, "--reason", "issued-in-error");
+      expect(res.code, res.stderr).to.equal(0);
+      expect(res.stdout).to.match(/requested \(request [0-9a-f-]{36}\); it is applied once an approver approves it/);
+      expect((await as("csb-clerk", "GET", `/certificates/${issued.id}`)).json.status).to.equal("issued");
+    });
+
     it("records every step in a hash-chained audit trail naming the people, for its department only", async () => {
       const entries = await server.store.listAudit("CSB", { limit: 1000 });
       const actions = entries.map((e) => `${e.action} ${e.actorName}`);
@@ -281,7 +315,10 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(await server.store.auditHead("CSB")).to.deep.equal({ seq: entries.length, hash: prev });
       // FSD's trail has none of CSB's actions.
       const fsd = await server.store.listAudit("FSD", { limit: 1000 });
-      expect(fsd.filter((e) => e.action.startsWith("upload"))).to.deep.equal([]);
+      expect(fsd.length).to.be.greaterThan(0);
+      expect(fsd.filter((e) => e.actorName.startsWith("Officer csb-"))).to.deep.equal([]);
+      const csbUploads = new Set(entries.map((e) => e.uploadId).filter(Boolean));
+      expect(fsd.filter((e) => csbUploads.has(e.uploadId))).to.deep.equal([]);
     });
   });
 }
