@@ -698,6 +698,17 @@ export function openApiDocument(): object {
           "422": rejectedOrReused,
         },
       }),
+      get: department({
+        operationId: "listBatches",
+        summary: "The caller's department's uploads, newest first, with their state and progress",
+        parameters: queryParameters(schemas.BatchQuery),
+        responses: {
+          "200": json("The uploads", ref("BatchList")),
+          "400": invalid,
+          "401": unauthenticated,
+          "403": forbidden,
+        },
+      }),
     },
     "/batches/{id}/release": decide(
       "release",

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
+import { csrfToken } from "../../../server/auth/sessions.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, waitFor, type ApiResponse } from "./api-helpers.ts";
 import { check, operationsOf, urlOf, type Document, type Operation } from "./schema-check.ts";
@@ -39,7 +40,8 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ecert-openapi-"));
     server = await startServer(
-      loadConfig({ APPROVALS: "none", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
+      // FSD needs approvals (maker-checker), CSB not: both kinds of answer are documented.
+      loadConfig({ APPROVALS: "FSD", DATA_DIR: dataDir, PORT: "0", BATCH_WAIT_MS: "100", LOG_LEVEL: "silent" }),
     );
     const res = await api(server, "GET", "/openapi.json");
     expect(res.status).to.equal(200);
@@ -176,14 +178,66 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       endedAt: null,
     });
     const auditor = { headers: { cookie: `ecert_session=${auditorCookie}` } };
+
+    // Maker-checker at FSD: uploads by its key, decided by an approver's session (stored as the sign-in does).
+    const approverCookie = randomBytes(32).toString("base64url");
+    await server.store.insertSession({
+      idHash: createHash("sha256").update(approverCookie).digest("hex"),
+      issuerId: "FSD",
+      subject: "openapi-approver",
+      name: "Approver",
+      email: null,
+      roles: ["approver"],
+      createdAt: new Date().toISOString(),
+      lastSeenAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      endedAt: null,
+    });
+    const approver = (route: string, json: unknown) =>
+      api(server, "POST", route, {
+        json,
+        headers: { cookie: `ecert_session=${approverCookie}`, "x-csrf-token": csrfToken(approverCookie) },
+      });
+    const fsdKey = server.dev!.apiKeys.FSD;
+    const fsdUpload = (file: string, type: string) =>
+      api(server, "POST", `/batches?type=${type}`, { key: fsdKey, body: sampleCsv(file), contentType: "text/csv" });
+    const licences = await fsdUpload("fsd-dg-licence.csv", "fsd-dg-licence");
+    const contractors = await fsdUpload("fsd-fsi-contractor.csv", "fsd-fsi-contractor");
+    expect([licences.json.state, contractors.json.state]).to.deep.equal(["awaiting-approval", "awaiting-approval"]);
+    const releaseBatch = await approver(`/batches/${licences.json.batchId}/release`, example("releaseBatch"));
+    const rejectBatch = await approver(`/batches/${contractors.json.batchId}/reject`, example("rejectBatch"));
+    const fsdGet = (route: string) => api(server, "GET", route, { key: fsdKey });
+    await waitFor(async () => (await fsdGet(`/batches/${licences.json.batchId}`)).json.done === true);
+    const [l1, l2] = licences.json.certificates as { id: string }[];
+    const revokeL1 = await api(server, "POST", `/certificates/${l1.id}/revoke`, {
+      key: fsdKey,
+      json: { reason: "licence-cancelled", note: "Premises closed" },
+    });
+    const suspendL2 = await api(server, "POST", `/certificates/${l2.id}/suspend`, { key: fsdKey, json: {} });
+    expect([revokeL1.status, suspendL2.status]).to.deep.equal([202, 202]);
+    const approveChangeRequest = await approver(
+      `/change-requests/${revokeL1.json.requestId}/approve`,
+      example("approveChangeRequest"),
+    );
+    const rejectChangeRequest = await approver(
+      `/change-requests/${suspendL2.json.requestId}/reject`,
+      example("rejectChangeRequest"),
+    );
     const answers: Record<string, ApiResponse> = {
       getMe: await get("/me"),
       issueCertificate: one,
       listCertificates: await get(`/certificates?status=issued&limit=5&offset=0&batch=${batch.json.batchId}`),
       issueBatch: batch,
       getBatch: await get(`/batches/${batch.json.batchId}`),
+      listBatches: await fsdGet("/batches?limit=10"),
+      releaseBatch,
+      rejectBatch,
+      listChangeRequests: await fsdGet("/change-requests"),
+      approveChangeRequest,
+      rejectChangeRequest,
       getCertificate: await get(`/certificates/${a.id}`), // revoked: its history has reasons
       getCertificateCredential: await get(`/certificates/${d.id}/credential`),
+      replaceClaimCode: await post(`/certificates/${d.id}/claim-code`, {}),
       revokeCertificate: revoke,
       suspendCertificate: suspend,
       reinstateCertificate: reinstate,
