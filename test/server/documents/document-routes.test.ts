@@ -19,13 +19,7 @@ import { startServer, type RunningServer } from "../../../server/start.ts";
 import { describeOn } from "../../helpers/postgres.ts";
 import { api, waitFor } from "../api/api-helpers.ts";
 import { postgresHarness, type Harness } from "../db/store-fixtures.ts";
-import { sampleCsv } from "../pdf/documents-helpers.ts";
-
-/** The header and the first `rows` rows of examples/csb-cre-10k.csv. */
-export function creRows(rows: number, from = 0): Uint8Array {
-  const lines = new TextDecoder().decode(sampleCsv("csb-cre-10k.csv")).split("\n");
-  return new TextEncoder().encode(`${[lines[0], ...lines.slice(1 + from, 1 + from + rows)].join("\n")}\n`);
-}
+import { creRows } from "./batch-helpers.ts";
 
 /** Every claim code in a text (the claim-code alphabet has no 0, 1, I or O). */
 const CODE = /[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}/g;
