@@ -203,6 +203,7 @@ export async function startServer(
   server.on(
     "request",
     createApp({
+      claimUrl: config.claimUrl ?? verifierUrl,
       sessions: signIn.sessions,
       signIn: signIn.routes,
       store,
