@@ -28,6 +28,16 @@ import { ensureDevPki } from "./pki/dev-pki.ts";
 import { VerifyWorkers } from "./verification/verify-workers.ts";
 import { setUpOfficerSignIn } from "./auth/sign-in.ts";
 
+/** What the service's logger never writes: keys, cookies, passwords, private keys, the OIDC client secret. */
+export const LOG_REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "*.password",
+  "*.privateKey",
+  "*.clientSecret",
+  "*.oidc.clientSecret",
+];
+
 /** What `DATA_DIR/dev.json` holds for the embedded default (DESIGN.md "Embedded default"). */
 export interface DevJson {
   apiUrl: string;
@@ -79,14 +89,7 @@ export async function startServer(
     pino(
       {
         level: config.logLevel,
-        redact: [
-          "req.headers.authorization",
-          "req.headers.cookie",
-          "*.password",
-          "*.privateKey",
-          "*.clientSecret",
-          "*.oidc.clientSecret",
-        ],
+        redact: LOG_REDACT_PATHS,
       },
       options.logStream,
     );

@@ -109,7 +109,8 @@ export async function signIn(
   const callback = back.find((s) => new URL(s.url).pathname === "/auth/callback");
   if (!callback) throw new Error(`never reached /auth/callback: ${back.map((s) => `${s.status} ${s.url}`).join(", ")}`);
   const session = jar.cookies.get("ecert_session");
-  if (!session) throw new Error(`no session cookie after the callback (${callback.status}): ${callback.body.slice(0, 300)}`);
+  if (!session)
+    throw new Error(`no session cookie after the callback (${callback.status}): ${callback.body.slice(0, 300)}`);
   const me = await fetch(`${serverUrl}/api/v1/session`, { headers: { cookie: `ecert_session=${session}` } });
   const csrfToken = ((await me.json()) as { csrfToken: string }).csrfToken;
   return {

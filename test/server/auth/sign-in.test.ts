@@ -55,7 +55,11 @@ describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)",
     const signed = await as("csb-clerk", "/officer.html#search");
     expect(signed.landedAt).to.equal(`${server.url}/officer.html#search`);
     const set = signed.jar.seen.find((line) => line.startsWith("ecert_session="))!;
-    expect(set).to.match(/; HttpOnly/i).and.match(/; Secure/i).and.match(/; SameSite=Strict/i).and.match(/; Path=\//);
+    expect(set)
+      .to.match(/; HttpOnly/i)
+      .and.match(/; Secure/i)
+      .and.match(/; SameSite=Strict/i)
+      .and.match(/; Path=\//);
     expect(signed.session).to.match(/^[A-Za-z0-9_-]{43}$/);
     const me = await withSession(server.url, signed.session, "GET", "/api/v1/session");
     expect(me.status).to.equal(200);
@@ -70,7 +74,10 @@ describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)",
     expect(Date.parse(me.json.expiresAt) - Date.now()).to.be.within(11.9 * 3_600_000, 12 * 3_600_000);
     expect(me.json.csrfToken).to.be.a("string").with.length.above(20);
     // Only the cookie's hash is stored.
-    expect(await server.store.findSession(sessionHash(signed.session))).to.include({ issuerId: "CSB", subject: "csb-clerk" });
+    expect(await server.store.findSession(sessionHash(signed.session))).to.include({
+      issuerId: "CSB",
+      subject: "csb-clerk",
+    });
     // Audited, from the client's address.
     const audit = await server.store.listAudit("CSB", { action: "sign-in", limit: 100 });
     const entry = audit.find((e) => e.actorId === "officer:csb-clerk")!;
@@ -103,7 +110,10 @@ describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)",
     });
     expect(refused.status).to.equal(401);
     expect(refused.body).to.include("The username or password is not right.").and.include("用戶名稱或密碼不正確。");
-    const unknown = await step(jar, formAction(refused), { method: "POST", form: { username: "nobody", password: "x" } });
+    const unknown = await step(jar, formAction(refused), {
+      method: "POST",
+      form: { username: "nobody", password: "x" },
+    });
     expect(unknown.status).to.equal(401);
     expect(jar.cookies.has("ecert_session")).to.equal(false);
     // The password of another officer does not work either.
@@ -133,7 +143,9 @@ describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)",
     const jar = new CookieJar();
     const replay = await step(jar, signed.callbackUrl);
     expect(replay.status).to.equal(400);
-    expect(replay.body).to.include("This sign-in was already used or has expired.").and.include("此登入已使用或已過期。");
+    expect(replay.body)
+      .to.include("This sign-in was already used or has expired.")
+      .and.include("此登入已使用或已過期。");
     expect(jar.cookies.has("ecert_session")).to.equal(false);
     const forged = await step(jar, `${server.url}/auth/callback?code=abc&state=forged`);
     expect(forged.status).to.equal(400);
