@@ -74,7 +74,12 @@ async function poll(batchId: string): Promise<void> {
     if (state.upload?.batchId !== batchId) return;
     state.batch = batch;
     drawBatch();
-    if (batch.done) return;
+    if (batch.done || batch.state === "rejected") return;
+    if (batch.state === "awaiting-approval") {
+      // Nothing moves until an approver releases it: look again now and then.
+      state.pollTimer = setTimeout(() => void poll(batchId), POLL_MS * 6);
+      return;
+    }
   } catch (error) {
     if (state.upload?.batchId !== batchId) return;
     console.error("batch progress failed", error);
@@ -94,28 +99,66 @@ export function drawBatch(): void {
   elements.batchProgress.value = accepted === 0 ? 0 : issued;
   elements.batch.dataset.done = String(Boolean(state.batch?.done));
   const failures = state.batch?.failures ?? [];
-  elements.batchProgressText.textContent = !state.batch?.done
-    ? pt("upload.progress", lang, {
-        issued: String(issued),
-        accepted: String(accepted),
-        pending: count("pending"),
-        anchoring: count("anchoring"),
-        failed: count("failed"),
-      })
-    : failures.length > 0
-      ? pt("upload.failed", lang, {
-          issued: String(issued),
-          failed: count("failed"),
-          reason: failures.map((f) => f.reason).join("; "),
-        })
-      : pt("upload.done", lang);
+  const uploadState = state.batch?.state ?? answer.state;
+  elements.batch.dataset.state = uploadState;
+  elements.batchProgressText.textContent =
+    uploadState === "awaiting-approval" || uploadState === "rejected"
+      ? pt(`batchState.${uploadState}`, lang)
+      : !state.batch?.done
+        ? pt("upload.progress", lang, {
+            issued: String(issued),
+            accepted: String(accepted),
+            pending: count("pending"),
+            anchoring: count("anchoring"),
+            failed: count("failed"),
+          })
+        : failures.length > 0
+          ? pt("upload.failed", lang, {
+              issued: String(issued),
+              failed: count("failed"),
+              reason: failures.map((f) => f.reason).join("; "),
+            })
+          : pt("upload.done", lang);
   elements.batchProgressText.classList.toggle("message--error", Boolean(state.batch?.done) && failures.length > 0);
   elements.claimCodes.hidden = accepted === 0;
   elements.batchProgress.hidden = accepted === 0;
   elements.batchProgressText.hidden = accepted === 0;
   const errors = answer.errors;
+  const acceptedRows =
+    answer.certificates.length === 0
+      ? null
+      : h(
+          "details",
+          { class: "accepted-rows" },
+          h("summary", {}, pt("upload.acceptedRows", lang, { count: String(accepted) })),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              { class: "table", id: "accepted-table" },
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, pt("upload.row", lang)),
+                  h("th", { scope: "col" }, pt("search.number", lang)),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                ...answer.certificates.map((c) =>
+                  h("tr", {}, h("td", {}, String(c.row)), h("td", { class: "table__nowrap" }, c.certificateNumber)),
+                ),
+              ),
+            ),
+          ),
+        );
   if (errors.length === 0) {
-    elements.batchErrors.replaceChildren();
+    elements.batchErrors.replaceChildren(...(acceptedRows ? [acceptedRows] : []));
     return;
   }
   const table = h(
@@ -148,6 +191,7 @@ export function drawBatch(): void {
     ),
   );
   elements.batchErrors.replaceChildren(
+    ...(acceptedRows ? [acceptedRows] : []),
     h(
       "div",
       {

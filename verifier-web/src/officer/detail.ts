@@ -1,6 +1,8 @@
 /**
- * One certificate: its status and history, and the status changes it allows (revoke, suspend,
- * reinstate) with a reason, sent after a confirmation step and followed until the chain has them.
+ * One certificate: its status, its PDF, its history by person, its requested status changes and its
+ * e-mail to the candidate; the status changes it allows (revoke, suspend, reinstate) with a reason and
+ * a case note, sent after a confirmation step as a request another officer approves (or, where the
+ * department needs no approval, followed until the chain has it); a new claim code, after a warning.
  */
 import { DEPARTMENT_REASONS, REVOCATION_REASONS, revocationReasonOf } from "../../../core/revocationReasons.ts";
 import type { DepartmentReason } from "../../../core/revocationReasons.ts";
@@ -9,11 +11,12 @@ import { fieldList, formatDateTime } from "../format.ts";
 import { EVENT_TEXT, pt, statusText } from "../portal-strings.ts";
 import { problemOf, statusBadge } from "../portal.ts";
 import type { Language } from "../strings.ts";
-import { certificate, changeStatus } from "./api.ts";
-import type { StatusChange } from "./api.ts";
+import { certificate, changeStatus, emailStatus, newClaimCode } from "./api.ts";
+import type { EmailStatus, StatusChange } from "./api.ts";
+import { batchStateText } from "./batches.ts";
 import { loadRenew } from "./renew.ts";
 import { nameOf, refreshResults, sayBelowResults, typeTitle } from "./search.ts";
-import { POLL_MS, portal, shown } from "./state.ts";
+import { POLL_MS, can, portal, shown } from "./state.ts";
 
 const elements = {
   detail: byId("detail"),
@@ -22,6 +25,11 @@ const elements = {
   actionKind: byId<HTMLSelectElement>("action-kind"),
   actionReason: byId<HTMLSelectElement>("action-reason"),
   actionSubmit: byId<HTMLButtonElement>("action-submit"),
+  actionNote: byId<HTMLTextAreaElement>("action-note"),
+  revokeFinal: byId("revoke-final"),
+  claimCode: byId("claim-code"),
+  claimCodeNew: byId<HTMLButtonElement>("claim-code-new"),
+  claimCodeMessage: byId("claim-code-message"),
   confirm: byId("confirm"),
   confirmText: byId("confirm-text"),
   confirmYes: byId<HTMLButtonElement>("confirm-yes"),
@@ -31,7 +39,11 @@ const elements = {
 
 const state = {
   /** The change awaiting confirmation. */
-  pending: undefined as { kind: StatusChange; reason: DepartmentReason } | undefined,
+  pending: undefined as { kind: StatusChange; reason: DepartmentReason; note: string } | undefined,
+  /** The candidate's e-mail (undefined: none, or not read yet). */
+  email: undefined as EmailStatus | undefined,
+  /** The officer pressed "new claim code" once: the warning asks them to confirm. */
+  confirmingCode: false,
 };
 
 /** Wires the change form and its confirmation. */
@@ -41,6 +53,7 @@ export function wireDetail(): void {
     state.pending = {
       kind: elements.actionKind.value as StatusChange,
       reason: elements.actionReason.value as DepartmentReason,
+      note: elements.actionNote.value.trim(),
     };
     portal.say(elements.actionMessage, undefined);
     drawConfirm();
@@ -52,6 +65,40 @@ export function wireDetail(): void {
     elements.actionSubmit.focus();
   });
   elements.confirmYes.addEventListener("click", () => void applyChange());
+  elements.actionKind.addEventListener("change", drawFinal);
+  elements.claimCodeNew.addEventListener("click", () => void replaceCode());
+}
+
+/** "Revocation is final" beside a revocation. */
+function drawFinal(): void {
+  elements.revokeFinal.hidden = elements.actionKind.value !== "revoke";
+}
+
+/** The first press warns (the old code stops working), the second makes the new code. */
+async function replaceCode(): Promise<void> {
+  const detail = shown.detail;
+  if (!detail) return;
+  if (!state.confirmingCode) {
+    state.confirmingCode = true;
+    portal.say(
+      elements.claimCodeMessage,
+      { key: "claimCode.confirm", values: { number: detail.certificateNumber } },
+      "error",
+    );
+    elements.claimCodeNew.textContent = pt("detail.confirm", portal.lang);
+    return;
+  }
+  state.confirmingCode = false;
+  elements.claimCodeNew.textContent = pt("claimCode.button", portal.lang);
+  elements.claimCodeNew.disabled = true;
+  try {
+    const answer = await newClaimCode(detail.id);
+    portal.say(elements.claimCodeMessage, { key: "claimCode.made", values: { code: answer.claimCode } }, "ok");
+  } catch (error) {
+    portal.say(elements.claimCodeMessage, problemOf(error), "error");
+  } finally {
+    elements.claimCodeNew.disabled = false;
+  }
 }
 
 /** Forgets the certificate shown (signing out). */
@@ -67,7 +114,9 @@ export function clearDetail(): void {
  */
 export async function openDetail(id: string, focus: boolean): Promise<void> {
   try {
-    shown.detail = await certificate(id);
+    const detail = await certificate(id);
+    if (shown.detail?.id !== id) state.email = undefined;
+    shown.detail = detail;
   } catch (error) {
     sayBelowResults(error);
     return;
@@ -76,8 +125,17 @@ export async function openDetail(id: string, focus: boolean): Promise<void> {
   drawDetail();
   if (focus) {
     state.pending = undefined;
+    state.confirmingCode = false;
+    elements.actionNote.value = "";
     drawConfirm();
     portal.say(elements.actionMessage, undefined);
+    portal.say(elements.claimCodeMessage, undefined);
+    void emailStatus(id)
+      .then((email) => {
+        state.email = email;
+        drawDetail();
+      })
+      .catch(() => undefined);
     void loadRenew(id);
     elements.detail.focus();
   }
@@ -117,20 +175,73 @@ export function drawDetail(): void {
         words,
         why ? ` (${why})` : "",
         " · ",
-        h("span", { class: "note" }, event.actor),
+        h("span", { class: "history__who" }, event.actorName ?? event.actor),
       );
     }),
   );
+  const requests = detail.changeRequests ?? [];
+  const email = state.email;
   elements.detailBody.replaceChildren(
     fieldList(rows, "detail-fields"),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "a",
+        {
+          class: "button button--secondary",
+          id: "detail-pdf",
+          href: `/api/v1/certificates/${encodeURIComponent(detail.id)}/pdf`,
+          download: `${detail.certificateNumber}.pdf`,
+        },
+        pt("detail.pdf", lang),
+      ),
+    ),
     h("h3", {}, pt("detail.history", lang)),
     history,
+    ...(requests.length === 0
+      ? []
+      : [
+          h("h3", {}, pt("detail.requests", lang)),
+          h(
+            "ul",
+            { class: "history", id: "detail-requests" },
+            ...requests.map((r) =>
+              h(
+                "li",
+                { "data-state": r.state },
+                pt("detail.requestLine", lang, {
+                  action: pt(`action.${r.kind}`, lang),
+                  reason: r.reason ? REVOCATION_REASONS[r.reason][lang] : "–",
+                  state: batchStateText(r.state, lang),
+                  by: r.requestedBy.name,
+                  decided: r.decidedBy ? pt("detail.decidedBy", lang, { by: r.decidedBy.name }) : "",
+                }),
+                r.note ? h("span", { class: "note" }, ` · ${pt("approvals.noteIs", lang, { note: r.note })}`) : "",
+              ),
+            ),
+          ),
+        ]),
+    h("h3", {}, pt("detail.email", lang)),
+    h(
+      "p",
+      { id: "detail-email" },
+      email
+        ? pt("detail.emailLine", lang, {
+            status: pt(`email.${email.status}`, lang),
+            to: email.toAddress,
+            attempts: String(email.attempts),
+            error: email.lastError ? ` · ${email.lastError}` : "",
+          })
+        : pt("detail.emailNone", lang),
+    ),
   );
+  elements.claimCode.hidden = !can("status") || (detail.status !== "issued" && detail.status !== "suspended");
 
   // The changes this status allows.
   const kinds: StatusChange[] =
     detail.status === "issued" ? ["revoke", "suspend"] : detail.status === "suspended" ? ["reinstate", "revoke"] : [];
-  elements.actionForm.hidden = kinds.length === 0;
+  elements.actionForm.hidden = kinds.length === 0 || !can("status");
   const kind = elements.actionKind.value;
   elements.actionKind.replaceChildren(...kinds.map((k) => h("option", { value: k }, pt(`action.${k}`, lang))));
   if (kinds.includes(kind as StatusChange)) elements.actionKind.value = kind;
@@ -139,6 +250,8 @@ export function drawDetail(): void {
     ...DEPARTMENT_REASONS.map((r) => h("option", { value: r }, REVOCATION_REASONS[r][lang])),
   );
   if (reasonName) elements.actionReason.value = reasonName;
+  drawFinal();
+  if (!state.confirmingCode) elements.claimCodeNew.textContent = pt("claimCode.button", lang);
 }
 
 export function drawConfirm(): void {
@@ -162,9 +275,15 @@ async function applyChange(): Promise<void> {
   if (!pending || !detail) return;
   elements.confirmYes.disabled = true;
   try {
-    await changeStatus(detail.id, pending.kind, pending.reason);
+    const queued = await changeStatus(detail.id, pending.kind, pending.reason, pending.note || undefined);
     state.pending = undefined;
+    elements.actionNote.value = "";
     drawConfirm();
+    if (queued.state === "awaiting-approval") {
+      portal.say(elements.actionMessage, { key: "detail.requested" }, "ok");
+      await openDetail(detail.id, false);
+      return;
+    }
     portal.say(elements.actionMessage, { key: "detail.sent" }, "ok");
     const target = pending.kind === "revoke" ? "revoked" : pending.kind === "suspend" ? "suspended" : "issued";
     const deadline = Date.now() + 120_000;

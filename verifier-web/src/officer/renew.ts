@@ -12,7 +12,7 @@ import { pt } from "../portal-strings.ts";
 import { problemOf } from "../portal.ts";
 import { credential as credentialOf, renew as sendRenewal } from "./api.ts";
 import type { RowError } from "./api.ts";
-import { portal, shown } from "./state.ts";
+import { can, portal, shown } from "./state.ts";
 
 const elements = {
   renew: byId("renew"),
@@ -54,7 +54,7 @@ export async function loadRenew(id: string): Promise<void> {
   elements.renewFields.replaceChildren();
   const detail = shown.detail;
   const schema = detail && schemaOf(detail.type);
-  if (!detail || !schema || (detail.status !== "issued" && detail.status !== "suspended")) {
+  if (!detail || !schema || !can("issue") || (detail.status !== "issued" && detail.status !== "suspended")) {
     elements.renew.hidden = true;
     return;
   }

@@ -1,9 +1,11 @@
 /**
  * Finding the department's certificates (`GET /certificates?q=`: number, candidate number, name) and
- * listing them, each with a button that opens it in the detail view.
+ * listing them (number, name, type, issue date, batch, status), each with a button that opens it in the
+ * detail view.
  */
 import { CERTIFICATE_TYPES } from "../../../core/types/index.ts";
 import { byId, h } from "../dom.ts";
+import { formatDate } from "../format.ts";
 import { pt } from "../portal-strings.ts";
 import type { PortalKey } from "../portal-strings.ts";
 import { problemOf, statusBadge } from "../portal.ts";
@@ -97,9 +99,16 @@ export function drawResults(): void {
       h(
         "tr",
         {},
-        ...(["search.number", "search.name", "search.type", "search.status"] as PortalKey[]).map((k) =>
-          h("th", { scope: "col" }, pt(k, lang)),
-        ),
+        ...(
+          [
+            "search.number",
+            "search.name",
+            "search.type",
+            "search.issued",
+            "search.batch",
+            "search.status",
+          ] as PortalKey[]
+        ).map((k) => h("th", { scope: "col" }, pt(k, lang))),
         h("th", { scope: "col" }, pt("detail.action", lang)),
       ),
     ),
@@ -113,6 +122,8 @@ export function drawResults(): void {
           h("td", { class: "table__nowrap" }, r.certificateNumber),
           h("td", {}, nameOf(r, lang)),
           h("td", {}, typeTitle(r.type, lang)),
+          h("td", { class: "table__nowrap" }, formatDate(r.createdAt, lang)),
+          h("td", { class: "table__nowrap" }, r.batchId),
           h("td", {}, statusBadge(r.status, lang)),
           h(
             "td",

@@ -21,12 +21,36 @@ export function redrawOnSwitch(...draws: (() => void)[]): void {
   drawers.push(...draws);
 }
 
+/** An officer's roles (`server/auth/actor.ts`). */
+export type Role = "clerk" | "approver" | "auditor";
+
+/** What the signed-in officer (or system) may do: the server enforces it regardless, the page hides the rest. */
+export type Permission = "read" | "issue" | "status" | "approve" | "audit";
+
+const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  clerk: ["read", "issue", "status"],
+  approver: ["read", "approve"],
+  auditor: ["read", "audit"],
+};
+
 export const session = {
-  /** The department's API key, once `GET /me` accepted it. */
+  /** A system's API key, once `GET /me` accepted it (the secondary sign-in). */
   key: undefined as string | undefined,
+  /** The signed-in officer (`GET /session`): the session itself is the httpOnly cookie. */
+  officer: undefined as { name: string; subject: string; issuerId: string; roles: Role[] } | undefined,
+  /** The session's CSRF token, sent as `X-CSRF-Token` on every state-changing request. */
+  csrfToken: undefined as string | undefined,
+  /** An API key's scopes (from `GET /me`). */
+  scopes: [] as string[],
   /** The certificate types the signed-in department issues (from `GET /me`). */
   types: [] as string[],
 };
+
+/** Whether the signed-in officer's roles (or the key's scopes) allow `permission`. */
+export function can(permission: Permission): boolean {
+  if (session.officer) return session.officer.roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));
+  return session.key !== undefined && session.scopes.includes(permission);
+}
 
 export const shown = {
   /** The last search's certificates. */

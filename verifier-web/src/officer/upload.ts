@@ -17,7 +17,11 @@ const elements = {
   uploadMessage: byId("upload-message"),
 };
 
-export function wireUpload(): void {
+/** Called after each upload (the batch list and the approvals are read again). */
+let uploaded: () => void = () => {};
+
+export function wireUpload(after: () => void): void {
+  uploaded = after;
   elements.uploadForm.addEventListener("submit", (event) => {
     event.preventDefault();
     void upload();
@@ -64,9 +68,16 @@ async function upload(): Promise<void> {
         rows: String(answer.certificates.length + refused),
         errors: String(refused),
       };
-      portal.say(elements.uploadMessage, { key: "upload.accepted", values }, answer.errors.length > 0 ? "error" : "ok");
+      const awaiting = answer.state === "awaiting-approval" && answer.certificates.length > 0;
+      portal.say(
+        elements.uploadMessage,
+        { key: awaiting ? "upload.awaiting" : "upload.accepted", values },
+        answer.errors.length > 0 ? "error" : "ok",
+      );
+      elements.uploadMessage.dataset.state = answer.state;
     }
     showBatch(answer);
+    uploaded();
   } catch (error) {
     portal.say(elements.uploadMessage, problemOf(error), "error");
   } finally {
