@@ -21,13 +21,14 @@ describe("candidate /claim page in Chromium (embedded default server)", function
   let context: BrowserContext;
   /** CSB exam results issued through the API, for the candidate. */
   let issued: Accepted[];
+  let csbKey: string;
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
       console.log(`    (skipped: ${CHROMIUM} is missing; install Debian's chromium package to run the browser tests)`);
       this.skip();
     }
-    ({ dataDir, server, browser, context, issued } = await startPortal("ecert-claim-"));
+    ({ dataDir, server, browser, context, issued, csbKey } = await startPortal("ecert-claim-"));
   });
 
   after(async () => {
@@ -330,6 +331,101 @@ describe("candidate /claim page in Chromium (embedded default server)", function
         await desktop.close();
       }
       expect(problems).to.deep.equal([]);
+    });
+  });
+
+  describe("a revoked or suspended certificate", () => {
+    /** Changes a certificate's status through the API (no approvals in this suite) and waits for it. */
+    async function change(id: string, kind: "revoke" | "suspend", reason: string, status: string): Promise<void> {
+      const res = await api(server, "POST", `/certificates/${id}/${kind}`, { key: csbKey, json: { reason } });
+      expect(res.status, JSON.stringify(res.json)).to.equal(202);
+      const deadline = Date.now() + 60_000;
+      while ((await api(server, "GET", `/certificates/${id}`, { key: csbKey })).json.status !== status) {
+        if (Date.now() > deadline) throw new Error(`certificate ${id} never became ${status}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    /** The notice's paragraphs and heading, in order. */
+    async function notice(page: Page): Promise<string[]> {
+      return page.$$eval("#cert-notice h3, #cert-notice p", (nodes) => nodes.map((n) => n.textContent ?? ""));
+    }
+
+    before(async () => {
+      await change(issued[3].id, "revoke", "fraud", "revoked");
+      await change(issued[4].id, "suspend", "under-investigation", "suspended");
+    });
+
+    it("says in both languages that a revoked certificate is revoked, by whom, why and what to do, and offers no share link", async () => {
+      const page = await openClaim(issued[3].claimCode);
+      expect(await page.isVisible("#cert-notice")).to.equal(true);
+      expect(await page.getAttribute("#cert-notice", "class")).to.include("message--error");
+      expect(await notice(page)).to.deep.equal([
+        "This certificate has been revoked",
+        "The Civil Service Bureau has revoked this certificate. It is no longer valid: anyone who checks it is told it is revoked.",
+        "Reason: Obtained by fraud.",
+        "What to do: if you have questions, or think this is a mistake, contact the Civil Service Bureau. Do not use this certificate or share it as valid.",
+        "Share links are not offered for a certificate that is not valid.",
+      ]);
+      expect(await page.isHidden("#share")).to.equal(true);
+      expect(await page.$$eval("#share-fields input", (inputs) => inputs.length)).to.equal(0);
+      expect(await page.textContent(".status-badge")).to.equal("revoked");
+      await page.click("#lang-switch");
+      expect(await notice(page)).to.deep.equal([
+        "此證書已被撤銷",
+        "公務員事務局已撤銷此證書。證書已不再有效：任何人核實時都會得知證書已被撤銷。",
+        "原因：以欺詐手段取得。",
+        "你可以怎樣做：如有疑問或認為有誤，請聯絡公務員事務局。請勿把此證書當作有效證書使用或分享。",
+        "無效的證書不設分享連結。",
+      ]);
+      expect(await page.isHidden("#share")).to.equal(true);
+      expect(page.errors).to.deep.equal([]);
+      await page.close();
+    });
+
+    it("says a suspended certificate is suspended, with the reason and whom to contact, offers no share link, and is axe clean", async () => {
+      const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await openClaim(issued[4].claimCode, axeContext);
+        const en = await notice(page);
+        expect(en[0]).to.equal("This certificate is suspended");
+        expect(en[1]).to.include("The Civil Service Bureau has suspended this certificate").and.include("reinstate");
+        expect(en[2]).to.equal("Reason: Under investigation.");
+        expect(en[3]).to.include("contact the Civil Service Bureau");
+        expect(await page.isHidden("#share")).to.equal(true);
+        expect(await axeProblems(page, "suspended")).to.deep.equal([]);
+        // axeProblems leaves the page in Chinese.
+        const zh = await notice(page);
+        expect(zh[0]).to.equal("此證書已被暫停");
+        expect(zh[2]).to.equal("原因：正接受調查。");
+        expect(zh[3]).to.include("請聯絡公務員事務局");
+        await page.close();
+      } finally {
+        await axeContext.close();
+      }
+    });
+
+    it("shows no notice and keeps the share link for an issued certificate opened after a revoked one", async () => {
+      const page = await openClaim(issued[3].claimCode);
+      await page.fill("#code", issued[0].claimCode);
+      await page.click("#code-submit");
+      await page.waitForFunction(() => document.getElementById("share")!.hidden === false);
+      expect(await page.isHidden("#cert-notice")).to.equal(true);
+      expect(await page.getAttribute(".status-badge", "class")).to.include("status-badge--issued");
+      expect(await page.$$eval("#share-fields input", (inputs) => inputs.length)).to.be.above(0);
+      await page.close();
+    });
+
+    it("tells the claim API's callers the reason and the department (GET /claim/{code})", async () => {
+      const revoked = (await api(server, "GET", `/claim/${issued[3].claimCode}`)).json;
+      expect(revoked).to.deep.include({
+        status: "revoked",
+        reason: "fraud",
+        reasonText: { en: "Obtained by fraud", "zh-HK": "以欺詐手段取得" },
+        issuer: { id: "CSB", name: { en: "Civil Service Bureau", "zh-HK": "公務員事務局" } },
+      });
+      const fine = (await api(server, "GET", `/claim/${issued[0].claimCode}`)).json;
+      expect(fine).to.deep.include({ status: "issued", reason: null, reasonText: null });
     });
   });
 

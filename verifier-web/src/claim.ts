@@ -9,6 +9,10 @@
  * The QR code downloads as a PNG or SVG image, and the browser's share sheet (`navigator.share`) is
  * offered where there is one. A box whose hide the schema's disclosure rule forbids (both names) is
  * disabled, with the rule's reason beside it.
+ *
+ * A revoked or suspended certificate says so first, in words: what the department did, the reason it
+ * gave, and what to do (contact the department, named); its downloads stay (the PDF verifies as revoked or
+ * suspended), but no share link is offered.
  */
 import QRCode from "qrcode";
 import type { Credential } from "../../core/credential.ts";
@@ -24,7 +28,16 @@ import { ApiError, Portal, callApi, problemOf, setDownload, statusBadge } from "
 
 type Claimed = {
   code: string;
-  summary: { id: string; type: string; certificateNumber: string; status: string };
+  summary: {
+    id: string;
+    type: string;
+    certificateNumber: string;
+    status: string;
+    /** Why it was revoked or suspended, in both languages (null: no reason, or neither). */
+    reasonText?: LocalizedText | null;
+    /** The department that issued it, to contact about a revocation or suspension. */
+    issuer?: { id: string; name: LocalizedText };
+  };
   credential: Credential;
   schema: CertificateTypeSchema;
 };
@@ -35,6 +48,7 @@ const elements = {
   submit: byId<HTMLButtonElement>("code-submit"),
   codeMessage: byId("code-message"),
   certificate: byId("certificate"),
+  certNotice: byId("cert-notice"),
   certBody: byId("cert-body"),
   pdf: byId<HTMLAnchorElement>("download-pdf"),
   credential: byId<HTMLAnchorElement>("download-credential"),
@@ -113,7 +127,8 @@ async function open(code: string): Promise<void> {
     elements.shareResult.hidden = true;
     portal.say(elements.shareMessage, undefined);
     elements.certificate.hidden = false;
-    elements.share.hidden = false;
+    // No share link for a certificate that is not valid: the notice says why.
+    elements.share.hidden = isWithdrawn(summary.status);
     elements.certificate.focus();
   } catch (error) {
     elements.code.setAttribute("aria-invalid", "true");
@@ -127,9 +142,37 @@ async function open(code: string): Promise<void> {
   }
 }
 
+/** Revoked or suspended: not valid, said so on the page, never shared. */
+function isWithdrawn(status: string): status is "revoked" | "suspended" {
+  return status === "revoked" || status === "suspended";
+}
+
+/** What happened to a revoked or suspended certificate, why, and what to do; hidden for any other. */
+function drawNotice(claimed: Claimed): void {
+  const { lang } = portal;
+  const { status, reasonText, issuer } = claimed.summary;
+  const notice = elements.certNotice;
+  if (!isWithdrawn(status)) {
+    notice.hidden = true;
+    notice.replaceChildren();
+    return;
+  }
+  const department = issuer ? issuer.name[lang] : pt("claim.theDepartment", lang);
+  notice.className = status === "revoked" ? "message message--error notice" : "message notice";
+  notice.replaceChildren(
+    h("h3", { class: "notice__title" }, pt(status === "revoked" ? "claim.revokedTitle" : "claim.suspendedTitle", lang)),
+    h("p", {}, pt(status === "revoked" ? "claim.revokedBody" : "claim.suspendedBody", lang, { department })),
+    h("p", {}, reasonText ? pt("claim.reason", lang, { reason: reasonText[lang] }) : pt("claim.noReason", lang)),
+    h("p", {}, pt(status === "revoked" ? "claim.revokedWhat" : "claim.suspendedWhat", lang, { department })),
+    h("p", {}, pt("claim.noShare", lang)),
+  );
+  notice.hidden = false;
+}
+
 function drawCertificate(): void {
   const claimed = state.claimed;
   if (!claimed) return;
+  drawNotice(claimed);
   const { lang } = portal;
   const { schema, credential, summary } = claimed;
   const rows: [string, Node | string][] = [];
@@ -155,6 +198,10 @@ function drawCertificate(): void {
 function drawShareChoices(): void {
   const claimed = state.claimed;
   if (!claimed) return;
+  if (isWithdrawn(claimed.summary.status)) {
+    elements.shareFields.replaceChildren();
+    return;
+  }
   const ticked = new Set(tickedPointers());
   elements.shareFields.replaceChildren(
     ...hideableColumns(claimed).map((column) => {
@@ -210,7 +257,7 @@ function hideableColumns(claimed: Claimed): ColumnSchema[] {
 /** Makes the share link and its QR code from the ticked boxes, in this browser. */
 async function makeShare(): Promise<void> {
   const claimed = state.claimed;
-  if (!claimed) return;
+  if (!claimed || isWithdrawn(claimed.summary.status)) return;
   const pointers = tickedPointers();
   try {
     const shared = pointers.length > 0 ? hideClaims(claimed.credential, pointers) : claimed.credential;
