@@ -233,6 +233,19 @@ export const schemas = {
     limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many certificates"),
     offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
   }),
+  /** `GET /session`: the signed-in officer of the session cookie (the officer console's sign-in, `/auth/login`). */
+  Session: z.object({
+    officer: z.object({
+      name: z.string(),
+      subject: z.string().describe("The provider's subject (sub) of the officer"),
+      issuerId: z.string().describe("The officer's department"),
+      roles: z.array(z.enum(["clerk", "approver", "auditor"])),
+      email: z.string().nullable(),
+    }),
+    csrfToken: z.string().describe("Send it as X-CSRF-Token with every POST, PUT, PATCH and DELETE of this session"),
+    expiresAt: z.string().describe("The session's absolute end (ISO 8601)"),
+    idleTimeoutSeconds: z.number().int().describe("The session ends after this long without a request"),
+  }),
   /** `GET /me`: the department an API key acts for. */
   Me: z.object({
     id: z.string(),
@@ -436,6 +449,7 @@ const RESPONSE_COMPONENTS = [
   "CertificateList",
   "Certificate",
   "Me",
+  "Session",
   "StatusChangeQueued",
   "Claim",
   "NewClaimCode",
@@ -629,6 +643,15 @@ export function openApiDocument(): object {
         summary: "The department this API key acts for, and the certificate types it issues",
         responses: { "200": json("The department", ref("Me")), "401": unauthenticated },
       }),
+    },
+    "/session": {
+      get: {
+        tags: ["Department"],
+        operationId: "getSession",
+        summary: "The signed-in officer, the session's CSRF token and its time-outs",
+        security: [{ officerSession: [] }],
+        responses: { "200": json("The officer's session", ref("Session")), "401": notSignedIn },
+      },
     },
     "/certificates": {
       post: department({

@@ -245,6 +245,7 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       getClaim: await api(server, "GET", `/claim/${c.claimCode}`),
       getClaimCredential: await api(server, "GET", `/claim/${c.claimCode}/credential`),
       verify,
+      getSession: await api(server, "GET", "/session", auditor),
       listAudit: await api(server, "GET", "/audit?limit=5", auditor),
       verifyAudit: await api(server, "GET", "/audit/verify", auditor),
       getHealth: await rootGet(doc, "/healthz"),

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from "../../../server/start.ts";
 import { sessionHash } from "../../../server/auth/sessions.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api } from "../api/api-helpers.ts";
+import { schemas } from "../../../server/api/openapi.ts";
 import { CookieJar, follow, formAction, signIn, step, withSession } from "./auth-helpers.ts";
 
 describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)", function () {
@@ -71,6 +72,7 @@ describe("officers' sign-in (embedded OpenID Connect provider, sessions, CSRF)",
       email: "csb-clerk@officers.dev.invalid",
     });
     expect(me.json.idleTimeoutSeconds).to.equal(30 * 60);
+    expect(schemas.Session.strict().safeParse(me.json).success, "the documented Session schema").to.equal(true);
     expect(Date.parse(me.json.expiresAt) - Date.now()).to.be.within(11.9 * 3_600_000, 12 * 3_600_000);
     expect(me.json.csrfToken).to.be.a("string").with.length.above(20);
     // Only the cookie's hash is stored.
