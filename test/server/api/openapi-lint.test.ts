@@ -223,6 +223,12 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       `/change-requests/${suspendL2.json.requestId}/reject`,
       example("rejectChangeRequest"),
     );
+    // A row with an e-mail address, for the candidate e-mail routes (outbox-routes.ts).
+    const mailed = await post("/certificates", {
+      type: "csb-cre",
+      fields: { ...example("issueCertificate").fields, candidate_number: "CRE2026000999", email: "chan@example.com" },
+    });
+    expect(mailed.status, JSON.stringify(mailed.json)).to.equal(202);
     const answers: Record<string, ApiResponse> = {
       getMe: await get("/me"),
       issueCertificate: one,
@@ -237,6 +243,8 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       rejectChangeRequest,
       getCertificate: await get(`/certificates/${a.id}`), // revoked: its history has reasons
       getCertificateCredential: await get(`/certificates/${d.id}/credential`),
+      getCertificateEmail: await get(`/certificates/${mailed.json.certificates[0].id}/email`),
+      listEmails: await get("/outbox?limit=5"),
       replaceClaimCode: await post(`/certificates/${d.id}/claim-code`, {}),
       revokeCertificate: revoke,
       suspendCertificate: suspend,
