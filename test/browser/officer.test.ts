@@ -40,9 +40,16 @@ describe("officer /officer page in Chromium (embedded default server)", function
 
   const { openPage, screenshot } = portalPages(() => ({ browser, context, dataDir }));
 
-  /** Opens the officer page and signs in with `key`. */
+  /** Opens the "for systems" API key form (officers sign in with their department account instead). */
+  async function openKeyForm(page: Page): Promise<void> {
+    if (!(await page.$eval("#key-signin", (d) => (d as HTMLDetailsElement).open)))
+      await page.click("#key-signin summary");
+  }
+
+  /** Opens the officer page and signs in with `key` (the secondary sign-in, for systems). */
   async function openOfficer(key: string, on: BrowserContext = context): Promise<PageWithErrors> {
     const page = await openPage(`${server.url}/officer`, on);
+    await openKeyForm(page);
     await page.fill("#api-key", key);
     await page.click("#signin-form button[type=submit]");
     await page.waitForSelector("#workspace:not([hidden])");
@@ -76,14 +83,17 @@ describe("officer /officer page in Chromium (embedded default server)", function
   }
 
   describe("officer /officer", () => {
-    it("signs in with the department API key kept in sessionStorage only (never the address or localStorage), refuses a wrong key, signs out", async () => {
+    it("offers the department account sign-in, and for systems signs in with an API key kept in sessionStorage only (never the address or localStorage), refuses a wrong key, signs out", async () => {
       const page = await openPage(`${server.url}/officer`);
       expect((await page.textContent("h1"))?.trim()).to.equal("HK e-Cert: department officers");
       expect(await page.isHidden("#workspace")).to.equal(true);
+      expect((await page.textContent("#signin-link"))?.trim()).to.equal("Sign in with your department account");
+      await openKeyForm(page);
       await page.fill("#api-key", "not-a-key");
       await page.click("#signin-form button[type=submit]");
-      await page.waitForSelector("#signin-message:not([hidden])");
-      expect(await page.textContent("#signin-message")).to.equal("This API key is not valid.");
+      await page.waitForSelector("#key-message:not([hidden])");
+      expect(await page.textContent("#key-message")).to.equal("This API key is not valid.");
+      await openKeyForm(page);
       await page.fill("#api-key", csbKey);
       await page.click("#signin-form button[type=submit]");
       await page.waitForSelector("#workspace:not([hidden])");
@@ -341,6 +351,7 @@ describe("officer /officer page in Chromium (embedded default server)", function
       const signIn = async (page: Page) => {
         await page.goto(`${server.url}/officer`);
         await page.waitForSelector("body.ready");
+        await page.click("#key-signin summary");
         await page.fill("#api-key", csbKey);
         await page.click("#signin-form button[type=submit]");
         await page.waitForSelector("#workspace:not([hidden])");
