@@ -30,8 +30,6 @@ export const SERVICE_ERROR_CODES = [
   "SELF_APPROVAL",
   /** The upload or change request was decided already (or never needed approval). */
   "NOT_AWAITING_APPROVAL",
-  /** The department does not require approvals: there is nothing to approve. */
-  "APPROVALS_OFF",
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];

@@ -129,7 +129,6 @@ export const ERROR_STATUS = {
       NO_IDENTITY: 500,
       SELF_APPROVAL: 403,
       NOT_AWAITING_APPROVAL: 409,
-      APPROVALS_OFF: 409,
     } satisfies Record<ServiceErrorCode, ErrorAnswer>,
   },
   StoreError: {

@@ -40,6 +40,7 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         INVALID_STATE: [409, "INVALID_STATE"],
         BUSY: [503, "BUSY", "1"],
         LEASE_LOST: [500, "INTERNAL"],
+        SELF_APPROVAL: [403, "SELF_APPROVAL"],
       },
       ServiceError: {
         NOT_FOUND: [404, "NOT_FOUND"],
@@ -49,6 +50,8 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         UNKNOWN_TYPE: [400, "UNKNOWN_TYPE"],
         INTEGRITY: [500, "INTEGRITY"],
         NO_IDENTITY: [500, "NO_IDENTITY"],
+        SELF_APPROVAL: [403, "SELF_APPROVAL"],
+        NOT_AWAITING_APPROVAL: [409, "NOT_AWAITING_APPROVAL"],
       },
       ApiError: {
         UNAUTHENTICATED: [401, "UNAUTHENTICATED"],
@@ -60,6 +63,10 @@ describe("the HTTP error boundary (server/api/errors.ts)", () => {
         TOO_LARGE: [413, "TOO_LARGE"],
         VERIFIER_UNAVAILABLE: [503, "VERIFIER_UNAVAILABLE"],
         INTERNAL: [500, "INTERNAL"],
+        RATE_LIMITED: [429, "RATE_LIMITED"],
+        FORBIDDEN: [403, "FORBIDDEN"],
+        CSRF_TOKEN_INVALID: [403, "CSRF_TOKEN_INVALID"],
+        SESSION_EXPIRED: [401, "SESSION_EXPIRED"],
       },
     } as const;
     const make = {
