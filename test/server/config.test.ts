@@ -42,6 +42,19 @@ describe("loadConfig", () => {
   });
 });
 
+describe("APPROVALS (maker-checker per department)", () => {
+  it("is on for every department by default, and takes none or a list of issuer ids", () => {
+    expect(loadConfig({}).approvals).to.equal("all");
+    expect(loadConfig({ APPROVALS: "none" }).approvals).to.equal("none");
+    expect(loadConfig({ APPROVALS: "CSB,FSD" }).approvals).to.deep.equal(["CSB", "FSD"]);
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    for (const bad of ["", "off", "csb", "CSB,", "CSB FSD"])
+      expect(() => loadConfig({ APPROVALS: bad }), bad).to.throw(ConfigError, /^APPROVALS: /);
+  });
+});
+
 describe("config/production.env.example", () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   const text = readFileSync(path.join(root, "config/production.env.example"), "utf8");
