@@ -337,11 +337,15 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
     });
   }
 
-  describe("csb-lead (clerk and approver)", () => {
+  describe("csb-lead (clerk and approver), claim codes and letters, sessions", () => {
+    /** The lead's upload, released by csb-approver. */
+    let leadBatch: string;
+
     it("uploads, cannot release their own upload (no buttons; the server refuses SELF_APPROVAL); csb-approver can", async () => {
       const lead = await signIn("csb-lead", "en");
       expect(await sections(lead)).to.deep.equal({ upload: true, approvals: true, audit: false });
       const batchId = await upload(lead, "csb-cre", "csb-cre.csv");
+      leadBatch = batchId;
       await refreshApprovals(lead);
       const item = `#approval-batches [data-batch="${batchId}"]`;
       await lead.waitForSelector(item);
@@ -367,6 +371,75 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
       await approver.waitForSelector("#approvals-message:not([hidden])");
       await waitFor(async () => (await statuses("CSB", batchId)).every((s) => s === "issued"));
       await approver.close();
+    });
+
+    it("an approver rejects an upload only with a reason: the batch list says rejected, and who", async () => {
+      const clerk = await signIn("csb-clerk", "en");
+      const batchId = await upload(clerk, "csb-cre", "csb-cre.csv");
+      await clerk.close();
+      const approver = await signIn("csb-approver", "en");
+      const item = `#approval-batches [data-batch="${batchId}"]`;
+      await approver.waitForSelector(item);
+      await approver.click(`${item} button[data-decide="reject"]`);
+      expect(await approver.textContent("#approvals-message")).to.equal("Give the reason for rejecting first.");
+      expect(await approver.getAttribute(`#reason-batch-${batchId}`, "aria-invalid")).to.equal("true");
+      await approver.fill(`#reason-batch-${batchId}`, "Wrong sitting date in every row");
+      await approver.click(`${item} button[data-decide="reject"]`);
+      await approver.waitForFunction(() => document.getElementById("approvals-message")?.textContent === "Rejected.");
+      await approver.click("#batches-refresh");
+      await approver.waitForSelector(`#batches-table tr[data-batch="${batchId}"][data-state="rejected"]`);
+      const batch = await api(server, "GET", `/batches/${batchId}`, { key: server.dev!.apiKeys.CSB });
+      expect(batch.json.decisionReason).to.equal("Wrong sitting date in every row");
+      expect(batch.json.decidedBy.name).to.equal(officer("csb-approver").name);
+      expect((await statuses("CSB", batchId)).includes("issued")).to.equal(false);
+      await approver.close();
+    });
+
+    it("the clerk prints a batch's claim letters after a warning (new codes), and makes a new claim code: the previous one stops working", async () => {
+      const clerk = await signIn("csb-clerk", "en");
+      const row = `#batches-table tr[data-batch="${leadBatch}"]`;
+      await clerk.waitForSelector(`${row} button[data-letters]`);
+      await clerk.click(`${row} button[data-letters]`);
+      expect(await clerk.textContent("#letters-text")).to.include(
+        "a NEW claim code: the codes given before stop working",
+      );
+      await clerk.click("#letters-yes");
+      await clerk.waitForSelector("#letters-download");
+      const head = await clerk.evaluate(async () => {
+        const href = document.querySelector<HTMLAnchorElement>("#letters-download")!.href;
+        return new TextDecoder().decode((await (await fetch(href)).arrayBuffer()).slice(0, 5));
+      });
+      expect(head).to.equal("%PDF-");
+
+      const listed = await api(server, "GET", `/certificates?batch=${leadBatch}`, { key: server.dev!.apiKeys.CSB });
+      const target = (listed.json as { certificates: { id: string; certificateNumber: string }[] }).certificates[1];
+      await clerk.fill("#search-q", target.certificateNumber);
+      await clerk.click("#search-form button[type=submit]");
+      await clerk.click(`button[data-open="${target.id}"]`);
+      await clerk.waitForSelector('#detail:not([hidden])[data-status="issued"]');
+      const newCode = async () => {
+        await clerk.click("#claim-code-new");
+        expect(await clerk.textContent("#claim-code-message")).to.equal(
+          `Make a new claim code for ${target.certificateNumber}? The old one stops working.`,
+        );
+        await clerk.click("#claim-code-new");
+        await clerk.waitForSelector("#claim-code-message.message--ok");
+        return /New claim code: (\S+) /.exec((await clerk.textContent("#claim-code-message"))!)![1];
+      };
+      const first = await newCode();
+      expect((await api(server, "GET", `/claim/${first}`)).json.certificateNumber).to.equal(target.certificateNumber);
+      const second = await newCode();
+      expect(second).to.not.equal(first);
+      expect((await api(server, "GET", `/claim/${first}`)).status).to.equal(404);
+      expect((await api(server, "GET", `/claim/${second}`)).status).to.equal(200);
+
+      // The session gone (its cookie cleared): the page says so and offers to sign in again.
+      await clerk.context().clearCookies();
+      await clerk.click("#batches-refresh");
+      await clerk.waitForSelector("#signin:not([hidden])");
+      expect(await clerk.textContent("#signin-message")).to.equal("Your session has expired. Sign in again to go on.");
+      expect(await clerk.isVisible("#signin-link")).to.equal(true);
+      await clerk.close();
     });
 
     it("signs out, and says so; a POST without the CSRF token is refused", async () => {

@@ -63,7 +63,7 @@ export type OfficerSession = {
 /** A status change an officer can ask for. */
 export type StatusChange = "revoke" | "suspend" | "reinstate";
 
-/** Called when the server says the officer's session has ended (401 SESSION_EXPIRED). */
+/** Called when the server says the officer's session has ended (401 SESSION_EXPIRED, or no session). */
 let onExpired: () => void = () => {};
 
 /** Sets what happens when the session expires (the sign-in card is shown again). */
@@ -99,7 +99,8 @@ async function failure(response: Response): Promise<ApiError> {
   }
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const code = error?.code ?? `HTTP_${response.status}`;
-  if (response.status === 401 && code === "SESSION_EXPIRED") onExpired();
+  // SESSION_EXPIRED, or no session any more (its cookie gone): the officer must sign in again.
+  if (response.status === 401 && session.officer) onExpired();
   return new ApiError(response.status, code, error?.message ?? `HTTP ${response.status}`, body);
 }
 
