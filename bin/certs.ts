@@ -289,23 +289,18 @@ async function verifyCommand(
  */
 async function createApiKey(issuerId: string, label: string): Promise<number> {
   if (!/^[A-Z0-9-]{2,31}$/.test(issuerId)) throw new CliError("USAGE", "--issuer: 2 to 31 characters A-Z, 0-9 or -");
-  const { createHash, randomBytes, randomUUID } = await import("node:crypto");
   const { openStore } = await import("../server/db/open-store.ts");
+  const { createKey, operator } = await import("../server/auth/keys-cli.ts");
   const store = await openStore(process.env.DATABASE_URL, path.resolve(process.env.DATA_DIR ?? ".data"));
   try {
-    const key = `ecert_${issuerId.toLowerCase()}_${randomBytes(32).toString("base64url")}`;
-    const id = randomUUID();
-    await store.insertApiKey({
-      id,
+    // Every scope, no expiry (certs keys create chooses them), and audited as key-created by the operator.
+    return await createKey(store, {
       issuerId,
       label,
-      keyHash: createHash("sha256").update(key).digest("hex"),
-      createdAt: new Date().toISOString(),
-      revokedAt: null,
+      scopes: ["issue", "read", "status"],
+      expiresAt: null,
+      actor: operator(),
     });
-    console.log(key);
-    console.error(`API key ${id} created for ${issuerId} (${label}). It is shown once: only its hash is stored.`);
-    return 0;
   } finally {
     await store.close();
   }

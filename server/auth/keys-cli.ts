@@ -116,7 +116,7 @@ export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv = pr
 }
 
 /** Who runs the command, as the audit trail names them. */
-function operator(): AuditActor {
+export function operator(): AuditActor {
   let user = "unknown";
   try {
     user = userInfo().username || user;
@@ -155,7 +155,7 @@ export function expiryOf(text: string, now: Date): string {
   return at.toISOString();
 }
 
-async function createKey(
+export async function createKey(
   store: Store,
   input: { issuerId: string; label: string; scopes: KeyScope[]; expiresAt: string | null; actor: AuditActor },
 ): Promise<number> {

@@ -213,6 +213,10 @@ describe("certs CLI (issue, revoke, status)", function () {
       contentType: "text/csv",
     });
     expect(csb.status).to.equal(403);
+    // Audited under the operator who ran it.
+    const entries = await server.store.listAudit("FSD", { action: "key-created", limit: 10 });
+    expect(entries.map((e) => JSON.parse(e.detailJson).label)).to.include("licensing office");
+    expect(entries.every((e) => e.actorId.startsWith("cli:") && e.source === "cli")).to.equal(true);
   });
 
   it("issues with the key of the department the type's schema names (FSD for a licence type)", async () => {
