@@ -234,6 +234,14 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         expect(
           await approver.getAttribute(`#batches-table tr[data-batch="${batchId}"] a[href$="pdfs.zip"]`, "href"),
         ).to.equal(`/api/v1/batches/${batchId}/pdfs.zip`);
+        const zip = await approver.evaluate(async (id) => {
+          const link = document.querySelector<HTMLAnchorElement>(
+            `#batches-table tr[data-batch="${id}"] a[href$="pdfs.zip"]`,
+          )!;
+          const response = await fetch(link.href, { credentials: "same-origin" });
+          return { status: response.status, head: [...new Uint8Array((await response.arrayBuffer()).slice(0, 2))] };
+        }, batchId);
+        expect(zip).to.deep.equal({ status: 200, head: [0x50, 0x4b] });
       });
 
       it(`the ${prefix}-clerk requests a revocation with a reason and a case note; it waits for approval`, async () => {

@@ -9,7 +9,7 @@
 import { REVOCATION_REASONS } from "../../../core/revocationReasons.ts";
 import { byId, h } from "../dom.ts";
 import { formatDateTime } from "../format.ts";
-import { pt } from "../portal-strings.ts";
+import { pt, statusText } from "../portal-strings.ts";
 import type { PortalMessage } from "../portal.ts";
 import { problemOf } from "../portal.ts";
 import {
@@ -211,7 +211,7 @@ export function drawApprovals(): void {
                             h("td", {}, String(r.row)),
                             h("td", { class: "table__nowrap" }, r.certificateNumber),
                             h("td", {}, nameOf(r, lang)),
-                            h("td", {}, r.status),
+                            h("td", {}, statusText(r.status, lang)),
                           ),
                         ),
                       ),
