@@ -80,17 +80,38 @@ function linkify(text: string): string {
     .join("");
 }
 
-/** The outbox page (no script, no style: the page's stylesheet only). */
+/**
+ * A plain text as paragraphs (a blank line between them), its lines kept, its URLs links; after a line
+ * of dashes (the claim e-mail's English and Chinese halves) the paragraphs are marked Chinese.
+ */
+function paragraphs(text: string): string {
+  let lang = "";
+  return text
+    .trim()
+    .split(/\r?\n\s*\r?\n/)
+    .map((p) => {
+      if (/^-{10,}$/.test(p.trim())) {
+        lang = ' lang="zh-HK"';
+        return "<hr>";
+      }
+      return `<p${lang}>${p.split(/\r?\n/).map(linkify).join("<br>\n")}</p>`;
+    })
+    .join("\n");
+}
+
+/** The outbox page: plain HTML, no script, no style, no stylesheet (readable as it is). */
 export function outboxPage(messages: readonly SinkMessage[]): string {
   const items = messages.map(
-    (m) => `<article class="card" lang="en">
+    (m) => `<article lang="en">
 <h2>${escapeHtml(m.subject || "(no subject)")}</h2>
-<dl class="fields">
-<div class="fields__row"><dt>To · 收件人</dt><dd>${escapeHtml(m.to.join(", "))}</dd></div>
-<div class="fields__row"><dt>From · 寄件人</dt><dd>${escapeHtml(m.from)}</dd></div>
-<div class="fields__row"><dt>Received · 收到時間</dt><dd><time datetime="${escapeHtml(m.receivedAt)}">${escapeHtml(m.receivedAt)}</time></dd></div>
+<dl>
+<div><dt>To · 收件人</dt><dd>${escapeHtml(m.to.join(", "))}</dd></div>
+<div><dt>From · 寄件人</dt><dd>${escapeHtml(m.from)}</dd></div>
+<div><dt>Received · 收到時間</dt><dd><time datetime="${escapeHtml(m.receivedAt)}">${escapeHtml(m.receivedAt)}</time></dd></div>
 </dl>
-<pre class="outbox__text">${linkify(m.text ?? "(no plain-text part · 沒有純文字內容)")}</pre>
+<div>
+${paragraphs(m.text ?? "(no plain-text part · 沒有純文字內容)")}
+</div>
 </article>`,
   );
   return `<!doctype html>
@@ -100,14 +121,14 @@ export function outboxPage(messages: readonly SinkMessage[]): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Development outbox · 開發用寄件匣</title>
-<link rel="stylesheet" href="/portal.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
-<header class="masthead"><div class="masthead__inner"><h1 class="masthead__title">Development outbox · <span lang="zh-HK">開發用寄件匣</span></h1></div></header>
-<main id="main" class="page">
-<p class="note">The e-mails candidates would get, as the embedded default's SMTP sink received them (the last 200, newest first; also under DATA_DIR/outbox/ as .eml files). Nothing is delivered.</p>
-<p class="note" lang="zh-HK">考生會收到的電郵，即內置預設模式的SMTP接收器所收到的郵件（最近200封，最新的在前；亦以.eml檔案存於DATA_DIR/outbox/）。這些電郵不會寄出。</p>
-${items.length > 0 ? items.join("\n") : '<p class="note">No e-mail yet. · <span lang="zh-HK">暫時沒有電郵。</span></p>'}
+<header><h1>Development outbox · <span lang="zh-HK">開發用寄件匣</span></h1></header>
+<main id="main">
+<p>The e-mails candidates would get, as the embedded default's SMTP sink received them (the last 200, newest first; also under DATA_DIR/outbox/ as .eml files). Nothing is delivered.</p>
+<p lang="zh-HK">考生會收到的電郵，即內置預設模式的SMTP接收器所收到的郵件（最近200封，最新的在前；亦以.eml檔案存於DATA_DIR/outbox/）。這些電郵不會寄出。</p>
+${items.length > 0 ? items.join("\n") : '<p>No e-mail yet. · <span lang="zh-HK">暫時沒有電郵。</span></p>'}
 </main>
 </body>
 </html>

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { readFile, rm } from "node:fs/promises";
 import { expect } from "chai";
 import jsQRModule from "jsqr";
@@ -9,6 +10,8 @@ import type { RunningServer } from "../../server/start.ts";
 import { api } from "../server/api/api-helpers.ts";
 import { CHROMIUM, closeBrowser, readVerdict } from "./browser-helpers.ts";
 import { axeProblems, portalPages, startPortal, type Accepted, type PageWithErrors } from "./portal-helpers.ts";
+
+const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 // jsqr is CommonJS with an ES-style `export default` in its types: the function is the module itself.
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
@@ -426,6 +429,68 @@ describe("candidate /claim page in Chromium (embedded default server)", function
       });
       const fine = (await api(server, "GET", `/claim/${issued[0].claimCode}`)).json;
       expect(fine).to.deep.include({ status: "issued", reason: null, reasonText: null });
+    });
+  });
+
+  describe("the candidate's e-mail (the embedded default's outbox)", () => {
+    it("shows the e-mail at /dev/outbox (both languages, axe clean, no CSP error) and its claim link opens the certificate", async () => {
+      const csv = [
+        "candidate_number,name_en,name_zh,hkid_partial,sitting_date,uc_result,ue_result,at_result,email",
+        "CRE2026700001,CHEUNG Wing Yan,張詠欣,C789***(*),2026-09-12,L2,L2,Pass,cheung.wing.yan@example.com",
+      ].join("\n");
+      const res = await api(server, "POST", "/batches?type=csb-cre", {
+        key: csbKey,
+        body: new TextEncoder().encode(csv),
+        contentType: "text/csv",
+      });
+      expect(res.status, JSON.stringify(res.json)).to.equal(202);
+      const [accepted] = res.json.certificates as Accepted[];
+      const deadline = Date.now() + 60_000;
+      while (!server.outbox!.messages().some((m) => m.to.includes("cheung.wing.yan@example.com"))) {
+        if (Date.now() > deadline) throw new Error("no e-mail reached the outbox");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // A page with no script (no body.ready to wait for): CSP reports are console errors.
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+      await page.goto(`${server.url}/dev/outbox`);
+      expect(await page.textContent("h1")).to.equal("Development outbox · 開發用寄件匣");
+      const article = page.locator("article", { hasText: "cheung.wing.yan@example.com" });
+      expect(await article.locator("h2").textContent()).to.equal(
+        "Your certificate from the Civil Service Bureau · 公務員事務局簽發給你的證書",
+      );
+      const text = (await article.textContent()) ?? "";
+      expect(await article.locator('p[lang="zh-HK"]', { hasText: "考生你好" }).count()).to.equal(1);
+      expect(text).to.include("Dear candidate").and.include("考生你好").and.include(accepted.certificateNumber);
+      const axe = await browser.newContext({ bypassCSP: true });
+      try {
+        const checked = await axe.newPage();
+        await checked.goto(`${server.url}/dev/outbox`);
+        await checked.addScriptTag({ path: AXE_PATH });
+        const violations = await checked.evaluate(async () => {
+          const run = (
+            window as unknown as {
+              axe: { run(d: Document): Promise<{ violations: { id: string; impact: string }[] }> };
+            }
+          ).axe;
+          return (await run.run(document)).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => v.id);
+        });
+        expect(violations).to.deep.equal([]);
+      } finally {
+        await axe.close();
+      }
+      // The link is in both languages' text: the English one.
+      const links = article.locator(`a[href$="#${accepted.claimCode}"]`);
+      expect(await links.count()).to.equal(2);
+      await links.first().click();
+      await page.waitForSelector("#certificate:not([hidden])");
+      expect(page.url()).to.equal(`${server.url}/claim`);
+      expect(await page.textContent("#cert-body")).to.include(accepted.certificateNumber);
+      expect(errors).to.deep.equal([]);
+      await page.close();
     });
   });
 
