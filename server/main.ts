@@ -24,6 +24,7 @@ HK e-Cert is running.
   Verifier:  ${server.dev.verifierUrl}
   JSON-RPC:  ${server.dev.rpcUrl}   (read-only; chain id ${server.dev.chainId}, registry ${server.dev.registry})
   API keys and the above: ${config.dataDir}/dev.json
+  Candidates' e-mails: ${server.outbox ? `${server.url}/dev/outbox   (a local SMTP sink: nothing is delivered)` : `sent through ${server.mailer?.server ?? "(off)"}`}
   Officer console: ${server.url}/officer.html   (sign in as one of these development officers)
 ${server.dev.officers.map((o) => `    ${o.username.padEnd(13)} ${o.password}   ${o.issuerId} ${o.roles.join(", ")}`).join("\n")}
 `);
