@@ -269,6 +269,8 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         await clerk.fill("#action-note", note);
         await clerk.click("#action-submit");
         await clerk.waitForSelector("#confirm:not([hidden])");
+        expect(await clerk.textContent("#confirm-final")).to.equal(flow.words.final);
+        expect(await clerk.isVisible("#confirm-final")).to.equal(true);
         await axe(clerk, `${prefix}-clerk detail`, flow.lang);
         await clerk.click("#confirm-yes");
         await clerk.waitForSelector('#detail-requests li[data-state="awaiting-approval"]');

@@ -32,6 +32,7 @@ const elements = {
   claimCodeMessage: byId("claim-code-message"),
   confirm: byId("confirm"),
   confirmText: byId("confirm-text"),
+  confirmFinal: byId("confirm-final"),
   confirmYes: byId<HTMLButtonElement>("confirm-yes"),
   confirmNo: byId<HTMLButtonElement>("confirm-no"),
   actionMessage: byId("action-message"),
@@ -258,6 +259,7 @@ export function drawConfirm(): void {
   const pending = state.pending;
   const detail = shown.detail;
   elements.confirm.hidden = !pending;
+  elements.confirmFinal.hidden = pending?.kind !== "revoke";
   elements.actionSubmit.disabled = Boolean(pending);
   if (!pending || !detail) return;
   const { lang } = portal;
