@@ -62,6 +62,8 @@ export function mountAuditRoutes(api: Router, parameters: AuditRoutesParameters)
     const query = parse(schemas.AuditQuery, req.query);
     const filter = {
       afterSeq: query.after,
+      beforeSeq: query.before,
+      newestFirst: query.order === "newest",
       action: query.action,
       actorId: query.actor,
       certificateId: query.certificate,

@@ -143,7 +143,10 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
       limit: q.limit,
       offset: q.offset,
     });
-    const body: z.infer<typeof schemas.CertificateList> = { certificates: rows.map(summary) };
+    const issued = await issuedDates(store, rows);
+    const body: z.infer<typeof schemas.CertificateList> = {
+      certificates: rows.map((row) => summary(row, issued.get(row.id) ?? null)),
+    };
     res.json(body);
   });
 
@@ -158,7 +161,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
     );
     const requests = await store.listChangeRequests(req.issuerId!, { certificateId: row.id, limit: 100, offset: 0 });
     const body: z.infer<typeof schemas.Certificate> = {
-      ...summary(row),
+      ...summary(row, (await issuedDates(store, [row])).get(row.id) ?? null),
       history,
       changeRequests: requests.map(changeRequestBody),
     };
@@ -233,7 +236,7 @@ function accepted(result: SubmitResult): Answer {
 }
 
 /** A certificate as the department routes show it. */
-function summary(row: CertificateRow): z.infer<typeof schemas.CertificateSummary> {
+function summary(row: CertificateRow, issuedAt: string | null): z.infer<typeof schemas.CertificateSummary> {
   return {
     id: row.id,
     type: row.typeId,
@@ -247,7 +250,22 @@ function summary(row: CertificateRow): z.infer<typeof schemas.CertificateSummary
     search: JSON.parse(row.searchJson),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    issuedAt,
   };
+}
+
+/** When each certificate was issued: its batch's anchoring time, once it has been released (one read per batch). */
+async function issuedDates(store: Store, rows: readonly CertificateRow[]): Promise<Map<string, string>> {
+  const anchoredAt = new Map<string, string | null>();
+  const dates = new Map<string, string>();
+  for (const row of rows) {
+    if (!row.batchId || row.status === "pending" || row.status === "anchoring" || row.status === "failed") continue;
+    if (!anchoredAt.has(row.batchId))
+      anchoredAt.set(row.batchId, (await store.findBatch(row.batchId))?.anchoredAt ?? null);
+    const at = anchoredAt.get(row.batchId);
+    if (at) dates.set(row.id, at);
+  }
+  return dates;
 }
 
 /** A change request as the department routes show it. */

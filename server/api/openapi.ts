@@ -114,8 +114,9 @@ const certificateSummary = z.object({
       candidateNumber: z.string().optional(),
     })
     .describe("The claims the officer's search reads; a field the certificate has no value for is left out"),
-  createdAt: z.string(),
+  createdAt: z.string().describe("When it was accepted"),
   updatedAt: z.string(),
+  issuedAt: z.string().nullable().describe("When it was issued (its batch anchored); null before"),
 });
 
 /** An instant of an audit query: an ISO 8601 date or date-time (with Z or an offset). */
@@ -373,7 +374,18 @@ export const schemas = {
       .min(0)
       .max(Number.MAX_SAFE_INTEGER)
       .optional()
-      .describe("Only entries after this seq (the previous page's next)"),
+      .describe("Only entries after this seq (the previous page's next, oldest first)"),
+    before: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("Only entries before this seq (the previous page's next, newest first)"),
+    order: z
+      .enum(["oldest", "newest"])
+      .default("oldest")
+      .describe("oldest: seq ascending, page on with ?after=; newest: seq descending, page on with ?before="),
     action: z.string().min(1).max(64).optional().describe('Only entries of this action, e.g. "upload-released"'),
     actor: z.string().min(1).max(300).optional().describe('Only entries of this actor id, e.g. "officer:<sub>"'),
     certificate: z.string().min(1).max(100).optional().describe("Only entries about this certificate id"),
@@ -396,7 +408,9 @@ export const schemas = {
       .number()
       .int()
       .nullable()
-      .describe("A full page: pass it as ?after= for the next page; null when this page is the last"),
+      .describe(
+        "A full page: pass it as ?after= (oldest first) or ?before= (newest first) for the next page; null when this page is the last",
+      ),
   }),
   /** `GET /audit/verify`: the department's hash chain recomputed (`server/audit/audit-trail.ts`). */
   AuditVerification: z.object({

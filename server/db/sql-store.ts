@@ -1352,6 +1352,8 @@ export class SqlStore implements Store {
     issuerId: string,
     filter: {
       afterSeq?: number;
+      beforeSeq?: number;
+      newestFirst?: boolean;
       action?: string;
       actorId?: string;
       certificateId?: string;
@@ -1368,6 +1370,7 @@ export class SqlStore implements Store {
       where.push(sql);
       params.push(value);
     };
+    if (filter.beforeSeq !== undefined) add("seq < ?", filter.beforeSeq);
     if (filter.action !== undefined) add("action = ?", filter.action);
     if (filter.actorId !== undefined) add("actor_id = ?", filter.actorId);
     if (filter.certificateId !== undefined) add("certificate_id = ?", filter.certificateId);
@@ -1376,7 +1379,7 @@ export class SqlStore implements Store {
     if (filter.to !== undefined) add("at < ?", filter.to);
     const rows = await this.#rows(
       "listAudit",
-      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${where.join(" AND ")} ORDER BY seq${filter.newestFirst ? " DESC" : ""} LIMIT ?`,
       [...params, filter.limit],
     );
     return rows.map(toAudit);

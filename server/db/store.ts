@@ -381,6 +381,10 @@ export interface Store {
     issuerId: string,
     filter: {
       afterSeq?: number;
+      /** Only entries before this seq (with `newestFirst`, the previous page's last). */
+      beforeSeq?: number;
+      /** Newest first (seq descending) instead of oldest first. */
+      newestFirst?: boolean;
       action?: string;
       actorId?: string;
       certificateId?: string;

@@ -158,13 +158,22 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       const read = all.entries.find((e) => e.action === "audit-read")!;
       expect(read).to.deep.include({ source: "127.0.0.1", certificateId: null });
       expect((read.actor as { name: string }).name).to.equal("WONG Ka Ho 黃家豪");
-      expect(read.detail).to.deep.equal({ filter: { limit: 10, after: 0 }, entries: 10 });
+      expect(read.detail).to.deep.equal({ filter: { limit: 10, after: 0, order: "oldest" }, entries: 10 });
 
       const seqs = async (query: string) =>
         ((await (await get(`/audit?${query}`, { cookie })).json()) as { entries: { seq: number }[] }).entries.map(
           (e) => e.seq,
         );
       expect(await seqs("action=upload-released&limit=3")).to.deep.equal([2, 4, 6]);
+      // Newest first, paged on with ?before= (what the console's audit view reads).
+      expect(await seqs("order=newest&action=upload-released&limit=3")).to.deep.equal([24, 22, 20]);
+      expect(await seqs("order=newest&action=upload-released&limit=3&before=20")).to.deep.equal([18, 16, 14]);
+      const newest = (await (await get("/audit?order=newest&limit=2", { cookie })).json()) as {
+        entries: { seq: number; action: string }[];
+        next: number | null;
+      };
+      expect(newest.entries[0].seq).to.be.greaterThan(newest.entries[1].seq);
+      expect(newest.next).to.equal(newest.entries[1].seq);
       expect(await seqs("actor=officer:sub-0")).to.deep.equal([3, 6, 9, 12, 15, 18, 21, 24]);
       expect(await seqs("certificate=cert-10")).to.deep.equal([10]);
       expect(await seqs("upload=upload-2")).to.deep.equal([5, 6, 7, 8]);
@@ -179,7 +188,16 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       ).entries;
       expect(fsdEntries.map((e) => e.detail.i)).to.deep.equal([1, 2, 3, 4, 5]);
 
-      for (const bad of ["limit=0", "limit=1001", "after=-1", "from=yesterday", "action=", "limit=1&limit=2"]) {
+      for (const bad of [
+        "limit=0",
+        "limit=1001",
+        "after=-1",
+        "before=0",
+        "order=up",
+        "from=yesterday",
+        "action=",
+        "limit=1&limit=2",
+      ]) {
         const res = await get(`/audit?${bad}`, { cookie });
         expect(res.status, bad).to.equal(400);
         expect(((await res.json()) as { error: { code: string } }).error.code, bad).to.equal("INVALID_REQUEST");

@@ -245,10 +245,10 @@ export async function claimLetters(id: string): Promise<Blob> {
 }
 
 /** `GET /audit?action=&after=`: a page of the department's trail (oldest first). */
-export function auditPage(action?: string, after?: number): Promise<AuditPage> {
-  const params = new URLSearchParams({ limit: "1000" });
+/** The newest `limit` entries of the department's audit trail (optionally of one action). */
+export function auditPage(action?: string, limit = 200): Promise<AuditPage> {
+  const params = new URLSearchParams({ limit: String(limit), order: "newest" });
   if (action) params.set("action", action);
-  if (after !== undefined) params.set("after", String(after));
   return call<AuditPage>(`/audit?${params}`);
 }
 

@@ -36,8 +36,6 @@ const ACTIONS = [
 
 /** At most this many entries are shown, the newest first. */
 const SHOWN = 200;
-/** At most this many pages are read to reach the newest entries. */
-const MAX_PAGES = 20;
 
 const elements = {
   audit: byId("audit"),
@@ -68,15 +66,7 @@ export async function loadAudit(): Promise<void> {
   drawActions();
   const action = elements.action.value || undefined;
   try {
-    let entries: AuditPage["entries"] = [];
-    let after: number | undefined;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const answer = await auditPage(action, after);
-      entries = [...entries, ...answer.entries].slice(-SHOWN);
-      if (answer.next === null) break;
-      after = answer.next;
-    }
-    state.entries = entries.reverse();
+    state.entries = (await auditPage(action, SHOWN)).entries;
     drawAudit();
   } catch (error) {
     elements.list.replaceChildren(

@@ -122,7 +122,7 @@ export function drawResults(): void {
           h("td", { class: "table__nowrap" }, r.certificateNumber),
           h("td", {}, nameOf(r, lang)),
           h("td", {}, typeTitle(r.type, lang)),
-          h("td", { class: "table__nowrap" }, formatDate(r.createdAt, lang)),
+          h("td", { class: "table__nowrap" }, r.issuedAt ? formatDate(r.issuedAt, lang) : "—"),
           h("td", { class: "table__nowrap" }, r.batchId),
           h("td", {}, statusBadge(r.status, lang)),
           h(
