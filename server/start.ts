@@ -175,6 +175,8 @@ export async function startServer(
     signerAddresses: Object.fromEntries(Object.entries(signers).map(([id, wallet]) => [id, wallet.address])),
     leaseTtlMs: config.leaseTtlMs,
     anchorRecheckMs: config.anchorRecheckMs,
+    approvals: (issuerId) =>
+      config.approvals === "all" || (config.approvals !== "none" && config.approvals.includes(issuerId)),
   });
   // Candidates' e-mail (server/mail/): SMTP_URL, or in the embedded default its own SMTP sink; in
   // production mode without SMTP_URL the e-mails wait in the outbox.
