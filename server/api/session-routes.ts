@@ -11,6 +11,7 @@
  * Sign-in and sign-out are in the department's audit trail. With officer sign-in off (production
  * without OIDC_ISSUER_URL) the pages say so and `GET /api/v1/session` is 401.
  */
+import { timingSafeEqual } from "node:crypto";
 import type express from "express";
 import type { RequestHandler, Response, Router } from "express";
 import type { Logger } from "pino";
@@ -72,8 +73,44 @@ export function safeReturnTo(returnTo: unknown): string {
     return DEFAULT_RETURN_TO;
   const base = "http://return.invalid";
   const url = new URL(returnTo, base);
-  if (url.origin !== base || url.pathname.startsWith("/auth/")) return DEFAULT_RETURN_TO;
+  // Dot segments are resolved by URL: "/.//evil.example" becomes the path "//evil.example", which a
+  // browser reads as another host. Only a path that is still one of this site's after that is taken.
+  if (url.origin !== base || url.pathname.startsWith("/auth/") || /^\/[/\\]/.test(url.pathname))
+    return DEFAULT_RETURN_TO;
   return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/**
+ * The cookie that ties a sign-in to the browser that started it: its value is the sign-in's `state`, so
+ * a callback URL (code and state) taken from one browser signs no one in elsewhere (login CSRF). Lax,
+ * because the provider's redirect back is a navigation from another site; only under /auth/.
+ */
+const LOGIN_COOKIE = "ecert_login";
+const loginCookieOptions = (maxAgeMs?: number) => ({
+  httpOnly: true,
+  secure: true,
+  sameSite: "lax" as const,
+  path: "/auth/",
+  ...(maxAgeMs === undefined ? {} : { maxAge: maxAgeMs }),
+});
+
+/** The request's login cookie, if it has one of a sane shape. */
+function loginCookieOf(req: { get(name: string): string | undefined }): string | undefined {
+  const header = req.get("cookie");
+  if (!header || header.length > 8192) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== LOGIN_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    return /^[A-Za-z0-9_-]{16,200}$/.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Mounts the sign-in routes on `app` and `GET /session` on the API router. */
@@ -123,6 +160,7 @@ export function mountSessionRoutes(app: express.Express, api: Router, parameters
       returnTo,
       createdAt: at.toISOString(),
     });
+    res.cookie(LOGIN_COOKIE, start.state, loginCookieOptions(LOGIN_ATTEMPT_TTL_MS));
     res.setHeader("cache-control", "no-store");
     res.redirect(303, start.url.href);
   });
@@ -130,8 +168,11 @@ export function mountSessionRoutes(app: express.Express, api: Router, parameters
   app.get("/auth/callback", ...limit, async (req, res) => {
     if (!relyingParty) return void signInOff(res);
     const state = req.query.state;
+    // Only the browser that started this sign-in may finish it (its login cookie holds the state).
+    const started = loginCookieOf(req);
+    res.clearCookie(LOGIN_COOKIE, loginCookieOptions());
     const attempt =
-      typeof state === "string" && state.length > 0 && state.length <= 200
+      typeof state === "string" && state.length > 0 && state.length <= 200 && started && sameText(started, state)
         ? await store.takeLoginAttempt(state)
         : undefined;
     const at = now();
@@ -192,14 +233,16 @@ export function mountSessionRoutes(app: express.Express, api: Router, parameters
       expiresAt: new Date(at.getTime() + hours * 3_600_000).toISOString(),
       endedAt: null,
     };
-    await store.insertSession(session);
-    await recordAudit(store, {
-      issuerId,
-      actor: officerOf(session),
-      action: "sign-in",
-      source: req.ip ?? null,
-      detail: { roles: officer.roles },
-      at: at.toISOString(),
+    await store.transaction(async (tx) => {
+      await tx.insertSession(session);
+      await recordAudit(tx, {
+        issuerId,
+        actor: officerOf(session),
+        action: "sign-in",
+        source: req.ip ?? null,
+        detail: { roles: officer.roles },
+        at: at.toISOString(),
+      });
     });
     res.cookie(SESSION_COOKIE, cookie, sessionCookieOptions(hours * 3_600_000));
     res.setHeader("cache-control", "no-store");
@@ -220,13 +263,15 @@ export function mountSessionRoutes(app: express.Express, api: Router, parameters
           },
         });
       const at = now().toISOString();
-      await store.endSession(session.idHash, at);
-      await recordAudit(store, {
-        issuerId: session.issuerId,
-        actor: officerOf(session),
-        action: "sign-out",
-        source: req.ip ?? null,
-        at,
+      await store.transaction(async (tx) => {
+        await tx.endSession(session.idHash, at);
+        await recordAudit(tx, {
+          issuerId: session.issuerId,
+          actor: officerOf(session),
+          action: "sign-out",
+          source: req.ip ?? null,
+          at,
+        });
       });
     }
     res.clearCookie(SESSION_COOKIE, sessionCookieOptions());

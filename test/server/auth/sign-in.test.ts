@@ -190,6 +190,30 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         expect(forged.status).to.equal(400);
       });
 
+      it("finishes a sign-in only in the browser that started it (login CSRF): a callback URL opened elsewhere signs no one in", async () => {
+        // Browser A signs in at the provider and stops before following the redirect back.
+        const a = new CookieJar();
+        const toLogin = await follow(a, `${server.url}/auth/login`);
+        expect(a.cookies.has("ecert_login")).to.equal(true);
+        let next = (
+          await step(a, formAction(toLogin.at(-1)!), {
+            method: "POST",
+            form: { username: "csb-clerk", password: officer("csb-clerk").password },
+          })
+        ).location;
+        while (next && new URL(next).pathname !== "/auth/callback") next = (await step(a, next)).location;
+        const callbackUrl = next!;
+        // Browser B (the victim, sent the link) gets no session, and the sign-in is not spent by it.
+        const b = new CookieJar();
+        const elsewhere = await step(b, callbackUrl);
+        expect(elsewhere.status).to.equal(400);
+        expect(b.cookies.has("ecert_session")).to.equal(false);
+        // Browser A still finishes it.
+        const own = await step(a, callbackUrl);
+        expect(own.status).to.equal(303);
+        expect(a.cookies.has("ecert_session")).to.equal(true);
+      });
+
       it("refuses a sign-in that took more than 10 minutes", async () => {
         const jar = new CookieJar();
         const toLogin = await follow(jar, `${server.url}/auth/login`);
@@ -208,7 +232,17 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       });
 
       it("keeps returnTo to a path of this site", async () => {
-        for (const evil of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]) {
+        for (const evil of [
+          "https://evil.example/",
+          "//evil.example/x",
+          "/\\evil.example",
+          "javascript:alert(1)",
+          // Dot segments that URL resolves into a path of another host ("//evil.example/x").
+          "/.//evil.example/x",
+          "/..//evil.example",
+          "/%2e//evil.example",
+          "/a/..//evil.example",
+        ]) {
           const res = await fetch(`${server.url}/auth/login?returnTo=${encodeURIComponent(evil)}`, {
             redirect: "manual",
           });
