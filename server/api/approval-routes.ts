@@ -44,8 +44,11 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
     api.post(`/batches/:id/${decision}`, ...approve, ...json, async (req: AuthedRequest, res) => {
       const body = parse(schemas.DecisionRequest, req.body ?? {});
       if (decision === "reject" && !body.reason)
-        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason (拒絕須附理由)", {
-          details: { field: "reason" },
+        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason", {
+          details: {
+            field: "reason",
+            message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" },
+          },
         });
       const id = String(req.params.id);
       await issuance.decideUpload(req.issuerId!, id, decision, req.actor!, { reason: body.reason, source: req.ip });
@@ -71,8 +74,11 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
     api.post(`/change-requests/:id/${decision}`, ...approve, ...json, async (req: AuthedRequest, res) => {
       const body = parse(schemas.DecisionRequest, req.body ?? {});
       if (decision === "reject" && !body.reason)
-        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason (拒絕須附理由)", {
-          details: { field: "reason" },
+        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason", {
+          details: {
+            field: "reason",
+            message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" },
+          },
         });
       const row = await issuance.decideStatusChange(req.issuerId!, String(req.params.id), decision, req.actor!, {
         reason: body.reason,

@@ -60,23 +60,33 @@ export function authenticate(parameters: AuthParameters): RequestHandler {
   };
 }
 
+/** The roles' names in Traditional Chinese, for the bilingual refusal. */
+const ROLE_NAMES_ZH: Record<string, string> = { clerk: "文書", approver: "審批", auditor: "審計" };
+
 /** Refuses (403) an actor whose roles or scopes do not grant `permission`. */
 export function requirePermission(permission: Permission): RequestHandler {
   return (req: AuthedRequest, _res: Response, next: NextFunction) => {
     const actor = req.actor;
     if (!actor) throw new ApiError("UNAUTHENTICATED", "Not signed in");
     if (!can(actor, permission)) {
+      const roles = rolesFor(permission);
       const who =
         actor.kind === "api-key"
           ? `an API key with the "${permission}" scope`
-          : `an officer with the role ${rolesFor(permission).join(" or ")}`;
-      throw new ApiError(
-        "FORBIDDEN",
-        `This needs ${who}${permission === "approve" || permission === "audit" ? " (never an API key)" : ""}`,
-        {
-          details: { permission },
+          : `an officer with the role ${roles.join(" or ")}`;
+      const never = permission === "approve" || permission === "audit";
+      throw new ApiError("FORBIDDEN", `This needs ${who}${never ? " (never an API key)" : ""}`, {
+        details: {
+          permission,
+          message: {
+            en: `You may not do this: it needs ${who}${never ? " (never an API key)" : ""}.`,
+            "zh-HK":
+              actor.kind === "api-key"
+                ? `此 API 密鑰沒有「${permission}」權限，不能執行此操作。`
+                : `你不能執行此操作：須由具有${roles.map((r) => ROLE_NAMES_ZH[r]).join("或")}角色的人員執行。`,
+          },
         },
-      );
+      });
     }
     next();
   };

@@ -189,7 +189,7 @@ export function mountIssuerRoutes(api: Router, parameters: IssuerRoutesParameter
 
   for (const kind of ["revoke", "suspend", "reinstate"] as const) {
     api.post(`/certificates/:id/${kind}`, ...status, ...json, idempotent, async (req: AuthedRequest, res) => {
-      const body = parse(schemas.StatusChangeRequest, req.body ?? {});
+      const body = parse(kind === "revoke" ? schemas.RevokeRequest : schemas.StatusChangeRequest, req.body ?? {});
       const queued = ({ request, operation }: StatusChangeResult) => {
         const answer: z.infer<typeof schemas.StatusChangeQueued> = {
           requestId: request.id,

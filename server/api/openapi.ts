@@ -150,6 +150,13 @@ export const schemas = {
     reason: z.enum(DEPARTMENT_REASONS as [DepartmentReason, ...DepartmentReason[]]).default("unspecified"),
     note: z.string().max(2000).optional().describe("The case note: kept by the service, never on chain"),
   }),
+  /** `POST /certificates/{id}/revoke`: the reason is required (a revocation is final). */
+  RevokeRequest: z.strictObject({
+    reason: z
+      .enum(DEPARTMENT_REASONS as [DepartmentReason, ...DepartmentReason[]])
+      .describe("Why: required, for a revocation is final"),
+    note: z.string().max(2000).optional().describe("The case note: kept by the service, never on chain"),
+  }),
   /** `POST /batches/{id}/release|reject`, `POST /change-requests/{id}/approve|reject`. */
   DecisionRequest: z.strictObject({
     reason: z.string().trim().min(1).max(500).optional().describe("Why: required to reject"),
@@ -446,6 +453,7 @@ const REQUEST_COMPONENTS = [
   "CertificateRequest",
   "BatchRequest",
   "StatusChangeRequest",
+  "RevokeRequest",
   "RenewRequest",
   "VerifyUrlRequest",
   "DecisionRequest",
@@ -543,9 +551,12 @@ export function openApiDocument(): object {
     description: "The candidate's claim code, e.g. ABCD-EFGH-JKLM (any case)",
     schema: { type: "string" },
   };
-  const department = (operation: object) => ({
+  // Every department route may refuse an actor without the permission it needs (FORBIDDEN), or a
+  // session's state-changing request without its CSRF token.
+  const department = <T extends { responses: Record<string, object> }>(operation: T) => ({
     tags: ["Department"],
     ...operation,
+    responses: { ...operation.responses, ...("403" in operation.responses ? {} : { "403": forbidden }) },
   });
   const invalid = error("The request is not valid (the field is named in details.field)");
   // The audit trail: an officer with the auditor role, signed in (never an API key).
@@ -580,7 +591,7 @@ export function openApiDocument(): object {
       requestBody: {
         content: {
           "application/json": {
-            schema: ref("StatusChangeRequest"),
+            schema: ref(kind === "revoke" ? "RevokeRequest" : "StatusChangeRequest"),
             example: { reason: kind === "suspend" ? "under-investigation" : "issued-in-error" },
           },
         },
@@ -1153,14 +1164,18 @@ export function openApiDocument(): object {
       version: "1.0.0",
       description:
         "Issue, follow, revoke and verify HK e-Cert certificates. Department routes take " +
-        "`Authorization: Bearer <api key>`; the candidate and verification routes are public. This document: " +
+        "`Authorization: Bearer <api key>` (systems) or an officer's session cookie (the officer console, with " +
+        "`X-CSRF-Token` on every POST); the candidate and verification routes are public. This document: " +
         "`GET /api/v1/openapi.json`.",
       license: { name: "UNLICENSED", identifier: "LicenseRef-UNLICENSED" },
     },
     servers: [{ url: "/api/v1" }],
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { officerSession: [] }],
     tags: [
-      { name: "Department", description: "A department's issuance and status changes (API key)" },
+      {
+        name: "Department",
+        description: "A department's issuance and status changes (an API key, or a signed-in officer's session)",
+      },
       { name: "Candidate", description: "A candidate's certificate by claim code (public, rate-limited)" },
       { name: "Verification", description: "Verification by anyone (public, rate-limited)" },
       { name: "Audit", description: "A department's audit trail (an officer with the auditor role)" },

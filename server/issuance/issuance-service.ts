@@ -439,7 +439,9 @@ export class IssuanceService {
   ): Promise<void> {
     const reason = options.reason?.trim() || null;
     if (decision === "reject" && !reason)
-      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason (拒絕須附理由)");
+      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason", {
+        details: { message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" } },
+      });
     const at = this.#now().toISOString();
     await this.#decided(
       this.#p.store.transaction(async (store) => {
@@ -475,15 +477,41 @@ export class IssuanceService {
       done = await decision;
     } catch (error) {
       if (isStoreError(error, "SELF_APPROVAL"))
-        throw new ServiceError(
-          "SELF_APPROVAL",
-          `You requested ${what}: another officer must approve it (你提出了這項申請，須由另一名人員批核)`,
-          { cause: error },
-        );
-      if (isStoreError(error, "NOT_FOUND")) throw new ServiceError("NOT_FOUND", `No ${what}`, { cause: error });
+        throw new ServiceError("SELF_APPROVAL", `You requested ${what}: another officer must approve it`, {
+          cause: error,
+          details: {
+            message: {
+              en: "You made this request: another officer must approve it.",
+              "zh-HK": "這項申請由你提出，須由另一名人員批核。",
+            },
+          },
+        });
+      if (isStoreError(error, "NOT_FOUND"))
+        throw new ServiceError("NOT_FOUND", `No ${what}`, {
+          cause: error,
+          details: { message: { en: `There is no ${what} of your department.`, "zh-HK": "你的部門沒有這項記錄。" } },
+        });
+      if (isStoreError(error, "INVALID_STATE"))
+        throw new ServiceError("INVALID_STATUS", `${what} cannot be approved now: ${error.message}`, {
+          cause: error,
+          details: {
+            message: {
+              en: `This change cannot be approved now: ${error.message}`,
+              "zh-HK": "此變更現時未能批核：證書的狀態已改變，或另一項狀態變更正在處理中，請稍後再試。",
+            },
+          },
+        });
       throw error;
     }
-    if (!done) throw new ServiceError("NOT_AWAITING_APPROVAL", `${what} is not awaiting approval (已不在待批核狀態)`);
+    if (!done)
+      throw new ServiceError("NOT_AWAITING_APPROVAL", `${what} is not awaiting approval`, {
+        details: {
+          message: {
+            en: "This is no longer awaiting approval: another officer has decided it.",
+            "zh-HK": "這項申請已不在待批核狀態：另一名人員已作出決定。",
+          },
+        },
+      });
   }
 
   /** Logs and returns an error that stops a step because stored data would not be its holder's. */
@@ -572,11 +600,15 @@ export class IssuanceService {
       });
     } catch (error) {
       if (isStoreError(error, "DUPLICATE"))
-        throw new ServiceError(
-          "INVALID_STATUS",
-          `Certificate ${id} has a status change awaiting approval already (此證書已有待批核的狀態變更)`,
-          { cause: error },
-        );
+        throw new ServiceError("INVALID_STATUS", `Certificate ${id} has a status change awaiting approval already`, {
+          cause: error,
+          details: {
+            message: {
+              en: "This certificate has a status change awaiting approval already: it must be decided first.",
+              "zh-HK": "此證書已有一項待批核的狀態變更，須先就該項作出決定。",
+            },
+          },
+        });
       throw error;
     }
     if (operation) this.#kick();
@@ -596,7 +628,9 @@ export class IssuanceService {
   ): Promise<ChangeRequestRow> {
     const reason = options.reason?.trim() || null;
     if (decision === "reject" && !reason)
-      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason (拒絕須附理由)");
+      throw new ServiceError("INVALID_STATUS", "A rejection needs a reason", {
+        details: { message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" } },
+      });
     const request = await this.#p.store.findChangeRequest(issuerId, requestId);
     if (!request) throw new ServiceError("NOT_FOUND", `No change request ${requestId.slice(0, 40)}`);
     const at = this.#now().toISOString();
@@ -1222,8 +1256,26 @@ function hasCode(error: unknown, code: string): boolean {
 function assertChangeAllowed(row: CertificateRow, kind: "revoke" | "suspend" | "reinstate"): void {
   const allowed = { revoke: ["issued", "suspended"], suspend: ["issued"], reinstate: ["suspended"] }[kind];
   if (!allowed.includes(row.status))
-    throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${row.id}: it is ${row.status}`);
+    throw new ServiceError("INVALID_STATUS", `Cannot ${kind} certificate ${row.id}: it is ${row.status}`, {
+      details: {
+        message: {
+          en: `This certificate cannot be ${{ revoke: "revoked", suspend: "suspended", reinstate: "reinstated" }[kind]}: it is ${row.status}.`,
+          "zh-HK": `此證書現時的狀態為「${STATUS_ZH[row.status] ?? row.status}」，不能${{ revoke: "撤銷", suspend: "暫停", reinstate: "恢復" }[kind]}。`,
+        },
+      },
+    });
 }
+
+/** Certificate statuses in Traditional Chinese, for messages. */
+const STATUS_ZH: Record<string, string> = {
+  pending: "待處理",
+  anchoring: "錨定中",
+  issued: "已簽發",
+  revoked: "已撤銷",
+  suspended: "已暫停",
+  superseded: "已被取代",
+  failed: "失敗",
+};
 
 /** The candidate's e-mail address of a validated row, if it carried one (never part of the credential). */
 function emailOf(record: object): string | undefined {

@@ -121,7 +121,7 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       ] as const) {
         const res = await api(server, method, route, {
           key: fsdKey,
-          json: method === "POST" ? (route.endsWith("renew") ? { fields: {} } : {}) : undefined,
+          json: method === "POST" ? (route.endsWith("renew") ? { fields: {} } : { reason: "fraud" }) : undefined,
         });
         expect(res.status, `${method} ${route}`).to.equal(404);
       }
@@ -394,7 +394,13 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
 
     it("refuses to revoke a certificate twice (409)", async () => {
       const { id } = csbBatch.certificates[5];
-      expect((await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: {} })).status).to.equal(409);
+      expect(
+        (await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: { reason: "fraud" } })).status,
+      ).to.equal(409);
+      // A revocation is final: its reason is required (in both languages' console, and here).
+      const noReason = await api(server, "POST", `/certificates/${id}/revoke`, { key: csbKey, json: {} });
+      expect(noReason.status).to.equal(400);
+      expect(noReason.json.error.details.field).to.equal("reason");
     });
 
     it("renews a certificate: the renewal is issued and the old one becomes superseded", async () => {

@@ -301,7 +301,8 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
       ["/certificates", "post", 400, await post("/certificates", { type: "csb-cre" })],
       ["/certificates", "get", 400, await get("/certificates?limit=0")],
       ["/certificates/{id}", "get", 404, await get("/certificates/00000000-0000-0000-0000-000000000000")],
-      ["/certificates/{id}/revoke", "post", 409, await post(`/certificates/${a.id}/revoke`, {})],
+      ["/certificates/{id}/revoke", "post", 409, await post(`/certificates/${a.id}/revoke`, { reason: "fraud" })],
+      ["/certificates/{id}/revoke", "post", 400, await post(`/certificates/${a.id}/revoke`, {})],
       ["/claim/{code}", "get", 404, await api(server, "GET", "/claim/AAAA-BBBB-CCCC")],
       ["/verify", "post", 400, await api(server, "POST", "/verify", { body: pdf, contentType: "text/plain" })],
     ];

@@ -1713,6 +1713,36 @@ function storeContract(harness: Harness): void {
         expect(await store.unfinishedOperations()).to.deep.equal([operation]);
       });
 
+      it("approves no change the certificate's status does not allow now, nor one while another is on its way to the chain", async () => {
+        const certificate = await issuedCertificate();
+        // A reinstatement of an issued certificate: its status does not allow it.
+        const reinstate = newChangeRequest(certificate, { kind: "reinstate", reason: 0 });
+        await store.insertChangeRequest(reinstate);
+        await expectStoreError(
+          store.decideChangeRequest(CSB, reinstate.id, decision("approved"), operationFor(reinstate)),
+          "INVALID_STATE",
+        );
+        expect((await store.findChangeRequest(CSB, reinstate.id))!.state).to.equal("awaiting-approval");
+        expect(await store.decideChangeRequest(CSB, reinstate.id, decision("rejected"), null)).to.equal(true);
+        // A suspension queued (approved, not yet applied): a revocation waits until it is.
+        const suspend = newChangeRequest(certificate, { kind: "suspend", reason: 5 });
+        await store.insertChangeRequest(suspend);
+        const queued = operationFor(suspend);
+        expect(await store.decideChangeRequest(CSB, suspend.id, decision("approved"), queued)).to.equal(true);
+        const revoke = newChangeRequest(certificate);
+        await store.insertChangeRequest(revoke);
+        await expectStoreError(
+          store.decideChangeRequest(CSB, revoke.id, decision("approved"), operationFor(revoke)),
+          "INVALID_STATE",
+        );
+        expect(await store.unfinishedOperations()).to.deep.equal([queued]);
+        // Once the suspension is applied, the revocation is approved.
+        await store.confirmOperation(queued.id, "suspended", 5);
+        expect(await store.decideChangeRequest(CSB, revoke.id, decision("approved"), operationFor(revoke))).to.equal(
+          true,
+        );
+      });
+
       it("writes nothing when the decision cannot be stored: a rejection without a reason, a reason past 500 characters", async () => {
         const certificate = await issuedCertificate();
         const request = newChangeRequest(certificate);
