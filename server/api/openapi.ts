@@ -165,14 +165,14 @@ export const schemas = {
   BatchQuery: z.object({
     state: uploadState.optional().describe("Only uploads in this state"),
     limit: z.coerce.number().int().min(1).max(200).default(50).describe("At most this many uploads"),
-    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0).describe("Skip this many first"),
   }),
   /** `GET /change-requests`'s query. */
   ChangeRequestQuery: z.object({
     state: z.enum(["awaiting-approval", "approved", "rejected"]).optional().describe("Only requests in this state"),
     certificate: z.string().max(40).optional().describe("Only the requests of this certificate"),
     limit: z.coerce.number().int().min(1).max(200).default(50).describe("At most this many requests"),
-    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0).describe("Skip this many first"),
   }),
   /** A requested status change (maker-checker): applied once another officer approves it. */
   ChangeRequest: changeRequest,
@@ -239,7 +239,7 @@ export const schemas = {
     status: certificateStatus.optional().describe("Only certificates with this status"),
     batch: z.string().max(40).optional().describe("Only the certificates of this upload (batch id)"),
     limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many certificates"),
-    offset: z.coerce.number().int().min(0).default(0).describe("Skip this many first"),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0).describe("Skip this many first"),
   }),
   /** `GET /session`: the signed-in officer of the session cookie (the officer console's sign-in, `/auth/login`). */
   Session: z.object({

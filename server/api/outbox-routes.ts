@@ -137,7 +137,13 @@ ${items.length > 0 ? items.join("\n") : '<p>No e-mail yet. · <span lang="zh-HK"
 
 /** Mounts `GET /dev/outbox` (the embedded default's sink): use in `createApp`'s `extend`. */
 export function mountDevOutbox(app: Express, sink: { messages(): readonly SinkMessage[] }): void {
-  app.get("/dev/outbox", (_req, res) => {
+  app.get("/dev/outbox", (req, res) => {
+    // Development only, and only to this machine: it shows candidates' addresses and working claim links.
+    const from = req.socket.remoteAddress ?? "";
+    if (!/^(127\.|::1$|::ffff:127\.)/.test(from)) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
     res.set("Cache-Control", "no-store");
     res.type("html").send(outboxPage(sink.messages()));
   });

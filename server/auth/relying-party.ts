@@ -134,7 +134,8 @@ export function officerFromClaims(
       : [];
   const roles = ROLES.filter((role) => listed.map((r) => r.trim().toLowerCase()).includes(role));
   const name =
-    text(claims.name, 200) ?? text(claims.preferred_username, 200) ?? text(claims.email, 200) ?? subject.slice(0, 200);
+    // Never the e-mail address as the name (it would go into every audit entry): the subject instead.
+    text(claims.name, 200) ?? text(claims.preferred_username, 200) ?? subject.slice(0, 200);
   return {
     subject,
     name,

@@ -593,7 +593,11 @@ export class IssuanceService {
             reason,
             requestId: request.id,
             approval: approvals ? "required" : "not required",
-            ...(request.note ? { note: request.note } : {}),
+            // The note stays with the request (it may be corrected or erased); the trail holds its hash,
+            // which shows it unchanged since.
+            ...(request.note
+              ? { noteSha256: createHash("sha256").update(request.note).digest("hex"), noteLength: request.note.length }
+              : {}),
           },
         });
         await reserve?.(store, result);

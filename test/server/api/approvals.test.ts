@@ -6,6 +6,7 @@
  * Officers' sessions are made in the store as the sign-in makes them (test/server/auth/ signs in
  * through the embedded provider itself).
  */
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -304,6 +305,11 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         "status-change-rejected Officer csb-approver",
       ]);
       expect(actions.some((a) => a.startsWith("status-change-approved "))).to.equal(true);
+      // The case note stays with its request; the trail holds its hash, never its text.
+      const noted = entries.find((e) => e.action === "status-change-requested" && e.detailJson.includes("noteSha256"))!;
+      expect(noted.detailJson).to.not.include("impersonated");
+      const note = "Candidate impersonated at the sitting; case CSB/2026/117";
+      expect(JSON.parse(noted.detailJson).noteSha256).to.equal(createHash("sha256").update(note).digest("hex"));
       // The chain holds: each entry's hash from its predecessor's, and the head names the last.
       let prev = AUDIT_GENESIS_HASH;
       entries.forEach((e, i) => {
