@@ -3,13 +3,18 @@
  * the caller's own department only (another's upload or certificate is 404, its existence not revealed):
  *
  *   GET  /batches/{id}/pdfs.zip?offset=&limit=          read: the upload's PDFs as one zip, streamed (`batch-zip.ts`)
- *   POST /batches/{id}/claim-letters?offset=&limit=     status: a letter a page for each issued certificate,
- *                                                       each with a NEW claim code (`claim-letters.ts`)
- *   POST /certificates/{id}/claim-code                  status: a new claim code for one certificate
+ *   POST /batches/{id}/claim-letters?offset=&limit=     status and read: a letter a page for each issued
+ *                                                       certificate, each with a NEW claim code (`claim-letters.ts`)
+ *   POST /certificates/{id}/claim-code                  status and read: a new claim code for one certificate
  *
- * A new claim code replaces the old one at once (the old one opens nothing any more), and an e-mail still
- * waiting with the old code is cancelled. Only the codes' hashes are stored; a code is in the one answer
- * that gives it, never in a log or the audit trail. Audited: "pdfs-downloaded", "claim-letters-printed",
+ * Both claim-code routes answer candidates' names and fresh claim codes, so they need `read` beside
+ * `status` (a key that may only change statuses cannot obtain them). A new claim code replaces the old one
+ * at once (the old one opens nothing any more), and an e-mail still waiting with the old code is
+ * cancelled. The claim letters are made in full first (in memory, at most {@link MAX_LETTERS_BYTES}), and
+ * only then are their new codes committed, with the e-mails' cancellation and the audit entry, in one
+ * transaction: a letter that cannot be made, or a client gone before it is ready, changes nothing (the old
+ * codes work). Only the codes' hashes are stored; a code is in the one answer that gives it, never in a
+ * log or the audit trail. Audited: "pdfs-downloaded", "claim-letters-printed",
  * "claim-code-replaced" (and {@link auditPdfDownload} for one PDF, from `issuer-routes.ts`).
  */
 import type { Request, RequestHandler, Response, Router } from "express";
@@ -18,7 +23,13 @@ import { z } from "zod";
 import { recordAudit } from "../audit/audit-trail.ts";
 import type { CertificateRow, Store } from "../db/store.ts";
 import { MAX_ZIP_FILES, writeBatchZip } from "../documents/batch-zip.ts";
-import { MAX_CLAIM_LETTERS, claimUrl, writeClaimLetters, type ClaimLetter } from "../documents/claim-letters.ts";
+import {
+  MAX_CLAIM_LETTERS,
+  claimUrl,
+  writeClaimLetters,
+  type ClaimLetter,
+  type ClaimLettersParameters,
+} from "../documents/claim-letters.ts";
 import { ServiceError } from "../errors.ts";
 import { claimCodeHash, newClaimCode } from "../issuance/claim-code.ts";
 import type { IssuanceService } from "../issuance/issuance-service.ts";
@@ -40,10 +51,18 @@ export interface DocumentRoutesParameters {
   claimUrl?: string;
   /** Where a download that fails part way is logged (when the request has no logger of its own). */
   log?: Logger;
+  /** Makes the claim letters PDF (default {@link writeClaimLetters}; a test gives one that fails). */
+  renderClaimLetters?: typeof writeClaimLetters;
 }
 
 /** Certificates read from the store at a time to make claim letters. */
 const LETTER_PAGE_SIZE = 500;
+
+/**
+ * Most bytes a claim letters PDF may take (it is made in memory before its codes are committed): 5,000
+ * letters, the most one request makes, were measured at about 10 MB.
+ */
+export const MAX_LETTERS_BYTES = 64 * 1024 * 1024;
 
 /** `?offset=&limit=` of the zip and the claim letters. */
 const rangeQuery = (max: number) =>
@@ -82,7 +101,8 @@ export function mountDocumentRoutes(api: Router, parameters: DocumentRoutesParam
   const log = parameters.log ?? pino({ level: "silent" });
   const { reads } = issuance;
   const read = [auth, requirePermission("read")];
-  const status = [auth, requirePermission("status")];
+  // The claim-code routes answer names and fresh codes: `read` as well as `status`.
+  const claimCodes = [auth, requirePermission("status"), requirePermission("read")];
   const claimBaseOf = (req: Request) => parameters.claimUrl ?? `${req.protocol}://${req.get("host") ?? "localhost"}`;
 
   /** The caller's upload of this id, or 404. */
@@ -130,7 +150,10 @@ export function mountDocumentRoutes(api: Router, parameters: DocumentRoutesParam
     );
   });
 
-  api.post("/batches/:id/claim-letters", ...status, async (req: AuthedRequest, res: Response) => {
+  api.post("/batches/:id/claim-letters", ...claimCodes, async (req: AuthedRequest, res: Response) => {
+    // A client gone before the letters are ready: nothing is committed.
+    let gone = false;
+    res.once("close", () => (gone = true));
     const upload = await uploadOf(req);
     const query = parse(rangeQuery(MAX_CLAIM_LETTERS), req.query);
     const issued = (await store.uploadProgress(upload.id)).issued ?? 0;
@@ -166,7 +189,22 @@ export function mountDocumentRoutes(api: Router, parameters: DocumentRoutesParam
         { details: { message: noLetters(query.offset) } },
       );
     }
-    // The new codes first, all at once with their audit entry: if this fails, every old code still works.
+    // The whole PDF first, in memory: a letter that cannot be made changes nothing (every old code works).
+    const issuer = reads.issuer(req.issuerId!);
+    const pdf = await renderLetters(
+      { issuer: { name: issuer.name }, verifierUrl: claimBaseOf(req) },
+      letters,
+      parameters.renderClaimLetters ?? writeClaimLetters,
+    );
+    if (gone) {
+      requestLog(req, log).info(
+        { uploadId: upload.id, count: letters.length },
+        "claim letters not printed: the client left before they were ready (no claim code changed)",
+      );
+      return;
+    }
+    // Then the new codes, all at once with the e-mails' cancellation and the audit entry: if this fails,
+    // every old code still works.
     await store.transaction(async (tx) => {
       for (const letter of letters) {
         await tx.replaceClaimCode(req.issuerId!, letter.id, claimCodeHash(letter.claimCode));
@@ -194,13 +232,17 @@ export function mountDocumentRoutes(api: Router, parameters: DocumentRoutesParam
     res.setHeader("cache-control", "no-store");
     // The answer says what it did: every certificate in it has a new claim code, the old ones stopped working.
     res.setHeader("x-claim-codes-replaced", String(letters.length));
-    const issuer = reads.issuer(req.issuerId!);
-    await stream(req, res, log, (sink) =>
-      writeClaimLetters({ issuer: { name: issuer.name }, verifierUrl: claimBaseOf(req) }, letters, sink),
-    );
+    res.setHeader("content-length", String(pdf.length));
+    if (!(await send(res, pdf))) {
+      // The codes are replaced and the letters did not arrive: the officer prints them again (new codes).
+      requestLog(req, log).error(
+        { uploadId: upload.id, count: letters.length, offset: query.offset },
+        "claim letters not delivered after their new claim codes were committed: the old codes no longer work; print the letters again",
+      );
+    }
   });
 
-  api.post("/certificates/:id/claim-code", ...status, async (req: AuthedRequest, res: Response) => {
+  api.post("/certificates/:id/claim-code", ...claimCodes, async (req: AuthedRequest, res: Response) => {
     const row = await reads.certificate(req.issuerId!, String(req.params.id));
     if (row.status !== "issued" && row.status !== "suspended") {
       throw new ServiceError(
@@ -236,6 +278,41 @@ export function mountDocumentRoutes(api: Router, parameters: DocumentRoutesParam
     };
     res.setHeader("cache-control", "no-store");
     res.json(body);
+  });
+}
+
+/**
+ * The claim letters PDF made in full, in memory, at most {@link MAX_LETTERS_BYTES}.
+ * @throws Error when it would be larger (nothing is committed then)
+ */
+async function renderLetters(
+  parameters: ClaimLettersParameters,
+  letters: readonly ClaimLetter[],
+  render: typeof writeClaimLetters,
+): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  await render(parameters, letters, (chunk) => {
+    size += chunk.length;
+    if (size > MAX_LETTERS_BYTES) {
+      throw new Error(`claim letters: ${letters.length} letters exceed ${MAX_LETTERS_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  });
+  return Buffer.concat(chunks, size);
+}
+
+/** Ends the response with `body`; resolves true once it is all handed over, false if the connection went first. */
+function send(res: Response, body: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (res.destroyed) {
+      resolve(false);
+      return;
+    }
+    res.once("finish", () => resolve(true));
+    res.once("close", () => resolve(res.writableFinished));
+    res.once("error", () => resolve(false));
+    res.end(body);
   });
 }
 

@@ -1410,6 +1410,30 @@ export class SqlStore implements Store {
     return rows.map((r) => ({ ...toEmail(r), certificateStatus: String(r.certificateStatus) as CertificateStatus }));
   }
 
+  async claimEmail(
+    id: string,
+    now: string,
+    until: string,
+  ): Promise<(EmailRow & { certificateStatus: CertificateStatus }) | undefined> {
+    return this.#atomic(async (tx) => {
+      // The update first: on PostgreSQL it locks the row, so a cancellation (a new claim code) waits for
+      // this transaction, or wins and this one claims nothing.
+      const claimed = await tx.#q(
+        "claimEmail",
+        "UPDATE email_outbox SET next_attempt_at = ? WHERE id = ? AND status = 'waiting' AND next_attempt_at <= ?",
+        [until, id, now],
+      );
+      if (claimed.count !== 1) return undefined;
+      const row = await tx.#row(
+        "claimEmail",
+        `SELECT ${EMAIL_COLUMNS}, c.status AS "certificateStatus" FROM email_outbox e
+         JOIN certificates c ON c.id = e.certificate_id WHERE e.id = ?`,
+        [id],
+      );
+      return row && { ...toEmail(row), certificateStatus: String(row.certificateStatus) as CertificateStatus };
+    });
+  }
+
   async markEmailSent(id: string, at: string): Promise<void> {
     await this.#q(
       "markEmailSent",

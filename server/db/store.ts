@@ -402,6 +402,18 @@ export interface Store {
   // E-mail outbox (issue 14)
   /** Waiting e-mails due at `now` whose certificate is issued (or failed: to be cancelled), oldest first. */
   dueEmails(now: string, limit: number): Promise<(EmailRow & { certificateStatus: CertificateStatus })[]>;
+  /**
+   * Takes a due e-mail for sending, atomically: if it is still waiting and due at `now`, it is made due
+   * again only at `until` (so no other sender takes it meanwhile; a sender that stops before marking it
+   * sent or attempted leaves it to be sent again then), and returned as it is now, with its certificate's
+   * status now. Undefined when it is no longer waiting (cancelled: a new claim code, a rejected upload) or
+   * no longer due (another sender took it). The sender sends what this returns, never an earlier read.
+   */
+  claimEmail(
+    id: string,
+    now: string,
+    until: string,
+  ): Promise<(EmailRow & { certificateStatus: CertificateStatus }) | undefined>;
   /** Sent: the claim code is forgotten. */
   markEmailSent(id: string, at: string): Promise<void>;
   /** A failed attempt: tried again at `nextAttemptAt`, or given up (`failed`) when `giveUp`. */

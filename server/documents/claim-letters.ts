@@ -11,8 +11,9 @@
  * certificates' font, subset to the glyphs the letters use), the page tree, the catalog and the
  * cross-reference table come last: a PDF's objects may stand in any order.
  *
- * Giving the certificates their new claim codes (the old ones stop working) is the caller's: it commits
- * them before the first byte is written (`server/api/document-routes.ts`).
+ * Giving the certificates their new claim codes (the old ones stop working) is the caller's: it makes the
+ * whole file first (into memory), commits the codes only once it is made, then sends it
+ * (`server/api/document-routes.ts`), so a letter that cannot be made leaves every old code working.
  */
 import { deflateSync } from "node:zlib";
 import QRCode from "qrcode";

@@ -16,10 +16,17 @@
  *   address masked) and tries again after 1 minute, 2, 4 ... at most an hour; after
  *   {@link MAX_EMAIL_ATTEMPTS} attempts the e-mail is `failed` with the last answer, for an officer to see.
  *
+ * What is sent is read just before it is sent, never from the pass's list: each e-mail is claimed
+ * (`Store.claimEmail`: still waiting and due, made due again only {@link EMAIL_CLAIM_MS} later) and sent
+ * with its claim code and its certificate's status as they are then. An e-mail cancelled after the pass
+ * listed it (an officer gave the certificate a new claim code or printed its letter, the upload was
+ * rejected) is not sent; a certificate revoked meanwhile gets the e-mail that says so.
+ *
  * Several instances may share a database: only the holder of the `mailer` lease sends (taken each pass,
- * renewed while held, `instance-leases.ts`), so each message is sent once. A holder that stops between
- * sending a message and marking it sent (a crash) leaves it waiting, and it is sent again: at least once,
- * never twice while the database answers. Nothing is logged that names a candidate: no address, no code.
+ * renewed while held, `instance-leases.ts`), and a claimed e-mail is not due for anyone until its claim
+ * ends, so each message is sent once. A holder that stops between sending a message and marking it sent
+ * (a crash) leaves it waiting, and it is sent again once its claim ends: at least once, never twice while
+ * the database answers. Nothing is logged that names a candidate: no address, no code.
  */
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Logger } from "pino";
@@ -37,6 +44,11 @@ export const EMAIL_RETRY_BASE_MS = 60_000;
 export const EMAIL_RETRY_MAX_MS = 3_600_000;
 /** The lease that makes one instance the sender. */
 export const MAILER_LEASE = "mailer";
+/**
+ * How long a claimed e-mail is not due for anyone else (ms): longer than one SMTP exchange can take (a
+ * few replies of at most `smtpTimeoutMs` each); a sender that stopped meanwhile leaves it to be sent then.
+ */
+export const EMAIL_CLAIM_MS = 300_000;
 
 export interface MailerParameters {
   store: Store;
@@ -63,6 +75,12 @@ export interface MailerParameters {
   /** Time allowed to connect, for the greeting and for any one SMTP reply (ms, default 15,000). */
   smtpTimeoutMs?: number;
   now?: () => Date;
+}
+
+/** For tests: a step run between the pass's list of due e-mails and the claim of each one. */
+export interface MailerTickHooks {
+  /** Called with the e-mail as the pass listed it, just before it is claimed (read again) and sent. */
+  beforeClaim?: (email: EmailRow) => Promise<void>;
 }
 
 /** What one pass did. */
@@ -177,17 +195,34 @@ export class Mailer {
 
   /**
    * One pass: under the mailer lease (nothing is done while another instance holds it), every due e-mail
-   * is sent, retried later or cancelled, one after another.
+   * is sent, retried later or cancelled, one after another, each as it is when it is claimed (an e-mail
+   * cancelled since the list was read is skipped).
    */
-  async tick(): Promise<MailerPassResult> {
+  async tick(hooks: MailerTickHooks = {}): Promise<MailerPassResult> {
     const result: MailerPassResult = { sent: 0, retried: 0, gaveUp: 0, cancelled: 0 };
     const { store } = this.#p;
     if (!(await this.#leases.take(MAILER_LEASE))) return result;
     const due = await store.dueEmails(this.#now().toISOString(), this.#p.batchSize ?? 20);
-    for (const email of due) {
+    for (const listed of due) {
       // Each message only while the lease is held (with time to spare): a takeover never sends it twice.
       if (this.#stopping) break;
       if (this.#leases.epoch(MAILER_LEASE) === undefined) break;
+      await hooks.beforeClaim?.(listed);
+      // Read again as it is now, and taken: the list is a moment old (a code replaced since, or the
+      // certificate revoked, must not go out as it was).
+      const now = this.#now();
+      const email = await store.claimEmail(
+        listed.id,
+        now.toISOString(),
+        new Date(now.getTime() + EMAIL_CLAIM_MS).toISOString(),
+      );
+      if (!email) {
+        this.#p.log.info(
+          { emailId: listed.id, certificateId: listed.certificateId },
+          "e-mail skipped: cancelled or taken since the pass read it",
+        );
+        continue;
+      }
       if (email.certificateStatus === "failed" || email.certificateStatus === "superseded") {
         await store.cancelEmail(email.id);
         result.cancelled += 1;

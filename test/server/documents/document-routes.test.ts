@@ -11,7 +11,14 @@ import { expect } from "chai";
 import type { Request } from "express";
 import { unzipSync } from "fflate";
 import { PDFDocument } from "pdf-lib";
-import { auditPdfDownload } from "../../../server/api/document-routes.ts";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { pino, type DestinationStream } from "pino";
+import { authenticate } from "../../../server/api/auth.ts";
+import { auditPdfDownload, mountDocumentRoutes } from "../../../server/api/document-routes.ts";
+import { errorHandler } from "../../../server/api/errors.ts";
+import { writeClaimLetters, type ClaimLetter } from "../../../server/documents/claim-letters.ts";
 import type { OfficerActor } from "../../../server/auth/actor.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { pdfFileName } from "../../../server/documents/batch-zip.ts";
@@ -45,6 +52,48 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       let accepted: Accepted[];
 
       const claimStatus = async (code: string) => (await api(server, "GET", `/claim/${code}`)).status;
+
+      /**
+       * The document routes on the server's store and service, on a port of their own, making the letters
+       * with `render`; returns the claim letters' answer (or the fetch's failure) and closes the port.
+       */
+      async function lettersWith(
+        render: typeof writeClaimLetters,
+        options: { logs?: string[]; signal?: AbortSignal } = {},
+      ): Promise<Response | Error> {
+        const log = pino({ level: "info" }, {
+          write: (line: string) => void options.logs?.push(line),
+        } as unknown as DestinationStream);
+        const app = express();
+        const router = express.Router();
+        mountDocumentRoutes(router, {
+          store: server.store,
+          issuance: server.issuance,
+          auth: authenticate({ reads: server.issuance.reads }),
+          renderClaimLetters: render,
+          log,
+        });
+        app.use("/api/v1", router);
+        app.use(errorHandler({ log, maxBodyBytes: 1_000_000 }));
+        const listener = app.listen(0, "127.0.0.1");
+        await once(listener, "listening");
+        try {
+          const { port } = listener.address() as AddressInfo;
+          return await fetch(`http://127.0.0.1:${port}/api/v1/batches/${batchId}/claim-letters`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${csbKey}` },
+            signal: options.signal,
+          })
+            .then(async (res) => {
+              await res.arrayBuffer();
+              return res;
+            })
+            .catch((error: unknown) => error as Error);
+        } finally {
+          listener.closeAllConnections();
+          await new Promise((resolve) => listener.close(resolve));
+        }
+      }
 
       before(async () => {
         dataDir = await mkdtemp(path.join(tmpdir(), "ecert-documents-"));
@@ -118,6 +167,54 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         expect(tooMany.json.error.code).to.equal("INVALID_REQUEST");
         const unknown = await api(server, "GET", `/batches/${batchId}/pdfs.zip?format=tar`, { key: csbKey });
         expect(unknown.status).to.equal(400);
+      });
+
+      it("changes no claim code when the letters cannot be made (the render fails at the last page): every old code still works, nothing audited", async () => {
+        const failing: typeof writeClaimLetters = (parameters, letters, sink) =>
+          writeClaimLetters(
+            parameters,
+            (function* () {
+              let n = 0;
+              for (const letter of letters as Iterable<ClaimLetter>) {
+                n += 1;
+                if (n === accepted.length) throw new Error("the last letter cannot be made");
+                yield letter;
+              }
+            })(),
+            sink,
+          );
+        const logs: string[] = [];
+        const res = await lettersWith(failing, { logs });
+        for (const c of accepted) expect(await claimStatus(c.claimCode), c.certificateNumber).to.equal(200);
+        expect(await server.store.listAudit("CSB", { action: "claim-letters-printed", limit: 10 })).to.deep.equal([]);
+        expect(res, "an answer, not a download cut part way").to.be.instanceOf(Response);
+        const answer = res as Response;
+        expect(answer.status).to.equal(500);
+        expect(answer.headers.get("content-type")).to.match(/^application\/json/);
+        expect(answer.headers.get("x-claim-codes-replaced")).to.equal(null);
+        // No claim code in the log (the failed letters' codes were never given out).
+        expect(logs.join("")).to.not.match(CODE);
+      });
+
+      it("changes no claim code when the client leaves before the letters are made", async () => {
+        const abort = new AbortController();
+        let rendering: () => void = () => {};
+        const started = new Promise<void>((resolve) => (rendering = resolve));
+        const slow: typeof writeClaimLetters = async (parameters, letters, sink) => {
+          rendering();
+          // The client goes while the letters are being made, and the server sees it go.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return writeClaimLetters(parameters, letters, sink);
+        };
+        const logs: string[] = [];
+        const pending = lettersWith(slow, { logs, signal: abort.signal });
+        await started;
+        abort.abort();
+        expect(await pending).to.be.instanceOf(Error);
+        // The route has finished (it logs that it printed nothing) before the codes are checked.
+        await waitFor(async () => logs.some((line) => line.includes("the client left before they were ready")), 10_000);
+        for (const c of accepted) expect(await claimStatus(c.claimCode), c.certificateNumber).to.equal(200);
+        expect(await server.store.listAudit("CSB", { action: "claim-letters-printed", limit: 10 })).to.deep.equal([]);
       });
 
       it("prints claim letters: a page per issued certificate with a new code each; the new codes open their certificates, the old ones nothing", async () => {
@@ -284,6 +381,36 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
         expect(letters.json.error.code).to.equal("FORBIDDEN");
         expect((await api(server, "GET", `/batches/${batchId}/pdfs.zip`, { key })).status).to.equal(200);
         for (const a of accepted) expect(await claimStatus(a.claimCode)).to.equal(200);
+      });
+
+      it("refuses a key with only the status scope the letters and a new code (403: they answer names and codes), changing nothing", async () => {
+        const key = `status-only-${randomUUID()}`;
+        await server.store.insertApiKey({
+          id: randomUUID(),
+          issuerId: "CSB",
+          label: "status only",
+          keyHash: createHash("sha256").update(key).digest("hex"),
+          createdAt: new Date().toISOString(),
+          revokedAt: null,
+          scopes: ["status"],
+        });
+        const printed = (await server.store.listAudit("CSB", { action: "claim-letters-printed", limit: 100 })).length;
+        const replaced = (await server.store.listAudit("CSB", { action: "claim-code-replaced", limit: 100 })).length;
+        const letters = await api(server, "POST", `/batches/${batchId}/claim-letters`, { key });
+        const code = await api(server, "POST", `/certificates/${accepted[6].id}/claim-code`, { key });
+        expect([letters.status, code.status]).to.deep.equal([403, 403]);
+        for (const res of [letters, code]) {
+          expect(res.json.error.code).to.equal("FORBIDDEN");
+          expect(res.json.error.details.permission).to.equal("read");
+          expect(JSON.stringify(res.json)).to.not.match(CODE);
+        }
+        for (const a of accepted) expect(await claimStatus(a.claimCode)).to.equal(200);
+        expect(await server.store.listAudit("CSB", { action: "claim-letters-printed", limit: 100 })).to.have.length(
+          printed,
+        );
+        expect(await server.store.listAudit("CSB", { action: "claim-code-replaced", limit: 100 })).to.have.length(
+          replaced,
+        );
       });
 
       it("auditPdfDownload records an officer's download of one PDF (pdf-downloaded), and not a system's", async () => {

@@ -196,6 +196,72 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       expect(peer.attempts).to.equal(0);
     });
 
+    it("sends each e-mail as it is when it is sent: not one whose code was replaced after the pass listed it, and a certificate revoked meanwhile as revoked", async () => {
+      const seeded = await seedWithEmails(3);
+      const [replaced, revoked, untouched] = seeded;
+      const m = mailer();
+      const listed: string[] = [];
+      const result = await m.tick({
+        beforeClaim: async (email) => {
+          listed.push(email.certificateId);
+          // An officer acts between the pass's list and the send: the list still holds the old code.
+          expect(email.claimCode).to.be.a("string");
+          if (email.certificateId === replaced.id) {
+            await store.replaceClaimCode("CSB", replaced.id, "f".repeat(64));
+          }
+          if (email.certificateId === revoked.id) {
+            await harness.query(
+              location,
+              harness.dialect === "sqlite"
+                ? "UPDATE certificates SET status = 'revoked' WHERE id = ?"
+                : "UPDATE certificates SET status = 'revoked' WHERE id = $1",
+              [revoked.id],
+            );
+          }
+        },
+      });
+      expect(listed).to.have.members(seeded.map((c) => c.id));
+      expect(result).to.deep.equal({ sent: 2, retried: 0, gaveUp: 0, cancelled: 0 });
+      expect(peer.messages.filter((msg) => msg.to.includes(replaced.address))).to.have.length(0);
+      expect(peer.messages.map((msg) => msg.raw).join("")).to.not.include(replaced.code);
+      expect(await store.findEmail(replaced.id)).to.include({ status: "cancelled", claimCode: null, attempts: 0 });
+      const [toRevoked] = peer.messages.filter((msg) => msg.to.includes(revoked.address));
+      expect(toRevoked.text).to.include(`${CLAIM_URL}/claim#${revoked.code}`).and.include("revoked");
+      const [toUntouched] = peer.messages.filter((msg) => msg.to.includes(untouched.address));
+      expect(toUntouched.text).to.include(`${CLAIM_URL}/claim#${untouched.code}`).and.not.include("revoked");
+      for (const c of [revoked, untouched]) {
+        expect(await store.findEmail(c.id)).to.include({ status: "sent", attempts: 1, claimCode: null });
+      }
+      // Nothing more later, not even once every claim has run out.
+      clock.set(100 + 3600);
+      expect(await m.tick()).to.deep.equal({ sent: 0, retried: 0, gaveUp: 0, cancelled: 0 });
+      expect(peer.messages).to.have.length(2);
+      expect(peer.attempts).to.equal(2);
+    });
+
+    it("claims an e-mail once: taken, it is not due for another sender until its claim ends; a cancelled one is never taken", async () => {
+      const [a, b] = await seedWithEmails(2);
+      const [first, second] = await store.dueEmails(clock.iso(), 10);
+      const until = new Date(clock.now().getTime() + 5 * MINUTE).toISOString();
+      const claimed = (await store.claimEmail(first.id, clock.iso(), until))!;
+      expect(claimed).to.include({
+        id: first.id,
+        status: "waiting",
+        nextAttemptAt: until,
+        certificateStatus: "issued",
+      });
+      expect(claimed.claimCode).to.equal([a, b].find((c) => c.id === first.certificateId)!.code);
+      // Taken: not again at the same moment (another instance), nor due in the list.
+      expect(await store.claimEmail(first.id, clock.iso(), until)).to.equal(undefined);
+      expect((await store.dueEmails(clock.iso(), 10)).map((e) => e.id)).to.deep.equal([second.id]);
+      // A claim that ran out (the sender stopped before marking it) is due again.
+      expect((await store.claimEmail(first.id, until, until))!.id).to.equal(first.id);
+      await store.cancelEmail(second.id);
+      expect(await store.claimEmail(second.id, until, until)).to.equal(undefined);
+      await store.markEmailSent(first.id, until);
+      expect(await store.claimEmail(first.id, until, until)).to.equal(undefined);
+    });
+
     it("retries after 451 answers with the backoff (1 minute, then 2), with the server's answer stored, then sends once", async () => {
       const [c] = await seedWithEmails(1);
       peer.failNext(2);
