@@ -94,6 +94,13 @@ import type {
 import { isStoreError, StoreError } from "./store-error.ts";
 import { TransactionScope } from "./transaction-scope.ts";
 
+/** The statuses a certificate may have for each approved change (maker-checker). */
+const CHANGE_ALLOWED: Partial<Record<string, string[]>> = {
+  revoke: ["issued", "suspended"],
+  suspend: ["issued"],
+  reinstate: ["suspended"],
+};
+
 /** Certificates `c` of released uploads: the batcher takes nothing still awaiting approval (issue 14). */
 const RELEASED = "EXISTS (SELECT 1 FROM uploads u WHERE u.id = c.upload_id AND u.state = 'released')";
 
@@ -1272,7 +1279,32 @@ export class SqlStore implements Store {
       if (current.state !== "awaiting-approval") return false;
       if (current.requestedBy === decision.by)
         throw new StoreError("SELF_APPROVAL", `change request ${id}: its requester cannot decide it`);
-      if (operation) await tx.insertOperation(operation);
+      if (operation) {
+        // The certificate, locked (PostgreSQL) until this transaction ends: no other change is queued
+        // for it meanwhile, and the change must suit its status now, with none other on its way.
+        const certificate = await tx.#row(
+          "decideChangeRequest",
+          `SELECT status FROM certificates WHERE id = ? AND issuer_id = ?${this.#s.driver.forUpdate}`,
+          [operation.certificateId, issuerId],
+        );
+        const allowed = CHANGE_ALLOWED[operation.kind] ?? [];
+        if (!certificate || !allowed.includes(String(certificate.status)))
+          throw new StoreError(
+            "INVALID_STATE",
+            `certificate ${String(operation.certificateId)} is ${String(certificate?.status ?? "missing")}: it cannot be ${operation.kind}d now`,
+          );
+        const busy = await tx.#row(
+          "decideChangeRequest",
+          "SELECT count(*) AS n FROM operations WHERE certificate_id = ? AND status IN ('queued', 'submitted')",
+          [operation.certificateId],
+        );
+        if (Number(busy?.n ?? 0) > 0)
+          throw new StoreError(
+            "INVALID_STATE",
+            `certificate ${String(operation.certificateId)} has a status change on its way to the chain: approve this one once it is applied`,
+          );
+        await tx.insertOperation(operation);
+      }
       const result = await tx.#q(
         "decideChangeRequest",
         `UPDATE change_requests SET state = ?, decided_by = ?, decided_by_name = ?, decided_at = ?, decision_reason = ?,
