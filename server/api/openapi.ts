@@ -841,7 +841,9 @@ export function openApiDocument(): object {
         summary: "Claim letters of a batch: one PDF, a page per issued certificate, each with a NEW claim code",
         description:
           "Each issued certificate of the batch (in upload order, from offset, at most limit) gets a new claim " +
-          "code first: THE OLD CODES STOP WORKING (an e-mail still waiting with one is cancelled). Each A4 page, " +
+          "code: THE OLD CODES STOP WORKING (an e-mail still waiting with one is cancelled). The whole PDF is made " +
+          "first and the new codes are stored only then, so a failed render changes nothing. Needs the status and " +
+          "read permissions (a clerk; a key with both scopes). Each A4 page, " +
           "in Traditional Chinese and English: the department, the candidate's name, the certificate's type and " +
           "number, the claim code, the claim link (<verifier>/claim#<code>) and its QR code, and what to do. At " +
           "most 5,000 letters per request. Recorded in the audit trail (claim-letters-printed).",
@@ -851,7 +853,7 @@ export function openApiDocument(): object {
         ],
         responses: {
           "200": {
-            description: "The letters, as a download (written page by page: no Content-Length)",
+            description: "The letters, as a download",
             headers: {
               "X-Claim-Codes-Replaced": {
                 description: "How many certificates got a new claim code (their old codes no longer work)",
@@ -876,7 +878,7 @@ export function openApiDocument(): object {
         operationId: "replaceClaimCode",
         summary: "A new claim code for a candidate who lost theirs (the old one stops working)",
         description:
-          "For an issued or suspended certificate. The new code is in this answer only (only its hash is " +
+          "For an issued or suspended certificate; needs the status and read permissions. The new code is in this answer only (only its hash is " +
           "stored); the old code no longer opens the certificate, and an e-mail still waiting with it is " +
           "cancelled. Recorded in the audit trail (claim-code-replaced, without the code).",
         parameters: [idParam],
