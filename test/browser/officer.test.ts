@@ -330,6 +330,11 @@ describe("officer /officer page in Chromium (embedded default server)", function
           await page.click("#search-form button[type=submit]");
           await page.click(`button[data-open="${issued[3].id}"]`);
           await page.waitForSelector("#detail:not([hidden])");
+          // Without a reason, the form says one must be chosen; with one, it asks for confirmation.
+          await page.click("#action-submit");
+          await page.waitForSelector('#action-reason[aria-invalid="true"]');
+          problems.push(...(await axeProblems(page, `${label} no reason`)));
+          await page.selectOption("#action-reason", "under-investigation");
           await page.click("#action-submit");
           problems.push(...(await axeProblems(page, `${label} workspace`)));
           expect(

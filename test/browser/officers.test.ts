@@ -8,6 +8,7 @@ import { loadConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/start.ts";
 import { sampleCsv } from "../server/pdf/documents-helpers.ts";
 import { api, waitFor } from "../server/api/api-helpers.ts";
+import { creRows } from "../server/documents/batch-helpers.ts";
 import { CHROMIUM, CHROMIUM_ARGS, closeBrowser } from "./browser-helpers.ts";
 import { axeProblems, type PageWithErrors } from "./portal-helpers.ts";
 
@@ -101,6 +102,11 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
     };
   }
 
+  /** A page text with its `{name}` placeholders filled. */
+  function fill(text: string, values: Record<string, string>): string {
+    return text.replace(/\{(\w+)\}/g, (_, name: string) => values[name]);
+  }
+
   let uploads = 0;
   /** Uploads `file` (its sitting or validity dates moved so the numbers are new) and returns the batch id. */
   async function upload(page: PageWithErrors, type: string, file: string): Promise<string> {
@@ -156,6 +162,10 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         released: "Released: the certificates are being issued.",
         approved: "Approved: the change is sent to the registry.",
         export: "Export CSV",
+        chooseReason: "Choose a reason",
+        reasonNeeded: "Choose the reason first.",
+        showAll: "Show all {count} rows",
+        allRows: "All {count} rows",
       },
     },
     {
@@ -171,6 +181,10 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         released: "已發放：證書正在簽發。",
         approved: "已批准：更改已提交登記冊。",
         export: "匯出CSV",
+        chooseReason: "請選擇理由",
+        reasonNeeded: "請先選擇理由。",
+        showAll: "顯示全部 {count} 列",
+        allRows: "全部 {count} 列",
       },
     },
   ];
@@ -221,6 +235,31 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         const item = `#approval-batches [data-batch="${batchId}"]`;
         await approver.waitForSelector(`${item} table tbody tr`);
         expect(await approver.textContent(item)).to.include(officer(`${prefix}-clerk`).name);
+        expect(await approver.$$(`${item} table tbody tr`)).to.have.length(5);
+        expect(await approver.getAttribute(item, "data-renewal-of")).to.equal(null);
+        // Every row, not only the first ones: "show all" reads them (in upload order), and back.
+        const accepted = (await statuses(flow.issuerId, batchId)).length;
+        expect(accepted).to.be.greaterThan(5);
+        const count = { count: String(accepted) };
+        const showAll = `${item} button[data-rows][data-offset="0"]`;
+        expect((await approver.textContent(showAll))?.trim()).to.equal(fill(flow.words.showAll, count));
+        await approver.click(showAll);
+        await approver.waitForFunction(([selector, n]) => document.querySelectorAll(selector).length === n, [
+          `${item} table tbody tr`,
+          accepted,
+        ] as const);
+        expect(await approver.textContent(`${item} caption`)).to.equal(fill(flow.words.allRows, count));
+        const rowNumbers = await approver.$$eval(`${item} table tbody tr td:first-child`, (tds) =>
+          tds.map((td) => Number(td.textContent)),
+        );
+        expect(rowNumbers).to.deep.equal([...rowNumbers].sort((a, b) => a - b));
+        expect(await approver.evaluate(() => document.activeElement?.tagName)).to.equal("TABLE");
+        await axe(approver, `${prefix}-approver awaiting, every row`, flow.lang);
+        await approver.click(`${item} button[data-rows]:not([data-offset])`);
+        await approver.waitForFunction(
+          (selector) => document.querySelectorAll(selector).length === 5,
+          `${item} table tbody tr`,
+        );
         await axe(approver, `${prefix}-approver awaiting`, flow.lang);
         await approver.click(`${item} button[data-decide="release"]`);
         await approver.waitForSelector("#approvals-message:not([hidden])");
@@ -265,6 +304,14 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
         await clerk.selectOption("#action-kind", "revoke");
         expect(await clerk.textContent("#revoke-final")).to.equal(flow.words.final);
         expect(await clerk.isVisible("#revoke-final")).to.equal(true);
+        // No reason is chosen for the officer: the form refuses to go on without one, and says so.
+        expect(await clerk.inputValue("#action-reason")).to.equal("");
+        expect(await clerk.textContent("#action-reason option:checked")).to.equal(flow.words.chooseReason);
+        await clerk.click("#action-submit");
+        expect(await clerk.textContent("#action-message")).to.equal(flow.words.reasonNeeded);
+        expect(await clerk.getAttribute("#action-reason", "aria-invalid")).to.equal("true");
+        expect(await clerk.evaluate(() => document.activeElement?.id)).to.equal("action-reason");
+        expect(await clerk.isHidden("#confirm")).to.equal(true);
         await clerk.selectOption("#action-reason", "fraud");
         await clerk.fill("#action-note", note);
         await clerk.click("#action-submit");
@@ -469,6 +516,158 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
       expect(await clerk.evaluate(async () => (await fetch("/api/v1/session")).status)).to.equal(401);
       await clerk.close();
     });
+
+    it("in Traditional Chinese, a release refused by the server (already decided meanwhile) is said in Chinese, not in the server's English", async () => {
+      const clerk = await signIn("csb-clerk", "en");
+      const batchId = await upload(clerk, "csb-cre", "csb-cre.csv");
+      await clerk.close();
+      const approver = await signIn("csb-approver", "zh-HK");
+      const item = `#approval-batches [data-batch="${batchId}"]`;
+      await approver.waitForSelector(`${item} button[data-decide="release"]`);
+      // Another approver releases it meanwhile (here: the same session, behind the page's back); a second
+      // release is refused, with the server's words.
+      const refused = await approver.evaluate(async (id) => {
+        const session = (await (await fetch("/api/v1/session")).json()) as { csrfToken: string };
+        const answers: Response[] = [];
+        for (let i = 0; i < 2; i += 1)
+          answers.push(
+            await fetch(`/api/v1/batches/${id}/release`, {
+              method: "POST",
+              headers: { "content-type": "application/json", "x-csrf-token": session.csrfToken },
+              body: "{}",
+            }),
+          );
+        return {
+          first: answers[0].status,
+          status: answers[1].status,
+          error: (
+            (await answers[1].json()) as {
+              error: { code: string; message: string; details?: { message?: { en: string; "zh-HK": string } } };
+            }
+          ).error,
+        };
+      }, batchId);
+      expect(refused.first).to.equal(200);
+      expect(refused.status).to.equal(409);
+      expect(refused.error.code).to.equal("NOT_AWAITING_APPROVAL");
+      await approver.click(`${item} button[data-decide="release"]`);
+      await approver.waitForSelector("#approvals-message.message--error");
+      const shown = (await approver.textContent("#approvals-message"))!;
+      expect(shown).to.match(/[\u4e00-\u9fff]/);
+      expect(shown).to.not.include(refused.error.message);
+      expect(shown).to.not.include("NOT_AWAITING_APPROVAL");
+      // The server's own Chinese words when it gives them, else the console's for the code.
+      expect(shown).to.equal(
+        refused.error.details?.message?.["zh-HK"] ??
+          "此項目已不再等候批核，另一名人員已作出決定。請重新整理以查看最新狀況。",
+      );
+      // Switched to English, the same refusal is in English.
+      await approver.click("#lang-switch");
+      const english = (await approver.textContent("#approvals-message"))!;
+      expect(english).to.not.match(/[\u4e00-\u9fff]/);
+      expect(english).to.equal(
+        refused.error.details?.message?.en ??
+          "This is no longer awaiting approval: another officer has already decided it. Refresh to see its state.",
+      );
+      await approver.close();
+    });
+
+    it("a clerk renews an issued certificate in the console: the approver sees the upload labelled as the renewal of its number, and releases it", async () => {
+      const listed = await api(server, "GET", `/certificates?batch=${leadBatch}`, { key: server.dev!.apiKeys.CSB });
+      const target = (
+        listed.json as { certificates: { id: string; certificateNumber: string; status: string }[] }
+      ).certificates.find((c) => c.status === "issued")!;
+      const clerk = await signIn("csb-clerk", "en");
+      await clerk.fill("#search-q", target.certificateNumber);
+      await clerk.click("#search-form button[type=submit]");
+      await clerk.click(`button[data-open="${target.id}"]`);
+      await clerk.waitForSelector("#renew:not([hidden]) #renew-submit");
+      await clerk.click("#renew-submit");
+      await clerk.waitForSelector("#renew[data-renewal]");
+      const renewal = (await clerk.getAttribute("#renew", "data-renewal"))!;
+      await clerk.close();
+      const renewalBatch = (await api(server, "GET", `/certificates/${renewal}`, { key: server.dev!.apiKeys.CSB })).json
+        .batchId as string;
+
+      const approver = await signIn("csb-approver", "zh-HK");
+      const item = `#approval-batches [data-batch="${renewalBatch}"]`;
+      await approver.waitForSelector(`${item} table tbody tr`);
+      expect(await approver.getAttribute(item, "data-renewal-of")).to.equal(target.certificateNumber);
+      expect(await approver.textContent(`${item} h4`)).to.include(`續期：${target.certificateNumber}`);
+      expect(await approver.textContent(item)).to.include(`以取代證書 ${target.certificateNumber}`);
+      // An upload of one row: no "show all".
+      expect(await approver.$$(`${item} button[data-rows]`)).to.have.length(0);
+      await approver.click("#lang-switch");
+      expect(await approver.textContent(`${item} h4`)).to.include(`Renewal of ${target.certificateNumber}`);
+      await axe(approver, "csb-approver renewal", "en");
+      await approver.click(`${item} button[data-decide="release"]`);
+      await approver.waitForFunction(
+        () =>
+          document.getElementById("approvals-message")?.textContent === "Released: the certificates are being issued.",
+      );
+      await waitFor(
+        async () =>
+          (await api(server, "GET", `/certificates/${target.id}`, { key: server.dev!.apiKeys.CSB })).json.status ===
+          "superseded",
+      );
+      await approver.close();
+    });
+
+    it("the approver pages through every row of a 1,200-row upload, 500 at a time, and sees every error", async () => {
+      // 1,200 rows of the 10,000-row sample, three of them with errors (a sitting date that is no date).
+      const lines = new TextDecoder().decode(creRows(1_200)).trimEnd().split("\n");
+      for (const at of [10, 600, 1_150]) lines[at] = lines[at].replace(/,2026-\d\d-\d\d,/, ",not-a-date,");
+      const answer = await api(server, "POST", "/batches?type=csb-cre", {
+        key: server.dev!.apiKeys.CSB,
+        body: new TextEncoder().encode(`${lines.join("\n")}\n`),
+        contentType: "text/csv",
+      });
+      expect(answer.status).to.equal(202);
+      const batchId = answer.json.batchId as string;
+      const approver = await signIn("csb-approver", "en");
+      const item = `#approval-batches [data-batch="${batchId}"]`;
+      const rows = `${item} table tbody tr`;
+      await approver.waitForSelector(rows);
+      expect(await approver.$$(rows)).to.have.length(5);
+      expect(await approver.textContent(`${item} .approval__errors summary`)).to.equal("Errors (3)");
+      expect(await approver.$$(`${item} .approval__errors li`)).to.have.length(3);
+      const firstCells = async () =>
+        approver.$$eval(`${rows} td:first-child`, (tds) => tds.map((td) => Number(td.textContent)));
+      const pageShown = async (caption: string, count: number) => {
+        await approver.waitForFunction(([selector, text]) => document.querySelector(selector)?.textContent === text, [
+          `${item} caption`,
+          caption,
+        ] as const);
+        expect(await approver.$$(rows)).to.have.length(count);
+      };
+      expect((await approver.textContent(`${item} button[data-rows][data-offset="0"]`))?.trim()).to.equal(
+        "Show all 1197 rows",
+      );
+      await approver.click(`${item} button[data-rows][data-offset="0"]`);
+      await pageShown("Rows 1 to 500 of 1197", 500);
+      expect(await approver.$(`${item} button[data-rows][data-offset="0"]`)).to.equal(null);
+      const seen = await firstCells();
+      await approver.click(`${item} button[data-rows][data-offset="500"]`);
+      await pageShown("Rows 501 to 1000 of 1197", 500);
+      seen.push(...(await firstCells()));
+      await approver.click(`${item} button[data-rows][data-offset="1000"]`);
+      await pageShown("Rows 1001 to 1197 of 1197", 197);
+      seen.push(...(await firstCells()));
+      // Every accepted row once, in upload order (the refused ones are the errors).
+      expect(seen).to.have.length(1197);
+      expect(new Set(seen).size).to.equal(1197);
+      expect(seen).to.deep.equal([...seen].sort((a, b) => a - b));
+      expect(await approver.$(`${item} button[data-rows][data-offset="1197"]`)).to.equal(null);
+      await approver.click(`${item} button[data-rows][data-offset="500"]`);
+      await pageShown("Rows 501 to 1000 of 1197", 500);
+      await approver.click(`${item} button[data-rows]:not([data-offset])`);
+      await pageShown("First rows", 5);
+      // Rejected: its 1,197 certificates are never issued.
+      await approver.fill(`#reason-batch-${batchId}`, "Too many rows in one go");
+      await approver.click(`${item} button[data-decide="reject"]`);
+      await approver.waitForFunction(() => document.getElementById("approvals-message")?.textContent === "Rejected.");
+      await approver.close();
+    });
   });
 
   describe("axe", () => {
@@ -479,8 +678,8 @@ describe("officer console by role in Chromium (officers' sign-in, maker-checker,
       problems.push(...(await axeProblems(start, "sign-in")));
       await start.context().close();
       expect(problems).to.deep.equal([]);
-      // The answers the pages expect (not signed in yet, another department's batch, a refusal) aside.
-      const errors = pages.flatMap((p) => p.errors).filter((e) => !/status of 40[134]/.test(e));
+      // The answers the pages expect (not signed in yet, another department's batch, the refusals) aside.
+      const errors = pages.flatMap((p) => p.errors).filter((e) => !/status of 40[1349]/.test(e));
       expect(errors).to.deep.equal([]);
     });
   });

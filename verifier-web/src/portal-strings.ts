@@ -14,6 +14,63 @@ export const PORTAL_STRINGS = {
     "zh-HK": "無法連接伺服器。請檢查網絡連線後再試。",
   },
   "common.server": { en: "The server answered: {message}", "zh-HK": "伺服器回覆：{message}" },
+  // A refusal of the server without its own words in both languages: the console's, by its error code.
+  "error.FORBIDDEN": {
+    en: "Your roles do not allow this. Ask an officer who has the role to do it.",
+    "zh-HK": "你的角色不容許進行此操作，請由具備相關角色的人員處理。",
+  },
+  "error.SELF_APPROVAL": {
+    en: "You cannot approve what you asked for yourself: another officer must approve it.",
+    "zh-HK": "你不可批核自己提出的申請，須由另一名人員批核。",
+  },
+  "error.NOT_AWAITING_APPROVAL": {
+    en: "This is no longer awaiting approval: another officer has already decided it. Refresh to see its state.",
+    "zh-HK": "此項目已不再等候批核，另一名人員已作出決定。請重新整理以查看最新狀況。",
+  },
+  "error.INVALID_STATUS": {
+    en: "The certificate's status does not allow this any more (it may have changed meanwhile). Open it again to see its status.",
+    "zh-HK": "證書現時的狀態已不容許此操作（狀態可能已有變更）。請重新開啟證書查看其狀態。",
+  },
+  "error.NOT_FOUND": {
+    en: "Not found: it does not exist, or it is not your department's.",
+    "zh-HK": "找不到所需項目：項目不存在，或不屬於你的部門。",
+  },
+  "error.TOO_LARGE": {
+    en: "Too large for the server: send a smaller file or fewer rows at a time.",
+    "zh-HK": "內容過大，伺服器無法接收。請傳送較小的檔案，或分批傳送較少的行。",
+  },
+  "error.SESSION_EXPIRED": {
+    en: "Your session has expired. Sign in again to go on.",
+    "zh-HK": "你的登入已逾時，請重新登入以繼續。",
+  },
+  "error.INVALID_REQUEST": {
+    en: "The request is incomplete or not valid: check what you entered (a rejection needs a reason) and try again.",
+    "zh-HK": "要求不完整或無效：請檢查輸入的資料（拒絕須註明理由）後再試。",
+  },
+  "error.CSRF_TOKEN_INVALID": {
+    en: "This page's security token is no longer valid. Reload the page and try again.",
+    "zh-HK": "此頁面的保安權杖已失效。請重新載入頁面後再試。",
+  },
+  "error.UNAUTHENTICATED": {
+    en: "You are not signed in, or the API key is not valid any more. Sign in again.",
+    "zh-HK": "你尚未登入，或API密鑰已失效。請重新登入。",
+  },
+  "error.WRONG_ISSUER": {
+    en: "This belongs to another department.",
+    "zh-HK": "此項目屬於另一個部門。",
+  },
+  "error.RATE_LIMITED": {
+    en: "Too many requests. Wait a minute and try again.",
+    "zh-HK": "要求次數過多。請等候一分鐘後再試。",
+  },
+  "error.INTERNAL": {
+    en: "Something went wrong on the server. Try again; if it happens again, tell the service's operators.",
+    "zh-HK": "伺服器出現問題。請再試一次；如問題持續，請通知系統營運人員。",
+  },
+  "error.UNAVAILABLE": {
+    en: "The service is busy or cannot reach its database or the blockchain. Try again shortly.",
+    "zh-HK": "服務繁忙，或暫時無法連接資料庫或區塊鏈。請稍後再試。",
+  },
 
   // Candidate page
   "claim.title": { en: "HK e-Cert: your certificate", "zh-HK": "香港電子證書：你的證書" },
@@ -160,6 +217,18 @@ export const PORTAL_STRINGS = {
   },
   "approvals.noteIs": { en: "Case note: {note}", "zh-HK": "個案備註：{note}" },
   "approvals.firstRows": { en: "First rows", "zh-HK": "首數行" },
+  "approvals.allRows": { en: "All {count} rows", "zh-HK": "全部 {count} 列" },
+  "approvals.rowsShown": { en: "Rows {from} to {to} of {count}", "zh-HK": "第 {from} 至 {to} 列，共 {count} 列" },
+  "approvals.showAll": { en: "Show all {count} rows", "zh-HK": "顯示全部 {count} 列" },
+  "approvals.showFirst": { en: "Show the first rows only", "zh-HK": "只顯示首數列" },
+  "approvals.previousPage": { en: "Previous rows", "zh-HK": "上一頁" },
+  "approvals.nextPage": { en: "Next rows", "zh-HK": "下一頁" },
+  "approvals.errorsSummary": { en: "Errors ({count})", "zh-HK": "錯誤（{count} 個）" },
+  "approvals.renewalOf": { en: "Renewal of {number}", "zh-HK": "續期：{number}" },
+  "approvals.renewalNote": {
+    en: "Releasing it issues a new certificate that replaces certificate {number}.",
+    "zh-HK": "發放後會簽發新證書，以取代證書 {number}。",
+  },
   "approvals.own": {
     en: "Requested by you: another officer must approve",
     "zh-HK": "由你提出，須由另一名人員批核",
@@ -271,6 +340,8 @@ export const PORTAL_STRINGS = {
   "detail.changeHeading": { en: "Change its status", "zh-HK": "更改狀態" },
   "detail.action": { en: "Action", "zh-HK": "操作" },
   "detail.reason": { en: "Reason", "zh-HK": "原因" },
+  "detail.chooseReason": { en: "Choose a reason", "zh-HK": "請選擇理由" },
+  "detail.reasonNeeded": { en: "Choose the reason first.", "zh-HK": "請先選擇理由。" },
   "detail.note": { en: "Case note (optional)", "zh-HK": "個案備註（選填）" },
   "detail.noteHint": {
     en: "Kept by the department for its records, never on the blockchain.",

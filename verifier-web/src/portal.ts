@@ -6,7 +6,7 @@ import { BaseError } from "../../core/base-error.ts";
 import { h } from "./dom.ts";
 import { PageLanguage } from "./language.ts";
 import type { PageMessage } from "./language.ts";
-import { pt, statusText } from "./portal-strings.ts";
+import { PORTAL_STRINGS, pt, statusText } from "./portal-strings.ts";
 import type { PortalKey } from "./portal-strings.ts";
 import type { Language } from "./strings.ts";
 
@@ -62,10 +62,32 @@ export async function callApi<T>(route: string, init: RequestInit = {}): Promise
   );
 }
 
-/** The message for a failed call: the server's own words, or "could not be reached". */
+/** The server's words for a person in both languages (`error.details.message` of its body), if it gave them. */
+export function serverMessage(body: unknown): { en: string; "zh-HK": string } | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== "object" || error === null) return undefined;
+  const details = (error as { details?: unknown }).details;
+  if (typeof details !== "object" || details === null) return undefined;
+  const message = (details as { message?: unknown }).message;
+  if (typeof message !== "object" || message === null) return undefined;
+  const { en, "zh-HK": zh } = message as { en?: unknown; "zh-HK"?: unknown };
+  return typeof en === "string" && typeof zh === "string" && en && zh ? { en, "zh-HK": zh } : undefined;
+}
+
+/**
+ * The message for a failed call, in the page's language: the server's own words in both languages
+ * (`error.details.message`) when it gave them, else the page's words for its error code (or for a busy
+ * service), and only else its English `error.message`; "could not be reached" when there was no answer.
+ */
 export function problemOf(error: unknown): PortalMessage {
-  if (error instanceof ApiError) return { key: "common.server", values: { message: error.message } };
-  return { key: "common.network" };
+  if (!(error instanceof ApiError)) return { key: "common.network" };
+  const words = serverMessage(error.body);
+  if (words) return { key: "common.text", values: { en: words.en, zh: words["zh-HK"] } };
+  const own = `error.${error.code}`;
+  if (Object.hasOwn(PORTAL_STRINGS, own)) return { key: own as PortalKey };
+  if (error.status === 503) return { key: "error.UNAVAILABLE" };
+  return { key: "common.server", values: { message: error.message } };
 }
 
 /** Keeps an object URL per element, revoking the previous one. */

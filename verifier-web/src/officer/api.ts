@@ -115,16 +115,6 @@ function postJson(body: unknown = {}): RequestInit {
   return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }
 
-/** The server's words for a failure: its bilingual `details.message` when it gave one, else its message. */
-export function serverWords(error: unknown): { en: string; zh: string } | undefined {
-  if (!(error instanceof ApiError)) return undefined;
-  const details = (error.body as { error?: { details?: { message?: { en?: unknown; "zh-HK"?: unknown } } } })?.error
-    ?.details?.message;
-  if (details && typeof details.en === "string" && typeof details["zh-HK"] === "string")
-    return { en: details.en, zh: details["zh-HK"] };
-  return { en: error.message, zh: error.message };
-}
-
 /** An upload's answer: a 422 (nothing accepted) still lists the rows' errors (or the file's), so it is an answer too. */
 async function accepted(request: Promise<Accepted>): Promise<Accepted> {
   try {
@@ -198,6 +188,13 @@ export async function searchCertificates(q: string, batch?: string): Promise<Cer
   const params = new URLSearchParams();
   if (q) params.set("q", q);
   if (batch) params.set("batch", batch);
+  const { certificates } = await call<z.infer<typeof schemas.CertificateList>>(`/certificates?${params}`);
+  return certificates;
+}
+
+/** `GET /certificates?batch=&limit=&offset=`: a page of an upload's certificates, in upload order. */
+export async function batchCertificates(batch: string, limit: number, offset = 0): Promise<CertificateSummary[]> {
+  const params = new URLSearchParams({ batch, limit: String(limit), offset: String(offset) });
   const { certificates } = await call<z.infer<typeof schemas.CertificateList>>(`/certificates?${params}`);
   return certificates;
 }

@@ -51,9 +51,18 @@ const state = {
 export function wireDetail(): void {
   elements.actionForm.addEventListener("submit", (event) => {
     event.preventDefault();
+    // The reason is the officer's choice, never a default: the placeholder refuses to be sent.
+    const reason = elements.actionReason.value;
+    if (!(DEPARTMENT_REASONS as readonly string[]).includes(reason)) {
+      elements.actionReason.setAttribute("aria-invalid", "true");
+      portal.say(elements.actionMessage, { key: "detail.reasonNeeded" }, "error");
+      elements.actionReason.focus();
+      return;
+    }
+    elements.actionReason.removeAttribute("aria-invalid");
     state.pending = {
       kind: elements.actionKind.value as StatusChange,
-      reason: elements.actionReason.value as DepartmentReason,
+      reason: reason as DepartmentReason,
       note: elements.actionNote.value.trim(),
     };
     portal.say(elements.actionMessage, undefined);
@@ -67,6 +76,9 @@ export function wireDetail(): void {
   });
   elements.confirmYes.addEventListener("click", () => void applyChange());
   elements.actionKind.addEventListener("change", drawFinal);
+  elements.actionReason.addEventListener("change", () => {
+    if (elements.actionReason.value) elements.actionReason.removeAttribute("aria-invalid");
+  });
   elements.claimCodeNew.addEventListener("click", () => void replaceCode());
 }
 
@@ -128,6 +140,8 @@ export async function openDetail(id: string, focus: boolean): Promise<void> {
     state.pending = undefined;
     state.confirmingCode = false;
     elements.actionNote.value = "";
+    elements.actionReason.value = "";
+    elements.actionReason.removeAttribute("aria-invalid");
     drawConfirm();
     portal.say(elements.actionMessage, undefined);
     portal.say(elements.claimCodeMessage, undefined);
@@ -248,9 +262,10 @@ export function drawDetail(): void {
   if (kinds.includes(kind as StatusChange)) elements.actionKind.value = kind;
   const reasonName = elements.actionReason.value;
   elements.actionReason.replaceChildren(
+    h("option", { value: "" }, pt("detail.chooseReason", lang)),
     ...DEPARTMENT_REASONS.map((r) => h("option", { value: r }, REVOCATION_REASONS[r][lang])),
   );
-  if (reasonName) elements.actionReason.value = reasonName;
+  elements.actionReason.value = reasonName;
   drawFinal();
   if (!state.confirmingCode) elements.claimCodeNew.textContent = pt("claimCode.button", lang);
 }
@@ -280,6 +295,7 @@ async function applyChange(): Promise<void> {
     const queued = await changeStatus(detail.id, pending.kind, pending.reason, pending.note || undefined);
     state.pending = undefined;
     elements.actionNote.value = "";
+    elements.actionReason.value = "";
     drawConfirm();
     if (queued.state === "awaiting-approval") {
       portal.say(elements.actionMessage, { key: "detail.requested" }, "ok");
