@@ -42,14 +42,7 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
 
   for (const decision of ["release", "reject"] as const) {
     api.post(`/batches/:id/${decision}`, ...approve, ...json, async (req: AuthedRequest, res) => {
-      const body = parse(schemas.DecisionRequest, req.body ?? {});
-      if (decision === "reject" && !body.reason)
-        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason", {
-          details: {
-            field: "reason",
-            message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" },
-          },
-        });
+      const body = decisionBody(req.body, decision === "reject");
       const id = String(req.params.id);
       await issuance.decideUpload(req.issuerId!, id, decision, req.actor!, { reason: body.reason, source: req.ip });
       const view = await issuance.reads.upload(req.issuerId!, id);
@@ -72,14 +65,7 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
 
   for (const decision of ["approve", "reject"] as const) {
     api.post(`/change-requests/:id/${decision}`, ...approve, ...json, async (req: AuthedRequest, res) => {
-      const body = parse(schemas.DecisionRequest, req.body ?? {});
-      if (decision === "reject" && !body.reason)
-        throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason", {
-          details: {
-            field: "reason",
-            message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" },
-          },
-        });
+      const body = decisionBody(req.body, decision === "reject");
       const row = await issuance.decideStatusChange(req.issuerId!, String(req.params.id), decision, req.actor!, {
         reason: body.reason,
         source: req.ip,
@@ -88,4 +74,14 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
       res.json(answer);
     });
   }
+}
+
+/** A decision's body: a rejection must give its reason. */
+function decisionBody(raw: unknown, rejection: boolean): z.infer<typeof schemas.DecisionRequest> {
+  const body = parse(schemas.DecisionRequest, raw ?? {});
+  if (rejection && !body.reason)
+    throw new ApiError("INVALID_REQUEST", "reason: a rejection needs a reason", {
+      details: { field: "reason", message: { en: "Give a reason for the rejection.", "zh-HK": "請填寫拒絕的理由。" } },
+    });
+  return body;
 }

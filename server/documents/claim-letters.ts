@@ -21,7 +21,7 @@ import { getCertificateType, type LocalizedText } from "../../core/index.ts";
 import { ContentStream, textWidth, wrap, type PageFont } from "../pdf/layout.ts";
 import { FontSubset } from "../pdf/pdf-font.ts";
 import { Ref, latin1, pdfDate, pdfText, type PdfWriter } from "../pdf/pdf-writer.ts";
-import { certificateFonts } from "../pdf/render-certificate.ts";
+import { certificateFonts, qrBitmap } from "../pdf/render-certificate.ts";
 
 /** Most letters one request makes (ask for the rest with `offset` and `limit`). */
 export const MAX_CLAIM_LETTERS = 5_000;
@@ -213,21 +213,6 @@ function streamBody(dictionary: string, encoded: Uint8Array): Uint8Array {
   body.set(encoded, head.length);
   body.set(tail, head.length + encoded.length);
   return body;
-}
-
-/** The QR modules as a 1-bit image with a 4-module quiet zone, 1 = dark (painted through /ImageMask). */
-function qrBitmap(qr: { size: number; data: Uint8Array }): Uint8Array {
-  const side = qr.size + 8;
-  const rowBytes = Math.ceil(side / 8);
-  const out = new Uint8Array(rowBytes * side);
-  for (let y = 0; y < qr.size; y++) {
-    for (let x = 0; x < qr.size; x++) {
-      if (!qr.data[y * qr.size + x]) continue;
-      const px = x + 4;
-      out[(y + 4) * rowBytes + (px >> 3)] |= 0x80 >> (px & 7);
-    }
-  }
-  return out;
 }
 
 /**

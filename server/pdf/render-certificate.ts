@@ -485,7 +485,7 @@ function signatureDictionary(issuer: { nameEn: string; domain: string }, signing
 }
 
 /** The QR modules as a 1-bit image with a 4-module quiet zone, 1 = dark (painted through /ImageMask). */
-function qrBitmap(qr: { size: number; data: Uint8Array }): Uint8Array {
+export function qrBitmap(qr: { size: number; data: Uint8Array }): Uint8Array {
   const side = qr.size + 8;
   const rowBytes = Math.ceil(side / 8);
   const out = new Uint8Array(rowBytes * side);

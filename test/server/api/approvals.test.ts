@@ -12,19 +12,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { auditHash } from "../../../server/audit/audit-trail.ts";
-import { csrfToken, newSessionCookie, sessionHash } from "../../../server/auth/sessions.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { AUDIT_GENESIS_HASH } from "../../../server/db/store.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
+import { officerSession, type OfficerSession } from "../../helpers/officer-session.ts";
 import { describeOn } from "../../helpers/postgres.ts";
 import { certs } from "../../helpers/production.ts";
 import { postgresHarness } from "../db/store-fixtures.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, expectIntegrity, waitFor, type ApiResponse } from "./api-helpers.ts";
 
-interface Officer {
+interface Officer extends OfficerSession {
   name: string;
-  cookie: string;
 }
 
 for (const database of ["SQLite", "PostgreSQL"] as const) {
@@ -37,21 +36,11 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
 
     /** A session for an officer, as the sign-in stores it. */
     async function signIn(username: string, issuerId: string, roles: string[]): Promise<void> {
-      const cookie = newSessionCookie();
-      const now = new Date();
-      await server.store.insertSession({
-        idHash: sessionHash(cookie),
-        issuerId,
-        subject: username,
-        name: `Officer ${username}`,
-        email: null,
-        roles,
-        createdAt: now.toISOString(),
-        lastSeenAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
-        endedAt: null,
-      });
-      officers[username] = { name: `Officer ${username}`, cookie };
+      const name = `Officer ${username}`;
+      officers[username] = {
+        name,
+        ...(await officerSession(server.store, { issuerId, subject: username, name, roles })),
+      };
     }
 
     /** A request as an officer: the session cookie, and its CSRF token on a POST. */
@@ -61,9 +50,10 @@ for (const database of ["SQLite", "PostgreSQL"] as const) {
       route: string,
       options: { json?: unknown; body?: Uint8Array; contentType?: string; csrf?: boolean } = {},
     ): Promise<ApiResponse> {
-      const { cookie } = officers[username];
-      const headers: Record<string, string> = { cookie: `ecert_session=${cookie}` };
-      if (method !== "GET" && options.csrf !== false) headers["x-csrf-token"] = csrfToken(cookie);
+      const { cookie } = officers[username].headers;
+      const headers: Record<string, string> = { cookie };
+      if (method !== "GET" && options.csrf !== false)
+        headers["x-csrf-token"] = officers[username].headers["x-csrf-token"];
       return api(server, method, route, { ...options, headers });
     }
 

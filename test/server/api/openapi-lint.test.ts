@@ -1,7 +1,6 @@
 // The OpenAPI document of a running server: the real linter (@redocly/cli, recommended rules) finds
 // nothing in it, and each documented 200/202 JSON response schema holds for a real response.
 import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -10,7 +9,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { loadConfig } from "../../../server/config.ts";
 import { startServer, type RunningServer } from "../../../server/start.ts";
-import { csrfToken } from "../../../server/auth/sessions.ts";
+import { officerSession } from "../../helpers/officer-session.ts";
 import { sampleCsv } from "../pdf/documents-helpers.ts";
 import { api, waitFor, type ApiResponse } from "./api-helpers.ts";
 import { check, operationsOf, urlOf, type Document, type Operation } from "./schema-check.ts";
@@ -163,40 +162,28 @@ describe("OpenAPI document (a running server's /api/v1/openapi.json)", function 
     const verify = await api(server, "POST", "/verify", { body: pdf, contentType: "application/pdf" });
     expect(verify.json.status).to.equal("VALID");
 
-    // An auditor's session, stored as the sign-in stores one, for the audit routes.
-    const auditorCookie = randomBytes(32).toString("base64url");
-    await server.store.insertSession({
-      idHash: createHash("sha256").update(auditorCookie).digest("hex"),
-      issuerId: "CSB",
-      subject: "openapi-auditor",
-      name: "Auditor",
-      email: null,
-      roles: ["auditor"],
-      createdAt: new Date().toISOString(),
-      lastSeenAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      endedAt: null,
-    });
-    const auditor = { headers: { cookie: `ecert_session=${auditorCookie}` } };
-
-    // Maker-checker at FSD: uploads by its key, decided by an approver's session (stored as the sign-in does).
-    const approverCookie = randomBytes(32).toString("base64url");
-    await server.store.insertSession({
-      idHash: createHash("sha256").update(approverCookie).digest("hex"),
+    // Officers' sessions, stored as the sign-in stores them: an auditor of CSB for the audit routes, and
+    // (maker-checker at FSD: uploads by its key) an approver of FSD.
+    const auditor = {
+      headers: (
+        await officerSession(server.store, {
+          issuerId: "CSB",
+          subject: "openapi-auditor",
+          name: "Auditor",
+          roles: ["auditor"],
+        })
+      ).headers,
+    };
+    const approverSession = await officerSession(server.store, {
       issuerId: "FSD",
       subject: "openapi-approver",
       name: "Approver",
-      email: null,
       roles: ["approver"],
-      createdAt: new Date().toISOString(),
-      lastSeenAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      endedAt: null,
     });
     const approver = (route: string, json: unknown) =>
       api(server, "POST", route, {
         json,
-        headers: { cookie: `ecert_session=${approverCookie}`, "x-csrf-token": csrfToken(approverCookie) },
+        headers: approverSession.headers,
       });
     const fsdKey = server.dev!.apiKeys.FSD;
     const fsdUpload = (file: string, type: string) =>
