@@ -235,7 +235,13 @@ export const schemas = {
   }),
   /** `GET /certificates`'s query. */
   CertificateQuery: z.object({
-    q: z.string().max(200).optional().describe("Words of the certificate number, the candidate number or the name"),
+    q: z
+      .string()
+      .max(200)
+      .optional()
+      .describe(
+        "A certificate or candidate number by its start (no space, a digit; letters, digits, - / .), else any part of a name; case-insensitive",
+      ),
     status: certificateStatus.optional().describe("Only certificates with this status"),
     batch: z.string().max(40).optional().describe("Only the certificates of this upload (batch id)"),
     limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many certificates"),

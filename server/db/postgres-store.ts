@@ -10,20 +10,11 @@
  */
 import pg from "pg";
 import type { PoolClient, PoolConfig } from "pg";
-import { LIVE_NUMBER_PREDICATE, MIGRATIONS, SEARCH_TEXT, type Migration } from "./migrations.ts";
-import type { DbRow } from "./rows.ts";
+import { LIVE_NUMBER_PREDICATE, MIGRATIONS, type Migration } from "./migrations.ts";
+import { isNumberQuery, likeLiteral, type DbRow } from "./rows.ts";
 import { SqlStore, sqlShared, type PdfRow, type SqlConnection } from "./sql-store.ts";
 import { PUT_PDFS_CHUNK_BYTES, PUT_PDFS_CHUNK_ROWS } from "./store.ts";
 import { isStoreError, StoreError } from "./store-error.ts";
-
-/**
- * The member names a certificate's `searchJson` can hold (`server/issuance/search-fields.ts`: the search
- * fields, and a name's languages), lowercased.
- */
-const SEARCH_MEMBER_NAMES = ["name", "candidatenumber", "en", "zh-hk"];
-
-/** {@link SEARCH_TEXT} on the certificates of `listCertificates` (alias `c`). */
-const SEARCH_TEXT_OF_C = SEARCH_TEXT.replace(/\b(certificate_number|search_json)\b/g, "c.$1");
 
 export type PostgresStoreOptions = {
   /** Most connections this instance opens (default 10). */
@@ -125,23 +116,29 @@ export async function openPostgresStore(
     forUpdate: " FOR UPDATE",
     clockMs: "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
     inList: (values: readonly string[]) => ({ sql: "= ANY(?::text[])", param: values }),
-    // The same match as rows.ts certificateMatches: the number, or any string or number in search_json.
-    // A needle of 3 characters or more that JSON writes as it is (no quote, backslash or control
-    // character) is in the search text wherever it matches: that LIKE, on the trigram index of migration
-    // 4, narrows the rows first, and the exact match decides where the LIKE alone could match more.
+    // The same match as rows.ts certificateMatches. A number query is a prefix LIKE on migration 6's
+    // B-tree indexes (issuer, lowercased certificate number or search_candidate, text_pattern_ops): a
+    // range of each, OR-ed. A name is a substring LIKE on the names' text (search_names, migration 6's
+    // trigram index), which decides alone when the needle holds no quote, backslash or control
+    // character (which JSON writes escaped) and is not made of the text between the quoted names alone
+    // ('[', ', ', ']'): then it matches there only inside a name. The planner may then also walk the listing's order and
+    // stop after `limit` rows. Otherwise the names are compared one by one.
     matches: (needle: string) => {
-      const exact = `(strpos(lower(c.certificate_number), ?) > 0 OR EXISTS (
-        SELECT 1 FROM jsonb_path_query(c.search_json::jsonb, 'strict $.**') AS v(value)
-        WHERE jsonb_typeof(v.value) IN ('string', 'number') AND strpos(lower(v.value #>> '{}'), ?) > 0))`;
+      if (isNumberQuery(needle)) {
+        const prefix = `${likeLiteral(needle)}%`;
+        return {
+          sql: "(lower(c.certificate_number) LIKE ? OR c.search_candidate LIKE ?)",
+          params: [prefix, prefix],
+        };
+      }
+      const like = `%${likeLiteral(needle)}%`;
       // eslint-disable-next-line no-control-regex
-      if ([...needle].length < 3 || /["\\\u0000-\u001f]/.test(needle)) return { sql: exact, params: [needle, needle] };
-      const like = `%${needle.replace(/[%_]/g, (c) => `\\${c}`)}%`;
-      // Nor any of JSON's punctuation, nor a part of a member name: then the text holds the needle exactly
-      // where the number or a value does (a value is between quotes, a number between punctuation), and
-      // the LIKE alone decides, which lets the planner stop at the first `limit` rows in order.
-      if (!/[{}[\],:]/.test(needle) && !SEARCH_MEMBER_NAMES.some((name) => name.includes(needle)))
-        return { sql: `${SEARCH_TEXT_OF_C} LIKE ?`, params: [like] };
-      return { sql: `(${SEARCH_TEXT_OF_C} LIKE ? AND ${exact})`, params: [like, needle, needle] };
+      if (!/["\\\u0000-\u001f]/.test(needle) && !/^[[\], ]+$/.test(needle))
+        return { sql: "c.search_names LIKE ?", params: [like] };
+      const exact = `EXISTS (
+        SELECT 1 FROM jsonb_path_query(c.search_json::jsonb, 'strict $.name.**') AS v(value)
+        WHERE jsonb_typeof(v.value) = 'string' AND strpos(lower(v.value #>> '{}'), ?) > 0)`;
+      return { sql: exact, params: [needle] };
     },
     // Each chunk is one INSERT, its columns as arrays through unnest.
     async insertCertificates(

@@ -275,22 +275,53 @@ export function toPendingGroup(r: DbRow): { issuerId: string; typeId: string; co
 }
 
 /**
- * The case-insensitive search of `listCertificates`: whether `needle` (already lower-cased) is a
- * substring of the certificate number or of a string or number anywhere in `searchJson`. Keys do not
- * match (a query "name" finds no one whose name is not "name"). PostgreSQL does the same in SQL.
+ * Whether a search query (already lower-cased) is typed as a number, certificate or candidate: no space,
+ * a digit, and only letters, digits, '-', '/' and '.'. Such a query matches numbers by their start; any
+ * other query matches names by any part (see {@link certificateMatches}).
+ *
+ * @example
+ * isNumberQuery("cre2026007053-00042") // true
+ * isNumberQuery("chan tai man") // false
+ */
+export function isNumberQuery(needle: string): boolean {
+  return /^[a-z0-9./-]+$/.test(needle) && /[0-9]/.test(needle);
+}
+
+/** `text` as a LIKE pattern matching itself (the escape character is LIKE's default, backslash). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The case-insensitive search of `listCertificates`, on `needle` (already lower-cased): a number query
+ * ({@link isNumberQuery}) is the start of the certificate number or of the candidate number (a string or
+ * number) in `searchJson`; any other query is a substring of a string under `name` in `searchJson` (an
+ * English or Chinese name). Keys never match (a query "name" finds no one whose name is
+ * not "name"). PostgreSQL does the same in SQL (postgres-store.ts), on indexes.
  */
 export function certificateMatches(certificateNumber: string, searchJson: string, needle: string): boolean {
-  if (certificateNumber.toLowerCase().includes(needle)) return true;
-  let value: unknown;
+  let fields: unknown;
   try {
-    value = JSON.parse(searchJson);
+    fields = JSON.parse(searchJson);
   } catch {
-    return false;
+    fields = undefined;
   }
-  const stack: unknown[] = [value];
+  const member = (key: string): unknown =>
+    fields !== null && typeof fields === "object" && !Array.isArray(fields)
+      ? (fields as Record<string, unknown>)[key]
+      : undefined;
+  if (isNumberQuery(needle)) {
+    if (certificateNumber.toLowerCase().startsWith(needle)) return true;
+    const candidate = member("candidateNumber");
+    return (
+      (typeof candidate === "string" || typeof candidate === "number") &&
+      String(candidate).toLowerCase().startsWith(needle)
+    );
+  }
+  const stack: unknown[] = [member("name")];
   while (stack.length > 0) {
     const v = stack.pop();
-    if (typeof v === "string" || typeof v === "number") {
+    if (typeof v === "string") {
       if (String(v).toLowerCase().includes(needle)) return true;
     } else if (v !== null && typeof v === "object") {
       stack.push(...Object.values(v));

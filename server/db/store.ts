@@ -457,8 +457,10 @@ export interface Store {
   findCertificate(id: string): Promise<CertificateRow | undefined>;
   findCertificateByClaimHash(claimCodeHash: string): Promise<CertificateRow | undefined>;
   /**
-   * One issuer's certificates, oldest first (then by upload row). `query` matches, case-insensitively, a
-   * substring of the certificate number or of a value in `searchJson` (name, candidate number).
+   * One issuer's certificates, oldest first (then by upload row). `query` (trimmed) matches
+   * case-insensitively, by what a clerk types: a number (no space, a digit, only letters, digits, '-',
+   * '/', '.') is the START of the certificate number or of the candidate number in `searchJson`; anything
+   * else is any part of a name in `searchJson` (English or Chinese). LIKE's `%`, `_` and `\` are literal.
    */
   listCertificates(
     issuerId: string,

@@ -530,7 +530,7 @@ function storeContract(harness: Harness): void {
         ).to.deep.equal([a.certificates[1].id, a.certificates[2].id].sort());
       });
 
-      it("matches a query case-insensitively in the certificate number, candidate number and English or Chinese name", async () => {
+      it("matches a number by its start (certificate or candidate number) and a name by any part, case-insensitively", async () => {
         const upload = newUpload({ rowCount: 3 });
         const chan = newCertificate(upload, 1, {
           certificateNumber: "CRE-2025-00001",
@@ -542,18 +542,33 @@ function storeContract(harness: Harness): void {
         });
         const lee = newCertificate(upload, 3, {
           certificateNumber: "LIC-99",
-          searchJson: JSON.stringify({ name: "Lee Kam Construction Ltd", candidateNumber: 5550001 }),
+          searchJson: JSON.stringify({ name: "Lee Kam Construction, Ltd", candidateNumber: 5550001 }),
         });
         await store.insertUpload(upload, [chan, wong, lee]);
         const find = async (query: string) =>
           (await store.listCertificates(CSB, { query, limit: 10, offset: 0 })).map((r) => r.id);
+        // A number: whole, or its start; either case.
         expect(await find("cre-2025-00002")).to.deep.equal([wong.id]);
+        expect(await find("CRE-2025-00002")).to.deep.equal([wong.id]);
+        expect(await find("CRE-2025")).to.deep.equal([chan.id, wong.id]);
         expect(await find("a12345")).to.deep.equal([chan.id]);
+        expect(await find("A1234567")).to.deep.equal([chan.id]);
+        expect(await find("555000")).to.deep.equal([lee.id]);
+        // Not by its middle or its end.
+        expect(await find("2025-00002")).to.deep.equal([]);
+        expect(await find("00001")).to.deep.equal([]);
+        expect(await find("1234567")).to.deep.equal([]);
+        expect(await find("550001")).to.deep.equal([]);
+        // A name by any part, either case; never the numbers for a query that is not one.
         expect(await find("tai man")).to.deep.equal([chan.id]);
+        expect(await find("TAI MAN")).to.deep.equal([chan.id]);
+        expect(await find("iu mi")).to.deep.equal([wong.id]);
         expect(await find("小明")).to.deep.equal([wong.id]);
         expect(await find("construction")).to.deep.equal([lee.id]);
-        expect(await find("555000")).to.deep.equal([lee.id]);
-        expect(await find("CRE-2025")).to.deep.equal([chan.id, wong.id]);
+        expect(await find("construction, ltd")).to.deep.equal([lee.id]);
+        expect(await find(",")).to.deep.equal([lee.id]);
+        expect(await find("lic")).to.deep.equal([]);
+        expect(await find("cre-")).to.deep.equal([]);
         expect(await find("%")).to.deep.equal([]);
         expect(await find("   ")).to.deep.equal([chan.id, wong.id, lee.id]);
       });
@@ -576,21 +591,36 @@ function storeContract(harness: Harness): void {
           (await store.listCertificates(CSB, { query, limit: 10, offset: 0 })).map((r) => r.id);
         expect(await find("50%_off")).to.deep.equal([odd.id]);
         expect(await find("0_o")).to.deep.equal([]);
+        expect(await find("50_")).to.deep.equal([]);
+        expect(await find("50%")).to.deep.equal([odd.id]);
+        expect(await find("%_")).to.deep.equal([odd.id]);
+        expect(await find("\\")).to.deep.equal([odd.id]);
+        expect(await find("x%")).to.deep.equal([]);
+        expect(await find("x_1")).to.deep.equal([]);
+        expect(await find("x\\")).to.deep.equal([]);
         expect(await find('o"neil')).to.deep.equal([odd.id]);
         expect(await find("off \\ ltd")).to.deep.equal([odd.id]);
         expect(await find("50 off")).to.deep.equal([plain.id]);
         expect(await find("歐尼爾")).to.deep.equal([odd.id]);
         expect(await find("歐尼")).to.deep.equal([odd.id, plain.id]);
         expect(await find(" ltd")).to.deep.equal([odd.id, plain.id]);
-        // Never across two fields: the number and a name, a name and the candidate number.
+        // Never across two fields: the number and a name, a name and the candidate number, two names.
         expect(await find("x-1o")).to.deep.equal([]);
         expect(await find("ltdq1")).to.deep.equal([]);
+        expect(await find("ltd 歐")).to.deep.equal([]);
+        expect(await find('ltd", "歐')).to.deep.equal([]);
+        expect(await find(", ")).to.deep.equal([]);
+        expect(await find("[")).to.deep.equal([]);
         if (harness.dialect === "postgres") {
           const indexes = await harness.query(
             location,
             "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'certificates'",
           );
-          expect(indexes.map((r) => r.indexname)).to.include("certificates_search_trgm_idx");
+          expect(indexes.map((r) => r.indexname)).to.include.members([
+            "certificates_name_trgm_idx",
+            "certificates_number_prefix_idx",
+            "certificates_candidate_prefix_idx",
+          ]);
         }
       });
 
