@@ -165,11 +165,19 @@ function wordOf(value: Hex): string {
   return value.slice(2).toLowerCase();
 }
 
-let lastAddress: [string, string] | undefined;
-/** EIP-55 form of an address (the last one is remembered: a verifier trusts one registry). */
+const checksums = new Map<string, string>();
+/**
+ * EIP-55 form of an address. The last 64 asked are remembered: a verifier trusts one registry, and its
+ * departments' few signers come back on every verification (each would otherwise cost a keccak).
+ */
 export function checksummed(address: string): string {
-  if (lastAddress?.[0] !== address) lastAddress = [address, checksumAddress(address)];
-  return lastAddress[1];
+  let form = checksums.get(address);
+  if (form === undefined) {
+    form = checksumAddress(address);
+    if (checksums.size >= 64) checksums.delete(checksums.keys().next().value!);
+    checksums.set(address, form);
+  }
+  return form;
 }
 
 /** Every code an {@link EndpointProblem} can carry. Only ever add to this list. */

@@ -15,6 +15,7 @@
  * - the hex string is the CMS in lowercase hex, then `0` digits to the end: the CMS's DER length says
  *   where it ends, so a changed padding digit, an upper-case digit or white space shows as a change.
  */
+import { unzlibSync } from "fflate";
 import { inflateBounded } from "../inflate.ts";
 import { duplicateMemberMessage, scanJsonText } from "../strictJson.ts";
 import type { LocalizedMessage } from "./types.ts";
@@ -278,9 +279,39 @@ function scanCredential(bytes: Uint8Array): PdfCredentialScan {
   }
 }
 
-/** zlib-inflates `data`, refusing more than {@link MAX_CREDENTIAL_BYTES} (so a bomb stops early). */
+/** Input bytes `inflate` feeds `inflateBounded` a step at a time. */
+const INFLATE_STEP_BYTES = 4096;
+/** Where a one-step stream is inflated (made on first use, reused: the bytes are decoded before the next). */
+let scratch: Uint8Array | undefined;
+
+/**
+ * zlib-inflates `data`, refusing more than {@link MAX_CREDENTIAL_BYTES} (so a bomb stops early). The
+ * result may be a view of {@link scratch}: read it before the next call.
+ *
+ * A stream of at most one step (the credential of a certificate: a few KB) is inflated at once into
+ * `scratch`, which has room for one byte over the limit: the same bytes, and the same refusals, as
+ * `inflateBounded` feeding that step (fflate's Unzlib, final), whose limit is checked only after the step,
+ * so at most as much work for a bomb; without Unzlib's 128 KB output buffer and its copies for each
+ * stream. Over the limit, fflate drops the writes past the end of `scratch` (or throws), so the view
+ * fills `scratch`: refused, as `inflateBounded`'s too-large or corrupt (which `scanCredential` does not
+ * tell apart). Streams of 6 bytes or fewer (zlib header and trailer, no data) take `inflateBounded`.
+ */
 function inflate(data: Uint8Array): Uint8Array | undefined {
-  const inflated = inflateBounded(data, { format: "zlib", maxBytes: MAX_CREDENTIAL_BYTES, chunkBytes: 4096 });
+  if (data.length > 6 && data.length <= INFLATE_STEP_BYTES) {
+    scratch ??= new Uint8Array(MAX_CREDENTIAL_BYTES + 1);
+    let bytes: Uint8Array;
+    try {
+      bytes = unzlibSync(data, { out: scratch });
+    } catch {
+      return undefined;
+    }
+    return bytes.length > MAX_CREDENTIAL_BYTES ? undefined : bytes;
+  }
+  const inflated = inflateBounded(data, {
+    format: "zlib",
+    maxBytes: MAX_CREDENTIAL_BYTES,
+    chunkBytes: INFLATE_STEP_BYTES,
+  });
   return inflated.ok ? inflated.bytes : undefined;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:verify [-- --no-production]`
+ * `npm run bench:verify [-- --no-production | --production-only]`
  *
  * Verification speed: (1) the core's `verify` of a typical certificate PDF, in this process, against the
  * local chain (median and p95 over 300 runs, JSON-RPC round trips included); (2) `POST /api/v1/verify`
@@ -10,15 +10,17 @@
  * Then, unless `--no-production` (it adds about 40 s): (4) the same saturated load on the service in
  * production mode (scripts/bench/production-service.ts: ganache in its own process, a block a second, the
  * registry deployed and CSB registered with `certs admin deploy`, 20 certificates issued, `node
- * server/main.ts` with CHAIN_RPC_URLS), then once more with ganache's miner stopped (no new block, so every
+ * server/main.ts` with CHAIN_RPC_URLS): its first 10 s after starting (the JIT warming up), then 10 s more,
+ * then once more with ganache's miner stopped (no new block, so every
  * chain read of the service's per-block cache is a hit: what the chain's answers cost). ganache rather than
  * `npm run chain`: an independent EVM implementation, set up with the production tools (`certs admin
  * deploy`, encrypted keystores), making blocks on its own clock as a real network does, where `npm run
  * chain` is this repository's own EDR chain and JSON-RPC server, mining only on a transaction, deployed
  * with the development keys. (5) Verification and issuance at once in production mode: a 10,000-row upload
  * posted as the saturated load starts (its latency and rate while the pipeline works), then another
- * 10,000 alone, each timed to `issued`. Each load run reports the CPU time of the service, of the chain and
- * of this process (the load generator), in cores, and the load average. The last line is one JSON object.
+ * 10,000 alone, each timed to `issued`. `--production-only` skips (1) to (3). Each load run reports the CPU
+ * time of the service (and per verification), of the chain and of this process (the load generator), in
+ * cores, and the load average. The last line is one JSON object.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -31,6 +33,7 @@ import { verify } from "../../core/index.ts";
 import { cpuMs, startProductionService } from "./production-service.ts";
 
 const production = !process.argv.includes("--no-production");
+const productionOnly = process.argv.includes("--production-only");
 const dataDir = await mkdtemp(path.join(tmpdir(), "ecert-bench-verify-"));
 const server = spawn(process.execPath, ["server/main.ts"], {
   env: {
@@ -127,7 +130,7 @@ async function loadRun(
     load: loadavg()[0],
   };
   console.log(
-    `${label}, 32 connections, 10 s, ${overallRate ? `offered ${overallRate}/s` : "saturated"}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)} per second (${r.total} requests); CPU: service ${r.cpu.service.toFixed(2)}, ${r.cpu.chain === null ? "" : `chain ${r.cpu.chain.toFixed(2)}, `}load generator ${r.cpu.bench.toFixed(2)} cores; load average ${r.load.toFixed(2)}`,
+    `${label}, 32 connections, 10 s, ${overallRate ? `offered ${overallRate}/s` : "saturated"}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.perSecond.toFixed(0)} per second (${r.total} requests); CPU: service ${r.cpu.service.toFixed(2)} (${((r.cpu.service * 1e6) / r.perSecond).toFixed(0)} µs a verification), ${r.cpu.chain === null ? "" : `chain ${r.cpu.chain.toFixed(2)}, `}load generator ${r.cpu.bench.toFixed(2)} cores; load average ${r.load.toFixed(2)}`,
   );
   return r;
 }
@@ -156,23 +159,30 @@ try {
   // (1) The core, with the chain read over the service's read-only JSON-RPC proxy.
   const trusted = { chainId: dev.chainId, registry: dev.registry };
   const core: number[] = [];
-  for (let i = 0; i < 330; i++) {
+  for (let i = 0; i < (productionOnly ? 0 : 330); i++) {
     const start = performance.now();
     const result = await verify(pdfs[i % pdfs.length], { providers: [dev.rpcUrl], trusted });
     if (i >= 30) core.push(performance.now() - start); // the first 30 warm the JIT
     if (result.status !== "VALID") throw new Error(`expected VALID, got ${result.status} ${result.reasons.join(",")}`);
   }
-  console.log(
-    `core verify (PDF, chain over JSON-RPC): median ${pct(core, 50).toFixed(2)} ms, p95 ${pct(core, 95).toFixed(2)} ms`,
-  );
+  if (!productionOnly)
+    console.log(
+      `core verify (PDF, chain over JSON-RPC): median ${pct(core, 50).toFixed(2)} ms, p95 ${pct(core, 95).toFixed(2)} ms`,
+    );
 
   // (2) The API under load: saturated, then at an offered 400 per second.
-  const saturated = await loadRun("POST /verify (embedded)", dev.apiUrl, pdfs, { service: server.pid! });
-  const api = await loadRun("POST /verify (embedded)", dev.apiUrl, pdfs, { service: server.pid! }, 400);
+  const embedded = productionOnly
+    ? undefined
+    : {
+        saturated: await loadRun("POST /verify (embedded)", dev.apiUrl, pdfs, { service: server.pid! }),
+        api: await loadRun("POST /verify (embedded)", dev.apiUrl, pdfs, { service: server.pid! }, 400),
+      };
 
   // (3) The page: drop (choose) the PDF, wait for the verdict.
   let browserMs: number | null = null;
-  if (existsSync("/usr/bin/chromium")) {
+  if (productionOnly) {
+    // not measured
+  } else if (existsSync("/usr/bin/chromium")) {
     const browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: [
@@ -208,6 +218,7 @@ try {
   // (4) Production mode: the service, the chain and this load generator, three processes on the machine.
   let prod:
     | {
+        cold: LoadResult;
         saturated: LoadResult;
         cached: LoadResult;
         setupS: number;
@@ -226,6 +237,9 @@ try {
     );
     try {
       const pids = { service: p.service.child.pid!, chain: p.chainPid };
+      // The service has just started: its first 10 s under load pay for the JIT (and fill the chain-read
+      // cache), so they are measured on their own, then again as a service that has been running does.
+      const cold = await loadRun("POST /verify (production, a block a second, first 10 s)", p.apiUrl, p.pdfs, pids);
       const sat = await loadRun("POST /verify (production, a block a second)", p.apiUrl, p.pdfs, pids);
       // No new block: every eth_call of the service's per-block cache is a hit (only eth_blockNumber, every
       // 250 ms, reaches the chain).
@@ -245,7 +259,15 @@ try {
       );
       const alone = await p.issue(sitting(2028));
       console.log(`10,000 certificates issued in ${alone.seconds.toFixed(1)} s alone`);
-      prod = { saturated: sat, cached, setupS, both, issueWithLoadS: issuing.seconds, issueAloneS: alone.seconds };
+      prod = {
+        cold,
+        saturated: sat,
+        cached,
+        setupS,
+        both,
+        issueWithLoadS: issuing.seconds,
+        issueAloneS: alone.seconds,
+      };
       console.log(`production mode: ${((performance.now() - setupStart) / 1000).toFixed(1)} s in all`);
     } finally {
       await p.stop();
@@ -255,25 +277,34 @@ try {
   console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? "?"})`);
   console.log(
     JSON.stringify({
-      coreMedianMs: round(pct(core, 50)),
-      coreP95Ms: round(pct(core, 95)),
-      apiP50Ms: round(api.p50),
-      apiP95Ms: round(api.p95),
-      apiP99Ms: round(api.p99),
-      apiPerSecond: Math.round(saturated.perSecond),
-      apiOfferedPerSecond: 400,
-      apiSaturatedP50Ms: round(saturated.p50),
-      apiSaturatedP95Ms: round(saturated.p95),
-      apiSaturatedP99Ms: round(saturated.p99),
-      apiServiceCpuCores: round(saturated.cpu.service),
-      browserMs: browserMs === null ? null : Math.round(browserMs),
+      ...(embedded
+        ? {
+            coreMedianMs: round(pct(core, 50)),
+            coreP95Ms: round(pct(core, 95)),
+            apiP50Ms: round(embedded.api.p50),
+            apiP95Ms: round(embedded.api.p95),
+            apiP99Ms: round(embedded.api.p99),
+            apiPerSecond: Math.round(embedded.saturated.perSecond),
+            apiOfferedPerSecond: 400,
+            apiSaturatedP50Ms: round(embedded.saturated.p50),
+            apiSaturatedP95Ms: round(embedded.saturated.p95),
+            apiSaturatedP99Ms: round(embedded.saturated.p99),
+            apiServiceCpuCores: round(embedded.saturated.cpu.service),
+            browserMs: browserMs === null ? null : Math.round(browserMs),
+          }
+        : {}),
       ...(prod
         ? {
+            productionColdPerSecond: Math.round(prod.cold.perSecond),
+            productionColdP95Ms: round(prod.cold.p95),
             productionPerSecond: Math.round(prod.saturated.perSecond),
             productionP50Ms: round(prod.saturated.p50),
             productionP95Ms: round(prod.saturated.p95),
             productionP99Ms: round(prod.saturated.p99),
             productionServiceCpuCores: round(prod.saturated.cpu.service),
+            productionServiceCpuUsPerVerification: Math.round(
+              (prod.saturated.cpu.service * 1e6) / prod.saturated.perSecond,
+            ),
             productionChainCpuCores: prod.saturated.cpu.chain === null ? null : round(prod.saturated.cpu.chain),
             productionLoadGeneratorCpuCores: round(prod.saturated.cpu.bench),
             productionCachedPerSecond: Math.round(prod.cached.perSecond),

@@ -113,6 +113,14 @@ export function createApp(parameters: AppParameters): express.Express {
   // Probes and metrics at the root, before any rate limiter.
   mountHealthRoutes(app, { checks: parameters.readiness, cacheMs: parameters.readinessCacheMs, metrics, log });
 
+  // The busiest public route first: `POST /verify` is matched before the router walks the others.
+  if (parameters.verify) {
+    mountVerifyRoute(api, {
+      verify: metrics.timedVerify(parameters.verify),
+      maxVerifyBytes: parameters.maxVerifyBytes ?? 8 * 2 ** 20,
+      limit: verifyLimit,
+    });
+  }
   api.get("/openapi.json", (_req, res) => void res.json(openApiDocument()));
   if (parameters.signIn) mountSessionRoutes(app, api, { ...parameters.signIn, limit: limiter("sign-in") });
   // The department routes: a scoped API key or an officer's session (auth.ts), one department each.
@@ -123,13 +131,6 @@ export function createApp(parameters: AppParameters): express.Express {
   mountApprovalRoutes(api, { issuance, store, auth, maxBodyBytes });
   mountOutboxRoutes(api, { store, auth });
   mountClaimRoutes(api, { reads: issuance.reads, limit: claimLimit });
-  if (parameters.verify) {
-    mountVerifyRoute(api, {
-      verify: metrics.timedVerify(parameters.verify),
-      maxVerifyBytes: parameters.maxVerifyBytes ?? 8 * 2 ** 20,
-      limit: verifyLimit,
-    });
-  }
 
   // Read-only JSON-RPC proxy to the chain, for the verifier page: bounded reads of the registry only.
   if (parameters.rpc) app.post("/rpc", rpcLimit, bodyLimit(64 * 1024), ...rpcProxy(parameters.rpc));
