@@ -31,9 +31,7 @@ export function mountApprovalRoutes(api: Router, parameters: ApprovalRoutesParam
     const uploads = await store.listUploads(req.issuerId!, { state: q.state, limit: q.limit, offset: q.offset });
     const batches = [];
     for (const upload of uploads) {
-      const view = await issuance.reads.upload(req.issuerId!, upload.id);
-      if (!view) continue;
-      const { errors, ...rest } = view;
+      const { errors, ...rest } = await issuance.reads.uploadView(upload);
       batches.push({ ...rest, errorCount: Array.isArray(errors) ? errors.length : 0 });
     }
     const body: z.infer<typeof schemas.BatchList> = { batches };

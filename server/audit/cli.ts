@@ -9,14 +9,12 @@
  * Exit codes: 0 every chain holds (export: written), 1 a chain is broken, 64 bad usage, 66 the database
  * cannot be opened or read, 70 an unexpected error.
  */
-import { existsSync } from "node:fs";
 import { once } from "node:events";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { openStore, resolveDatabaseLocation } from "../db/open-store.ts";
+import { openCommandStore } from "../db/open-store.ts";
 import { isStoreError } from "../db/store-error.ts";
-import type { Store } from "../db/store.ts";
 import { auditCsv } from "./audit-csv.ts";
 import { recordAudit, verifyAuditTrail, type AuditVerification } from "./audit-trail.ts";
 
@@ -87,18 +85,9 @@ export async function runAuditCommand(
   }
 
   const dataDir = path.resolve(env.DATA_DIR ?? ".data");
-  let store: Store;
-  try {
-    const location = resolveDatabaseLocation(env.DATABASE_URL, dataDir);
-    if (location.kind === "sqlite" && location.file !== ":memory:" && !existsSync(location.file)) {
-      console.error(`no database at ${location.file}: set DATABASE_URL, or DATA_DIR to the service's data directory`);
-      return 66;
-    }
-    store = await openStore(env.DATABASE_URL, dataDir);
-  } catch (error) {
-    console.error(`cannot open the database: ${(error as Error).message}`);
-    return isStoreError(error) ? 66 : 70;
-  }
+  const opened = await openCommandStore(env.DATABASE_URL, dataDir);
+  if (typeof opened === "number") return opened;
+  const store = opened;
   try {
     if (command === "verify") {
       const issuers = values.issuer !== undefined ? [values.issuer] : await store.auditIssuers();

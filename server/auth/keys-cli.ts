@@ -8,13 +8,11 @@
  * Exit codes: 0 done, 1 no such live key (revoke), 64 bad usage, 66 the database cannot be opened.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { recordAudit, type AuditActor } from "../audit/audit-trail.ts";
-import { openStore, resolveDatabaseLocation } from "../db/open-store.ts";
-import { isStoreError } from "../db/store-error.ts";
+import { openCommandStore } from "../db/open-store.ts";
 import type { ApiKeyRow, Store } from "../db/store.ts";
 import { KEY_SCOPES, type KeyScope } from "./actor.ts";
 
@@ -94,20 +92,13 @@ export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv = pr
 
   const dataDir = path.resolve(env.DATA_DIR ?? ".data");
   const databaseUrl = values.database ?? env.DATABASE_URL;
-  let store: Store;
-  try {
-    const location = resolveDatabaseLocation(databaseUrl, dataDir);
-    if (location.kind === "sqlite" && location.file !== ":memory:" && !existsSync(location.file)) {
-      console.error(
-        `no database at ${location.file}: give --database, set DATABASE_URL, or DATA_DIR to the service's data directory`,
-      );
-      return 66;
-    }
-    store = await openStore(databaseUrl, dataDir);
-  } catch (error) {
-    console.error(`cannot open the database: ${(error as Error).message}`);
-    return isStoreError(error) ? 66 : 70;
-  }
+  const opened = await openCommandStore(
+    databaseUrl,
+    dataDir,
+    "give --database, set DATABASE_URL, or DATA_DIR to the service's data directory",
+  );
+  if (typeof opened === "number") return opened;
+  const store = opened;
   try {
     return await run(store);
   } finally {

@@ -2,13 +2,14 @@
  * Opens the issuer service's database from `DATABASE_URL` and `DATA_DIR` (DESIGN.md "Production
  * configuration", "Embedded default") and brings its schema up to date.
  */
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openPostgresStore, redactDatabaseUrl, type PostgresStoreOptions } from "./postgres-store.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
 import type { Store } from "./store.ts";
-import { StoreError } from "./store-error.ts";
+import { isStoreError, StoreError } from "./store-error.ts";
 
 /** The SQLite file of the embedded default, under `DATA_DIR`. */
 export const DEFAULT_SQLITE_FILE = "ecert.sqlite";
@@ -113,4 +114,27 @@ export async function openStore(
     throw error;
   }
   return store;
+}
+
+/**
+ * A command's database (`certs check`, `certs audit`, `certs keys`): the store, or the exit code to end
+ * with after one line on stderr: 66 when there is no database there (a SQLite file is never created
+ * by a command) or it cannot be opened, 70 for anything else. `where` says how to point at it.
+ */
+export async function openCommandStore(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  where = "set DATABASE_URL, or DATA_DIR to the service's data directory",
+): Promise<Store | number> {
+  try {
+    const location = resolveDatabaseLocation(databaseUrl, dataDir);
+    if (location.kind === "sqlite" && location.file !== ":memory:" && !existsSync(location.file)) {
+      console.error(`no database at ${location.file}: ${where}`);
+      return 66;
+    }
+    return await openStore(databaseUrl, dataDir);
+  } catch (error) {
+    console.error(`cannot open the database: ${(error as Error).message}`);
+    return isStoreError(error) ? 66 : 70;
+  }
 }

@@ -6,16 +6,14 @@
  * Exit codes: 0 every check holds, 1 a check fails, 2 unable to check (the chain cannot be read, and
  * nothing failed), 64 bad usage, 66 the database cannot be opened or read, 70 an unexpected error.
  */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BaseError } from "../../core/base-error.ts";
 import { createJsonRpcProvider, type ChainReader } from "../../core/index.ts";
 import { shownUrl } from "../config.ts";
-import { openStore, resolveDatabaseLocation } from "../db/open-store.ts";
+import { openCommandStore } from "../db/open-store.ts";
 import { isStoreError } from "../db/store-error.ts";
-import type { Store } from "../db/store.ts";
 import { checkIntegrity, type IntegrityReport } from "./check.ts";
 
 export const CHECK_HELP = `usage: certs check [--json] [--rpc URL]... [--registry ADDR] [--chain-id N] [--from-block N] [--page-size N]
@@ -88,18 +86,9 @@ export async function runCheckCommand(args: string[], env: NodeJS.ProcessEnv = p
     throw error;
   }
 
-  let store: Store;
-  try {
-    const location = resolveDatabaseLocation(env.DATABASE_URL, dataDir);
-    if (location.kind === "sqlite" && location.file !== ":memory:" && !existsSync(location.file)) {
-      console.error(`no database at ${location.file}: set DATABASE_URL, or DATA_DIR to the service's data directory`);
-      return 66;
-    }
-    store = await openStore(env.DATABASE_URL, dataDir);
-  } catch (error) {
-    console.error(`cannot open the database: ${(error as Error).message}`);
-    return isStoreError(error) ? 66 : 70;
-  }
+  const opened = await openCommandStore(env.DATABASE_URL, dataDir);
+  if (typeof opened === "number") return opened;
+  const store = opened;
   let report: IntegrityReport;
   try {
     const progress = process.stderr.isTTY && !values.json;

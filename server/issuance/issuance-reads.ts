@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { CERTIFICATE_TYPES, type Credential } from "../../core/index.ts";
-import type { ApiKeyRow, CertificateRow, CertificateStatus, Store } from "../db/store.ts";
+import type { ApiKeyRow, CertificateRow, CertificateStatus, Store, UploadRow } from "../db/store.ts";
 import { ServiceError } from "../errors.ts";
 import type { BatchIssuer } from "../documents/document-workers.ts";
 import type { BatchTrees } from "./batch-trees.ts";
@@ -124,9 +124,13 @@ export class IssuanceReads {
 
   /** An upload of `issuerId`, with its progress; undefined when it has none of this id. */
   async upload(issuerId: string, id: string): Promise<UploadView | undefined> {
+    const upload = await this.#p.store.findUpload(issuerId, id);
+    return upload && this.uploadView(upload);
+  }
+
+  /** An upload row already read (the list of uploads), with its progress and set-aside batches. */
+  async uploadView(upload: UploadRow): Promise<UploadView> {
     const { store } = this.#p;
-    const upload = await store.findUpload(issuerId, id);
-    if (!upload) return undefined;
     const progress = await store.uploadProgress(upload.id);
     const failures = await store.uploadFailures(upload.id);
     const accepted = Object.values(progress).reduce((a, b) => a + (b ?? 0), 0);
