@@ -18,12 +18,14 @@ import { CertificateTemplate } from "../pdf/render-certificate.ts";
 import type { WorkerReply, WorkerRequest, WorkerSetup } from "./document-workers.ts";
 
 const setup = workerData as WorkerSetup;
+const signer: PadesSigner = createPadesSigner(setup.identity);
 const template = new CertificateTemplate({
   schema: getCertificateType(setup.typeId),
   issuer: setup.issuer,
   verifierUrl: setup.verifierUrl,
+  // Room for this signer's CMS and no more (the default's is for any key: 13 KB of zeros a PDF).
+  signatureLength: signer.contentsLength / 2,
 });
-const signer: PadesSigner = createPadesSigner(setup.identity);
 
 /**
  * The largest Merkle proof a credential can get (a batch of 100,000: 17 hashes), to check at acceptance

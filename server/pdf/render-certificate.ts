@@ -103,6 +103,12 @@ export interface CertificateTemplateParameters {
   issuer: { nameEn: string; nameZh: string; domain: string };
   /** The verifier's address, printed in plain text beside the QR code, e.g. `https://verify.ecert.gov.hk`. */
   verifierUrl: string;
+  /**
+   * Bytes of the signature placeholder: default {@link SIGNATURE_LENGTH}, room for any identity. Give the
+   * one signer's `contentsLength / 2` (`pades.ts`) to leave no more room than its CMS takes: for RSA-2048
+   * about 13 KB less a PDF than the default, all of it zeros.
+   */
+  signatureLength?: number;
 }
 
 export interface RenderCertificateParameters {
@@ -133,6 +139,9 @@ export class CertificateTemplate {
   readonly #labelLines = new Map<string, string[]>();
 
   constructor(parameters: CertificateTemplateParameters) {
+    const { signatureLength } = parameters;
+    if (signatureLength !== undefined && !(Number.isSafeInteger(signatureLength) && signatureLength > 0))
+      throw new RangeError(`signatureLength must be a positive whole number of bytes, not ${signatureLength}`);
     this.#p = parameters;
     const { regular, bold } = certificateFonts();
     this.#label = new FontSubset(regular, "ECERTA");
@@ -174,7 +183,7 @@ export class CertificateTemplate {
     const rows = this.#rows(credential);
     // A fixed mask: choosing the best of eight costs about 4 ms a code (qrcode evaluates each in JS), and
     // for compressed, random-looking payloads the eight score alike. Decoding is tested on every sample.
-    const qr = QRCode.create(qrUrl, { errorCorrectionLevel: "M", maskPattern: 0 });
+    const qr = QRCode.create(qrSegments(qrUrl), { errorCorrectionLevel: "M", maskPattern: 0 });
     const qrSize = Math.max(QR_BOX.size, Math.ceil((qr.modules.size + 8) * QR_BOX.minModule));
     const firstBottom = FIRST_PAGE_FIELDS.bottom + (qrSize - QR_BOX.size);
 
@@ -432,7 +441,7 @@ export class CertificateTemplate {
     const filespec = w.add(
       `<< /Type /Filespec /F (${CREDENTIAL_ATTACHMENT}) /UF (${CREDENTIAL_ATTACHMENT}) /Desc ${description} /AFRelationship /Data /EF << /F ${embedded} /UF ${embedded} >> >>`,
     );
-    const signature = w.add(signatureDictionary(issuer, signingTime));
+    const signature = w.add(signatureDictionary(issuer, signingTime, this.#p.signatureLength ?? SIGNATURE_LENGTH));
     const widget = w.add(
       `<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V ${signature} /Rect [0 0 0 0] /F 132 /P ${page} >>`,
     );
@@ -473,15 +482,38 @@ export class CertificateTemplate {
 }
 
 /** The signature dictionary with the placeholder `pades.ts` fills in (the byte format of @signpdf). */
-function signatureDictionary(issuer: { nameEn: string; domain: string }, signingTime: Date): string {
+function signatureDictionary(
+  issuer: { nameEn: string; domain: string },
+  signingTime: Date,
+  signatureLength: number,
+): string {
   const placeholder = "/**********";
   return (
     `<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached` +
     ` /ByteRange [ 0 ${placeholder} ${placeholder} ${placeholder} ]` +
-    ` /Contents <${"0".repeat(2 * SIGNATURE_LENGTH)}>` +
+    ` /Contents <${"0".repeat(2 * signatureLength)}>` +
     ` /Reason ${pdfText("Issued by HK e-Cert")} /M ${pdfDate(signingTime)} /Name ${pdfText(issuer.nameEn)}` +
     ` /Location (Hong Kong) /ContactInfo ${pdfText(issuer.domain)} >>`
   );
+}
+
+/**
+ * The QR code segments of a verifier URL: its digits at the end (the numeric payload, `core/qr/text.ts`)
+ * in numeric mode, everything before them in byte mode. The segments qrcode's optimiser finds for such a
+ * URL, given at once: the optimiser (a shortest path over every character) cost a quarter of a code's
+ * time. Any other text is left to the optimiser.
+ */
+export function qrSegments(
+  url: string,
+): string | [{ data: Uint8Array; mode: "byte" }, { data: string; mode: "numeric" }] {
+  let start = url.length;
+  while (start > 0 && url.charCodeAt(start - 1) >= 0x30 && url.charCodeAt(start - 1) <= 0x39) start--;
+  // A short run of digits (or none) is not worth a numeric segment of its own: the optimiser decides.
+  if (url.length - start < 64 || start === 0) return url;
+  return [
+    { data: Buffer.from(url.slice(0, start), "utf8"), mode: "byte" },
+    { data: url.slice(start), mode: "numeric" },
+  ];
 }
 
 /** The QR modules as a 1-bit image with a 4-module quiet zone, 1 = dark (painted through /ImageMask). */

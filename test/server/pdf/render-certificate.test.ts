@@ -16,7 +16,8 @@ import {
   type Credential,
 } from "../../../core/index.ts";
 import { createPadesSigner } from "../../../server/pdf/pades.ts";
-import { CREDENTIAL_ATTACHMENT, CertificateTemplate } from "../../../server/pdf/render-certificate.ts";
+import QRCode from "qrcode";
+import { CREDENTIAL_ATTACHMENT, CertificateTemplate, qrSegments } from "../../../server/pdf/render-certificate.ts";
 import { loadSigningIdentity, type SigningIdentity } from "../../../server/pdf/signing-identity.ts";
 import { ensureDevPki } from "../../../server/pki/dev-pki.ts";
 import { ISSUERS, REGISTRY, VERIFIER_URL, sampleCsv } from "./documents-helpers.ts";
@@ -80,8 +81,14 @@ describe("certificate PDFs (render, QR, PAdES)", function () {
         digest: `0x${(i + 1).toString(16).padStart(64, "0")}` as const,
       }));
       const { credentials } = buildBatch({ issued: [...issued, ...padding], chainId: 31337, registry: REGISTRY });
-      const template = new CertificateTemplate({ schema, issuer, verifierUrl: VERIFIER_URL });
       const signer = createPadesSigner(identities[issuer.id]);
+      // As the document workers make it: a placeholder with room for this signer's CMS and no more.
+      const template = new CertificateTemplate({
+        schema,
+        issuer,
+        verifierUrl: VERIFIER_URL,
+        signatureLength: signer.contentsLength / 2,
+      });
       for (let row = 0; row < records.length; row++) {
         const credential = credentials[row];
         const qrUrl = encodeCredentialUrl(VERIFIER_URL, credential);
@@ -104,6 +111,64 @@ describe("certificate PDFs (render, QR, PAdES)", function () {
       expect(out).to.include(`Signer Certificate Common Name: ${department} (development)`);
     });
   }
+
+  it("sizes the signature placeholder to its signer: 13 KB smaller than the default, the same text, signed whole", async () => {
+    const { credential, qrUrl, file } = signed.find((s) => s.type === "csb-cre")!;
+    const schema = getCertificateType("csb-cre");
+    const signer = createPadesSigner(identities.CSB);
+    const signingTime = new Date("2026-12-04T08:00:00Z");
+    const sized = signer.sign(
+      new CertificateTemplate({
+        schema,
+        issuer: ISSUERS.CSB,
+        verifierUrl: VERIFIER_URL,
+        signatureLength: signer.contentsLength / 2,
+      }).render({ credential, qrUrl, signingTime }),
+    );
+    const roomy = signer.sign(
+      new CertificateTemplate({ schema, issuer: ISSUERS.CSB, verifierUrl: VERIFIER_URL }).render({
+        credential,
+        qrUrl,
+        signingTime,
+      }),
+    );
+    // The default leaves 8,192 bytes (16,384 hex digits); an RSA-2048 identity's CMS takes under 2,000.
+    expect(roomy.length - sized.length).to.equal(2 * 8192 - signer.contentsLength);
+    expect(roomy.length - sized.length).to.be.greaterThan(12_000);
+    const sizedFile = path.join(dir, "sized.pdf");
+    await writeFile(sizedFile, sized);
+    expect(spawnSync("pdfsig", [sizedFile], { encoding: "utf8" }).stdout).to.include(
+      "Signature Validation: Signature is Valid.",
+    );
+    const text = (f: string) => execFileSync("pdftotext", [f, "-"], { encoding: "utf8" });
+    expect(text(sizedFile)).to.equal(text(file));
+    // One byte short of the CMS: the signer refuses it rather than cut the signature.
+    const short = new CertificateTemplate({
+      schema,
+      issuer: ISSUERS.CSB,
+      verifierUrl: VERIFIER_URL,
+      signatureLength: signer.contentsLength / 2 - 1,
+    }).render({ credential, qrUrl });
+    expect(() => signer.sign(short)).to.throw(/this signing identity needs at least/);
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      expect(
+        () => new CertificateTemplate({ schema, issuer: ISSUERS.CSB, verifierUrl: VERIFIER_URL, signatureLength: bad }),
+      ).to.throw(RangeError, /signatureLength must be a positive whole number/);
+  });
+
+  it("gives qrcode the segments its optimiser finds: the same code for every sample row, the optimiser for other text", () => {
+    const options = { errorCorrectionLevel: "M", maskPattern: 0 } as const;
+    for (const { qrUrl } of signed) {
+      const segments = qrSegments(qrUrl);
+      expect(segments).to.be.an("array");
+      const given = QRCode.create(segments, options);
+      const found = QRCode.create(qrUrl, options);
+      expect(given.version).to.equal(found.version);
+      expect(Buffer.from(given.modules.data).equals(Buffer.from(found.modules.data))).to.equal(true);
+    }
+    for (const text of ["https://verify.ecert.gov.hk/#1.AQID", "1234567", "https://x.hk/#1-123"])
+      expect(qrSegments(text)).to.equal(text);
+  });
 
   it("decodes the QR code of every sample row from a 300 dpi rendering to the credential it was made from", () => {
     const failures: string[] = [];
