@@ -220,8 +220,8 @@ export async function openPostgresStore(
           bytes += items[end++].pdf.length;
         const chunk = items.slice(start, end);
         const { rows } = await db.query(putPdfsSql(chunk.length), [
-          now,
           ...chunk.flatMap((r) => [r.certificateId, r.pdf, r.pdfHash]),
+          now,
           now,
         ]);
         for (const r of rows) stored.add(String(r.id));
@@ -237,20 +237,24 @@ export async function openPostgresStore(
 
 const putPdfsStatements = new Map<number, string>();
 
-/** The statement of one `putPdfs` chunk of `rows` rows: `now`, then each row's id, PDF and hash, then `now`. */
+/** The statement of one `putPdfs` chunk of `rows` rows: each row's id, PDF and hash, then `now` twice. */
 function putPdfsSql(rows: number): string {
   let sql = putPdfsStatements.get(rows);
   if (sql === undefined) {
     const values = Array.from({ length: rows }, (_, i) =>
       i === 0 ? "(?::text, ?::bytea, ?::text)" : "(?, ?, ?)",
     ).join(", ");
-    sql = `WITH certificate AS (
+    // The update returns ids only and the insert takes each PDF from the VALUES list again (inlined, not
+    // materialised): a CTE returning the PDFs was a tuplestore of the whole chunk, spilled to a temporary
+    // file past work_mem (10 MB written and read back a chunk).
+    sql = `WITH v(id, pdf, pdf_hash) AS NOT MATERIALIZED (VALUES ${values}),
+      certificate AS (
         UPDATE certificates c SET pdf_hash = v.pdf_hash, updated_at = ?::text
-        FROM (VALUES ${values}) AS v(id, pdf, pdf_hash)
+        FROM v
         WHERE c.id = v.id AND c.status = 'anchoring' AND c.pdf_hash IS NULL
-        RETURNING c.id, v.pdf, v.pdf_hash)
+        RETURNING c.id)
       INSERT INTO certificate_pdfs (certificate_id, pdf, pdf_hash, created_at)
-      SELECT id, pdf, pdf_hash, ?::text FROM certificate
+      SELECT v.id, v.pdf, v.pdf_hash, ?::text FROM v JOIN certificate ON certificate.id = v.id
       ON CONFLICT (certificate_id) DO NOTHING
       RETURNING certificate_id AS id`;
     putPdfsStatements.set(rows, sql);

@@ -533,6 +533,8 @@ export interface Store {
 
   // Audit
   insertEvent(event: Omit<EventRow, "id">): Promise<void>;
+  /** {@link insertEvent} for many at once, in their order (a few multi-row statements, not one a row). */
+  insertEvents(events: readonly Omit<EventRow, "id">[]): Promise<void>;
   certificateEvents(certificateId: string): Promise<EventRow[]>;
 
   // Integrity check (`certs check`, server/integrity/): read-only, paged, for databases of any size

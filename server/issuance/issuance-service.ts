@@ -394,19 +394,20 @@ export class IssuanceService {
         }));
       const allErrors = duplicates.length > 0 ? [...errors, ...duplicates].sort((a, b) => a.row - b.row) : errors;
       if (duplicates.length > 0) await store.setUploadErrors(uploadId, JSON.stringify(allErrors));
-      for (const c of certificates) {
-        if (holders.has(c.id)) continue;
-        await store.insertEvent({
-          issuerId,
-          certificateId: c.id,
-          batchId: null,
-          type: "accepted",
-          actor,
-          actorName: byName(input.actor),
-          detailJson: JSON.stringify({ uploadId, row: c.row }),
-          at: createdAt,
-        });
-      }
+      await store.insertEvents(
+        certificates
+          .filter((c) => !holders.has(c.id))
+          .map((c) => ({
+            issuerId,
+            certificateId: c.id,
+            batchId: null,
+            type: "accepted",
+            actor,
+            actorName: byName(input.actor),
+            detailJson: JSON.stringify({ uploadId, row: c.row }),
+            at: createdAt,
+          })),
+      );
       const result: SubmitResult = {
         uploadId,
         state,

@@ -1154,6 +1154,38 @@ function storeContract(harness: Harness): void {
         expect(await store.certificateEvents("no-such-id")).to.deep.equal([]);
       });
 
+      it("stores many events at once in their order, over several statements, and all or none of them", async () => {
+        const { certificates } = await seedPending(store, 3);
+        const event = (certificateId: string, i: number) => ({
+          issuerId: CSB,
+          certificateId,
+          batchId: null,
+          type: "accepted",
+          actor: "system",
+          actorName: i % 2 === 0 ? null : "Officer 陳",
+          detailJson: `{"i":${i}}`,
+          at: at(1),
+        });
+        // 1,201 events: three statements of at most 500, one certificate's interleaved with the others'.
+        const many = Array.from({ length: 1201 }, (_, i) => event(certificates[i % 3].id, i));
+        await store.insertEvents(many);
+        const first = await store.certificateEvents(certificates[0].id);
+        expect(first.map((e) => e.detailJson)).to.deep.equal(
+          many.filter((_, i) => i % 3 === 0).map((e) => e.detailJson),
+        );
+        expect(first[1]).to.deep.include({ actorName: "Officer 陳", type: "accepted", at: at(1) });
+        expect(first.every((e, i) => i === 0 || e.id > first[i - 1].id)).to.equal(true);
+        await store.insertEvents([]);
+        // The 600th names another department's certificate: none of the 1,000 is stored.
+        const bad = Array.from({ length: 1000 }, (_, i) => ({
+          ...event(certificates[1].id, 5000 + i),
+          ...(i === 599 ? { issuerId: FSD } : {}),
+        }));
+        await expectStoreError(store.insertEvents(bad), "INVALID_REFERENCE");
+        expect(await store.certificateEvents(certificates[1].id)).to.have.length(400);
+        await expectStoreError(store.insertEvents("no" as unknown as []), "INVALID_ARGUMENT");
+      });
+
       it("refuses an event that names another issuer's certificate with INVALID_REFERENCE", async () => {
         const { certificates } = await seedPending(store, 1);
         await expectStoreError(
