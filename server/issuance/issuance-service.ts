@@ -880,43 +880,70 @@ export class IssuanceService {
     /** `fn` under the lease `name` (one instance at a time); skipped while another instance holds it. */
     const claimed = (name: string, fn: (epoch: number) => Promise<void>) => async () =>
       void (await this.#leases.with(name, fn));
-    // Each batch is advanced by one instance at a time (its lease). First the issuers' anchoring writer
-    // anchors what is closed and closes and anchors every due batch; then any instance renders anchored
-    // batches (the CPU's work), so that another instance can render one batch while the writer anchors
-    // the next, or renders another.
-    for (const batch of await store.unfinishedBatches()) {
-      if (batch.status !== "closed" && batch.status !== "submitted") continue;
-      if (!writes(batch.issuerId)) continue;
-      await step(
-        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "anchor")),
-        { batchId: batch.id, issuerId: batch.issuerId },
-      );
-    }
-    for (const group of await store.pendingGroups()) {
-      if (!writes(group.issuerId)) continue;
-      // Every batch due: the rows of one upload waited as long as each other.
-      for (let left = group.count; left > 0; left -= this.#p.batchSize) {
-        const due =
-          left >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
-        if (!due) break;
-        let batchId: string | undefined;
-        await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
-          group: `${group.issuerId}/${group.typeId}`,
-        });
-        if (!batchId) break;
+    // Each batch is advanced by one instance at a time (its lease). The issuers' anchoring writer anchors
+    // what is closed and closes and anchors every due batch; meanwhile any instance renders anchored
+    // batches (the CPU's work), each as soon as it is anchored: a sitting of many batches is rendered
+    // while its later batches are still being closed and anchored, and another instance can render one
+    // batch while the writer anchors the next, or renders another.
+    let anchoring = true;
+    let wake = () => {};
+    const anchoredOne = () => wake();
+    const rendering = (async () => {
+      const tried = new Set<string>();
+      for (;;) {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        const wasAnchoring = anchoring;
+        const batch = (await store.unfinishedBatches()).find((b) => b.status === "anchored" && !tried.has(b.id));
+        if (!batch) {
+          if (!wasAnchoring) return;
+          await woken;
+          continue;
+        }
+        tried.add(batch.id);
         await step(
-          claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch, "anchor")),
-          { batchId, issuerId: group.issuerId },
+          claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "render")),
+          { batchId: batch.id, issuerId: batch.issuerId },
         );
       }
+    })();
+    // Handled here (a failure is rethrown below, once the anchoring is done): never an unhandled rejection.
+    rendering.catch(() => {});
+    try {
+      for (const batch of await store.unfinishedBatches()) {
+        if (batch.status !== "closed" && batch.status !== "submitted") continue;
+        if (!writes(batch.issuerId)) continue;
+        await step(
+          claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "anchor")),
+          { batchId: batch.id, issuerId: batch.issuerId },
+        );
+        anchoredOne();
+      }
+      for (const group of await store.pendingGroups()) {
+        if (!writes(group.issuerId)) continue;
+        // Every batch due: the rows of one upload waited as long as each other.
+        for (let left = group.count; left > 0; left -= this.#p.batchSize) {
+          const due =
+            left >= this.#p.batchSize || this.#now().getTime() - Date.parse(group.oldest) >= this.#p.batchWaitMs;
+          if (!due) break;
+          let batchId: string | undefined;
+          await step(async () => void (batchId = await this.#close(group.issuerId, group.typeId)), {
+            group: `${group.issuerId}/${group.typeId}`,
+          });
+          if (!batchId) break;
+          await step(
+            claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch, "anchor")),
+            { batchId, issuerId: group.issuerId },
+          );
+          anchoredOne();
+        }
+      }
+    } finally {
+      // The pass ends only once its rendering has (a failure of either is the pass's, after both).
+      anchoring = false;
+      wake();
+      await rendering.catch(() => {});
     }
-    for (const batch of await store.unfinishedBatches()) {
-      if (batch.status !== "anchored") continue;
-      await step(
-        claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "render")),
-        { batchId: batch.id, issuerId: batch.issuerId },
-      );
-    }
+    await rendering;
     for (const operation of await store.unfinishedOperations()) {
       if (!writes(operation.issuerId)) continue;
       await step(
