@@ -101,9 +101,9 @@ const CHANGE_ALLOWED: Partial<Record<string, string[]>> = {
   reinstate: ["suspended"],
 };
 
-/** Certificates `c` of released uploads: the batcher takes nothing still awaiting approval (issue 14). */
 /** Events a statement of `insertEvents` (8 parameters each: 4,000, under both databases' limits). */
 const EVENTS_CHUNK = 500;
+/** Certificates `c` of released uploads: the batcher takes nothing still awaiting approval (issue 14). */
 const RELEASED = "EXISTS (SELECT 1 FROM uploads u WHERE u.id = c.upload_id AND u.state = 'released')";
 
 /** What one statement gives back: its rows (if it returns any) and how many rows it returned or changed. */

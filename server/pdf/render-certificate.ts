@@ -502,7 +502,7 @@ function signatureDictionary(
 /**
  * The QR code segments of a verifier URL: its digits at the end (the numeric payload, `core/qr/text.ts`)
  * in numeric mode, everything before them in byte mode. The segments qrcode's optimiser finds for such a
- * URL, given at once: the optimiser (a shortest path over every character) cost a quarter of a code's
+ * URL, given at once: the optimiser (a shortest path over every character) cost an eighth of a code's
  * time. Any other text is left to the optimiser.
  */
 export function qrSegments(
