@@ -803,8 +803,9 @@ export class IssuanceService {
    * fails does not stop the others. A batch whose step fails for a reason of its own (not an unreachable
    * chain or a busy database) counts an attempt, and is set aside after {@link MAX_BATCH_ATTEMPTS}, or at
    * once when what it would store is not its holder's. A transient failure (the chain or the database
-   * out of reach) ends the pass at once: the other steps would only wait on the same outage; the next
-   * pass backs off. A signer that cannot pay for gas makes its issuer's steps wait {@link FUNDS_WAIT_MS}
+   * out of reach) ends the pass: the other steps would only wait on the same outage (the rendering of
+   * anchored batches, which runs beside the anchoring and needs no chain, goes on until it is done or
+   * meets the outage too); the next pass backs off. A signer that cannot pay for gas makes its issuer's steps wait {@link FUNDS_WAIT_MS}
    * and try again, uncounted (the `ecert_signer_unfunded` metric and `/readyz` say so), until it is funded.
    */
   async tick(): Promise<void> {
