@@ -103,6 +103,17 @@ const CHANGE_ALLOWED: Partial<Record<string, string[]>> = {
 
 /** Events a statement of `insertEvents` (8 parameters each: 4,000, under both databases' limits). */
 const EVENTS_CHUNK = 500;
+/** The statement inserting `rows` events, with {@link eventParameters} of each in turn. */
+function insertEventsSql(rows: number): string {
+  return `INSERT INTO events (issuer_id, certificate_id, batch_id, type, actor, actor_name, detail_json, at)
+    VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+}
+
+function eventParameters(event: Omit<EventRow, "id">): unknown[] {
+  const { issuerId, certificateId, batchId, type, actor, actorName, detailJson, at } = event;
+  return [issuerId, certificateId, batchId, type, actor, actorName ?? null, detailJson, at];
+}
+
 /** Certificates `c` of released uploads: the batcher takes nothing still awaiting approval (issue 14). */
 const RELEASED = "EXISTS (SELECT 1 FROM uploads u WHERE u.id = c.upload_id AND u.state = 'released')";
 
@@ -1103,21 +1114,7 @@ export class SqlStore implements Store {
   // --- audit ----------------------------------------------------------------------------------------
 
   async insertEvent(event: Omit<EventRow, "id">): Promise<void> {
-    await this.#q(
-      "insertEvent",
-      `INSERT INTO events (issuer_id, certificate_id, batch_id, type, actor, actor_name, detail_json, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        event.issuerId,
-        event.certificateId,
-        event.batchId,
-        event.type,
-        event.actor,
-        event.actorName ?? null,
-        event.detailJson,
-        event.at,
-      ],
-    );
+    await this.#q("insertEvent", insertEventsSql(1), eventParameters(event));
   }
 
   async insertEvents(events: readonly Omit<EventRow, "id">[]): Promise<void> {
@@ -1126,21 +1123,7 @@ export class SqlStore implements Store {
     await this.#atomic(async (tx) => {
       for (let start = 0; start < events.length; start += EVENTS_CHUNK) {
         const chunk = events.slice(start, start + EVENTS_CHUNK);
-        await tx.#q(
-          "insertEvents",
-          `INSERT INTO events (issuer_id, certificate_id, batch_id, type, actor, actor_name, detail_json, at)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-          chunk.flatMap((event) => [
-            event.issuerId,
-            event.certificateId,
-            event.batchId,
-            event.type,
-            event.actor,
-            event.actorName ?? null,
-            event.detailJson,
-            event.at,
-          ]),
-        );
+        await tx.#q("insertEvents", insertEventsSql(chunk.length), chunk.flatMap(eventParameters));
       }
     });
   }
