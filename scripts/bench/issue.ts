@@ -27,6 +27,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { loadConfig } from "../../server/config.ts";
+import { LARGE_UPLOAD_ROWS } from "../../server/issuance/issuance-reads.ts";
 import { startServer } from "../../server/start.ts";
 import { machineTicks, startInstances, type Instances } from "./instances.ts";
 
@@ -55,7 +56,7 @@ const batchSize = values["batch-size"]!;
  * to the poll.
  */
 const ROWS = (values.rows ? Number(values.rows) : 10_000) / (instanceCount ?? 1);
-const POLL_MS = ROWS > 10_000 ? 3000 : 1000;
+const POLL_MS = ROWS > LARGE_UPLOAD_ROWS ? 3000 : 1000;
 
 /** A sitting of `count` candidates: the 10,000 example rows over and over, each with its own number. */
 async function sitting(count: number): Promise<Buffer> {

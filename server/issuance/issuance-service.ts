@@ -888,7 +888,6 @@ export class IssuanceService {
     // batch while the writer anchors the next, or renders another.
     let anchoring = true;
     let wake = () => {};
-    const anchoredOne = () => wake();
     const rendering = (async () => {
       const tried = new Set<string>();
       for (;;) {
@@ -917,7 +916,7 @@ export class IssuanceService {
           claimed(`batch:${batch.id}`, (epoch) => this.#advance(batch.id, epoch, "anchor")),
           { batchId: batch.id, issuerId: batch.issuerId },
         );
-        anchoredOne();
+        wake();
       }
       for (const group of await store.pendingGroups()) {
         if (!writes(group.issuerId)) continue;
@@ -935,7 +934,7 @@ export class IssuanceService {
             claimed(`batch:${batchId}`, (epoch) => this.#advance(batchId!, epoch, "anchor")),
             { batchId, issuerId: group.issuerId },
           );
-          anchoredOne();
+          wake();
         }
       }
     } finally {
